@@ -1,0 +1,143 @@
+import type { AudioFormat } from '../audio/types';
+
+export const PROVIDER_NAMES = ['smallest', 'typecast'] as const;
+export type ProviderName = (typeof PROVIDER_NAMES)[number];
+
+export function isProviderName(value: string): value is ProviderName {
+  return (PROVIDER_NAMES as readonly string[]).includes(value);
+}
+
+/** A provider's documented rules, as data (one place per provider: `<vendor>/limits.ts`). */
+export interface ProviderLimits {
+  readonly provider: ProviderName;
+  /** Human name for messages ("Smallest AI Waves"). */
+  readonly title: string;
+  readonly formats: readonly AudioFormat[];
+  readonly maxBytes: number;
+  readonly minDurationSec: number;
+  readonly maxDurationSec: number;
+  /** Display-name length rule; `codePoints` counts Unicode code points, not UTF-16 units. */
+  readonly name: { readonly minChars: number; readonly maxChars: number };
+  readonly models: {
+    readonly default: string;
+    readonly accepted: readonly string[];
+    /** Model → the provider's own rejection message (e.g. lightning-v2 is deprecated). */
+    readonly rejected: Readonly<Record<string, string>>;
+  };
+  /** Clone-time language option: accepted shape and an example for messages. */
+  readonly language: { readonly pattern: RegExp; readonly description: string };
+  /** Which optional clone metadata the provider itself stores (others are kept only in voicedrop). */
+  readonly cloneOptions: readonly ('language' | 'description' | 'accent' | 'tags')[];
+  readonly speech: {
+    /** Characters per synthesis request (documented guidance or hard limit). */
+    readonly maxCharsPerRequest: number;
+    /** Concurrent synthesis requests allowed per key on the smallest plan. */
+    readonly concurrency: number;
+  };
+}
+
+export interface CloneRequest {
+  readonly audio: Uint8Array;
+  /** Detected container: decides the file extension and MIME type sent to the provider. */
+  readonly format: AudioFormat;
+  readonly displayName: string;
+  readonly model: string;
+  readonly language?: string;
+  readonly description?: string;
+  readonly accent?: string;
+  readonly tags?: readonly string[];
+  /** voicedrop's voice record id; Smallest gets it as a tag so a later retry can find the clone. */
+  readonly voiceRecordId: string;
+}
+
+export interface VoiceSample {
+  readonly text: string;
+  readonly audioUrl: string;
+}
+
+export interface ClonedVoice {
+  readonly providerVoiceId: string;
+  readonly displayName: string;
+  readonly model: string;
+  readonly language?: string;
+  /** Provider-side status when it has one (Smallest: pending|processing|completed|failed). */
+  readonly status?: string;
+  readonly createdAt?: string;
+  readonly samples: readonly VoiceSample[];
+  readonly tags?: readonly string[];
+}
+
+export interface SpeechRequest {
+  readonly providerVoiceId: string;
+  readonly text: string;
+  readonly format: 'wav' | 'mp3';
+  readonly model: string;
+  readonly language?: string;
+  readonly speed?: number;
+  readonly sampleRate?: number;
+}
+
+export interface SpeechResult {
+  readonly audio: Uint8Array;
+  /** The format that was requested (Smallest labels everything audio/wav, so trust the request). */
+  readonly format: 'wav' | 'mp3';
+  readonly contentType: 'audio/wav' | 'audio/mpeg';
+  readonly requestId?: string;
+}
+
+export interface DeleteResult {
+  /** True when the provider confirmed deletion or already did not know the voice. */
+  readonly deleted: boolean;
+  /** Present when the provider could not delete with an API key: what happened and what to do. */
+  readonly detail?: string;
+}
+
+/** What a later attempt knows about an earlier clone request whose answer was lost. */
+export interface CloneHint {
+  readonly voiceRecordId: string;
+  readonly displayName: string;
+  readonly model: string;
+  /** When the earlier attempt started; clones created before this are not it. */
+  readonly startedAt: Date;
+}
+
+/** `found`: the clone exists; `absent`: it certainly does not; `ambiguous`: cannot tell (mark for review). */
+export type CloneLookup =
+  | { readonly outcome: 'found'; readonly voice: ClonedVoice }
+  | { readonly outcome: 'absent' }
+  | { readonly outcome: 'ambiguous'; readonly reason: string };
+
+export interface CallOptions {
+  /** Aborted when the caller gives up (e.g. the Lambda's remaining time); never retried. */
+  readonly signal?: AbortSignal;
+}
+
+/** The one interface both vendors implement. Vendor details stay behind it. */
+export interface VoiceProvider {
+  readonly name: ProviderName;
+  readonly limits: ProviderLimits;
+  cloneVoice(request: CloneRequest, options?: CallOptions): Promise<ClonedVoice>;
+  synthesize(request: SpeechRequest, options?: CallOptions): Promise<SpeechResult>;
+  deleteVoice(providerVoiceId: string, options?: CallOptions): Promise<DeleteResult>;
+  /** Reconciliation after a lost clone answer: find the clone an earlier attempt may have created. */
+  findClone(hint: CloneHint, options?: CallOptions): Promise<CloneLookup>;
+}
+
+/** Supplies a provider's API key; `refresh` bypasses any cache (used once after a 401). */
+export type ApiKeySupplier = (options?: { refresh?: boolean }) => Promise<string>;
+
+export interface ProviderClientOptions {
+  readonly apiKey: ApiKeySupplier;
+  /** Without trailing slash, e.g. https://api.smallest.ai */
+  readonly baseUrl: string;
+  /** Deadline for one HTTP attempt (PROVIDER_TIMEOUT_MS). */
+  readonly timeoutMs: number;
+  readonly retry?: {
+    /** Attempts in total, including the first. */
+    readonly maxAttempts?: number;
+    readonly baseDelayMs?: number;
+    readonly maxDelayMs?: number;
+  };
+  /** Injected for tests; defaults to the global fetch. */
+  readonly fetch?: typeof fetch;
+}
