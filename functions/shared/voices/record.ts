@@ -1,0 +1,114 @@
+import { createHash } from 'node:crypto';
+import type { ProviderName, VoiceSample } from '../providers/types';
+
+/** The status machine of DESIGN.md, plus `duplicate` (a byte-identical upload that points at a voice). */
+export const VOICE_STATUSES = [
+  'received',
+  'validating',
+  'rejected',
+  'cloning',
+  'ready',
+  'failed',
+  'duplicate',
+  'deleting',
+  'deleted',
+] as const;
+export type VoiceStatus = (typeof VOICE_STATUSES)[number];
+
+/** States in which the pipeline has finished with an upload. */
+export const FINAL_STATUSES: ReadonlySet<VoiceStatus> = new Set([
+  'rejected',
+  'ready',
+  'failed',
+  'duplicate',
+  'deleting',
+  'deleted',
+]);
+
+export interface VoiceSource {
+  readonly bucket: string;
+  /** Decoded object key. */
+  readonly key: string;
+  readonly versionId?: string;
+  readonly etag?: string;
+  readonly sha256?: string;
+  readonly bytes: number;
+  readonly format?: string;
+  readonly durationSec?: number;
+  readonly sampleRate?: number;
+  readonly channels?: number;
+}
+
+export interface VoiceError {
+  readonly code: string;
+  readonly message: string;
+  readonly retryable: boolean;
+}
+
+/**
+ * Bookkeeping that makes retries safe; not part of the public voice JSON.
+ * `leaseToken`/`leaseUntil`: who is working on the record and until when (epoch ms).
+ * `cloneStartedAt`/`cloneOutcomeUnknown`: a clone request went out and its answer may have been lost,
+ * so the next attempt must look for the clone at the provider before cloning again.
+ */
+export interface VoiceProcessing {
+  readonly leaseToken?: string;
+  readonly leaseUntil?: number;
+  readonly attempts?: number;
+  readonly cloneStartedAt?: string;
+  readonly cloneOutcomeUnknown?: boolean;
+  /** The byte-identical-audio claim this voice owns (released when it fails). */
+  readonly claimKey?: string;
+}
+
+export interface VoiceRecord {
+  readonly voiceId: string;
+  readonly status: VoiceStatus;
+  readonly provider: ProviderName | string;
+  readonly providerVoiceId?: string;
+  readonly displayName?: string;
+  readonly language?: string;
+  readonly model?: string;
+  readonly accent?: string;
+  readonly tags?: readonly string[];
+  readonly description?: string;
+  readonly source: VoiceSource;
+  readonly samples?: readonly VoiceSample[];
+  readonly error?: VoiceError;
+  /** Set when status is `duplicate`: the voice this upload duplicates. */
+  readonly duplicateOf?: string;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly deletedAt?: string;
+  readonly processing?: VoiceProcessing;
+  /** Constant partition of the `byCreatedAt` index (lists voices newest first without a scan). */
+  readonly listPartition?: string;
+}
+
+export const LIST_PARTITION = 'voice';
+
+const BASE32_ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567';
+
+/**
+ * `vc_` + 26 lowercase base32 characters (130 bits of SHA-256), derived from bucket, key and version
+ * (or ETag when the bucket is not versioned), so every delivery of one event maps to the same record.
+ */
+export function deriveVoiceId(bucket: string, key: string, version: string): string {
+  const digest = createHash('sha256').update(`${bucket}\n${key}\n${version}`).digest();
+  let bits = 0;
+  let value = 0;
+  let output = '';
+  for (const byte of digest) {
+    value = (value << 8) | byte;
+    bits += 8;
+    while (bits >= 5 && output.length < 26) {
+      output += BASE32_ALPHABET[(value >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+    value &= (1 << bits) - 1;
+    if (output.length === 26) break;
+  }
+  return `vc_${output}`;
+}
+
+export const VOICE_ID_PATTERN = /^vc_[a-z2-7]{26}$/;

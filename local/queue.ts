@@ -1,0 +1,144 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { appendFile } from 'node:fs/promises';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { Log } from '../functions/shared/logger';
+
+export interface LocalQueueOptions {
+  /** Delivers one batch, as Lambda's SQS event source mapping does. */
+  readonly deliver: (event: SQSEvent) => Promise<SQSBatchResponse>;
+  /** Batches in flight at once (the event source mapping's maximum concurrency). */
+  readonly concurrency: number;
+  /** Deliveries before a message goes to the dead letters (the queue's maxReceiveCount). */
+  readonly maxReceiveCount: number;
+  /** Delay before a failed message is delivered again (the visibility timeout), by delivery number. */
+  readonly retryDelayMs: (receiveCount: number) => number;
+  readonly deadLetterFile?: string;
+  readonly log: Log;
+  readonly queueArn?: string;
+}
+
+interface Message {
+  readonly messageId: string;
+  readonly body: string;
+  readonly sentAt: number;
+  receiveCount: number;
+}
+
+/**
+ * An in-process stand-in for the SQS clone queue and its Lambda event source mapping: at-least-once
+ * delivery in the SQS record shape, partial batch failures, redelivery after a delay, a dead-letter file.
+ */
+export class LocalQueue {
+  private readonly ready: Message[] = [];
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private inFlight = 0;
+  private waiting = 0;
+  private idleResolvers: (() => void)[] = [];
+  private stopped = false;
+  readonly deadLetters: { messageId: string; body: string; receiveCount: number }[] = [];
+
+  constructor(private readonly options: LocalQueueOptions) {}
+
+  send(body: string): string {
+    const message: Message = { messageId: randomUUID(), body, sentAt: Date.now(), receiveCount: 0 };
+    this.ready.push(message);
+    this.pump();
+    return message.messageId;
+  }
+
+  /** Messages not yet finished (ready, in flight or waiting for redelivery). */
+  get pending(): number {
+    return this.ready.length + this.inFlight + this.waiting;
+  }
+
+  /** Resolves when nothing is pending. */
+  whenIdle(): Promise<void> {
+    if (this.pending === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleResolvers.push(resolve));
+  }
+
+  /** Stops delivering; waits for the batches in flight. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    while (this.inFlight > 0) await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+
+  private pump(): void {
+    while (!this.stopped && this.inFlight < this.options.concurrency && this.ready.length > 0) {
+      const message = this.ready.shift() as Message;
+      this.inFlight += 1;
+      void this.deliver(message).finally(() => {
+        this.inFlight -= 1;
+        this.pump();
+        this.settleIdle();
+      });
+    }
+  }
+
+  private async deliver(message: Message): Promise<void> {
+    message.receiveCount += 1;
+    let failed = true;
+    try {
+      const response = await this.options.deliver({ Records: [this.toRecord(message)] });
+      failed = response.batchItemFailures.some((failure) => failure.itemIdentifier === message.messageId);
+    } catch (error) {
+      this.options.log.error('clone handler threw; the message will be delivered again', {
+        messageId: message.messageId,
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
+    if (!failed) return;
+    if (message.receiveCount >= this.options.maxReceiveCount) {
+      this.deadLetters.push({ messageId: message.messageId, body: message.body, receiveCount: message.receiveCount });
+      this.options.log.warn('message moved to the dead letters', {
+        messageId: message.messageId,
+        receiveCount: message.receiveCount,
+      });
+      if (this.options.deadLetterFile) {
+        await appendFile(
+          this.options.deadLetterFile,
+          `${JSON.stringify({ messageId: message.messageId, receiveCount: message.receiveCount, at: new Date().toISOString(), body: message.body })}\n`,
+        );
+      }
+      return;
+    }
+    if (this.stopped) return;
+    this.waiting += 1;
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      this.waiting -= 1;
+      this.ready.push(message);
+      this.pump();
+    }, this.options.retryDelayMs(message.receiveCount));
+    this.timers.add(timer);
+  }
+
+  private settleIdle(): void {
+    if (this.pending > 0) return;
+    const resolvers = this.idleResolvers;
+    this.idleResolvers = [];
+    for (const resolve of resolvers) resolve();
+  }
+
+  private toRecord(message: Message): SQSRecord {
+    const now = String(Date.now());
+    return {
+      messageId: message.messageId,
+      receiptHandle: `local-${message.messageId}-${message.receiveCount}`,
+      body: message.body,
+      attributes: {
+        ApproximateReceiveCount: String(message.receiveCount),
+        SentTimestamp: String(message.sentAt),
+        SenderId: 'local',
+        ApproximateFirstReceiveTimestamp: now,
+      },
+      messageAttributes: {},
+      md5OfBody: createHash('md5').update(message.body).digest('hex'),
+      eventSource: 'aws:sqs',
+      eventSourceARN: this.options.queueArn ?? 'arn:aws:sqs:us-east-1:000000000000:voicedrop-local-clone',
+      awsRegion: 'us-east-1',
+    };
+  }
+}
