@@ -99,6 +99,12 @@ export interface CloneHint {
   readonly model: string;
   /** When the earlier attempt started; clones created before this are not it. */
   readonly startedAt: Date;
+  /**
+   * Provider voice ids already bound to other voicedrop records. Never reported as this clone: a
+   * provider whose list has no creation time (Typecast) cannot otherwise tell an older voice of the
+   * same name from the one the lost answer created.
+   */
+  readonly knownProviderVoiceIds?: readonly string[];
 }
 
 /** `found`: the clone exists; `absent`: it certainly does not; `ambiguous`: cannot tell (mark for review). */
@@ -110,6 +116,11 @@ export type CloneLookup =
 export interface CallOptions {
   /** Aborted when the caller gives up (e.g. the Lambda's remaining time); never retried. */
   readonly signal?: AbortSignal;
+  /**
+   * When the caller gives up, in epoch milliseconds (e.g. the Lambda's remaining time minus a margin).
+   * Retries never sleep past it: a `Retry-After` longer than what remains ends the call at once.
+   */
+  readonly deadline?: number;
 }
 
 /** The one interface both vendors implement. Vendor details stay behind it. */

@@ -1,0 +1,315 @@
+import { ProviderError, type ProviderErrorDetails, type ProviderErrorKind } from './errors';
+import type { CallOptions, ProviderClientOptions, ProviderName } from './types';
+
+/** What a call does at the provider; decides messages and, for some statuses, the error kind. */
+export type ProviderOperation = 'clone' | 'speech' | 'delete' | 'list';
+
+export interface ProviderRequest {
+  readonly operation: ProviderOperation;
+  readonly method: 'GET' | 'POST' | 'DELETE';
+  /** Appended to the base URL, e.g. `/waves/v1/voice-cloning`. */
+  readonly path: string;
+  readonly headers?: Readonly<Record<string, string>>;
+  /** Sent again on every attempt, so it must be re-readable (a string or FormData, never a stream). */
+  readonly body?: string | FormData;
+  /**
+   * False when a second request may create a second billable thing (a clone). Such a request is
+   * retried only when the provider certainly did not act on it: a 429, or a connection that was never
+   * established. Everything else is thrown at once so the caller can reconcile first.
+   */
+  readonly idempotent: boolean;
+}
+
+export interface ProviderResponse {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly body: Uint8Array;
+}
+
+/** A non-2xx answer, with what the retry loop already read from it. */
+export interface FailedResponse extends ProviderResponse {
+  readonly operation: ProviderOperation;
+  readonly retryAfterMs?: number;
+  readonly requestId?: string;
+}
+
+/** Turns a non-2xx answer into the vendor-independent error (one per vendor, in `<vendor>/errors.ts`). */
+export type ErrorMapper = (failure: FailedResponse) => ProviderError;
+
+export interface ProviderHttpConfig {
+  readonly provider: ProviderName;
+  /** Human name for messages. */
+  readonly title: string;
+  readonly client: ProviderClientOptions;
+  /** The provider's auth header(s) for a key. */
+  readonly authorize: (apiKey: string) => Record<string, string>;
+  readonly mapError: ErrorMapper;
+}
+
+export interface ProviderHttp {
+  /** Sends with per-attempt deadline, retries and one key refresh after a 401; throws ProviderError. */
+  send(request: ProviderRequest, options?: CallOptions): Promise<ProviderResponse>;
+}
+
+export const DEFAULT_RETRY = { maxAttempts: 4, baseDelayMs: 500, maxDelayMs: 30_000 } as const;
+
+/** Bytes of a response body kept on errors for logs. */
+export const RESPONSE_BODY_PREVIEW_CHARS = 500;
+
+/**
+ * Error codes that prove the request never reached the provider (no connection was made), so even a
+ * clone may be sent again.
+ */
+const NOT_SENT_CODES: ReadonlySet<string> = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+const OPERATION_VERBS: Readonly<Record<ProviderOperation, string>> = {
+  clone: 'clone the voice',
+  speech: 'synthesize speech',
+  delete: 'delete the voice',
+  list: 'list voices',
+};
+
+export function describeOperation(operation: ProviderOperation): string {
+  return OPERATION_VERBS[operation];
+}
+
+export function createProviderHttp(config: ProviderHttpConfig): ProviderHttp {
+  const { client, provider, title } = config;
+  const fetchImplementation = client.fetch ?? globalThis.fetch;
+  const maxAttempts = Math.max(1, client.retry?.maxAttempts ?? DEFAULT_RETRY.maxAttempts);
+  const baseDelayMs = client.retry?.baseDelayMs ?? DEFAULT_RETRY.baseDelayMs;
+  const maxDelayMs = client.retry?.maxDelayMs ?? DEFAULT_RETRY.maxDelayMs;
+
+  async function attempt(request: ProviderRequest, apiKey: string, signal?: AbortSignal) {
+    const timeout = AbortSignal.timeout(client.timeoutMs);
+    const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    try {
+      const response = await fetchImplementation(`${client.baseUrl}${request.path}`, {
+        method: request.method,
+        headers: { ...request.headers, ...config.authorize(apiKey) },
+        body: request.body,
+        signal: combined,
+      });
+      // Reading the body is part of the attempt: a provider that stalls mid-body hits the same deadline.
+      const body = new Uint8Array(await response.arrayBuffer());
+      return { status: response.status, headers: response.headers, body };
+    } catch (error) {
+      if (signal?.aborted) throw abortedError(request, error);
+      throw transportError(error, request, timeout.aborted);
+    }
+  }
+
+  function abortedError(request: ProviderRequest, cause: unknown): ProviderError {
+    return new ProviderError({
+      provider,
+      kind: 'aborted',
+      message: `The request to ${title} to ${describeOperation(request.operation)} was cancelled because the caller ran out of time.`,
+      cause,
+    });
+  }
+
+  function transportError(error: unknown, request: ProviderRequest, timedOut: boolean): ProviderError {
+    const verb = describeOperation(request.operation);
+    if (timedOut) {
+      return new ProviderError({
+        provider,
+        kind: 'timeout',
+        message: `${title} did not answer within ${formatSeconds(client.timeoutMs)} while trying to ${verb}; it may still finish the request.`,
+        cause: error,
+      });
+    }
+    const code = networkErrorCode(error);
+    const sent = code === undefined || !NOT_SENT_CODES.has(code);
+    return new NetworkProviderError(
+      {
+        provider,
+        kind: 'network',
+        message: `Could not reach ${title} to ${verb}${code ? ` (${code})` : ''}.`,
+        providerCode: code,
+        cause: error,
+      },
+      sent,
+    );
+  }
+
+  function shouldRetry(error: ProviderError, request: ProviderRequest): boolean {
+    if (error.kind === 'aborted' || !error.retryable) return false;
+    if (request.idempotent) return true;
+    // A clone is sent again only when the provider certainly did not create anything.
+    if (error.kind === 'rate_limited') return true;
+    return error instanceof NetworkProviderError && !error.requestSent;
+  }
+
+  function backoffDelay(failedAttempts: number): number {
+    const ceiling = Math.min(maxDelayMs, baseDelayMs * 2 ** (failedAttempts - 1));
+    return Math.random() * ceiling;
+  }
+
+  return {
+    async send(request, options = {}) {
+      const { signal, deadline } = options;
+      if (signal?.aborted) throw abortedError(request, signal.reason);
+      let apiKey = await client.apiKey();
+      let refreshed = false;
+      let failedAttempts = 0;
+
+      for (;;) {
+        let error: ProviderError;
+        try {
+          const response = await attempt(request, apiKey, signal);
+          if (response.status >= 200 && response.status < 300) return response;
+          error = config.mapError({
+            ...response,
+            operation: request.operation,
+            retryAfterMs: parseRetryAfter(response.headers.get('retry-after')),
+            requestId: response.headers.get('x-request-id') ?? undefined,
+          });
+          if (response.status === 401 && !refreshed) {
+            // The cached key may have been rotated: fetch it again once, and retry only if it changed.
+            refreshed = true;
+            const fresh = await client.apiKey({ refresh: true });
+            if (fresh !== apiKey) {
+              apiKey = fresh;
+              continue;
+            }
+          }
+        } catch (caught) {
+          if (!(caught instanceof ProviderError)) throw caught;
+          error = caught;
+        }
+
+        failedAttempts += 1;
+        if (failedAttempts >= maxAttempts || !shouldRetry(error, request)) throw error;
+
+        const delayMs = error.retryAfterMs ?? backoffDelay(failedAttempts);
+        const remainingMs = deadline === undefined ? Number.POSITIVE_INFINITY : deadline - Date.now();
+        // Never sleep past the cap or the caller's deadline: the caller (a queue) can wait longer than we can.
+        if (delayMs > maxDelayMs || delayMs >= remainingMs) throw error;
+        await sleep(delayMs, signal, () => abortedError(request, signal?.reason));
+      }
+    },
+  };
+}
+
+/** A network failure that knows whether any byte of the request can have reached the provider. */
+class NetworkProviderError extends ProviderError {
+  readonly requestSent: boolean;
+
+  constructor(details: ProviderErrorDetails, requestSent: boolean) {
+    super(details);
+    this.requestSent = requestSent;
+  }
+}
+
+/** Seconds (`120`) or an HTTP date; undefined when absent or unreadable. */
+export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
+  if (value === null || value.trim() === '') return undefined;
+  const trimmed = value.trim();
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
+  const date = Date.parse(trimmed);
+  if (Number.isNaN(date)) return undefined;
+  return Math.max(0, date - now);
+}
+
+function networkErrorCode(error: unknown): string | undefined {
+  // undici wraps the socket error: TypeError('fetch failed', { cause: Error{ code } }), sometimes nested.
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current instanceof Error; depth += 1) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    if (current instanceof AggregateError) {
+      const inner = current.errors.find((item) => typeof (item as { code?: unknown }).code === 'string');
+      if (inner) return (inner as { code: string }).code;
+    }
+    current = current.cause;
+  }
+  return undefined;
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined, onAbort: () => ProviderError): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(onAbort());
+      return;
+    }
+    const abort = () => {
+      clearTimeout(timer);
+      reject(onAbort());
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', abort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', abort, { once: true });
+  });
+}
+
+function formatSeconds(ms: number): string {
+  return ms >= 1000 ? `${Math.round(ms / 100) / 10} s` : `${ms} ms`;
+}
+
+/** The response body as text for logs, cut to a few hundred characters. */
+export function previewBody(body: Uint8Array): string | undefined {
+  if (body.byteLength === 0) return undefined;
+  const text = new TextDecoder('utf-8', { fatal: false }).decode(
+    body.subarray(0, RESPONSE_BODY_PREVIEW_CHARS * 4),
+  );
+  return text.length > RESPONSE_BODY_PREVIEW_CHARS ? `${text.slice(0, RESPONSE_BODY_PREVIEW_CHARS)}…` : text;
+}
+
+/** JSON from a body, or undefined when it is empty or not JSON (proxies answer HTML). */
+export function readJson(body: Uint8Array): unknown {
+  if (body.byteLength === 0) return undefined;
+  try {
+    return JSON.parse(new TextDecoder().decode(body));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The kind a status means when the vendor's body says nothing more specific. */
+export function kindForStatus(status: number): ProviderErrorKind {
+  if (status === 401) return 'auth';
+  if (status === 403) return 'forbidden';
+  if (status === 404) return 'not_found';
+  if (status === 408) return 'timeout';
+  if (status === 410) return 'gone';
+  if (status === 429) return 'rate_limited';
+  if (status >= 500) return 'unavailable';
+  return 'invalid_request';
+}
+
+/** Fields every vendor mapper copies from a failed response onto its ProviderError. */
+export function failureDetails(provider: ProviderName, failure: FailedResponse) {
+  return {
+    provider,
+    statusCode: failure.status,
+    responseBody: previewBody(failure.body),
+    retryAfterMs: failure.retryAfterMs,
+    requestId: failure.requestId,
+  };
+}
+
+/** A 2xx whose body does not match the contract. */
+export function invalidResponse(
+  provider: ProviderName,
+  title: string,
+  operation: ProviderOperation,
+  response: ProviderResponse,
+  cause?: unknown,
+): ProviderError {
+  return new ProviderError({
+    provider,
+    kind: 'invalid_response',
+    message: `${title} answered the request to ${describeOperation(operation)} with something voicedrop does not understand.`,
+    statusCode: response.status,
+    responseBody: previewBody(response.body),
+    requestId: response.headers.get('x-request-id') ?? undefined,
+    cause,
+  });
+}

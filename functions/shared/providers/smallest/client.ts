@@ -1,0 +1,320 @@
+import type { AudioFormat } from '../../audio/types';
+import { ProviderError } from '../errors';
+import {
+  createProviderHttp,
+  invalidResponse,
+  type ProviderOperation,
+  type ProviderResponse,
+  readJson,
+} from '../http';
+import type {
+  CallOptions,
+  ClonedVoice,
+  CloneHint,
+  CloneLookup,
+  CloneRequest,
+  DeleteResult,
+  ProviderClientOptions,
+  SpeechRequest,
+  SpeechResult,
+  VoiceProvider,
+} from '../types';
+import { mapSmallestError } from './errors';
+import { SMALLEST_LIMITS } from './limits';
+import {
+  SMALLEST_DEFAULT_SAMPLE_RATE,
+  type SmallestListedClone,
+  type SmallestSpeechRequest,
+  smallestCloneListSchema,
+  smallestCloneResponseSchema,
+} from './wire';
+
+const TITLE = SMALLEST_LIMITS.title;
+
+/** MIME types Smallest accepts, per detected container (the file name's extension matches). */
+export const SMALLEST_MIME_TYPES: Readonly<Record<AudioFormat, string>> = {
+  wav: 'audio/wav',
+  mp3: 'audio/mpeg',
+  mp4: 'audio/mp4',
+  webm: 'audio/webm',
+};
+
+/** A WAV this small holds no speech: what a `lightning-large`-only clone answers on v3.1. */
+const EMPTY_AUDIO_MAX_BYTES = 200;
+
+type SpeechRoute = 'unified' | 'model';
+type DeleteRoute = 'guide' | 'voice-cloning';
+
+/** `lightning-v3.1-pro` → `lightning_v3.1_pro`: the unified speech route spells models with underscores. */
+export function smallestSpeechModel(model: string): string {
+  return model.replaceAll('-', '_');
+}
+
+export function createSmallestProvider(options: ProviderClientOptions): VoiceProvider {
+  const http = createProviderHttp({
+    provider: 'smallest',
+    title: TITLE,
+    client: options,
+    authorize: (apiKey) => ({ Authorization: `Bearer ${apiKey}` }),
+    mapError: mapSmallestError,
+  });
+  // Which route answered last time, per client instance: the provider is mid-migration on both.
+  let speechRoute: SpeechRoute | undefined;
+  let deleteRoute: DeleteRoute | undefined;
+
+  async function sendJson(
+    operation: ProviderOperation,
+    method: 'POST' | 'DELETE',
+    path: string,
+    body: unknown,
+    callOptions: CallOptions | undefined,
+    extraHeaders: Record<string, string> = {},
+  ): Promise<ProviderResponse> {
+    return http.send(
+      {
+        operation,
+        method,
+        path,
+        headers: { 'Content-Type': 'application/json', ...extraHeaders },
+        body: JSON.stringify(body),
+        idempotent: true,
+      },
+      callOptions,
+    );
+  }
+
+  async function listClones(callOptions?: CallOptions): Promise<SmallestListedClone[]> {
+    const response = await http.send(
+      { operation: 'list', method: 'GET', path: '/waves/v1/voice-cloning', idempotent: true },
+      callOptions,
+    );
+    const parsed = smallestCloneListSchema.safeParse(readJson(response.body));
+    if (!parsed.success) throw invalidResponse('smallest', TITLE, 'list', response, parsed.error);
+    return parsed.data.data;
+  }
+
+  async function speakOn(route: SpeechRoute, request: SpeechRequest, callOptions?: CallOptions) {
+    const body: SmallestSpeechRequest = {
+      text: request.text,
+      voice_id: request.providerVoiceId,
+      // Always explicit: the server's default output is headerless PCM, and its sample rate default may move.
+      output_format: request.format,
+      sample_rate: (request.sampleRate ??
+        SMALLEST_DEFAULT_SAMPLE_RATE) as SmallestSpeechRequest['sample_rate'],
+      ...(request.speed === undefined ? {} : { speed: request.speed }),
+      ...(request.language === undefined ? {} : { language: request.language }),
+    };
+    if (route === 'unified') {
+      return sendJson(
+        'speech',
+        'POST',
+        '/waves/v1/tts',
+        { ...body, model: smallestSpeechModel(request.model) },
+        callOptions,
+        { Accept: 'audio/wav' },
+      );
+    }
+    return sendJson(
+      'speech',
+      'POST',
+      `/waves/v1/${encodeURIComponent(request.model)}/get_speech`,
+      body,
+      callOptions,
+      { Accept: 'audio/wav' },
+    );
+  }
+
+  async function speak(request: SpeechRequest, callOptions?: CallOptions): Promise<ProviderResponse> {
+    const preferred: SpeechRoute = speechRoute ?? 'unified';
+    try {
+      const response = await speakOn(preferred, request, callOptions);
+      speechRoute = preferred;
+      return response;
+    } catch (error) {
+      if (!isMissingRoute(error)) throw error;
+    }
+    const other: SpeechRoute = preferred === 'unified' ? 'model' : 'unified';
+    const response = await speakOn(other, request, callOptions);
+    speechRoute = other;
+    return response;
+  }
+
+  return {
+    name: 'smallest',
+    limits: SMALLEST_LIMITS,
+
+    async cloneVoice(request: CloneRequest, callOptions?: CallOptions): Promise<ClonedVoice> {
+      const form = new FormData();
+      form.append('displayName', request.displayName);
+      form.append(
+        'file',
+        new Blob([request.audio as Uint8Array<ArrayBuffer>], { type: SMALLEST_MIME_TYPES[request.format] }),
+        `sample.${request.format}`,
+      );
+      form.append('model', request.model);
+      if (request.language) form.append('language', request.language);
+      if (request.description) form.append('description', request.description);
+      if (request.accent) form.append('accent', request.accent);
+      // The record id travels as a tag: the only way findClone can later recognise this clone.
+      const tags = [...new Set([...(request.tags ?? []), request.voiceRecordId].map((tag) => tag.trim()))];
+      form.append('tags', tags.filter((tag) => tag !== '').join(','));
+
+      const response = await http.send(
+        {
+          operation: 'clone',
+          method: 'POST',
+          path: '/waves/v1/voice-cloning',
+          body: form,
+          idempotent: false,
+        },
+        callOptions,
+      );
+      const parsed = smallestCloneResponseSchema.safeParse(readJson(response.body));
+      if (!parsed.success) throw invalidResponse('smallest', TITLE, 'clone', response, parsed.error);
+      const data = parsed.data.data;
+      const model = typeof data.model === 'string' ? data.model : (data.model?.modelName ?? request.model);
+      return {
+        providerVoiceId: data.voiceId,
+        displayName: data.displayName,
+        model,
+        language: data.language ?? request.language,
+        status: data.status ?? undefined,
+        createdAt: data.createdAt ?? undefined,
+        samples: (data.samples ?? []).map((sample) => ({ text: sample.text, audioUrl: sample.audioUrl })),
+        tags: data.tags ?? tags,
+      };
+    },
+
+    async synthesize(request: SpeechRequest, callOptions?: CallOptions): Promise<SpeechResult> {
+      const response = await speak(request, callOptions);
+      const requestId = response.headers.get('x-request-id') ?? undefined;
+      if (holdsNoAudio(response.body)) {
+        throw new ProviderError({
+          provider: 'smallest',
+          kind: 'incompatible_voice',
+          statusCode: response.status,
+          requestId,
+          message:
+            `${TITLE} returned empty audio for voice ${request.providerVoiceId}: this usually means the clone was made ` +
+            'with the old lightning-large endpoint and only works with lightning-large. Re-clone the voice from its sample.',
+        });
+      }
+      // The answer is labelled audio/wav whatever was asked for, so the requested format is the truth.
+      return {
+        audio: response.body,
+        format: request.format,
+        contentType: request.format === 'mp3' ? 'audio/mpeg' : 'audio/wav',
+        requestId,
+      };
+    },
+
+    async deleteVoice(providerVoiceId: string, callOptions?: CallOptions): Promise<DeleteResult> {
+      const body = { voiceId: providerVoiceId };
+      if (deleteRoute !== 'voice-cloning') {
+        try {
+          await sendJson('delete', 'DELETE', '/waves/v1/lightning-large', body, callOptions);
+          deleteRoute = 'guide';
+          return { deleted: true };
+        } catch (error) {
+          if (isUnknownVoice(error)) {
+            deleteRoute = 'guide';
+            return { deleted: true };
+          }
+          if (!isMissingRoute(error)) throw error;
+        }
+      }
+
+      try {
+        await sendJson('delete', 'POST', '/waves/v1/voice-cloning/delete', body, callOptions);
+        deleteRoute = 'voice-cloning';
+        return { deleted: true };
+      } catch (error) {
+        if (!(error instanceof ProviderError)) throw error;
+        if (error.statusCode === 404) {
+          deleteRoute = 'voice-cloning';
+          return { deleted: true };
+        }
+        if (error.kind !== 'auth' && error.kind !== 'forbidden') throw error;
+        // Refused. If the same key can list clones, the route (not the key) is the problem: say so honestly.
+        const clones = await listClones(callOptions);
+        deleteRoute = 'voice-cloning';
+        if (!clones.some((clone) => clone.voiceId === providerVoiceId)) return { deleted: true };
+        return {
+          deleted: false,
+          detail:
+            `Smallest does not allow deleting clones with an API key; delete voice ${providerVoiceId} ` +
+            'in the Smallest dashboard (app.smallest.ai → Voice cloning).',
+        };
+      }
+    },
+
+    async findClone(hint: CloneHint, callOptions?: CallOptions): Promise<CloneLookup> {
+      const clones = await listClones(callOptions);
+      const known = new Set(hint.knownProviderVoiceIds ?? []);
+      const matches = clones.filter(
+        (clone) =>
+          !known.has(clone.voiceId) && (clone.tags ?? []).some((tag) => tag.trim() === hint.voiceRecordId),
+      );
+      // The list is complete (no pagination) and the tag is unique per record: no match means no clone.
+      if (matches.length === 0) return { outcome: 'absent' };
+      const [match] = matches;
+      if (matches.length > 1 || !match) {
+        return {
+          outcome: 'ambiguous',
+          reason: `${matches.length} ${TITLE} clones carry tag ${hint.voiceRecordId}: ${matches.map((clone) => clone.voiceId).join(', ')}.`,
+        };
+      }
+      return {
+        outcome: 'found',
+        voice: {
+          providerVoiceId: match.voiceId,
+          displayName: match.displayName,
+          model: match.modelIds?.[0] ?? hint.model,
+          language: match.language ?? undefined,
+          status: match.status ?? undefined,
+          createdAt: match.createdAt ?? undefined,
+          samples: [],
+          tags: match.tags ?? undefined,
+        },
+      };
+    },
+  };
+}
+
+/** A 404 or 410 for a route, as opposed to an unknown voice: the next route may still work. */
+function isMissingRoute(error: unknown): boolean {
+  return error instanceof ProviderError && (error.statusCode === 404 || error.statusCode === 410);
+}
+
+/**
+ * The guide's delete route answers 404 with a voice message when the voice is already gone, and a
+ * generic 404 when the route itself is missing.
+ */
+function isUnknownVoice(error: unknown): boolean {
+  return (
+    error instanceof ProviderError &&
+    error.statusCode === 404 &&
+    /voice[^/]*not found|no such voice|unknown voice|invalid voice/i.test(error.responseBody ?? '')
+  );
+}
+
+/** True for no bytes, a tiny answer, or a RIFF/WAVE whose data chunk is empty. */
+function holdsNoAudio(body: Uint8Array): boolean {
+  if (body.byteLength <= EMPTY_AUDIO_MAX_BYTES) return true;
+  const dataBytes = wavDataBytes(body);
+  return dataBytes !== undefined && dataBytes === 0;
+}
+
+/** Size of a WAV's data chunk, or undefined when the bytes are not a WAV. */
+function wavDataBytes(body: Uint8Array): number | undefined {
+  const text = (offset: number) => String.fromCharCode(...body.subarray(offset, offset + 4));
+  if (body.byteLength < 12 || text(0) !== 'RIFF' || text(8) !== 'WAVE') return undefined;
+  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  let offset = 12;
+  while (offset + 8 <= body.byteLength) {
+    const size = view.getUint32(offset + 4, true);
+    if (text(offset) === 'data') return Math.min(size, body.byteLength - offset - 8);
+    offset += 8 + size + (size % 2);
+  }
+  return undefined;
+}
