@@ -23,7 +23,12 @@ export const PROVIDER_ERROR_KINDS = [
 ] as const;
 export type ProviderErrorKind = (typeof PROVIDER_ERROR_KINDS)[number];
 
-const RETRYABLE_KINDS: ReadonlySet<ProviderErrorKind> = new Set(['rate_limited', 'unavailable', 'timeout', 'network']);
+const RETRYABLE_KINDS: ReadonlySet<ProviderErrorKind> = new Set([
+  'rate_limited',
+  'unavailable',
+  'timeout',
+  'network',
+]);
 
 export interface ProviderErrorDetails {
   readonly provider: ProviderName;
