@@ -1,0 +1,192 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import {
+  type IGrantable,
+  type IPrincipal,
+  PolicyStatement,
+  Role,
+  ServicePrincipal,
+} from 'aws-cdk-lib/aws-iam';
+import {
+  ApplicationLogLevel,
+  Architecture,
+  LoggingFormat,
+  Runtime,
+  SystemLogLevel,
+} from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { INCOMING_PREFIX } from './config';
+
+/** The repository root: where package.json, package-lock.json and tsconfig.json live. */
+export const REPOSITORY_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+
+// esbuild's ESM output reaches CommonJS dependencies through `require`, which ES modules do not have.
+// The alias keeps the import from colliding with a bundled `createRequire`.
+const ESM_REQUIRE_BANNER =
+  "import { createRequire as voicedropCreateRequire } from 'node:module'; const require = voicedropCreateRequire(import.meta.url);";
+
+export interface HouseFunctionProps {
+  /** The handler module, relative to the repository root, e.g. `functions/clone/handler.ts`. */
+  readonly entry: string;
+  /**
+   * The exported handler.
+   * @default 'handler'
+   */
+  readonly handler?: string;
+  /** Explicit for every function: Lambda's 128 MB default starves audio parsing and the SDK clients. */
+  readonly memorySize: number;
+  /** Explicit for every function: queue visibility timeouts and provider deadlines are derived from it. */
+  readonly timeout: Duration;
+  readonly description: string;
+  /** Powertools service name (POWERTOOLS_SERVICE_NAME): the `service` key of every log line. */
+  readonly serviceName: string;
+  readonly logRetention: RetentionDays;
+  /** What stack deletion does to the log group; follows the data's removal policy. */
+  readonly logRemovalPolicy: RemovalPolicy;
+  /**
+   * Both Lambda's application log level and POWERTOOLS_LOG_LEVEL, kept equal because Lambda drops
+   * lines below its own level before Powertools' setting matters.
+   * @default 'INFO'
+   */
+  readonly logLevel?: LogLevel;
+  /** Variables no intent method covers. Prefer intent methods: they grant and configure together. */
+  readonly environment?: Readonly<Record<string, string>>;
+}
+
+/**
+ * The one way this project builds a Lambda function: Node.js 24 on arm64, an ESM bundle made by local
+ * esbuild with the AWS SDK inside, source maps, JSON logs into its own log group with retention, and a
+ * role that starts with nothing but that log group. Intent methods (`readsUploads`, `writesVoicesTable`, …)
+ * each grant exact actions on exact resources and set the environment variable the handler reads.
+ */
+export class HouseFunction extends Construct implements IGrantable {
+  readonly lambdaFunction: NodejsFunction;
+  readonly logGroup: LogGroup;
+  readonly role: Role;
+  readonly timeout: Duration;
+  readonly grantPrincipal: IPrincipal;
+
+  private readonly environment = new Map<string, string>();
+
+  constructor(scope: Construct, id: string, props: HouseFunctionProps) {
+    super(scope, id);
+    this.timeout = props.timeout;
+    const logLevel = props.logLevel ?? 'INFO';
+
+    this.logGroup = new LogGroup(this, 'LogGroup', {
+      retention: props.logRetention,
+      removalPolicy: props.logRemovalPolicy,
+    });
+
+    // An own role instead of the default one, whose AWSLambdaBasicExecutionRole may create and write any
+    // log group in the account: this one may write its own log group only.
+    this.role = new Role(this, 'Role', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `${props.description} (execution role)`,
+    });
+    this.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [this.logGroup.logGroupArn],
+      }),
+    );
+    this.grantPrincipal = this.role;
+
+    this.lambdaFunction = new NodejsFunction(this, 'Function', {
+      entry: path.join(REPOSITORY_ROOT, props.entry),
+      handler: props.handler ?? 'handler',
+      description: props.description,
+      runtime: Runtime.NODEJS_24_X,
+      architecture: Architecture.ARM_64,
+      memorySize: props.memorySize,
+      timeout: props.timeout,
+      role: this.role,
+      logGroup: this.logGroup,
+      loggingFormat: LoggingFormat.JSON,
+      applicationLogLevelV2: ApplicationLogLevel[logLevel],
+      systemLogLevelV2: SystemLogLevel.INFO,
+      projectRoot: REPOSITORY_ROOT,
+      depsLockFilePath: path.join(REPOSITORY_ROOT, 'package-lock.json'),
+      bundling: {
+        // Never Docker: synth must work on a laptop or CI runner without it, with the esbuild from the lock file.
+        forceDockerBundling: false,
+        format: OutputFormat.ESM,
+        mainFields: ['module', 'main'],
+        target: 'node24',
+        banner: ESM_REQUIRE_BANNER,
+        minify: true,
+        sourceMap: true,
+        sourceMapMode: SourceMapMode.DEFAULT,
+        // Stack traces need only the mappings; the source text stays out of the deployed asset.
+        sourcesContent: false,
+        // The SDK version is pinned by our lock file and tested, not whatever the runtime ships this month.
+        bundleAwsSDK: true,
+      },
+    });
+
+    this.addEnvironment('NODE_OPTIONS', '--enable-source-maps');
+    this.addEnvironment('POWERTOOLS_SERVICE_NAME', props.serviceName);
+    this.addEnvironment('POWERTOOLS_LOG_LEVEL', logLevel);
+    for (const [name, value] of Object.entries(props.environment ?? {})) {
+      this.addEnvironment(name, value);
+    }
+  }
+
+  /**
+   * Reads uploaded audio (HEAD and ranged GET, also of a given version) under `incoming/` only. Sets no
+   * variable: the bucket arrives with every S3 event.
+   */
+  readsUploads(bucket: IBucket): this {
+    this.allow(['s3:GetObject', 's3:GetObjectVersion'], [bucket.arnForObjects(`${INCOMING_PREFIX}*`)]);
+    return this;
+  }
+
+  /** Reads voice records and audio claims by key (VOICES_TABLE_NAME). */
+  readsVoicesTable(table: ITable): this {
+    this.allow(['dynamodb:GetItem'], [table.tableArn]);
+    this.addEnvironment('VOICES_TABLE_NAME', table.tableName);
+    return this;
+  }
+
+  /**
+   * Creates and moves voice records and creates, takes over and releases audio claims (VOICES_TABLE_NAME).
+   * Every write is a single-item conditional write, so no transaction or ConditionCheckItem is granted;
+   * DeleteItem is for releasing claims (voice records are marked `deleted`, never removed).
+   */
+  writesVoicesTable(table: ITable): this {
+    this.allow(['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], [table.tableArn]);
+    this.addEnvironment('VOICES_TABLE_NAME', table.tableName);
+    return this;
+  }
+
+  /** Reads the provider-keys secret (PROVIDER_KEYS_SECRET_ARN); encrypted with the AWS managed key. */
+  readsProviderKeys(secret: ISecret): this {
+    // An imported secret known by a partial ARN needs the random suffix Secrets Manager appends.
+    this.allow(['secretsmanager:GetSecretValue'], [secret.secretFullArn ?? `${secret.secretArn}-??????`]);
+    this.addEnvironment('PROVIDER_KEYS_SECRET_ARN', secret.secretArn);
+    return this;
+  }
+
+  /** Sets a variable; setting one name to two different values is a wiring mistake and throws. */
+  addEnvironment(name: string, value: string): this {
+    const existing = this.environment.get(name);
+    if (existing !== undefined && existing !== value) {
+      throw new Error(`${this.node.path}: environment variable ${name} is already set to a different value`);
+    }
+    this.environment.set(name, value);
+    this.lambdaFunction.addEnvironment(name, value);
+    return this;
+  }
+
+  private allow(actions: string[], resources: string[]): void {
+    this.role.addToPrincipalPolicy(new PolicyStatement({ actions, resources }));
+  }
+}
