@@ -1,0 +1,143 @@
+import { readFileSync } from 'node:fs';
+import { App } from 'aws-cdk-lib';
+import { describe, expect, it } from 'vitest';
+import { InvalidConfigurationError, parseConfig, readConfig, type VoicedropConfig } from '../../lib/config';
+
+const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as {
+  readonly context: { readonly voicedrop: unknown };
+};
+
+const DEFAULTS: VoicedropConfig = {
+  defaultProvider: 'smallest',
+  providers: {
+    smallest: { baseUrl: 'https://api.smallest.ai', model: 'lightning-v3.1', concurrency: 1 },
+    typecast: { baseUrl: 'https://api.typecast.ai', model: 'ssfm-v30', concurrency: 2 },
+  },
+  providerTimeoutMs: 60_000,
+  cloneQueue: { batchSize: 5, maxBatchingWindowSeconds: 5, maxReceiveCount: 5, maxConcurrency: 2 },
+  logRetentionDays: 30,
+  removalPolicy: 'retain',
+  alarmEmail: null,
+};
+
+function problemsOf(raw: unknown): readonly string[] {
+  try {
+    parseConfig(raw);
+  } catch (error) {
+    if (error instanceof InvalidConfigurationError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected the configuration to be rejected');
+}
+
+describe('Function: parseConfig', () => {
+  it('returns the defaults when the context has no voicedrop key', () => {
+    expect(parseConfig(undefined)).toEqual(DEFAULTS);
+  });
+
+  it('ships cdk.json with exactly the defaults, so a -c override falls back to the same values', () => {
+    expect(cdkJson.context.voicedrop).toEqual(DEFAULTS);
+    expect(parseConfig(cdkJson.context.voicedrop)).toEqual(DEFAULTS);
+  });
+
+  it('keeps the defaults for every key an override leaves out, at any depth', () => {
+    const config = parseConfig({
+      providers: { typecast: { model: 'ssfm-v21', concurrency: 15 } },
+      cloneQueue: { maxConcurrency: 4 },
+      removalPolicy: 'destroy',
+      alarmEmail: 'ops@example.com',
+    });
+
+    expect(config).toEqual({
+      ...DEFAULTS,
+      providers: { ...DEFAULTS.providers, typecast: { ...DEFAULTS.providers.typecast, model: 'ssfm-v21', concurrency: 15 } },
+      cloneQueue: { ...DEFAULTS.cloneQueue, maxConcurrency: 4 },
+      removalPolicy: 'destroy',
+      alarmEmail: 'ops@example.com',
+    });
+  });
+
+  it('parses the JSON string that `cdk synth -c voicedrop=…` passes', () => {
+    const config = parseConfig('{"logRetentionDays": 7, "providerTimeoutMs": 30000}');
+
+    expect(config.logRetentionDays).toBe(7);
+    expect(config.providerTimeoutMs).toBe(30_000);
+    expect(config.cloneQueue).toEqual(DEFAULTS.cloneQueue);
+  });
+
+  it('drops the trailing slash of a base URL so handlers can append paths', () => {
+    const config = parseConfig({ providers: { smallest: { baseUrl: 'https://proxy.example.com/smallest/' } } });
+
+    expect(config.providers.smallest.baseUrl).toBe('https://proxy.example.com/smallest');
+  });
+
+  it('reports several bad values together in one error', () => {
+    const raw = {
+      defaultProvider: 'elevenlabs',
+      providers: { smallest: { baseUrl: 'http://api.smallest.ai', concurrency: 0 } },
+      providerTimeoutMs: 'sixty seconds',
+      cloneQueue: { batchSize: 11, maxConcurrency: 1 },
+      logRetentionDays: 31,
+      removalPolicy: 'snapshot',
+      alarmEmail: 'not an address',
+    };
+
+    expect(() => parseConfig(raw)).toThrow(InvalidConfigurationError);
+    const problems = problemsOf(raw);
+    expect(problems).toHaveLength(9);
+    expect(problems).toEqual([
+      expect.stringMatching(/^voicedrop\.defaultProvider must be one of "smallest", "typecast" \(got "elevenlabs"\)$/),
+      expect.stringMatching(/^voicedrop\.providers\.smallest\.baseUrl must be an https:\/\/ URL/),
+      expect.stringMatching(/^voicedrop\.providers\.smallest\.concurrency must be a whole number from 1 to 100/),
+      expect.stringMatching(/^voicedrop\.providerTimeoutMs must be a whole number/),
+      expect.stringMatching(/^voicedrop\.cloneQueue\.batchSize must be a whole number from 1 to 10 \(got 11\)$/),
+      expect.stringMatching(/^voicedrop\.cloneQueue\.maxConcurrency must be a whole number from 2 to 1000/),
+      expect.stringMatching(/^voicedrop\.logRetentionDays must be a CloudWatch Logs retention period .*\(got 31\)$/),
+      expect.stringMatching(/^voicedrop\.removalPolicy must be "retain" or "destroy"/),
+      expect.stringMatching(/^voicedrop\.alarmEmail must be an e-mail address or null/),
+    ]);
+  });
+
+  it('puts every problem in the error message, one per line', () => {
+    expect(() => parseConfig({ removalPolicy: 'snapshot', cloneQueue: { maxReceiveCount: 0 } })).toThrow(
+      /2 problems:\n {2}- voicedrop\.cloneQueue\.maxReceiveCount .*\n {2}- voicedrop\.removalPolicy /,
+    );
+  });
+
+  it('rejects a model the provider refuses, with the provider’s own reason', () => {
+    expect(problemsOf({ providers: { smallest: { model: 'lightning-v2' } } })).toEqual([
+      'voicedrop.providers.smallest.model is rejected by the provider: Voice cloning for lightning-v2 is deprecated. ' +
+        'Please use lightning-v3.1 (got "lightning-v2")',
+    ]);
+    expect(problemsOf({ providers: { typecast: { model: 'ssfm-v9' } } })).toEqual([
+      'voicedrop.providers.typecast.model must be one of "ssfm-v30", "ssfm-v21" (got "ssfm-v9")',
+    ]);
+  });
+
+  it('reports unknown keys, so a misspelt setting is not silently ignored', () => {
+    expect(problemsOf({ logRetentionDay: 7, providers: { elevenlabs: {} } })).toEqual([
+      'voicedrop.providers has unknown key "elevenlabs"',
+      'voicedrop has unknown key "logRetentionDay"',
+    ]);
+  });
+
+  it('refuses to keep logs forever', () => {
+    expect(problemsOf({ logRetentionDays: 9999 })).toHaveLength(1);
+  });
+
+  it('throws a readable error when the -c value is not JSON', () => {
+    expect(problemsOf('{removalPolicy: destroy}')).toEqual([expect.stringMatching(/^voicedrop is not valid JSON/)]);
+  });
+});
+
+describe('Function: readConfig', () => {
+  it('reads the voicedrop object from the app context', () => {
+    const app = new App({ context: { voicedrop: { defaultProvider: 'typecast' } } });
+
+    expect(readConfig(app).defaultProvider).toBe('typecast');
+  });
+
+  it('returns the defaults for an app without voicedrop context', () => {
+    expect(readConfig(new App())).toEqual(DEFAULTS);
+  });
+});
