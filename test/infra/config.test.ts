@@ -50,7 +50,10 @@ describe('Function: parseConfig', () => {
 
     expect(config).toEqual({
       ...DEFAULTS,
-      providers: { ...DEFAULTS.providers, typecast: { ...DEFAULTS.providers.typecast, model: 'ssfm-v21', concurrency: 15 } },
+      providers: {
+        ...DEFAULTS.providers,
+        typecast: { ...DEFAULTS.providers.typecast, model: 'ssfm-v21', concurrency: 15 },
+      },
       cloneQueue: { ...DEFAULTS.cloneQueue, maxConcurrency: 4 },
       removalPolicy: 'destroy',
       alarmEmail: 'ops@example.com',
@@ -66,7 +69,9 @@ describe('Function: parseConfig', () => {
   });
 
   it('drops the trailing slash of a base URL so handlers can append paths', () => {
-    const config = parseConfig({ providers: { smallest: { baseUrl: 'https://proxy.example.com/smallest/' } } });
+    const config = parseConfig({
+      providers: { smallest: { baseUrl: 'https://proxy.example.com/smallest/' } },
+    });
 
     expect(config.providers.smallest.baseUrl).toBe('https://proxy.example.com/smallest');
   });
@@ -86,13 +91,21 @@ describe('Function: parseConfig', () => {
     const problems = problemsOf(raw);
     expect(problems).toHaveLength(9);
     expect(problems).toEqual([
-      expect.stringMatching(/^voicedrop\.defaultProvider must be one of "smallest", "typecast" \(got "elevenlabs"\)$/),
+      expect.stringMatching(
+        /^voicedrop\.defaultProvider must be one of "smallest", "typecast" \(got "elevenlabs"\)$/,
+      ),
       expect.stringMatching(/^voicedrop\.providers\.smallest\.baseUrl must be an https:\/\/ URL/),
-      expect.stringMatching(/^voicedrop\.providers\.smallest\.concurrency must be a whole number from 1 to 100/),
+      expect.stringMatching(
+        /^voicedrop\.providers\.smallest\.concurrency must be a whole number from 1 to 100/,
+      ),
       expect.stringMatching(/^voicedrop\.providerTimeoutMs must be a whole number/),
-      expect.stringMatching(/^voicedrop\.cloneQueue\.batchSize must be a whole number from 1 to 10 \(got 11\)$/),
+      expect.stringMatching(
+        /^voicedrop\.cloneQueue\.batchSize must be a whole number from 1 to 10 \(got 11\)$/,
+      ),
       expect.stringMatching(/^voicedrop\.cloneQueue\.maxConcurrency must be a whole number from 2 to 1000/),
-      expect.stringMatching(/^voicedrop\.logRetentionDays must be a CloudWatch Logs retention period .*\(got 31\)$/),
+      expect.stringMatching(
+        /^voicedrop\.logRetentionDays must be a CloudWatch Logs retention period .*\(got 31\)$/,
+      ),
       expect.stringMatching(/^voicedrop\.removalPolicy must be "retain" or "destroy"/),
       expect.stringMatching(/^voicedrop\.alarmEmail must be an e-mail address or null/),
     ]);
@@ -126,7 +139,9 @@ describe('Function: parseConfig', () => {
   });
 
   it('throws a readable error when the -c value is not JSON', () => {
-    expect(problemsOf('{removalPolicy: destroy}')).toEqual([expect.stringMatching(/^voicedrop is not valid JSON/)]);
+    expect(problemsOf('{removalPolicy: destroy}')).toEqual([
+      expect.stringMatching(/^voicedrop is not valid JSON/),
+    ]);
   });
 });
 
