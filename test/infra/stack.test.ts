@@ -1,0 +1,496 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { readConfig } from '../../lib/config';
+import { HouseFunction } from '../../lib/house-function';
+import { VoicedropStack } from '../../lib/voicedrop-stack';
+
+// The feature flags in cdk.json change what constructs render, so tests synthesize with them, as `cdk synth` does.
+const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as {
+  readonly context: Readonly<Record<string, unknown>>;
+};
+
+interface Synthesized {
+  readonly app: App;
+  readonly stack: VoicedropStack;
+  readonly template: Template;
+}
+
+function synthesize(voicedrop?: unknown): Synthesized {
+  const context = voicedrop === undefined ? cdkJson.context : { ...cdkJson.context, voicedrop };
+  const app = new App({ context });
+  const stack = new VoicedropStack(app, 'Voicedrop', { config: readConfig(app) });
+  return { app, stack, template: Template.fromStack(stack) };
+}
+
+function logicalId(construct: Construct): string {
+  const child = construct.node.defaultChild;
+  if (!child) throw new Error(`${construct.node.path} has no default child`);
+  return Stack.of(construct).getLogicalId(child as never);
+}
+
+interface Statement {
+  readonly Effect: 'Allow' | 'Deny';
+  readonly Action: string | readonly string[];
+  readonly Resource: unknown;
+}
+
+interface TemplateResource {
+  readonly Type: string;
+  readonly Properties: Record<string, unknown>;
+  readonly DeletionPolicy?: string;
+}
+
+function actionsOf(statement: Statement): readonly string[] {
+  return typeof statement.Action === 'string' ? [statement.Action] : statement.Action;
+}
+
+/** Every statement of every identity policy (policies and roles' inline policies), with the roles it applies to. */
+function identityStatements(
+  template: Template,
+): { readonly roles: readonly string[]; readonly statement: Statement }[] {
+  const found: { roles: readonly string[]; statement: Statement }[] = [];
+  const add = (roles: readonly string[], document: unknown) => {
+    for (const statement of (document as { Statement: Statement[] }).Statement)
+      found.push({ roles, statement });
+  };
+  for (const policy of Object.values(template.findResources('AWS::IAM::Policy'))) {
+    const properties = (policy as TemplateResource).Properties;
+    const roles = ((properties.Roles as { Ref?: string }[] | undefined) ?? []).map((role) => role.Ref ?? '?');
+    add(roles, properties.PolicyDocument);
+  }
+  for (const [id, role] of Object.entries(template.findResources('AWS::IAM::Role'))) {
+    const inline = (role as TemplateResource).Properties.Policies as
+      | { PolicyDocument: unknown }[]
+      | undefined;
+    for (const policy of inline ?? []) add([id], policy.PolicyDocument);
+  }
+  return found;
+}
+
+function resourceById(template: Template, id: string): TemplateResource {
+  const resource = template.toJSON().Resources[id] as TemplateResource | undefined;
+  if (!resource) throw new Error(`no resource ${id} in the template`);
+  return resource;
+}
+
+describe('Stack: Voicedrop with the cdk.json configuration', () => {
+  let synthesized: Synthesized;
+  let template: Template;
+  let ids: {
+    bucket: string;
+    queue: string;
+    deadLetterQueue: string;
+    table: string;
+    secret: string;
+    function: string;
+    logGroup: string;
+    role: string;
+  };
+
+  beforeAll(() => {
+    synthesized = synthesize();
+    template = synthesized.template;
+    const stack = synthesized.stack;
+    ids = {
+      bucket: logicalId(stack.uploadsBucket),
+      queue: logicalId(stack.cloneQueue),
+      deadLetterQueue: logicalId(stack.deadLetterQueue),
+      table: logicalId(stack.voicesTable),
+      secret: logicalId(stack.providerKeys),
+      function: logicalId(stack.cloneFunction.lambdaFunction),
+      logGroup: logicalId(stack.cloneFunction.logGroup),
+      role: logicalId(stack.cloneFunction.role),
+    };
+  });
+
+  describe('upload bucket', () => {
+    it('is private, encrypted, versioned and expires old versions and abandoned uploads', () => {
+      template.hasResourceProperties('AWS::S3::Bucket', {
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+        },
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
+        VersioningConfiguration: { Status: 'Enabled' },
+        LifecycleConfiguration: {
+          Rules: Match.arrayWith([
+            Match.objectLike({
+              Status: 'Enabled',
+              NoncurrentVersionExpiration: { NoncurrentDays: 30 },
+              AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+            }),
+          ]),
+        },
+      });
+    });
+
+    it('is retained when the stack is deleted, and nothing empties it', () => {
+      expect(resourceById(template, ids.bucket).DeletionPolicy).toBe('Retain');
+      template.resourceCountIs('Custom::S3AutoDeleteObjects', 0);
+    });
+
+    it('refuses every request that is not over TLS', () => {
+      template.hasResourceProperties('AWS::S3::BucketPolicy', {
+        Bucket: { Ref: ids.bucket },
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Effect: 'Deny',
+              Principal: { AWS: '*' },
+              Action: 's3:*',
+              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+            }),
+          ]),
+        },
+      });
+    });
+
+    it('notifies the clone queue of objects created under incoming/ only', () => {
+      template.hasResourceProperties('Custom::S3BucketNotifications', {
+        BucketName: { Ref: ids.bucket },
+        NotificationConfiguration: {
+          QueueConfigurations: [
+            {
+              Events: ['s3:ObjectCreated:*'],
+              Filter: { Key: { FilterRules: [{ Name: 'prefix', Value: 'incoming/' }] } },
+              QueueArn: { 'Fn::GetAtt': [ids.queue, 'Arn'] },
+            },
+          ],
+        },
+      });
+    });
+
+    it('lets only this bucket send to the clone queue', () => {
+      template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        Queues: [{ Ref: ids.queue }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Effect: 'Allow',
+              Principal: { Service: 's3.amazonaws.com' },
+              Action: Match.arrayWith(['sqs:SendMessage']),
+              Condition: { ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': [ids.bucket, 'Arn'] } } },
+            }),
+          ]),
+        },
+      });
+    });
+  });
+
+  describe('clone queue', () => {
+    it('moves a message to the dead-letter queue after maxReceiveCount deliveries', () => {
+      template.hasResourceProperties('AWS::SQS::Queue', {
+        RedrivePolicy: {
+          deadLetterTargetArn: { 'Fn::GetAtt': [ids.deadLetterQueue, 'Arn'] },
+          maxReceiveCount: 5,
+        },
+      });
+    });
+
+    it('keeps dead letters for 14 days, longer than the clone queue keeps messages', () => {
+      const queue = resourceById(template, ids.queue).Properties;
+      const deadLetters = resourceById(template, ids.deadLetterQueue).Properties;
+
+      expect(deadLetters.MessageRetentionPeriod).toBe(Duration.days(14).toSeconds());
+      expect(deadLetters.MessageRetentionPeriod as number).toBeGreaterThan(
+        queue.MessageRetentionPeriod as number,
+      );
+    });
+
+    it('encrypts both queues and refuses requests that are not over TLS', () => {
+      for (const id of [ids.queue, ids.deadLetterQueue]) {
+        expect(resourceById(template, id).Properties.SqsManagedSseEnabled).toBe(true);
+        template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+          Queues: [{ Ref: id }],
+          PolicyDocument: {
+            Statement: Match.arrayWith([
+              Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+            ]),
+          },
+        });
+      }
+    });
+
+    it('hides a message for at least six clone function timeouts', () => {
+      const visibilityTimeout = resourceById(template, ids.queue).Properties.VisibilityTimeout as number;
+      const functionTimeout = resourceById(template, ids.function).Properties.Timeout as number;
+
+      expect(functionTimeout).toBe(300);
+      expect(visibilityTimeout).toBeGreaterThanOrEqual(6 * functionTimeout);
+    });
+
+    it('feeds the clone function with partial batch failures and bounded concurrency', () => {
+      template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        EventSourceArn: { 'Fn::GetAtt': [ids.queue, 'Arn'] },
+        FunctionName: { Ref: ids.function },
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        BatchSize: 5,
+        MaximumBatchingWindowInSeconds: 5,
+        ScalingConfig: { MaximumConcurrency: 2 },
+      });
+    });
+  });
+
+  describe('voices table', () => {
+    it('is keyed by voiceId, on demand, with point-in-time recovery and encryption', () => {
+      template.hasResourceProperties('AWS::DynamoDB::Table', {
+        KeySchema: [{ AttributeName: 'voiceId', KeyType: 'HASH' }],
+        BillingMode: 'PAY_PER_REQUEST',
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        SSESpecification: { SSEEnabled: true },
+        DeletionProtectionEnabled: true,
+      });
+      expect(resourceById(template, ids.table).DeletionPolicy).toBe('Retain');
+    });
+
+    it('has the byCreatedAt index for listing voices newest first', () => {
+      template.hasResourceProperties('AWS::DynamoDB::Table', {
+        AttributeDefinitions: Match.arrayWith([
+          { AttributeName: 'listPartition', AttributeType: 'S' },
+          { AttributeName: 'createdAt', AttributeType: 'S' },
+        ]),
+        GlobalSecondaryIndexes: [
+          {
+            IndexName: 'byCreatedAt',
+            KeySchema: [
+              { AttributeName: 'listPartition', KeyType: 'HASH' },
+              { AttributeName: 'createdAt', KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'ALL' },
+          },
+        ],
+      });
+    });
+  });
+
+  describe('provider-keys secret', () => {
+    it('starts as one JSON object with an empty placeholder per provider', () => {
+      template.hasResourceProperties('AWS::SecretsManager::Secret', {
+        SecretString: JSON.stringify({ smallest: '', typecast: '' }),
+        Description: Match.stringLikeRegexp('aws secretsmanager put-secret-value'),
+      });
+      expect(resourceById(template, ids.secret).DeletionPolicy).toBe('Retain');
+    });
+  });
+
+  describe('clone function', () => {
+    it('runs Node.js 24 on arm64 with explicit memory and timeout', () => {
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        Handler: 'index.handler',
+        MemorySize: 1024,
+        Timeout: 300,
+      });
+      expect(resourceById(template, ids.function).Properties.ReservedConcurrentExecutions).toBeUndefined();
+    });
+
+    it('logs JSON into its own log group, kept for the configured retention', () => {
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        LoggingConfig: { LogFormat: 'JSON', ApplicationLogLevel: 'INFO', LogGroup: { Ref: ids.logGroup } },
+      });
+      template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+    });
+
+    it('gets every variable the clone handler reads', () => {
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Environment: {
+          Variables: {
+            VOICES_TABLE_NAME: { Ref: ids.table },
+            PROVIDER_KEYS_SECRET_ARN: { Ref: ids.secret },
+            DEFAULT_PROVIDER: 'smallest',
+            SMALLEST_API_BASE_URL: 'https://api.smallest.ai',
+            TYPECAST_API_BASE_URL: 'https://api.typecast.ai',
+            SMALLEST_DEFAULT_MODEL: 'lightning-v3.1',
+            TYPECAST_DEFAULT_MODEL: 'ssfm-v30',
+            PROVIDER_TIMEOUT_MS: '60000',
+            CLONE_MAX_RECEIVE_COUNT: '5',
+            POWERTOOLS_SERVICE_NAME: 'voicedrop-clone',
+            POWERTOOLS_LOG_LEVEL: 'INFO',
+            NODE_OPTIONS: '--enable-source-maps',
+          },
+        },
+      });
+    });
+
+    it('tells the handler the same maxReceiveCount the queue redrives at', () => {
+      const variables = (
+        resourceById(template, ids.function).Properties.Environment as { Variables: Record<string, unknown> }
+      ).Variables;
+      const redrive = resourceById(template, ids.queue).Properties.RedrivePolicy as {
+        maxReceiveCount: number;
+      };
+
+      expect(variables.CLONE_MAX_RECEIVE_COUNT).toBe(String(redrive.maxReceiveCount));
+    });
+
+    it('is bundled as a minified ES module with source maps and a require shim', () => {
+      const assembly = synthesized.app.synth();
+      const code = resourceById(template, ids.function).Properties.Code as { S3Key: string };
+      const assetDirectory = `asset.${code.S3Key.replace(/\.zip$/, '')}`;
+      const bundle = readFileSync(path.join(assembly.directory, assetDirectory, 'index.mjs'), 'utf8');
+
+      expect(bundle).toMatch(/^import \{ createRequire as \w+ \} from 'node:module'; const require = /);
+      expect(bundle).toMatch(/export\s*\{\s*\w+ as handler\s*\}/);
+      expect(bundle).toMatch(/\/\/# sourceMappingURL=index\.mjs\.map\s*$/);
+    });
+  });
+
+  describe('permissions', () => {
+    it('gives the clone role exactly the actions it needs, on exactly its resources', () => {
+      const granted = identityStatements(template)
+        .filter(({ roles }) => roles.includes(ids.role))
+        .map(({ statement }) => ({
+          effect: statement.Effect,
+          actions: [...actionsOf(statement)].sort(),
+          resource: statement.Resource,
+        }));
+
+      expect(granted).toEqual(
+        expect.arrayContaining([
+          {
+            effect: 'Allow',
+            actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+            resource: { 'Fn::GetAtt': [ids.logGroup, 'Arn'] },
+          },
+          {
+            effect: 'Allow',
+            actions: ['s3:GetObject', 's3:GetObjectVersion'],
+            resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [ids.bucket, 'Arn'] }, '/incoming/*']] },
+          },
+          {
+            effect: 'Allow',
+            actions: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+            resource: { 'Fn::GetAtt': [ids.table, 'Arn'] },
+          },
+          { effect: 'Allow', actions: ['secretsmanager:GetSecretValue'], resource: { Ref: ids.secret } },
+          {
+            effect: 'Allow',
+            actions: [
+              'sqs:ChangeMessageVisibility',
+              'sqs:DeleteMessage',
+              'sqs:GetQueueAttributes',
+              'sqs:GetQueueUrl',
+              'sqs:ReceiveMessage',
+            ],
+            resource: { 'Fn::GetAtt': [ids.queue, 'Arn'] },
+          },
+        ]),
+      );
+      expect(granted.flatMap(({ actions }) => actions).sort()).toEqual([
+        'dynamodb:DeleteItem',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        's3:GetObject',
+        's3:GetObjectVersion',
+        'secretsmanager:GetSecretValue',
+        'sqs:ChangeMessageVisibility',
+        'sqs:DeleteMessage',
+        'sqs:GetQueueAttributes',
+        'sqs:GetQueueUrl',
+        'sqs:ReceiveMessage',
+      ]);
+    });
+
+    it('gives the clone role no managed policy (AWSLambdaBasicExecutionRole may write any log group)', () => {
+      expect(resourceById(template, ids.role).Properties.ManagedPolicyArns).toBeUndefined();
+    });
+
+    it('allows no wildcard action anywhere', () => {
+      const wildcards = identityStatements(template).flatMap(({ roles, statement }) =>
+        actionsOf(statement)
+          .filter((action) => action.includes('*'))
+          .map((action) => `${roles.join(',')}: ${action}`),
+      );
+
+      expect(wildcards).toEqual([]);
+    });
+  });
+
+  it('outputs what a user needs after deploying', () => {
+    expect(Object.keys(template.findOutputs('*')).sort()).toEqual([
+      'BucketName',
+      'CloneQueueUrl',
+      'DeadLetterQueueUrl',
+      'ProviderKeysSecretArn',
+      'ProviderKeysSecretName',
+      'VoicesTableName',
+    ]);
+    template.hasOutput('BucketName', { Value: { Ref: ids.bucket } });
+    template.hasOutput('VoicesTableName', { Value: { Ref: ids.table } });
+    template.hasOutput('ProviderKeysSecretArn', { Value: { Ref: ids.secret } });
+    template.hasOutput('CloneQueueUrl', { Value: { Ref: ids.queue } });
+    template.hasOutput('DeadLetterQueueUrl', { Value: { Ref: ids.deadLetterQueue } });
+  });
+});
+
+describe('Stack: Voicedrop with removalPolicy "destroy" and overrides', () => {
+  let template: Template;
+  let stack: VoicedropStack;
+
+  beforeAll(() => {
+    ({ template, stack } = synthesize({
+      removalPolicy: 'destroy',
+      logRetentionDays: 7,
+      cloneQueue: { maxReceiveCount: 3, maxConcurrency: 5, maxBatchingWindowSeconds: 0 },
+    }));
+  });
+
+  it('deletes the data with the stack, emptying the bucket first', () => {
+    expect(resourceById(template, logicalId(stack.uploadsBucket)).DeletionPolicy).toBe('Delete');
+    expect(resourceById(template, logicalId(stack.voicesTable)).DeletionPolicy).toBe('Delete');
+    expect(resourceById(template, logicalId(stack.providerKeys)).DeletionPolicy).toBe('Delete');
+    template.resourceCountIs('Custom::S3AutoDeleteObjects', 1);
+    template.hasResourceProperties('AWS::DynamoDB::Table', { DeletionProtectionEnabled: false });
+  });
+
+  it('takes queue settings and log retention from the configuration', () => {
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      RedrivePolicy: Match.objectLike({ maxReceiveCount: 3 }),
+    });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      ScalingConfig: { MaximumConcurrency: 5 },
+      MaximumBatchingWindowInSeconds: 0,
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ CLONE_MAX_RECEIVE_COUNT: '3' }) },
+    });
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 7 });
+  });
+});
+
+describe('Class: HouseFunction', () => {
+  function houseFunction(): HouseFunction {
+    const stack = new Stack(new App({ context: cdkJson.context }), 'Test');
+    return new HouseFunction(stack, 'Example', {
+      entry: 'functions/clone/handler.ts',
+      description: 'example',
+      memorySize: 256,
+      timeout: Duration.seconds(10),
+      serviceName: 'example',
+      logRetention: RetentionDays.ONE_WEEK,
+      logRemovalPolicy: RemovalPolicy.DESTROY,
+    });
+  }
+
+  it('throws when one environment variable is set to two different values', () => {
+    const example = houseFunction().addEnvironment('VOICES_TABLE_NAME', 'first');
+
+    expect(() => example.addEnvironment('VOICES_TABLE_NAME', 'first')).not.toThrow();
+    expect(() => example.addEnvironment('VOICES_TABLE_NAME', 'second')).toThrow(
+      /already set to a different value/,
+    );
+  });
+});
