@@ -146,6 +146,10 @@ export class HouseFunction extends Construct implements IGrantable {
    */
   readsUploads(bucket: IBucket): this {
     this.allow(['s3:GetObject', 's3:GetObjectVersion'], [bucket.arnForObjects(`${INCOMING_PREFIX}*`)]);
+    // Without ListBucket, S3 answers a HEAD for a vanished upload with 403 instead of 404, and the clone
+    // handler would retry a permissions-looking failure into the DLQ instead of recording `source_missing`.
+    // It reveals key names only, of a bucket whose objects this function reads anyway.
+    this.allow(['s3:ListBucket'], [bucket.bucketArn]);
     return this;
   }
 

@@ -367,6 +367,7 @@ describe('Stack: Voicedrop with the cdk.json configuration', () => {
             actions: ['s3:GetObject', 's3:GetObjectVersion'],
             resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [ids.bucket, 'Arn'] }, '/incoming/*']] },
           },
+          { effect: 'Allow', actions: ['s3:ListBucket'], resource: { 'Fn::GetAtt': [ids.bucket, 'Arn'] } },
           {
             effect: 'Allow',
             actions: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
@@ -395,6 +396,7 @@ describe('Stack: Voicedrop with the cdk.json configuration', () => {
         'logs:PutLogEvents',
         's3:GetObject',
         's3:GetObjectVersion',
+        's3:ListBucket',
         'secretsmanager:GetSecretValue',
         'sqs:ChangeMessageVisibility',
         'sqs:DeleteMessage',
