@@ -1,0 +1,418 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import {
+  emptyWav,
+  encodeALaw,
+  encodeMp3,
+  encodeMuLaw,
+  encodePcm,
+  encodeWav,
+  probeAudio,
+  seedFor,
+  voicedSignal,
+} from '../simulator-audio';
+import {
+  createSimulatorState,
+  type SimulatorContext,
+  type SimulatorFault,
+  type SimulatorHandle,
+  type SimulatorReply,
+  type SimulatorRequest,
+  type SimulatorRouteOrOther,
+  type SimulatorVendor,
+  serveSimulator,
+} from '../simulator-server';
+import { SMALLEST_LIMITS } from './limits';
+import {
+  SMALLEST_DEFAULT_SAMPLE_RATE,
+  SMALLEST_LANGUAGES,
+  type SmallestSpeechRequest,
+  smallestDeleteRequestSchema,
+  smallestSpeechRequestSchema,
+} from './wire';
+
+/**
+ * A local Smallest AI Waves that answers as PROVIDERS.md and the cloning guide document: bearer keys,
+ * multipart clones checked by their bytes (music-metadata, independent of voicedrop's validator),
+ * clone slots, one TTS request per key at a time, both speech routes, the guide's and the newer delete
+ * route, retired routes answering 410, and real WAV/MP3 audio. Drive it from tests through the
+ * returned handle, or from anywhere through `/__sim/*` (see simulator-server.ts).
+ */
+
+export interface SmallestSimulatorOptions {
+  /** Default 0: any free port. */
+  readonly port?: number;
+  /** Accepted keys (default `['sk_test_simulator']`). */
+  readonly apiKeys?: readonly string[];
+  /** Clones the organisation may hold (default 10); one more answers `clone limit exceeded`. */
+  readonly cloneSlots?: number;
+  /** Concurrent TTS requests per key (default 1, the documented standard plan); excess → 429. */
+  readonly concurrency?: number;
+  readonly cloneLatencyMs?: number;
+  readonly speechLatencyMs?: number;
+  /**
+   * Which delete route works: `lightning-large` (the guide's route; the newer one is missing),
+   * `new-route` (the guide's route answers 410, `POST /waves/v1/voice-cloning/delete` works),
+   * `api-key-refused` (410, and the newer route refuses API keys with 401). Default `lightning-large`.
+   */
+  readonly deleteMode?: SmallestDeleteMode;
+  /** Which speech routes exist (default both): `unified` is `/waves/v1/tts`, `model` is `/<model>/get_speech`. */
+  readonly speechRoutes?: readonly ('unified' | 'model')[];
+  /** `Retry-After` on concurrency 429s (default 1). */
+  readonly retryAfterSec?: number;
+}
+
+export type SmallestDeleteMode = 'lightning-large' | 'new-route' | 'api-key-refused';
+
+export interface SmallestSimulatedClone {
+  readonly voiceId: string;
+  readonly displayName: string;
+  readonly description?: string;
+  readonly accent?: string;
+  readonly tags: readonly string[];
+  readonly language?: string;
+  readonly status: 'pending' | 'processing' | 'completed' | 'failed';
+  /** Models the clone speaks with; a clone without `lightning-v3.1` gets the empty WAV on v3.1. */
+  readonly modelIds: readonly string[];
+  readonly cloningType: 'instant';
+  readonly audioFileNames: readonly string[];
+  readonly createdAt: string;
+}
+
+export interface SmallestSimulator extends SimulatorHandle<SmallestSimulatedClone> {
+  /** Adds a clone as if made earlier, e.g. `{ displayName, modelIds: ['lightning-large'] }`. */
+  seedClone(input: SmallestSeedInput): SmallestSimulatedClone;
+}
+
+const seedSchema = z.object({
+  voiceId: z.string().min(1).optional(),
+  displayName: z.string().min(1),
+  description: z.string().optional(),
+  accent: z.string().optional(),
+  tags: z.array(z.string()).optional(),
+  language: z.string().optional(),
+  status: z.enum(['pending', 'processing', 'completed', 'failed']).optional(),
+  modelIds: z.array(z.string()).optional(),
+  createdAt: z.string().optional(),
+});
+export type SmallestSeedInput = z.input<typeof seedSchema>;
+
+const ORGANIZATION_ID = '69561896a37fd214b9a8d33c';
+const ACCEPTED_MIME_TYPES = [
+  'audio/mpeg',
+  'audio/mpeg-3',
+  'audio/wav',
+  'audio/wave',
+  'audio/x-wav',
+  'audio/webm',
+  'video/webm',
+  'audio/mp4',
+  'video/mp4',
+];
+const RETIRED_MODELS = ['lightning-v2', 'lightning-large'];
+const SPEECH_MODELS_BY_PATH: Readonly<Record<string, SmallestSpeechRequest['model']>> = {
+  'lightning-v3.1': 'lightning_v3.1',
+  'lightning-v3.1-pro': 'lightning_v3.1_pro',
+};
+/** Seconds of speech per character at speed 1, roughly conversational English. */
+const SECONDS_PER_CHARACTER = 0.065;
+
+const error = (status: number, message: string, extra: Record<string, unknown> = {}): SimulatorReply => ({
+  status,
+  json: { error: message, ...extra },
+});
+/** A 400 whose `error` is a list of zod issues, as the provider answers schema violations. */
+const issues = (list: readonly unknown[]): SimulatorReply => ({ status: 400, json: { error: list } });
+const deprecated = (what: string): SimulatorReply => ({
+  status: 410,
+  json: {
+    status: 'error',
+    error_code: 'MODEL_DEPRECATED',
+    message: `${what} has been retired. Use POST /waves/v1/tts with model lightning_v3.1.`,
+  },
+});
+const routeMissing = (request: SimulatorRequest): SimulatorReply =>
+  error(404, `Cannot ${request.method} ${request.url.pathname}`);
+
+export async function startSmallestSimulator(
+  options: SmallestSimulatorOptions = {},
+): Promise<SmallestSimulator> {
+  const apiKeys = new Set(options.apiKeys ?? ['sk_test_simulator']);
+  const cloneSlots = options.cloneSlots ?? 10;
+  const deleteMode = options.deleteMode ?? 'lightning-large';
+  const speechRoutes = new Set(options.speechRoutes ?? ['unified', 'model']);
+  const state = createSimulatorState<SmallestSimulatedClone>();
+
+  function seed(input: unknown): SmallestSimulatedClone {
+    const parsed = seedSchema.parse(input);
+    const clone: SmallestSimulatedClone = {
+      voiceId: parsed.voiceId ?? newVoiceId(),
+      displayName: parsed.displayName,
+      description: parsed.description,
+      accent: parsed.accent,
+      tags: parsed.tags ?? [],
+      language: parsed.language,
+      status: parsed.status ?? 'completed',
+      modelIds: parsed.modelIds ?? ['lightning-v3.1'],
+      cloningType: 'instant',
+      audioFileNames: ['sample.wav'],
+      createdAt: parsed.createdAt ?? new Date().toISOString(),
+    };
+    state.clones.set(clone.voiceId, clone);
+    return clone;
+  }
+
+  async function clone(
+    request: SimulatorRequest,
+    context: SimulatorContext,
+  ): Promise<SimulatorReply | undefined> {
+    const file = request.files.find((candidate) => candidate.fieldName === 'file');
+    if (!file) return error(400, 'No file provided');
+    const displayName = z
+      .string()
+      .min(1)
+      .max(SMALLEST_LIMITS.name.maxChars)
+      .safeParse(request.fields.displayName);
+    if (!displayName.success) {
+      return issues(
+        displayName.error.issues.map((issue) => ({ ...issue, path: ['displayName', ...issue.path] })),
+      );
+    }
+    const model = request.fields.model?.trim() || SMALLEST_LIMITS.models.default;
+    const rejection = SMALLEST_LIMITS.models.rejected[model];
+    if (rejection) return error(400, rejection);
+    if (!SMALLEST_LIMITS.models.accepted.includes(model)) {
+      return error(400, `Invalid model. Supported: ${SMALLEST_LIMITS.models.accepted.join(', ')}`);
+    }
+    const language = request.fields.language?.trim() || undefined;
+    if (language && !(SMALLEST_LANGUAGES as readonly string[]).includes(language)) {
+      return error(400, `Invalid language. Supported: ${SMALLEST_LANGUAGES.join(', ')}`);
+    }
+    if (!ACCEPTED_MIME_TYPES.includes(file.mimeType.toLowerCase())) {
+      return error(400, `Invalid file type ${file.mimeType}. Supported: ${ACCEPTED_MIME_TYPES.join(', ')}`);
+    }
+    if (file.truncated) return error(400, 'File too large. Maximum size is 5 MB');
+    const audio = await probeAudio(file.bytes, file.mimeType);
+    if (!audio) {
+      return error(500, 'Model returned an error while processing the sample', {
+        error_code: 'voice_clone_error',
+      });
+    }
+    const { minDurationSec, maxDurationSec } = SMALLEST_LIMITS;
+    if (audio.durationSec < minDurationSec || audio.durationSec > maxDurationSec) {
+      return error(
+        400,
+        `Audio duration must be between ${minDurationSec} and ${maxDurationSec} seconds (got ${audio.durationSec.toFixed(1)})`,
+      );
+    }
+    if (state.clones.size >= cloneSlots) return error(400, 'clone limit exceeded, consider upgrading');
+    if (!(await context.settle(options.cloneLatencyMs ?? 0))) return undefined;
+
+    const created = seed({
+      displayName: displayName.data,
+      description: request.fields.description || undefined,
+      accent: request.fields.accent || undefined,
+      // As documented: the server splits on commas and trims.
+      tags: (request.fields.tags ?? '')
+        .split(',')
+        .map((tag) => tag.trim())
+        .filter((tag) => tag !== ''),
+      language,
+      modelIds: [model],
+    });
+    return {
+      status: 200,
+      json: {
+        message: 'Voice clone created successfully',
+        data: {
+          voiceId: created.voiceId,
+          displayName: created.displayName,
+          status: created.status,
+          language: created.language ?? 'en',
+          model: { _id: randomBytes(12).toString('hex'), modelName: model },
+          audioFileNames: [file.filename],
+          createdAt: created.createdAt,
+          organizationId: ORGANIZATION_ID,
+          samples: [1, 2].map((index) => ({
+            text:
+              index === 1
+                ? 'Hello! This is a sample of what I sound like.'
+                : 'I can read anything you write.',
+            audioUrl: `${context.baseUrl}/__sim/samples/${created.voiceId}/${index}.wav?X-Amz-Expires=3600`,
+          })),
+        },
+      },
+    };
+  }
+
+  async function speak(
+    request: SimulatorRequest,
+    context: SimulatorContext,
+    pathModel?: SmallestSpeechRequest['model'],
+  ): Promise<SimulatorReply | undefined> {
+    if (request.jsonInvalid || typeof request.json !== 'object' || request.json === null) {
+      return error(400, 'InvalidRequest', { message: 'The request body must be a JSON object.' });
+    }
+    const parsed = smallestSpeechRequestSchema.safeParse(request.json);
+    if (!parsed.success) return issues(parsed.error.issues);
+    const body = parsed.data;
+    const voice = state.clones.get(body.voice_id);
+    // Cloned ids look like voice_…; anything else is a catalogue voice, which the simulator accepts.
+    if (body.voice_id.startsWith('voice_') && !voice) {
+      return issues([{ code: 'custom', path: ['voice_id'], message: 'Invalid Voice ID' }]);
+    }
+    if (!(await context.settle(options.speechLatencyMs ?? 0))) return undefined;
+
+    const headers = {
+      // Whatever the format: the documented quirk clients must not trust.
+      'content-type': 'audio/wav',
+      'x-request-id': randomUUID(),
+      'x-session-id': randomUUID(),
+    };
+    const accept = String(request.headers.accept ?? '');
+    if (!accept.includes('audio/wav')) return { status: 200, headers, body: new Uint8Array(0) };
+
+    const sampleRate = body.sample_rate ?? SMALLEST_DEFAULT_SAMPLE_RATE;
+    const model = pathModel ?? body.model ?? 'lightning_v3.1';
+    if (voice && !voice.modelIds.includes(model.replaceAll('_', '-'))) {
+      return { status: 200, headers, body: emptyWav(sampleRate) };
+    }
+    const durationSec = Math.max(0.6, (body.text.length * SECONDS_PER_CHARACTER) / (body.speed ?? 1));
+    const samples = voicedSignal(durationSec, sampleRate, seedFor(body.voice_id));
+    const format = body.output_format ?? 'pcm';
+    const encoded =
+      format === 'wav'
+        ? encodeWav(samples, sampleRate)
+        : format === 'mp3'
+          ? encodeMp3(samples, sampleRate)
+          : format === 'ulaw'
+            ? encodeMuLaw(samples)
+            : format === 'alaw'
+              ? encodeALaw(samples)
+              : encodePcm(samples);
+    return { status: 200, headers, body: encoded };
+  }
+
+  async function remove(
+    request: SimulatorRequest,
+    context: SimulatorContext,
+  ): Promise<SimulatorReply | undefined> {
+    const parsed = smallestDeleteRequestSchema.safeParse(request.json);
+    if (!parsed.success) return issues(parsed.error.issues);
+    if (!(await context.settle(0))) return undefined;
+    if (!state.clones.delete(parsed.data.voiceId)) return error(404, 'Voice not found');
+    return {
+      status: 200,
+      json: { message: 'Voice deleted successfully', data: { voiceId: parsed.data.voiceId } },
+    };
+  }
+
+  const vendor: SimulatorVendor<SmallestSimulatedClone> = {
+    maxUploadBytes: SMALLEST_LIMITS.maxBytes,
+
+    routeOf(method, pathname): SimulatorRouteOrOther {
+      if (pathname === '/waves/v1/voice-cloning') return method === 'GET' ? 'list' : 'clone';
+      if (pathname === '/waves/v1/lightning-large' && method === 'DELETE') return 'delete';
+      if (pathname === '/waves/v1/voice-cloning/delete') return 'delete';
+      if (pathname === '/waves/v1/tts' || /^\/waves\/v1\/[^/]+\/get_speech$/.test(pathname)) return 'speech';
+      return 'other';
+    },
+
+    authenticate(headers) {
+      const match = /^Bearer\s+(\S+)$/i.exec(String(headers.authorization ?? ''));
+      if (match?.[1] && apiKeys.has(match[1])) return { apiKey: match[1] };
+      return { reply: error(401, 'Unauthorized', { message: 'Bearer token is missing or invalid.' }) };
+    },
+
+    concurrency: {
+      routes: ['speech'],
+      limit: options.concurrency ?? SMALLEST_LIMITS.speech.concurrency,
+      reply: () => ({
+        status: 429,
+        headers: { 'retry-after': String(options.retryAfterSec ?? 1) },
+        json: { error: 'Too many requests', message: 'Concurrent request limit reached for this API key.' },
+      }),
+    },
+
+    faultReply(fault: SimulatorFault): SimulatorReply {
+      const status = fault.status ?? 500;
+      const headers =
+        fault.retryAfterSec === undefined ? undefined : { 'retry-after': String(fault.retryAfterSec) };
+      if (fault.body !== undefined) {
+        return typeof fault.body === 'string'
+          ? { status, headers, body: fault.body }
+          : { status, headers, json: fault.body };
+      }
+      if (status === 410) return { ...deprecated('This route'), headers };
+      const messages: Record<string, string> = {
+        voice_clone_timeout: 'Preprocessing or sample generation exceeded the timeout',
+        voice_clone_error: 'Model returned an error while processing the sample',
+      };
+      const message =
+        (fault.errorCode && messages[fault.errorCode]) ||
+        (status === 429 ? 'Too many requests' : status >= 500 ? 'Internal Server Error' : 'Bad Request');
+      return {
+        status,
+        headers,
+        json: { error: message, ...(fault.errorCode ? { error_code: fault.errorCode } : {}) },
+      };
+    },
+
+    async handle(request, context) {
+      const path = request.url.pathname;
+      switch (request.route) {
+        case 'clone':
+          return clone(request, context);
+        case 'list':
+          await context.settle(0);
+          return { status: 200, json: { data: [...state.clones.values()] } };
+        case 'delete':
+          if (path === '/waves/v1/lightning-large') {
+            return deleteMode === 'lightning-large'
+              ? remove(request, context)
+              : deprecated('DELETE /waves/v1/lightning-large');
+          }
+          if (deleteMode === 'lightning-large') return routeMissing(request);
+          if (deleteMode === 'api-key-refused') {
+            return error(401, 'Unauthorized', { message: 'This route requires a dashboard session.' });
+          }
+          return remove(request, context);
+        case 'speech': {
+          if (path === '/waves/v1/tts')
+            return speechRoutes.has('unified') ? speak(request, context) : routeMissing(request);
+          const segment = path.split('/')[3] ?? '';
+          if (RETIRED_MODELS.includes(segment) || !speechRoutes.has('model')) {
+            return deprecated(`POST /waves/v1/${segment}/get_speech`);
+          }
+          const model = SPEECH_MODELS_BY_PATH[segment];
+          return model ? speak(request, context, model) : routeMissing(request);
+        }
+        default: {
+          const segment = path.split('/')[3] ?? '';
+          if (path.startsWith('/waves/v1/') && RETIRED_MODELS.includes(segment)) return deprecated(path);
+          return routeMissing(request);
+        }
+      }
+    },
+
+    seed,
+
+    admin(method, url) {
+      const match = /^\/__sim\/samples\/([^/]+)\/\d+\.wav$/.exec(url.pathname);
+      if (method !== 'GET' || !match?.[1] || !state.clones.has(match[1])) return undefined;
+      return {
+        status: 200,
+        headers: { 'content-type': 'audio/wav' },
+        body: encodeWav(voicedSignal(2.5, 24_000, seedFor(match[1])), 24_000),
+      };
+    },
+  };
+
+  const handle = await serveSimulator(vendor, state, options.port ?? 0);
+  return { ...handle, seedClone: (input) => seed(input) };
+}
+
+function newVoiceId(): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+  return `voice_${[...randomBytes(10)].map((byte) => alphabet[byte % alphabet.length]).join('')}`;
+}

@@ -1,0 +1,305 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { encodeMp3, encodeWav, probeAudio, seedFor, voicedSignal } from '../simulator-audio';
+import {
+  createSimulatorState,
+  type SimulatorContext,
+  type SimulatorFault,
+  type SimulatorHandle,
+  type SimulatorReply,
+  type SimulatorRequest,
+  type SimulatorRouteOrOther,
+  type SimulatorVendor,
+  serveSimulator,
+} from '../simulator-server';
+import { TYPECAST_LIMITS } from './limits';
+import { type FastApiIssue, TYPECAST_MODELS, typecastSpeechRequestSchema } from './wire';
+
+/**
+ * A local Typecast that answers as PROVIDERS.md and the instant-cloning reference document: the
+ * `X-API-KEY` header, FastAPI-style errors (`detail` strings and 422 issue lists), multipart clones
+ * checked by their bytes (music-metadata, independent of voicedrop's validator), custom voice slots
+ * (403), per-key concurrency (429), credits (402), `/v2/voices` with `uc_` custom voices, delete 204
+ * then 404, and real 44.1 kHz WAV/MP3 speech with `X-Audio-Duration`.
+ */
+
+export interface TypecastSimulatorOptions {
+  /** Default 0: any free port. */
+  readonly port?: number;
+  /** Accepted keys (default `['tc_test_simulator']`). */
+  readonly apiKeys?: readonly string[];
+  /** Custom voice slots (default 10); one more clone answers 403. */
+  readonly cloneSlots?: number;
+  /** Concurrent requests per key (default 2, the Free plan); excess → 429. */
+  readonly concurrency?: number;
+  readonly cloneLatencyMs?: number;
+  readonly speechLatencyMs?: number;
+  /** False answers every clone with 403 "not available on your plan" (default true). */
+  readonly cloningAvailable?: boolean;
+  /** Characters the account may still synthesize (default unlimited); beyond → 402. */
+  readonly creditCharacters?: number;
+  /**
+   * Adds `created_at` to listed voices. Typecast's documented list has no creation time (default
+   * false); turning it on exercises clients that use one when present.
+   */
+  readonly listCreationTimes?: boolean;
+}
+
+export interface TypecastSimulatedClone {
+  readonly voice_id: string;
+  readonly name: string;
+  readonly model: string;
+  readonly createdAt: string;
+}
+
+export interface TypecastSimulator extends SimulatorHandle<TypecastSimulatedClone> {
+  /** Adds a custom voice as if made earlier. */
+  seedClone(input: TypecastSeedInput): TypecastSimulatedClone;
+}
+
+const seedSchema = z.object({
+  voice_id: z.string().min(1).optional(),
+  name: z.string().min(1),
+  model: z.enum(TYPECAST_MODELS).optional(),
+  createdAt: z.string().optional(),
+});
+export type TypecastSeedInput = z.input<typeof seedSchema>;
+
+/** Typecast's own catalogue voices, listed next to the custom ones. */
+const CATALOGUE = [
+  { voice_id: 'tc_60e5426de8b95f1d3000d7b5', voice_name: 'Olivia', gender: 'female', age: 'young_adult' },
+  { voice_id: 'tc_672c5f5ce59fac2a48faeaee', voice_name: 'Ethan', gender: 'male', age: 'middle_age' },
+] as const;
+const EMOTIONS: Readonly<Record<string, readonly string[]>> = {
+  'ssfm-v21': ['normal', 'happy', 'sad', 'angry'],
+  'ssfm-v30': ['normal', 'happy', 'sad', 'angry', 'whisper', 'toneup', 'tonedown'],
+};
+const SAMPLE_RATE = 44_100;
+const SECONDS_PER_CHARACTER = 0.065;
+
+const detail = (status: number, message: string): SimulatorReply => ({ status, json: { detail: message } });
+const validation = (issues: readonly FastApiIssue[]): SimulatorReply => ({
+  status: 422,
+  json: { detail: issues },
+});
+
+export async function startTypecastSimulator(
+  options: TypecastSimulatorOptions = {},
+): Promise<TypecastSimulator> {
+  const apiKeys = new Set(options.apiKeys ?? ['tc_test_simulator']);
+  const cloneSlots = options.cloneSlots ?? 10;
+  const state = createSimulatorState<TypecastSimulatedClone>();
+  let creditsLeft = options.creditCharacters ?? Number.POSITIVE_INFINITY;
+
+  function seed(input: unknown): TypecastSimulatedClone {
+    const parsed = seedSchema.parse(input);
+    const clone: TypecastSimulatedClone = {
+      voice_id: parsed.voice_id ?? `uc_${randomBytes(12).toString('hex')}`,
+      name: parsed.name,
+      model: parsed.model ?? TYPECAST_LIMITS.models.default,
+      createdAt: parsed.createdAt ?? new Date().toISOString(),
+    };
+    state.clones.set(clone.voice_id, clone);
+    return clone;
+  }
+
+  async function clone(
+    request: SimulatorRequest,
+    context: SimulatorContext,
+  ): Promise<SimulatorReply | undefined> {
+    const file = request.files.find((candidate) => candidate.fieldName === 'file');
+    const { name, model } = request.fields;
+    // FastAPI validates the whole form first and reports every problem in one 422.
+    const issues: FastApiIssue[] = [];
+    const missing = (field: string) =>
+      issues.push({ type: 'missing', loc: ['body', field], msg: 'Field required' });
+    if (!file) missing('file');
+    if (name === undefined) missing('name');
+    else {
+      // Python counts code points, not UTF-16 units.
+      const length = [...name].length;
+      if (length < TYPECAST_LIMITS.name.minChars) {
+        issues.push({
+          type: 'string_too_short',
+          loc: ['body', 'name'],
+          msg: 'String should have at least 1 character',
+        });
+      }
+      if (length > TYPECAST_LIMITS.name.maxChars) {
+        issues.push({
+          type: 'string_too_long',
+          loc: ['body', 'name'],
+          msg: `String should have at most ${TYPECAST_LIMITS.name.maxChars} characters`,
+        });
+      }
+    }
+    if (model === undefined) missing('model');
+    else if (!(TYPECAST_MODELS as readonly string[]).includes(model)) {
+      issues.push({ type: 'enum', loc: ['body', 'model'], msg: "Input should be 'ssfm-v30' or 'ssfm-v21'" });
+    }
+    if (issues.length > 0 || !file || name === undefined || model === undefined) return validation(issues);
+
+    if (options.cloningAvailable === false) return detail(403, 'Voice cloning is not available on your plan');
+    if (state.clones.size >= cloneSlots) {
+      return detail(403, 'No free custom_voice_slot: delete a custom voice or upgrade your plan');
+    }
+    if (file.truncated) return detail(400, 'File size exceeds maximum limit');
+    const audio = await probeAudio(file.bytes, file.mimeType);
+    // Typecast takes WAV or MP3 only; anything else is as unreadable to it as noise.
+    if (!audio || !['WAVE', 'MPEG'].includes(audio.container))
+      return detail(400, 'Failed to read audio metadata');
+    if (audio.durationSec < TYPECAST_LIMITS.minDurationSec)
+      return detail(400, 'Audio duration is below minimum');
+    if (audio.durationSec > TYPECAST_LIMITS.maxDurationSec)
+      return detail(400, 'Audio duration exceeds maximum');
+    if (!(await context.settle(options.cloneLatencyMs ?? 0))) return undefined;
+
+    const created = seed({ name, model });
+    return { status: 200, json: { voice_id: created.voice_id, name: created.name, model: created.model } };
+  }
+
+  async function speak(
+    request: SimulatorRequest,
+    context: SimulatorContext,
+  ): Promise<SimulatorReply | undefined> {
+    if (request.jsonInvalid || request.json === undefined) {
+      return validation([{ type: 'json_invalid', loc: ['body', 0], msg: 'JSON decode error' }]);
+    }
+    const parsed = typecastSpeechRequestSchema.safeParse(request.json);
+    if (!parsed.success) {
+      return validation(
+        parsed.error.issues.map((issue) => ({
+          type: issue.code,
+          loc: ['body', ...issue.path.map((part) => (typeof part === 'symbol' ? String(part) : part))],
+          msg: issue.message,
+        })),
+      );
+    }
+    const body = parsed.data;
+    if (!/[\p{L}\p{N}]/u.test(body.text)) {
+      return {
+        status: 400,
+        json: {
+          error_code: 'TEXT_NOT_SYNTHESIZABLE',
+          message: 'The text contains nothing that can be spoken.',
+        },
+      };
+    }
+    const custom = state.clones.get(body.voice_id);
+    const catalogue = CATALOGUE.some((voice) => voice.voice_id === body.voice_id);
+    if (!custom && !catalogue) return detail(404, 'Voice not found');
+    if (custom && custom.model !== body.model) {
+      return detail(
+        400,
+        `Voice ${custom.voice_id} was cloned for ${custom.model} and cannot be used with ${body.model}`,
+      );
+    }
+    if (body.text.length > creditsLeft) return detail(402, 'Insufficient credits');
+    if (!(await context.settle(options.speechLatencyMs ?? 0))) return undefined;
+    creditsLeft -= body.text.length;
+
+    const durationSec = Math.max(
+      0.6,
+      (body.text.length * SECONDS_PER_CHARACTER) / (body.output?.audio_tempo ?? 1),
+    );
+    const samples = voicedSignal(durationSec, SAMPLE_RATE, seedFor(body.voice_id));
+    const mp3 = body.output?.audio_format === 'mp3';
+    return {
+      status: 200,
+      headers: {
+        'content-type': mp3 ? 'audio/mpeg' : 'audio/wav',
+        'x-audio-duration': durationSec.toFixed(3),
+        'x-request-id': randomUUID(),
+      },
+      body: mp3 ? encodeMp3(samples, SAMPLE_RATE) : encodeWav(samples, SAMPLE_RATE),
+    };
+  }
+
+  function list(): SimulatorReply {
+    const custom = [...state.clones.values()].map((voice) => ({
+      voice_id: voice.voice_id,
+      voice_name: voice.name,
+      models: [{ version: voice.model, emotions: EMOTIONS[voice.model] ?? ['normal'] }],
+      gender: null,
+      age: null,
+      use_cases: [],
+      ...(options.listCreationTimes ? { created_at: voice.createdAt } : {}),
+    }));
+    const catalogue = CATALOGUE.map((voice) => ({
+      ...voice,
+      models: TYPECAST_MODELS.map((version) => ({ version, emotions: EMOTIONS[version] ?? ['normal'] })),
+      use_cases: ['Conversational'],
+    }));
+    return { status: 200, json: [...catalogue, ...custom] };
+  }
+
+  const vendor: SimulatorVendor<TypecastSimulatedClone> = {
+    maxUploadBytes: TYPECAST_LIMITS.maxBytes,
+
+    routeOf(method, pathname): SimulatorRouteOrOther {
+      if (method === 'POST' && pathname === '/v1/voices/clone') return 'clone';
+      if (method === 'GET' && (pathname === '/v2/voices' || pathname === '/v1/voices')) return 'list';
+      if (method === 'DELETE' && /^\/v1\/voices\/[^/]+$/.test(pathname)) return 'delete';
+      if (method === 'POST' && pathname === '/v1/text-to-speech') return 'speech';
+      return 'other';
+    },
+
+    authenticate(headers) {
+      const key = headers['x-api-key'];
+      if (typeof key === 'string' && apiKeys.has(key)) return { apiKey: key };
+      return { reply: detail(401, 'Invalid API key') };
+    },
+
+    concurrency: {
+      routes: ['clone', 'speech'],
+      limit: options.concurrency ?? TYPECAST_LIMITS.speech.concurrency,
+      reply: () => detail(429, 'Too many requests'),
+    },
+
+    faultReply(fault: SimulatorFault): SimulatorReply {
+      const status = fault.status ?? 500;
+      const headers =
+        fault.retryAfterSec === undefined ? undefined : { 'retry-after': String(fault.retryAfterSec) };
+      if (fault.body !== undefined) {
+        return typeof fault.body === 'string'
+          ? { status, headers, body: fault.body }
+          : { status, headers, json: fault.body };
+      }
+      if (fault.errorCode)
+        return { status, headers, json: { error_code: fault.errorCode, message: 'Simulated failure' } };
+      const message =
+        status === 429 ? 'Too many requests' : status >= 500 ? 'Internal Server Error' : 'Bad Request';
+      return { status, headers, json: { detail: message } };
+    },
+
+    async handle(request, context) {
+      switch (request.route) {
+        case 'clone':
+          return clone(request, context);
+        case 'speech':
+          return speak(request, context);
+        case 'list':
+          await context.settle(0);
+          return list();
+        case 'delete': {
+          const voiceId = decodeURIComponent(request.url.pathname.split('/')[3] ?? '');
+          if (!(await context.settle(0))) return undefined;
+          // A soft delete on Typecast's side: the id is 404 everywhere afterwards and the slot is free.
+          if (!state.clones.delete(voiceId)) return detail(404, 'Voice not found');
+          return { status: 204 };
+        }
+        default:
+          return detail(404, 'Not Found');
+      }
+    },
+
+    seed,
+
+    reset() {
+      creditsLeft = options.creditCharacters ?? Number.POSITIVE_INFINITY;
+    },
+  };
+
+  const handle = await serveSimulator(vendor, state, options.port ?? 0);
+  return { ...handle, seedClone: (input) => seed(input) };
+}

@@ -1,0 +1,27 @@
+import { encodeMp3, encodeWav, voicedSignal } from '../../functions/shared/providers/simulator-audio';
+
+export interface MakeWavOptions {
+  readonly durationSec: number;
+  /** Default 44100. */
+  readonly sampleRate?: number;
+  /** Default 1; every channel carries the same voiced signal. */
+  readonly channels?: number;
+  /** Changes the syllable pattern (default 1), so two samples are not byte-identical. */
+  readonly seed?: number;
+}
+
+/** A PCM 16-bit WAV of speech-like voiced syllables (never silence), for clone uploads in tests. */
+export function makeWav({ durationSec, sampleRate = 44_100, channels = 1, seed = 1 }: MakeWavOptions): Uint8Array {
+  const mono = voicedSignal(durationSec, sampleRate, seed);
+  if (channels === 1) return encodeWav(mono, sampleRate);
+  const interleaved = new Int16Array(mono.length * channels);
+  for (let frame = 0; frame < mono.length; frame += 1) {
+    interleaved.fill(mono[frame] ?? 0, frame * channels, (frame + 1) * channels);
+  }
+  return encodeWav(interleaved, sampleRate, channels);
+}
+
+/** The same voiced signal as a mono MP3 (64 kbit/s). */
+export function makeMp3({ durationSec, sampleRate = 44_100, seed = 1 }: Omit<MakeWavOptions, 'channels'>): Uint8Array {
+  return encodeMp3(voicedSignal(durationSec, sampleRate, seed), sampleRate);
+}
