@@ -186,7 +186,8 @@ export function createProviderHttp(config: ProviderHttpConfig): ProviderHttp {
         failedAttempts += 1;
         if (failedAttempts >= maxAttempts || !shouldRetry(error, request)) throw error;
 
-        const delayMs = error.retryAfterMs ?? backoffDelay(failedAttempts);
+        // Never sooner than the provider asked, nor than the backoff: a `Retry-After: 0` must not spin.
+        const delayMs = Math.max(error.retryAfterMs ?? 0, backoffDelay(failedAttempts));
         const remainingMs = deadline === undefined ? Number.POSITIVE_INFINITY : deadline - Date.now();
         // Never sleep past the cap or the caller's deadline: the caller (a queue) can wait longer than we can.
         if (delayMs > maxDelayMs || delayMs >= remainingMs) throw error;

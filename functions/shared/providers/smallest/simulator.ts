@@ -274,7 +274,9 @@ export async function startSmallestSimulator(
 
     const sampleRate = body.sample_rate ?? SMALLEST_DEFAULT_SAMPLE_RATE;
     const model = pathModel ?? body.model ?? 'lightning_v3.1';
-    if (voice && !voice.modelIds.includes(model.replaceAll('_', '-'))) {
+    // Only a clone without any v3 embedding (made by the old lightning-large endpoint) comes back empty;
+    // other pairings are not rejected by the provider, just possibly worse.
+    if (voice && !voice.modelIds.some((id) => id.startsWith('lightning-v3'))) {
       return { status: 200, headers, body: emptyWav(sampleRate) };
     }
     const durationSec = Math.max(0.6, (body.text.length * SECONDS_PER_CHARACTER) / (body.speed ?? 1));
