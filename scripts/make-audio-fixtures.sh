@@ -16,7 +16,9 @@ out="$root/test/fixtures/audio"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-ff() { ffmpeg -nostdin -hide_banner -loglevel error -y "$@"; }
+# bitexact: no encoder version strings or random stream ids, so regenerating does not churn unchanged files.
+# Usage: ff <ffmpeg arguments> <output>; the flags go right before the output, where they apply to it.
+ff() { ffmpeg -nostdin -hide_banner -loglevel error -y "${@:1:$#-1}" -fflags +bitexact -flags:a +bitexact "${@: -1}"; }
 # Random-looking bytes that are the same on every run (AES-CTR over zeros with a fixed key), so
 # regenerating the fixtures does not churn them: noise <hex key> <byte count>. openssl dies of SIGPIPE
 # once head has enough, which is the expected way for it to stop.
@@ -87,7 +89,7 @@ ff -i "$speech" -t 8 -c:a libopus -b:a 16k "$out/speech-opus.webm"
 # Read from and written to pipes, live: the muxer neither knows the length up front nor can seek back, so
 # the file has no Duration and no Cues and the Segment has an unknown size, like a browser's MediaRecorder.
 ff -i "$speech" -t 7 -f wav pipe:1 |
-  ffmpeg -hide_banner -loglevel error -f wav -i pipe:0 -c:a libopus -b:a 16k -live 1 -f webm pipe:1 \
+  ffmpeg -hide_banner -loglevel error -f wav -i pipe:0 -c:a libopus -b:a 16k -live 1 -fflags +bitexact -f webm pipe:1 \
     >"$out/speech-no-duration.webm"
 ff -i "$work/video.y4m" -t 2 -c:v libvpx -b:v 50k -an "$out/video-only.webm"
 size=$(stat -c %s "$out/speech-opus.webm")
@@ -111,24 +113,24 @@ noise 000102030405060708090a0b0c0d0e0f 8192 >"$out/random.bin"
 : >"$out/empty.wav"
 
 # --- Manifest: what ffprobe / ffmpeg measure for each file ----------------------------------------------------------
-# playableSec is the length a full decode produces (last audio packet end minus first start), which is the
-# real playable length even where a header claims more (truncation) or where there is none (VBR, no Xing).
+# durationSec is ffprobe's format duration (what the container declares, or ffprobe's estimate); decodedSec is
+# the length of a full decode with ffmpeg (samples out / sample rate), the real playable length even where a
+# header claims more than the file holds (truncation) or where there is none (VBR without Xing, live WebM).
 manifest="$work/manifest.json"
 echo '{}' >"$manifest"
 for file in "$out"/*; do
   name=$(basename "$file")
   [ "$name" = manifest.json ] && continue
   bytes=$(stat -c %s "$file")
-  if probe=$(ffprobe -v error -show_entries format=format_name,duration:stream=codec_type,codec_name,sample_rate,channels \
-    -of json "$file" 2>/dev/null); then
-    playable=$(ffprobe -v error -select_streams a:0 -show_entries packet=pts_time,duration_time -of csv=p=0 "$file" \
-      2>/dev/null | awk -F, 'NF >= 2 && $1 != "N/A" { if (first == "") first = $1; end = $1 + ($2 == "N/A" ? 0 : $2) }
-        END { if (first == "") print "null"; else printf "%.6f\n", end - first }')
-  else
-    probe='null'
-    playable='null'
+  probe=$(ffprobe -v error -show_entries format=format_name,duration:stream=codec_type,codec_name,sample_rate,channels \
+    -of json "$file" 2>/dev/null) || probe='null'
+  decoded='null'
+  rate=$(jq -r '[.streams[]? | select(.codec_type == "audio")][0].sample_rate // empty' <<<"$probe" 2>/dev/null || true)
+  if [ -n "$rate" ]; then
+    samples=$(ffmpeg -nostdin -v quiet -i "$file" -map 0:a:0 -ac 1 -ar "$rate" -f s16le - | wc -c)
+    decoded=$(awk -v bytes="$samples" -v rate="$rate" 'BEGIN { printf "%.6f", bytes / 2 / rate }')
   fi
-  jq --arg name "$name" --argjson bytes "$bytes" --argjson probe "$probe" --argjson playable "$playable" '
+  jq --arg name "$name" --argjson bytes "$bytes" --argjson probe "$probe" --argjson decoded "$decoded" '
     .[$name] = {
       sizeBytes: $bytes,
       ffprobe: (if $probe == null then null else {
@@ -138,7 +140,7 @@ for file in "$out"/*; do
           | if . == null then null else { codec: .codec_name, sampleRate: (.sample_rate | tonumber), channels } end),
         hasVideo: ([$probe.streams[]? | select(.codec_type == "video")] | length > 0)
       } end),
-      playableSec: $playable
+      decodedSec: $decoded
     }' "$manifest" >"$manifest.next"
   mv "$manifest.next" "$manifest"
 done
