@@ -26,7 +26,6 @@ import { SMALLEST_LIMITS } from './limits';
 import {
   SMALLEST_DEFAULT_SAMPLE_RATE,
   SMALLEST_LANGUAGES,
-  type SmallestSpeechRequest,
   smallestDeleteRequestSchema,
   smallestSpeechRequestSchema,
 } from './wire';
@@ -110,10 +109,8 @@ const ACCEPTED_MIME_TYPES = [
   'video/mp4',
 ];
 const RETIRED_MODELS = ['lightning-v2', 'lightning-large'];
-const SPEECH_MODELS_BY_PATH: Readonly<Record<string, SmallestSpeechRequest['model']>> = {
-  'lightning-v3.1': 'lightning_v3.1',
-  'lightning-v3.1-pro': 'lightning_v3.1_pro',
-};
+/** Models with a `/waves/v1/<model>/get_speech` route. */
+const SPEECH_ROUTE_MODELS = ['lightning-v3.1', 'lightning-v3.1-pro'];
 /** Seconds of speech per character at speed 1, roughly conversational English. */
 const SECONDS_PER_CHARACTER = 0.065;
 
@@ -248,7 +245,6 @@ export async function startSmallestSimulator(
   async function speak(
     request: SimulatorRequest,
     context: SimulatorContext,
-    pathModel?: SmallestSpeechRequest['model'],
   ): Promise<SimulatorReply | undefined> {
     if (request.jsonInvalid || typeof request.json !== 'object' || request.json === null) {
       return error(400, 'InvalidRequest', { message: 'The request body must be a JSON object.' });
@@ -273,7 +269,6 @@ export async function startSmallestSimulator(
     if (!accept.includes('audio/wav')) return { status: 200, headers, body: new Uint8Array(0) };
 
     const sampleRate = body.sample_rate ?? SMALLEST_DEFAULT_SAMPLE_RATE;
-    const model = pathModel ?? body.model ?? 'lightning_v3.1';
     // Only a clone without any v3 embedding (made by the old lightning-large endpoint) comes back empty;
     // other pairings are not rejected by the provider, just possibly worse.
     if (voice && !voice.modelIds.some((id) => id.startsWith('lightning-v3'))) {
@@ -386,8 +381,7 @@ export async function startSmallestSimulator(
           if (RETIRED_MODELS.includes(segment) || !speechRoutes.has('model')) {
             return deprecated(`POST /waves/v1/${segment}/get_speech`);
           }
-          const model = SPEECH_MODELS_BY_PATH[segment];
-          return model ? speak(request, context, model) : routeMissing(request);
+          return SPEECH_ROUTE_MODELS.includes(segment) ? speak(request, context) : routeMissing(request);
         }
         default: {
           const segment = path.split('/')[3] ?? '';
