@@ -305,15 +305,16 @@ describe('Function: createProviderHttp', () => {
     const server = await scriptedServer(answer(503));
 
     await failureOf(
-      client(server.url, { retry: { maxAttempts: 4, baseDelayMs: 40, maxDelayMs: 100 } }).send(read),
+      client(server.url, { retry: { maxAttempts: 5, baseDelayMs: 40, maxDelayMs: 60 } }).send(read),
     );
 
     const gaps = server.hits.slice(1).map((hit, index) => hit.at - (server.hits[index]?.at ?? 0));
-    // Ceilings 40, 80, then capped at 100 (not 160); random() near 1 picks the ceiling.
+    // Ceilings 40, then capped at 60 (uncapped: 80, 160, 320); random() near 1 picks the ceiling.
+    expect(server.hits).toHaveLength(5);
     expect(gaps[0]).toBeGreaterThanOrEqual(35);
-    expect(gaps[1]).toBeGreaterThanOrEqual(75);
-    expect(gaps[2]).toBeGreaterThanOrEqual(95);
-    expect(gaps[2]).toBeLessThan(155);
+    expect(gaps[1]).toBeGreaterThanOrEqual(55);
+    expect(gaps[3]).toBeGreaterThanOrEqual(55);
+    expect(gaps[3]).toBeLessThan(250);
   });
 });
 

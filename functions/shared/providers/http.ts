@@ -108,7 +108,7 @@ export function createProviderHttp(config: ProviderHttpConfig): ProviderHttp {
     return new ProviderError({
       provider,
       kind: 'aborted',
-      message: `The request to ${title} to ${describeOperation(request.operation)} was cancelled because the caller ran out of time.`,
+      message: `The request to ${title} to ${describeOperation(request.operation)} was cancelled by the caller (usually because it ran out of time).`,
       cause,
     });
   }
