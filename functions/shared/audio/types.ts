@@ -33,6 +33,13 @@ export interface ByteSource {
   read(start: number, end: number): Promise<Uint8Array>;
   /** Every byte (called only when the container needs it). */
   readAll(): Promise<Uint8Array>;
+  /** Bytes delivered so far by read and readAll, when the source counts them (proves how little was read). */
+  readonly bytesRead?: number;
+}
+
+/** A ByteSource that always counts what it delivered (the ones in sources.ts). */
+export interface MeteredByteSource extends ByteSource {
+  readonly bytesRead: number;
 }
 
 /** What the bytes turned out to be. */

@@ -1,0 +1,158 @@
+import { type IAudioMetadata, parseBuffer } from 'music-metadata';
+import { AudioSourceError } from './errors';
+import { walkMp4, withTopLevelSizeRepaired } from './mp4';
+import { walkMpegFrames } from './mpeg';
+import { detectContainer } from './sniff';
+import type { AudioFormat, AudioProbe, ByteSource } from './types';
+import { probeWav } from './wav';
+import { walkWebm } from './webm';
+
+/** The first read: enough for every header verdict (garbage, unsupported, WAV) without reading more. */
+export const FIRST_READ_BYTES = 64 * 1024;
+
+const PARSE_OPTIONS = { duration: true, skipCovers: true } as const;
+// Opus always decodes at 48 kHz whatever rate its header notes as the input's; players and ffprobe say 48 kHz.
+const OPUS_SAMPLE_RATE = 48_000;
+
+function unreadable(format: AudioFormat, reason: string): AudioProbe {
+  return { kind: 'unreadable', format, reason };
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function probeMp3(bytes: Uint8Array, firstFrame: number): AudioProbe {
+  const stream = walkMpegFrames(bytes, firstFrame);
+  if (!stream || stream.frames === 0) return unreadable('mp3', 'MP3 file holds no complete audio frame');
+  return {
+    kind: 'audio',
+    format: 'mp3',
+    durationSec: stream.durationSec,
+    sampleRate: stream.sampleRate,
+    channels: stream.channels,
+    codec: stream.codec,
+  };
+}
+
+async function parseWithMusicMetadata(bytes: Uint8Array, mimeType: string): Promise<IAudioMetadata> {
+  return parseBuffer(bytes, { mimeType, size: bytes.length }, PARSE_OPTIONS);
+}
+
+async function probeMp4(bytes: Uint8Array): Promise<AudioProbe> {
+  const layout = walkMp4(bytes);
+  if (!layout.hasMovieBox) {
+    return unreadable(
+      'mp4',
+      'MP4 file is incomplete: its index (moov box) is missing or cut off, as when a recording is not finished',
+    );
+  }
+  let metadata: IAudioMetadata;
+  try {
+    metadata = await parseWithMusicMetadata(withTopLevelSizeRepaired(bytes, layout), 'audio/mp4');
+  } catch (error) {
+    return unreadable('mp4', `MP4 file is damaged (${describeError(error)})`);
+  }
+  const { format } = metadata;
+  if (!format.hasAudio || !layout.audio) return unreadable('mp4', 'MP4 file has no audio track');
+  // The header's length is what the movie declares; what plays is bounded by the samples present.
+  const declared = format.duration;
+  const present = layout.audio.presentDurationSec;
+  const durationSec = declared !== undefined && declared > 0 ? Math.min(declared, present) : present;
+  if (!(durationSec > 0))
+    return unreadable('mp4', 'MP4 file holds no audio samples (it is cut off before them)');
+  return {
+    kind: 'audio',
+    format: 'mp4',
+    durationSec,
+    sampleRate: format.sampleRate ?? null,
+    channels: layout.audio.channels ?? format.numberOfChannels ?? null,
+    codec: format.codec ?? null,
+  };
+}
+
+async function probeWebm(bytes: Uint8Array): Promise<AudioProbe> {
+  const layout = walkWebm(bytes);
+  let metadata: IAudioMetadata;
+  try {
+    // Only the header (up to the first Cluster): music-metadata stops at the unknown-size Clusters that
+    // browsers write, and our walk measures the blocks.
+    metadata = await parseWithMusicMetadata(bytes.subarray(0, layout.headerEnd), 'audio/webm');
+  } catch (error) {
+    return unreadable('webm', `WebM file is damaged (${describeError(error)})`);
+  }
+  const { format } = metadata;
+  if (!format.hasAudio || layout.audioTrackNumber === undefined) {
+    return unreadable('webm', 'WebM file has no audio track');
+  }
+  if (layout.audioBlocks === 0) {
+    return unreadable('webm', 'WebM file holds no audio data (it is cut off before its first audio block)');
+  }
+  const declared = layout.declaredDurationSec;
+  const measured = layout.measuredDurationSec;
+  const durationSec = declared === undefined ? measured : Math.min(declared, measured);
+  if (!(durationSec > 0)) return unreadable('webm', 'WebM file holds no playable audio');
+  const isOpus = format.codec?.toUpperCase() === 'OPUS';
+  return {
+    kind: 'audio',
+    format: 'webm',
+    durationSec,
+    sampleRate: isOpus ? OPUS_SAMPLE_RATE : (format.sampleRate ?? null),
+    channels: format.numberOfChannels ?? null,
+    codec: format.codec ?? null,
+  };
+}
+
+/**
+ * What the bytes are, and for audio its real playable length, sample rate and channels.
+ *
+ * Reads as little as the container allows: the first read is at most 64 KiB, and verdicts on garbage,
+ * unsupported formats and WAV come from it alone (WAV files need only their header and size). MP3, MP4 and
+ * WebM are read whole (callers check the size first). Never throws because of the bytes: anything a parser
+ * trips over becomes `unreadable`. A failing source (file system, S3) throws AudioSourceError, because that
+ * says nothing about the audio and is worth retrying.
+ */
+export async function probeAudio(source: ByteSource): Promise<AudioProbe> {
+  if (source.size <= 0) return { kind: 'empty' };
+  const read = async (start: number, end: number): Promise<Uint8Array> => {
+    try {
+      return await source.read(start, end);
+    } catch (error) {
+      throw error instanceof AudioSourceError
+        ? error
+        : new AudioSourceError('Could not read the audio', { cause: error });
+    }
+  };
+  const readAll = async (): Promise<Uint8Array> => {
+    try {
+      return await source.readAll();
+    } catch (error) {
+      throw error instanceof AudioSourceError
+        ? error
+        : new AudioSourceError('Could not read the audio', { cause: error });
+    }
+  };
+  try {
+    const prefix = await read(0, Math.min(source.size, FIRST_READ_BYTES));
+    // The size came from a listing or HEAD; the object itself holds nothing now.
+    if (prefix.length === 0) return { kind: 'empty' };
+    const detection = await detectContainer(prefix, source.size, read);
+    // A small file is whole after the first read; do not fetch it twice.
+    const everything = async () => (prefix.length >= source.size ? prefix : readAll());
+    switch (detection.kind) {
+      case 'wav':
+        return await probeWav(prefix, source.size, read);
+      case 'mp3':
+        return probeMp3(await everything(), detection.firstFrame);
+      case 'mp4':
+        return await probeMp4(await everything());
+      case 'webm':
+        return await probeWebm(await everything());
+      default:
+        return detection;
+    }
+  } catch (error) {
+    if (error instanceof AudioSourceError) throw error;
+    return { kind: 'unreadable', format: null, reason: `could not be parsed (${describeError(error)})` };
+  }
+}

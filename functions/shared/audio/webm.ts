@@ -1,0 +1,288 @@
+/**
+ * A minimal EBML walk over WebM/Matroska: the DocType, the Segment's Info and track numbers, and the
+ * timestamps of the audio blocks that are really present. music-metadata reads the track facts but takes
+ * the length from the Info Duration element only, which browsers' MediaRecorder never writes and which a
+ * cut-off upload overstates; it also stops at the unknown-size Clusters MediaRecorder writes.
+ */
+
+import { dataView, latin1 } from './bytes';
+
+const ID = {
+  ebml: 0x1a45dfa3,
+  docType: 0x4282,
+  segment: 0x18538067,
+  seekHead: 0x114d9b74,
+  info: 0x1549a966,
+  timecodeScale: 0x2ad7b1,
+  duration: 0x4489,
+  tracks: 0x1654ae6b,
+  trackEntry: 0xae,
+  trackNumber: 0xd7,
+  trackType: 0x83,
+  defaultDuration: 0x23e383,
+  cluster: 0x1f43b675,
+  timecode: 0xe7,
+  simpleBlock: 0xa3,
+  blockGroup: 0xa0,
+  block: 0xa1,
+  blockDuration: 0x9b,
+  cues: 0x1c53bb6b,
+  tags: 0x1254c367,
+  attachments: 0x1941a469,
+  chapters: 0x1043a770,
+} as const;
+
+// Elements that can only sit directly in a Segment: meeting one ends a Cluster of unknown size.
+const SEGMENT_LEVEL_IDS = new Set<number>([
+  ID.ebml,
+  ID.segment,
+  ID.seekHead,
+  ID.info,
+  ID.tracks,
+  ID.cluster,
+  ID.cues,
+  ID.tags,
+  ID.attachments,
+  ID.chapters,
+]);
+const AUDIO_TRACK_TYPE = 2;
+const DEFAULT_TIMECODE_SCALE_NS = 1_000_000;
+
+interface ElementHeader {
+  readonly id: number;
+  readonly dataStart: number;
+  /** Where the element ends by its size field; undefined when the size is "unknown" (live streams). */
+  readonly declaredEnd: number | undefined;
+}
+
+interface VariableInteger {
+  readonly value: number;
+  readonly length: number;
+  readonly allOnes: boolean;
+}
+
+function readVariableInteger(
+  bytes: Uint8Array,
+  offset: number,
+  keepMarker: boolean,
+): VariableInteger | undefined {
+  const first = bytes[offset];
+  if (first === undefined || first === 0) return undefined;
+  const length = Math.clz32(first) - 23;
+  if (offset + length > bytes.length) return undefined;
+  const valueMask = 0xff >> length;
+  let value = keepMarker ? first : first & valueMask;
+  let allOnes = (first & valueMask) === valueMask;
+  for (let index = 1; index < length; index++) {
+    const byte = bytes[offset + index] ?? 0;
+    value = value * 256 + byte;
+    allOnes &&= byte === 0xff;
+  }
+  return { value, length, allOnes };
+}
+
+function readElementHeader(bytes: Uint8Array, offset: number): ElementHeader | undefined {
+  const id = readVariableInteger(bytes, offset, true);
+  if (!id || id.length > 4) return undefined;
+  const size = readVariableInteger(bytes, offset + id.length, false);
+  if (!size) return undefined;
+  const dataStart = offset + id.length + size.length;
+  return { id: id.value, dataStart, declaredEnd: size.allOnes ? undefined : dataStart + size.value };
+}
+
+function readUnsigned(bytes: Uint8Array, start: number, end: number): number {
+  let value = 0;
+  for (let index = start; index < Math.min(end, bytes.length); index++)
+    value = value * 256 + (bytes[index] ?? 0);
+  return value;
+}
+
+function readFloat(bytes: Uint8Array, start: number, end: number): number | undefined {
+  if (end > bytes.length) return undefined;
+  if (end - start === 4) return dataView(bytes).getFloat32(start);
+  if (end - start === 8) return dataView(bytes).getFloat64(start);
+  return undefined;
+}
+
+/** Calls `visit` for each child element of [start, end) whose bytes are all present. */
+function forEachChild(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  visit: (header: ElementHeader, end: number) => void,
+): void {
+  let offset = start;
+  while (offset < end) {
+    const header = readElementHeader(bytes, offset);
+    if (!header?.declaredEnd || header.declaredEnd > Math.min(end, bytes.length)) return;
+    visit(header, header.declaredEnd);
+    offset = header.declaredEnd;
+  }
+}
+
+/** The EBML header's DocType ("webm", "matroska"), from the first bytes of the file. */
+export function readEbmlDocType(bytes: Uint8Array): string | undefined {
+  const header = readElementHeader(bytes, 0);
+  if (header?.id !== ID.ebml) return undefined;
+  let docType: string | undefined;
+  forEachChild(bytes, header.dataStart, header.declaredEnd ?? bytes.length, (child, end) => {
+    if (child.id === ID.docType)
+      docType = latin1(bytes, child.dataStart, end - child.dataStart).replace(/\0+$/, '');
+  });
+  return docType;
+}
+
+export interface WebmLayout {
+  /** Offset of the first Cluster: everything before it is the header (EBML, Info, Tracks). */
+  readonly headerEnd: number;
+  readonly declaredDurationSec: number | undefined;
+  readonly audioTrackNumber: number | undefined;
+  /** Audio blocks whose bytes are all present. */
+  readonly audioBlocks: number;
+  /** From the first present audio block's start to the last one's end; 0 without blocks. */
+  readonly measuredDurationSec: number;
+}
+
+interface TrackEntry {
+  number?: number;
+  type?: number;
+  defaultDurationNs?: number;
+}
+
+/** Walks a whole WebM/Matroska file (or what there is of it). Never throws; stops at the first cut. */
+export function walkWebm(bytes: Uint8Array): WebmLayout {
+  let timecodeScale = DEFAULT_TIMECODE_SCALE_NS;
+  let declaredDuration: number | undefined;
+  const tracks: TrackEntry[] = [];
+  let headerEnd = bytes.length;
+  let audioTrack: TrackEntry | undefined;
+
+  let audioBlocks = 0;
+  let firstTimestamp = Number.POSITIVE_INFINITY;
+  let lastTimestamp = Number.NEGATIVE_INFINITY;
+  let previousTimestamp: number | undefined;
+  let lastBlockDuration: number | undefined;
+
+  const onBlock = (start: number, end: number, clusterTimecode: number, blockDuration?: number) => {
+    const track = readVariableInteger(bytes, start, false);
+    if (!track || start + track.length + 2 > end || track.value !== audioTrack?.number) return;
+    const relative = dataView(bytes).getInt16(start + track.length);
+    const timestamp = clusterTimecode + relative;
+    audioBlocks++;
+    firstTimestamp = Math.min(firstTimestamp, timestamp);
+    if (timestamp >= lastTimestamp) {
+      previousTimestamp = Number.isFinite(lastTimestamp) ? lastTimestamp : undefined;
+      lastTimestamp = timestamp;
+      lastBlockDuration = blockDuration;
+    }
+  };
+
+  /** Walks one Cluster; returns where the next Segment child starts, or undefined when the file is cut. */
+  const walkCluster = (start: number, end: number | undefined): number | undefined => {
+    const limit = end ?? bytes.length;
+    let clusterTimecode = 0;
+    let offset = start;
+    while (offset < limit) {
+      const header = readElementHeader(bytes, offset);
+      if (!header) return undefined;
+      if (end === undefined && SEGMENT_LEVEL_IDS.has(header.id)) return offset;
+      if (header.declaredEnd === undefined || header.declaredEnd > bytes.length) return undefined;
+      if (header.id === ID.timecode)
+        clusterTimecode = readUnsigned(bytes, header.dataStart, header.declaredEnd);
+      else if (header.id === ID.simpleBlock) onBlock(header.dataStart, header.declaredEnd, clusterTimecode);
+      else if (header.id === ID.blockGroup) {
+        let block: ElementHeader | undefined;
+        let blockDuration: number | undefined;
+        forEachChild(bytes, header.dataStart, header.declaredEnd, (child, childEnd) => {
+          if (child.id === ID.block) block = child;
+          if (child.id === ID.blockDuration) blockDuration = readUnsigned(bytes, child.dataStart, childEnd);
+        });
+        if (block?.declaredEnd !== undefined) {
+          onBlock(block.dataStart, block.declaredEnd, clusterTimecode, blockDuration);
+        }
+      }
+      offset = header.declaredEnd;
+    }
+    return end === undefined || end <= bytes.length ? limit : undefined;
+  };
+
+  const readInfo = (start: number, end: number) =>
+    forEachChild(bytes, start, end, (child, childEnd) => {
+      // A zero scale (corrupt) would make every timestamp 0; fall back to the default like players do.
+      if (child.id === ID.timecodeScale) {
+        timecodeScale = readUnsigned(bytes, child.dataStart, childEnd) || DEFAULT_TIMECODE_SCALE_NS;
+      }
+      if (child.id === ID.duration) declaredDuration = readFloat(bytes, child.dataStart, childEnd);
+    });
+
+  const readTracks = (start: number, end: number) =>
+    forEachChild(bytes, start, end, (entry, entryEnd) => {
+      if (entry.id !== ID.trackEntry) return;
+      const track: TrackEntry = {};
+      forEachChild(bytes, entry.dataStart, entryEnd, (child, childEnd) => {
+        const value = readUnsigned(bytes, child.dataStart, childEnd);
+        if (child.id === ID.trackNumber) track.number = value;
+        if (child.id === ID.trackType) track.type = value;
+        if (child.id === ID.defaultDuration) track.defaultDurationNs = value;
+      });
+      tracks.push(track);
+    });
+
+  const walkSegment = () => {
+    const ebml = readElementHeader(bytes, 0);
+    if (ebml?.id !== ID.ebml || ebml.declaredEnd === undefined) return;
+    let offset = ebml.declaredEnd;
+    let segment = readElementHeader(bytes, offset);
+    // Void or other elements may sit between the EBML header and the Segment.
+    while (segment && segment.id !== ID.segment && segment.declaredEnd !== undefined) {
+      offset = segment.declaredEnd;
+      segment = readElementHeader(bytes, offset);
+    }
+    if (segment?.id !== ID.segment) return;
+    const segmentEnd = Math.min(segment.declaredEnd ?? bytes.length, bytes.length);
+    offset = segment.dataStart;
+    while (offset < segmentEnd) {
+      const header = readElementHeader(bytes, offset);
+      if (!header) return;
+      if (header.id === ID.cluster) {
+        if (headerEnd === bytes.length) {
+          headerEnd = offset;
+          audioTrack = tracks.find((track) => track.type === AUDIO_TRACK_TYPE);
+        }
+        const next = walkCluster(header.dataStart, header.declaredEnd);
+        if (next === undefined) return;
+        offset = next;
+        continue;
+      }
+      // Only Clusters may have an unknown size; anything else like it cannot be skipped.
+      if (header.declaredEnd === undefined) return;
+      const end = Math.min(header.declaredEnd, bytes.length);
+      if (header.id === ID.info) readInfo(header.dataStart, end);
+      if (header.id === ID.tracks) readTracks(header.dataStart, end);
+      offset = header.declaredEnd;
+    }
+  };
+  walkSegment();
+
+  audioTrack ??= tracks.find((track) => track.type === AUDIO_TRACK_TYPE);
+  const secondsPerTick = timecodeScale / 1e9;
+  let measuredDurationSec = 0;
+  if (audioBlocks > 0) {
+    // The last block lasts as long as its BlockDuration, the track's DefaultDuration, or the gap before it.
+    const lastDuration =
+      lastBlockDuration ??
+      (audioTrack?.defaultDurationNs ? audioTrack.defaultDurationNs / timecodeScale : undefined) ??
+      (previousTimestamp === undefined ? 0 : lastTimestamp - previousTimestamp);
+    measuredDurationSec = (lastTimestamp + lastDuration - firstTimestamp) * secondsPerTick;
+  }
+  return {
+    headerEnd,
+    declaredDurationSec:
+      declaredDuration !== undefined && Number.isFinite(declaredDuration) && declaredDuration > 0
+        ? declaredDuration * secondsPerTick
+        : undefined,
+    audioTrackNumber: audioTrack?.number,
+    audioBlocks,
+    measuredDurationSec,
+  };
+}
