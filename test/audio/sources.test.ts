@@ -1,0 +1,177 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AudioSourceError } from '../../functions/shared/audio/errors';
+import { FIRST_READ_BYTES } from '../../functions/shared/audio/probe';
+import { bufferByteSource, fileByteSource, s3ByteSource } from '../../functions/shared/audio/sources';
+import { validateSource } from '../../functions/shared/audio/validate';
+import { type LocalS3, localS3Client, startLocalS3 } from '../../local/servers';
+import { fixture, fixturePath, randomBytes, wavFile } from './helpers';
+
+const MEGABYTE = 1024 * 1024;
+
+describe('bufferByteSource', () => {
+  it('returns [start, end) clamped to the bytes and counts what it returned', async () => {
+    const source = bufferByteSource(Uint8Array.from([0, 1, 2, 3, 4, 5]));
+
+    expect([...(await source.read(2, 4))]).toEqual([2, 3]);
+    expect([...(await source.read(4, 100))]).toEqual([4, 5]);
+    expect([...(await source.read(9, 12))]).toEqual([]);
+    expect(source.bytesRead).toBe(4);
+  });
+});
+
+describe('fileByteSource', () => {
+  it('reads byte ranges with positional reads and knows the size before reading', async () => {
+    const expected = fixture('speech-cbr.mp3');
+    const source = await fileByteSource(fixturePath('speech-cbr.mp3'));
+
+    const size = source.size;
+    const middle = await source.read(1000, 1010);
+
+    expect(size).toBe(expected.length);
+    expect([...middle]).toEqual([...expected.subarray(1000, 1010)]);
+    expect(source.bytesRead).toBe(10);
+  });
+
+  it('fails with an AudioSourceError naming the file when it does not exist', async () => {
+    const missing = join(tmpdir(), 'voicedrop-no-such-file.wav');
+
+    await expect(fileByteSource(missing)).rejects.toThrow(AudioSourceError);
+    await expect(fileByteSource(missing)).rejects.toThrow(/voicedrop-no-such-file\.wav: no such file/);
+  });
+});
+
+describe('s3ByteSource against an S3-compatible server (s3rver)', () => {
+  const bucket = 'b';
+  let directory: string;
+  let server: LocalS3;
+  let client: S3Client;
+
+  async function put(key: string, body: Uint8Array): Promise<void> {
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+  }
+
+  beforeAll(async () => {
+    directory = mkdtempSync(join(tmpdir(), 'voicedrop-audio-s3-'));
+    server = await startLocalS3({ port: 0, directory, bucket });
+    client = localS3Client(server.endpoint);
+  });
+
+  afterAll(async () => {
+    client?.destroy();
+    await server?.close();
+    rmSync(directory, { recursive: true, force: true });
+  });
+
+  it('reads a byte range with a ranged GET and everything with a plain GET', async () => {
+    const bytes = fixture('speech-16bit-mono.wav');
+    await put('incoming/smallest/Range Test.wav', bytes);
+    const source = s3ByteSource({
+      client,
+      bucket,
+      key: 'incoming/smallest/Range Test.wav',
+      size: bytes.length,
+    });
+
+    const range = await source.read(100, 164);
+    const afterRange = source.bytesRead;
+    const all = await source.readAll();
+
+    expect([...range]).toEqual([...bytes.subarray(100, 164)]);
+    expect(afterRange).toBe(64);
+    expect(all.length).toBe(bytes.length);
+    expect(source.bytesRead).toBe(64 + bytes.length);
+  });
+
+  it('validates a 20 MB WAV from its first 64 KiB', async () => {
+    const wav = wavFile({ sampleRate: 44100, channels: 2, bitsPerSample: 16, dataBytes: 20 * MEGABYTE });
+    await put('incoming/typecast/long.wav', wav);
+    const source = s3ByteSource({ client, bucket, key: 'incoming/typecast/long.wav', size: wav.length });
+
+    const { report } = await validateSource(source, {
+      provider: 'typecast',
+      displayName: 'long',
+      options: {},
+    });
+
+    expect(report).toMatchObject({ format: 'wav', ok: true });
+    expect(report.durationSec).toBeCloseTo((20 * MEGABYTE) / (44100 * 4), 3);
+    expect(source.bytesRead).toBeLessThanOrEqual(FIRST_READ_BYTES);
+  });
+
+  it('rejects 6 MB of garbage after reading at most 64 KiB', async () => {
+    const garbage = randomBytes(6 * MEGABYTE, 11);
+    await put('incoming/typecast/garbage.wav', garbage);
+    const source = s3ByteSource({
+      client,
+      bucket,
+      key: 'incoming/typecast/garbage.wav',
+      size: garbage.length,
+    });
+
+    const { report } = await validateSource(source, {
+      provider: 'typecast',
+      displayName: 'garbage',
+      options: {},
+    });
+
+    expect(report.errors.map((issue) => issue.code)).toEqual(['unreadable_audio']);
+    expect(source.bytesRead).toBeGreaterThan(0);
+    expect(source.bytesRead).toBeLessThanOrEqual(FIRST_READ_BYTES);
+  });
+
+  it('rejects an oversize upload without reading a single byte', async () => {
+    const oversize = wavFile({ sampleRate: 44100, channels: 2, bitsPerSample: 16, dataBytes: 6 * MEGABYTE });
+    await put('incoming/smallest/big.wav', oversize);
+    const source = s3ByteSource({ client, bucket, key: 'incoming/smallest/big.wav', size: oversize.length });
+
+    const { report } = await validateSource(source, {
+      provider: 'smallest',
+      displayName: 'big',
+      options: {},
+    });
+
+    expect(report.errors.map((issue) => issue.code)).toEqual(['file_too_large']);
+    expect(source.bytesRead).toBe(0);
+  });
+
+  it('fails with a non-retryable AudioSourceError when the object no longer exists', async () => {
+    const source = s3ByteSource({ client, bucket, key: 'incoming/smallest/gone.wav', size: 1000 });
+
+    const failure = source.read(0, 100);
+
+    await expect(failure).rejects.toBeInstanceOf(AudioSourceError);
+    await expect(failure).rejects.toMatchObject({
+      retryable: false,
+      message: expect.stringMatching(/no longer exists/),
+    });
+  });
+
+  it('fails with a retryable AudioSourceError when the server cannot be reached', async () => {
+    const unreachable = localS3Client('http://127.0.0.1:9');
+    const source = s3ByteSource({ client: unreachable, bucket, key: 'incoming/smallest/x.wav', size: 1000 });
+
+    const failure = source.read(0, 100);
+
+    await expect(failure).rejects.toMatchObject({ name: 'AudioSourceError', retryable: true });
+    unreachable.destroy();
+  });
+});
+
+describe('fileByteSource with a file that changes', () => {
+  it('returns only the bytes that are there when the file shrank after it was opened', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'voicedrop-audio-file-'));
+    const path = join(folder, 'shrinking.bin');
+    writeFileSync(path, new Uint8Array(1000));
+    const source = await fileByteSource(path);
+    writeFileSync(path, new Uint8Array(10));
+
+    const bytes = await source.read(0, 1000);
+
+    expect(bytes.length).toBe(10);
+    rmSync(folder, { recursive: true, force: true });
+  });
+});
