@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import {
   CreateTableCommand,
   DescribeTableCommand,
@@ -38,12 +39,61 @@ export async function startLocalS3(options: { port: number; directory: string; b
     configureBuckets: [{ name: options.bucket, configs: [] }],
     allowMismatchedSignatures: false,
   });
+  // Runs before s3rver's own middleware (Koa composes the list when the server starts listening).
+  (server as unknown as { middleware: KoaMiddleware[] }).middleware.unshift(decodeAwsChunkedUploads);
   const address = (await server.run()) as AddressInfo;
   return {
     endpoint: `http://127.0.0.1:${address.port}`,
     server,
     close: () => server.close(),
   };
+}
+
+type KoaMiddleware = (context: KoaContext, next: () => Promise<void>) => Promise<void>;
+interface KoaContext {
+  method: string;
+  req: NodeJS.ReadableStream;
+  get(header: string): string;
+}
+
+/**
+ * Current AWS SDKs and CLI v2 send uploads with `aws-chunked` framing and a checksum trailer
+ * (`x-amz-content-sha256: STREAMING-…`). s3rver predates that and would store the framing as object
+ * bytes, so local mode unwraps such bodies before s3rver sees them.
+ */
+const decodeAwsChunkedUploads: KoaMiddleware = async (context, next) => {
+  const payload = context.get('x-amz-content-sha256');
+  const encoding = context.get('content-encoding');
+  if (context.method === 'PUT' && (payload.startsWith('STREAMING-') || encoding.includes('aws-chunked'))) {
+    const framed = context.req;
+    context.req = Readable.from(unframeAwsChunked(framed));
+  }
+  await next();
+};
+
+async function* unframeAwsChunked(body: NodeJS.ReadableStream): AsyncGenerator<Buffer> {
+  let buffer = Buffer.alloc(0);
+  let finished = false;
+  for await (const piece of body) {
+    // After the last chunk come the trailers: read them to the end (returning early would destroy the
+    // request stream and with it the response).
+    if (finished) continue;
+    buffer = Buffer.concat([buffer, Buffer.isBuffer(piece) ? piece : Buffer.from(piece)]);
+    for (;;) {
+      const lineEnd = buffer.indexOf('\r\n');
+      if (lineEnd < 0) break;
+      // "<hex size>[;chunk-signature=…]"
+      const size = Number.parseInt(buffer.subarray(0, lineEnd).toString('latin1').split(';')[0] ?? '', 16);
+      if (!Number.isFinite(size)) throw new Error('malformed aws-chunked body');
+      if (size === 0) {
+        finished = true;
+        break;
+      }
+      if (buffer.length < lineEnd + 2 + size + 2) break;
+      yield buffer.subarray(lineEnd + 2, lineEnd + 2 + size);
+      buffer = buffer.subarray(lineEnd + 2 + size + 2);
+    }
+  }
 }
 
 /** A DynamoDB-compatible server in-process; with `directory` the data survives restarts. */

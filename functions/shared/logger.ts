@@ -1,4 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import type { LogAttributes } from '@aws-lambda-powertools/logger/types';
+import type { Context } from 'aws-lambda';
 
 /**
  * What the pipeline needs from a logger. Powertools' Logger satisfies it in AWS; local mode passes its
@@ -12,9 +14,17 @@ export interface Log {
   error(message: string, attributes?: Record<string, unknown>): void;
 }
 
-/** Structured JSON logs for a Lambda function (Powertools). */
-export function createLogger(serviceName: string): Logger {
-  return new Logger({ serviceName });
+/** Structured JSON logs for a Lambda function (Powertools), with the invocation's context added per call. */
+export function createLogger(serviceName: string): Log & { addContext(context: Context): void } {
+  const logger = new Logger({ serviceName });
+  const attributes = (extra?: Record<string, unknown>) => (extra ? [extra as LogAttributes] : []);
+  return {
+    debug: (message, extra) => logger.debug(message, ...attributes(extra)),
+    info: (message, extra) => logger.info(message, ...attributes(extra)),
+    warn: (message, extra) => logger.warn(message, ...attributes(extra)),
+    error: (message, extra) => logger.error(message, ...attributes(extra)),
+    addContext: (context) => logger.addContext(context),
+  };
 }
 
 /** A logger that drops everything (tests that assert on records, not logs). */

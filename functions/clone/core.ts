@@ -1,0 +1,569 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { HeadObjectCommand, type HeadObjectCommandOutput, NotFound, type S3Client } from '@aws-sdk/client-s3';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { s3ByteSource } from '../shared/audio/sources';
+import type { AudioFormat, ByteSource } from '../shared/audio/types';
+import { type UploadOptions, validateSource } from '../shared/audio/validate';
+import { VoicedropError } from '../shared/errors';
+import type { KeyStore } from '../shared/keys';
+import type { Log } from '../shared/logger';
+import { isProviderError, type ProviderError } from '../shared/providers/errors';
+import type { ClonedVoice, CloneHint, ProviderName, VoiceProvider } from '../shared/providers/types';
+import { deriveVoiceId, FINAL_STATUSES, type VoiceError, type VoiceRecord } from '../shared/voices/record';
+import { audioClaimKey, type VoiceRepository } from '../shared/voices/repository';
+import {
+  decodeMetadataValue,
+  displayNameFromFileName,
+  parseS3NotificationBody,
+  routeUploadKey,
+  type UploadedObject,
+} from './s3-events';
+
+export interface ClonePipelineDependencies {
+  readonly s3: S3Client;
+  readonly voices: VoiceRepository;
+  readonly providers: Readonly<Record<ProviderName, VoiceProvider>>;
+  readonly keys: KeyStore;
+  readonly defaultProvider: ProviderName;
+  /** Model used when the upload names none (configuration may differ from the provider's default). */
+  readonly defaultModels: Readonly<Record<ProviderName, string>>;
+  /** The queue's maxReceiveCount: on the last delivery a retryable problem is recorded as `failed`. */
+  readonly maxReceiveCount: number;
+  readonly logger: Log;
+  /** Clone attempts within one invocation after an answer was lost and reconciliation found nothing. */
+  readonly cloneAttemptsPerInvocation?: number;
+  /** Pause between those attempts. */
+  readonly cloneRetryDelayMs?: number;
+  readonly now?: () => Date;
+}
+
+/** A problem a later delivery of the same message can fix: the message is reported as a batch item failure. */
+export class RetryLaterError extends VoicedropError {
+  constructor(code: string, message: string, cause?: unknown) {
+    super(code, message, { retryable: true, cause });
+  }
+}
+
+/** Time kept back from the Lambda's deadline to record the outcome after a provider call. */
+const RESULT_WRITE_RESERVE_MS = 15_000;
+/** A message is only started with at least this much time left (validation, download, one clone call). */
+const MINIMUM_TIME_FOR_A_MESSAGE_MS = 45_000;
+
+/**
+ * The clone Lambda: SQS batches of S3 event notifications. Permanent problems are recorded on the voice
+ * and the message is acknowledged (never retried, never dead-lettered); retryable ones are recorded and
+ * the message is reported as a batch item failure, so SQS delivers it again and, after maxReceiveCount
+ * deliveries, moves it to the dead-letter queue.
+ */
+export async function handleCloneEvent(
+  event: SQSEvent,
+  context: Pick<Context, 'getRemainingTimeInMillis' | 'awsRequestId'>,
+  dependencies: ClonePipelineDependencies,
+): Promise<SQSBatchResponse> {
+  const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
+  for (const message of event.Records) {
+    // Not enough time left for a clone: hand the message back untouched rather than start and be cut off.
+    if (context.getRemainingTimeInMillis() < MINIMUM_TIME_FOR_A_MESSAGE_MS) {
+      batchItemFailures.push({ itemIdentifier: message.messageId });
+      continue;
+    }
+    const outcome = await handleMessage(message, context, dependencies);
+    if (outcome === 'retry') batchItemFailures.push({ itemIdentifier: message.messageId });
+  }
+  return { batchItemFailures };
+}
+
+async function handleMessage(
+  message: SQSRecord,
+  context: Pick<Context, 'getRemainingTimeInMillis' | 'awsRequestId'>,
+  dependencies: ClonePipelineDependencies,
+): Promise<'done' | 'retry'> {
+  const { logger } = dependencies;
+  const parsed = parseS3NotificationBody(message.body);
+  if (parsed.kind === 'test-event') {
+    logger.info('ignoring s3:TestEvent', { messageId: message.messageId });
+    return 'done';
+  }
+  if (parsed.kind === 'malformed') {
+    // Not an upload: nothing to record and nothing a retry could change.
+    logger.error('ignoring a message that is not an S3 event notification', {
+      messageId: message.messageId,
+      reason: parsed.reason,
+    });
+    return 'done';
+  }
+  const receiveCount = Number(message.attributes?.ApproximateReceiveCount ?? '1');
+  let outcome: 'done' | 'retry' = 'done';
+  for (const object of parsed.objects) {
+    try {
+      await processUpload(object, { receiveCount, context }, dependencies);
+    } catch (error) {
+      outcome = 'retry';
+      logger.error('upload will be retried', {
+        messageId: message.messageId,
+        bucket: object.bucket,
+        key: object.key,
+        receiveCount,
+        error: describeError(error),
+      });
+    }
+  }
+  return outcome;
+}
+
+interface Attempt {
+  readonly receiveCount: number;
+  readonly context: Pick<Context, 'getRemainingTimeInMillis' | 'awsRequestId'>;
+}
+
+/** The voice record's lifecycle for one uploaded object version. Throws when the message should be retried. */
+export async function processUpload(
+  object: UploadedObject,
+  attempt: Attempt,
+  dependencies: ClonePipelineDependencies,
+): Promise<void> {
+  const { voices, logger } = dependencies;
+  const now = dependencies.now ?? (() => new Date());
+  const route = routeUploadKey(object.key, dependencies.defaultProvider);
+  if (route.kind === 'ignore') {
+    logger.info('ignoring object', { bucket: object.bucket, key: object.key, reason: route.reason });
+    return;
+  }
+  const version = object.versionId ?? object.etag ?? object.sequencer ?? '';
+  const voiceId = deriveVoiceId(object.bucket, object.key, version);
+  const createdAt = now().toISOString();
+  const { record: stored } = await voices.createIfAbsent({
+    voiceId,
+    status: 'received',
+    provider: route.kind === 'upload' ? route.provider : route.folder,
+    displayName: displayNameFromFileName(route.fileName),
+    source: { bucket: object.bucket, key: object.key, versionId: object.versionId, etag: object.etag, bytes: object.size },
+    createdAt,
+    updatedAt: createdAt,
+    processing: {},
+  });
+  if (FINAL_STATUSES.has(stored.status) && !(stored.status === 'failed' && stored.error?.retryable)) {
+    logger.info('upload already processed', { voiceId, status: stored.status });
+    return;
+  }
+
+  const token = randomUUID();
+  const leaseUntil = now().getTime() + attempt.context.getRemainingTimeInMillis() + 5_000;
+  const leased = await voices.acquireLease(voiceId, token, leaseUntil, now().getTime());
+  if (!leased) {
+    // Another delivery holds it; that delivery (or its retry after the lease ends) finishes the work.
+    logger.info('upload is being processed by another delivery', { voiceId });
+    return;
+  }
+  const session = new UploadSession(leased, token, attempt, dependencies);
+  try {
+    if (leased.status === 'cloning') await session.resumeCloning();
+    else await session.validateAndClone(route);
+  } catch (error) {
+    await session.recordRetryableProblem(error);
+    throw error;
+  }
+}
+
+type Route = Exclude<ReturnType<typeof routeUploadKey>, { kind: 'ignore' }>;
+
+class UploadSession {
+  private readonly now: () => Date;
+  private readonly logger: Log;
+  /** Set once the audio is claimed, so a permanent failure can release the claim. */
+  private claimKey: string | undefined;
+
+  constructor(
+    private record: VoiceRecord,
+    private readonly token: string,
+    private readonly attempt: Attempt,
+    private readonly dependencies: ClonePipelineDependencies,
+  ) {
+    this.now = dependencies.now ?? (() => new Date());
+    this.logger = dependencies.logger;
+    this.claimKey = record.processing?.claimKey;
+  }
+
+  private get voiceId(): string {
+    return this.record.voiceId;
+  }
+
+  async validateAndClone(route: Route): Promise<void> {
+    const { voices } = this.dependencies;
+    const source = this.record.source;
+    await this.move(['received', 'validating', 'failed'], 'validating', { error: null });
+
+    let head: HeadObjectCommandOutput;
+    try {
+      head = await this.dependencies.s3.send(
+        new HeadObjectCommand({ Bucket: source.bucket, Key: source.key, VersionId: source.versionId }),
+      );
+    } catch (error) {
+      if (error instanceof NotFound || (error as { name?: string }).name === 'NotFound') {
+        await this.finish('failed', {
+          error: {
+            code: 'source_missing',
+            message: 'The uploaded object was deleted before it could be processed; upload it again.',
+            retryable: false,
+          },
+        });
+        return;
+      }
+      throw error;
+    }
+    const metadata = head.Metadata ?? {};
+    const options = readUploadOptions(metadata);
+    const provider = route.kind === 'upload' ? route.provider : route.folder;
+    const displayName = options.displayName ?? displayNameFromFileName(route.fileName);
+    if (route.kind === 'upload' && options.model === undefined) {
+      options.model = this.dependencies.defaultModels[route.provider];
+    }
+    const size = head.ContentLength ?? source.bytes;
+    const byteSource = cachingSource(
+      s3ByteSource({
+        client: this.dependencies.s3,
+        bucket: source.bucket,
+        key: source.key,
+        versionId: source.versionId,
+        size,
+      }),
+    );
+    const started = Date.now();
+    const { report, resolved } = await validateSource(byteSource, { provider, displayName, options });
+    const facts = {
+      ...source,
+      bytes: size,
+      format: report.format ?? undefined,
+      durationSec: report.durationSec ?? undefined,
+      sampleRate: report.sampleRate ?? undefined,
+      channels: report.channels ?? undefined,
+    };
+    const descriptive = {
+      displayName: resolved?.displayName ?? displayName,
+      model: resolved?.model ?? options.model,
+      language: resolved?.language ?? options.language,
+      accent: resolved?.accent ?? options.accent,
+      description: resolved?.description ?? options.description,
+      tags: resolved?.tags,
+    };
+    this.logger.info('validated upload', {
+      voiceId: this.voiceId,
+      provider,
+      ok: report.ok,
+      format: report.format,
+      durationSec: report.durationSec,
+      sizeBytes: size,
+      bytesRead: byteSource.bytesRead,
+      codes: report.errors.map((issue) => issue.code),
+      ms: Date.now() - started,
+    });
+    if (!report.ok || route.kind !== 'upload' || !resolved) {
+      const [first] = report.errors;
+      await this.finish('rejected', {
+        ...descriptive,
+        source: facts,
+        error: {
+          code: first?.code ?? 'unknown_provider',
+          message: report.errors.map((issue) => issue.message).join(' ') || 'The upload was rejected.',
+          retryable: false,
+        },
+      });
+      return;
+    }
+
+    const audio = await byteSource.readAll();
+    const sha256 = createHash('sha256').update(audio).digest('hex');
+    const withHash = { ...facts, sha256 };
+    // A missing key is an operator's fix: find out before claiming the audio or calling anybody.
+    await this.dependencies.keys.supplier(route.provider)();
+
+    const claimKey = audioClaimKey(route.provider, resolved.model, resolved.language, sha256);
+    const claim = await voices.claimAudio(claimKey, this.voiceId, this.now());
+    if (claim.ownerVoiceId !== this.voiceId) {
+      await this.finish('duplicate', { ...descriptive, source: withHash, duplicateOf: claim.ownerVoiceId, error: null });
+      this.logger.info('duplicate upload', { voiceId: this.voiceId, duplicateOf: claim.ownerVoiceId });
+      return;
+    }
+    this.claimKey = claimKey;
+    await this.move(
+      ['validating'],
+      'cloning',
+      { ...descriptive, source: withHash },
+      { claimKey, cloneStartedAt: this.now().toISOString(), cloneOutcomeUnknown: true },
+    );
+    await this.clone(route.provider, audio, report.format as AudioFormat);
+  }
+
+  /** A previous attempt was cloning when it stopped (crash, timeout or a retryable provider error). */
+  async resumeCloning(): Promise<void> {
+    const provider = this.record.provider as ProviderName;
+    if (this.record.processing?.cloneOutcomeUnknown) {
+      const found = await this.reconcile(provider);
+      if (found) return;
+    }
+    const source = this.record.source;
+    const audio = await s3ByteSource({
+      client: this.dependencies.s3,
+      bucket: source.bucket,
+      key: source.key,
+      versionId: source.versionId,
+      size: source.bytes,
+    }).readAll();
+    await this.move(['cloning'], 'cloning', {}, { cloneStartedAt: this.now().toISOString(), cloneOutcomeUnknown: true });
+    await this.clone(provider, audio, source.format as AudioFormat);
+  }
+
+  private async clone(providerName: ProviderName, audio: Uint8Array, format: AudioFormat): Promise<void> {
+    const provider = this.dependencies.providers[providerName];
+    const attempts = this.dependencies.cloneAttemptsPerInvocation ?? 3;
+    for (let attemptNumber = 1; ; attemptNumber += 1) {
+      const remaining = this.attempt.context.getRemainingTimeInMillis() - RESULT_WRITE_RESERVE_MS;
+      if (remaining <= 1_000) throw new RetryLaterError('provider_timeout', 'Not enough time left to clone.');
+      const started = Date.now();
+      try {
+        const voice = await provider.cloneVoice(
+          {
+            audio,
+            format,
+            displayName: this.record.displayName ?? '',
+            model: this.record.model ?? provider.limits.models.default,
+            language: this.record.language,
+            description: this.record.description,
+            accent: this.record.accent,
+            tags: this.record.tags,
+            voiceRecordId: this.voiceId,
+          },
+          { signal: AbortSignal.timeout(remaining), deadline: Date.now() + remaining },
+        );
+        this.logger.info('clone created', { voiceId: this.voiceId, provider: providerName, ms: Date.now() - started });
+        await this.markReady(voice);
+        return;
+      } catch (error) {
+        if (!isProviderError(error)) throw error;
+        this.logger.warn('clone request failed', {
+          voiceId: this.voiceId,
+          provider: providerName,
+          attempt: attemptNumber,
+          error: describeError(error),
+          ms: Date.now() - started,
+        });
+        // Our own deadline: the request may have reached the provider; the next delivery reconciles.
+        if (error.kind === 'aborted') throw error;
+        if (!error.retryable && !isOperatorFixable(error)) {
+          await this.failPermanently(providerFailure(error));
+          return;
+        }
+        if (!error.outcomeUnknown) {
+          // Nothing was created (429 after the client's own retries, a rejected key): no reconciliation needed.
+          await this.setProcessing({ cloneOutcomeUnknown: false });
+          throw error;
+        }
+        if (attemptNumber >= attempts) throw error;
+        if (await this.reconcile(providerName)) return;
+        await delay(this.dependencies.cloneRetryDelayMs ?? 1_000 * attemptNumber);
+      }
+    }
+  }
+
+  /**
+   * The provider may have created the clone although its answer was lost. Looks for it before any new
+   * clone request. True when the record reached a final state (found, or marked for review).
+   */
+  private async reconcile(providerName: ProviderName): Promise<boolean> {
+    const provider = this.dependencies.providers[providerName];
+    const hint: CloneHint = {
+      voiceRecordId: this.voiceId,
+      displayName: this.record.displayName ?? '',
+      model: this.record.model ?? provider.limits.models.default,
+      startedAt: new Date(this.record.processing?.cloneStartedAt ?? this.record.createdAt),
+    };
+    const remaining = Math.max(1_000, this.attempt.context.getRemainingTimeInMillis() - RESULT_WRITE_RESERVE_MS);
+    const lookup = await provider.findClone(hint, {
+      signal: AbortSignal.timeout(remaining),
+      deadline: Date.now() + remaining,
+    });
+    this.logger.info('reconciled an earlier clone request', { voiceId: this.voiceId, outcome: lookup.outcome });
+    if (lookup.outcome === 'found') {
+      await this.markReady(lookup.voice);
+      return true;
+    }
+    if (lookup.outcome === 'ambiguous') {
+      await this.finish('failed', {
+        error: {
+          code: 'needs_review',
+          message: `An earlier clone request's answer was lost and ${provider.limits.title} cannot tell whether it created the voice (${lookup.reason}). Check the provider's voice list, delete any stray clone, then re-upload.`,
+          retryable: false,
+        },
+      });
+      return true;
+    }
+    await this.setProcessing({ cloneOutcomeUnknown: false });
+    return false;
+  }
+
+  private async markReady(voice: ClonedVoice): Promise<void> {
+    await this.finish('ready', {
+      providerVoiceId: voice.providerVoiceId,
+      samples: voice.samples.map((sample) => ({ text: sample.text, audioUrl: sample.audioUrl })),
+      model: voice.model || this.record.model,
+      error: null,
+    });
+  }
+
+  private async failPermanently(error: VoiceError): Promise<void> {
+    await this.finish('failed', { error });
+    if (this.claimKey) await this.dependencies.voices.releaseClaim(this.claimKey, this.voiceId);
+  }
+
+  /**
+   * Records a problem that a later delivery may fix, and lets the lease go so that delivery can start at
+   * once. On the last delivery the record becomes `failed` (retryable), and the message goes to the DLQ.
+   */
+  async recordRetryableProblem(cause: unknown): Promise<void> {
+    const error: VoiceError =
+      cause instanceof VoicedropError
+        ? { code: cause.code, message: safeMessage(cause), retryable: true }
+        : { code: 'internal_error', message: 'An internal error interrupted processing; it will be retried.', retryable: true };
+    const lastDelivery = this.attempt.receiveCount >= this.dependencies.maxReceiveCount;
+    try {
+      const current = await this.dependencies.voices.get(this.voiceId);
+      if (!current || FINAL_STATUSES.has(current.status)) return;
+      if (lastDelivery) {
+        await this.finish('failed', {
+          error: {
+            ...error,
+            message: `${error.message} Gave up after ${this.attempt.receiveCount} deliveries; the message is in the dead-letter queue and can be redriven.`,
+          },
+        });
+        if (this.claimKey) await this.dependencies.voices.releaseClaim(this.claimKey, this.voiceId);
+      } else {
+        await this.dependencies.voices.transition(this.voiceId, {
+          from: [current.status],
+          to: current.status,
+          token: this.token,
+          changes: { error },
+          releaseLease: true,
+          now: this.now(),
+        });
+      }
+    } catch (writeError) {
+      // The lease simply runs out; the next delivery takes over then.
+      this.logger.error('could not record the retryable problem', { voiceId: this.voiceId, error: describeError(writeError) });
+    }
+  }
+
+  private async finish(
+    to: 'ready' | 'rejected' | 'failed' | 'duplicate',
+    changes: Parameters<VoiceRepository['transition']>[1]['changes'],
+  ): Promise<void> {
+    const moved = await this.dependencies.voices.transition(this.voiceId, {
+      from: ['validating', 'cloning'],
+      to,
+      token: this.token,
+      changes,
+      processing: { cloneOutcomeUnknown: null },
+      releaseLease: true,
+      now: this.now(),
+    });
+    if (!moved) {
+      this.logger.warn('lost the lease before recording the outcome', { voiceId: this.voiceId, status: to });
+      return;
+    }
+    this.record = { ...this.record, status: to };
+    this.logger.info('voice status', {
+      voiceId: this.voiceId,
+      status: to,
+      provider: this.record.provider,
+      errorCode: (changes?.error as VoiceError | null | undefined)?.code,
+    });
+  }
+
+  private async move(
+    from: readonly VoiceRecord['status'][],
+    to: VoiceRecord['status'],
+    changes: Parameters<VoiceRepository['transition']>[1]['changes'],
+    processing?: Readonly<Record<string, unknown>>,
+  ): Promise<void> {
+    const moved = await this.dependencies.voices.transition(this.voiceId, {
+      from,
+      to,
+      token: this.token,
+      changes,
+      processing,
+      now: this.now(),
+    });
+    if (!moved) throw new RetryLaterError('lease_lost', 'Another delivery took over this upload.');
+    this.record = { ...this.record, ...(changes as Partial<VoiceRecord>), status: to, processing: { ...this.record.processing, ...processing } };
+  }
+
+  private async setProcessing(processing: Readonly<Record<string, unknown>>): Promise<void> {
+    await this.move([this.record.status], this.record.status, {}, processing);
+  }
+}
+
+/** The upload's options from object metadata (keys arrive lower-cased, without `x-amz-meta-`). */
+export function readUploadOptions(metadata: Readonly<Record<string, string>>): UploadOptions {
+  const read = (name: string): string | undefined => {
+    const value = metadata[name];
+    return value === undefined ? undefined : decodeMetadataValue(value).trim() || undefined;
+  };
+  return {
+    displayName: read('display-name'),
+    language: read('language'),
+    model: read('model'),
+    accent: read('accent'),
+    description: read('description'),
+    tags: read('tags'),
+  };
+}
+
+/** A missing or rejected key is fixed by an operator, not by the uploader: keep the upload for a retry. */
+function isOperatorFixable(error: ProviderError): boolean {
+  return error.kind === 'auth';
+}
+
+function providerFailure(error: ProviderError): VoiceError {
+  return { code: error.code, message: safeMessage(error), retryable: false };
+}
+
+function safeMessage(error: VoicedropError): string {
+  return error.message.slice(0, 1_000);
+}
+
+function describeError(error: unknown): Record<string, unknown> {
+  if (isProviderError(error)) {
+    return {
+      name: error.name,
+      code: error.code,
+      kind: error.kind,
+      statusCode: error.statusCode,
+      providerCode: error.providerCode,
+      retryable: error.retryable,
+      message: error.message,
+      requestId: error.requestId,
+    };
+  }
+  if (error instanceof VoicedropError) return { name: error.name, code: error.code, message: error.message };
+  if (error instanceof Error) return { name: error.name, message: error.message };
+  return { message: String(error) };
+}
+
+/** Keeps the whole object once read, so validation and cloning download it at most once. */
+function cachingSource(source: ByteSource & { readonly bytesRead?: number }): ByteSource & { readonly bytesRead: number } {
+  let all: Promise<Uint8Array> | undefined;
+  return {
+    size: source.size,
+    get bytesRead() {
+      return source.bytesRead ?? 0;
+    },
+    read: (start, end) => (all ? all.then((bytes) => bytes.subarray(start, Math.min(end, bytes.length))) : source.read(start, end)),
+    readAll: () => {
+      all ??= source.readAll();
+      return all;
+    },
+  };
+}
+
+function delay(milliseconds: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, milliseconds));
+}

@@ -1,0 +1,60 @@
+import { mkdir, readFile, rename } from 'node:fs/promises';
+import { basename, dirname, join, relative, sep } from 'node:path';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { watch } from 'chokidar';
+import type { Log } from '../functions/shared/logger';
+
+/** Where uploaded inbox files are moved, so a restart does not upload them again. */
+export const UPLOADED_FOLDER = '.uploaded';
+
+/**
+ * Watches the inbox folder: `inbox/<provider>/<file>` is uploaded to `incoming/<provider>/<file>` and
+ * `inbox/<file>` to `incoming/<file>`, then moved to `inbox/.uploaded/`. Files already there at start
+ * are uploaded too. Partial writes are awaited before upload.
+ */
+export function watchInbox(options: {
+  readonly inbox: string;
+  readonly s3: S3Client;
+  readonly bucket: string;
+  readonly log: Log;
+  readonly onUploaded?: (key: string) => void;
+}): { close(): Promise<void>; idle(): Promise<void> } {
+  const inFlight = new Set<Promise<void>>();
+  const watcher = watch(options.inbox, {
+    ignoreInitial: false,
+    awaitWriteFinish: { stabilityThreshold: 300, pollInterval: 100 },
+    ignored: (path) => relative(options.inbox, path).split(sep).some((part) => part.startsWith('.')),
+  });
+  const upload = async (path: string) => {
+    const relativePath = relative(options.inbox, path).split(sep).join('/');
+    const key = `incoming/${relativePath}`;
+    try {
+      const body = await readFile(path);
+      const size = body.length;
+      await options.s3.send(new PutObjectCommand({ Bucket: options.bucket, Key: key, Body: body }));
+      const target = join(options.inbox, UPLOADED_FOLDER, dirname(relativePath), `${Date.now()}-${basename(path)}`);
+      await mkdir(dirname(target), { recursive: true });
+      await rename(path, target);
+      options.log.info('inbox file uploaded', { key, sizeBytes: size });
+      options.onUploaded?.(key);
+    } catch (error) {
+      options.log.error('inbox file could not be uploaded; it stays in the inbox', {
+        path,
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
+  };
+  watcher.on('add', (path) => {
+    const task = upload(path).finally(() => inFlight.delete(task));
+    inFlight.add(task);
+  });
+  return {
+    close: async () => {
+      await watcher.close();
+      await Promise.all(inFlight);
+    },
+    idle: async () => {
+      await Promise.all(inFlight);
+    },
+  };
+}

@@ -1,0 +1,116 @@
+import { parseArgs } from 'node:util';
+import type { Log } from '../functions/shared/logger';
+import { watchInbox } from './inbox';
+import { startLocalPipeline } from './pipeline';
+import { localS3Client } from './servers';
+
+const USAGE = `Usage: npm start -- [--data-dir DIR] [--s3-port N] [--dynamodb-port N] [--api-port N] [--sim] [--verbose]
+
+Runs the voicedrop pipeline on this machine: an S3-compatible server, a DynamoDB-compatible server,
+the clone handler, and the providers (live when SMALLEST_API_KEY / TYPECAST_API_KEY or their
+*_API_BASE_URL are set, built-in simulators otherwise or with --sim). Port 0 picks a free port.`;
+
+function parsePort(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    process.stderr.write(`--${name} must be a port number from 0 to 65535 (got "${value}")\n\n${USAGE}\n`);
+    process.exit(2);
+  }
+  return port;
+}
+
+function terminalLog(verbose: boolean): Log {
+  const write = (level: string, message: string, attributes?: Record<string, unknown>) => {
+    const line = JSON.stringify({ level, message, ...attributes });
+    process.stderr.write(`${line}\n`);
+  };
+  return {
+    debug: (message, attributes) => verbose && write('DEBUG', message, attributes),
+    info: (message, attributes) => {
+      if (message === 'voice status' && attributes) {
+        const code = attributes.errorCode ? ` (${String(attributes.errorCode)})` : '';
+        process.stdout.write(`voice ${String(attributes.voiceId)} ${String(attributes.status)}${code} [${String(attributes.provider)}]\n`);
+      }
+      if (verbose) write('INFO', message, attributes);
+    },
+    warn: (message, attributes) => write('WARN', message, attributes),
+    error: (message, attributes) => write('ERROR', message, attributes),
+  };
+}
+
+async function main(): Promise<void> {
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({
+      options: {
+        'data-dir': { type: 'string' },
+        's3-port': { type: 'string' },
+        'dynamodb-port': { type: 'string' },
+        'api-port': { type: 'string' },
+        sim: { type: 'boolean' },
+        verbose: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      allowPositionals: false,
+    });
+  } catch (error) {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}\n`);
+    process.exit(2);
+  }
+  const values = parsed.values as Record<string, string | boolean | undefined>;
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const log = terminalLog(values.verbose === true);
+  const pipeline = await startLocalPipeline({
+    dataDir: (values['data-dir'] as string | undefined) ?? '.voicedrop',
+    s3Port: parsePort('s3-port', values['s3-port'] as string | undefined, 4569),
+    dynamodbPort: parsePort('dynamodb-port', values['dynamodb-port'] as string | undefined, 8000),
+    apiPort: parsePort('api-port', values['api-port'] as string | undefined, 3000),
+    forceSimulators: values.sim === true,
+    log,
+  });
+  const { info } = pipeline;
+  const inbox = watchInbox({ inbox: info.inbox, s3: localS3Client(info.s3Endpoint), bucket: info.bucket, log });
+
+  const credentials = `AWS_ACCESS_KEY_ID=${info.accessKeyId} AWS_SECRET_ACCESS_KEY=${info.secretAccessKey} AWS_DEFAULT_REGION=${info.region}`;
+  const providers = Object.entries(info.providers)
+    .map(([name, mode]) => `${name}: ${mode === 'sim' ? 'built-in simulator' : 'live'}`)
+    .join(', ');
+  // One write, so a reader that sees READY also has the banner.
+  process.stdout.write(`READY ${JSON.stringify(info)}
+
+voicedrop is running locally (Ctrl-C stops it; data stays in ${info.dataDir}).
+  providers: ${providers}; default provider: ${info.defaultProvider}
+  S3:        ${info.s3Endpoint}  bucket ${info.bucket}
+  DynamoDB:  ${info.dynamodbEndpoint}  table ${info.table}
+
+Clone a voice (WAV, MP3, M4A or WebM; 5–15 s for smallest, 5–150 s for typecast):
+  ${credentials} aws --endpoint-url ${info.s3Endpoint} s3 cp sample.wav s3://${info.bucket}/incoming/smallest/Alice.wav
+or drop the file into ${info.inbox}/smallest/ (or ${info.inbox}/ for the default provider).
+
+Read the voices:
+  ${credentials} aws --endpoint-url ${info.dynamodbEndpoint} dynamodb scan --table-name ${info.table}
+
+`);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write(`\n${signal}: stopping (finishing the work in flight)…\n`);
+    await inbox.close();
+    await pipeline.close();
+    process.stdout.write('stopped.\n');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`voicedrop local mode failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,261 @@
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import type { Context, SQSEvent } from 'aws-lambda';
+import { type ClonePipelineDependencies, handleCloneEvent } from '../functions/clone/core';
+import { encodeS3EventKey } from '../functions/clone/s3-events';
+import { EnvironmentReader } from '../functions/shared/config';
+import { createStaticKeyStore } from '../functions/shared/keys';
+import type { Log } from '../functions/shared/logger';
+import { createProvider, DEFAULT_BASE_URLS } from '../functions/shared/providers/registry';
+import { startSmallestSimulator } from '../functions/shared/providers/smallest/simulator';
+import { startTypecastSimulator } from '../functions/shared/providers/typecast/simulator';
+import type { ProviderName } from '../functions/shared/providers/types';
+import { deriveVoiceId, FINAL_STATUSES } from '../functions/shared/voices/record';
+import { VoiceRepository } from '../functions/shared/voices/repository';
+import { LocalQueue } from './queue';
+import {
+  dataPaths,
+  ensureVoicesTable,
+  LOCAL_CREDENTIALS,
+  LOCAL_REGION,
+  localDynamoClient,
+  localS3Client,
+  startLocalDynamo,
+  startLocalS3,
+} from './servers';
+
+export const LOCAL_BUCKET = 'voicedrop-local';
+export const LOCAL_TABLE = 'voicedrop-voices';
+/** The clone function's timeout in AWS; local deliveries get the same time budget. */
+const FUNCTION_TIMEOUT_MS = 5 * 60_000;
+
+export interface LocalPipelineOptions {
+  readonly dataDir: string;
+  readonly s3Port: number;
+  readonly dynamodbPort: number;
+  readonly apiPort: number;
+  /** Use the built-in simulators even when provider keys are set. */
+  readonly forceSimulators?: boolean;
+  readonly environment?: Readonly<Record<string, string | undefined>>;
+  readonly log: Log;
+  readonly queue?: {
+    readonly concurrency?: number;
+    readonly maxReceiveCount?: number;
+    readonly retryDelayMs?: (receiveCount: number) => number;
+  };
+  readonly cloneRetryDelayMs?: number;
+}
+
+export type ProviderMode = 'live' | 'sim';
+
+/** What the READY line prints: everything a client needs to talk to local mode. */
+export interface ReadyInfo {
+  readonly s3Endpoint: string;
+  readonly dynamodbEndpoint: string;
+  readonly apiEndpoint: string | null;
+  readonly bucket: string;
+  readonly table: string;
+  readonly region: string;
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly providers: Readonly<Record<ProviderName, ProviderMode>>;
+  readonly defaultProvider: ProviderName;
+  readonly inbox: string;
+  readonly dataDir: string;
+}
+
+export interface LocalPipeline {
+  readonly info: ReadyInfo;
+  readonly queue: LocalQueue;
+  readonly voices: VoiceRepository;
+  readonly simulatorUrls: Readonly<Partial<Record<ProviderName, string>>>;
+  close(): Promise<void>;
+}
+
+const SIMULATOR_KEYS: Readonly<Record<ProviderName, string>> = {
+  smallest: 'sk_test_simulator',
+  typecast: 'tc_test_simulator',
+};
+
+/**
+ * The whole pipeline on this machine: S3- and DynamoDB-compatible servers, the S3→SQS notification as an
+ * in-process queue, the clone handler's own code, and real or simulated providers.
+ */
+export async function startLocalPipeline(options: LocalPipelineOptions): Promise<LocalPipeline> {
+  const environment = options.environment ?? process.env;
+  const reader = new EnvironmentReader(environment);
+  const defaultProvider = reader.provider('DEFAULT_PROVIDER', 'smallest');
+  const timeoutMs = reader.positiveInteger('PROVIDER_TIMEOUT_MS', 60_000);
+  const configured = {
+    smallest: {
+      key: environment.SMALLEST_API_KEY?.trim() || undefined,
+      baseUrl: environment.SMALLEST_API_BASE_URL?.trim() ? reader.url('SMALLEST_API_BASE_URL', '') : undefined,
+    },
+    typecast: {
+      key: environment.TYPECAST_API_KEY?.trim() || undefined,
+      baseUrl: environment.TYPECAST_API_BASE_URL?.trim() ? reader.url('TYPECAST_API_BASE_URL', '') : undefined,
+    },
+  };
+  reader.done();
+
+  const dataDir = resolve(options.dataDir);
+  const paths = dataPaths(dataDir);
+  mkdirSync(paths.inbox, { recursive: true });
+  const closers: (() => Promise<void>)[] = [];
+  const closeAll = async () => {
+    for (const close of closers.reverse()) await close().catch(() => undefined);
+  };
+
+  try {
+    const dynamo = await startLocalDynamo({ port: options.dynamodbPort, directory: paths.dynamodb });
+    closers.push(dynamo.close);
+    const s3 = await startLocalS3({ port: options.s3Port, directory: paths.s3, bucket: LOCAL_BUCKET });
+    closers.push(s3.close);
+
+    const dynamoClient = localDynamoClient(dynamo.endpoint);
+    await ensureVoicesTable(dynamoClient, LOCAL_TABLE);
+    const s3Client = localS3Client(s3.endpoint);
+
+    // A provider is live when a key or a base URL is configured (a base URL without a key then fails
+    // every clone with a clear provider_key_missing), simulated otherwise or with --sim.
+    const modes = {} as Record<ProviderName, ProviderMode>;
+    const keys: Partial<Record<ProviderName, string>> = {};
+    const baseUrls = {} as Record<ProviderName, string>;
+    const simulatorUrls: Partial<Record<ProviderName, string>> = {};
+    for (const provider of ['smallest', 'typecast'] as const) {
+      const { key, baseUrl } = configured[provider];
+      const live = !options.forceSimulators && (key !== undefined || baseUrl !== undefined);
+      modes[provider] = live ? 'live' : 'sim';
+      if (live) {
+        keys[provider] = key;
+        baseUrls[provider] = baseUrl ?? DEFAULT_BASE_URLS[provider];
+      } else {
+        const simulator =
+          provider === 'smallest' ? await startSmallestSimulator({}) : await startTypecastSimulator({});
+        closers.push(() => simulator.close());
+        keys[provider] = SIMULATOR_KEYS[provider];
+        baseUrls[provider] = simulator.url;
+        simulatorUrls[provider] = simulator.url;
+      }
+    }
+    const keyStore = createStaticKeyStore(keys, 'the environment (SMALLEST_API_KEY / TYPECAST_API_KEY)');
+    const voices = new VoiceRepository(dynamoClient, LOCAL_TABLE);
+    const dependencies: ClonePipelineDependencies = {
+      s3: s3Client,
+      voices,
+      providers: {
+        smallest: createProvider('smallest', { apiKey: keyStore.supplier('smallest'), baseUrl: baseUrls.smallest, timeoutMs }),
+        typecast: createProvider('typecast', { apiKey: keyStore.supplier('typecast'), baseUrl: baseUrls.typecast, timeoutMs }),
+      },
+      keys: keyStore,
+      defaultProvider,
+      defaultModels: {
+        smallest: environment.SMALLEST_DEFAULT_MODEL?.trim() || 'lightning-v3.1',
+        typecast: environment.TYPECAST_DEFAULT_MODEL?.trim() || 'ssfm-v30',
+      },
+      maxReceiveCount: options.queue?.maxReceiveCount ?? 5,
+      logger: options.log,
+      cloneRetryDelayMs: options.cloneRetryDelayMs,
+    };
+
+    const queue = new LocalQueue({
+      deliver: (event: SQSEvent) => handleCloneEvent(event, lambdaContext(), dependencies),
+      concurrency: options.queue?.concurrency ?? 2,
+      maxReceiveCount: dependencies.maxReceiveCount,
+      retryDelayMs: options.queue?.retryDelayMs ?? ((receiveCount) => Math.min(30_000, 2_000 * 2 ** (receiveCount - 1))),
+      deadLetterFile: paths.deadLetters,
+      log: options.log,
+    });
+    closers.push(() => queue.stop());
+
+    // The bucket notification: ObjectCreated under incoming/ → the queue, with keys URL-encoded as S3
+    // encodes them (s3rver does not), so the handler meets the same shape as in AWS.
+    s3.server.on('event', (event: { Records?: S3rverRecord[] }) => {
+      for (const record of event.Records ?? []) {
+        if (!record.eventName?.startsWith('ObjectCreated:')) continue;
+        if (!record.s3?.object?.key?.startsWith('incoming/')) continue;
+        queue.send(notificationBody(record));
+      }
+    });
+
+    await enqueueUnfinished({ s3Client, voices, queue });
+
+    const info: ReadyInfo = {
+      s3Endpoint: s3.endpoint,
+      dynamodbEndpoint: dynamo.endpoint,
+      apiEndpoint: null,
+      bucket: LOCAL_BUCKET,
+      table: LOCAL_TABLE,
+      region: LOCAL_REGION,
+      accessKeyId: LOCAL_CREDENTIALS.accessKeyId,
+      secretAccessKey: LOCAL_CREDENTIALS.secretAccessKey,
+      providers: modes,
+      defaultProvider,
+      inbox: paths.inbox,
+      dataDir,
+    };
+    return { info, queue, voices, simulatorUrls, close: closeAll };
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+}
+
+interface S3rverRecord {
+  eventName?: string;
+  eventTime?: string;
+  awsRegion?: string;
+  s3?: { bucket?: { name?: string }; object?: { key?: string; size?: number; eTag?: string; sequencer?: string } };
+}
+
+function notificationBody(record: S3rverRecord): string {
+  const object = record.s3?.object ?? {};
+  return JSON.stringify({
+    Records: [
+      {
+        ...record,
+        eventSource: 'aws:s3',
+        awsRegion: LOCAL_REGION,
+        s3: {
+          ...record.s3,
+          s3SchemaVersion: '1.0',
+          configurationId: 'incoming',
+          object: { ...object, key: encodeS3EventKey(object.key ?? '') },
+        },
+      },
+    ],
+  });
+}
+
+/**
+ * Work that was pending when local mode last stopped (or uploads made while it was down): every object
+ * under incoming/ whose voice record is missing or unfinished is delivered again.
+ */
+async function enqueueUnfinished(options: { s3Client: ReturnType<typeof localS3Client>; voices: VoiceRepository; queue: LocalQueue }) {
+  let continuationToken: string | undefined;
+  do {
+    const page = await options.s3Client.send(
+      new ListObjectsV2Command({ Bucket: LOCAL_BUCKET, Prefix: 'incoming/', ContinuationToken: continuationToken }),
+    );
+    for (const object of page.Contents ?? []) {
+      if (!object.Key || object.Key.endsWith('/')) continue;
+      const etag = object.ETag?.replace(/"/g, '');
+      const record = await options.voices.get(deriveVoiceId(LOCAL_BUCKET, object.Key, etag ?? ''));
+      if (record && FINAL_STATUSES.has(record.status)) continue;
+      options.queue.send(
+        notificationBody({
+          eventName: 'ObjectCreated:Put',
+          eventTime: (object.LastModified ?? new Date()).toISOString(),
+          s3: { bucket: { name: LOCAL_BUCKET }, object: { key: object.Key, size: object.Size ?? 0, eTag: etag } },
+        }),
+      );
+    }
+    continuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (continuationToken);
+}
+
+function lambdaContext(): Pick<Context, 'getRemainingTimeInMillis' | 'awsRequestId'> {
+  const deadline = Date.now() + FUNCTION_TIMEOUT_MS;
+  return { awsRequestId: `local-${Date.now()}`, getRemainingTimeInMillis: () => deadline - Date.now() };
+}

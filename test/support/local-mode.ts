@@ -1,0 +1,64 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import type { ReadyInfo } from '../../local/pipeline';
+
+const require = createRequire(import.meta.url);
+const TSX_CLI = require.resolve('tsx/cli');
+
+export interface RunningLocalMode {
+  readonly info: ReadyInfo;
+  readonly process: ChildProcess;
+  output(): string;
+  /** Sends SIGINT and resolves with the exit code. */
+  stop(): Promise<number | null>;
+}
+
+/** Starts `npm start`'s program (local/main.ts) as a child process and waits for its READY line. */
+export async function startLocalMode(
+  args: readonly string[],
+  environment: Record<string, string | undefined> = {},
+): Promise<RunningLocalMode> {
+  const child = spawn(process.execPath, [TSX_CLI, 'local/main.ts', ...args], {
+    cwd: new URL('../..', import.meta.url).pathname,
+    env: {
+      ...process.env,
+      SMALLEST_API_KEY: '',
+      TYPECAST_API_KEY: '',
+      SMALLEST_API_BASE_URL: '',
+      TYPECAST_API_BASE_URL: '',
+      ...environment,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stderr?.on('data', (data: Buffer) => {
+    stderr += data.toString();
+  });
+  const info = await new Promise<ReadyInfo>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no READY line within 60 s:\n${stdout}\n${stderr}`)), 60_000);
+    child.stdout?.on('data', (data: Buffer) => {
+      stdout += data.toString();
+      const line = stdout.split('\n').find((candidate) => candidate.startsWith('READY '));
+      if (line) {
+        clearTimeout(timer);
+        resolve(JSON.parse(line.slice('READY '.length)) as ReadyInfo);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`local mode exited with ${code}:\n${stdout}\n${stderr}`));
+    });
+  });
+  return {
+    info,
+    process: child,
+    output: () => `${stdout}\n${stderr}`,
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve(child.exitCode);
+        child.once('exit', (code) => resolve(code));
+        child.kill('SIGINT');
+      }),
+  };
+}
