@@ -113,8 +113,9 @@ function detectByMagic(bytes: Uint8Array): Detection | undefined {
   }
   if (magic === 'OggS') return oggDetection(bytes);
   if (magic === 'fLaC') return unsupported('flac', 'FLAC audio');
-  if (magic === 'FORM' && ['AIFF', 'AIFC'].includes(latin1(bytes, 8, 4)))
+  if (magic === 'FORM' && ['AIFF', 'AIFC'].includes(latin1(bytes, 8, 4))) {
     return unsupported('aiff', 'AIFF audio');
+  }
   if (magic === 'caff') return unsupported('caf', 'Core Audio (CAF) audio');
   if (startsWith(bytes, ASF_HEADER_GUID)) return unsupported('asf', 'Windows Media (WMA/ASF) audio');
   if (latin1(bytes, 0, 5) === '#!AMR') return unsupported('amr', 'AMR speech audio');
@@ -140,8 +141,9 @@ async function detectWithFileType(bytes: Uint8Array): Promise<Detection | undefi
   const label = result.ext.toUpperCase();
   if (result.mime.startsWith('audio/')) return unsupported(result.ext, `${label} audio`);
   if (result.mime.startsWith('video/')) return unsupported(result.ext, `${label} video`);
-  if (result.mime.startsWith('image/'))
+  if (result.mime.startsWith('image/')) {
     return unreadable(`looks like ${withArticle(label)} image, not audio`);
+  }
   if (result.ext === 'pdf') return unreadable('looks like a PDF document, not audio');
   return unreadable(`looks like ${withArticle(label)} file, not audio`);
 }
@@ -188,8 +190,9 @@ async function detectAfterId3(prefix: Uint8Array, size: number, read: RangeReade
     // Sync-safe integer (7 bits per byte); a footer adds another 10 bytes.
     const tagSize = sizeBytes.reduce((total, byte) => total * 128 + byte, 0);
     offset += 10 + tagSize + ((header[5] ?? 0) & 0x10 ? 10 : 0);
-    if (offset >= size)
+    if (offset >= size) {
       return unreadable('holds only an ID3 tag (title, artist, cover art) and no audio', 'mp3');
+    }
     if (offset + AFTER_TAG_BYTES > windowStart + window.length && windowStart + window.length < size) {
       window = await read(offset, offset + AFTER_TAG_BYTES);
       windowStart = offset;

@@ -147,19 +147,17 @@ export function checkOptions(
     .map((tag) => tag.trim())
     .filter((tag) => tag.length > 0);
 
+  const accent = trimmedOrUndefined(options.accent);
+  const description = trimmedOrUndefined(options.description);
   const resolved: ResolvedOptions = {
     displayName,
     model,
     tags,
-    ...(language === undefined ? {} : { language }),
-    ...optional('accent', trimmedOrUndefined(options.accent)),
-    ...optional('description', trimmedOrUndefined(options.description)),
+    ...(language ? { language } : {}),
+    ...(accent ? { accent } : {}),
+    ...(description ? { description } : {}),
   };
   return { issues, resolved };
-}
-
-function optional<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
-  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: string };
 }
 
 /**

@@ -4,8 +4,8 @@ import type { AudioProbe } from './types';
 /** Reads bytes [start, end) of the file; used only for chunk headers that lie beyond the first read. */
 type RangeReader = (start: number, end: number) => Promise<Uint8Array>;
 
-// A RIFF file with more chunks than this before its audio is not a recording anyone would upload.
-const MAXIMUM_CHUNKS = 256;
+// Recorders write a handful of chunks before the audio; more than this is not a recording worth the reads.
+const MAXIMUM_CHUNKS = 64;
 // The longest fmt chunk we interpret (WAVE_FORMAT_EXTENSIBLE is 40 bytes).
 const FORMAT_CHUNK_BYTES = 40;
 // A data size the writer could not fill in (streamed WAV): the audio runs to the end of the file.
