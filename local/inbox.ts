@@ -23,7 +23,10 @@ export function watchInbox(options: {
   const watcher = watch(options.inbox, {
     ignoreInitial: false,
     awaitWriteFinish: { stabilityThreshold: 300, pollInterval: 100 },
-    ignored: (path) => relative(options.inbox, path).split(sep).some((part) => part.startsWith('.')),
+    ignored: (path) =>
+      relative(options.inbox, path)
+        .split(sep)
+        .some((part) => part.startsWith('.')),
   });
   const upload = async (path: string) => {
     const relativePath = relative(options.inbox, path).split(sep).join('/');
@@ -32,7 +35,12 @@ export function watchInbox(options: {
       const body = await readFile(path);
       const size = body.length;
       await options.s3.send(new PutObjectCommand({ Bucket: options.bucket, Key: key, Body: body }));
-      const target = join(options.inbox, UPLOADED_FOLDER, dirname(relativePath), `${Date.now()}-${basename(path)}`);
+      const target = join(
+        options.inbox,
+        UPLOADED_FOLDER,
+        dirname(relativePath),
+        `${Date.now()}-${basename(path)}`,
+      );
       await mkdir(dirname(target), { recursive: true });
       await rename(path, target);
       options.log.info('inbox file uploaded', { key, sizeBytes: size });

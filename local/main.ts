@@ -30,7 +30,9 @@ function terminalLog(verbose: boolean): Log {
     info: (message, attributes) => {
       if (message === 'voice status' && attributes) {
         const code = attributes.errorCode ? ` (${String(attributes.errorCode)})` : '';
-        process.stdout.write(`voice ${String(attributes.voiceId)} ${String(attributes.status)}${code} [${String(attributes.provider)}]\n`);
+        process.stdout.write(
+          `voice ${String(attributes.voiceId)} ${String(attributes.status)}${code} [${String(attributes.provider)}]\n`,
+        );
       }
       if (verbose) write('INFO', message, attributes);
     },
@@ -73,7 +75,12 @@ async function main(): Promise<void> {
     log,
   });
   const { info } = pipeline;
-  const inbox = watchInbox({ inbox: info.inbox, s3: localS3Client(info.s3Endpoint), bucket: info.bucket, log });
+  const inbox = watchInbox({
+    inbox: info.inbox,
+    s3: localS3Client(info.s3Endpoint),
+    bucket: info.bucket,
+    log,
+  });
 
   const credentials = `AWS_ACCESS_KEY_ID=${info.accessKeyId} AWS_SECRET_ACCESS_KEY=${info.secretAccessKey} AWS_DEFAULT_REGION=${info.region}`;
   const providers = Object.entries(info.providers)
@@ -111,6 +118,8 @@ Read the voices:
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`voicedrop local mode failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(
+    `voicedrop local mode failed to start: ${error instanceof Error ? error.message : String(error)}\n`,
+  );
   process.exit(1);
 });

@@ -90,11 +90,15 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
   const configured = {
     smallest: {
       key: environment.SMALLEST_API_KEY?.trim() || undefined,
-      baseUrl: environment.SMALLEST_API_BASE_URL?.trim() ? reader.url('SMALLEST_API_BASE_URL', '') : undefined,
+      baseUrl: environment.SMALLEST_API_BASE_URL?.trim()
+        ? reader.url('SMALLEST_API_BASE_URL', '')
+        : undefined,
     },
     typecast: {
       key: environment.TYPECAST_API_KEY?.trim() || undefined,
-      baseUrl: environment.TYPECAST_API_BASE_URL?.trim() ? reader.url('TYPECAST_API_BASE_URL', '') : undefined,
+      baseUrl: environment.TYPECAST_API_BASE_URL?.trim()
+        ? reader.url('TYPECAST_API_BASE_URL', '')
+        : undefined,
     },
   };
   reader.done();
@@ -145,8 +149,16 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       s3: s3Client,
       voices,
       providers: {
-        smallest: createProvider('smallest', { apiKey: keyStore.supplier('smallest'), baseUrl: baseUrls.smallest, timeoutMs }),
-        typecast: createProvider('typecast', { apiKey: keyStore.supplier('typecast'), baseUrl: baseUrls.typecast, timeoutMs }),
+        smallest: createProvider('smallest', {
+          apiKey: keyStore.supplier('smallest'),
+          baseUrl: baseUrls.smallest,
+          timeoutMs,
+        }),
+        typecast: createProvider('typecast', {
+          apiKey: keyStore.supplier('typecast'),
+          baseUrl: baseUrls.typecast,
+          timeoutMs,
+        }),
       },
       keys: keyStore,
       defaultProvider,
@@ -163,7 +175,8 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       deliver: (event: SQSEvent) => handleCloneEvent(event, lambdaContext(), dependencies),
       concurrency: options.queue?.concurrency ?? 2,
       maxReceiveCount: dependencies.maxReceiveCount,
-      retryDelayMs: options.queue?.retryDelayMs ?? ((receiveCount) => Math.min(30_000, 2_000 * 2 ** (receiveCount - 1))),
+      retryDelayMs:
+        options.queue?.retryDelayMs ?? ((receiveCount) => Math.min(30_000, 2_000 * 2 ** (receiveCount - 1))),
       deadLetterFile: paths.deadLetters,
       log: options.log,
     });
@@ -206,7 +219,10 @@ interface S3rverRecord {
   eventName?: string;
   eventTime?: string;
   awsRegion?: string;
-  s3?: { bucket?: { name?: string }; object?: { key?: string; size?: number; eTag?: string; sequencer?: string } };
+  s3?: {
+    bucket?: { name?: string };
+    object?: { key?: string; size?: number; eTag?: string; sequencer?: string };
+  };
 }
 
 function notificationBody(record: S3rverRecord): string {
@@ -232,11 +248,19 @@ function notificationBody(record: S3rverRecord): string {
  * Work that was pending when local mode last stopped (or uploads made while it was down): every object
  * under incoming/ whose voice record is missing or unfinished is delivered again.
  */
-async function enqueueUnfinished(options: { s3Client: ReturnType<typeof localS3Client>; voices: VoiceRepository; queue: LocalQueue }) {
+async function enqueueUnfinished(options: {
+  s3Client: ReturnType<typeof localS3Client>;
+  voices: VoiceRepository;
+  queue: LocalQueue;
+}) {
   let continuationToken: string | undefined;
   do {
     const page = await options.s3Client.send(
-      new ListObjectsV2Command({ Bucket: LOCAL_BUCKET, Prefix: 'incoming/', ContinuationToken: continuationToken }),
+      new ListObjectsV2Command({
+        Bucket: LOCAL_BUCKET,
+        Prefix: 'incoming/',
+        ContinuationToken: continuationToken,
+      }),
     );
     for (const object of page.Contents ?? []) {
       if (!object.Key || object.Key.endsWith('/')) continue;
@@ -247,7 +271,10 @@ async function enqueueUnfinished(options: { s3Client: ReturnType<typeof localS3C
         notificationBody({
           eventName: 'ObjectCreated:Put',
           eventTime: (object.LastModified ?? new Date()).toISOString(),
-          s3: { bucket: { name: LOCAL_BUCKET }, object: { key: object.Key, size: object.Size ?? 0, eTag: etag } },
+          s3: {
+            bucket: { name: LOCAL_BUCKET },
+            object: { key: object.Key, size: object.Size ?? 0, eTag: etag },
+          },
         }),
       );
     }

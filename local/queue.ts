@@ -91,7 +91,11 @@ export class LocalQueue {
     }
     if (!failed) return;
     if (message.receiveCount >= this.options.maxReceiveCount) {
-      this.deadLetters.push({ messageId: message.messageId, body: message.body, receiveCount: message.receiveCount });
+      this.deadLetters.push({
+        messageId: message.messageId,
+        body: message.body,
+        receiveCount: message.receiveCount,
+      });
       this.options.log.warn('message moved to the dead letters', {
         messageId: message.messageId,
         receiveCount: message.receiveCount,

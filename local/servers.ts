@@ -29,7 +29,11 @@ export interface LocalDynamo {
 }
 
 /** An S3-compatible server in-process; objects live under `directory` and survive restarts. */
-export async function startLocalS3(options: { port: number; directory: string; bucket: string }): Promise<LocalS3> {
+export async function startLocalS3(options: {
+  port: number;
+  directory: string;
+  bucket: string;
+}): Promise<LocalS3> {
   mkdirSync(options.directory, { recursive: true });
   const server = new S3rver({
     port: options.port,
@@ -112,7 +116,12 @@ export async function startLocalDynamo(options: { port: number; directory?: stri
 }
 
 export function localS3Client(endpoint: string): S3Client {
-  return new S3Client({ endpoint, forcePathStyle: true, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+  return new S3Client({
+    endpoint,
+    forcePathStyle: true,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+  });
 }
 
 export function localDynamoClient(endpoint: string): DynamoDBClient {

@@ -137,7 +137,13 @@ export async function processUpload(
     status: 'received',
     provider: route.kind === 'upload' ? route.provider : route.folder,
     displayName: displayNameFromFileName(route.fileName),
-    source: { bucket: object.bucket, key: object.key, versionId: object.versionId, etag: object.etag, bytes: object.size },
+    source: {
+      bucket: object.bucket,
+      key: object.key,
+      versionId: object.versionId,
+      etag: object.etag,
+      bytes: object.size,
+    },
     createdAt,
     updatedAt: createdAt,
     processing: {},
@@ -280,7 +286,12 @@ class UploadSession {
     const claimKey = audioClaimKey(route.provider, resolved.model, resolved.language, sha256);
     const claim = await voices.claimAudio(claimKey, this.voiceId, this.now());
     if (claim.ownerVoiceId !== this.voiceId) {
-      await this.finish('duplicate', { ...descriptive, source: withHash, duplicateOf: claim.ownerVoiceId, error: null });
+      await this.finish('duplicate', {
+        ...descriptive,
+        source: withHash,
+        duplicateOf: claim.ownerVoiceId,
+        error: null,
+      });
       this.logger.info('duplicate upload', { voiceId: this.voiceId, duplicateOf: claim.ownerVoiceId });
       return;
     }
@@ -309,7 +320,12 @@ class UploadSession {
       versionId: source.versionId,
       size: source.bytes,
     }).readAll();
-    await this.move(['cloning'], 'cloning', {}, { cloneStartedAt: this.now().toISOString(), cloneOutcomeUnknown: true });
+    await this.move(
+      ['cloning'],
+      'cloning',
+      {},
+      { cloneStartedAt: this.now().toISOString(), cloneOutcomeUnknown: true },
+    );
     await this.clone(provider, audio, source.format as AudioFormat);
   }
 
@@ -335,7 +351,11 @@ class UploadSession {
           },
           { signal: AbortSignal.timeout(remaining), deadline: Date.now() + remaining },
         );
-        this.logger.info('clone created', { voiceId: this.voiceId, provider: providerName, ms: Date.now() - started });
+        this.logger.info('clone created', {
+          voiceId: this.voiceId,
+          provider: providerName,
+          ms: Date.now() - started,
+        });
         await this.markReady(voice);
         return;
       } catch (error) {
@@ -377,12 +397,18 @@ class UploadSession {
       model: this.record.model ?? provider.limits.models.default,
       startedAt: new Date(this.record.processing?.cloneStartedAt ?? this.record.createdAt),
     };
-    const remaining = Math.max(1_000, this.attempt.context.getRemainingTimeInMillis() - RESULT_WRITE_RESERVE_MS);
+    const remaining = Math.max(
+      1_000,
+      this.attempt.context.getRemainingTimeInMillis() - RESULT_WRITE_RESERVE_MS,
+    );
     const lookup = await provider.findClone(hint, {
       signal: AbortSignal.timeout(remaining),
       deadline: Date.now() + remaining,
     });
-    this.logger.info('reconciled an earlier clone request', { voiceId: this.voiceId, outcome: lookup.outcome });
+    this.logger.info('reconciled an earlier clone request', {
+      voiceId: this.voiceId,
+      outcome: lookup.outcome,
+    });
     if (lookup.outcome === 'found') {
       await this.markReady(lookup.voice);
       return true;
@@ -423,7 +449,11 @@ class UploadSession {
     const error: VoiceError =
       cause instanceof VoicedropError
         ? { code: cause.code, message: safeMessage(cause), retryable: true }
-        : { code: 'internal_error', message: 'An internal error interrupted processing; it will be retried.', retryable: true };
+        : {
+            code: 'internal_error',
+            message: 'An internal error interrupted processing; it will be retried.',
+            retryable: true,
+          };
     const lastDelivery = this.attempt.receiveCount >= this.dependencies.maxReceiveCount;
     try {
       const current = await this.dependencies.voices.get(this.voiceId);
@@ -448,7 +478,10 @@ class UploadSession {
       }
     } catch (writeError) {
       // The lease simply runs out; the next delivery takes over then.
-      this.logger.error('could not record the retryable problem', { voiceId: this.voiceId, error: describeError(writeError) });
+      this.logger.error('could not record the retryable problem', {
+        voiceId: this.voiceId,
+        error: describeError(writeError),
+      });
     }
   }
 
@@ -493,7 +526,12 @@ class UploadSession {
       now: this.now(),
     });
     if (!moved) throw new RetryLaterError('lease_lost', 'Another delivery took over this upload.');
-    this.record = { ...this.record, ...(changes as Partial<VoiceRecord>), status: to, processing: { ...this.record.processing, ...processing } };
+    this.record = {
+      ...this.record,
+      ...(changes as Partial<VoiceRecord>),
+      status: to,
+      processing: { ...this.record.processing, ...processing },
+    };
   }
 
   private async setProcessing(processing: Readonly<Record<string, unknown>>): Promise<void> {
@@ -549,14 +587,17 @@ function describeError(error: unknown): Record<string, unknown> {
 }
 
 /** Keeps the whole object once read, so validation and cloning download it at most once. */
-function cachingSource(source: ByteSource & { readonly bytesRead?: number }): ByteSource & { readonly bytesRead: number } {
+function cachingSource(
+  source: ByteSource & { readonly bytesRead?: number },
+): ByteSource & { readonly bytesRead: number } {
   let all: Promise<Uint8Array> | undefined;
   return {
     size: source.size,
     get bytesRead() {
       return source.bytesRead ?? 0;
     },
-    read: (start, end) => (all ? all.then((bytes) => bytes.subarray(start, Math.min(end, bytes.length))) : source.read(start, end)),
+    read: (start, end) =>
+      all ? all.then((bytes) => bytes.subarray(start, Math.min(end, bytes.length))) : source.read(start, end),
     readAll: () => {
       all ??= source.readAll();
       return all;

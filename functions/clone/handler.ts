@@ -32,8 +32,16 @@ const dependencies = {
   s3: new S3Client({}),
   voices: new VoiceRepository(new DynamoDBClient({}), tableName),
   providers: {
-    smallest: createProvider('smallest', { apiKey: keys.supplier('smallest'), baseUrl: baseUrls.smallest, timeoutMs }),
-    typecast: createProvider('typecast', { apiKey: keys.supplier('typecast'), baseUrl: baseUrls.typecast, timeoutMs }),
+    smallest: createProvider('smallest', {
+      apiKey: keys.supplier('smallest'),
+      baseUrl: baseUrls.smallest,
+      timeoutMs,
+    }),
+    typecast: createProvider('typecast', {
+      apiKey: keys.supplier('typecast'),
+      baseUrl: baseUrls.typecast,
+      timeoutMs,
+    }),
   },
   keys,
   defaultProvider,

@@ -49,7 +49,8 @@ export function parseS3NotificationBody(body: string): ParsedMessage {
   } catch {
     return { kind: 'malformed', reason: 'message body is not JSON' };
   }
-  if (!parsed || typeof parsed !== 'object') return { kind: 'malformed', reason: 'message body is not an object' };
+  if (!parsed || typeof parsed !== 'object')
+    return { kind: 'malformed', reason: 'message body is not an object' };
   const message = parsed as { Event?: unknown; Records?: unknown };
   // S3 sends this once when the notification is created.
   if (message.Event === 's3:TestEvent') return { kind: 'test-event' };
@@ -66,7 +67,10 @@ export function parseS3NotificationBody(body: string): ParsedMessage {
     try {
       decodedKey = decodeS3EventKey(key);
     } catch {
-      return { kind: 'malformed', reason: `object key is not URL-encoded as S3 sends it: ${key.slice(0, 200)}` };
+      return {
+        kind: 'malformed',
+        reason: `object key is not URL-encoded as S3 sends it: ${key.slice(0, 200)}`,
+      };
     }
     const object = record.s3?.object;
     objects.push({
@@ -74,7 +78,8 @@ export function parseS3NotificationBody(body: string): ParsedMessage {
       key: decodedKey,
       size: typeof object?.size === 'number' ? object.size : Number(object?.size ?? 0),
       etag: typeof object?.eTag === 'string' ? object.eTag.replace(/"/g, '') : undefined,
-      versionId: typeof object?.versionId === 'string' && object.versionId !== '' ? object.versionId : undefined,
+      versionId:
+        typeof object?.versionId === 'string' && object.versionId !== '' ? object.versionId : undefined,
       sequencer: typeof object?.sequencer === 'string' ? object.sequencer : undefined,
       eventTime: typeof record.eventTime === 'string' ? record.eventTime : undefined,
     });

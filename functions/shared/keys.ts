@@ -35,7 +35,8 @@ export function createSecretsManagerKeyStore(options: {
     if (response.SecretString) {
       try {
         const parsed: unknown = JSON.parse(response.SecretString);
-        if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) keys = parsed as Record<string, unknown>;
+        if (parsed && typeof parsed === 'object' && !Array.isArray(parsed))
+          keys = parsed as Record<string, unknown>;
         else throw new Error('not an object');
       } catch {
         throw new ConfigurationError(

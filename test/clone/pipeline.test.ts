@@ -4,13 +4,25 @@ import { type ClonePipelineDependencies, handleCloneEvent } from '../../function
 import { createStaticKeyStore } from '../../functions/shared/keys';
 import { silentLog } from '../../functions/shared/logger';
 import { createProvider } from '../../functions/shared/providers/registry';
-import { type SmallestSimulator, startSmallestSimulator } from '../../functions/shared/providers/smallest/simulator';
-import { startTypecastSimulator, type TypecastSimulator } from '../../functions/shared/providers/typecast/simulator';
+import {
+  type SmallestSimulator,
+  startSmallestSimulator,
+} from '../../functions/shared/providers/smallest/simulator';
+import {
+  startTypecastSimulator,
+  type TypecastSimulator,
+} from '../../functions/shared/providers/typecast/simulator';
 import type { ProviderName } from '../../functions/shared/providers/types';
 import { deriveVoiceId, type VoiceRecord } from '../../functions/shared/voices/record';
 import { VoiceRepository } from '../../functions/shared/voices/repository';
 import { makeWav } from '../support/audio';
-import { lambdaContext, s3NotificationRecord, sqsEvent, sqsRecord, startAwsLocal } from '../support/aws-local';
+import {
+  lambdaContext,
+  s3NotificationRecord,
+  sqsEvent,
+  sqsRecord,
+  startAwsLocal,
+} from '../support/aws-local';
 
 const BUCKET = 'uploads';
 const TABLE = 'voices';
@@ -60,7 +72,8 @@ async function upload(key: string, body: Uint8Array, metadata: Record<string, st
   const etag = (head.ETag ?? '').replace(/"/g, '');
   return {
     voiceId: deriveVoiceId(BUCKET, key, etag),
-    record: (receiveCount = 1) => s3NotificationRecord({ bucket: BUCKET, key, size: body.length, etag, receiveCount }),
+    record: (receiveCount = 1) =>
+      s3NotificationRecord({ bucket: BUCKET, key, size: body.length, etag, receiveCount }),
   };
 }
 
@@ -100,7 +113,12 @@ describe('clone pipeline (S3 and DynamoDB servers, provider simulators over HTTP
     expect(stored.source.key).toBe(key);
     expect(stored.displayName).toBe('Zoë Ünal 東京 (take 2)');
     expect(stored.providerVoiceId).toMatch(/^voice_/);
-    expect(stored.source).toMatchObject({ format: 'wav', sampleRate: 16_000, channels: 1, bytes: expect.any(Number) });
+    expect(stored.source).toMatchObject({
+      format: 'wav',
+      sampleRate: 16_000,
+      channels: 1,
+      bytes: expect.any(Number),
+    });
     expect(stored.source.sha256).toMatch(/^[0-9a-f]{64}$/);
     const clone = smallest.state.clones.get(stored.providerVoiceId as string);
     expect(clone?.tags).toContain(voiceId);
@@ -115,15 +133,28 @@ describe('clone pipeline (S3 and DynamoDB servers, provider simulators over HTTP
     });
     await handleCloneEvent(sqsEvent(record()), lambdaContext(), dependencies);
     const stored = await voice(voiceId);
-    expect(stored).toMatchObject({ status: 'ready', provider: 'typecast', displayName: 'Bøb – narrator', model: 'ssfm-v21', language: 'eng' });
+    expect(stored).toMatchObject({
+      status: 'ready',
+      provider: 'typecast',
+      displayName: 'Bøb – narrator',
+      model: 'ssfm-v21',
+      language: 'eng',
+    });
     expect(stored.tags).toEqual(['warm', 'calm']);
     expect(stored.providerVoiceId).toMatch(/^uc_[0-9a-f]{24}$/);
   });
 
   it('ignores the s3:TestEvent S3 sends when the notification is created', async () => {
     const before = smallest.state.counts.clone;
-    const body = JSON.stringify({ Service: 'Amazon S3', Event: 's3:TestEvent', Time: '2026-01-01T00:00:00Z', Bucket: BUCKET });
-    expect(await handleCloneEvent(sqsEvent(sqsRecord(body)), lambdaContext(), dependencies)).toEqual({ batchItemFailures: [] });
+    const body = JSON.stringify({
+      Service: 'Amazon S3',
+      Event: 's3:TestEvent',
+      Time: '2026-01-01T00:00:00Z',
+      Bucket: BUCKET,
+    });
+    expect(await handleCloneEvent(sqsEvent(sqsRecord(body)), lambdaContext(), dependencies)).toEqual({
+      batchItemFailures: [],
+    });
     expect(smallest.state.counts.clone).toBe(before);
   });
 
@@ -180,13 +211,28 @@ describe('clone pipeline (S3 and DynamoDB servers, provider simulators over HTTP
     const before = smallest.state.counts.clone + typecast.state.counts.clone;
     const cases: [string, Uint8Array, Record<string, string>, string[]][] = [
       ['incoming/smallest/empty.wav', new Uint8Array(0), {}, ['empty_file']],
-      ['incoming/smallest/notes.wav', new TextEncoder().encode('these are not audio bytes '.repeat(100)), {}, ['unreadable_audio']],
+      [
+        'incoming/smallest/notes.wav',
+        new TextEncoder().encode('these are not audio bytes '.repeat(100)),
+        {},
+        ['unreadable_audio'],
+      ],
       ['incoming/smallest/short.wav', makeWav({ durationSec: 2 }), {}, ['audio_too_short']],
       ['incoming/smallest/long.wav', makeWav({ durationSec: 20, sampleRate: 8_000 }), {}, ['audio_too_long']],
       ['incoming/typecast/a name that is far too long for typecast.wav', uniqueWav(), {}, ['invalid_name']],
-      ['incoming/smallest/old-model.wav', uniqueWav(), { model: 'lightning-v2', language: 'english' }, ['invalid_option']],
+      [
+        'incoming/smallest/old-model.wav',
+        uniqueWav(),
+        { model: 'lightning-v2', language: 'english' },
+        ['invalid_option'],
+      ],
       ['incoming/elevenlabs/x.wav', uniqueWav(), {}, ['unknown_provider']],
-      ['incoming/smallest/big.wav', makeWav({ durationSec: 40, sampleRate: 44_100, channels: 2 }), {}, ['file_too_large', 'audio_too_long']],
+      [
+        'incoming/smallest/big.wav',
+        makeWav({ durationSec: 40, sampleRate: 44_100, channels: 2 }),
+        {},
+        ['file_too_large', 'audio_too_long'],
+      ],
     ];
     for (const [key, body, metadata, codes] of cases) {
       const { voiceId, record } = await upload(key, body, metadata);
@@ -221,7 +267,13 @@ describe('clone pipeline (S3 and DynamoDB servers, provider simulators over HTTP
   });
 
   it('retries a 500 voice_clone_timeout after checking that no clone was made, and ends with one clone', async () => {
-    smallest.injectFault({ route: 'clone', type: 'status', status: 500, errorCode: 'voice_clone_timeout', times: 1 });
+    smallest.injectFault({
+      route: 'clone',
+      type: 'status',
+      status: 500,
+      errorCode: 'voice_clone_timeout',
+      times: 1,
+    });
     const { voiceId, record } = await upload('incoming/smallest/provider-timeout.wav', uniqueWav());
     const before = smallest.state.counts.clone;
     const response = await handleCloneEvent(sqsEvent(record()), lambdaContext(), dependencies);
@@ -250,7 +302,11 @@ describe('clone pipeline (S3 and DynamoDB servers, provider simulators over HTTP
       const deps = pipeline({
         providers: {
           ...dependencies.providers,
-          smallest: createProvider('smallest', { apiKey: keys.supplier('smallest'), baseUrl: limited.url, timeoutMs: 2_000 }),
+          smallest: createProvider('smallest', {
+            apiKey: keys.supplier('smallest'),
+            baseUrl: limited.url,
+            timeoutMs: 2_000,
+          }),
         },
       });
       const { voiceId, record } = await upload('incoming/smallest/no-slots.wav', uniqueWav());
@@ -268,7 +324,9 @@ describe('clone pipeline (S3 and DynamoDB servers, provider simulators over HTTP
   });
 
   it('records a clear error for a missing provider key, retries, and fails retryably on the last delivery', async () => {
-    const deps = pipeline({ keys: createStaticKeyStore({ smallest: KEYS.smallest }, 'the secret voicedrop-keys') });
+    const deps = pipeline({
+      keys: createStaticKeyStore({ smallest: KEYS.smallest }, 'the secret voicedrop-keys'),
+    });
     const { voiceId, record } = await upload('incoming/typecast/keyless.wav', uniqueWav());
     const first = await handleCloneEvent(sqsEvent(record(1)), lambdaContext(), deps);
     expect(first.batchItemFailures).toHaveLength(1);
@@ -277,12 +335,21 @@ describe('clone pipeline (S3 and DynamoDB servers, provider simulators over HTTP
     expect(pending.error?.message).toMatch(/No API key for typecast.*voicedrop-keys/);
     const last = await handleCloneEvent(sqsEvent(record(3)), lambdaContext(), deps);
     expect(last.batchItemFailures).toHaveLength(1);
-    expect(await voice(voiceId)).toMatchObject({ status: 'failed', error: { code: 'provider_key_missing', retryable: true } });
+    expect(await voice(voiceId)).toMatchObject({
+      status: 'failed',
+      error: { code: 'provider_key_missing', retryable: true },
+    });
     expect(typecast.state.counts.clone).toBeGreaterThanOrEqual(0);
   });
 
   it('records a sample the provider cannot clone (voice_clone_error) as failed without retrying', async () => {
-    smallest.injectFault({ route: 'clone', type: 'status', status: 500, errorCode: 'voice_clone_error', times: 1 });
+    smallest.injectFault({
+      route: 'clone',
+      type: 'status',
+      status: 500,
+      errorCode: 'voice_clone_error',
+      times: 1,
+    });
     const { voiceId, record } = await upload('incoming/smallest/noisy.wav', uniqueWav());
     const response = await handleCloneEvent(sqsEvent(record()), lambdaContext(), dependencies);
     expect(response.batchItemFailures).toEqual([]);

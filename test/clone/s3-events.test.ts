@@ -10,7 +10,9 @@ import {
 
 describe('S3 event keys', () => {
   it('decodes + as space and %xx as UTF-8, as S3 encodes keys in notifications', () => {
-    expect(decodeS3EventKey('incoming/smallest/My+Voice+%281%29.wav')).toBe('incoming/smallest/My Voice (1).wav');
+    expect(decodeS3EventKey('incoming/smallest/My+Voice+%281%29.wav')).toBe(
+      'incoming/smallest/My Voice (1).wav',
+    );
     expect(decodeS3EventKey('incoming/typecast/%E3%81%93%E3%82%93%E3%81%AB%E3%81%A1%E3%81%AF.mp3')).toBe(
       'incoming/typecast/こんにちは.mp3',
     );
@@ -18,7 +20,11 @@ describe('S3 event keys', () => {
   });
 
   it('round-trips keys through the encoding S3 uses', () => {
-    for (const key of ['incoming/smallest/Zoë Ünal.wav', 'incoming/x y/Ωmega+plus (2)!.mp3', 'incoming/é/a*b~c.webm']) {
+    for (const key of [
+      'incoming/smallest/Zoë Ünal.wav',
+      'incoming/x y/Ωmega+plus (2)!.mp3',
+      'incoming/é/a*b~c.webm',
+    ]) {
       const encoded = encodeS3EventKey(key);
       expect(encoded).not.toMatch(/[ ()!*~]/);
       expect(decodeS3EventKey(encoded)).toBe(key);
@@ -41,25 +47,49 @@ describe('parseS3NotificationBody', () => {
       Records: [
         {
           eventName: 'ObjectCreated:Put',
-          s3: { bucket: { name: 'b' }, object: { key: 'incoming/A+B.wav', size: 12, eTag: '"abc"', versionId: 'v1' } },
+          s3: {
+            bucket: { name: 'b' },
+            object: { key: 'incoming/A+B.wav', size: 12, eTag: '"abc"', versionId: 'v1' },
+          },
         },
-        { eventName: 'ObjectRemoved:Delete', s3: { bucket: { name: 'b' }, object: { key: 'incoming/gone.wav' } } },
+        {
+          eventName: 'ObjectRemoved:Delete',
+          s3: { bucket: { name: 'b' }, object: { key: 'incoming/gone.wav' } },
+        },
       ],
     });
     expect(parseS3NotificationBody(body)).toEqual({
       kind: 'objects',
-      objects: [{ bucket: 'b', key: 'incoming/A B.wav', size: 12, etag: 'abc', versionId: 'v1', sequencer: undefined, eventTime: undefined }],
+      objects: [
+        {
+          bucket: 'b',
+          key: 'incoming/A B.wav',
+          size: 12,
+          etag: 'abc',
+          versionId: 'v1',
+          sequencer: undefined,
+          eventTime: undefined,
+        },
+      ],
     });
   });
 });
 
 describe('routeUploadKey', () => {
   it('takes the provider from the first folder under incoming/', () => {
-    expect(routeUploadKey('incoming/typecast/Bob.mp3', 'smallest')).toEqual({ kind: 'upload', provider: 'typecast', fileName: 'Bob.mp3' });
+    expect(routeUploadKey('incoming/typecast/Bob.mp3', 'smallest')).toEqual({
+      kind: 'upload',
+      provider: 'typecast',
+      fileName: 'Bob.mp3',
+    });
   });
 
   it('uses the default provider for files directly under incoming/', () => {
-    expect(routeUploadKey('incoming/Alice.wav', 'typecast')).toEqual({ kind: 'upload', provider: 'typecast', fileName: 'Alice.wav' });
+    expect(routeUploadKey('incoming/Alice.wav', 'typecast')).toEqual({
+      kind: 'upload',
+      provider: 'typecast',
+      fileName: 'Alice.wav',
+    });
   });
 
   it('flags an unknown provider folder so the upload is rejected with a reason', () => {

@@ -17,7 +17,11 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function waitForStatus(voices: VoiceRepository, voiceId: string, statuses: string[]): Promise<VoiceRecord> {
+async function waitForStatus(
+  voices: VoiceRepository,
+  voiceId: string,
+  statuses: string[],
+): Promise<VoiceRecord> {
   const deadline = Date.now() + 30_000;
   for (;;) {
     const record = await voices.get(voiceId);
@@ -50,13 +54,21 @@ describe('local mode (npm start)', () => {
     const put = await s3.send(new PutObjectCommand({ Bucket: info.bucket, Key: key, Body: audio }));
     const voiceId = deriveVoiceId(info.bucket, key, (put.ETag ?? '').replace(/"/g, ''));
     const ready = await waitForStatus(voices, voiceId, ['ready', 'failed', 'rejected']);
-    expect(ready).toMatchObject({ status: 'ready', displayName: 'Ada Lovelace – 東京', provider: 'smallest' });
+    expect(ready).toMatchObject({
+      status: 'ready',
+      displayName: 'Ada Lovelace – 東京',
+      provider: 'smallest',
+    });
 
     mkdirSync(join(info.inbox, 'typecast'), { recursive: true });
     const inboxAudio = makeWav({ durationSec: 8.25, sampleRate: 16_000 });
     writeFileSync(join(info.inbox, 'typecast', 'Grace.wav'), inboxAudio);
     const { createHash } = await import('node:crypto');
-    const inboxVoiceId = deriveVoiceId(info.bucket, 'incoming/typecast/Grace.wav', createHash('md5').update(inboxAudio).digest('hex'));
+    const inboxVoiceId = deriveVoiceId(
+      info.bucket,
+      'incoming/typecast/Grace.wav',
+      createHash('md5').update(inboxAudio).digest('hex'),
+    );
     const fromInbox = await waitForStatus(voices, inboxVoiceId, ['ready', 'failed', 'rejected']);
     expect(fromInbox).toMatchObject({ status: 'ready', provider: 'typecast', displayName: 'Grace' });
     expect(readdirSync(join(info.inbox, 'typecast'))).toEqual([]);

@@ -23,14 +23,26 @@ describe('local S3 server', () => {
   it('stores the real bytes of an upload sent with aws-chunked framing and a checksum trailer', async () => {
     // A default SDK client streams bodies of unknown length as aws-chunked with a CRC trailer,
     // as the AWS CLI v2 does.
-    const client = new S3Client({ endpoint: s3.endpoint, forcePathStyle: true, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
+    const client = new S3Client({
+      endpoint: s3.endpoint,
+      forcePathStyle: true,
+      region: 'us-east-1',
+      credentials: LOCAL_CREDENTIALS,
+    });
     const bytes = Buffer.alloc(200_000);
     for (let index = 0; index < bytes.length; index += 1) bytes[index] = (index * 7) % 251;
     await client.send(
-      new PutObjectCommand({ Bucket: 'b', Key: 'incoming/stream.bin', Body: Readable.from([bytes.subarray(0, 70_000), bytes.subarray(70_000)]), ContentLength: bytes.length }),
+      new PutObjectCommand({
+        Bucket: 'b',
+        Key: 'incoming/stream.bin',
+        Body: Readable.from([bytes.subarray(0, 70_000), bytes.subarray(70_000)]),
+        ContentLength: bytes.length,
+      }),
     );
     const stored = await client.send(new GetObjectCommand({ Bucket: 'b', Key: 'incoming/stream.bin' }));
-    const body = Buffer.from(await (stored.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray());
+    const body = Buffer.from(
+      await (stored.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray(),
+    );
     expect(body.length).toBe(bytes.length);
     expect(body.equals(bytes)).toBe(true);
   });
@@ -42,6 +54,8 @@ describe('local S3 server', () => {
       region: 'us-east-1',
       credentials: { accessKeyId: 'AKIAOTHER', secretAccessKey: 'x' },
     });
-    await expect(stranger.send(new PutObjectCommand({ Bucket: 'b', Key: 'incoming/x', Body: 'x' }))).rejects.toThrow();
+    await expect(
+      stranger.send(new PutObjectCommand({ Bucket: 'b', Key: 'incoming/x', Body: 'x' })),
+    ).rejects.toThrow();
   });
 });

@@ -14,7 +14,10 @@ describe('EnvironmentReader', () => {
   });
 
   it('returns values and defaults when all is well, without trailing slashes on URLs', () => {
-    const reader = new EnvironmentReader({ VOICES_TABLE_NAME: 't', TYPECAST_API_BASE_URL: 'http://127.0.0.1:9/' });
+    const reader = new EnvironmentReader({
+      VOICES_TABLE_NAME: 't',
+      TYPECAST_API_BASE_URL: 'http://127.0.0.1:9/',
+    });
     expect(reader.required('VOICES_TABLE_NAME')).toBe('t');
     expect(reader.url('TYPECAST_API_BASE_URL', 'https://x')).toBe('http://127.0.0.1:9');
     expect(reader.positiveInteger('PROVIDER_TIMEOUT_MS', 60_000)).toBe(60_000);

@@ -12,7 +12,10 @@ afterEach(() => secrets.reset());
 describe('createSecretsManagerKeyStore', () => {
   it('reads the JSON secret once and serves both providers from the cache', async () => {
     secrets.on(GetSecretValueCommand).resolves({ SecretString: '{"smallest":"sk_1","typecast":"tc_1"}' });
-    const store = createSecretsManagerKeyStore({ client: new SecretsManagerClient({}), secretId: 'arn:keys' });
+    const store = createSecretsManagerKeyStore({
+      client: new SecretsManagerClient({}),
+      secretId: 'arn:keys',
+    });
     expect(await store.supplier('smallest')()).toBe('sk_1');
     expect(await store.supplier('typecast')()).toBe('tc_1');
     expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(1);
@@ -39,8 +42,13 @@ describe('createSecretsManagerKeyStore', () => {
 
   it('throws ProviderKeyMissingError naming the provider and the secret when the key is empty', async () => {
     secrets.on(GetSecretValueCommand).resolves({ SecretString: '{"smallest":"","typecast":"tc"}' });
-    const store = createSecretsManagerKeyStore({ client: new SecretsManagerClient({}), secretId: 'voicedrop-keys' });
-    const error = await store.supplier('smallest')().catch((caught: unknown) => caught);
+    const store = createSecretsManagerKeyStore({
+      client: new SecretsManagerClient({}),
+      secretId: 'voicedrop-keys',
+    });
+    const error = await store
+      .supplier('smallest')()
+      .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(ProviderKeyMissingError);
     expect((error as Error).message).toContain('smallest');
     expect((error as Error).message).toContain('voicedrop-keys');

@@ -51,7 +51,14 @@ describe('Class: VoiceRepository (against a DynamoDB-compatible server)', () => 
     const winners = results.filter(Boolean);
     expect(winners).toHaveLength(1);
     const winnerToken = winners[0]?.processing?.leaseToken as string;
-    expect(await voices.transition(record.voiceId, { from: ['received'], to: 'validating', token: winnerToken, now: new Date() })).toBe(true);
+    expect(
+      await voices.transition(record.voiceId, {
+        from: ['received'],
+        to: 'validating',
+        token: winnerToken,
+        now: new Date(),
+      }),
+    ).toBe(true);
     expect(await voices.acquireLease(record.voiceId, 'c', now + 60_000, now)).toBeUndefined();
   });
 
@@ -60,19 +67,38 @@ describe('Class: VoiceRepository (against a DynamoDB-compatible server)', () => 
     await voices.createIfAbsent(record);
     const now = Date.now();
     await voices.acquireLease(record.voiceId, 'a', now + 1_000, now);
-    await voices.transition(record.voiceId, { from: ['received'], to: 'validating', token: 'a', now: new Date() });
+    await voices.transition(record.voiceId, {
+      from: ['received'],
+      to: 'validating',
+      token: 'a',
+      now: new Date(),
+    });
     expect(await voices.acquireLease(record.voiceId, 'b', now + 60_000, now + 500)).toBeUndefined();
     const taken = await voices.acquireLease(record.voiceId, 'b', now + 60_000, now + 2_000);
     expect(taken?.processing?.leaseToken).toBe('b');
     expect(taken?.processing?.attempts).toBe(2);
-    expect(await voices.transition(record.voiceId, { from: ['validating'], to: 'cloning', token: 'a', now: new Date() })).toBe(false);
+    expect(
+      await voices.transition(record.voiceId, {
+        from: ['validating'],
+        to: 'cloning',
+        token: 'a',
+        now: new Date(),
+      }),
+    ).toBe(false);
   });
 
   it('refuses a transition from a status the record is not in', async () => {
     const record = newRecord();
     await voices.createIfAbsent(record);
     await voices.acquireLease(record.voiceId, 't', Date.now() + 60_000, Date.now());
-    expect(await voices.transition(record.voiceId, { from: ['cloning'], to: 'ready', token: 't', now: new Date() })).toBe(false);
+    expect(
+      await voices.transition(record.voiceId, {
+        from: ['cloning'],
+        to: 'ready',
+        token: 't',
+        now: new Date(),
+      }),
+    ).toBe(false);
   });
 
   it('sets and removes attributes in one transition and releases the lease', async () => {
@@ -83,7 +109,10 @@ describe('Class: VoiceRepository (against a DynamoDB-compatible server)', () => 
       from: ['received'],
       to: 'rejected',
       token: 't',
-      changes: { error: { code: 'empty_file', message: 'The file is empty.', retryable: false }, displayName: null },
+      changes: {
+        error: { code: 'empty_file', message: 'The file is empty.', retryable: false },
+        displayName: null,
+      },
       releaseLease: true,
       now: new Date(),
     });
@@ -99,7 +128,10 @@ describe('Class: VoiceRepository (against a DynamoDB-compatible server)', () => 
     const second = newRecord();
     await voices.createIfAbsent(first);
     await voices.createIfAbsent(second);
-    const claims = await Promise.all([voices.claimAudio(key, first.voiceId, new Date()), voices.claimAudio(key, second.voiceId, new Date())]);
+    const claims = await Promise.all([
+      voices.claimAudio(key, first.voiceId, new Date()),
+      voices.claimAudio(key, second.voiceId, new Date()),
+    ]);
     expect(new Set(claims.map((claim) => claim.ownerVoiceId)).size).toBe(1);
     const owner = claims[0]?.ownerVoiceId as string;
     const other = owner === first.voiceId ? second.voiceId : first.voiceId;

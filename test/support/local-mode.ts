@@ -36,7 +36,10 @@ export async function startLocalMode(
     stderr += data.toString();
   });
   const info = await new Promise<ReadyInfo>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no READY line within 60 s:\n${stdout}\n${stderr}`)), 60_000);
+    const timer = setTimeout(
+      () => reject(new Error(`no READY line within 60 s:\n${stdout}\n${stderr}`)),
+      60_000,
+    );
     child.stdout?.on('data', (data: Buffer) => {
       stdout += data.toString();
       const line = stdout.split('\n').find((candidate) => candidate.startsWith('READY '));

@@ -64,7 +64,12 @@ export class VoiceRepository {
    * holder's lease ran out (`validating`/`cloning`), or when it failed for a reason a retry can fix.
    * Returns the record as stored after the write, or undefined when someone else holds it or it is done.
    */
-  async acquireLease(voiceId: string, token: string, leaseUntil: number, now: number): Promise<VoiceRecord | undefined> {
+  async acquireLease(
+    voiceId: string,
+    token: string,
+    leaseUntil: number,
+    now: number,
+  ): Promise<VoiceRecord | undefined> {
     try {
       const response = await this.documents.send(
         new UpdateCommand({
@@ -122,8 +127,16 @@ export class VoiceRepository {
       readonly now: Date;
     },
   ): Promise<boolean> {
-    const names: Record<string, string> = { '#status': 'status', '#processing': 'processing', '#leaseToken': 'leaseToken' };
-    const values: Record<string, unknown> = { ':to': options.to, ':token': options.token, ':updatedAt': options.now.toISOString() };
+    const names: Record<string, string> = {
+      '#status': 'status',
+      '#processing': 'processing',
+      '#leaseToken': 'leaseToken',
+    };
+    const values: Record<string, unknown> = {
+      ':to': options.to,
+      ':token': options.token,
+      ':updatedAt': options.now.toISOString(),
+    };
     const sets = ['#status = :to', 'updatedAt = :updatedAt'];
     const removes: string[] = [];
     let index = 0;
@@ -199,7 +212,8 @@ export class VoiceRepository {
     if (!ownerVoiceId) return this.claimAudio(claimKey, voiceId, now);
     const owner = await this.get(ownerVoiceId);
     const ownerEndedWithoutVoice =
-      !owner || (FINAL_STATUSES.has(owner.status) && owner.status !== 'ready' && owner.status !== 'duplicate');
+      !owner ||
+      (FINAL_STATUSES.has(owner.status) && owner.status !== 'ready' && owner.status !== 'duplicate');
     if (!ownerEndedWithoutVoice) return { claimKey, ownerVoiceId };
     try {
       await this.documents.send(
@@ -236,6 +250,11 @@ export class VoiceRepository {
 }
 
 /** The key of the claim item for byte-identical audio. */
-export function audioClaimKey(provider: string, model: string, language: string | undefined, sha256: string): string {
+export function audioClaimKey(
+  provider: string,
+  model: string,
+  language: string | undefined,
+  sha256: string,
+): string {
   return `audio#${provider}#${model}#${language ?? '-'}#${sha256}`;
 }
