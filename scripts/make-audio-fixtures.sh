@@ -57,6 +57,14 @@ ff -i "$work/speech-long.wav" -t 20 -ar 8000 -ac 1 -c:a pcm_u8 "$out/too-long-20
 # Header says 8 s, but only the first 40 % of the bytes are there.
 ff -i "$speech" -t 8 -ar 8000 -ac 1 -c:a pcm_s16le "$work/full-8s.wav"
 head -c $((44 + 8000 * 2 * 8 * 4 / 10)) "$work/full-8s.wav" >"$out/truncated-header-claims-more.wav"
+# Compressed WAV: their length is in the fact chunk (the header's byte rate is approximate, or 0 for MP3).
+ff -i "$speech" -t 6 -ar 8000 -ac 1 -c:a adpcm_ima_wav "$out/speech-ima-adpcm.wav"
+ff -i "$speech" -t 6 -ar 8000 -ac 1 -c:a adpcm_ms "$out/speech-ms-adpcm.wav"
+ff -i "$speech" -t 6 -ar 8000 -ac 1 -c:a libmp3lame -b:a 16k -f wav "$out/mp3-in-wav.wav"
+# RF64: WAV with 64-bit sizes (the 32-bit data size says 0xFFFFFFFF).
+ff -i "$speech" -t 6 -ar 8000 -ac 1 -c:a pcm_u8 -rf64 always "$out/speech-rf64.wav"
+# Sony Wave64: recognised, not accepted.
+ff -i "$speech" -t 2 -ar 8000 -ac 1 -c:a pcm_u8 -f w64 "$out/speech.w64"
 
 # --- MP3 ---------------------------------------------------------------------------------------------------
 ff -i "$speech" -t 8 -ar 22050 -ac 1 -c:a libmp3lame -b:a 32k "$out/speech-cbr.mp3"

@@ -102,7 +102,12 @@ function riffDetection(bytes: Uint8Array): Detection {
 function detectByMagic(bytes: Uint8Array): Detection | undefined {
   const magic = latin1(bytes, 0, 4);
   if (magic === 'RIFF') return riffDetection(bytes);
-  if (magic === 'RF64' || magic === 'BW64') return unsupported('rf64', 'RF64 (64-bit WAV) audio');
+  // RF64/BW64 are WAV with 64-bit sizes (broadcast recorders write them); the data chunk's 32-bit size
+  // is then 0xFFFFFFFF, which the WAV walk reads as "to the end of the file".
+  if ((magic === 'RF64' || magic === 'BW64') && latin1(bytes, 8, 4) === 'WAVE') return { kind: 'wav' };
+  if (magic === 'riff' && bytes[4] === 0x2e && bytes[5] === 0x91 && bytes[6] === 0xcf && bytes[7] === 0x11) {
+    return unsupported('w64', 'Sony Wave64 (W64) audio');
+  }
   if (magic === 'RIFX') return unsupported('rifx', 'big-endian WAV (RIFX) audio');
   if (latin1(bytes, 4, 4) === 'ftyp') return mp4Detection(bytes);
   if (startsWith(bytes, EBML_MAGIC)) {

@@ -32,7 +32,11 @@ interface WaveFormat {
   readonly byteRate: number;
   readonly blockAlign: number;
   readonly bitsPerSample: number;
+  /** ADPCM formats: sample frames in one block (from the fmt extension). */
+  readonly samplesPerBlock?: number;
 }
+
+const ADPCM_TAGS = new Set([0x0002, 0x0011]);
 
 function parseFormatChunk(body: Uint8Array): WaveFormat | undefined {
   const tag = uint16LittleEndian(body, 0);
@@ -45,7 +49,8 @@ function parseFormatChunk(body: Uint8Array): WaveFormat | undefined {
   if (byteRate === undefined || blockAlign === undefined) return undefined;
   // WAVE_FORMAT_EXTENSIBLE carries the real format in the first two bytes of its sub-format GUID.
   const subFormat = tag === EXTENSIBLE_TAG ? uint16LittleEndian(body, 24) : undefined;
-  return { tag: subFormat ?? tag, channels, sampleRate, byteRate, blockAlign, bitsPerSample };
+  const samplesPerBlock = ADPCM_TAGS.has(tag) ? uint16LittleEndian(body, 18) : undefined;
+  return { tag: subFormat ?? tag, channels, sampleRate, byteRate, blockAlign, bitsPerSample, samplesPerBlock };
 }
 
 function codecName(format: WaveFormat): string {
@@ -64,6 +69,8 @@ export async function probeWav(prefix: Uint8Array, size: number, read: RangeRead
     start + length <= prefix.length ? prefix.subarray(start, start + length) : read(start, start + length);
 
   let format: WaveFormat | undefined;
+  // Compressed WAV (ADPCM, MP3 in WAV) states its length in sample frames in a `fact` chunk.
+  let factFrames: number | undefined;
   let offset = 12;
   for (let chunk = 0; chunk < MAXIMUM_CHUNKS && offset + 8 <= size; chunk++) {
     const header = await bytesAt(offset, 8);
@@ -74,9 +81,11 @@ export async function probeWav(prefix: Uint8Array, size: number, read: RangeRead
     if (id === 'fmt ') {
       format = parseFormatChunk(await bytesAt(bodyStart, Math.min(chunkSize, FORMAT_CHUNK_BYTES)));
       if (!format) return unreadable('WAV header is cut off inside its format (fmt) chunk');
+    } else if (id === 'fact' && chunkSize >= 4) {
+      factFrames = uint32LittleEndian(await bytesAt(bodyStart, 4), 0);
     } else if (id === 'data') {
       if (!format) return unreadable('WAV file has its audio data before any format (fmt) chunk');
-      return wavAudio(format, chunkSize, Math.max(0, size - bodyStart));
+      return wavAudio(format, chunkSize, Math.max(0, size - bodyStart), factFrames);
     }
     // Chunks are padded to an even length.
     offset = bodyStart + chunkSize + (chunkSize % 2);
@@ -85,7 +94,12 @@ export async function probeWav(prefix: Uint8Array, size: number, read: RangeRead
   return unreadable('WAV file holds no audio data (no data chunk)');
 }
 
-function wavAudio(format: WaveFormat, declaredBytes: number, presentBytes: number): AudioProbe {
+function wavAudio(
+  format: WaveFormat,
+  declaredBytes: number,
+  presentBytes: number,
+  factFrames: number | undefined,
+): AudioProbe {
   if (format.channels === 0 || format.sampleRate === 0) {
     return unreadable(`WAV header is corrupt: ${format.channels} channels at ${format.sampleRate} Hz`);
   }
@@ -97,9 +111,14 @@ function wavAudio(format: WaveFormat, declaredBytes: number, presentBytes: numbe
     const blockAlign = format.blockAlign || format.channels * Math.ceil(format.bitsPerSample / 8);
     if (blockAlign === 0) return unreadable('WAV header is corrupt: its sample frames have no size');
     durationSec = Math.floor(playableBytes / blockAlign) / format.sampleRate;
+  } else if (factFrames && !UNKNOWN_DATA_SIZES.has(declaredBytes)) {
+    // The fact chunk counts the frames of the whole data chunk; a cut-off file holds a share of them.
+    durationSec = (factFrames / format.sampleRate) * Math.min(1, playableBytes / declaredBytes);
+  } else if (format.samplesPerBlock && format.blockAlign) {
+    durationSec = (Math.floor(playableBytes / format.blockAlign) * format.samplesPerBlock) / format.sampleRate;
   } else {
-    // Compressed WAV: the header's average byte rate is the only clock short of decoding.
-    if (format.byteRate === 0) return unreadable('WAV header is corrupt: its byte rate is 0');
+    // Compressed WAV without a frame count: the header's average byte rate is the only clock short of decoding.
+    if (format.byteRate === 0) return unreadable('WAV header is corrupt: it gives neither a frame count nor a byte rate');
     durationSec = playableBytes / format.byteRate;
   }
   if (durationSec === 0) {
