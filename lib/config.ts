@@ -13,6 +13,15 @@ export const CONFIG_CONTEXT_KEY = 'voicedrop';
  */
 export const INCOMING_PREFIX = 'incoming/';
 
+/**
+ * Synthesized audio the API stores for `"delivery": "url"` lives below this prefix and expires within days;
+ * the api function's grants and the bucket's lifecycle rule depend on it, so it is not a setting either.
+ */
+export const SPEECH_PREFIX = 'speech/';
+
+/** The voices table's index for listing, newest first (items carry `listPartition`; audio claims do not). */
+export const VOICES_BY_CREATED_AT_INDEX = 'byCreatedAt';
+
 /** One provider's deployment settings. */
 export interface ProviderConfig {
   /** API origin without a trailing slash; https only, since the request carries the provider key. */
@@ -48,6 +57,35 @@ export interface CloneQueueConfig {
   readonly maxConcurrency: number;
 }
 
+export interface ApiThrottleConfig {
+  /**
+   * Steady-state requests per second for the whole stage (API Gateway's token-bucket refill rate).
+   * @default 10
+   */
+  readonly rateLimit: number;
+  /**
+   * Requests the stage accepts at once above the steady rate (the token bucket's size).
+   * @default 20
+   */
+  readonly burstLimit: number;
+}
+
+export interface ApiConfig {
+  /**
+   * How callers authenticate. `iam`: every route requires a SigV4-signed request from a principal allowed
+   * `execute-api:Invoke`. `none` opens every route to anyone who knows the URL, provider keys and voices
+   * included: for short-lived test deployments only, and it must be written out explicitly.
+   * @default 'iam'
+   */
+  readonly authorization: 'iam' | 'none';
+  /**
+   * The stage, and the first path segment of every URL (`…/v1/voices`).
+   * @default 'v1'
+   */
+  readonly stageName: string;
+  readonly throttle: ApiThrottleConfig;
+}
+
 /** The project configuration: cdk.json context `voicedrop`, validated once per synth. */
 export interface VoicedropConfig {
   /**
@@ -62,6 +100,17 @@ export interface VoicedropConfig {
    */
   readonly providerTimeoutMs: number;
   readonly cloneQueue: CloneQueueConfig;
+  readonly api: ApiConfig;
+  /**
+   * Lifetime of the presigned GET URL that `"delivery": "url"` speech answers with, in seconds.
+   * @default 900
+   */
+  readonly speechUrlTtlSeconds: number;
+  /**
+   * Lifetime of the presigned PUT URL that `POST /uploads` answers with, in seconds.
+   * @default 900
+   */
+  readonly uploadUrlTtlSeconds: number;
   /**
    * Retention of every function's log group, in days (a CloudWatch Logs retention period).
    * @default 30
@@ -150,6 +199,30 @@ const configSchema = z.strictObject({
       maxConcurrency: wholeNumber(2, 1000, 'SQS event sources accept at least 2').default(2),
     })
     .prefault({}),
+  api: z
+    .strictObject({
+      authorization: z
+        .enum(['iam', 'none'], { error: 'must be "iam" or "none" (none: for test deployments only)' })
+        .default('iam'),
+      // API Gateway allows letters, digits, hyphens and underscores in a stage name.
+      stageName: z
+        .string({ error: 'must be 1 to 128 letters, digits, hyphens or underscores' })
+        .regex(/^[A-Za-z0-9_-]{1,128}$/, {
+          error: 'must be 1 to 128 letters, digits, hyphens or underscores',
+        })
+        .default('v1'),
+      throttle: z
+        .strictObject({
+          rateLimit: wholeNumber(1, 10_000, "API Gateway's default account limit").default(10),
+          burstLimit: wholeNumber(1, 5_000, "API Gateway's default account limit").default(20),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  // URLs are signed with the api function's temporary credentials, which can expire first; an hour keeps
+  // the promised lifetime honest, and speech/ objects are gone within two days anyway.
+  speechUrlTtlSeconds: wholeNumber(60, 3_600).default(900),
+  uploadUrlTtlSeconds: wholeNumber(60, 3_600).default(900),
   // Biometric data: logs are kept for a bounded time, so INFINITE is not offered.
   logRetentionDays: z
     .enum(RetentionDays, { error: retentionMessage })

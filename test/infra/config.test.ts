@@ -15,6 +15,9 @@ const DEFAULTS: VoicedropConfig = {
   },
   providerTimeoutMs: 60_000,
   cloneQueue: { batchSize: 5, maxBatchingWindowSeconds: 5, maxReceiveCount: 5, maxConcurrency: 2 },
+  api: { authorization: 'iam', stageName: 'v1', throttle: { rateLimit: 10, burstLimit: 20 } },
+  speechUrlTtlSeconds: 900,
+  uploadUrlTtlSeconds: 900,
   logRetentionDays: 30,
   removalPolicy: 'retain',
   alarmEmail: null,
@@ -131,6 +134,47 @@ describe('Function: parseConfig', () => {
     expect(problemsOf({ logRetentionDay: 7, providers: { elevenlabs: {} } })).toEqual([
       'voicedrop.providers has unknown key "elevenlabs"',
       'voicedrop has unknown key "logRetentionDay"',
+    ]);
+  });
+
+  it('requires IAM authorization unless "none" is written out', () => {
+    expect(parseConfig({ api: {} }).api.authorization).toBe('iam');
+    expect(parseConfig({ api: { stageName: 'test' } }).api.authorization).toBe('iam');
+    expect(parseConfig({ api: { authorization: 'none' } }).api.authorization).toBe('none');
+  });
+
+  it('keeps the API defaults for every API key an override leaves out', () => {
+    expect(parseConfig({ api: { throttle: { burstLimit: 50 } } }).api).toEqual({
+      ...DEFAULTS.api,
+      throttle: { rateLimit: 10, burstLimit: 50 },
+    });
+  });
+
+  it('reports every bad API setting together', () => {
+    expect(
+      problemsOf({
+        api: { authorization: 'cognito', stageName: 'v1/beta', throttle: { rateLimit: 0, burstLimit: 2.5 } },
+        speechUrlTtlSeconds: 30,
+        uploadUrlTtlSeconds: 86_400,
+      }),
+    ).toEqual([
+      'voicedrop.api.authorization must be "iam" or "none" (none: for test deployments only) (got "cognito")',
+      'voicedrop.api.stageName must be 1 to 128 letters, digits, hyphens or underscores (got "v1/beta")',
+      expect.stringMatching(
+        /^voicedrop\.api\.throttle\.rateLimit must be a whole number from 1 to 10000 .*\(got 0\)$/,
+      ),
+      expect.stringMatching(
+        /^voicedrop\.api\.throttle\.burstLimit must be a whole number from 1 to 5000 .*\(got 2\.5\)$/,
+      ),
+      'voicedrop.speechUrlTtlSeconds must be a whole number from 60 to 3600 (got 30)',
+      'voicedrop.uploadUrlTtlSeconds must be a whole number from 60 to 3600 (got 86400)',
+    ]);
+  });
+
+  it('reports a misspelt API setting', () => {
+    expect(problemsOf({ api: { auth: 'none', throttle: { rate: 5 } } })).toEqual([
+      'voicedrop.api.throttle has unknown key "rate"',
+      'voicedrop.api has unknown key "auth"',
     ]);
   });
 
