@@ -39,6 +39,11 @@ export interface VoiceSource {
   readonly channels?: number;
 }
 
+export interface VoiceDeletion {
+  readonly provider: 'deleted' | 'not_deleted' | 'not_applicable';
+  readonly detail?: string;
+}
+
 export interface VoiceError {
   readonly code: string;
   readonly message: string;
@@ -77,6 +82,8 @@ export interface VoiceRecord {
   readonly error?: VoiceError;
   /** Set when status is `duplicate`: the voice this upload duplicates. */
   readonly duplicateOf?: string;
+  /** Set on deletion: whether the provider's clone is gone too, and why not when it is not. */
+  readonly deletion?: VoiceDeletion;
   readonly createdAt: string;
   readonly updatedAt: string;
   readonly deletedAt?: string;

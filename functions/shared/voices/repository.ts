@@ -4,9 +4,15 @@ import {
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
+  QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { FINAL_STATUSES, LIST_PARTITION, type VoiceRecord, type VoiceStatus } from './record';
+
+/** The index that lists voices newest first (same name in lib/voicedrop-stack.ts and local mode). */
+export const VOICES_BY_CREATED_AT_INDEX = 'byCreatedAt';
+/** Index pages read at most to fill one page of a filtered list. */
+const MAX_LIST_ROUNDS = 5;
 
 /** Attributes a transition may set; `undefined` values are left alone, `null` removes the attribute. */
 export type VoiceChanges = { readonly [K in keyof VoiceRecord]?: VoiceRecord[K] | null };
@@ -120,23 +126,21 @@ export class VoiceRepository {
     options: {
       readonly from: readonly VoiceStatus[];
       readonly to: VoiceStatus;
-      readonly token: string;
+      /** The lease this attempt holds; without one (the API's writes) only the status is checked. */
+      readonly token?: string;
       readonly changes?: VoiceChanges;
       readonly processing?: Readonly<Record<string, unknown>>;
       readonly releaseLease?: boolean;
       readonly now: Date;
     },
   ): Promise<boolean> {
-    const names: Record<string, string> = {
-      '#status': 'status',
-      '#processing': 'processing',
-      '#leaseToken': 'leaseToken',
-    };
-    const values: Record<string, unknown> = {
-      ':to': options.to,
-      ':token': options.token,
-      ':updatedAt': options.now.toISOString(),
-    };
+    const names: Record<string, string> = { '#status': 'status' };
+    const values: Record<string, unknown> = { ':to': options.to, ':updatedAt': options.now.toISOString() };
+    const touchesProcessing =
+      options.token !== undefined || options.releaseLease || Object.keys(options.processing ?? {}).length > 0;
+    if (touchesProcessing) names['#processing'] = 'processing';
+    if (options.token !== undefined || options.releaseLease) names['#leaseToken'] = 'leaseToken';
+    if (options.token !== undefined) values[':token'] = options.token;
     const sets = ['#status = :to', 'updatedAt = :updatedAt'];
     const removes: string[] = [];
     let index = 0;
@@ -175,7 +179,10 @@ export class VoiceRepository {
           TableName: this.tableName,
           Key: { voiceId },
           UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
-          ConditionExpression: `#status IN (${fromNames.join(', ')}) AND #processing.#leaseToken = :token`,
+          ConditionExpression:
+            options.token === undefined
+              ? `#status IN (${fromNames.join(', ')})`
+              : `#status IN (${fromNames.join(', ')}) AND #processing.#leaseToken = :token`,
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
         }),
@@ -185,6 +192,66 @@ export class VoiceRepository {
       if (error instanceof ConditionalCheckFailedException) return false;
       throw error;
     }
+  }
+
+  /**
+   * Newest first through the `byCreatedAt` index (never a table scan). Filters apply server-side; a page is
+   * filled from up to a few index pages so a selective filter still returns `limit` items when it can.
+   */
+  async list(options: {
+    readonly limit: number;
+    readonly status?: VoiceStatus;
+    readonly provider?: string;
+    readonly includeDeleted?: boolean;
+    readonly after?: { readonly voiceId: string; readonly createdAt: string };
+  }): Promise<{ items: VoiceRecord[]; last?: { voiceId: string; createdAt: string } }> {
+    const filters: string[] = [];
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = { ':partition': LIST_PARTITION };
+    if (options.status) {
+      filters.push('#status = :status');
+      names['#status'] = 'status';
+      values[':status'] = options.status;
+    } else if (!options.includeDeleted) {
+      filters.push('#status <> :deleted');
+      names['#status'] = 'status';
+      values[':deleted'] = 'deleted';
+    }
+    if (options.provider) {
+      filters.push('#provider = :provider');
+      names['#provider'] = 'provider';
+      values[':provider'] = options.provider;
+    }
+    const items: VoiceRecord[] = [];
+    let startKey: Record<string, unknown> | undefined = options.after
+      ? { voiceId: options.after.voiceId, createdAt: options.after.createdAt, listPartition: LIST_PARTITION }
+      : undefined;
+    for (let round = 0; round < MAX_LIST_ROUNDS && items.length < options.limit; round += 1) {
+      const response = await this.documents.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: VOICES_BY_CREATED_AT_INDEX,
+          KeyConditionExpression: 'listPartition = :partition',
+          FilterExpression: filters.length ? filters.join(' AND ') : undefined,
+          ExpressionAttributeNames: Object.keys(names).length ? names : undefined,
+          ExpressionAttributeValues: values,
+          ScanIndexForward: false,
+          Limit: options.limit - items.length,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      items.push(...((response.Items ?? []) as VoiceRecord[]));
+      startKey = response.LastEvaluatedKey;
+      if (!startKey) break;
+    }
+    const lastKey = startKey as { voiceId?: string; createdAt?: string } | undefined;
+    return {
+      items,
+      last:
+        lastKey?.voiceId && lastKey.createdAt
+          ? { voiceId: lastKey.voiceId, createdAt: lastKey.createdAt }
+          : undefined,
+    };
   }
 
   /**

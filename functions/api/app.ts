@@ -1,0 +1,156 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { Context } from 'aws-lambda';
+import { Hono } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { z } from 'zod';
+import type { Log } from '../shared/logger';
+import type { ProviderName, VoiceProvider } from '../shared/providers/types';
+import type { VoiceRepository } from '../shared/voices/repository';
+import { deleteVoice } from './delete-voice';
+import { ApiError, toErrorAnswer } from './errors';
+import { listVoicesQuerySchema, speechRequestSchema, uploadRequestSchema, voiceIdSchema } from './schemas';
+import { speak } from './speech/speak';
+import { createUpload } from './uploads';
+import { decodeCursor, encodeCursor, toVoiceJson } from './voice-json';
+
+export interface ApiDependencies {
+  readonly s3: S3Client;
+  readonly bucket: string;
+  readonly voices: VoiceRepository;
+  readonly providers: Readonly<Record<ProviderName, VoiceProvider>>;
+  readonly defaultProvider: ProviderName;
+  readonly defaultModels: Readonly<Record<ProviderName, string>>;
+  readonly speechUrlTtlSeconds: number;
+  readonly uploadUrlTtlSeconds: number;
+  readonly logger: Log;
+  readonly now?: () => Date;
+}
+
+/** Work stops this long before the invocation's end, so an answer (even an error) gets out. */
+const RESPONSE_RESERVE_MS = 1_500;
+/** API Gateway gives up on an integration after 29 s. */
+const GATEWAY_LIMIT_MS = 29_000;
+
+type Environment = { Bindings: { lambdaContext?: Context } };
+
+/**
+ * The HTTPS API as one Hono app. The Lambda handler adapts API Gateway events at the edge
+ * (`hono/aws-lambda`); tests and local mode call the same app.
+ */
+export function createApiApp(dependencies: ApiDependencies): Hono<Environment> {
+  const now = dependencies.now ?? (() => new Date());
+  const app = new Hono<Environment>();
+
+  app.get('/voices', async (c) => {
+    const query = parse(listVoicesQuerySchema, Object.fromEntries(new URL(c.req.url).searchParams));
+    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+    if (query.cursor !== undefined && !after) {
+      throw new ApiError(
+        400,
+        'invalid_cursor',
+        'cursor is not one this API returned; start again without it.',
+      );
+    }
+    const page = await dependencies.voices.list({
+      limit: query.limit,
+      status: query.status,
+      provider: query.provider,
+      after,
+    });
+    return c.json({
+      items: page.items.map(toVoiceJson),
+      nextCursor: page.last ? encodeCursor(page.last) : null,
+    });
+  });
+
+  app.get('/voices/:voiceId', async (c) => {
+    const voiceId = pathVoiceId(c.req.param('voiceId'));
+    const record = await dependencies.voices.get(voiceId);
+    if (!record) throw new ApiError(404, 'voice_not_found', `No voice ${voiceId}.`);
+    if (record.status === 'deleted') {
+      throw new ApiError(
+        410,
+        'voice_deleted',
+        `Voice ${voiceId} was deleted at ${record.deletedAt ?? 'an earlier time'}.`,
+      );
+    }
+    return c.json(toVoiceJson(record));
+  });
+
+  app.delete('/voices/:voiceId', async (c) => {
+    const voiceId = pathVoiceId(c.req.param('voiceId'));
+    const record = await deleteVoice(voiceId, { ...dependencies, now });
+    return c.json(toVoiceJson(record));
+  });
+
+  app.post('/voices/:voiceId/speech', async (c) => {
+    const voiceId = pathVoiceId(c.req.param('voiceId'));
+    const request = parse(speechRequestSchema, await jsonBody(c.req.raw));
+    const answer = await speak(voiceId, request, deadlineOf(c.env?.lambdaContext), { ...dependencies, now });
+    if (answer.kind === 'url') return c.json(answer.body);
+    return c.body(answer.audio as Uint8Array<ArrayBuffer>, 200, {
+      'Content-Type': answer.contentType,
+      'Content-Length': String(answer.audio.length),
+      'X-Speech-Chunks': String(answer.chunks),
+    });
+  });
+
+  app.post('/uploads', async (c) => {
+    const request = parse(uploadRequestSchema, await jsonBody(c.req.raw));
+    return c.json(await createUpload(request, { ...dependencies, now }), 201);
+  });
+
+  app.notFound((c) =>
+    c.json(
+      { error: { code: 'not_found', message: `No route ${c.req.method} ${c.req.path}.`, retryable: false } },
+      404,
+    ),
+  );
+
+  app.onError((error, c) => {
+    const answer = toErrorAnswer(error);
+    const details = {
+      method: c.req.method,
+      path: c.req.routePath,
+      status: answer.statusCode,
+      code: answer.body.error.code,
+    };
+    if (answer.unexpected) {
+      dependencies.logger.error('request failed', {
+        ...details,
+        error: error instanceof Error ? error.message : String(error),
+      });
+    } else {
+      dependencies.logger.info('request refused', details);
+    }
+    return c.json(answer.body, answer.statusCode as ContentfulStatusCode, { ...answer.headers });
+  });
+
+  return app;
+}
+
+function parse<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
+  return schema.parse(input);
+}
+
+/** A path id that cannot exist is simply not found (no need to tell callers about the id format). */
+function pathVoiceId(raw: string): string {
+  const parsed = voiceIdSchema.safeParse(raw);
+  if (!parsed.success) throw new ApiError(404, 'voice_not_found', 'No such voice.');
+  return parsed.data;
+}
+
+async function jsonBody(request: Request): Promise<unknown> {
+  const text = await request.text();
+  if (text.trim() === '') throw new ApiError(400, 'invalid_json', 'The request needs a JSON body.');
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ApiError(400, 'invalid_json', 'The request body is not valid JSON.');
+  }
+}
+
+function deadlineOf(context: Context | undefined): number {
+  const remaining = context?.getRemainingTimeInMillis?.() ?? GATEWAY_LIMIT_MS;
+  return Date.now() + Math.min(remaining, GATEWAY_LIMIT_MS) - RESPONSE_RESERVE_MS;
+}

@@ -1,0 +1,78 @@
+import { z } from 'zod';
+import { ProviderKeyMissingError, VoicedropError } from '../shared/errors';
+import { isProviderError, type ProviderError } from '../shared/providers/errors';
+
+/** An error with the HTTP answer it deserves. Its message is shown to the caller, so it must be safe. */
+export class ApiError extends VoicedropError {
+  readonly statusCode: number;
+  readonly headers: Readonly<Record<string, string>>;
+
+  constructor(
+    statusCode: number,
+    code: string,
+    message: string,
+    options: { retryable?: boolean; headers?: Record<string, string>; cause?: unknown } = {},
+  ) {
+    super(code, message, { retryable: options.retryable ?? false, cause: options.cause });
+    this.statusCode = statusCode;
+    this.headers = options.headers ?? {};
+  }
+}
+
+export interface ErrorAnswer {
+  readonly statusCode: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: { error: { code: string; message: string; retryable: boolean } };
+  /** True when the cause is ours (a bug, an outage of AWS): logged as an error. */
+  readonly unexpected: boolean;
+}
+
+/** The one mapping from anything thrown to the HTTP answer; nothing internal reaches the caller. */
+export function toErrorAnswer(error: unknown): ErrorAnswer {
+  if (error instanceof ApiError)
+    return answer(error.statusCode, error.code, error.message, error.retryable, error.headers);
+  if (error instanceof z.ZodError) {
+    return answer(400, 'invalid_request', describeZodError(error), false);
+  }
+  if (error instanceof ProviderKeyMissingError) {
+    return answer(503, 'provider_key_missing', error.message, true);
+  }
+  if (isProviderError(error)) return providerAnswer(error);
+  return { ...answer(500, 'internal_error', 'Internal error; it has been logged.', true), unexpected: true };
+}
+
+function providerAnswer(error: ProviderError): ErrorAnswer {
+  switch (error.kind) {
+    case 'rate_limited': {
+      const seconds = Math.max(1, Math.ceil((error.retryAfterMs ?? 1_000) / 1_000));
+      return answer(429, 'provider_rate_limited', error.message, true, { 'Retry-After': String(seconds) });
+    }
+    case 'auth':
+      return answer(503, 'provider_key_rejected', error.message, true);
+    case 'invalid_request':
+      return answer(422, 'provider_rejected_input', error.message, false);
+    case 'aborted':
+    case 'timeout':
+      return answer(502, 'provider_timeout', error.message, true);
+    default:
+      return answer(502, error.code, error.message, error.retryable);
+  }
+}
+
+function answer(
+  statusCode: number,
+  code: string,
+  message: string,
+  retryable: boolean,
+  headers: Readonly<Record<string, string>> = {},
+): ErrorAnswer {
+  return { statusCode, headers, body: { error: { code, message, retryable } }, unexpected: false };
+}
+
+/** "text: must not be empty; format: expected one of wav, mp3" — field paths, never values. */
+export function describeZodError(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 10)
+    .map((issue) => `${issue.path.length ? issue.path.join('.') : 'body'}: ${issue.message}`)
+    .join('; ');
+}

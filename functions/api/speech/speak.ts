@@ -1,0 +1,176 @@
+import { randomUUID } from 'node:crypto';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type { Log } from '../../shared/logger';
+import type { ProviderName, VoiceProvider } from '../../shared/providers/types';
+import type { VoiceRecord } from '../../shared/voices/record';
+import type { VoiceRepository } from '../../shared/voices/repository';
+import { ApiError } from '../errors';
+import type { SpeechRequestBody } from '../schemas';
+import { joinMp3, joinWav } from './join-audio';
+import { splitText } from './split-text';
+
+export interface SpeechDependencies {
+  readonly s3: S3Client;
+  readonly bucket: string;
+  readonly voices: VoiceRepository;
+  readonly providers: Readonly<Record<ProviderName, VoiceProvider>>;
+  readonly speechUrlTtlSeconds: number;
+  readonly logger: Log;
+  readonly now: () => Date;
+}
+
+/**
+ * Audio a Lambda can return inline: the response payload limit is 6 MB and binary bodies travel as
+ * base64 (4/3 larger), with room for headers.
+ */
+export const MAX_INLINE_AUDIO_BYTES = 4_400_000;
+
+export type SpeechAnswer =
+  | {
+      readonly kind: 'audio';
+      readonly audio: Uint8Array;
+      readonly contentType: 'audio/wav' | 'audio/mpeg';
+      readonly chunks: number;
+    }
+  | {
+      readonly kind: 'url';
+      readonly body: {
+        url: string;
+        expiresAt: string;
+        contentType: 'audio/wav' | 'audio/mpeg';
+        bytes: number;
+      };
+    };
+
+/** Finds the voice that speaks for `voiceId` (a duplicate speaks with the voice it duplicates). */
+export async function speakingVoice(voiceId: string, voices: VoiceRepository): Promise<VoiceRecord> {
+  let record = await voices.get(voiceId);
+  if (!record || !record.voiceId.startsWith('vc_'))
+    throw new ApiError(404, 'voice_not_found', `No voice ${voiceId}.`);
+  if (record.status === 'duplicate' && record.duplicateOf) {
+    const original = await voices.get(record.duplicateOf);
+    if (!original || original.status === 'deleted') {
+      throw new ApiError(
+        410,
+        'voice_deleted',
+        `Voice ${voiceId} duplicates ${record.duplicateOf}, which was deleted.`,
+      );
+    }
+    record = original;
+  }
+  if (record.status === 'deleted' || record.status === 'deleting') {
+    throw new ApiError(
+      410,
+      'voice_deleted',
+      `Voice ${voiceId} was deleted${record.deletedAt ? ` at ${record.deletedAt}` : ''}.`,
+    );
+  }
+  if (record.status !== 'ready' || !record.providerVoiceId) {
+    const reason = record.error ? `: ${record.error.message}` : '';
+    throw new ApiError(409, 'voice_not_ready', `Voice ${voiceId} is ${record.status}, not ready${reason}`, {
+      retryable:
+        record.status === 'received' || record.status === 'validating' || record.status === 'cloning',
+    });
+  }
+  return record;
+}
+
+/**
+ * Synthesizes `request.text` with the voice: text longer than one provider request allows is split at
+ * sentence, then word, boundaries, synthesized in order within the provider's concurrency limit, and
+ * joined into one WAV or MP3.
+ */
+export async function speak(
+  voiceId: string,
+  request: SpeechRequestBody,
+  deadline: number,
+  dependencies: SpeechDependencies,
+): Promise<SpeechAnswer> {
+  const record = await speakingVoice(voiceId, dependencies.voices);
+  const provider = dependencies.providers[record.provider as ProviderName];
+  if (!provider) throw new ApiError(409, 'voice_not_ready', `Voice ${voiceId} has no known provider.`);
+  const chunks = splitText(request.text, provider.limits.speech.maxCharsPerRequest);
+  const signal = AbortSignal.timeout(Math.max(1_000, deadline - Date.now()));
+  const started = Date.now();
+  const parts = await mapInOrder(chunks, provider.limits.speech.concurrency, (text) =>
+    provider.synthesize(
+      {
+        providerVoiceId: record.providerVoiceId as string,
+        text,
+        format: request.format,
+        model: record.model ?? provider.limits.models.default,
+        language: request.language ?? record.language,
+        speed: request.speed,
+        sampleRate: request.sampleRate,
+      },
+      { signal, deadline },
+    ),
+  );
+  const audio =
+    request.format === 'mp3'
+      ? joinMp3(parts.map((part) => part.audio))
+      : joinWav(parts.map((part) => part.audio));
+  const contentType = request.format === 'mp3' ? 'audio/mpeg' : 'audio/wav';
+  dependencies.logger.info('speech synthesized', {
+    voiceId,
+    provider: record.provider,
+    characters: [...request.text].length,
+    chunks: chunks.length,
+    bytes: audio.length,
+    providerMs: Date.now() - started,
+    delivery: request.delivery,
+  });
+
+  if (request.delivery === 'inline') {
+    if (audio.length > MAX_INLINE_AUDIO_BYTES) {
+      throw new ApiError(
+        413,
+        'speech_too_large',
+        `The audio is ${(audio.length / 1_000_000).toFixed(1)} MB, more than a response can carry; ask for "delivery": "url" or "format": "mp3".`,
+      );
+    }
+    return { kind: 'audio', audio, contentType, chunks: chunks.length };
+  }
+  const key = `speech/${record.voiceId}/${randomUUID()}.${request.format}`;
+  await dependencies.s3.send(
+    new PutObjectCommand({ Bucket: dependencies.bucket, Key: key, Body: audio, ContentType: contentType }),
+  );
+  const url = await getSignedUrl(
+    dependencies.s3,
+    new GetObjectCommand({ Bucket: dependencies.bucket, Key: key }),
+    {
+      expiresIn: dependencies.speechUrlTtlSeconds,
+    },
+  );
+  const expiresAt = new Date(
+    dependencies.now().getTime() + dependencies.speechUrlTtlSeconds * 1_000,
+  ).toISOString();
+  return { kind: 'url', body: { url, expiresAt, contentType, bytes: audio.length } };
+}
+
+/** Runs `work` over `items` with at most `concurrency` in flight; results keep the input order. */
+async function mapInOrder<T, R>(
+  items: readonly T[],
+  concurrency: number,
+  work: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  let failed = false;
+  const worker = async () => {
+    // After a failure no new request starts: the answer is an error anyway.
+    while (next < items.length && !failed) {
+      const index = next;
+      next += 1;
+      try {
+        results[index] = await work(items[index] as T);
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, worker));
+  return results;
+}

@@ -1,0 +1,103 @@
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { displayNameFromFileName } from '../clone/s3-events';
+import { checkOptions } from '../shared/audio/validate';
+import { PROVIDER_LIMITS } from '../shared/providers/limits';
+import type { ProviderName } from '../shared/providers/types';
+import { ApiError } from './errors';
+import type { UploadRequestBody } from './schemas';
+
+export interface UploadDependencies {
+  readonly s3: S3Client;
+  readonly bucket: string;
+  readonly defaultProvider: ProviderName;
+  readonly defaultModels: Readonly<Record<ProviderName, string>>;
+  readonly uploadUrlTtlSeconds: number;
+  readonly now: () => Date;
+}
+
+export interface UploadAnswer {
+  readonly url: string;
+  readonly method: 'PUT';
+  /** Send exactly these headers with the PUT: they are part of the signature. */
+  readonly headers: Record<string, string>;
+  readonly key: string;
+  readonly expiresAt: string;
+}
+
+/**
+ * A presigned PUT for `incoming/<provider>/<fileName>`, with the upload's options as object metadata
+ * the caller must send as headers (they are signed, so they cannot be changed). The options are checked
+ * against the provider's rules first, so a name or model the pipeline would reject is refused now.
+ */
+export async function createUpload(
+  request: UploadRequestBody,
+  dependencies: UploadDependencies,
+): Promise<UploadAnswer> {
+  const provider = request.provider ?? dependencies.defaultProvider;
+  const limits = PROVIDER_LIMITS[provider];
+  const tags = Array.isArray(request.tags) ? request.tags.join(',') : request.tags;
+  const displayName = request.displayName ?? displayNameFromFileName(request.fileName);
+  const { issues } = checkOptions(limits, {
+    displayName,
+    model: request.model ?? dependencies.defaultModels[provider],
+    language: request.language,
+    accent: request.accent,
+    description: request.description,
+    tags,
+  });
+  if (request.sizeBytes !== undefined && request.sizeBytes > limits.maxBytes) {
+    issues.unshift({
+      code: 'file_too_large',
+      message: `The file is ${request.sizeBytes} bytes; ${limits.title} accepts at most ${limits.maxBytes} bytes.`,
+    });
+  }
+  if (request.sizeBytes === 0)
+    issues.unshift({ code: 'empty_file', message: 'The file is empty (0 bytes).' });
+  const [first] = issues;
+  if (first) {
+    throw new ApiError(422, first.code, issues.map((issue) => issue.message).join(' '));
+  }
+
+  const metadata: Record<string, string> = {};
+  // Metadata travels as ASCII headers: the pipeline decodes percent-encoded UTF-8.
+  const put = (name: string, value: string | undefined) => {
+    if (value !== undefined && value !== '') metadata[name] = encodeURIComponent(value);
+  };
+  put('display-name', request.displayName);
+  put('language', request.language);
+  put('model', request.model);
+  put('accent', request.accent);
+  put('description', request.description);
+  put('tags', tags);
+
+  const key = `incoming/${provider}/${request.fileName}`;
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(metadata)) headers[`x-amz-meta-${name}`] = value;
+  if (request.contentType) headers['content-type'] = request.contentType;
+  const url = await getSignedUrl(
+    dependencies.s3,
+    new PutObjectCommand({
+      Bucket: dependencies.bucket,
+      Key: key,
+      Metadata: metadata,
+      ContentType: request.contentType,
+      ContentLength: request.sizeBytes,
+    }),
+    {
+      expiresIn: dependencies.uploadUrlTtlSeconds,
+      // Signed as headers (not hoisted into the query string), so S3 stores them as the object's metadata.
+      unhoistableHeaders: new Set(Object.keys(headers)),
+    },
+  );
+  if (request.sizeBytes !== undefined) headers['content-length'] = String(request.sizeBytes);
+  return {
+    url,
+    method: 'PUT',
+    headers,
+    key,
+    expiresAt: new Date(
+      dependencies.now().getTime() + dependencies.uploadUrlTtlSeconds * 1_000,
+    ).toISOString(),
+  };
+}

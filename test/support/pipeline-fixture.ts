@@ -1,0 +1,89 @@
+import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { type ClonePipelineDependencies, handleCloneEvent } from '../../functions/clone/core';
+import { createStaticKeyStore, type KeyStore } from '../../functions/shared/keys';
+import { silentLog } from '../../functions/shared/logger';
+import { createProvider } from '../../functions/shared/providers/registry';
+import {
+  type SmallestSimulator,
+  startSmallestSimulator,
+} from '../../functions/shared/providers/smallest/simulator';
+import {
+  startTypecastSimulator,
+  type TypecastSimulator,
+} from '../../functions/shared/providers/typecast/simulator';
+import type { ProviderName, VoiceProvider } from '../../functions/shared/providers/types';
+import { deriveVoiceId } from '../../functions/shared/voices/record';
+import { VoiceRepository } from '../../functions/shared/voices/repository';
+import { makeWav } from './audio';
+import { lambdaContext, s3NotificationRecord, sqsEvent, startAwsLocal } from './aws-local';
+
+export const SIMULATOR_KEYS = { smallest: 'sk_test_simulator', typecast: 'tc_test_simulator' } as const;
+
+/**
+ * Real S3 and DynamoDB servers, both provider simulators and the clone pipeline wired to them: enough to
+ * make voices the way production does, for tests of what comes after cloning.
+ */
+export async function startPipelineFixture(options: { bucket?: string; table?: string } = {}) {
+  const bucket = options.bucket ?? 'uploads';
+  const table = options.table ?? 'voices';
+  const local = await startAwsLocal({ bucket, table });
+  const smallest: SmallestSimulator = await startSmallestSimulator({ cloneSlots: 1_000 });
+  const typecast: TypecastSimulator = await startTypecastSimulator({ cloneSlots: 1_000 });
+  const voices = new VoiceRepository(local.dynamo, table);
+  const keys = createStaticKeyStore(SIMULATOR_KEYS, 'the test');
+  const providersWith = (
+    keyStore: KeyStore,
+    retry = { maxAttempts: 2, baseDelayMs: 10, maxDelayMs: 100 },
+  ) => {
+    const make = (name: ProviderName, url: string): VoiceProvider =>
+      createProvider(name, { apiKey: keyStore.supplier(name), baseUrl: url, timeoutMs: 5_000, retry });
+    return { smallest: make('smallest', smallest.url), typecast: make('typecast', typecast.url) };
+  };
+  const providers = providersWith(keys);
+  const cloneDependencies: ClonePipelineDependencies = {
+    s3: local.s3,
+    voices,
+    providers,
+    keys,
+    defaultProvider: 'smallest',
+    defaultModels: { smallest: 'lightning-v3.1', typecast: 'ssfm-v30' },
+    maxReceiveCount: 3,
+    logger: silentLog,
+    cloneRetryDelayMs: 10,
+  };
+  let sampleNumber = 0;
+
+  /** Uploads `audio` (or a distinct sample) to `key` and runs the clone handler on its event. */
+  const cloneVoice = async (key: string, audio?: Uint8Array, metadata: Record<string, string> = {}) => {
+    sampleNumber += 1;
+    const body = audio ?? makeWav({ durationSec: 6 + sampleNumber * 0.01, sampleRate: 16_000 });
+    await local.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, Metadata: metadata }));
+    const head = await local.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    const etag = (head.ETag ?? '').replace(/"/g, '');
+    await handleCloneEvent(
+      sqsEvent(s3NotificationRecord({ bucket, key, size: body.length, etag })),
+      lambdaContext(),
+      cloneDependencies,
+    );
+    return deriveVoiceId(bucket, key, etag);
+  };
+
+  return {
+    bucket,
+    table,
+    local,
+    smallest,
+    typecast,
+    voices,
+    keys,
+    providers,
+    providersWith,
+    cloneDependencies,
+    cloneVoice,
+    async stop() {
+      await smallest.close();
+      await typecast.close();
+      await local.stop();
+    },
+  };
+}
