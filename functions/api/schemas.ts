@@ -38,7 +38,7 @@ export const speechRequestSchema = z.strictObject({
 });
 export type SpeechRequestBody = z.infer<typeof speechRequestSchema>;
 
-const FILE_NAME_PATTERN = /^[^/\\\u0000-\u001f\u007f]+$/;
+const FILE_NAME_PATTERN = /^[^/\\\p{Cc}]+$/u;
 
 export const uploadRequestSchema = z.strictObject({
   /** The object's name under incoming/<provider>/ (no folders). */

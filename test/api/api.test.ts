@@ -11,7 +11,7 @@ import { SIMULATOR_KEYS, startPipelineFixture } from '../support/pipeline-fixtur
 let fixture: Awaited<ReturnType<typeof startPipelineFixture>>;
 let dependencies: ApiDependencies;
 let app: ReturnType<typeof createApiApp>;
-const voiceIds: Record<string, string> = {};
+const voiceIds = { alice: '', bob: '', carol: '', rejected: '', dave: '' };
 
 beforeAll(async () => {
   fixture = await startPipelineFixture();
