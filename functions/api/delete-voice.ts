@@ -31,7 +31,7 @@ const IN_PROGRESS: ReadonlySet<VoiceStatus> = new Set(['received', 'validating',
  */
 export async function deleteVoice(voiceId: string, dependencies: DeleteDependencies): Promise<VoiceRecord> {
   const record = await dependencies.voices.get(voiceId);
-  if (!record || !record.voiceId.startsWith('vc_')) {
+  if (!record?.voiceId.startsWith('vc_')) {
     throw new ApiError(404, 'voice_not_found', `No voice ${voiceId}.`);
   }
   if (record.status === 'deleted') return record;

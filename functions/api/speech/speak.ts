@@ -46,8 +46,7 @@ export type SpeechAnswer =
 /** Finds the voice that speaks for `voiceId` (a duplicate speaks with the voice it duplicates). */
 export async function speakingVoice(voiceId: string, voices: VoiceRepository): Promise<VoiceRecord> {
   let record = await voices.get(voiceId);
-  if (!record || !record.voiceId.startsWith('vc_'))
-    throw new ApiError(404, 'voice_not_found', `No voice ${voiceId}.`);
+  if (!record?.voiceId.startsWith('vc_')) throw new ApiError(404, 'voice_not_found', `No voice ${voiceId}.`);
   if (record.status === 'duplicate' && record.duplicateOf) {
     const original = await voices.get(record.duplicateOf);
     if (!original || original.status === 'deleted') {

@@ -50,7 +50,15 @@ function parseFormatChunk(body: Uint8Array): WaveFormat | undefined {
   // WAVE_FORMAT_EXTENSIBLE carries the real format in the first two bytes of its sub-format GUID.
   const subFormat = tag === EXTENSIBLE_TAG ? uint16LittleEndian(body, 24) : undefined;
   const samplesPerBlock = ADPCM_TAGS.has(tag) ? uint16LittleEndian(body, 18) : undefined;
-  return { tag: subFormat ?? tag, channels, sampleRate, byteRate, blockAlign, bitsPerSample, samplesPerBlock };
+  return {
+    tag: subFormat ?? tag,
+    channels,
+    sampleRate,
+    byteRate,
+    blockAlign,
+    bitsPerSample,
+    samplesPerBlock,
+  };
 }
 
 function codecName(format: WaveFormat): string {
@@ -115,10 +123,12 @@ function wavAudio(
     // The fact chunk counts the frames of the whole data chunk; a cut-off file holds a share of them.
     durationSec = (factFrames / format.sampleRate) * Math.min(1, playableBytes / declaredBytes);
   } else if (format.samplesPerBlock && format.blockAlign) {
-    durationSec = (Math.floor(playableBytes / format.blockAlign) * format.samplesPerBlock) / format.sampleRate;
+    durationSec =
+      (Math.floor(playableBytes / format.blockAlign) * format.samplesPerBlock) / format.sampleRate;
   } else {
     // Compressed WAV without a frame count: the header's average byte rate is the only clock short of decoding.
-    if (format.byteRate === 0) return unreadable('WAV header is corrupt: it gives neither a frame count nor a byte rate');
+    if (format.byteRate === 0)
+      return unreadable('WAV header is corrupt: it gives neither a frame count nor a byte rate');
     durationSec = playableBytes / format.byteRate;
   }
   if (durationSec === 0) {
