@@ -1,0 +1,144 @@
+/**
+ * Splits speech text into provider-sized requests. Each break costs prosody (the voice resets its
+ * intonation at every request), so breaks go where a speaker pauses anyway: after a sentence first, then
+ * between words, and inside a word only when one word alone is longer than a request may be.
+ */
+
+// Latin-script terminators end a sentence only before whitespace, so "3.14", "e.g.x" and URLs stay whole.
+const SPACED_TERMINATORS = '.!?…';
+// CJK and Devanagari terminators need no space after them: those scripts do not put one there.
+const UNSPACED_TERMINATORS = '。！？｡।॥';
+// Closing quotes and brackets belong to the sentence they close.
+const CLOSERS = '"\'”’»)\\]}」』）】';
+const SENTENCE_END = new RegExp(
+  `[${SPACED_TERMINATORS}]+[${CLOSERS}]*(?=\\s|$)|[${UNSPACED_TERMINATORS}]+[${CLOSERS}]*|[\\n\\r\\u2028\\u2029]`,
+  'gu',
+);
+const WORD = /\S+/gu;
+const SPACE = /\s/u;
+// User-perceived characters, so a hard cut never separates a base letter from its accents or an emoji
+// from its modifiers; Lambda's Node.js runtime ships full ICU.
+const GRAPHEMES = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+
+/** A run of the text, [start, end) in UTF-16 units, that starts and ends with a non-space character. */
+interface Span {
+  readonly start: number;
+  readonly end: number;
+}
+
+type Level = 'sentence' | 'word' | 'grapheme' | 'codePoint';
+
+/**
+ * Ordered chunks of at most `maxCharacters` Unicode code points whose concatenation (with any whitespace
+ * between them) holds every non-space character of `text` in order. Whole sentences are packed greedily;
+ * a sentence too long for one chunk starts a new chunk and is packed word by word, and a word too long
+ * for one chunk is cut between graphemes. Whitespace inside a chunk is kept as written; whitespace at
+ * chunk edges is dropped. Blank text gives no chunks.
+ */
+export function splitText(text: string, maxCharacters: number): string[] {
+  if (!Number.isSafeInteger(maxCharacters) || maxCharacters < 1) {
+    throw new RangeError(`maxCharacters must be a positive integer, got ${maxCharacters}`);
+  }
+  const whole = trimSpan(text, 0, text.length);
+  if (!whole) return [];
+  if (codePointLength(text, whole.start, whole.end) <= maxCharacters)
+    return [text.slice(whole.start, whole.end)];
+
+  const chunks: string[] = [];
+  // The chunk being filled, with its length in code points.
+  let current: (Span & { readonly length: number }) | undefined;
+
+  const flush = () => {
+    if (current) chunks.push(text.slice(current.start, current.end));
+    current = undefined;
+  };
+
+  const add = (span: Span, level: Level) => {
+    if (current) {
+      const extended = current.length + codePointLength(text, current.end, span.end);
+      if (extended <= maxCharacters) {
+        current = { start: current.start, end: span.end, length: extended };
+        return;
+      }
+    }
+    const length = codePointLength(text, span.start, span.end);
+    flush();
+    if (length <= maxCharacters) {
+      current = { ...span, length };
+      return;
+    }
+    // Too long for any chunk: it starts a fresh chunk (the break before it stays at its own boundary) and
+    // its last piece stays open, so what follows may still join it.
+    const finer = FINER[level];
+    for (const piece of pieces(text, span, finer)) add(piece, finer);
+  };
+
+  for (const sentence of pieces(text, whole, 'sentence')) add(sentence, 'sentence');
+  flush();
+  return chunks;
+}
+
+const FINER: Readonly<Record<Level, Level>> = {
+  sentence: 'word',
+  word: 'grapheme',
+  // A single grapheme longer than a chunk (a long emoji sequence against a tiny limit) is the last resort.
+  grapheme: 'codePoint',
+  codePoint: 'codePoint',
+};
+
+/** The trimmed, non-empty spans of `span` at `level`, in order. */
+function* pieces(text: string, span: Span, level: Level): Generator<Span> {
+  const slice = text.slice(span.start, span.end);
+  if (level === 'sentence') {
+    let start = 0;
+    for (const match of slice.matchAll(SENTENCE_END)) {
+      const end = match.index + match[0].length;
+      const sentence = trimSpan(text, span.start + start, span.start + end);
+      if (sentence) yield sentence;
+      start = end;
+    }
+    const rest = trimSpan(text, span.start + start, span.end);
+    if (rest) yield rest;
+  } else if (level === 'word') {
+    for (const match of slice.matchAll(WORD)) {
+      yield { start: span.start + match.index, end: span.start + match.index + match[0].length };
+    }
+  } else if (level === 'grapheme') {
+    for (const { index, segment } of GRAPHEMES.segment(slice)) {
+      yield { start: span.start + index, end: span.start + index + segment.length };
+    }
+  } else {
+    let index = 0;
+    for (const codePoint of slice) {
+      yield { start: span.start + index, end: span.start + index + codePoint.length };
+      index += codePoint.length;
+    }
+  }
+}
+
+/** [start, end) without whitespace at either edge, or undefined when nothing else is left. */
+function trimSpan(text: string, start: number, end: number): Span | undefined {
+  let from = start;
+  let to = end;
+  while (from < to && isSpace(text, from)) from++;
+  while (to > from && isSpace(text, to - 1)) to--;
+  return from < to ? { start: from, end: to } : undefined;
+}
+
+// Every whitespace character of JavaScript's \s lies in the Basic Multilingual Plane, so one UTF-16 unit
+// decides it.
+function isSpace(text: string, index: number): boolean {
+  return SPACE.test(text.charAt(index));
+}
+
+/** Unicode code points in [start, end): UTF-16 units, less the second half of each surrogate pair. */
+function codePointLength(text: string, start: number, end: number): number {
+  let length = 0;
+  for (let index = start; index < end; index++) {
+    const unit = text.charCodeAt(index);
+    const previous = index > start ? text.charCodeAt(index - 1) : 0;
+    const isTrailingHalf = unit >= 0xdc00 && unit <= 0xdfff && previous >= 0xd800 && previous <= 0xdbff;
+    if (!isTrailingHalf) length++;
+  }
+  return length;
+}
