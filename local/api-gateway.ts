@@ -82,7 +82,7 @@ interface Invocation {
 }
 
 export async function startLocalApiGateway(options: LocalApiGatewayOptions): Promise<LocalApiGateway> {
-  const settings = {
+  const settings: Settings = {
     handler: options.handler,
     binaryMediaTypes: options.binaryMediaTypes ?? DEFAULT_BINARY_MEDIA_TYPES,
     stageName: options.stageName ?? 'v1',
@@ -98,9 +98,11 @@ export async function startLocalApiGateway(options: LocalApiGatewayOptions): Pro
       // A client that hangs up mid-request is not the gateway's failure.
       if (response.destroyed || request.socket.destroyed) return;
       settings.log.error('local API gateway failed to answer a request', { error: describeError(error) });
-      if (!response.headersSent)
+      if (response.headersSent) {
+        response.destroy();
+      } else {
         sendError(response, 502, 'internal_error', 'Internal server error', true, '');
-      else response.destroy();
+      }
     });
   });
   await new Promise<void>((resolve, reject) => {
@@ -115,11 +117,12 @@ export async function startLocalApiGateway(options: LocalApiGatewayOptions): Pro
   return {
     url: `http://127.0.0.1:${settings.port}`,
     close: async () => {
-      // Handlers still running after a 504 would otherwise keep their timers, and the process, alive.
+      // A request still waiting for its handler holds a timer that would keep the process alive for up to
+      // timeoutMs after close.
       for (const invocation of settings.pending) clearTimeout(invocation.timer);
       settings.pending.clear();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      // server.close() alone waits for keep-alive sockets to time out.
+      // server.close() alone waits for requests in flight, and a handler may never answer.
       server.closeAllConnections();
       await closed;
     },
