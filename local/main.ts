@@ -91,6 +91,7 @@ async function main(): Promise<void> {
 
 voicedrop is running locally (Ctrl-C stops it; data stays in ${info.dataDir}).
   providers: ${providers}; default provider: ${info.defaultProvider}
+  API:       ${info.apiEndpoint}
   S3:        ${info.s3Endpoint}  bucket ${info.bucket}
   DynamoDB:  ${info.dynamodbEndpoint}  table ${info.table}
 
@@ -98,7 +99,14 @@ Clone a voice (WAV, MP3, M4A or WebM; 5–15 s for smallest, 5–150 s for typec
   ${credentials} aws --endpoint-url ${info.s3Endpoint} s3 cp sample.wav s3://${info.bucket}/incoming/smallest/Alice.wav
 or drop the file into ${info.inbox}/smallest/ (or ${info.inbox}/ for the default provider).
 
-Read the voices:
+Use the API (the same handler as in AWS; locally without SigV4):
+  curl ${info.apiEndpoint}/voices
+  curl ${info.apiEndpoint}/voices/VOICE_ID
+  curl -X POST ${info.apiEndpoint}/voices/VOICE_ID/speech -H 'Content-Type: application/json' \\
+       -d '{"text":"Hello from my cloned voice.","format":"wav"}' -o hello.wav
+  curl -X DELETE ${info.apiEndpoint}/voices/VOICE_ID
+
+Read the table directly:
   ${credentials} aws --endpoint-url ${info.dynamodbEndpoint} dynamodb scan --table-name ${info.table}
 
 `);

@@ -2,6 +2,8 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { Context, SQSEvent } from 'aws-lambda';
+import { handle } from 'hono/aws-lambda';
+import { createApiApp } from '../functions/api/app';
 import { type ClonePipelineDependencies, handleCloneEvent } from '../functions/clone/core';
 import { encodeS3EventKey } from '../functions/clone/s3-events';
 import { EnvironmentReader } from '../functions/shared/config';
@@ -13,6 +15,7 @@ import { startTypecastSimulator } from '../functions/shared/providers/typecast/s
 import type { ProviderName } from '../functions/shared/providers/types';
 import { deriveVoiceId, FINAL_STATUSES } from '../functions/shared/voices/record';
 import { VoiceRepository } from '../functions/shared/voices/repository';
+import { type ApiHandler, startLocalApiGateway } from './api-gateway';
 import { LocalQueue } from './queue';
 import {
   dataPaths,
@@ -194,10 +197,44 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
 
     await enqueueUnfinished({ s3Client, voices, queue });
 
+    // The API: the deployed handler's app behind a local stand-in for API Gateway (loopback, no auth).
+    // Speech gets one retry after a provider 429, as in AWS.
+    const apiProviders = {
+      smallest: createProvider('smallest', {
+        apiKey: keyStore.supplier('smallest'),
+        baseUrl: baseUrls.smallest,
+        timeoutMs,
+        retry: { maxAttempts: 2 },
+      }),
+      typecast: createProvider('typecast', {
+        apiKey: keyStore.supplier('typecast'),
+        baseUrl: baseUrls.typecast,
+        timeoutMs,
+        retry: { maxAttempts: 2 },
+      }),
+    };
+    const api = createApiApp({
+      s3: s3Client,
+      bucket: LOCAL_BUCKET,
+      voices,
+      providers: apiProviders,
+      defaultProvider,
+      defaultModels: dependencies.defaultModels,
+      speechUrlTtlSeconds: 900,
+      uploadUrlTtlSeconds: 900,
+      logger: options.log,
+    });
+    const gateway = await startLocalApiGateway({
+      port: options.apiPort,
+      handler: handle(api) as unknown as ApiHandler,
+      log: options.log,
+    });
+    closers.push(() => gateway.close());
+
     const info: ReadyInfo = {
       s3Endpoint: s3.endpoint,
       dynamodbEndpoint: dynamo.endpoint,
-      apiEndpoint: null,
+      apiEndpoint: gateway.url,
       bucket: LOCAL_BUCKET,
       table: LOCAL_TABLE,
       region: LOCAL_REGION,

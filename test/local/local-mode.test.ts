@@ -33,10 +33,19 @@ async function waitForStatus(
 
 describe('local mode (npm start)', () => {
   it('clones uploads and inbox files with the simulators, stops on Ctrl-C and keeps the voices on restart', async () => {
-    running = await startLocalMode(['--data-dir', dataDir, '--s3-port', '0', '--dynamodb-port', '0']);
+    running = await startLocalMode([
+      '--data-dir',
+      dataDir,
+      '--s3-port',
+      '0',
+      '--dynamodb-port',
+      '0',
+      '--api-port',
+      '0',
+    ]);
     const { info } = running;
+    expect(info.apiEndpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(info).toMatchObject({
-      apiEndpoint: null,
       bucket: 'voicedrop-local',
       table: 'voicedrop-voices',
       region: 'us-east-1',
@@ -76,10 +85,100 @@ describe('local mode (npm start)', () => {
     expect(await running.stop()).toBe(0);
     expect(running.output()).toContain('stopped.');
 
-    running = await startLocalMode(['--data-dir', dataDir, '--s3-port', '0', '--dynamodb-port', '0']);
+    running = await startLocalMode([
+      '--data-dir',
+      dataDir,
+      '--s3-port',
+      '0',
+      '--dynamodb-port',
+      '0',
+      '--api-port',
+      '0',
+    ]);
     const again = new VoiceRepository(localDynamoClient(running.info.dynamodbEndpoint), running.info.table);
     expect((await again.get(voiceId))?.status).toBe('ready');
     expect((await again.get(inboxVoiceId))?.status).toBe('ready');
+    expect(await running.stop()).toBe(0);
+    running = undefined;
+  }, 120_000);
+
+  it('serves the API over HTTP: upload by presigned URL, list, speak in WAV and MP3, delete everywhere', async () => {
+    running = await startLocalMode([
+      '--data-dir',
+      dataDir,
+      '--s3-port',
+      '0',
+      '--dynamodb-port',
+      '0',
+      '--api-port',
+      '0',
+    ]);
+    const api = running.info.apiEndpoint as string;
+    const post = (path: string, body: unknown) =>
+      fetch(`${api}${path}`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+
+    const upload = (await (
+      await post('/uploads', { fileName: 'Hedy.wav', provider: 'typecast', displayName: 'Hédy' })
+    ).json()) as {
+      url: string;
+      headers: Record<string, string>;
+      key: string;
+    };
+    const put = await fetch(upload.url, {
+      method: 'PUT',
+      headers: upload.headers,
+      body: makeWav({ durationSec: 7.5, sampleRate: 16_000 }),
+    });
+    expect(put.status).toBe(200);
+
+    let voice: { voiceId: string; status: string; displayName: string } | undefined;
+    const deadline = Date.now() + 30_000;
+    while (!voice || voice.status !== 'ready') {
+      if (Date.now() > deadline) throw new Error(`upload not ready: ${JSON.stringify(voice)}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const list = (await (await fetch(`${api}/voices?provider=typecast&limit=50`)).json()) as {
+        items: (typeof voice)[];
+      };
+      voice = list.items.find((item) => item?.displayName === 'Hédy');
+    }
+
+    const wav = await post(`/voices/${voice.voiceId}/speech`, {
+      text: 'Hello from local mode. This is WAV.',
+    });
+    expect(wav.status).toBe(200);
+    expect(wav.headers.get('content-type')).toBe('audio/wav');
+    const wavBytes = new Uint8Array(await wav.arrayBuffer());
+    expect(new TextDecoder().decode(wavBytes.subarray(0, 4))).toBe('RIFF');
+    expect(Number(wav.headers.get('content-length'))).toBe(wavBytes.length);
+
+    const mp3 = await fetch(`${api}/v1/voices/${voice.voiceId}/speech`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Accept: 'audio/mpeg' },
+      body: JSON.stringify({ text: 'And this is MP3.', format: 'mp3' }),
+    });
+    expect(mp3.status).toBe(200);
+    expect(mp3.headers.get('content-type')).toBe('audio/mpeg');
+    const mp3Bytes = new Uint8Array(await mp3.arrayBuffer());
+    expect(mp3Bytes[0] === 0xff || new TextDecoder().decode(mp3Bytes.subarray(0, 3)) === 'ID3').toBe(true);
+
+    expect((await fetch(`${api}/voices/vc_aaaaaaaaaaaaaaaaaaaaaaaaaa`)).status).toBe(404);
+    expect((await post(`/voices/${voice.voiceId}/speech`, { text: '' })).status).toBe(400);
+
+    const deleted = await fetch(`${api}/voices/${voice.voiceId}`, { method: 'DELETE' });
+    expect(deleted.status).toBe(200);
+    expect(((await deleted.json()) as { status: string }).status).toBe('deleted');
+    expect((await fetch(`${api}/voices/${voice.voiceId}`, { method: 'DELETE' })).status).toBe(200);
+    expect((await post(`/voices/${voice.voiceId}/speech`, { text: 'gone' })).status).toBe(410);
+    const s3 = localS3Client(running.info.s3Endpoint);
+    const { HeadObjectCommand } = await import('@aws-sdk/client-s3');
+    await expect(
+      s3.send(new HeadObjectCommand({ Bucket: running.info.bucket, Key: upload.key })),
+    ).rejects.toThrow();
+
     expect(await running.stop()).toBe(0);
     running = undefined;
   }, 120_000);
