@@ -21,7 +21,7 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { INCOMING_PREFIX } from './config';
+import { INCOMING_PREFIX, SPEECH_PREFIX, VOICES_BY_CREATED_AT_INDEX } from './config';
 
 /** The repository root: where package.json, package-lock.json and tsconfig.json live. */
 export const REPOSITORY_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -171,6 +171,56 @@ export class HouseFunction extends Construct implements IGrantable {
     return this;
   }
 
+  /**
+   * Moves existing voice records (deletion) and releases audio claims (VOICES_TABLE_NAME). No PutItem: only
+   * the clone function creates records and claims.
+   */
+  updatesVoicesTable(table: ITable): this {
+    this.allow(['dynamodb:UpdateItem', 'dynamodb:DeleteItem'], [table.tableArn]);
+    this.addEnvironment('VOICES_TABLE_NAME', table.tableName);
+    return this;
+  }
+
+  /** Lists voices newest first: Query on the `byCreatedAt` index only, never on the table (VOICES_TABLE_NAME). */
+  listsVoices(table: ITable): this {
+    this.allow(['dynamodb:Query'], [`${table.tableArn}/index/${VOICES_BY_CREATED_AT_INDEX}`]);
+    this.addEnvironment('VOICES_TABLE_NAME', table.tableName);
+    return this;
+  }
+
+  /**
+   * Stores synthesized audio under `speech/` and reads it back (BUCKET_NAME). GetObject is what the
+   * presigned GET URLs it hands out rely on: S3 checks the signer's permissions when the URL is used.
+   */
+  storesSpeech(bucket: IBucket): this {
+    this.allow(['s3:PutObject', 's3:GetObject'], [bucket.arnForObjects(`${SPEECH_PREFIX}*`)]);
+    this.addEnvironment('BUCKET_NAME', bucket.bucketName);
+    return this;
+  }
+
+  /**
+   * Signs presigned PUT URLs for uploads under `incoming/` (BUCKET_NAME). The function never uploads itself:
+   * the grant is what makes the URLs it signs work, and it limits them to `incoming/`.
+   */
+  presignsUploads(bucket: IBucket): this {
+    this.allow(['s3:PutObject'], [bucket.arnForObjects(`${INCOMING_PREFIX}*`)]);
+    this.addEnvironment('BUCKET_NAME', bucket.bucketName);
+    return this;
+  }
+
+  /**
+   * Deletes every version of uploaded audio under `incoming/`, delete markers included (BUCKET_NAME). Finding
+   * the versions lists the bucket, which the `s3:prefix` condition keeps to `incoming/`.
+   */
+  deletesUploads(bucket: IBucket): this {
+    this.allow(['s3:DeleteObject', 's3:DeleteObjectVersion'], [bucket.arnForObjects(`${INCOMING_PREFIX}*`)]);
+    this.allow(['s3:ListBucketVersions', 's3:ListBucket'], [bucket.bucketArn], {
+      StringLike: { 's3:prefix': `${INCOMING_PREFIX}*` },
+    });
+    this.addEnvironment('BUCKET_NAME', bucket.bucketName);
+    return this;
+  }
+
   /** Reads the provider-keys secret (PROVIDER_KEYS_SECRET_ARN); encrypted with the AWS managed key. */
   readsProviderKeys(secret: ISecret): this {
     // An imported secret known by a partial ARN needs the random suffix Secrets Manager appends.
@@ -190,7 +240,7 @@ export class HouseFunction extends Construct implements IGrantable {
     return this;
   }
 
-  private allow(actions: string[], resources: string[]): void {
-    this.role.addToPrincipalPolicy(new PolicyStatement({ actions, resources }));
+  private allow(actions: string[], resources: string[], conditions?: Record<string, unknown>): void {
+    this.role.addToPrincipalPolicy(new PolicyStatement({ actions, resources, conditions }));
   }
 }
