@@ -6,11 +6,11 @@ import { SqsDestination } from 'aws-cdk-lib/aws-s3-notifications';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { INCOMING_PREFIX, type VoicedropConfig } from './config';
+import { INCOMING_PREFIX, SPEECH_PREFIX, VOICES_BY_CREATED_AT_INDEX, type VoicedropConfig } from './config';
 import { HouseFunction } from './house-function';
+import { VoicedropApi } from './voicedrop-api';
 
-/** The voices table's index for listing, newest first (items carry `listPartition`; audio claims do not). */
-export const VOICES_BY_CREATED_AT_INDEX = 'byCreatedAt';
+export { VOICES_BY_CREATED_AT_INDEX } from './config';
 
 /** AWS's guidance for SQS event sources: visibility at least six times the function timeout. */
 export const VISIBILITY_TIMEOUT_FACTOR = 6;
@@ -18,6 +18,13 @@ export const VISIBILITY_TIMEOUT_FACTOR = 6;
 const CLONE_TIMEOUT = Duration.minutes(5);
 const CLONE_MEMORY_MB = 1024;
 const NONCURRENT_VERSION_DAYS = 30;
+/** Synthesized audio outlives its presigned URL (at most an hour) by far, and is gone within two days. */
+const SPEECH_RETENTION_DAYS = 1;
+/** API Gateway gives up on an integration after 29 s; the function may finish its answer just past that. */
+const API_TIMEOUT = Duration.seconds(30);
+const API_MEMORY_MB = 1024;
+/** A provider call from the API must end in time for the answer to beat API Gateway's 29 s. */
+const API_PROVIDER_TIMEOUT_MS = 25_000;
 
 export interface VoicedropStackProps extends StackProps {
   /** The validated configuration (`readConfig(app)`), read once per synth. */
@@ -25,9 +32,10 @@ export interface VoicedropStackProps extends StackProps {
 }
 
 /**
- * voicedrop in one stack. This issue builds the clone half: upload bucket → S3 notification (incoming/) →
- * clone queue (with DLQ) → clone function → voices table, with provider keys in one secret. The API half,
- * cdk-nag and alarms attach to the public members below.
+ * voicedrop in one stack. The clone half: upload bucket → S3 notification (incoming/) → clone queue (with
+ * DLQ) → clone function → voices table, with provider keys in one secret. The API half: a regional REST API
+ * (IAM auth) → api function → table, bucket (speech/, incoming/) and providers. cdk-nag and alarms attach to
+ * the public members below.
  */
 export class VoicedropStack extends Stack {
   readonly config: VoicedropConfig;
@@ -37,6 +45,8 @@ export class VoicedropStack extends Stack {
   readonly cloneFunction: HouseFunction;
   readonly cloneQueue: Queue;
   readonly deadLetterQueue: Queue;
+  readonly apiFunction: HouseFunction;
+  readonly api: VoicedropApi;
 
   constructor(scope: Construct, id: string, props: VoicedropStackProps) {
     super(scope, id, props);
@@ -68,7 +78,12 @@ export class VoicedropStack extends Stack {
           // Once its noncurrent versions are gone a delete marker is all that is left of an object.
           expiredObjectDeleteMarker: true,
         },
-        // The API issue adds expiry for synthesized audio (its own prefix) here.
+        {
+          id: 'expire-synthesized-speech',
+          prefix: SPEECH_PREFIX,
+          expiration: Duration.days(SPEECH_RETENTION_DAYS),
+          noncurrentVersionExpiration: Duration.days(SPEECH_RETENTION_DAYS),
+        },
       ],
       removalPolicy,
       autoDeleteObjects: !retain,
@@ -107,6 +122,13 @@ export class VoicedropStack extends Stack {
 
     const smallest = config.providers.smallest;
     const typecast = config.providers.typecast;
+    const providerEnvironment = {
+      DEFAULT_PROVIDER: config.defaultProvider,
+      SMALLEST_API_BASE_URL: smallest.baseUrl,
+      TYPECAST_API_BASE_URL: typecast.baseUrl,
+      SMALLEST_DEFAULT_MODEL: smallest.model,
+      TYPECAST_DEFAULT_MODEL: typecast.model,
+    };
     this.cloneFunction = new HouseFunction(this, 'Clone', {
       entry: 'functions/clone/handler.ts',
       description: 'voicedrop clone: validates uploaded audio and clones the voice through the provider',
@@ -116,11 +138,7 @@ export class VoicedropStack extends Stack {
       logRetention: config.logRetentionDays,
       logRemovalPolicy: removalPolicy,
       environment: {
-        DEFAULT_PROVIDER: config.defaultProvider,
-        SMALLEST_API_BASE_URL: smallest.baseUrl,
-        TYPECAST_API_BASE_URL: typecast.baseUrl,
-        SMALLEST_DEFAULT_MODEL: smallest.model,
-        TYPECAST_DEFAULT_MODEL: typecast.model,
+        ...providerEnvironment,
         PROVIDER_TIMEOUT_MS: String(config.providerTimeoutMs),
         CLONE_MAX_RECEIVE_COUNT: String(config.cloneQueue.maxReceiveCount),
       },
@@ -166,7 +184,35 @@ export class VoicedropStack extends Stack {
       }),
     );
 
-    // The API half (next issue) adds the api function and the REST API here.
+    this.apiFunction = new HouseFunction(this, 'ApiFunction', {
+      entry: 'functions/api/handler.ts',
+      description: 'voicedrop api: lists, reads, speaks with and deletes voices; presigns uploads',
+      memorySize: API_MEMORY_MB,
+      timeout: API_TIMEOUT,
+      serviceName: 'voicedrop-api',
+      logRetention: config.logRetentionDays,
+      logRemovalPolicy: removalPolicy,
+      environment: {
+        ...providerEnvironment,
+        PROVIDER_TIMEOUT_MS: String(Math.min(config.providerTimeoutMs, API_PROVIDER_TIMEOUT_MS)),
+        SPEECH_URL_TTL_SECONDS: String(config.speechUrlTtlSeconds),
+        UPLOAD_URL_TTL_SECONDS: String(config.uploadUrlTtlSeconds),
+      },
+    })
+      .readsVoicesTable(this.voicesTable)
+      .updatesVoicesTable(this.voicesTable)
+      .listsVoices(this.voicesTable)
+      .storesSpeech(this.uploadsBucket)
+      .presignsUploads(this.uploadsBucket)
+      .deletesUploads(this.uploadsBucket)
+      .readsProviderKeys(this.providerKeys);
+
+    this.api = new VoicedropApi(this, 'Api', {
+      handler: this.apiFunction.lambdaFunction,
+      config: config.api,
+      accessLogRetention: config.logRetentionDays,
+      accessLogRemovalPolicy: removalPolicy,
+    });
 
     new CfnOutput(this, 'BucketName', {
       description: 'Upload audio to s3://<bucket>/incoming/<provider>/<file>',
@@ -183,6 +229,14 @@ export class VoicedropStack extends Stack {
       description: 'Uploads that failed every attempt; redrive to the clone queue after fixing the cause',
       value: this.deadLetterQueue.queueUrl,
     });
+    new CfnOutput(this, 'ApiUrl', {
+      description:
+        config.api.authorization === 'iam'
+          ? 'HTTPS API base URL (stage included); sign requests with SigV4 for service execute-api'
+          : 'HTTPS API base URL (stage included); NO authorization: for test deployments only',
+      value: this.api.url,
+    });
+    new CfnOutput(this, 'ApiFunctionName', { value: this.apiFunction.lambdaFunction.functionName });
   }
 }
 

@@ -1,82 +1,20 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import type { Construct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { readConfig } from '../../lib/config';
 import { HouseFunction } from '../../lib/house-function';
-import { VoicedropStack } from '../../lib/voicedrop-stack';
-
-// The feature flags in cdk.json change what constructs render, so tests synthesize with them, as `cdk synth` does.
-const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as {
-  readonly context: Readonly<Record<string, unknown>>;
-};
-
-interface Synthesized {
-  readonly app: App;
-  readonly stack: VoicedropStack;
-  readonly template: Template;
-}
-
-function synthesize(voicedrop?: unknown): Synthesized {
-  const context = voicedrop === undefined ? cdkJson.context : { ...cdkJson.context, voicedrop };
-  const app = new App({ context });
-  const stack = new VoicedropStack(app, 'Voicedrop', { config: readConfig(app) });
-  return { app, stack, template: Template.fromStack(stack) };
-}
-
-function logicalId(construct: Construct): string {
-  const child = construct.node.defaultChild;
-  if (!child) throw new Error(`${construct.node.path} has no default child`);
-  return Stack.of(construct).getLogicalId(child as never);
-}
-
-interface Statement {
-  readonly Effect: 'Allow' | 'Deny';
-  readonly Action: string | readonly string[];
-  readonly Resource: unknown;
-}
-
-interface TemplateResource {
-  readonly Type: string;
-  readonly Properties: Record<string, unknown>;
-  readonly DeletionPolicy?: string;
-}
-
-function actionsOf(statement: Statement): readonly string[] {
-  return typeof statement.Action === 'string' ? [statement.Action] : statement.Action;
-}
-
-/** Every statement of every identity policy (policies and roles' inline policies), with the roles it applies to. */
-function identityStatements(
-  template: Template,
-): { readonly roles: readonly string[]; readonly statement: Statement }[] {
-  const found: { roles: readonly string[]; statement: Statement }[] = [];
-  const add = (roles: readonly string[], document: unknown) => {
-    for (const statement of (document as { Statement: Statement[] }).Statement)
-      found.push({ roles, statement });
-  };
-  for (const policy of Object.values(template.findResources('AWS::IAM::Policy'))) {
-    const properties = (policy as TemplateResource).Properties;
-    const roles = ((properties.Roles as { Ref?: string }[] | undefined) ?? []).map((role) => role.Ref ?? '?');
-    add(roles, properties.PolicyDocument);
-  }
-  for (const [id, role] of Object.entries(template.findResources('AWS::IAM::Role'))) {
-    const inline = (role as TemplateResource).Properties.Policies as
-      | { PolicyDocument: unknown }[]
-      | undefined;
-    for (const policy of inline ?? []) add([id], policy.PolicyDocument);
-  }
-  return found;
-}
-
-function resourceById(template: Template, id: string): TemplateResource {
-  const resource = template.toJSON().Resources[id] as TemplateResource | undefined;
-  if (!resource) throw new Error(`no resource ${id} in the template`);
-  return resource;
-}
+import type { VoicedropStack } from '../../lib/voicedrop-stack';
+import {
+  actionsOf,
+  cdkJson,
+  identityStatements,
+  logicalId,
+  resourceById,
+  type Synthesized,
+  synthesize,
+} from './support';
 
 describe('Stack: Voicedrop with the cdk.json configuration', () => {
   let synthesized: Synthesized;
@@ -423,6 +361,8 @@ describe('Stack: Voicedrop with the cdk.json configuration', () => {
 
   it('outputs what a user needs after deploying', () => {
     expect(Object.keys(template.findOutputs('*')).sort()).toEqual([
+      'ApiFunctionName',
+      'ApiUrl',
       'BucketName',
       'CloneQueueUrl',
       'DeadLetterQueueUrl',

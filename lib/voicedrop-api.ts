@@ -1,0 +1,297 @@
+import { Annotations, RemovalPolicy } from 'aws-cdk-lib';
+import {
+  AccessLogField,
+  AccessLogFormat,
+  AuthorizationType,
+  EndpointType,
+  LambdaIntegration,
+  LogGroupLogDestination,
+  MethodLoggingLevel,
+  type Model,
+  RequestValidator,
+  ResponseType,
+  RestApi,
+} from 'aws-cdk-lib/aws-apigateway';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { z } from 'zod';
+import { listVoicesQuerySchema, speechRequestSchema, uploadRequestSchema } from '../functions/api/schemas';
+import { apiGatewayModelSchema } from './api-models';
+import type { ApiConfig } from './config';
+
+/**
+ * Response types API Gateway treats as binary: a Lambda answer with `isBase64Encoded: true` reaches the caller
+ * as raw bytes when the request's Accept header names one of these. Deliberately no catch-all type, which
+ * would turn the JSON answers into base64 too.
+ */
+export const BINARY_MEDIA_TYPES = ['audio/wav', 'audio/mpeg', 'audio/*'] as const;
+
+export interface VoicedropApiProps {
+  /** The function behind every route, through one Lambda proxy integration. */
+  readonly handler: IFunction;
+  readonly config: ApiConfig;
+  readonly accessLogRetention: RetentionDays;
+  /** What stack deletion does to the access logs; follows the data's removal policy. */
+  readonly accessLogRemovalPolicy: RemovalPolicy;
+}
+
+/** One of API Gateway's own error answers, in the project's `{ "error": { code, message, retryable } }` shape. */
+interface GatewayError {
+  readonly type: ResponseType;
+  readonly code: string;
+  /** A JSON value: a quoted literal (`JSON.stringify`) or a `$context` variable that expands to one. */
+  readonly message: string;
+  readonly retryable: boolean;
+  readonly statusCode?: string;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/** API Gateway's own message, already quoted and escaped for JSON. */
+const GATEWAY_MESSAGE = '$context.error.messageString';
+/**
+ * What the request validator found, e.g. `[object has missing required properties (["text"])]`. It names the
+ * failing keyword and may quote a value of the caller's own request, which goes back to that caller only
+ * (access logs never record it).
+ */
+const VALIDATION_MESSAGE = '"$context.error.validationErrorString"';
+
+/**
+ * The HTTPS API of DESIGN.md: a regional REST API whose every method requires SigV4 (IAM) by default, with
+ * request validation from the handler's own zod schemas, stage throttling, JSON access logs without bodies,
+ * and API Gateway's own errors in the handler's error shape. Every route is a Lambda proxy to one function.
+ */
+export class VoicedropApi extends Construct {
+  readonly restApi: RestApi;
+  readonly accessLogGroup: LogGroup;
+  readonly speechRequestModel: Model;
+  readonly uploadRequestModel: Model;
+
+  constructor(scope: Construct, id: string, props: VoicedropApiProps) {
+    super(scope, id);
+    const { config } = props;
+    const iam = config.authorization === 'iam';
+
+    this.accessLogGroup = new LogGroup(this, 'AccessLogs', {
+      retention: props.accessLogRetention,
+      removalPolicy: props.accessLogRemovalPolicy,
+    });
+
+    this.restApi = new RestApi(this, 'RestApi', {
+      description: 'voicedrop HTTPS API: list, read, speak with and delete cloned voices; presigned uploads',
+      endpointConfiguration: { types: [EndpointType.REGIONAL] },
+      binaryMediaTypes: [...BINARY_MEDIA_TYPES],
+      defaultMethodOptions: { authorizationType: iam ? AuthorizationType.IAM : AuthorizationType.NONE },
+      // Access logs need the account-wide API Gateway → CloudWatch Logs role, which the cdk.json flag
+      // `disableCloudWatchRole` stops CDK from creating implicitly. It is created here, explicitly, and always
+      // retained: the setting is per account and region, so deleting the role with this stack would silently
+      // stop the logs of every other REST API in the region that relies on it.
+      cloudWatchRole: true,
+      cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
+      deployOptions: {
+        stageName: config.stageName,
+        throttlingRateLimit: config.throttle.rateLimit,
+        throttlingBurstLimit: config.throttle.burstLimit,
+        metricsEnabled: true,
+        // Voices are biometric and speech text is private: no request or response bodies in any log, and no
+        // execution logs, which would land in a log group API Gateway creates without retention.
+        dataTraceEnabled: false,
+        loggingLevel: MethodLoggingLevel.OFF,
+        accessLogDestination: new LogGroupLogDestination(this.accessLogGroup),
+        accessLogFormat: accessLogFormat(),
+      },
+    });
+    // RestApi adds an `Endpoint` output under a generated name; the stack outputs the stage URL as `ApiUrl`.
+    this.restApi.node.tryRemoveChild('Endpoint');
+
+    if (!iam) {
+      Annotations.of(this).addWarningV2(
+        '@voicedrop/api:noAuthorization',
+        'voicedrop.api.authorization is "none": anyone who finds the URL can list, use and delete voices. ' +
+          'Use it for short-lived test deployments only.',
+      );
+    }
+
+    this.speechRequestModel = this.model('SpeechRequest', speechRequestSchema);
+    this.uploadRequestModel = this.model('UploadRequest', uploadRequestSchema);
+    // Parameter validation only checks that required parameters are present (API Gateway never checks their
+    // format); the handler parses voiceId and the query with the same zod schemas.
+    const parameterValidator = new RequestValidator(this, 'ParameterValidator', {
+      restApi: this.restApi,
+      validateRequestParameters: true,
+    });
+    const bodyValidator = new RequestValidator(this, 'BodyValidator', {
+      restApi: this.restApi,
+      validateRequestBody: true,
+      validateRequestParameters: true,
+    });
+
+    // Test invocations from the console bypass authorization; nobody needs them, so Lambda does not allow them.
+    const integration = new LambdaIntegration(props.handler, { allowTestInvoke: false });
+    const voiceIdPath = { 'method.request.path.voiceId': true };
+
+    const voices = this.restApi.root.addResource('voices');
+    voices.addMethod('GET', integration, {
+      requestValidator: parameterValidator,
+      requestParameters: Object.fromEntries(
+        Object.keys(listVoicesQuerySchema.shape).map((name) => [`method.request.querystring.${name}`, false]),
+      ),
+    });
+    const voice = voices.addResource('{voiceId}');
+    voice.addMethod('GET', integration, {
+      requestValidator: parameterValidator,
+      requestParameters: voiceIdPath,
+    });
+    voice.addMethod('DELETE', integration, {
+      requestValidator: parameterValidator,
+      requestParameters: voiceIdPath,
+    });
+    voice.addResource('speech').addMethod('POST', integration, {
+      requestValidator: bodyValidator,
+      requestParameters: voiceIdPath,
+      requestModels: jsonModels(this.speechRequestModel),
+    });
+    this.restApi.root.addResource('uploads').addMethod('POST', integration, {
+      requestValidator: bodyValidator,
+      requestModels: jsonModels(this.uploadRequestModel),
+    });
+
+    for (const error of gatewayErrors(iam)) {
+      this.restApi.addGatewayResponse(`Gateway${error.type.responseType}`, {
+        type: error.type,
+        statusCode: error.statusCode,
+        responseHeaders: error.headers,
+        templates: {
+          'application/json': `{"error":{"code":${JSON.stringify(error.code)},"message":${error.message},"retryable":${error.retryable}}}`,
+        },
+      });
+    }
+  }
+
+  /** The stage's base URL, ending in `/` (`https://…/v1/`). */
+  get url(): string {
+    return this.restApi.url;
+  }
+
+  private model(name: string, schema: z.ZodType): Model {
+    return this.restApi.addModel(name, {
+      modelName: name,
+      contentType: 'application/json',
+      schema: apiGatewayModelSchema(name, schema).schema,
+    });
+  }
+}
+
+/**
+ * A body is validated against the model whatever Content-Type it claims: API Gateway skips body validation
+ * for a content type with no model, and `$default` closes that gap.
+ */
+function jsonModels(model: Model): Record<string, Model> {
+  return { 'application/json': model, $default: model };
+}
+
+function gatewayErrors(iam: boolean): readonly GatewayError[] {
+  const unauthorized = { code: 'unauthorized', retryable: false } as const;
+  return [
+    { type: ResponseType.DEFAULT_4XX, code: 'request_rejected', message: GATEWAY_MESSAGE, retryable: false },
+    {
+      type: ResponseType.DEFAULT_5XX,
+      code: 'internal_error',
+      message: JSON.stringify('The API failed to answer; try again.'),
+      retryable: true,
+    },
+    {
+      type: ResponseType.BAD_REQUEST_BODY,
+      code: 'invalid_request',
+      message: VALIDATION_MESSAGE,
+      retryable: false,
+    },
+    {
+      type: ResponseType.BAD_REQUEST_PARAMETERS,
+      code: 'invalid_request',
+      message: VALIDATION_MESSAGE,
+      retryable: false,
+    },
+    // API Gateway answers an unknown route or method with this type too, signed or not.
+    iam
+      ? {
+          type: ResponseType.MISSING_AUTHENTICATION_TOKEN,
+          ...unauthorized,
+          message: JSON.stringify(
+            'Sign requests with AWS Signature Version 4 (service execute-api); an unknown route answers this too.',
+          ),
+        }
+      : {
+          type: ResponseType.MISSING_AUTHENTICATION_TOKEN,
+          code: 'not_found',
+          message: JSON.stringify('No such route.'),
+          retryable: false,
+          statusCode: '404',
+        },
+    {
+      type: ResponseType.ACCESS_DENIED,
+      ...unauthorized,
+      message: JSON.stringify('This identity is not allowed to call this route (execute-api:Invoke).'),
+    },
+    // Signature and token problems keep API Gateway's wording: it tells the caller what to fix.
+    { type: ResponseType.INVALID_SIGNATURE, ...unauthorized, message: GATEWAY_MESSAGE },
+    { type: ResponseType.EXPIRED_TOKEN, ...unauthorized, message: GATEWAY_MESSAGE },
+    { type: ResponseType.UNAUTHORIZED, ...unauthorized, message: GATEWAY_MESSAGE },
+    {
+      type: ResponseType.RESOURCE_NOT_FOUND,
+      code: 'not_found',
+      message: JSON.stringify('No such route.'),
+      retryable: false,
+    },
+    {
+      type: ResponseType.THROTTLED,
+      code: 'throttled',
+      message: JSON.stringify('Too many requests for this API; slow down and retry.'),
+      retryable: true,
+      headers: { 'Retry-After': "'1'" },
+    },
+    {
+      type: ResponseType.REQUEST_TOO_LARGE,
+      code: 'request_too_large',
+      message: JSON.stringify('The request is larger than API Gateway accepts (10 MB).'),
+      retryable: false,
+    },
+    {
+      type: ResponseType.INTEGRATION_TIMEOUT,
+      code: 'timeout',
+      message: JSON.stringify('No answer within 29 seconds; retry, or send shorter text.'),
+      retryable: true,
+    },
+  ];
+}
+
+/**
+ * One JSON object per request: who called (IAM caller and user), what (method, resource path template),
+ * how it went (status, error type, latencies, sizes). Never bodies, query strings or validation details,
+ * which can carry a caller's text.
+ */
+function accessLogFormat(): AccessLogFormat {
+  return AccessLogFormat.custom(
+    JSON.stringify({
+      requestId: AccessLogField.contextRequestId(),
+      extendedRequestId: AccessLogField.contextExtendedRequestId(),
+      requestTime: AccessLogField.contextRequestTime(),
+      requestTimeEpoch: AccessLogField.contextRequestTimeEpoch(),
+      ip: AccessLogField.contextIdentitySourceIp(),
+      caller: AccessLogField.contextIdentityCaller(),
+      user: AccessLogField.contextIdentityUser(),
+      userArn: AccessLogField.contextIdentityUserArn(),
+      userAgent: AccessLogField.contextIdentityUserAgent(),
+      httpMethod: AccessLogField.contextHttpMethod(),
+      resourcePath: AccessLogField.contextResourcePath(),
+      protocol: AccessLogField.contextProtocol(),
+      status: AccessLogField.contextStatus(),
+      responseLength: AccessLogField.contextResponseLength(),
+      responseLatency: AccessLogField.contextResponseLatency(),
+      integrationLatency: AccessLogField.contextIntegrationLatency(),
+      integrationStatus: AccessLogField.contextIntegrationStatus(),
+      errorType: AccessLogField.contextErrorResponseType(),
+      errorMessage: AccessLogField.contextErrorMessage(),
+    }),
+  );
+}
