@@ -1,4 +1,4 @@
-import { Annotations, RemovalPolicy } from 'aws-cdk-lib';
+import { Annotations, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import {
   AccessLogField,
   AccessLogFormat,
@@ -78,6 +78,8 @@ export class VoicedropApi extends Construct {
     });
 
     this.restApi = new RestApi(this, 'RestApi', {
+      // Named after the stack, so two deployments in one account tell apart in the console.
+      restApiName: `${Stack.of(this).stackName}-api`,
       description: 'voicedrop HTTPS API: list, read, speak with and delete cloned voices; presigned uploads',
       endpointConfiguration: { types: [EndpointType.REGIONAL] },
       binaryMediaTypes: [...BINARY_MEDIA_TYPES],

@@ -212,6 +212,7 @@ describe('Stack: Voicedrop API with the cdk.json configuration', () => {
       const properties = resourceById(template, ids.restApi).Properties;
       const binary = properties.BinaryMediaTypes as string[];
 
+      expect(properties.Name).toBe('Voicedrop-api');
       expect(properties.EndpointConfiguration).toEqual({ Types: ['REGIONAL'] });
       expect(binary).toEqual(expect.arrayContaining(['audio/wav', 'audio/mpeg', 'audio/*']));
       expect(binary.filter((type) => !type.startsWith('audio/'))).toEqual([]);
