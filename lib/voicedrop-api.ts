@@ -78,7 +78,7 @@ export class VoicedropApi extends Construct {
     });
 
     this.restApi = new RestApi(this, 'RestApi', {
-      // Named after the stack, so two deployments in one account tell apart in the console.
+      // Named after the stack, so two deployments in one account can be told apart in the console.
       restApiName: `${Stack.of(this).stackName}-api`,
       description: 'voicedrop HTTPS API: list, read, speak with and delete cloned voices; presigned uploads',
       endpointConfiguration: { types: [EndpointType.REGIONAL] },
