@@ -40,7 +40,12 @@ export function toErrorAnswer(error: unknown): ErrorAnswer {
   if (isProviderError(error)) return providerAnswer(error);
   // The provider's audio parts could not be joined (mixed formats, no frames): its answer was unusable.
   if (error instanceof VoicedropError && error.code === 'audio_join_failed') {
-    return answer(502, 'provider_audio_invalid', 'The provider returned audio that could not be joined; try again.', true);
+    return answer(
+      502,
+      'provider_audio_invalid',
+      'The provider returned audio that could not be joined; try again.',
+      true,
+    );
   }
   return { ...answer(500, 'internal_error', 'Internal error; it has been logged.', true), unexpected: true };
 }

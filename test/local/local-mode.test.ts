@@ -137,7 +137,7 @@ describe('local mode (npm start)', () => {
 
     let voice: { voiceId: string; status: string; displayName: string } | undefined;
     const deadline = Date.now() + 30_000;
-    while (!voice || voice.status !== 'ready') {
+    while (voice?.status !== 'ready') {
       if (Date.now() > deadline) throw new Error(`upload not ready: ${JSON.stringify(voice)}`);
       await new Promise((resolve) => setTimeout(resolve, 200));
       const list = (await (await fetch(`${api}/voices?provider=typecast&limit=50`)).json()) as {
