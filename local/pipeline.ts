@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { handle } from 'hono/aws-lambda';
 import { createApiApp } from '../functions/api/app';
@@ -10,8 +11,14 @@ import { EnvironmentReader } from '../functions/shared/config';
 import { createStaticKeyStore } from '../functions/shared/keys';
 import type { Log } from '../functions/shared/logger';
 import { createProvider, DEFAULT_BASE_URLS } from '../functions/shared/providers/registry';
-import { startSmallestSimulator } from '../functions/shared/providers/smallest/simulator';
-import { startTypecastSimulator } from '../functions/shared/providers/typecast/simulator';
+import {
+  type SmallestSimulator,
+  startSmallestSimulator,
+} from '../functions/shared/providers/smallest/simulator';
+import {
+  startTypecastSimulator,
+  type TypecastSimulator,
+} from '../functions/shared/providers/typecast/simulator';
 import type { ProviderName } from '../functions/shared/providers/types';
 import { deriveVoiceId, FINAL_STATUSES } from '../functions/shared/voices/record';
 import { VoiceRepository } from '../functions/shared/voices/repository';
@@ -141,6 +148,25 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
         const simulator =
           provider === 'smallest' ? await startSmallestSimulator({}) : await startTypecastSimulator({});
         closers.push(() => simulator.close());
+        // The simulators keep clones in memory: give them back the clones of the voices this data
+        // folder remembers, so voices made before a restart still speak.
+        for (const voice of await rememberedClones(dynamoClient, provider)) {
+          if (provider === 'smallest') {
+            (simulator as SmallestSimulator).seedClone({
+              voiceId: voice.providerVoiceId,
+              displayName: voice.displayName || 'voice',
+              tags: [voice.voiceId],
+              createdAt: voice.createdAt,
+            });
+          } else {
+            (simulator as TypecastSimulator).seedClone({
+              voice_id: voice.providerVoiceId,
+              name: voice.displayName || 'voice',
+              model: voice.model === 'ssfm-v21' ? 'ssfm-v21' : 'ssfm-v30',
+              createdAt: voice.createdAt,
+            });
+          }
+        }
         keys[provider] = SIMULATOR_KEYS[provider];
         baseUrls[provider] = simulator.url;
         simulatorUrls[provider] = simulator.url;
@@ -317,6 +343,34 @@ async function enqueueUnfinished(options: {
     }
     continuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (continuationToken);
+}
+
+/** Voices with a live clone at `provider`, read from the local table (a scan: local mode only). */
+async function rememberedClones(client: ReturnType<typeof localDynamoClient>, provider: ProviderName) {
+  const documents = DynamoDBDocumentClient.from(client);
+  const voices: {
+    voiceId: string;
+    providerVoiceId: string;
+    displayName?: string;
+    model?: string;
+    createdAt?: string;
+  }[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await documents.send(
+      new ScanCommand({
+        TableName: LOCAL_TABLE,
+        FilterExpression:
+          '#provider = :provider AND attribute_exists(providerVoiceId) AND #status IN (:ready, :deleting)',
+        ExpressionAttributeNames: { '#provider': 'provider', '#status': 'status' },
+        ExpressionAttributeValues: { ':provider': provider, ':ready': 'ready', ':deleting': 'deleting' },
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    voices.push(...((page.Items ?? []) as typeof voices));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return voices;
 }
 
 function lambdaContext(): Pick<Context, 'getRemainingTimeInMillis' | 'awsRequestId'> {

@@ -88,6 +88,8 @@ export function createApiApp(dependencies: ApiDependencies): Hono<Environment> {
     const request = parse(speechRequestSchema, await jsonBody(c.req.raw));
     const answer = await speak(voiceId, request, deadlineOf(c.env?.lambdaContext), { ...dependencies, now });
     if (answer.kind === 'url') return c.json(answer.body);
+    // Too large for a Lambda response: the caller asked for audio, so send it to where the audio is.
+    if (answer.kind === 'redirect') return c.json(answer.body, 303, { Location: answer.body.url });
     return c.body(answer.audio as Uint8Array<ArrayBuffer>, 200, {
       'Content-Type': answer.contentType,
       'Content-Length': String(answer.audio.length),

@@ -210,6 +210,18 @@ describe('POST /voices/{voiceId}/speech', () => {
     expect((await download.arrayBuffer()).byteLength).toBe(body.bytes);
   });
 
+  it('redirects (303) to the stored audio when inline audio would exceed a Lambda response', async () => {
+    const text = 'A long passage read aloud at full quality, far too long for one response. '.repeat(12);
+    const response = await app.request(`/voices/${voiceIds.bob}/speech`, json({ text }));
+    expect(response.status).toBe(303);
+    const body = (await response.json()) as { url: string; bytes: number; contentType: string };
+    expect(response.headers.get('location')).toBe(body.url);
+    expect(body.bytes).toBeGreaterThan(4_400_000);
+    const audio = new Uint8Array(await (await fetch(body.url)).arrayBuffer());
+    expect(audio.length).toBe(body.bytes);
+    expect(await wavDuration(audio)).toBeGreaterThan(50);
+  });
+
   it('speaks with the original voice when asked for a duplicate', async () => {
     const original = await fixture.voices.get(voiceIds.dave);
     const source = await fixture.local.s3.send(

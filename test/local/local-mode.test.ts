@@ -98,6 +98,15 @@ describe('local mode (npm start)', () => {
     const again = new VoiceRepository(localDynamoClient(running.info.dynamodbEndpoint), running.info.table);
     expect((await again.get(voiceId))?.status).toBe('ready');
     expect((await again.get(inboxVoiceId))?.status).toBe('ready');
+    // The simulators were restarted too; the voices still speak.
+    for (const id of [voiceId, inboxVoiceId]) {
+      const speech = await fetch(`${running.info.apiEndpoint}/voices/${id}/speech`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ text: 'Still here after a restart.' }),
+      });
+      expect(speech.status).toBe(200);
+    }
     expect(await running.stop()).toBe(0);
     running = undefined;
   }, 120_000);

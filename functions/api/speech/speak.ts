@@ -26,6 +26,13 @@ export interface SpeechDependencies {
  */
 export const MAX_INLINE_AUDIO_BYTES = 4_400_000;
 
+export interface StoredSpeech {
+  readonly url: string;
+  readonly expiresAt: string;
+  readonly contentType: 'audio/wav' | 'audio/mpeg';
+  readonly bytes: number;
+}
+
 export type SpeechAnswer =
   | {
       readonly kind: 'audio';
@@ -33,15 +40,10 @@ export type SpeechAnswer =
       readonly contentType: 'audio/wav' | 'audio/mpeg';
       readonly chunks: number;
     }
-  | {
-      readonly kind: 'url';
-      readonly body: {
-        url: string;
-        expiresAt: string;
-        contentType: 'audio/wav' | 'audio/mpeg';
-        bytes: number;
-      };
-    };
+  /** `delivery: "url"` was asked for. */
+  | { readonly kind: 'url'; readonly body: StoredSpeech }
+  /** Inline was asked for, but the audio is larger than a response can carry: a 303 to the stored file. */
+  | { readonly kind: 'redirect'; readonly body: StoredSpeech };
 
 /** Finds the voice that speaks for `voiceId` (a duplicate speaks with the voice it duplicates). */
 export async function speakingVoice(voiceId: string, voices: VoiceRepository): Promise<VoiceRecord> {
@@ -121,17 +123,21 @@ export async function speak(
     delivery: request.delivery,
   });
 
-  if (request.delivery === 'inline') {
-    if (audio.length > MAX_INLINE_AUDIO_BYTES) {
-      throw new ApiError(
-        413,
-        'speech_too_large',
-        `The audio is ${(audio.length / 1_000_000).toFixed(1)} MB, more than a response can carry; ask for "delivery": "url" or "format": "mp3".`,
-      );
-    }
+  if (request.delivery === 'inline' && audio.length <= MAX_INLINE_AUDIO_BYTES) {
     return { kind: 'audio', audio, contentType, chunks: chunks.length };
   }
-  const key = `speech/${record.voiceId}/${randomUUID()}.${request.format}`;
+  const stored = await storeSpeech(record.voiceId, audio, request.format, contentType, dependencies);
+  return { kind: request.delivery === 'url' ? 'url' : 'redirect', body: stored };
+}
+
+async function storeSpeech(
+  voiceId: string,
+  audio: Uint8Array,
+  format: 'wav' | 'mp3',
+  contentType: 'audio/wav' | 'audio/mpeg',
+  dependencies: SpeechDependencies,
+): Promise<StoredSpeech> {
+  const key = `speech/${voiceId}/${randomUUID()}.${format}`;
   await dependencies.s3.send(
     new PutObjectCommand({ Bucket: dependencies.bucket, Key: key, Body: audio, ContentType: contentType }),
   );
@@ -145,7 +151,7 @@ export async function speak(
   const expiresAt = new Date(
     dependencies.now().getTime() + dependencies.speechUrlTtlSeconds * 1_000,
   ).toISOString();
-  return { kind: 'url', body: { url, expiresAt, contentType, bytes: audio.length } };
+  return { url, expiresAt, contentType, bytes: audio.length };
 }
 
 /** Runs `work` over `items` with at most `concurrency` in flight; results keep the input order. */
