@@ -116,7 +116,9 @@ export async function startLocalDynamo(options: { port: number; directory?: stri
 }
 
 export function localS3Client(endpoint: string): S3Client {
+  // As in the api function: no checksum parameters in presigned URLs (see functions/api/handler.ts).
   return new S3Client({
+    requestChecksumCalculation: 'WHEN_REQUIRED',
     endpoint,
     forcePathStyle: true,
     region: LOCAL_REGION,

@@ -33,7 +33,9 @@ const keys = createSecretsManagerKeyStore({ client: new SecretsManagerClient({})
 // Speech answers within API Gateway's 29 s: a provider 429 gets one retry, then the caller hears 429.
 const retry = { maxAttempts: 2 };
 const app = createApiApp({
-  s3: new S3Client({}),
+  // Checksums only where S3 requires them: otherwise presigned PUTs carry the CRC32 of an empty body,
+  // and S3 refuses every real upload to them.
+  s3: new S3Client({ requestChecksumCalculation: 'WHEN_REQUIRED' }),
   bucket,
   voices: new VoiceRepository(new DynamoDBClient({}), tableName),
   providers: {

@@ -429,6 +429,9 @@ describe('POST /uploads', () => {
       expiresAt: string;
     };
     expect(upload).toMatchObject({ method: 'PUT', key: 'incoming/typecast/Zoë take 1.wav' });
+    // A checksum signed into the URL would be the empty body's, and S3 would refuse the real upload.
+    expect(upload.url).not.toMatch(/x-amz-checksum|x-amz-sdk-checksum/i);
+    expect(new URL(upload.url).searchParams.get('X-Amz-SignedHeaders')).toContain('x-amz-meta-display-name');
     const { makeWav } = await import('../support/audio');
     const put = await fetch(upload.url, {
       method: 'PUT',
