@@ -4,6 +4,7 @@ import { Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { z } from 'zod';
 import type { Log } from '../shared/logger';
+import { type MetricsRecorder, noMetrics } from '../shared/metrics';
 import type { ProviderName, VoiceProvider } from '../shared/providers/types';
 import type { VoiceRepository } from '../shared/voices/repository';
 import { deleteVoice } from './delete-voice';
@@ -23,6 +24,8 @@ export interface ApiDependencies {
   readonly speechUrlTtlSeconds: number;
   readonly uploadUrlTtlSeconds: number;
   readonly logger: Log;
+  /** Business metrics (embedded metrics in AWS); nothing by default. */
+  readonly metrics?: MetricsRecorder;
   readonly now?: () => Date;
 }
 
@@ -39,6 +42,7 @@ type Environment = { Bindings: { lambdaContext?: Context } };
  */
 export function createApiApp(dependencies: ApiDependencies): Hono<Environment> {
   const now = dependencies.now ?? (() => new Date());
+  const metrics = dependencies.metrics ?? noMetrics;
   const app = new Hono<Environment>();
 
   app.get('/voices', async (c) => {
@@ -79,14 +83,18 @@ export function createApiApp(dependencies: ApiDependencies): Hono<Environment> {
 
   app.delete('/voices/:voiceId', async (c) => {
     const voiceId = pathVoiceId(c.req.param('voiceId'));
-    const record = await deleteVoice(voiceId, { ...dependencies, now });
+    const record = await deleteVoice(voiceId, { ...dependencies, metrics, now });
     return c.json(toVoiceJson(record));
   });
 
   app.post('/voices/:voiceId/speech', async (c) => {
     const voiceId = pathVoiceId(c.req.param('voiceId'));
     const request = parse(speechRequestSchema, await jsonBody(c.req.raw));
-    const answer = await speak(voiceId, request, deadlineOf(c.env?.lambdaContext), { ...dependencies, now });
+    const answer = await speak(voiceId, request, deadlineOf(c.env?.lambdaContext), {
+      ...dependencies,
+      metrics,
+      now,
+    });
     if (answer.kind === 'url') return c.json(answer.body);
     // Too large for a Lambda response: the caller asked for audio, so send it to where the audio is.
     if (answer.kind === 'redirect') return c.json(answer.body, 303, { Location: answer.body.url });

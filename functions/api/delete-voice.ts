@@ -7,6 +7,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import type { Log } from '../shared/logger';
+import type { MetricsRecorder } from '../shared/metrics';
 import { isProviderError } from '../shared/providers/errors';
 import type { ProviderName, VoiceProvider } from '../shared/providers/types';
 import type { VoiceDeletion, VoiceRecord, VoiceStatus } from '../shared/voices/record';
@@ -18,6 +19,7 @@ export interface DeleteDependencies {
   readonly voices: VoiceRepository;
   readonly providers: Readonly<Record<ProviderName, VoiceProvider>>;
   readonly logger: Log;
+  readonly metrics: MetricsRecorder;
   readonly now: () => Date;
 }
 
@@ -90,9 +92,11 @@ async function deleteProviderClone(
   const provider = dependencies.providers[record.provider as ProviderName];
   if (!provider) return { provider: 'not_applicable' };
   try {
+    const started = Date.now();
     const result = await provider.deleteVoice(record.providerVoiceId, {
       signal: AbortSignal.timeout(15_000),
     });
+    dependencies.metrics.providerLatency(record.provider, 'delete', Date.now() - started);
     return result.deleted ? { provider: 'deleted' } : { provider: 'not_deleted', detail: result.detail };
   } catch (error) {
     if (isProviderError(error) && error.kind === 'not_found') return { provider: 'deleted' };

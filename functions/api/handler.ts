@@ -5,6 +5,7 @@ import { handle } from 'hono/aws-lambda';
 import { EnvironmentReader } from '../shared/config';
 import { createSecretsManagerKeyStore } from '../shared/keys';
 import { createLogger } from '../shared/logger';
+import { createLambdaMetrics } from '../shared/metrics';
 import { createProvider, DEFAULT_BASE_URLS } from '../shared/providers/registry';
 import { VoiceRepository } from '../shared/voices/repository';
 import { createApiApp } from './app';
@@ -29,6 +30,7 @@ const defaultModels = {
 environment.done();
 
 const logger = createLogger('voicedrop-api');
+const metrics = createLambdaMetrics('voicedrop-api');
 const keys = createSecretsManagerKeyStore({ client: new SecretsManagerClient({}), secretId });
 // Speech answers within API Gateway's 29 s: a provider 429 gets one retry, then the caller hears 429.
 const retry = { maxAttempts: 2 };
@@ -57,6 +59,14 @@ const app = createApiApp({
   speechUrlTtlSeconds,
   uploadUrlTtlSeconds,
   logger,
+  metrics,
 });
+const handleRequest = handle(app);
 
-export const handler = handle(app);
+export const handler = async (...request: Parameters<typeof handleRequest>) => {
+  try {
+    return await handleRequest(...request);
+  } finally {
+    metrics.publish();
+  }
+};

@@ -7,6 +7,7 @@ import { type UploadOptions, validateSource } from '../shared/audio/validate';
 import { VoicedropError } from '../shared/errors';
 import type { KeyStore } from '../shared/keys';
 import type { Log } from '../shared/logger';
+import { type BusinessMetric, type MetricsRecorder, noMetrics } from '../shared/metrics';
 import { isProviderError, type ProviderError } from '../shared/providers/errors';
 import type { ClonedVoice, CloneHint, ProviderName, VoiceProvider } from '../shared/providers/types';
 import { deriveVoiceId, FINAL_STATUSES, type VoiceError, type VoiceRecord } from '../shared/voices/record';
@@ -30,6 +31,8 @@ export interface ClonePipelineDependencies {
   /** The queue's maxReceiveCount: on the last delivery a retryable problem is recorded as `failed`. */
   readonly maxReceiveCount: number;
   readonly logger: Log;
+  /** Business metrics (embedded metrics in AWS); nothing by default. */
+  readonly metrics?: MetricsRecorder;
   /** Clone attempts within one invocation after an answer was lost and reconciliation found nothing. */
   readonly cloneAttemptsPerInvocation?: number;
   /** Pause between those attempts. */
@@ -176,6 +179,7 @@ type Route = Exclude<ReturnType<typeof routeUploadKey>, { kind: 'ignore' }>;
 class UploadSession {
   private readonly now: () => Date;
   private readonly logger: Log;
+  private readonly metrics: MetricsRecorder;
   /** Set once the audio is claimed, so a permanent failure can release the claim. */
   private claimKey: string | undefined;
 
@@ -187,6 +191,7 @@ class UploadSession {
   ) {
     this.now = dependencies.now ?? (() => new Date());
     this.logger = dependencies.logger;
+    this.metrics = dependencies.metrics ?? noMetrics;
     this.claimKey = record.processing?.claimKey;
   }
 
@@ -296,6 +301,7 @@ class UploadSession {
       return;
     }
     this.claimKey = claimKey;
+    this.metrics.count('ClonesStarted');
     await this.move(
       ['validating'],
       'cloning',
@@ -351,6 +357,7 @@ class UploadSession {
           },
           { signal: AbortSignal.timeout(remaining), deadline: Date.now() + remaining },
         );
+        this.metrics.providerLatency(providerName, 'clone', Date.now() - started);
         this.logger.info('clone created', {
           voiceId: this.voiceId,
           provider: providerName,
@@ -503,6 +510,7 @@ class UploadSession {
       return;
     }
     this.record = { ...this.record, status: to };
+    this.metrics.count(FINAL_STATUS_METRICS[to]);
     this.logger.info('voice status', {
       voiceId: this.voiceId,
       status: to,
@@ -538,6 +546,14 @@ class UploadSession {
     await this.move([this.record.status], this.record.status, {}, processing);
   }
 }
+
+const FINAL_STATUS_METRICS: Readonly<Record<'ready' | 'rejected' | 'failed' | 'duplicate', BusinessMetric>> =
+  {
+    ready: 'ClonesReady',
+    rejected: 'UploadsRejected',
+    failed: 'ClonesFailed',
+    duplicate: 'UploadsDuplicate',
+  };
 
 /** The upload's options from object metadata (keys arrive lower-cased, without `x-amz-meta-`). */
 export function readUploadOptions(metadata: Readonly<Record<string, string>>): UploadOptions {

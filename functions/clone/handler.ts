@@ -5,6 +5,7 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { EnvironmentReader } from '../shared/config';
 import { createSecretsManagerKeyStore } from '../shared/keys';
 import { createLogger } from '../shared/logger';
+import { createLambdaMetrics } from '../shared/metrics';
 import { createProvider, DEFAULT_BASE_URLS } from '../shared/providers/registry';
 import { VoiceRepository } from '../shared/voices/repository';
 import { handleCloneEvent } from './core';
@@ -27,6 +28,7 @@ const defaultModels = {
 environment.done();
 
 const logger = createLogger('voicedrop-clone');
+const metrics = createLambdaMetrics('voicedrop-clone');
 const keys = createSecretsManagerKeyStore({ client: new SecretsManagerClient({}), secretId });
 const dependencies = {
   s3: new S3Client({}),
@@ -48,9 +50,14 @@ const dependencies = {
   defaultModels,
   maxReceiveCount,
   logger,
+  metrics,
 };
 
 export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
   logger.addContext(context);
-  return handleCloneEvent(event, context, dependencies);
+  try {
+    return await handleCloneEvent(event, context, dependencies);
+  } finally {
+    metrics.publish();
+  }
 };

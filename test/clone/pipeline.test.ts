@@ -378,6 +378,30 @@ describe('clone pipeline (S3 and DynamoDB servers, provider simulators over HTTP
     expect(await voice(voiceId)).toMatchObject({ status: 'failed', error: { code: 'source_missing' } });
   });
 
+  it('counts each outcome and the provider latency as business metrics', async () => {
+    const counts: Record<string, number> = {};
+    const latencies: string[] = [];
+    const deps = pipeline({
+      metrics: {
+        count: (name, value = 1) => {
+          counts[name] = (counts[name] ?? 0) + value;
+        },
+        providerLatency: (provider, operation) => latencies.push(`${provider}:${operation}`),
+      },
+    });
+    const audio = uniqueWav();
+    const ready = await upload('incoming/smallest/metrics-ready.wav', audio);
+    const duplicate = await upload('incoming/smallest/metrics-duplicate.wav', audio);
+    const rejected = await upload('incoming/smallest/metrics-rejected.wav', new Uint8Array(0));
+    await handleCloneEvent(
+      sqsEvent(ready.record(), duplicate.record(), rejected.record()),
+      lambdaContext(),
+      deps,
+    );
+    expect(counts).toEqual({ ClonesStarted: 1, ClonesReady: 1, UploadsDuplicate: 1, UploadsRejected: 1 });
+    expect(latencies).toEqual(['smallest:clone']);
+  });
+
   it('hands messages back untouched when the invocation has too little time left', async () => {
     const { voiceId, record } = await upload('incoming/smallest/late.wav', uniqueWav());
     const message = record();

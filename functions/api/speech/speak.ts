@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { Log } from '../../shared/logger';
+import type { MetricsRecorder } from '../../shared/metrics';
 import type { ProviderName, VoiceProvider } from '../../shared/providers/types';
 import type { VoiceRecord } from '../../shared/voices/record';
 import type { VoiceRepository } from '../../shared/voices/repository';
@@ -17,6 +18,7 @@ export interface SpeechDependencies {
   readonly providers: Readonly<Record<ProviderName, VoiceProvider>>;
   readonly speechUrlTtlSeconds: number;
   readonly logger: Log;
+  readonly metrics: MetricsRecorder;
   readonly now: () => Date;
 }
 
@@ -113,10 +115,14 @@ export async function speak(
       ? joinMp3(parts.map((part) => part.audio))
       : joinWav(parts.map((part) => part.audio));
   const contentType = request.format === 'mp3' ? 'audio/mpeg' : 'audio/wav';
+  const characters = [...request.text].length;
+  dependencies.metrics.count('SpeechRequests');
+  dependencies.metrics.count('SpeechCharacters', characters);
+  dependencies.metrics.providerLatency(record.provider, 'speech', Date.now() - started);
   dependencies.logger.info('speech synthesized', {
     voiceId,
     provider: record.provider,
-    characters: [...request.text].length,
+    characters,
     chunks: chunks.length,
     bytes: audio.length,
     providerMs: Date.now() - started,

@@ -1,0 +1,50 @@
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+
+/** The business metrics of DESIGN.md's operations (dashboard and alarms in lib/ use these names). */
+export type BusinessMetric =
+  | 'ClonesStarted'
+  | 'ClonesReady'
+  | 'UploadsRejected'
+  | 'ClonesFailed'
+  | 'UploadsDuplicate'
+  | 'SpeechRequests'
+  | 'SpeechCharacters';
+
+export type ProviderOperation = 'clone' | 'speech' | 'delete';
+
+/** What handlers record; the Lambda implementation writes CloudWatch embedded metrics into the logs. */
+export interface MetricsRecorder {
+  count(name: BusinessMetric, value?: number): void;
+  providerLatency(provider: string, operation: ProviderOperation, milliseconds: number): void;
+}
+
+export const METRICS_NAMESPACE = 'Voicedrop';
+
+/** Records nothing (tests, local mode). */
+export const noMetrics: MetricsRecorder = { count() {}, providerLatency() {} };
+
+/**
+ * Embedded metrics through Powertools: counts are buffered and written once per invocation by
+ * `publish()`; provider latencies carry their own dimensions and are written at once.
+ */
+export function createLambdaMetrics(serviceName: string): MetricsRecorder & { publish(): void } {
+  const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName });
+  let pending = false;
+  return {
+    count(name, value = 1) {
+      metrics.addMetric(name, MetricUnit.Count, value);
+      pending = true;
+    },
+    providerLatency(provider, operation, milliseconds) {
+      const single = metrics.singleMetric();
+      single.addDimensions({ Provider: provider, Operation: operation });
+      single.addMetric('ProviderLatency', MetricUnit.Milliseconds, milliseconds);
+    },
+    publish() {
+      // Publishing nothing would log a warning on every invocation without business events.
+      if (!pending) return;
+      metrics.publishStoredMetrics();
+      pending = false;
+    },
+  };
+}
