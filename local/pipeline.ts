@@ -4,13 +4,13 @@ import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { handle } from 'hono/aws-lambda';
-import { createApiApp } from '../functions/api/app';
+import { createApiApp, SPEECH_PROVIDER_RETRY } from '../functions/api/app';
 import { type ClonePipelineDependencies, handleCloneEvent } from '../functions/clone/core';
 import { encodeS3EventKey } from '../functions/clone/s3-events';
 import { EnvironmentReader } from '../functions/shared/config';
 import { createStaticKeyStore } from '../functions/shared/keys';
 import type { Log } from '../functions/shared/logger';
-import { createProvider, DEFAULT_BASE_URLS } from '../functions/shared/providers/registry';
+import { createProviders, readProviderSettings } from '../functions/shared/providers/settings';
 import {
   type SmallestSimulator,
   startSmallestSimulator,
@@ -95,21 +95,14 @@ const SIMULATOR_KEYS: Readonly<Record<ProviderName, string>> = {
 export async function startLocalPipeline(options: LocalPipelineOptions): Promise<LocalPipeline> {
   const environment = options.environment ?? process.env;
   const reader = new EnvironmentReader(environment);
-  const defaultProvider = reader.provider('DEFAULT_PROVIDER', 'smallest');
-  const timeoutMs = reader.positiveInteger('PROVIDER_TIMEOUT_MS', 60_000);
+  const settings = readProviderSettings(reader);
+  const { defaultProvider, timeoutMs } = settings;
+  const key = (name: string) => environment[name]?.trim() || undefined;
+  // A provider is live when a key or a base URL is configured (a base URL without a key then fails
+  // every clone with a clear provider_key_missing), simulated otherwise or with --sim.
   const configured = {
-    smallest: {
-      key: environment.SMALLEST_API_KEY?.trim() || undefined,
-      baseUrl: environment.SMALLEST_API_BASE_URL?.trim()
-        ? reader.url('SMALLEST_API_BASE_URL', '')
-        : undefined,
-    },
-    typecast: {
-      key: environment.TYPECAST_API_KEY?.trim() || undefined,
-      baseUrl: environment.TYPECAST_API_BASE_URL?.trim()
-        ? reader.url('TYPECAST_API_BASE_URL', '')
-        : undefined,
-    },
+    smallest: { key: key('SMALLEST_API_KEY'), baseUrlSet: key('SMALLEST_API_BASE_URL') !== undefined },
+    typecast: { key: key('TYPECAST_API_KEY'), baseUrlSet: key('TYPECAST_API_BASE_URL') !== undefined },
   };
   reader.done();
 
@@ -131,19 +124,17 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     await ensureVoicesTable(dynamoClient, LOCAL_TABLE);
     const s3Client = localS3Client(s3.endpoint);
 
-    // A provider is live when a key or a base URL is configured (a base URL without a key then fails
-    // every clone with a clear provider_key_missing), simulated otherwise or with --sim.
     const modes = {} as Record<ProviderName, ProviderMode>;
     const keys: Partial<Record<ProviderName, string>> = {};
     const baseUrls = {} as Record<ProviderName, string>;
     const simulatorUrls: Partial<Record<ProviderName, string>> = {};
     for (const provider of ['smallest', 'typecast'] as const) {
-      const { key, baseUrl } = configured[provider];
-      const live = !options.forceSimulators && (key !== undefined || baseUrl !== undefined);
+      const { key, baseUrlSet } = configured[provider];
+      const live = !options.forceSimulators && (key !== undefined || baseUrlSet);
       modes[provider] = live ? 'live' : 'sim';
       if (live) {
         keys[provider] = key;
-        baseUrls[provider] = baseUrl ?? DEFAULT_BASE_URLS[provider];
+        baseUrls[provider] = settings.baseUrls[provider];
       } else {
         const simulator =
           provider === 'smallest' ? await startSmallestSimulator({}) : await startTypecastSimulator({});
@@ -177,24 +168,10 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     const dependencies: ClonePipelineDependencies = {
       s3: s3Client,
       voices,
-      providers: {
-        smallest: createProvider('smallest', {
-          apiKey: keyStore.supplier('smallest'),
-          baseUrl: baseUrls.smallest,
-          timeoutMs,
-        }),
-        typecast: createProvider('typecast', {
-          apiKey: keyStore.supplier('typecast'),
-          baseUrl: baseUrls.typecast,
-          timeoutMs,
-        }),
-      },
+      providers: createProviders(keyStore, { baseUrls, timeoutMs }),
       keys: keyStore,
       defaultProvider,
-      defaultModels: {
-        smallest: environment.SMALLEST_DEFAULT_MODEL?.trim() || 'lightning-v3.1',
-        typecast: environment.TYPECAST_DEFAULT_MODEL?.trim() || 'ssfm-v30',
-      },
+      defaultModels: settings.defaultModels,
       maxReceiveCount: options.queue?.maxReceiveCount ?? 5,
       logger: options.log,
       cloneRetryDelayMs: options.cloneRetryDelayMs,
@@ -225,20 +202,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
 
     // The API: the deployed handler's app behind a local stand-in for API Gateway (loopback, no auth).
     // Speech gets one retry after a provider 429, as in AWS.
-    const apiProviders = {
-      smallest: createProvider('smallest', {
-        apiKey: keyStore.supplier('smallest'),
-        baseUrl: baseUrls.smallest,
-        timeoutMs,
-        retry: { maxAttempts: 2 },
-      }),
-      typecast: createProvider('typecast', {
-        apiKey: keyStore.supplier('typecast'),
-        baseUrl: baseUrls.typecast,
-        timeoutMs,
-        retry: { maxAttempts: 2 },
-      }),
-    };
+    const apiProviders = createProviders(keyStore, { baseUrls, timeoutMs }, SPEECH_PROVIDER_RETRY);
     const api = createApiApp({
       s3: s3Client,
       bucket: LOCAL_BUCKET,

@@ -29,6 +29,9 @@ export interface ApiDependencies {
   readonly now?: () => Date;
 }
 
+/** Speech answers within API Gateway's 29 s: a provider 429 gets one retry, then the caller hears 429. */
+export const SPEECH_PROVIDER_RETRY = { maxAttempts: 2 } as const;
+
 /** Work stops this long before the invocation's end, so an answer (even an error) gets out. */
 const RESPONSE_RESERVE_MS = 1_500;
 /** API Gateway gives up on an integration after 29 s. */

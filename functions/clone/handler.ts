@@ -6,7 +6,7 @@ import { EnvironmentReader } from '../shared/config';
 import { createSecretsManagerKeyStore } from '../shared/keys';
 import { createLogger } from '../shared/logger';
 import { createLambdaMetrics } from '../shared/metrics';
-import { createProvider, DEFAULT_BASE_URLS } from '../shared/providers/registry';
+import { createProviders, readProviderSettings } from '../shared/providers/settings';
 import { VoiceRepository } from '../shared/voices/repository';
 import { handleCloneEvent } from './core';
 
@@ -14,17 +14,8 @@ import { handleCloneEvent } from './core';
 const environment = new EnvironmentReader();
 const tableName = environment.required('VOICES_TABLE_NAME');
 const secretId = environment.required('PROVIDER_KEYS_SECRET_ARN');
-const defaultProvider = environment.provider('DEFAULT_PROVIDER', 'smallest');
-const timeoutMs = environment.positiveInteger('PROVIDER_TIMEOUT_MS', 60_000);
 const maxReceiveCount = environment.positiveInteger('CLONE_MAX_RECEIVE_COUNT', 5);
-const baseUrls = {
-  smallest: environment.url('SMALLEST_API_BASE_URL', DEFAULT_BASE_URLS.smallest),
-  typecast: environment.url('TYPECAST_API_BASE_URL', DEFAULT_BASE_URLS.typecast),
-};
-const defaultModels = {
-  smallest: environment.optional('SMALLEST_DEFAULT_MODEL', 'lightning-v3.1'),
-  typecast: environment.optional('TYPECAST_DEFAULT_MODEL', 'ssfm-v30'),
-};
+const settings = readProviderSettings(environment);
 environment.done();
 
 const logger = createLogger('voicedrop-clone');
@@ -33,21 +24,10 @@ const keys = createSecretsManagerKeyStore({ client: new SecretsManagerClient({})
 const dependencies = {
   s3: new S3Client({}),
   voices: new VoiceRepository(new DynamoDBClient({}), tableName),
-  providers: {
-    smallest: createProvider('smallest', {
-      apiKey: keys.supplier('smallest'),
-      baseUrl: baseUrls.smallest,
-      timeoutMs,
-    }),
-    typecast: createProvider('typecast', {
-      apiKey: keys.supplier('typecast'),
-      baseUrl: baseUrls.typecast,
-      timeoutMs,
-    }),
-  },
+  providers: createProviders(keys, settings),
   keys,
-  defaultProvider,
-  defaultModels,
+  defaultProvider: settings.defaultProvider,
+  defaultModels: settings.defaultModels,
   maxReceiveCount,
   logger,
   metrics,
