@@ -363,6 +363,10 @@ class UploadSession {
           provider: providerName,
           ms: Date.now() - started,
         });
+        if (voice.status === 'failed') {
+          await this.rejectFailedClone(provider, voice);
+          return;
+        }
         await this.markReady(voice);
         return;
       } catch (error) {
@@ -432,6 +436,26 @@ class UploadSession {
     }
     await this.setProcessing({ cloneOutcomeUnknown: false });
     return false;
+  }
+
+  /**
+   * The provider answered but says the clone failed (Smallest's `status: "failed"`): nothing usable was
+   * made. Its leftover is deleted (best effort, it may hold a clone slot) and the sample is reported.
+   */
+  private async rejectFailedClone(provider: VoiceProvider, voice: ClonedVoice): Promise<void> {
+    try {
+      await provider.deleteVoice(voice.providerVoiceId, { signal: AbortSignal.timeout(10_000) });
+    } catch (error) {
+      this.logger.warn('could not delete a failed clone', {
+        voiceId: this.voiceId,
+        error: describeError(error),
+      });
+    }
+    await this.failPermanently({
+      code: 'provider_bad_sample',
+      message: `${provider.limits.title} could not clone this sample (the clone ended in status "failed"). Upload a cleaner recording: one speaker, little background noise.`,
+      retryable: false,
+    });
   }
 
   private async markReady(voice: ClonedVoice): Promise<void> {

@@ -356,6 +356,35 @@ describe('clone pipeline (S3 and DynamoDB servers, provider simulators over HTTP
     expect(await voice(voiceId)).toMatchObject({ status: 'failed', error: { retryable: false } });
   });
 
+  it('records failed when Smallest answers a clone whose status is "failed", and removes that clone', async () => {
+    smallest.injectFault({
+      route: 'clone',
+      type: 'status',
+      status: 200,
+      body: {
+        message: 'Voice clone created',
+        data: {
+          voiceId: 'voice_failedclone1',
+          displayName: 'x',
+          status: 'failed',
+          model: 'lightning-v3.1',
+          samples: [],
+        },
+      },
+    });
+    const deletesBefore = smallest.state.counts.delete;
+    const { voiceId, record } = await upload('incoming/smallest/failed-status.wav', uniqueWav());
+    const response = await handleCloneEvent(sqsEvent(record()), lambdaContext(), dependencies);
+    expect(response.batchItemFailures).toEqual([]);
+    const stored = await voice(voiceId);
+    expect(stored).toMatchObject({
+      status: 'failed',
+      error: { code: 'provider_bad_sample', retryable: false },
+    });
+    expect(stored.providerVoiceId).toBeUndefined();
+    expect(smallest.state.counts.delete).toBe(deletesBefore + 1);
+  });
+
   it('reports a provider outage as a batch item failure and finishes on the next delivery', async () => {
     typecast.injectFault({ route: '*', type: 'status', status: 503, times: 20 });
     const { voiceId, record } = await upload('incoming/typecast/outage.wav', uniqueWav());
