@@ -1,0 +1,576 @@
+import { z } from 'zod';
+import packageJson from '../../package.json' with { type: 'json' };
+import {
+  errorBodySchema,
+  listVoicesQuerySchema,
+  MAX_SPEECH_CHARACTERS,
+  speechRequestSchema,
+  speechUrlResponseSchema,
+  uploadRequestSchema,
+  uploadResponseSchema,
+  voiceIdSchema,
+  voiceListSchema,
+  voiceSchema,
+} from './schemas';
+
+/**
+ * The OpenAPI 3.1 description of the HTTPS API, generated from the zod schemas the handler validates with
+ * (`schemas.ts`): request bodies and parameters from zod's `input` view (fields with defaults are optional),
+ * answers from its `output` view, all as JSON Schema 2020-12, OpenAPI 3.1's own dialect. `openapi.json` at
+ * the repository root is this document (`npm run openapi`); a test keeps the two equal.
+ */
+
+type JsonObject = Record<string, unknown>;
+
+export const OPENAPI_VERSION = '3.1.1';
+
+const SCHEMA_REF = '#/components/schemas/';
+
+/** Request shapes, converted with zod's `input` view. */
+const REQUEST_SCHEMAS = {
+  VoiceId: voiceIdSchema,
+  SpeechRequest: speechRequestSchema,
+  UploadRequest: uploadRequestSchema,
+} as const satisfies Record<string, z.ZodType>;
+
+/** Answer shapes, converted with zod's `output` view. */
+const RESPONSE_SCHEMAS = {
+  Voice: voiceSchema,
+  VoiceList: voiceListSchema,
+  SpeechUrlResponse: speechUrlResponseSchema,
+  UploadResponse: uploadResponseSchema,
+  ErrorBody: errorBodySchema,
+} as const satisfies Record<string, z.ZodType>;
+
+type SchemaName = keyof typeof REQUEST_SCHEMAS | keyof typeof RESPONSE_SCHEMAS;
+
+interface SchemaNote {
+  readonly description?: string;
+  /**
+   * The JSON Schema of the schema's zod refinements (`.refine`), which the converter cannot see: without it
+   * the document would accept what the handler refuses. A test checks the two agree.
+   */
+  readonly refinement?: JsonObject;
+}
+
+const speech = speechRequestSchema.shape;
+const upload = uploadRequestSchema.shape;
+const query = listVoicesQuerySchema.shape;
+
+/** Descriptions (and the refinements' JSON Schema), keyed by the zod schema they belong to. */
+const SCHEMA_NOTES: ReadonlyMap<z.core.$ZodType, SchemaNote> = new Map<z.core.$ZodType, SchemaNote>([
+  [voiceIdSchema, { description: 'A voice id: `vc_` followed by 26 lowercase base32 characters.' }],
+  [
+    speech.text,
+    {
+      description:
+        `The text to speak: not only whitespace, at most ${MAX_SPEECH_CHARACTERS.toLocaleString('en-US')} characters (Unicode code ` +
+        'points). Text longer than one provider request is split at sentence, then word, boundaries, and the ' +
+        'audio joined.',
+      refinement: { pattern: '\\S', maxLength: MAX_SPEECH_CHARACTERS },
+    },
+  ],
+  [speech.format, { description: 'The audio format: `wav` (`audio/wav`) or `mp3` (`audio/mpeg`).' }],
+  [
+    speech.language,
+    {
+      description:
+        'The language of the text: Smallest takes ISO 639-1 codes or `auto`, Typecast ISO 639-3 (two-letter ' +
+        "codes are mapped). Defaults to the voice's language.",
+    },
+  ],
+  [speech.speed, { description: 'Speaking rate; 1 is normal.' }],
+  [speech.sampleRate, { description: 'Sample rate of the audio in Hz (Smallest only).' }],
+  [
+    speech.delivery,
+    {
+      description:
+        '`inline`: the audio is the answer (a 303 to a stored copy when it is larger than a response can ' +
+        'carry, about 4.4 MB); `url`: the audio is stored and the answer is JSON with a short-lived URL.',
+    },
+  ],
+  [
+    upload.fileName,
+    {
+      description: "The object's name under `incoming/<provider>/`: a plain file name, no folders.",
+      refinement: { not: { enum: ['.', '..'] } },
+    },
+  ],
+  [upload.provider, { description: "The provider to clone with; defaults to the deployment's default." }],
+  [upload.displayName, { description: "The voice's name; defaults to one made from the file name." }],
+  [upload.language, { description: 'The language the voice speaks.' }],
+  [upload.model, { description: "The provider's model; defaults to the deployment's default for it." }],
+  [upload.accent, { description: 'Accent (Typecast).' }],
+  [upload.description, { description: 'A free-text description of the voice.' }],
+  [upload.tags, { description: 'Tags: a comma-separated string or a list.' }],
+  [
+    upload.sizeBytes,
+    { description: "The file's size: checked against the provider's limit before a URL is issued." },
+  ],
+  [
+    upload.contentType,
+    { description: 'The Content-Type the PUT will send (it becomes part of the signature).' },
+  ],
+  [
+    query.status,
+    { description: 'Only voices in this status. Deleted voices are listed only with `status=deleted`.' },
+  ],
+  [query.provider, { description: 'Only voices of this provider.' }],
+  [query.limit, { description: 'Voices per page.' }],
+  [query.cursor, { description: 'The `nextCursor` of the previous page.' }],
+  [voiceSchema, { description: "A voice: the record's own attribute names, without internal bookkeeping." }],
+  [voiceListSchema, { description: 'One page of voices, newest first.' }],
+  [voiceListSchema.shape.nextCursor, { description: 'The cursor of the next page; null on the last page.' }],
+  [
+    speechUrlResponseSchema,
+    {
+      description:
+        'Stored speech audio: a presigned GET URL, valid for a short time (15 minutes by default).',
+    },
+  ],
+  [
+    uploadResponseSchema,
+    {
+      description:
+        'A presigned upload: PUT the file to `url` with exactly `headers` (they are signed) before `expiresAt`.',
+    },
+  ],
+  [errorBodySchema, { description: 'Every error answer, from the handler and from API Gateway alike.' }],
+  [errorBodySchema.shape.error.shape.code, { description: 'What went wrong, e.g. `voice_not_found`.' }],
+  [
+    errorBodySchema.shape.error.shape.retryable,
+    { description: 'Whether the same request may succeed if sent again later.' },
+  ],
+]);
+
+export interface OpenApiOptions {
+  /** The one server the document names (e.g. the stack's `ApiUrl` output); by default a template plus local mode. */
+  readonly serverUrl?: string;
+}
+
+/** The OpenAPI 3.1 document of the HTTPS API (a plain JSON value). */
+export function buildOpenApiDocument(options: OpenApiOptions = {}): object {
+  const schemas = {
+    ...componentSchemas('input', REQUEST_SCHEMAS),
+    ...componentSchemas('output', RESPONSE_SCHEMAS),
+  };
+  return {
+    openapi: OPENAPI_VERSION,
+    info: {
+      title: 'voicedrop HTTPS API',
+      version: packageJson.version,
+      summary: 'List, read, speak with and delete cloned voices; presigned uploads.',
+      description: [
+        'Serverless instant voice cloning on AWS: audio dropped into the bucket (or uploaded through a presigned',
+        'URL from `POST /uploads`) becomes a cloned voice; this API lists the voices, speaks text with them and',
+        'deletes them everywhere.',
+        '',
+        'The deployed API (API Gateway REST, regional) requires every request to be signed with AWS Signature',
+        'Version 4 (service `execute-api`) by an IAM principal allowed to `execute-api:Invoke`; local mode',
+        '(`npm start`) serves the same handler without authorization. Requests and answers are JSON except',
+        'speech audio. Every error, from the handler or API Gateway, has one shape:',
+        '`{ "error": { "code": "voice_not_found", "message": "…", "retryable": false } }`.',
+      ].join('\n'),
+      license: { name: packageJson.license, identifier: packageJson.license },
+    },
+    servers: servers(options.serverUrl),
+    security: [{ sigv4: [] }],
+    tags: [
+      { name: 'voices', description: 'Cloned voices: list, read, delete.' },
+      { name: 'speech', description: 'Text to speech with a cloned voice.' },
+      { name: 'uploads', description: 'Presigned uploads of voice samples.' },
+    ],
+    paths: {
+      '/voices': { get: listVoicesOperation() },
+      '/voices/{voiceId}': {
+        parameters: [{ $ref: '#/components/parameters/VoiceId' }],
+        get: getVoiceOperation(),
+        delete: deleteVoiceOperation(),
+      },
+      '/voices/{voiceId}/speech': {
+        parameters: [{ $ref: '#/components/parameters/VoiceId' }],
+        post: speechOperation(),
+      },
+      '/uploads': { post: uploadOperation() },
+    },
+    components: {
+      schemas,
+      parameters: {
+        VoiceId: {
+          name: 'voiceId',
+          in: 'path',
+          required: true,
+          description: 'The voice. An id of another form is simply unknown (404).',
+          schema: schemaRef('VoiceId'),
+        },
+      },
+      headers: {
+        RetryAfter: {
+          description: 'Seconds to wait before trying again.',
+          required: true,
+          schema: { type: 'integer', minimum: 1 },
+        },
+      },
+      securitySchemes: {
+        sigv4: {
+          type: 'apiKey',
+          name: 'Authorization',
+          in: 'header',
+          description:
+            'AWS Signature Version 4 for service `execute-api` (e.g. `curl --aws-sigv4 "aws:amz:<region>:execute-api"`); ' +
+            'temporary credentials also send `X-Amz-Security-Token`.',
+          'x-amazon-apigateway-authtype': 'awsSigv4',
+        },
+      },
+    },
+  };
+}
+
+function servers(serverUrl: string | undefined): JsonObject[] {
+  if (serverUrl !== undefined) return [{ url: serverUrl }];
+  return [
+    {
+      url: 'https://{restApiId}.execute-api.{region}.amazonaws.com/{stage}',
+      description: 'Deployed: the `ApiUrl` stack output. Requests are signed with SigV4.',
+      variables: {
+        restApiId: { default: 'abc123', description: 'The REST API id.' },
+        region: { default: 'eu-west-1', description: 'The region of the stack.' },
+        stage: { default: 'v1', description: 'The stage (`voicedrop.api.stageName`).' },
+      },
+    },
+    { url: 'http://127.0.0.1:3000', description: 'Local mode (`npm start`): no authorization.' },
+  ];
+}
+
+// Operations
+
+function listVoicesOperation(): JsonObject {
+  const querySchema = toJsonSchema(listVoicesQuerySchema, 'input');
+  const properties = querySchema.properties as Record<string, JsonObject>;
+  const required = new Set((querySchema.required as string[] | undefined) ?? []);
+  return {
+    operationId: 'listVoices',
+    tags: ['voices'],
+    summary: 'List voices',
+    description:
+      'Voices newest first, one page at a time: pass `nextCursor` back as `cursor` for the next page. ' +
+      'Deleted voices are listed only with `status=deleted`. Unknown query parameters are refused.',
+    parameters: Object.entries(properties).map(([name, { description, ...schema }]) => ({
+      name,
+      in: 'query',
+      required: required.has(name),
+      ...(description === undefined ? {} : { description }),
+      schema,
+    })),
+    responses: withCommonErrors({
+      200: jsonResponse('One page of voices.', 'VoiceList'),
+      400: errorResponse(
+        '`invalid_request`: an unknown query parameter, or a value out of range; `invalid_cursor`: a cursor ' +
+          'this API did not return.',
+      ),
+    }),
+  };
+}
+
+function getVoiceOperation(): JsonObject {
+  return {
+    operationId: 'getVoice',
+    tags: ['voices'],
+    summary: 'Read a voice',
+    description:
+      'The voice, including its status, the reason it was rejected or failed, and preview samples.',
+    responses: withCommonErrors({
+      200: jsonResponse('The voice.', 'Voice'),
+      404: voiceNotFound(),
+      410: errorResponse('`voice_deleted`: the voice was deleted.'),
+    }),
+  };
+}
+
+function deleteVoiceOperation(): JsonObject {
+  return {
+    operationId: 'deleteVoice',
+    tags: ['voices'],
+    summary: 'Delete a voice everywhere',
+    description:
+      "Deletes the provider's clone, every version of the source audio holding this voice's bytes and the " +
+      'preview samples, and marks the voice `deleted`. Idempotent: a deleted voice answers as it is, with no ' +
+      'provider call. When the provider refuses to delete (Smallest with an API key), the voice is still ' +
+      'removed from voicedrop and `deletion.provider` is `not_deleted`, with what to do in `deletion.detail`. ' +
+      'After a failure half-way the voice stays `deleting` and the next DELETE carries on.',
+    responses: withCommonErrors({
+      200: jsonResponse('The voice, now `deleted`.', 'Voice'),
+      404: voiceNotFound(),
+      409: errorResponse(
+        '`voice_busy` (retryable): the voice is still being processed, or changed meanwhile.',
+      ),
+      ...providerErrors('the deletion'),
+    }),
+  };
+}
+
+function speechOperation(): JsonObject {
+  const audio = (mediaType: string) => ({
+    schema: { type: 'string', format: 'binary', contentMediaType: mediaType },
+  });
+  return {
+    operationId: 'speak',
+    tags: ['speech'],
+    summary: 'Speak text with a voice',
+    description: [
+      'Synthesizes the text with the voice (a duplicate voice speaks with the voice it duplicates). Send',
+      '`Accept: audio/wav` or `Accept: audio/mpeg` to the deployed API so that API Gateway passes the audio',
+      'through as bytes. With `"delivery": "url"` the audio is stored (for a day) and the answer is JSON with',
+      'a short-lived URL; inline audio larger than a response can carry (about 4.4 MB) is stored the same way',
+      'and answered with `303 See Other` to it. Do not repeat the POST on the redirect: follow it with a GET',
+      '(as `curl -L` without `-X POST`, and `fetch`, do).',
+    ].join('\n'),
+    requestBody: {
+      required: true,
+      content: { 'application/json': { schema: schemaRef('SpeechRequest') } },
+    },
+    responses: withCommonErrors({
+      200: {
+        description:
+          'The audio (`"delivery": "inline"`, the default), in the requested format; or, with ' +
+          '`"delivery": "url"`, JSON with the URL of the stored audio.',
+        headers: {
+          'X-Speech-Chunks': {
+            description: 'Audio answers: how many provider requests the text was spoken in.',
+            schema: { type: 'integer', minimum: 1 },
+          },
+        },
+        content: {
+          'audio/wav': audio('audio/wav'),
+          'audio/mpeg': audio('audio/mpeg'),
+          'application/json': { schema: schemaRef('SpeechUrlResponse') },
+        },
+      },
+      303: {
+        description:
+          'The inline audio is too large for a response: it was stored, and `Location` is its presigned URL ' +
+          '(the JSON body says the same as `"delivery": "url"` would).',
+        headers: {
+          Location: {
+            description: 'The presigned URL of the stored audio.',
+            required: true,
+            schema: { type: 'string' },
+          },
+        },
+        content: { 'application/json': { schema: schemaRef('SpeechUrlResponse') } },
+      },
+      400: errorResponse(
+        '`invalid_json`: no body, or not JSON; `invalid_request`: the body does not match `SpeechRequest` ' +
+          '(unknown fields, empty or over-long text, a bad format, speed or sampleRate).',
+      ),
+      404: voiceNotFound(),
+      409: errorResponse(
+        '`voice_not_ready`: the voice is not `ready` (retryable while it is still being cloned; not when it ' +
+          'was rejected or failed).',
+      ),
+      410: errorResponse('`voice_deleted`: the voice, or the voice it duplicates, was deleted.'),
+      413: requestTooLarge(),
+      ...providerErrors('the text'),
+    }),
+  };
+}
+
+function uploadOperation(): JsonObject {
+  return {
+    operationId: 'createUpload',
+    tags: ['uploads'],
+    summary: 'Get a presigned upload URL',
+    description:
+      "A presigned PUT for `incoming/<provider>/<fileName>`, with the upload's options as object metadata " +
+      'headers the PUT must send exactly as given (they are signed). The options are checked against the ' +
+      "provider's rules first, so what the pipeline would reject is refused now. The URL expires after 15 " +
+      'minutes by default.',
+    requestBody: {
+      required: true,
+      content: { 'application/json': { schema: schemaRef('UploadRequest') } },
+    },
+    responses: withCommonErrors({
+      201: jsonResponse('The presigned upload.', 'UploadResponse'),
+      400: errorResponse(
+        '`invalid_json`: no body, or not JSON; `invalid_request`: the body does not match `UploadRequest`.',
+      ),
+      413: requestTooLarge(),
+      422: errorResponse(
+        "The options break the provider's rules; the code is the first problem's, e.g. `invalid_name`, " +
+          '`file_too_large`, `empty_file`, and the message lists them all.',
+      ),
+    }),
+  };
+}
+
+// Responses
+
+function schemaRef(name: SchemaName): JsonObject {
+  return { $ref: `${SCHEMA_REF}${name}` };
+}
+
+function jsonResponse(description: string, schema: SchemaName): JsonObject {
+  return { description, content: { 'application/json': { schema: schemaRef(schema) } } };
+}
+
+function errorResponse(description: string, headers?: JsonObject): JsonObject {
+  return {
+    description,
+    ...(headers ? { headers } : {}),
+    content: { 'application/json': { schema: schemaRef('ErrorBody') } },
+  };
+}
+
+function voiceNotFound(): JsonObject {
+  return errorResponse('`voice_not_found`: no such voice.');
+}
+
+function requestTooLarge(): JsonObject {
+  return errorResponse(
+    '`request_too_large` (API Gateway): the body is larger than API Gateway accepts (10 MB).',
+  );
+}
+
+/** What a provider's failure answers, for routes that call the provider. */
+function providerErrors(what: string): JsonObject {
+  return {
+    422: errorResponse(`\`provider_rejected_input\`: the provider refused ${what}.`),
+    429: errorResponse(
+      '`provider_rate_limited` (retryable): the provider is rate limiting; or `throttled`: API Gateway ' +
+        "is (the stage's throttling).",
+      { 'Retry-After': { $ref: '#/components/headers/RetryAfter' } },
+    ),
+    502: errorResponse(
+      '`provider_timeout` and other provider codes: the provider failed, timed out or returned unusable ' +
+        "audio (`provider_audio_invalid`); or `internal_error`: API Gateway got no valid answer from the API's " +
+        'function.',
+    ),
+    503: errorResponse(
+      "`provider_key_missing`, `provider_key_rejected` (retryable): the provider's API key is missing or " +
+        'rejected; fix the secret.',
+    ),
+  };
+}
+
+/**
+ * The route's own answers, plus what any route may answer: API Gateway's authorization, throttling and
+ * timeouts, and unexpected failures. The route's own description of a status wins.
+ */
+function withCommonErrors(own: JsonObject): JsonObject {
+  return { ...commonErrors(), ...own };
+}
+
+function commonErrors(): JsonObject {
+  return {
+    401: errorResponse(
+      "`unauthorized` (API Gateway's UNAUTHORIZED answer): the request could not be authorized; " +
+        'SigV4-signed requests are normally answered 403 instead.',
+    ),
+    403: errorResponse(
+      '`unauthorized` (API Gateway): the request is not signed with SigV4, its signature does not match or ' +
+        'its token expired, or the identity is not allowed `execute-api:Invoke` on this route.',
+    ),
+    429: errorResponse(
+      "`throttled` (API Gateway, retryable): too many requests for the stage's throttling limits.",
+      { 'Retry-After': { $ref: '#/components/headers/RetryAfter' } },
+    ),
+    500: errorResponse('`internal_error` (retryable): an unexpected failure; it has been logged.'),
+    502: errorResponse(
+      "`internal_error` (API Gateway, retryable): API Gateway got no valid answer from the API's function.",
+    ),
+    504: errorResponse('`timeout` (API Gateway, retryable): no answer within 29 seconds.'),
+  };
+}
+
+// Schemas
+
+/**
+ * The named schemas as JSON Schema 2020-12 for `components.schemas`: one zod registry per view, so a schema
+ * inside another named one (a voice in a list) becomes a `$ref`.
+ */
+function componentSchemas(
+  io: 'input' | 'output',
+  named: Readonly<Record<string, z.ZodType>>,
+): Record<string, JsonObject> {
+  const registry = z.registry<{ id: string }>();
+  for (const [id, schema] of Object.entries(named)) registry.add(schema, { id });
+  const converted = convert(Object.keys(named).join(', '), (override) =>
+    z.toJSONSchema(registry, { ...CONVERSION, io, override, uri: (id) => `${SCHEMA_REF}${id}` }),
+  );
+  return Object.fromEntries(
+    Object.entries(converted.schemas).map(([id, schema]) => [
+      id,
+      withoutDocumentKeywords(schema as JsonObject),
+    ]),
+  );
+}
+
+/** One schema converted on its own (the list query, whose properties become parameters). */
+function toJsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonObject {
+  return withoutDocumentKeywords(
+    convert('the list query', (override) =>
+      z.toJSONSchema(schema, { ...CONVERSION, io, override }),
+    ) as JsonObject,
+  );
+}
+
+const CONVERSION = {
+  target: 'draft-2020-12',
+  unrepresentable: 'throw',
+  cycles: 'throw',
+  reused: 'inline',
+} as const;
+
+type Override = (context: {
+  zodSchema: z.core.$ZodTypes;
+  jsonSchema: z.core.JSONSchema.BaseSchema;
+  path: (string | number)[];
+}) => void;
+
+/**
+ * Runs a conversion with SCHEMA_NOTES applied, and fails when a zod refinement has no JSON Schema in them:
+ * the document would silently accept what the handler refuses.
+ */
+function convert<T>(what: string, run: (override: Override) => T): T {
+  const refined = new Map<z.core.$ZodType, string>();
+  const result = run(({ zodSchema, jsonSchema, path }) => {
+    if (hasRefinements(zodSchema)) refined.set(zodSchema, ['#', ...path].join('/'));
+    const note = SCHEMA_NOTES.get(zodSchema);
+    if (note) addNote(jsonSchema as JsonObject, note);
+  });
+  // Each `.refine` clones the schema, and zod visits every clone: only the last one, the one in use, counts.
+  const inUse = [...refined].filter(
+    ([schema]) => ![...refined.keys()].some((other) => other._zod.parent === schema),
+  );
+  const unexplained = inUse.filter(([schema]) => SCHEMA_NOTES.get(schema)?.refinement === undefined);
+  if (unexplained.length > 0) {
+    throw new Error(
+      `zod refinements JSON Schema cannot show, in ${what} at ${unexplained.map(([, where]) => where).join(', ')}: give ` +
+        'the refined schema a `refinement` in SCHEMA_NOTES (functions/api/openapi.ts).',
+    );
+  }
+  return result;
+}
+
+function addNote(jsonSchema: JsonObject, note: SchemaNote): void {
+  const additions: JsonObject = { ...note.refinement };
+  if (note.description !== undefined) additions.description = note.description;
+  for (const [keyword, value] of Object.entries(additions)) {
+    if (keyword in jsonSchema && JSON.stringify(jsonSchema[keyword]) !== JSON.stringify(value)) {
+      throw new Error(
+        `SCHEMA_NOTES would replace "${keyword}" in ${JSON.stringify(jsonSchema).slice(0, 200)}`,
+      );
+    }
+    jsonSchema[keyword] = value;
+  }
+}
+
+function hasRefinements(schema: z.core.$ZodType): boolean {
+  return (schema._zod.def.checks ?? []).some((check) => check._zod.def.check === 'custom');
+}
+
+/** `$schema` and `$id` belong to a standalone document; inside OpenAPI 3.1 they would only mislead. */
+function withoutDocumentKeywords(schema: JsonObject): JsonObject {
+  const { $schema: _schema, $id: _id, ...rest } = schema;
+  return rest;
+}
