@@ -86,6 +86,16 @@ export interface ApiConfig {
   readonly throttle: ApiThrottleConfig;
 }
 
+export interface AlarmsConfig {
+  /**
+   * How long the oldest message may wait in the clone queue before the backlog alarm fires, in minutes. Above
+   * one visibility timeout (about 30 minutes with the 5-minute clone function), so that a single retry does not
+   * page anyone while two in a row, or a queue that does not drain, do.
+   * @default 60
+   */
+  readonly oldestMessageAgeMinutes: number;
+}
+
 /** The project configuration: cdk.json context `voicedrop`, validated once per synth. */
 export interface VoicedropConfig {
   /**
@@ -127,6 +137,7 @@ export interface VoicedropConfig {
    * @default null
    */
   readonly alarmEmail: string | null;
+  readonly alarms: AlarmsConfig;
 }
 
 /** Every problem found in the configuration, reported together so one edit fixes them all. */
@@ -140,13 +151,83 @@ export class InvalidConfigurationError extends Error {
   }
 }
 
+/** A whole-number setting's accepted range. */
+export interface Bounds {
+  readonly minimum: number;
+  readonly maximum: number;
+  /** Where the range comes from, when that is not obvious. */
+  readonly reason?: string;
+}
+
+/**
+ * The accepted ranges of whole-number settings, shared by the cdk.json schema and VoicedropPipeline's own
+ * props validation, so that the context and the construct accept exactly the same values.
+ */
+export const BOUNDS = {
+  providerConcurrency: { minimum: 1, maximum: 100 },
+  // The upper bound leaves the 5-minute clone function time to download, validate and record.
+  providerTimeoutMs: { minimum: 1_000, maximum: 240_000 },
+  // Ten is the most SQS hands over without a batching window; clones are slow, so more would only push
+  // records past the function timeout.
+  batchSize: { minimum: 1, maximum: 10 },
+  maxBatchingWindowSeconds: { minimum: 0, maximum: 300, reason: 'the Lambda limit' },
+  maxReceiveCount: { minimum: 1, maximum: 1_000, reason: 'the SQS limit' },
+  maxConcurrency: { minimum: 2, maximum: 1_000, reason: 'SQS event sources accept at least 2' },
+  throttleRateLimit: { minimum: 1, maximum: 10_000, reason: "API Gateway's default account limit" },
+  throttleBurstLimit: { minimum: 1, maximum: 5_000, reason: "API Gateway's default account limit" },
+  // URLs are signed with the api function's temporary credentials, which can expire first; an hour keeps
+  // the promised lifetime honest, and speech/ objects are gone within two days anyway.
+  urlTtlSeconds: { minimum: 60, maximum: 3_600 },
+  // The alarm looks at 5-minute periods; a day is far inside the clone queue's 4-day retention, so the alarm
+  // fires while the waiting uploads can still be saved.
+  oldestMessageAgeMinutes: { minimum: 5, maximum: 1_440, reason: 'the clone queue keeps messages 4 days' },
+} as const satisfies Record<string, Bounds>;
+
+/** `must be a whole number from 1 to 10 (the Lambda limit)`, with an optional unit after "number of". */
+export function boundsMessage(bounds: Bounds, unit?: string): string {
+  const what = unit ? `a whole number of ${unit}` : 'a whole number';
+  return `must be ${what} from ${bounds.minimum} to ${bounds.maximum}${bounds.reason ? ` (${bounds.reason})` : ''}`;
+}
+
+/** API Gateway allows letters, digits, hyphens and underscores in a stage name. */
+export const STAGE_NAME_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
+export const STAGE_NAME_MESSAGE = 'must be 1 to 128 letters, digits, hyphens or underscores';
+
+/** Why a provider does not take `model` for cloning, or undefined when it does. */
+export function providerModelProblem(provider: ProviderName, model: string): string | undefined {
+  const models = PROVIDER_LIMITS[provider].models;
+  if (models.accepted.includes(model)) return undefined;
+  const rejection = models.rejected[model];
+  return rejection
+    ? `is rejected by the provider: ${rejection}`
+    : `must be one of ${models.accepted.map((accepted) => `"${accepted}"`).join(', ')}`;
+}
+
 const retentionMessage = `must be a CloudWatch Logs retention period in days: ${Object.values(RetentionDays)
   .filter((days) => typeof days === 'number' && days !== RetentionDays.INFINITE)
   .join(', ')}`;
 
-function wholeNumber(minimum: number, maximum: number, reason?: string) {
-  const message = `must be a whole number from ${minimum} to ${maximum}${reason ? ` (${reason})` : ''}`;
-  return z.int({ error: message }).min(minimum, { error: message }).max(maximum, { error: message });
+/**
+ * Why `days` cannot be a log retention, or undefined when it can. Biometric data: logs are kept for a bounded
+ * time, so INFINITE is not offered.
+ */
+export function logRetentionProblem(days: number): string | undefined {
+  const periods: readonly unknown[] = Object.values(RetentionDays);
+  return periods.includes(days) && days !== RetentionDays.INFINITE ? undefined : retentionMessage;
+}
+
+const emailSchema = z.email();
+
+export function isEmailAddress(value: string): boolean {
+  return emailSchema.safeParse(value).success;
+}
+
+function wholeNumber(bounds: Bounds) {
+  const message = boundsMessage(bounds);
+  return z
+    .int({ error: message })
+    .min(bounds.minimum, { error: message })
+    .max(bounds.maximum, { error: message });
 }
 
 function providerSchema(provider: ProviderName, defaults: Omit<ProviderConfig, 'model'>) {
@@ -161,16 +242,11 @@ function providerSchema(provider: ProviderName, defaults: Omit<ProviderConfig, '
       model: z
         .string({ error: `must be one of ${accepted}` })
         .superRefine((model, context) => {
-          if (models.accepted.includes(model)) return;
-          const rejection = models.rejected[model];
-          context.addIssue({
-            code: 'custom',
-            input: model,
-            message: rejection ? `is rejected by the provider: ${rejection}` : `must be one of ${accepted}`,
-          });
+          const problem = providerModelProblem(provider, model);
+          if (problem) context.addIssue({ code: 'custom', input: model, message: problem });
         })
         .default(models.default),
-      concurrency: wholeNumber(1, 100).default(defaults.concurrency),
+      concurrency: wholeNumber(BOUNDS.providerConcurrency).default(defaults.concurrency),
     })
     .prefault({});
 }
@@ -187,16 +263,13 @@ const configSchema = z.strictObject({
       typecast: providerSchema('typecast', { baseUrl: 'https://api.typecast.ai', concurrency: 2 }),
     })
     .prefault({}),
-  // The upper bound leaves the 5-minute clone function time to download, validate and record.
-  providerTimeoutMs: wholeNumber(1_000, 240_000).default(60_000),
+  providerTimeoutMs: wholeNumber(BOUNDS.providerTimeoutMs).default(60_000),
   cloneQueue: z
     .strictObject({
-      // Ten is the most SQS hands over without a batching window; clones are slow, so more would only
-      // push records past the function timeout.
-      batchSize: wholeNumber(1, 10).default(5),
-      maxBatchingWindowSeconds: wholeNumber(0, 300, 'the Lambda limit').default(5),
-      maxReceiveCount: wholeNumber(1, 1000, 'the SQS limit').default(5),
-      maxConcurrency: wholeNumber(2, 1000, 'SQS event sources accept at least 2').default(2),
+      batchSize: wholeNumber(BOUNDS.batchSize).default(5),
+      maxBatchingWindowSeconds: wholeNumber(BOUNDS.maxBatchingWindowSeconds).default(5),
+      maxReceiveCount: wholeNumber(BOUNDS.maxReceiveCount).default(5),
+      maxConcurrency: wholeNumber(BOUNDS.maxConcurrency).default(2),
     })
     .prefault({}),
   api: z
@@ -204,33 +277,35 @@ const configSchema = z.strictObject({
       authorization: z
         .enum(['iam', 'none'], { error: 'must be "iam" or "none" (none: for test deployments only)' })
         .default('iam'),
-      // API Gateway allows letters, digits, hyphens and underscores in a stage name.
       stageName: z
-        .string({ error: 'must be 1 to 128 letters, digits, hyphens or underscores' })
-        .regex(/^[A-Za-z0-9_-]{1,128}$/, {
-          error: 'must be 1 to 128 letters, digits, hyphens or underscores',
-        })
+        .string({ error: STAGE_NAME_MESSAGE })
+        .regex(STAGE_NAME_PATTERN, { error: STAGE_NAME_MESSAGE })
         .default('v1'),
       throttle: z
         .strictObject({
-          rateLimit: wholeNumber(1, 10_000, "API Gateway's default account limit").default(10),
-          burstLimit: wholeNumber(1, 5_000, "API Gateway's default account limit").default(20),
+          rateLimit: wholeNumber(BOUNDS.throttleRateLimit).default(10),
+          burstLimit: wholeNumber(BOUNDS.throttleBurstLimit).default(20),
         })
         .prefault({}),
     })
     .prefault({}),
-  // URLs are signed with the api function's temporary credentials, which can expire first; an hour keeps
-  // the promised lifetime honest, and speech/ objects are gone within two days anyway.
-  speechUrlTtlSeconds: wholeNumber(60, 3_600).default(900),
-  uploadUrlTtlSeconds: wholeNumber(60, 3_600).default(900),
-  // Biometric data: logs are kept for a bounded time, so INFINITE is not offered.
+  speechUrlTtlSeconds: wholeNumber(BOUNDS.urlTtlSeconds).default(900),
+  uploadUrlTtlSeconds: wholeNumber(BOUNDS.urlTtlSeconds).default(900),
   logRetentionDays: z
     .enum(RetentionDays, { error: retentionMessage })
-    .refine((days) => days !== RetentionDays.INFINITE, { error: retentionMessage })
+    .refine((days) => logRetentionProblem(days) === undefined, { error: retentionMessage })
     .default(RetentionDays.ONE_MONTH),
   removalPolicy: z.enum(['retain', 'destroy'], { error: 'must be "retain" or "destroy"' }).default('retain'),
   alarmEmail: z.email({ error: 'must be an e-mail address or null' }).nullable().default(null),
+  alarms: z
+    .strictObject({
+      oldestMessageAgeMinutes: wholeNumber(BOUNDS.oldestMessageAgeMinutes).default(60),
+    })
+    .prefault({}),
 });
+
+/** The configuration an empty context means: every default. VoicedropPipeline's props default to the same. */
+export const DEFAULT_CONFIG: VoicedropConfig = configSchema.parse({});
 
 /**
  * Validates a raw `voicedrop` context value. Absent keys take the defaults; an object given with

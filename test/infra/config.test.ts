@@ -21,6 +21,7 @@ const DEFAULTS: VoicedropConfig = {
   logRetentionDays: 30,
   removalPolicy: 'retain',
   alarmEmail: null,
+  alarms: { oldestMessageAgeMinutes: 60 },
 };
 
 function problemsOf(raw: unknown): readonly string[] {
@@ -175,6 +176,24 @@ describe('Function: parseConfig', () => {
     expect(problemsOf({ api: { auth: 'none', throttle: { rate: 5 } } })).toEqual([
       'voicedrop.api.throttle has unknown key "rate"',
       'voicedrop.api has unknown key "auth"',
+    ]);
+  });
+
+  it('takes the backlog alarm threshold in whole minutes, from 5 minutes to a day', () => {
+    expect(parseConfig({ alarms: { oldestMessageAgeMinutes: 90 } }).alarms).toEqual({
+      oldestMessageAgeMinutes: 90,
+    });
+    expect(parseConfig({ alarms: {} }).alarms).toEqual(DEFAULTS.alarms);
+    expect(problemsOf({ alarms: { oldestMessageAgeMinutes: 4 }, alarmEmail: 'nobody' })).toEqual([
+      expect.stringMatching(/^voicedrop\.alarmEmail must be an e-mail address or null/),
+      'voicedrop.alarms.oldestMessageAgeMinutes must be a whole number from 5 to 1440 ' +
+        '(the clone queue keeps messages 4 days) (got 4)',
+    ]);
+    expect(problemsOf({ alarms: { oldestMessageAge: 30, oldestMessageAgeMinutes: 1.5 } })).toEqual([
+      expect.stringMatching(
+        /^voicedrop\.alarms\.oldestMessageAgeMinutes must be a whole number .*\(got 1\.5\)$/,
+      ),
+      'voicedrop.alarms has unknown key "oldestMessageAge"',
     ]);
   });
 
