@@ -1,5 +1,6 @@
 import { App, Tags } from 'aws-cdk-lib';
 import { InvalidConfigurationError, readConfig } from '../lib/config';
+import { InvalidPipelinePropsError } from '../lib/voicedrop-pipeline';
 import { VoicedropStack } from '../lib/voicedrop-stack';
 
 const app = new App();
@@ -14,7 +15,8 @@ try {
   Tags.of(stack).add('project', 'voicedrop');
 } catch (error) {
   // A configuration mistake deserves its list of problems, not a stack trace through the CDK.
-  if (!(error instanceof InvalidConfigurationError)) throw error;
+  if (!(error instanceof InvalidConfigurationError || error instanceof InvalidPipelinePropsError))
+    throw error;
   console.error(error.message);
   process.exit(1);
 }

@@ -15,12 +15,14 @@ import {
   LoggingFormat,
   Runtime,
   SystemLogLevel,
+  Tracing,
 } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
-import { Construct } from 'constructs';
+import { Construct, type IConstruct } from 'constructs';
+import { acknowledge, wildcardResourceFinding } from './acknowledgements';
 import { INCOMING_PREFIX, SPEECH_PREFIX, VOICES_BY_CREATED_AT_INDEX } from './config';
 
 /** The repository root: where package.json, package-lock.json and tsconfig.json live. */
@@ -46,8 +48,13 @@ export interface HouseFunctionProps {
   /** Explicit for every function: queue visibility timeouts and provider deadlines are derived from it. */
   readonly timeout: Duration;
   readonly description: string;
-  /** Powertools service name (POWERTOOLS_SERVICE_NAME): the `service` key of every log line. */
+  /**
+   * Powertools service name (POWERTOOLS_SERVICE_NAME): the `service` key of every log line and the `service`
+   * dimension of every metric the handler emits.
+   */
   readonly serviceName: string;
+  /** CloudWatch namespace of the handler's embedded metrics (POWERTOOLS_METRICS_NAMESPACE). */
+  readonly metricsNamespace: string;
   readonly logRetention: RetentionDays;
   /** What stack deletion does to the log group; follows the data's removal policy. */
   readonly logRemovalPolicy: RemovalPolicy;
@@ -63,9 +70,10 @@ export interface HouseFunctionProps {
 
 /**
  * The one way this project builds a Lambda function: Node.js 24 on arm64, an ESM bundle made by local
- * esbuild with the AWS SDK inside, source maps, JSON logs into its own log group with retention, and a
- * role that starts with nothing but that log group. Intent methods (`readsUploads`, `writesVoicesTable`, …)
- * each grant exact actions on exact resources and set the environment variable the handler reads.
+ * esbuild with the AWS SDK inside, source maps, JSON logs into its own log group with retention, X-Ray active
+ * tracing, and a role that starts with nothing but that log group. Intent methods (`readsUploads`,
+ * `writesVoicesTable`, …) each grant exact actions on exact resources and set the environment variable the
+ * handler reads; a grant on a resource pattern (`incoming/*`) carries the written reason cdk-nag asks for.
  */
 export class HouseFunction extends Construct implements IGrantable {
   readonly lambdaFunction: NodejsFunction;
@@ -110,6 +118,8 @@ export class HouseFunction extends Construct implements IGrantable {
       timeout: props.timeout,
       role: this.role,
       logGroup: this.logGroup,
+      // Follows a request from API Gateway or a batch from SQS into the SDK calls and the provider call.
+      tracing: Tracing.ACTIVE,
       loggingFormat: LoggingFormat.JSON,
       applicationLogLevelV2: ApplicationLogLevel[logLevel],
       systemLogLevelV2: SystemLogLevel.INFO,
@@ -135,9 +145,16 @@ export class HouseFunction extends Construct implements IGrantable {
     this.addEnvironment('NODE_OPTIONS', '--enable-source-maps');
     this.addEnvironment('POWERTOOLS_SERVICE_NAME', props.serviceName);
     this.addEnvironment('POWERTOOLS_LOG_LEVEL', logLevel);
+    this.addEnvironment('POWERTOOLS_METRICS_NAMESPACE', props.metricsNamespace);
     for (const [name, value] of Object.entries(props.environment ?? {})) {
       this.addEnvironment(name, value);
     }
+    acknowledge(
+      this.policyScope,
+      'AwsSolutions-IAM5[Resource::*]',
+      'X-Ray active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords (exact actions, added by ' +
+        'Lambda tracing) have no resource-level permissions, so X-Ray only accepts Resource "*".',
+    );
   }
 
   /**
@@ -145,7 +162,11 @@ export class HouseFunction extends Construct implements IGrantable {
    * variable: the bucket arrives with every S3 event.
    */
   readsUploads(bucket: IBucket): this {
-    this.allow(['s3:GetObject', 's3:GetObjectVersion'], [bucket.arnForObjects(`${INCOMING_PREFIX}*`)]);
+    this.allow(['s3:GetObject', 's3:GetObjectVersion'], [bucket.arnForObjects(`${INCOMING_PREFIX}*`)], {
+      wildcardReason:
+        'Reads the one upload named by each S3 event; any key below incoming/ can arrive, so the grant is ' +
+        'the incoming/ prefix of this bucket, read-only.',
+    });
     // Without ListBucket, S3 answers a HEAD for a vanished upload with 403 instead of 404, and the clone
     // handler would retry a permissions-looking failure into the DLQ instead of recording `source_missing`.
     // It reveals key names only, of a bucket whose objects this function reads anyway.
@@ -193,7 +214,11 @@ export class HouseFunction extends Construct implements IGrantable {
    * presigned GET URLs it hands out rely on: S3 checks the signer's permissions when the URL is used.
    */
   storesSpeech(bucket: IBucket): this {
-    this.allow(['s3:PutObject', 's3:GetObject'], [bucket.arnForObjects(`${SPEECH_PREFIX}*`)]);
+    this.allow(['s3:PutObject', 's3:GetObject'], [bucket.arnForObjects(`${SPEECH_PREFIX}*`)], {
+      wildcardReason:
+        'Synthesized audio gets a new key per request below speech/ (expired by a lifecycle rule within ' +
+        'days); the grant is that prefix of this bucket only.',
+    });
     this.addEnvironment('BUCKET_NAME', bucket.bucketName);
     return this;
   }
@@ -203,7 +228,11 @@ export class HouseFunction extends Construct implements IGrantable {
    * the grant is what makes the URLs it signs work, and it limits them to `incoming/`.
    */
   presignsUploads(bucket: IBucket): this {
-    this.allow(['s3:PutObject'], [bucket.arnForObjects(`${INCOMING_PREFIX}*`)]);
+    this.allow(['s3:PutObject'], [bucket.arnForObjects(`${INCOMING_PREFIX}*`)], {
+      wildcardReason:
+        'Presigned upload URLs name a key the caller chooses below incoming/; the grant limits every URL ' +
+        'this function signs to that prefix of this bucket.',
+    });
     this.addEnvironment('BUCKET_NAME', bucket.bucketName);
     return this;
   }
@@ -213,9 +242,13 @@ export class HouseFunction extends Construct implements IGrantable {
    * the versions lists the bucket, which the `s3:prefix` condition keeps to `incoming/`.
    */
   deletesUploads(bucket: IBucket): this {
-    this.allow(['s3:DeleteObject', 's3:DeleteObjectVersion'], [bucket.arnForObjects(`${INCOMING_PREFIX}*`)]);
+    this.allow(['s3:DeleteObject', 's3:DeleteObjectVersion'], [bucket.arnForObjects(`${INCOMING_PREFIX}*`)], {
+      wildcardReason:
+        'Deleting a voice deletes every version of its source audio, which may be any key below incoming/; ' +
+        'the grant is that prefix of this bucket only.',
+    });
     this.allow(['s3:ListBucketVersions', 's3:ListBucket'], [bucket.bucketArn], {
-      StringLike: { 's3:prefix': `${INCOMING_PREFIX}*` },
+      conditions: { StringLike: { 's3:prefix': `${INCOMING_PREFIX}*` } },
     });
     this.addEnvironment('BUCKET_NAME', bucket.bucketName);
     return this;
@@ -240,7 +273,36 @@ export class HouseFunction extends Construct implements IGrantable {
     return this;
   }
 
-  private allow(actions: string[], resources: string[], conditions?: Record<string, unknown>): void {
-    this.role.addToPrincipalPolicy(new PolicyStatement({ actions, resources, conditions }));
+  /**
+   * The role's default policy, where every grant lands (intent methods, event sources, tracing): the
+   * narrowest construct an acknowledgement of one of its findings can sit on.
+   */
+  private get policyScope(): IConstruct {
+    return this.role.node.tryFindChild('DefaultPolicy') ?? this.role;
+  }
+
+  /**
+   * Grants exact actions. A resource with a `*` in it (an object prefix) needs a written reason, which is
+   * recorded as the acknowledgement of exactly that cdk-nag finding (AwsSolutions-IAM5 for that resource).
+   */
+  private allow(
+    actions: string[],
+    resources: string[],
+    options: { readonly conditions?: Record<string, unknown>; readonly wildcardReason?: string } = {},
+  ): void {
+    if (actions.some((action) => action.includes('*'))) {
+      throw new Error(`${this.node.path}: grant exact actions, not ${actions.join(', ')}`);
+    }
+    this.role.addToPrincipalPolicy(
+      new PolicyStatement({ actions, resources, conditions: options.conditions }),
+    );
+    for (const resource of resources) {
+      const finding = wildcardResourceFinding(this, resource);
+      if (!finding) continue;
+      if (!options.wildcardReason) {
+        throw new Error(`${this.node.path}: the grant on ${finding} needs a reason for its wildcard`);
+      }
+      acknowledge(this.policyScope, finding, options.wildcardReason);
+    }
   }
 }

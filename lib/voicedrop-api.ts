@@ -17,6 +17,7 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { z } from 'zod';
 import { listVoicesQuerySchema, speechRequestSchema, uploadRequestSchema } from '../functions/api/schemas';
+import { acknowledge } from './acknowledgements';
 import { apiGatewayModelSchema } from './api-models';
 import type { ApiConfig } from './config';
 
@@ -95,6 +96,8 @@ export class VoicedropApi extends Construct {
         throttlingRateLimit: config.throttle.rateLimit,
         throttlingBurstLimit: config.throttle.burstLimit,
         metricsEnabled: true,
+        // X-Ray: a request's path through API Gateway into the api function and on to the provider.
+        tracingEnabled: true,
         // Voices are biometric and speech text is private: no request or response bodies in any log, and no
         // execution logs, which would land in a log group API Gateway creates without retention.
         dataTraceEnabled: false,
@@ -105,6 +108,31 @@ export class VoicedropApi extends Construct {
     });
     // RestApi adds an `Endpoint` output under a generated name; the stack outputs the stage URL as `ApiUrl`.
     this.restApi.node.tryRemoveChild('Endpoint');
+
+    const stage = this.restApi.deploymentStage;
+    acknowledge(
+      stage,
+      'AwsSolutions-APIG6',
+      'Execution logging stays off on purpose: at INFO it records request and response details of speech and ' +
+        'voice calls (private text, biometric voice data) into a log group API Gateway creates without ' +
+        'retention. The JSON access log (no bodies) and X-Ray tracing cover operations.',
+    );
+    acknowledge(
+      stage,
+      'AwsSolutions-APIG3',
+      'No AWS WAF web ACL by default: every route requires SigV4 (IAM) authorization and the stage is ' +
+        'throttled, and a web ACL costs a monthly fee per deployment. Deployers who want one associate it ' +
+        'with this stage (README, deploy guide).',
+    );
+    const cloudWatchRole = this.restApi.node.tryFindChild('CloudWatchRole');
+    if (cloudWatchRole) {
+      acknowledge(
+        cloudWatchRole,
+        'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+        "API Gateway's account-wide logging role uses the AWS managed policy AWS documents for it; it only " +
+          'lets API Gateway write its own logs, and AWS keeps it current when API Gateway needs new actions.',
+      );
+    }
 
     if (!iam) {
       Annotations.of(this).addWarningV2(
@@ -157,6 +185,17 @@ export class VoicedropApi extends Construct {
       requestValidator: bodyValidator,
       requestModels: jsonModels(this.uploadRequestModel),
     });
+
+    if (iam) {
+      for (const method of this.restApi.methods) {
+        acknowledge(
+          method,
+          'AwsSolutions-COG4',
+          'Callers authenticate with AWS IAM (SigV4, execute-api:Invoke), not a Cognito user pool: the API ' +
+            "serves the deployer's own tools and principals, and there are no end-user accounts (DESIGN.md).",
+        );
+      }
+    }
 
     for (const error of gatewayErrors(iam)) {
       this.restApi.addGatewayResponse(`Gateway${error.type.responseType}`, {

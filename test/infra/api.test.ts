@@ -5,6 +5,7 @@ import {
   actionsOf,
   identityStatements,
   logicalId,
+  nagFindings,
   resourceById,
   type Statement,
   synthesize,
@@ -153,15 +154,15 @@ describe('Stack: Voicedrop API with the cdk.json configuration', () => {
   beforeAll(() => {
     ({ stack, template } = synthesize());
     ids = {
-      restApi: logicalId(stack.api.restApi),
-      stage: logicalId(stack.api.restApi.deploymentStage),
-      accessLogs: logicalId(stack.api.accessLogGroup),
-      function: logicalId(stack.apiFunction.lambdaFunction),
-      role: logicalId(stack.apiFunction.role),
-      logGroup: logicalId(stack.apiFunction.logGroup),
-      table: logicalId(stack.voicesTable),
-      bucket: logicalId(stack.uploadsBucket),
-      secret: logicalId(stack.providerKeys),
+      restApi: logicalId(stack.pipeline.api.restApi),
+      stage: logicalId(stack.pipeline.api.restApi.deploymentStage),
+      accessLogs: logicalId(stack.pipeline.api.accessLogGroup),
+      function: logicalId(stack.pipeline.apiFunction.lambdaFunction),
+      role: logicalId(stack.pipeline.apiFunction.role),
+      logGroup: logicalId(stack.pipeline.apiFunction.logGroup),
+      table: logicalId(stack.pipeline.table),
+      bucket: logicalId(stack.pipeline.bucket),
+      secret: logicalId(stack.pipeline.secret),
     };
   });
 
@@ -230,9 +231,10 @@ describe('Stack: Voicedrop API with the cdk.json configuration', () => {
   });
 
   describe('stage', () => {
-    it('is v1, throttled, with metrics and without data tracing or execution logs', () => {
+    it('is v1, throttled, with metrics and X-Ray tracing, without data tracing or execution logs', () => {
       template.hasResourceProperties('AWS::ApiGateway::Stage', {
         StageName: 'v1',
+        TracingEnabled: true,
         RestApiId: { Ref: ids.restApi },
         MethodSettings: [
           {
@@ -455,6 +457,7 @@ describe('Stack: Voicedrop API with the cdk.json configuration', () => {
           SPEECH_URL_TTL_SECONDS: '900',
           UPLOAD_URL_TTL_SECONDS: '900',
           POWERTOOLS_SERVICE_NAME: 'voicedrop-api',
+          POWERTOOLS_METRICS_NAMESPACE: 'Voicedrop',
           POWERTOOLS_LOG_LEVEL: 'INFO',
           NODE_OPTIONS: '--enable-source-maps',
         },
@@ -484,6 +487,12 @@ describe('Stack: Voicedrop API with the cdk.json configuration', () => {
             effect: 'Allow',
             actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
             resource: { 'Fn::GetAtt': [ids.logGroup, 'Arn'] },
+            condition: undefined,
+          },
+          {
+            effect: 'Allow',
+            actions: ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'],
+            resource: '*',
             condition: undefined,
           },
           {
@@ -539,6 +548,8 @@ describe('Stack: Voicedrop API with the cdk.json configuration', () => {
         's3:PutObject',
         's3:PutObject',
         'secretsmanager:GetSecretValue',
+        'xray:PutTelemetryRecords',
+        'xray:PutTraceSegments',
       ]);
     });
 
@@ -608,9 +619,21 @@ describe('Stack: Voicedrop API with authorization "none" and overrides', () => {
       expect(method.Properties.AuthorizationType, route).toBe('NONE');
     }
     Annotations.fromStack(stack).hasWarning(
-      '/Voicedrop/Api',
+      '/Voicedrop/Pipeline/Api',
       Match.stringLikeRegexp('authorization is "none".*test deployments only'),
     );
+  });
+
+  it('is flagged by cdk-nag on every route, with nothing acknowledged for it', () => {
+    const routes = routesOf(template).length;
+    const findings = nagFindings(stack).map(
+      ({ rule, path }) => `${rule} ${path.replace(/^.*\/Default\//, '')}`,
+    );
+
+    expect(routes).toBe(5);
+    expect(findings.filter((finding) => finding.startsWith('AwsSolutions-APIG4 '))).toHaveLength(routes);
+    expect(findings.filter((finding) => finding.startsWith('AwsSolutions-COG4 '))).toHaveLength(routes);
+    expect(findings).toHaveLength(2 * routes);
   });
 
   it('answers an unknown route 404 instead of asking for a signature', () => {
@@ -628,7 +651,9 @@ describe('Stack: Voicedrop API with authorization "none" and overrides', () => {
   });
 
   it('passes the URL lifetimes and a provider timeout below the cap to the function', () => {
-    expect(resourceById(template, logicalId(stack.apiFunction.lambdaFunction)).Properties).toMatchObject({
+    expect(
+      resourceById(template, logicalId(stack.pipeline.apiFunction.lambdaFunction)).Properties,
+    ).toMatchObject({
       Environment: {
         Variables: {
           SPEECH_URL_TTL_SECONDS: '120',
@@ -640,7 +665,7 @@ describe('Stack: Voicedrop API with authorization "none" and overrides', () => {
   });
 
   it('deletes the access logs with the stack but keeps the account-wide CloudWatch role', () => {
-    const accessLogs = resourceById(template, logicalId(stack.api.accessLogGroup));
+    const accessLogs = resourceById(template, logicalId(stack.pipeline.api.accessLogGroup));
 
     expect(accessLogs.DeletionPolicy).toBe('Delete');
     expect(accessLogs.Properties.RetentionInDays).toBe(7);

@@ -9,11 +9,18 @@ import type { VoicedropStack } from '../../lib/voicedrop-stack';
 import {
   actionsOf,
   cdkJson,
+  frameworkFunctionId,
+  frameworkLogGroupId,
+  functionsWithoutOwnLogGroup,
   identityStatements,
   logicalId,
   resourceById,
+  retainedResources,
+  rolesWithManagedPolicies,
   type Synthesized,
   synthesize,
+  type TemplateResource,
+  wildcardResourcePolicyGrants,
 } from './support';
 
 describe('Stack: Voicedrop with the cdk.json configuration', () => {
@@ -21,6 +28,7 @@ describe('Stack: Voicedrop with the cdk.json configuration', () => {
   let template: Template;
   let ids: {
     bucket: string;
+    accessLogs: string;
     queue: string;
     deadLetterQueue: string;
     table: string;
@@ -35,14 +43,15 @@ describe('Stack: Voicedrop with the cdk.json configuration', () => {
     template = synthesized.template;
     const stack = synthesized.stack;
     ids = {
-      bucket: logicalId(stack.uploadsBucket),
-      queue: logicalId(stack.cloneQueue),
-      deadLetterQueue: logicalId(stack.deadLetterQueue),
-      table: logicalId(stack.voicesTable),
-      secret: logicalId(stack.providerKeys),
-      function: logicalId(stack.cloneFunction.lambdaFunction),
-      logGroup: logicalId(stack.cloneFunction.logGroup),
-      role: logicalId(stack.cloneFunction.role),
+      bucket: logicalId(stack.pipeline.bucket),
+      accessLogs: logicalId(stack.pipeline.accessLogsBucket),
+      queue: logicalId(stack.pipeline.cloneQueue),
+      deadLetterQueue: logicalId(stack.pipeline.deadLetterQueue),
+      table: logicalId(stack.pipeline.table),
+      secret: logicalId(stack.pipeline.secret),
+      function: logicalId(stack.pipeline.cloneFunction.lambdaFunction),
+      logGroup: logicalId(stack.pipeline.cloneFunction.logGroup),
+      role: logicalId(stack.pipeline.cloneFunction.role),
     };
   });
 
@@ -92,6 +101,13 @@ describe('Stack: Voicedrop with the cdk.json configuration', () => {
       });
     });
 
+    it('writes server access logs into the access-log bucket, below uploads/', () => {
+      expect(resourceById(template, ids.bucket).Properties.LoggingConfiguration).toEqual({
+        DestinationBucketName: { Ref: ids.accessLogs },
+        LogFilePrefix: 'uploads/',
+      });
+    });
+
     it('notifies the clone queue of objects created under incoming/ only', () => {
       template.hasResourceProperties('Custom::S3BucketNotifications', {
         BucketName: { Ref: ids.bucket },
@@ -118,6 +134,65 @@ describe('Stack: Voicedrop with the cdk.json configuration', () => {
               Action: Match.arrayWith(['sqs:SendMessage']),
               Condition: { ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': [ids.bucket, 'Arn'] } } },
             }),
+          ]),
+        },
+      });
+    });
+  });
+
+  describe('access-log bucket', () => {
+    it('is private, encrypted with SSE-S3 (all S3 log delivery supports), without ACLs, and expires logs after 90 days', () => {
+      expect(resourceById(template, ids.accessLogs).Properties).toEqual(
+        expect.objectContaining({
+          BucketEncryption: {
+            ServerSideEncryptionConfiguration: [
+              { ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } },
+            ],
+          },
+          PublicAccessBlockConfiguration: {
+            BlockPublicAcls: true,
+            BlockPublicPolicy: true,
+            IgnorePublicAcls: true,
+            RestrictPublicBuckets: true,
+          },
+          OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+          LifecycleConfiguration: {
+            Rules: [{ Id: 'expire-access-logs', Status: 'Enabled', ExpirationInDays: 90 }],
+          },
+        }),
+      );
+      expect(resourceById(template, ids.accessLogs).Properties.LoggingConfiguration).toBeUndefined();
+    });
+
+    it('is retained with the data', () => {
+      expect(resourceById(template, ids.accessLogs).DeletionPolicy).toBe('Retain');
+    });
+
+    it('refuses requests that are not over TLS 1.2, and takes logs from S3 for the upload bucket only', () => {
+      template.hasResourceProperties('AWS::S3::BucketPolicy', {
+        Bucket: { Ref: ids.accessLogs },
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Effect: 'Deny',
+              Action: 's3:*',
+              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+            }),
+            Match.objectLike({
+              Effect: 'Deny',
+              Action: 's3:*',
+              Condition: { NumericLessThan: { 's3:TlsVersion': 1.2 } },
+            }),
+            {
+              Effect: 'Allow',
+              Principal: { Service: 'logging.s3.amazonaws.com' },
+              Action: 's3:PutObject',
+              Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [ids.accessLogs, 'Arn'] }, '/uploads/*']] },
+              Condition: {
+                ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': [ids.bucket, 'Arn'] } },
+                StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+              },
+            },
           ]),
         },
       });
@@ -232,6 +307,10 @@ describe('Stack: Voicedrop with the cdk.json configuration', () => {
       expect(resourceById(template, ids.function).Properties.ReservedConcurrentExecutions).toBeUndefined();
     });
 
+    it('traces every invocation with X-Ray', () => {
+      expect(resourceById(template, ids.function).Properties.TracingConfig).toEqual({ Mode: 'Active' });
+    });
+
     it('logs JSON into its own log group, kept for the configured retention', () => {
       template.hasResourceProperties('AWS::Lambda::Function', {
         LoggingConfig: { LogFormat: 'JSON', ApplicationLogLevel: 'INFO', LogGroup: { Ref: ids.logGroup } },
@@ -253,6 +332,7 @@ describe('Stack: Voicedrop with the cdk.json configuration', () => {
             PROVIDER_TIMEOUT_MS: '60000',
             CLONE_MAX_RECEIVE_COUNT: '5',
             POWERTOOLS_SERVICE_NAME: 'voicedrop-clone',
+            POWERTOOLS_METRICS_NAMESPACE: 'Voicedrop',
             POWERTOOLS_LOG_LEVEL: 'INFO',
             NODE_OPTIONS: '--enable-source-maps',
           },
@@ -300,6 +380,7 @@ describe('Stack: Voicedrop with the cdk.json configuration', () => {
             actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
             resource: { 'Fn::GetAtt': [ids.logGroup, 'Arn'] },
           },
+          { effect: 'Allow', actions: ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'], resource: '*' },
           {
             effect: 'Allow',
             actions: ['s3:GetObject', 's3:GetObjectVersion'],
@@ -341,6 +422,8 @@ describe('Stack: Voicedrop with the cdk.json configuration', () => {
         'sqs:GetQueueAttributes',
         'sqs:GetQueueUrl',
         'sqs:ReceiveMessage',
+        'xray:PutTelemetryRecords',
+        'xray:PutTraceSegments',
       ]);
     });
 
@@ -348,33 +431,172 @@ describe('Stack: Voicedrop with the cdk.json configuration', () => {
       expect(resourceById(template, ids.role).Properties.ManagedPolicyArns).toBeUndefined();
     });
 
-    it('allows no wildcard action anywhere', () => {
+    it('allows no wildcard action in any role or policy of the stack, CDK framework roles included', () => {
       const wildcards = identityStatements(template).flatMap(({ roles, statement }) =>
         actionsOf(statement)
           .filter((action) => action.includes('*'))
           .map((action) => `${roles.join(',')}: ${action}`),
       );
 
+      expect(identityStatements(template).length).toBeGreaterThan(10);
       expect(wildcards).toEqual([]);
+    });
+
+    it('attaches AWS managed policies only to CDK framework roles and the API Gateway logging role', () => {
+      expect(rolesWithManagedPolicies(template).sort()).toEqual(
+        [
+          'BucketNotificationsHandler050a0587b7544547bf325f094a3db834RoleB6FB88EC: AWSLambdaBasicExecutionRole',
+          `${logicalId(synthesized.stack.pipeline.api.restApi.node.findChild('CloudWatchRole'))}: AmazonAPIGatewayPushToCloudWatchLogs`,
+        ].sort(),
+      );
+    });
+
+    it('grants wildcard actions in resource policies only to the account root of the alarm key', () => {
+      expect(wildcardResourcePolicyGrants(template)).toEqual([
+        `AWS::KMS::Key ${logicalId(synthesized.stack.pipeline.monitoring.alarmTopicKey)}: kms:* to account root`,
+      ]);
+    });
+  });
+
+  describe('removal', () => {
+    it('keeps the data, its logs and the account-wide API Gateway logging role when the stack is deleted', () => {
+      const { pipeline } = synthesized.stack;
+
+      expect(retainedResources(template)).toEqual(
+        [
+          ids.bucket,
+          ids.accessLogs,
+          ids.table,
+          ids.secret,
+          ids.logGroup,
+          logicalId(pipeline.apiFunction.logGroup),
+          logicalId(pipeline.api.accessLogGroup),
+          frameworkLogGroupId(template, 'BucketNotificationsHandler'),
+          logicalId(pipeline.api.restApi.node.findChild('CloudWatchRole')),
+          Object.keys(template.findResources('AWS::ApiGateway::Account'))[0],
+        ].sort(),
+      );
+    });
+
+    it('protects the table from deletion while the data is retained', () => {
+      expect(resourceById(template, ids.table).Properties.DeletionProtectionEnabled).toBe(true);
+    });
+
+    it('deletes what holds no data: queues and the alarm key', () => {
+      expect(resourceById(template, ids.queue).DeletionPolicy).toBe('Delete');
+      expect(resourceById(template, ids.deadLetterQueue).DeletionPolicy).toBe('Delete');
+      expect(
+        resourceById(template, logicalId(synthesized.stack.pipeline.monitoring.alarmTopicKey)),
+      ).toMatchObject({
+        DeletionPolicy: 'Delete',
+        Properties: { PendingWindowInDays: 7 },
+      });
+    });
+  });
+
+  describe('logs', () => {
+    it('keeps every log group of the stack for the configured 30 days', () => {
+      const retention = Object.values(template.findResources('AWS::Logs::LogGroup')).map(
+        (resource) => (resource as TemplateResource).Properties.RetentionInDays,
+      );
+
+      expect(retention).toEqual([30, 30, 30, 30]);
+    });
+
+    it('sends every function of the stack, CDK’s bucket-notifications function included, to a log group of the stack', () => {
+      expect(functionsWithoutOwnLogGroup(template)).toEqual([]);
+      expect(
+        resourceById(template, frameworkFunctionId(template, 'BucketNotificationsHandler')).Properties
+          .LoggingConfig,
+      ).toEqual({ LogGroup: { Ref: frameworkLogGroupId(template, 'BucketNotificationsHandler') } });
+    });
+  });
+
+  describe('alarms and dashboard', () => {
+    it('watch this pipeline’s queues, functions and API stage', () => {
+      const { pipeline } = synthesized.stack;
+      const watched = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((resource) => {
+        const properties = (resource as TemplateResource).Properties;
+        return { metric: properties.MetricName, dimensions: properties.Dimensions };
+      });
+
+      expect(watched).toEqual(
+        expect.arrayContaining([
+          {
+            metric: 'ApproximateNumberOfMessagesVisible',
+            dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [ids.deadLetterQueue, 'QueueName'] } }],
+          },
+          {
+            metric: 'ApproximateAgeOfOldestMessage',
+            dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [ids.queue, 'QueueName'] } }],
+          },
+          { metric: 'Errors', dimensions: [{ Name: 'FunctionName', Value: { Ref: ids.function } }] },
+          {
+            metric: 'Throttles',
+            dimensions: [
+              { Name: 'FunctionName', Value: { Ref: logicalId(pipeline.apiFunction.lambdaFunction) } },
+            ],
+          },
+          {
+            metric: '5XXError',
+            dimensions: [
+              { Name: 'ApiName', Value: 'Voicedrop-api' },
+              { Name: 'Stage', Value: { Ref: logicalId(pipeline.api.restApi.deploymentStage) } },
+            ],
+          },
+        ]),
+      );
+      expect(watched).toHaveLength(8);
+    });
+
+    it('alarm after 60 minutes of the oldest upload waiting, the cdk.json default', () => {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: 'ApproximateAgeOfOldestMessage',
+        Threshold: 3600,
+      });
+    });
+
+    it('subscribe nobody when no alarm e-mail is configured', () => {
+      template.resourceCountIs('AWS::SNS::Subscription', 0);
+    });
+
+    it('name the dashboard after the stack', () => {
+      template.hasResourceProperties('AWS::CloudWatch::Dashboard', { DashboardName: 'Voicedrop' });
     });
   });
 
   it('outputs what a user needs after deploying', () => {
+    const { pipeline } = synthesized.stack;
+
     expect(Object.keys(template.findOutputs('*')).sort()).toEqual([
+      'AccessLogsBucketName',
+      'AlarmTopicArn',
       'ApiFunctionName',
       'ApiUrl',
       'BucketName',
       'CloneQueueUrl',
+      'DashboardName',
+      'DashboardUrl',
+      'DeadLetterQueueName',
       'DeadLetterQueueUrl',
       'ProviderKeysSecretArn',
       'ProviderKeysSecretName',
       'VoicesTableName',
     ]);
     template.hasOutput('BucketName', { Value: { Ref: ids.bucket } });
+    template.hasOutput('AccessLogsBucketName', { Value: { Ref: ids.accessLogs } });
     template.hasOutput('VoicesTableName', { Value: { Ref: ids.table } });
     template.hasOutput('ProviderKeysSecretArn', { Value: { Ref: ids.secret } });
     template.hasOutput('CloneQueueUrl', { Value: { Ref: ids.queue } });
     template.hasOutput('DeadLetterQueueUrl', { Value: { Ref: ids.deadLetterQueue } });
+    template.hasOutput('DeadLetterQueueName', {
+      Value: { 'Fn::GetAtt': [ids.deadLetterQueue, 'QueueName'] },
+    });
+    template.hasOutput('AlarmTopicArn', { Value: { Ref: logicalId(pipeline.alarmTopic) } });
+    template.hasOutput('DashboardName', { Value: { Ref: logicalId(pipeline.dashboard) } });
+    const url = JSON.stringify(template.findOutputs('DashboardUrl').DashboardUrl?.Value);
+    expect(url).toContain('"Fn::FindInMap":["ConsoleHosts",{"Ref":"AWS::Partition"},"host"]');
+    expect(url).toContain(`#dashboards/dashboard/",{"Ref":"${logicalId(pipeline.dashboard)}"}`);
   });
 });
 
@@ -387,15 +609,84 @@ describe('Stack: Voicedrop with removalPolicy "destroy" and overrides', () => {
       removalPolicy: 'destroy',
       logRetentionDays: 7,
       cloneQueue: { maxReceiveCount: 3, maxConcurrency: 5, maxBatchingWindowSeconds: 0 },
+      alarmEmail: 'ops@example.com',
+      alarms: { oldestMessageAgeMinutes: 90 },
     }));
   });
 
-  it('deletes the data with the stack, emptying the bucket first', () => {
-    expect(resourceById(template, logicalId(stack.uploadsBucket)).DeletionPolicy).toBe('Delete');
-    expect(resourceById(template, logicalId(stack.voicesTable)).DeletionPolicy).toBe('Delete');
-    expect(resourceById(template, logicalId(stack.providerKeys)).DeletionPolicy).toBe('Delete');
-    template.resourceCountIs('Custom::S3AutoDeleteObjects', 1);
-    template.hasResourceProperties('AWS::DynamoDB::Table', { DeletionProtectionEnabled: false });
+  it('deletes the data and its logs with the stack, emptying both buckets first', () => {
+    const { pipeline } = stack;
+    const autoDeleted = Object.values(template.findResources('Custom::S3AutoDeleteObjects')).map(
+      (resource) => (resource as TemplateResource).Properties.BucketName,
+    );
+
+    expect(retainedResources(template)).toEqual(
+      [
+        logicalId(pipeline.api.restApi.node.findChild('CloudWatchRole')),
+        Object.keys(template.findResources('AWS::ApiGateway::Account'))[0],
+      ].sort(),
+    );
+    for (const construct of [pipeline.bucket, pipeline.accessLogsBucket, pipeline.table, pipeline.secret]) {
+      expect(resourceById(template, logicalId(construct)).DeletionPolicy, construct.node.path).toBe('Delete');
+    }
+    expect(autoDeleted).toEqual(
+      expect.arrayContaining([
+        { Ref: logicalId(pipeline.bucket) },
+        { Ref: logicalId(pipeline.accessLogsBucket) },
+      ]),
+    );
+    expect(autoDeleted).toHaveLength(2);
+  });
+
+  it('turns the table’s deletion protection off, and keeps point-in-time recovery on', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      DeletionProtectionEnabled: false,
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+    });
+  });
+
+  it('sends CDK’s auto-delete function to a log group of the stack, deleted with it', () => {
+    const logs = frameworkLogGroupId(template, 'CustomS3AutoDeleteObjects');
+
+    expect(functionsWithoutOwnLogGroup(template)).toEqual([]);
+    expect(
+      resourceById(template, frameworkFunctionId(template, 'CustomS3AutoDeleteObjects')).Properties,
+    ).toMatchObject({ LoggingConfig: { LogGroup: { Ref: logs } } });
+    expect(resourceById(template, logs)).toMatchObject({
+      DeletionPolicy: 'Delete',
+      Properties: { RetentionInDays: 7 },
+    });
+  });
+
+  it('lets only CDK’s auto-delete function hold wildcard actions in the bucket policies, besides the key root', () => {
+    const provider = Object.keys(template.findResources('AWS::IAM::Role')).find((id) =>
+      id.startsWith('CustomS3AutoDeleteObjectsCustomResourceProviderRole'),
+    );
+    const buckets = [logicalId(stack.pipeline.accessLogsBucket), logicalId(stack.pipeline.bucket)];
+
+    expect(wildcardResourcePolicyGrants(template)).toEqual([
+      ...buckets.flatMap((bucket) =>
+        ['s3:DeleteObject*', 's3:GetBucket*', 's3:List*'].map(
+          (action) => `AWS::S3::BucketPolicy ${bucket}: ${action} to ${provider}`,
+        ),
+      ),
+      `AWS::KMS::Key ${logicalId(stack.pipeline.monitoring.alarmTopicKey)}: kms:* to account root`,
+    ]);
+  });
+
+  it('subscribes the alarm e-mail to the alarm topic', () => {
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'ops@example.com',
+      TopicArn: { Ref: logicalId(stack.pipeline.alarmTopic) },
+    });
+  });
+
+  it('takes the backlog alarm threshold from the configuration', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateAgeOfOldestMessage',
+      Threshold: 5400,
+    });
   });
 
   it('takes queue settings and log retention from the configuration', () => {
@@ -422,6 +713,7 @@ describe('Class: HouseFunction', () => {
       memorySize: 256,
       timeout: Duration.seconds(10),
       serviceName: 'example',
+      metricsNamespace: 'Example',
       logRetention: RetentionDays.ONE_WEEK,
       logRemovalPolicy: RemovalPolicy.DESTROY,
     });

@@ -1,0 +1,731 @@
+import { CfnResource, Duration, RemovalPolicy, SecretValue, Stack, Token } from 'aws-cdk-lib';
+import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { CfnFunction, EventSourceMapping } from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { BlockPublicAccess, Bucket, BucketEncryption, EventType, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import { SqsDestination } from 'aws-cdk-lib/aws-s3-notifications';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { PROVIDER_NAMES, type ProviderName } from '../functions/shared/providers/types';
+import { acknowledge } from './acknowledgements';
+import {
+  BOUNDS,
+  type Bounds,
+  boundsMessage,
+  DEFAULT_CONFIG,
+  INCOMING_PREFIX,
+  isEmailAddress,
+  logRetentionProblem,
+  providerModelProblem,
+  SPEECH_PREFIX,
+  STAGE_NAME_MESSAGE,
+  STAGE_NAME_PATTERN,
+  VOICES_BY_CREATED_AT_INDEX,
+  type VoicedropConfig,
+} from './config';
+import { HouseFunction } from './house-function';
+import { VoicedropApi } from './voicedrop-api';
+import {
+  METRICS_NAMESPACE,
+  SERVICE_NAMES,
+  type VoicedropAlarms,
+  VoicedropMonitoring,
+} from './voicedrop-monitoring';
+
+/** AWS's guidance for SQS event sources: visibility at least six times the function timeout. */
+export const VISIBILITY_TIMEOUT_FACTOR = 6;
+
+const CLONE_TIMEOUT = Duration.minutes(5);
+const CLONE_MEMORY_MB = 1024;
+const NONCURRENT_VERSION_DAYS = 30;
+/** Synthesized audio outlives its presigned URL (at most an hour) by far, and is gone within two days. */
+const SPEECH_RETENTION_DAYS = 1;
+/** S3 server access logs name objects (file names can be people's names) and callers' IP addresses. */
+const ACCESS_LOG_RETENTION_DAYS = 90;
+/** API Gateway gives up on an integration after 29 s; the function may finish its answer just past that. */
+const API_TIMEOUT = Duration.seconds(30);
+const API_MEMORY_MB = 1024;
+/** A provider call from the API must end in time for the answer to beat API Gateway's 29 s. */
+const API_PROVIDER_TIMEOUT_MS = 25_000;
+
+/**
+ * CDK's own functions that this pipeline makes CDK add, one per stack: where they live in the stack and which
+ * of their children is the function resource. aws-s3's BucketNotificationsHandler writes the bucket's
+ * notification configuration during deployment; the S3AutoDeleteObjects provider empties the buckets before
+ * they are deleted (removal policy DESTROY only).
+ */
+const FRAMEWORK_FUNCTIONS = [
+  {
+    id: 'BucketNotificationsHandler050a0587b7544547bf325f094a3db834',
+    functionChild: 'Resource',
+    required: true,
+  },
+  { id: 'Custom::S3AutoDeleteObjectsCustomResourceProvider', functionChild: 'Handler', required: false },
+] as const;
+
+export interface VoicedropProviderOptions {
+  /**
+   * API origin without a trailing slash; https only, since requests carry the provider key.
+   * @default - the provider's public API: https://api.smallest.ai, https://api.typecast.ai
+   */
+  readonly baseUrl?: string;
+  /**
+   * Model used when an upload does not name one; must be a model the provider accepts for cloning.
+   * @default - the provider's default cloning model: lightning-v3.1 (smallest), ssfm-v30 (typecast)
+   */
+  readonly model?: string;
+  /**
+   * Concurrent requests the provider allows for this account's plan (1 to 100).
+   * @default - 1 (smallest), 2 (typecast)
+   */
+  readonly concurrency?: number;
+}
+
+export interface VoicedropCloneQueueOptions {
+  /**
+   * Records per clone invocation (1 to 10).
+   * @default 5
+   */
+  readonly batchSize?: number;
+  /**
+   * How long Lambda waits to fill a batch (whole seconds, up to 5 minutes).
+   * @default Duration.seconds(5)
+   */
+  readonly maxBatchingWindow?: Duration;
+  /**
+   * Deliveries before a message moves to the dead-letter queue (1 to 1000); the clone handler reads it to
+   * tell a final attempt from one that will be retried.
+   * @default 5
+   */
+  readonly maxReceiveCount?: number;
+  /**
+   * Concurrent clone invocations (2 to 1000): the backpressure that keeps provider calls under the
+   * providers' rate limits.
+   * @default 2
+   */
+  readonly maxConcurrency?: number;
+}
+
+export interface VoicedropApiOptions {
+  /**
+   * `iam`: every route requires a SigV4-signed request from a principal allowed `execute-api:Invoke`.
+   * `none` opens every route to anyone who knows the URL: for short-lived test deployments only.
+   * @default 'iam'
+   */
+  readonly authorization?: 'iam' | 'none';
+  /**
+   * The stage, and the first path segment of every URL (letters, digits, hyphens, underscores).
+   * @default 'v1'
+   */
+  readonly stageName?: string;
+  /**
+   * Steady-state requests per second for the whole stage (1 to 10000).
+   * @default 10
+   */
+  readonly throttleRateLimit?: number;
+  /**
+   * Requests the stage accepts at once above the steady rate (1 to 5000).
+   * @default 20
+   */
+  readonly throttleBurstLimit?: number;
+}
+
+export interface VoicedropAlarmOptions {
+  /**
+   * The clone queue's oldest message may wait this long before the backlog alarm fires (whole minutes,
+   * 5 minutes to a day). Above one visibility timeout (about 30 minutes), so a single retry does not page.
+   * @default Duration.minutes(60)
+   */
+  readonly oldestCloneMessageAge?: Duration;
+}
+
+export interface VoicedropPipelineProps {
+  /**
+   * Provider for uploads directly under `incoming/`.
+   * @default 'smallest'
+   */
+  readonly defaultProvider?: ProviderName;
+  /**
+   * Per-provider settings; a provider or a setting left out takes its default.
+   * @default - the defaults of VoicedropProviderOptions
+   */
+  readonly providers?: { readonly [provider in ProviderName]?: VoicedropProviderOptions };
+  /**
+   * Timeout of one provider call from the clone function (whole milliseconds, 1 s to 4 min, below the
+   * clone function's 5-minute timeout); the api function caps it at 25 s for API Gateway's 29 s.
+   * @default Duration.seconds(60)
+   */
+  readonly providerTimeout?: Duration;
+  /**
+   * @default - the defaults of VoicedropCloneQueueOptions
+   */
+  readonly cloneQueue?: VoicedropCloneQueueOptions;
+  /**
+   * @default - the defaults of VoicedropApiOptions
+   */
+  readonly api?: VoicedropApiOptions;
+  /**
+   * Lifetime of the presigned GET URL that `"delivery": "url"` speech answers with (whole seconds, 1 minute
+   * to 1 hour).
+   * @default Duration.minutes(15)
+   */
+  readonly speechUrlTtl?: Duration;
+  /**
+   * Lifetime of the presigned PUT URL that `POST /uploads` answers with (whole seconds, 1 minute to 1 hour).
+   * @default Duration.minutes(15)
+   */
+  readonly uploadUrlTtl?: Duration;
+  /**
+   * Retention of the functions' log groups and the API access logs; never INFINITE (biometric data).
+   * @default RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: RetentionDays;
+  /**
+   * What deleting the stack does to the data. RETAIN keeps the upload bucket, the access-log bucket, the
+   * voices table (with deletion protection on), the provider-keys secret and the log groups. DESTROY
+   * removes them all, emptying the buckets first. No other policy is accepted.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+  /**
+   * Subscribed to the alarm topic (AWS mails a confirmation link first).
+   * @default - no subscription; the topic is there to subscribe to
+   */
+  readonly alarmEmail?: string;
+  /**
+   * @default - the defaults of VoicedropAlarmOptions
+   */
+  readonly alarms?: VoicedropAlarmOptions;
+  /**
+   * Name of the CloudWatch dashboard (letters, digits, hyphens, underscores).
+   * @default - a name CloudFormation generates
+   */
+  readonly dashboardName?: string;
+}
+
+/** Every problem found in a VoicedropPipeline's props, reported together. */
+export class InvalidPipelinePropsError extends Error {
+  constructor(
+    readonly path: string,
+    readonly problems: readonly string[],
+  ) {
+    super(
+      `Invalid VoicedropPipeline props at ${path}, ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n` +
+        problems.map((problem) => `  - ${problem}`).join('\n'),
+    );
+    this.name = 'InvalidPipelinePropsError';
+  }
+}
+
+/** The settings a pipeline is built with: the props validated, with every default filled in. */
+export interface VoicedropPipelineSettings extends VoicedropConfig {
+  readonly dashboardName?: string;
+}
+
+/**
+ * Validates props and fills in the defaults (the same as cdk.json's). Throws one InvalidPipelinePropsError
+ * listing every problem; `path` names the construct in that message.
+ */
+export function resolvePipelineProps(
+  props: VoicedropPipelineProps = {},
+  path = 'VoicedropPipeline',
+): VoicedropPipelineSettings {
+  const problems: string[] = [];
+  const defaults = DEFAULT_CONFIG;
+
+  const whole = (name: string, value: number | undefined, bounds: Bounds, fallback: number): number => {
+    if (value === undefined) return fallback;
+    if (Token.isUnresolved(value)) {
+      problems.push(`${name} must be known at synth time (got a token)`);
+    } else if (!Number.isInteger(value) || value < bounds.minimum || value > bounds.maximum) {
+      problems.push(`${name} ${boundsMessage(bounds)} (got ${value})`);
+    }
+    return value;
+  };
+  const duration = (
+    name: string,
+    value: Duration | undefined,
+    unit: 'milliseconds' | 'seconds' | 'minutes',
+    bounds: Bounds,
+    fallback: number,
+  ): number => {
+    if (value === undefined) return fallback;
+    if (value.isUnresolved()) {
+      problems.push(`${name} must be known at synth time (got a token)`);
+      return fallback;
+    }
+    const amount =
+      value.toMilliseconds({ integral: false }) / { milliseconds: 1, seconds: 1_000, minutes: 60_000 }[unit];
+    if (!Number.isInteger(amount) || amount < bounds.minimum || amount > bounds.maximum) {
+      problems.push(`${name} ${boundsMessage(bounds, unit)} (got ${value.toHumanString()})`);
+    }
+    return amount;
+  };
+  const known = (value: string | undefined): value is string =>
+    value !== undefined && !Token.isUnresolved(value);
+
+  const defaultProvider = props.defaultProvider ?? defaults.defaultProvider;
+  if (!PROVIDER_NAMES.includes(defaultProvider)) {
+    problems.push(
+      `defaultProvider must be one of ${PROVIDER_NAMES.map((name) => `"${name}"`).join(', ')} (got "${defaultProvider}")`,
+    );
+  }
+  const provider = (name: ProviderName) => {
+    const options = props.providers?.[name] ?? {};
+    const fallback = defaults.providers[name];
+    const baseUrl = (options.baseUrl ?? fallback.baseUrl).replace(/\/+$/, '');
+    if (known(options.baseUrl) && !isHttpsUrl(options.baseUrl)) {
+      problems.push(`providers.${name}.baseUrl must be an https:// URL (got "${options.baseUrl}")`);
+    }
+    const model = options.model ?? fallback.model;
+    const modelProblem = known(options.model) ? providerModelProblem(name, options.model) : undefined;
+    if (modelProblem) problems.push(`providers.${name}.model ${modelProblem} (got "${options.model}")`);
+    const concurrency = whole(
+      `providers.${name}.concurrency`,
+      options.concurrency,
+      BOUNDS.providerConcurrency,
+      fallback.concurrency,
+    );
+    return { baseUrl, model, concurrency };
+  };
+  const providers = { smallest: provider('smallest'), typecast: provider('typecast') };
+
+  const providerTimeoutMs = duration(
+    'providerTimeout',
+    props.providerTimeout,
+    'milliseconds',
+    BOUNDS.providerTimeoutMs,
+    defaults.providerTimeoutMs,
+  );
+
+  const queue = props.cloneQueue ?? {};
+  const cloneQueue = {
+    batchSize: whole(
+      'cloneQueue.batchSize',
+      queue.batchSize,
+      BOUNDS.batchSize,
+      defaults.cloneQueue.batchSize,
+    ),
+    maxBatchingWindowSeconds: duration(
+      'cloneQueue.maxBatchingWindow',
+      queue.maxBatchingWindow,
+      'seconds',
+      BOUNDS.maxBatchingWindowSeconds,
+      defaults.cloneQueue.maxBatchingWindowSeconds,
+    ),
+    maxReceiveCount: whole(
+      'cloneQueue.maxReceiveCount',
+      queue.maxReceiveCount,
+      BOUNDS.maxReceiveCount,
+      defaults.cloneQueue.maxReceiveCount,
+    ),
+    maxConcurrency: whole(
+      'cloneQueue.maxConcurrency',
+      queue.maxConcurrency,
+      BOUNDS.maxConcurrency,
+      defaults.cloneQueue.maxConcurrency,
+    ),
+  };
+
+  const apiOptions = props.api ?? {};
+  const authorization = apiOptions.authorization ?? defaults.api.authorization;
+  if (authorization !== 'iam' && authorization !== 'none') {
+    problems.push(`api.authorization must be "iam" or "none" (got "${authorization}")`);
+  }
+  const stageName = apiOptions.stageName ?? defaults.api.stageName;
+  if (known(apiOptions.stageName) && !STAGE_NAME_PATTERN.test(apiOptions.stageName)) {
+    problems.push(`api.stageName ${STAGE_NAME_MESSAGE} (got "${apiOptions.stageName}")`);
+  }
+  const api = {
+    authorization,
+    stageName,
+    throttle: {
+      rateLimit: whole(
+        'api.throttleRateLimit',
+        apiOptions.throttleRateLimit,
+        BOUNDS.throttleRateLimit,
+        defaults.api.throttle.rateLimit,
+      ),
+      burstLimit: whole(
+        'api.throttleBurstLimit',
+        apiOptions.throttleBurstLimit,
+        BOUNDS.throttleBurstLimit,
+        defaults.api.throttle.burstLimit,
+      ),
+    },
+  };
+
+  const speechUrlTtlSeconds = duration(
+    'speechUrlTtl',
+    props.speechUrlTtl,
+    'seconds',
+    BOUNDS.urlTtlSeconds,
+    defaults.speechUrlTtlSeconds,
+  );
+  const uploadUrlTtlSeconds = duration(
+    'uploadUrlTtl',
+    props.uploadUrlTtl,
+    'seconds',
+    BOUNDS.urlTtlSeconds,
+    defaults.uploadUrlTtlSeconds,
+  );
+
+  const logRetentionDays = props.logRetention ?? defaults.logRetentionDays;
+  const retentionProblem = logRetentionProblem(logRetentionDays);
+  if (retentionProblem) problems.push(`logRetention ${retentionProblem} (got ${logRetentionDays})`);
+
+  const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+  if (removalPolicy !== RemovalPolicy.RETAIN && removalPolicy !== RemovalPolicy.DESTROY) {
+    problems.push(
+      `removalPolicy must be RemovalPolicy.RETAIN or RemovalPolicy.DESTROY (got "${removalPolicy}")`,
+    );
+  }
+
+  if (known(props.alarmEmail) && !isEmailAddress(props.alarmEmail)) {
+    problems.push(`alarmEmail must be an e-mail address (got "${props.alarmEmail}")`);
+  }
+
+  const oldestMessageAgeMinutes = duration(
+    'alarms.oldestCloneMessageAge',
+    props.alarms?.oldestCloneMessageAge,
+    'minutes',
+    BOUNDS.oldestMessageAgeMinutes,
+    defaults.alarms.oldestMessageAgeMinutes,
+  );
+
+  if (known(props.dashboardName) && !/^[A-Za-z0-9_-]{1,255}$/.test(props.dashboardName)) {
+    problems.push(
+      `dashboardName must be 1 to 255 letters, digits, hyphens or underscores (got "${props.dashboardName}")`,
+    );
+  }
+
+  if (problems.length > 0) throw new InvalidPipelinePropsError(path, problems);
+  return {
+    defaultProvider,
+    providers,
+    providerTimeoutMs,
+    cloneQueue,
+    api,
+    speechUrlTtlSeconds,
+    uploadUrlTtlSeconds,
+    logRetentionDays,
+    removalPolicy: removalPolicy === RemovalPolicy.DESTROY ? 'destroy' : 'retain',
+    alarmEmail: props.alarmEmail ?? null,
+    alarms: { oldestMessageAgeMinutes },
+    ...(props.dashboardName === undefined ? {} : { dashboardName: props.dashboardName }),
+  };
+}
+
+/**
+ * voicedrop as one construct. The clone half: upload bucket (server access logs into their own bucket) → S3
+ * notification (incoming/) → clone queue (with DLQ) → clone function → voices table, with provider keys in one
+ * secret. The API half: a regional REST API (IAM auth) → api function → table, bucket (speech/, incoming/)
+ * and providers. Operations: alarms on one encrypted topic, a dashboard, X-Ray tracing, log retention.
+ * Props are validated first, every problem reported in one error.
+ */
+export class VoicedropPipeline extends Construct {
+  /** What the pipeline was built with: the props validated, with every default filled in. */
+  readonly settings: VoicedropPipelineSettings;
+  /** Uploads below `incoming/`, synthesized speech below `speech/`. */
+  readonly bucket: Bucket;
+  /** S3 server access logs of `bucket`, below `uploads/`. */
+  readonly accessLogsBucket: Bucket;
+  readonly table: Table;
+  /** Provider API keys as JSON `{"smallest": "...", "typecast": "..."}`. */
+  readonly secret: Secret;
+  readonly cloneQueue: Queue;
+  readonly deadLetterQueue: Queue;
+  readonly cloneFunction: HouseFunction;
+  readonly apiFunction: HouseFunction;
+  readonly api: VoicedropApi;
+  readonly monitoring: VoicedropMonitoring;
+  readonly alarmTopic: VoicedropMonitoring['alarmTopic'];
+  readonly alarms: VoicedropAlarms;
+  readonly dashboard: VoicedropMonitoring['dashboard'];
+
+  constructor(scope: Construct, id: string, props: VoicedropPipelineProps = {}) {
+    super(scope, id);
+    const settings = resolvePipelineProps(props, this.node.path);
+    this.settings = settings;
+    const retain = settings.removalPolicy === 'retain';
+    const removalPolicy = retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+
+    // S3 delivers server access logs by the bucket policy CDK writes for the logging service (cdk.json
+    // flag serverAccessLogsUseBucketPolicy), not by ACL, so ACLs stay disabled here too. Log delivery
+    // supports SSE-S3 only.
+    this.accessLogsBucket = new Bucket(this, 'AccessLogs', {
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      encryption: BucketEncryption.S3_MANAGED,
+      lifecycleRules: [{ id: 'expire-access-logs', expiration: Duration.days(ACCESS_LOG_RETENTION_DAYS) }],
+      removalPolicy,
+      autoDeleteObjects: !retain,
+    });
+    // Voice samples are biometric data: private, TLS only, encrypted, access-logged, versioned so an
+    // overwrite or a delete can be traced, and old versions expire on their own.
+    this.bucket = new Bucket(this, 'Uploads', {
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      encryption: BucketEncryption.S3_MANAGED,
+      versioned: true,
+      serverAccessLogsBucket: this.accessLogsBucket,
+      serverAccessLogsPrefix: 'uploads/',
+      lifecycleRules: [
+        {
+          id: 'expire-noncurrent-versions',
+          noncurrentVersionExpiration: Duration.days(NONCURRENT_VERSION_DAYS),
+          abortIncompleteMultipartUploadAfter: Duration.days(1),
+          // Once its noncurrent versions are gone a delete marker is all that is left of an object.
+          expiredObjectDeleteMarker: true,
+        },
+        {
+          id: 'expire-synthesized-speech',
+          prefix: SPEECH_PREFIX,
+          expiration: Duration.days(SPEECH_RETENTION_DAYS),
+          noncurrentVersionExpiration: Duration.days(SPEECH_RETENTION_DAYS),
+        },
+      ],
+      removalPolicy,
+      autoDeleteObjects: !retain,
+    });
+
+    this.table = new Table(this, 'Voices', {
+      partitionKey: { name: 'voiceId', type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: TableEncryption.AWS_MANAGED,
+      deletionProtection: retain,
+      removalPolicy,
+    });
+    // One constant partition for listing: a few thousand voices per deployment stay far below a
+    // partition's limits, and a sorted Query pages without scanning the table.
+    this.table.addGlobalSecondaryIndex({
+      indexName: VOICES_BY_CREATED_AT_INDEX,
+      partitionKey: { name: 'listPartition', type: AttributeType.STRING },
+      sortKey: { name: 'createdAt', type: AttributeType.STRING },
+      projectionType: ProjectionType.ALL,
+    });
+
+    this.secret = new Secret(this, 'ProviderKeys', {
+      description:
+        'voicedrop provider API keys as JSON {"smallest": "...", "typecast": "..."}; leave a provider empty if unused. ' +
+        'Set with: aws secretsmanager put-secret-value --secret-id <ProviderKeysSecretArn> --secret-string file://keys.json',
+      // Empty placeholders are not secret, so plain text in the template is fine. CloudFormation writes the
+      // value only when this template text changes, so keys put afterwards survive later deploys; changing
+      // this object would overwrite them.
+      secretObjectValue: {
+        smallest: SecretValue.unsafePlainText(''),
+        typecast: SecretValue.unsafePlainText(''),
+      },
+      removalPolicy,
+    });
+    acknowledge(
+      this.secret,
+      'AwsSolutions-SMG4',
+      'The secret holds API keys issued by third parties (Smallest AI, Typecast), which Secrets Manager ' +
+        'cannot rotate: a new key is created in the provider console, put into the secret, and the old one ' +
+        'revoked there, following the key-rotation runbook in the README.',
+    );
+
+    const { smallest, typecast } = settings.providers;
+    const providerEnvironment = {
+      DEFAULT_PROVIDER: settings.defaultProvider,
+      SMALLEST_API_BASE_URL: smallest.baseUrl,
+      TYPECAST_API_BASE_URL: typecast.baseUrl,
+      SMALLEST_DEFAULT_MODEL: smallest.model,
+      TYPECAST_DEFAULT_MODEL: typecast.model,
+    };
+    this.cloneFunction = new HouseFunction(this, 'Clone', {
+      entry: 'functions/clone/handler.ts',
+      description: 'voicedrop clone: validates uploaded audio and clones the voice through the provider',
+      memorySize: CLONE_MEMORY_MB,
+      timeout: CLONE_TIMEOUT,
+      serviceName: SERVICE_NAMES.clone,
+      metricsNamespace: METRICS_NAMESPACE,
+      logRetention: settings.logRetentionDays,
+      logRemovalPolicy: removalPolicy,
+      environment: {
+        ...providerEnvironment,
+        PROVIDER_TIMEOUT_MS: String(settings.providerTimeoutMs),
+        CLONE_MAX_RECEIVE_COUNT: String(settings.cloneQueue.maxReceiveCount),
+      },
+    })
+      .readsUploads(this.bucket)
+      .readsVoicesTable(this.table)
+      .writesVoicesTable(this.table)
+      .readsProviderKeys(this.secret);
+    acknowledge(
+      this.cloneFunction.lambdaFunction,
+      'Serverless-LambdaDLQ',
+      'Only the SQS event source invokes this function, synchronously; a function dead-letter queue applies ' +
+        'to asynchronous invocations only. Records that fail return to the clone queue and move to its ' +
+        'dead-letter queue after maxReceiveCount deliveries.',
+    );
+
+    // SQS keeps a message's original enqueue time when it moves to a DLQ, so the DLQ must keep messages
+    // longer than the source queue or failures expire before anyone looks.
+    this.deadLetterQueue = new Queue(this, 'CloneDeadLetters', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    acknowledge(
+      this.deadLetterQueue,
+      'Serverless-SQSRedrivePolicy',
+      'This is the dead-letter queue of the clone queue; its messages wait here for a person to redrive them.',
+    );
+
+    // Lambda's poller may retry a throttled batch while its messages are still invisible; six function
+    // timeouts plus the batching window keep a slow batch from being delivered twice.
+    const visibilityTimeout = Duration.seconds(
+      this.cloneFunction.timeout.toSeconds() * VISIBILITY_TIMEOUT_FACTOR +
+        settings.cloneQueue.maxBatchingWindowSeconds,
+    );
+    assertVisibilityCoversFunction(visibilityTimeout, this.cloneFunction.timeout);
+    this.cloneQueue = new Queue(this, 'CloneQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      visibilityTimeout,
+      retentionPeriod: Duration.days(4),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: settings.cloneQueue.maxReceiveCount },
+    });
+
+    // S3 notifications are at-least-once and bursty; the queue adds backpressure, retries and a DLQ.
+    this.bucket.addEventNotification(EventType.OBJECT_CREATED, new SqsDestination(this.cloneQueue), {
+      prefix: INCOMING_PREFIX,
+    });
+    this.cloneFunction.lambdaFunction.addEventSource(
+      new SqsEventSource(this.cloneQueue, {
+        batchSize: settings.cloneQueue.batchSize,
+        maxBatchingWindow: Duration.seconds(settings.cloneQueue.maxBatchingWindowSeconds),
+        maxConcurrency: settings.cloneQueue.maxConcurrency,
+        reportBatchItemFailures: true,
+      }),
+    );
+    for (const mapping of this.cloneFunction.lambdaFunction.node.children) {
+      if (!(mapping instanceof EventSourceMapping)) continue;
+      acknowledge(
+        mapping,
+        'Serverless-LambdaEventSourceMappingDestination',
+        'SQS event sources take no on-failure destination (Lambda offers it for streams and Kafka); failed ' +
+          "records go to the clone queue's dead-letter queue through its redrive policy.",
+      );
+    }
+
+    this.apiFunction = new HouseFunction(this, 'ApiFunction', {
+      entry: 'functions/api/handler.ts',
+      description: 'voicedrop api: lists, reads, speaks with and deletes voices; presigns uploads',
+      memorySize: API_MEMORY_MB,
+      timeout: API_TIMEOUT,
+      serviceName: SERVICE_NAMES.api,
+      metricsNamespace: METRICS_NAMESPACE,
+      logRetention: settings.logRetentionDays,
+      logRemovalPolicy: removalPolicy,
+      environment: {
+        ...providerEnvironment,
+        PROVIDER_TIMEOUT_MS: String(Math.min(settings.providerTimeoutMs, API_PROVIDER_TIMEOUT_MS)),
+        SPEECH_URL_TTL_SECONDS: String(settings.speechUrlTtlSeconds),
+        UPLOAD_URL_TTL_SECONDS: String(settings.uploadUrlTtlSeconds),
+      },
+    })
+      .readsVoicesTable(this.table)
+      .updatesVoicesTable(this.table)
+      .listsVoices(this.table)
+      .storesSpeech(this.bucket)
+      .presignsUploads(this.bucket)
+      .deletesUploads(this.bucket)
+      .readsProviderKeys(this.secret);
+    acknowledge(
+      this.apiFunction.lambdaFunction,
+      'Serverless-LambdaDLQ',
+      'Only API Gateway invokes this function, synchronously; a function dead-letter queue applies to ' +
+        'asynchronous invocations only, and a failed request is answered to its caller.',
+    );
+
+    this.api = new VoicedropApi(this, 'Api', {
+      handler: this.apiFunction.lambdaFunction,
+      config: settings.api,
+      accessLogRetention: settings.logRetentionDays,
+      accessLogRemovalPolicy: removalPolicy,
+    });
+
+    this.monitoring = new VoicedropMonitoring(this, 'Monitoring', {
+      cloneQueue: this.cloneQueue,
+      deadLetterQueue: this.deadLetterQueue,
+      cloneFunction: this.cloneFunction.lambdaFunction,
+      apiFunction: this.apiFunction.lambdaFunction,
+      apiStage: this.api.restApi.deploymentStage,
+      oldestCloneMessageAge: Duration.minutes(settings.alarms.oldestMessageAgeMinutes),
+      alarmEmail: settings.alarmEmail ?? undefined,
+      dashboardName: settings.dashboardName,
+    });
+    this.alarmTopic = this.monitoring.alarmTopic;
+    this.alarms = this.monitoring.alarms;
+    this.dashboard = this.monitoring.dashboard;
+
+    this.keepFrameworkFunctionLogs(settings.logRetentionDays, removalPolicy);
+  }
+
+  /**
+   * CDK's own functions (FRAMEWORK_FUNCTIONS) would log into groups Lambda creates on first use, without
+   * retention, and that outlive the stack: the auto-delete function even runs while the stack is being
+   * deleted. They log into groups of ours instead, with the pipeline's retention and removal policy; the
+   * dependency on the group makes CloudFormation delete the group last. One per stack, shared by every
+   * pipeline in it, so the first pipeline sets it up. Their framework permissions are acknowledged there.
+   */
+  private keepFrameworkFunctionLogs(retention: RetentionDays, removalPolicy: RemovalPolicy): void {
+    const stack = Stack.of(this);
+    for (const framework of FRAMEWORK_FUNCTIONS) {
+      const provider = stack.node.tryFindChild(framework.id);
+      if (!provider) {
+        if (!framework.required) continue;
+        throw new Error(`${this.node.path}: CDK's ${framework.id} is not where it used to be`);
+      }
+      const logsId = `${framework.id.replace(/[^A-Za-z0-9]/g, '')}Logs`;
+      if (stack.node.tryFindChild(logsId)) continue;
+      const handler = provider.node.tryFindChild(framework.functionChild);
+      if (
+        !CfnResource.isCfnResource(handler) ||
+        handler.cfnResourceType !== CfnFunction.CFN_RESOURCE_TYPE_NAME
+      ) {
+        throw new Error(
+          `${this.node.path}: CDK's ${framework.id} has no function ${framework.functionChild}`,
+        );
+      }
+      const logGroup = new LogGroup(stack, logsId, { retention, removalPolicy });
+      handler.addPropertyOverride('LoggingConfig', { LogGroup: logGroup.logGroupName });
+    }
+    const notificationsHandler = stack.node.tryFindChild(FRAMEWORK_FUNCTIONS[0].id);
+    if (notificationsHandler) {
+      acknowledge(
+        notificationsHandler,
+        'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        "CDK's own bucket-notifications function (framework code, one per stack) comes with this managed " +
+          'policy; it only lets the function write its logs.',
+      );
+    }
+  }
+}
+
+function assertVisibilityCoversFunction(visibilityTimeout: Duration, functionTimeout: Duration): void {
+  const minimum = functionTimeout.toSeconds() * VISIBILITY_TIMEOUT_FACTOR;
+  if (visibilityTimeout.toSeconds() < minimum) {
+    throw new Error(
+      `Clone queue visibility timeout (${visibilityTimeout.toSeconds()} s) must be at least ${VISIBILITY_TIMEOUT_FACTOR} × the clone function timeout (${minimum} s)`,
+    );
+  }
+}
+
+function isHttpsUrl(value: string): boolean {
+  try {
+    return new URL(value).protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
