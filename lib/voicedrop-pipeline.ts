@@ -1,4 +1,5 @@
-import { CfnResource, Duration, RemovalPolicy, SecretValue, Stack, Token } from 'aws-cdk-lib';
+import { CfnResource, Duration, FeatureFlags, RemovalPolicy, SecretValue, Stack, Token } from 'aws-cdk-lib';
+import type { Dashboard } from 'aws-cdk-lib/aws-cloudwatch';
 import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { CfnFunction, EventSourceMapping } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -6,7 +7,9 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { BlockPublicAccess, Bucket, BucketEncryption, EventType, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { SqsDestination } from 'aws-cdk-lib/aws-s3-notifications';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { Topic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY } from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
 import { PROVIDER_NAMES, type ProviderName } from '../functions/shared/providers/types';
 import { acknowledge } from './acknowledgements';
@@ -440,10 +443,12 @@ export class VoicedropPipeline extends Construct {
   readonly cloneFunction: HouseFunction;
   readonly apiFunction: HouseFunction;
   readonly api: VoicedropApi;
+  /** The alarms, their topic and its key, and the dashboard. */
   readonly monitoring: VoicedropMonitoring;
-  readonly alarmTopic: VoicedropMonitoring['alarmTopic'];
+  /** Every alarm notifies it on ALARM and OK; encrypted, TLS only. */
+  readonly alarmTopic: Topic;
   readonly alarms: VoicedropAlarms;
-  readonly dashboard: VoicedropMonitoring['dashboard'];
+  readonly dashboard: Dashboard;
 
   constructor(scope: Construct, id: string, props: VoicedropPipelineProps = {}) {
     super(scope, id);
@@ -452,12 +457,10 @@ export class VoicedropPipeline extends Construct {
     const retain = settings.removalPolicy === 'retain';
     const removalPolicy = retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
 
-    // S3 delivers server access logs by the bucket policy CDK writes for the logging service (cdk.json
-    // flag serverAccessLogsUseBucketPolicy), not by ACL, so ACLs stay disabled here too. Log delivery
-    // supports SSE-S3 only.
+    // Server access-log delivery supports SSE-S3 only.
     this.accessLogsBucket = new Bucket(this, 'AccessLogs', {
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      objectOwnership: accessLogsObjectOwnership(this),
       enforceSSL: true,
       minimumTLSVersion: 1.2,
       encryption: BucketEncryption.S3_MANAGED,
@@ -711,6 +714,17 @@ export class VoicedropPipeline extends Construct {
       );
     }
   }
+}
+
+/**
+ * With the feature flag serverAccessLogsUseBucketPolicy (cdk.json sets it), CDK lets S3 deliver access logs
+ * by a bucket policy for the logging service, so ACLs stay disabled (BucketOwnerEnforced). An app without
+ * the flag gets delivery by the LogDeliveryWrite ACL, which S3 honours only with ObjectWriter ownership.
+ */
+export function accessLogsObjectOwnership(scope: Construct): ObjectOwnership {
+  return FeatureFlags.of(scope).isEnabled(S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY)
+    ? ObjectOwnership.BUCKET_OWNER_ENFORCED
+    : ObjectOwnership.OBJECT_WRITER;
 }
 
 function assertVisibilityCoversFunction(visibilityTimeout: Duration, functionTimeout: Duration): void {

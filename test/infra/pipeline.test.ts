@@ -1,8 +1,10 @@
 import { App, CfnParameter, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, parseConfig } from '../../lib/config';
 import {
+  accessLogsObjectOwnership,
   InvalidPipelinePropsError,
   resolvePipelineProps,
   VoicedropPipeline,
@@ -144,6 +146,19 @@ describe('Function: resolvePipelineProps', () => {
       'speechUrlTtl must be known at synth time (got a token)',
     ]);
     expect(resolvePipelineProps({ alarmEmail: email }).alarmEmail).toBe(email);
+  });
+});
+
+describe('Function: accessLogsObjectOwnership', () => {
+  it('disables ACLs when S3 delivers access logs by bucket policy, as the cdk.json flag makes it', () => {
+    const flag = '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy';
+
+    expect(accessLogsObjectOwnership(new Stack(new App({ context: { [flag]: true } })))).toBe(
+      ObjectOwnership.BUCKET_OWNER_ENFORCED,
+    );
+    expect(accessLogsObjectOwnership(new Stack(new App({ context: { [flag]: false } })))).toBe(
+      ObjectOwnership.OBJECT_WRITER,
+    );
   });
 });
 
