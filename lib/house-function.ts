@@ -118,7 +118,8 @@ export class HouseFunction extends Construct implements IGrantable {
       timeout: props.timeout,
       role: this.role,
       logGroup: this.logGroup,
-      // Follows a request from API Gateway or a batch from SQS into the SDK calls and the provider call.
+      // Lambda sends each invocation's segments (init, invocation) to X-Ray, in the trace API Gateway started;
+      // subsegments for SDK and provider calls need the handler to instrument them (Powertools Tracer).
       tracing: Tracing.ACTIVE,
       loggingFormat: LoggingFormat.JSON,
       applicationLogLevelV2: ApplicationLogLevel[logLevel],

@@ -96,7 +96,7 @@ export class VoicedropApi extends Construct {
         throttlingRateLimit: config.throttle.rateLimit,
         throttlingBurstLimit: config.throttle.burstLimit,
         metricsEnabled: true,
-        // X-Ray: a request's path through API Gateway into the api function and on to the provider.
+        // X-Ray starts a trace per sampled request, which the api function's active tracing continues.
         tracingEnabled: true,
         // Voices are biometric and speech text is private: no request or response bodies in any log, and no
         // execution logs, which would land in a log group API Gateway creates without retention.
