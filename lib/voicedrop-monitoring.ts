@@ -19,6 +19,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Subscription, SubscriptionProtocol, Topic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import type { BusinessMetric, ProviderOperation } from '../functions/shared/metrics';
 import type { ProviderName } from '../functions/shared/providers/types';
 import { acknowledge } from './acknowledgements';
 
@@ -39,10 +40,13 @@ export const CLONE_METRICS = [
   'ClonesFailed',
   'UploadsRejected',
   'UploadsDuplicate',
-] as const;
+] as const satisfies readonly BusinessMetric[];
 
 /** Counts the api handler emits, dimension `service` = voicedrop-api. */
-export const API_METRICS = ['SpeechRequests', 'SpeechCharacters'] as const;
+export const API_METRICS = [
+  'SpeechRequests',
+  'SpeechCharacters',
+] as const satisfies readonly BusinessMetric[];
 
 /**
  * Milliseconds per provider call, dimensions `service`, `Provider` (smallest | typecast) and `Operation`
@@ -234,7 +238,7 @@ export class VoicedropMonitoring extends Construct {
       dashboardName: props.dashboardName,
       defaultInterval: Duration.hours(24),
     });
-    const latency = (operation: 'clone' | 'speech') =>
+    const latency = (operation: Extract<ProviderOperation, 'clone' | 'speech'>) =>
       PROVIDERS.flatMap((provider) =>
         [Stats.p(50), Stats.p(95)].map(
           (statistic) =>

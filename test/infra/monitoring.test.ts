@@ -4,6 +4,7 @@ import { MockIntegration, RestApi } from 'aws-cdk-lib/aws-apigateway';
 import { type IFunction, Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { METRICS_NAMESPACE as HANDLER_METRICS_NAMESPACE } from '../../functions/shared/metrics';
 import {
   API_METRICS,
   CLONE_METRICS,
@@ -341,6 +342,10 @@ describe('Class: VoicedropMonitoring', () => {
         'Latency p95',
         'IntegrationLatency p95',
       ]);
+    });
+
+    it('reads the namespace the handlers write their metrics to', () => {
+      expect(METRICS_NAMESPACE).toBe(HANDLER_METRICS_NAMESPACE);
     });
 
     it('shows the handlers’ business metrics under the names and dimensions the handlers emit', () => {
