@@ -1,5 +1,5 @@
 import { type JsonSchema, JsonSchemaVersion } from 'aws-cdk-lib/aws-apigateway';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The JSON Schema draft-4 keywords API Gateway's request validator understands (its models are draft 4).

@@ -1,6 +1,6 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IConstruct } from 'constructs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { PROVIDER_LIMITS } from '../functions/shared/providers/limits';
 import { PROVIDER_NAMES, type ProviderName } from '../functions/shared/providers/types';
 

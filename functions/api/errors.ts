@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ProviderKeyMissingError, VoicedropError } from '../shared/errors';
 import { isProviderError, type ProviderError } from '../shared/providers/errors';
 

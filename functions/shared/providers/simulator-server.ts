@@ -1,7 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import busboy from 'busboy';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The plumbing both provider simulators share: a node:http server on 127.0.0.1, multipart and JSON

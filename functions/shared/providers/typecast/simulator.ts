@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { encodeMp3, encodeWav, probeAudio, seedFor, voicedSignal } from '../simulator-audio';
 import {
   createSimulatorState,
