@@ -1,0 +1,176 @@
+/**
+ * `npm run bench`: bundle sizes and import times of the Lambda bundles as CDK builds them, validation reads,
+ * clone and speech overhead over a zero-latency provider, and a clone's peak memory, each next to its
+ * budget. `--json` prints exactly one JSON line on stdout; progress always goes to stderr. Exits 0 whether
+ * or not the budgets pass; 1 only when a figure could not be measured.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startPipelineFixture } from '../test/support/pipeline-fixture';
+import { bundleContributors, findBundles, profileImports, synthesize, timeImports } from './bench/bundles';
+import {
+  type BenchResult,
+  evaluateBudgets,
+  FUNCTION_NAMES,
+  type FunctionName,
+  formatJsonLine,
+  formatReport,
+} from './bench/report';
+import {
+  benchClonePipeline,
+  benchMemory,
+  benchSpeech,
+  benchValidation,
+  MEMORY_UPLOAD,
+} from './bench/runtime';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const IMPORT_RUNS = 15;
+const PROFILE_RUNS = 5;
+const VALIDATION_RUNS = 7;
+const CLONE_UPLOADS = 40;
+const CLONE_WARMUP = 3;
+const SPEECH_REQUESTS = 300;
+const SPEECH_WARMUP = 30;
+
+const json = process.argv.includes('--json');
+const progress = (message: string) => process.stderr.write(`bench: ${message}\n`);
+
+const METHODS: Readonly<Record<string, string>> = {
+  bundles:
+    '`cdk synth --quiet -o <tmp>`; each function found by POWERTOOLS_SERVICE_NAME, Code.S3Key → asset.<hash>/index.mjs; bytes = index.mjs without its .map.',
+  importMs: `median of ${IMPORT_RUNS} fresh Node processes (this Node) timing \`await import(bundle)\` with performance.now() inside the child, with the function's environment from the template (NODE_OPTIONS=--enable-source-maps included, dummies for references, Lambda runtime variables); variants interleaved round by round after one warm-up round.`,
+  importOverheadMs:
+    'importMs − the same in-child measurement of importing an empty module; processWallMs is spawn-to-exit wall time measured by the parent, for comparison.',
+  validation: `validateSource(s3ByteSource(...)) against s3rver with Typecast's rules; bytesRead from the source's counter; ms = median of ${VALIDATION_RUNS} runs. oversize = 30 MiB, garbage = 20 MiB deterministic noise, wav = 118 s 44.1 kHz stereo, mp3 = 10 s 64 kbit/s mono.`,
+  clonePipeline: `${CLONE_UPLOADS} distinct 6 s 16 kHz Smallest uploads (after ${CLONE_WARMUP} warm-up ones), handleCloneEvent one after another (concurrency 1) against s3rver + dynalite and the zero-latency simulator, silent logger, no metrics; overhead = handler wall time − wall time of provider.cloneVoice (timing decorator); clonesPerSecond = uploads / summed handler time.`,
+  speech: `${SPEECH_REQUESTS} POST /voices/{id}/speech (after ${SPEECH_WARMUP} warm-up) via app.request, inline WAV, body read; overhead = request time − wall time of provider.synthesize (timing decorator); voice lookup goes to dynalite.`,
+  memory: `fresh child process (--expose-gc, tsx) holding only the clone pipeline; one warm-up clone, two GCs, then RSS sampled every 2 ms during handleCloneEvent of a ${MEMORY_UPLOAD.durationSec} s 44.1 kHz stereo WAV for Typecast (plus maxRSS if the event raised it); growth = peak − RSS before, ÷ upload bytes.`,
+  contributors:
+    'bundle bytes: esbuild metafile of the handler built with lib/house-function.ts options (bytesInOutput per input, summed per package); import time: V8 CPU profiles (100 µs) of imports with the source map as deployed, each sample charged to the package of the innermost bundle frame on its stack, ms per import.',
+};
+
+interface Section {
+  readonly name: string;
+  run(): Promise<void>;
+}
+
+async function main(): Promise<number> {
+  const started = performance.now();
+  const cpu = cpus();
+  const result: {
+    -readonly [K in keyof BenchResult]: BenchResult[K];
+  } = {
+    timestamp: new Date().toISOString(),
+    machine: {
+      cpuModel: cpu[0]?.model.trim() ?? 'unknown',
+      cores: cpu.length,
+      totalMemoryBytes: totalmem(),
+      nodeVersion: process.version,
+      platform: `${process.platform}-${process.arch}`,
+    },
+    durationSec: 0,
+    methods: METHODS,
+    budgets: [],
+    errors: {},
+  };
+  const errors: Record<string, string> = {};
+  const scratch = mkdtempSync(join(tmpdir(), 'voicedrop-bench-'));
+  let fixture: Awaited<ReturnType<typeof startPipelineFixture>> | undefined;
+  let clonedVoiceId: string | undefined;
+
+  const sections: Section[] = [
+    {
+      name: 'bundles',
+      async run() {
+        const outDir = join(scratch, 'cdk.out');
+        progress('cdk synth');
+        await synthesize(ROOT, outDir);
+        const bundles = findBundles(outDir);
+        progress(`import timing (${IMPORT_RUNS} rounds)`);
+        result.bundles = await timeImports(bundles, scratch, IMPORT_RUNS);
+        progress(`import profiles (${PROFILE_RUNS} per bundle)`);
+        const importTime = {} as Record<FunctionName, Awaited<ReturnType<typeof profileImports>>>;
+        for (const name of FUNCTION_NAMES) {
+          importTime[name] = await profileImports(bundles[name], scratch, PROFILE_RUNS);
+        }
+        result.contributors = { ...result.contributors, importTime };
+      },
+    },
+    {
+      name: 'bundleContributors',
+      async run() {
+        progress('esbuild metafiles');
+        const bundleBytes = {} as Record<FunctionName, Awaited<ReturnType<typeof bundleContributors>>>;
+        for (const name of FUNCTION_NAMES) {
+          const contributors = await bundleContributors(ROOT, name);
+          const cdkBytes = result.bundles?.[name].bytes;
+          bundleBytes[name] = {
+            ...contributors,
+            ...(cdkBytes === undefined ? {} : { matchesCdkBundle: cdkBytes === contributors.totalBytes }),
+          };
+        }
+        result.contributors = { ...result.contributors, bundleBytes };
+      },
+    },
+    {
+      name: 'validation',
+      async run() {
+        fixture ??= await startPipelineFixture({ bucket: 'bench-uploads', table: 'bench-voices' });
+        progress('validation');
+        result.validation = await benchValidation(fixture, VALIDATION_RUNS);
+      },
+    },
+    {
+      name: 'clonePipeline',
+      async run() {
+        fixture ??= await startPipelineFixture({ bucket: 'bench-uploads', table: 'bench-voices' });
+        progress(`clone pipeline (${CLONE_UPLOADS} uploads)`);
+        const { voiceIds, ...figures } = await benchClonePipeline(fixture, CLONE_UPLOADS, CLONE_WARMUP);
+        result.clonePipeline = figures;
+        clonedVoiceId = voiceIds[0];
+      },
+    },
+    {
+      name: 'speech',
+      async run() {
+        fixture ??= await startPipelineFixture({ bucket: 'bench-uploads', table: 'bench-voices' });
+        clonedVoiceId ??= await fixture.cloneVoice('incoming/smallest/bench-speech.wav');
+        progress(`speech (${SPEECH_REQUESTS} requests)`);
+        result.speech = await benchSpeech(fixture, clonedVoiceId, SPEECH_REQUESTS, SPEECH_WARMUP);
+      },
+    },
+    {
+      name: 'memory',
+      async run() {
+        fixture ??= await startPipelineFixture({ bucket: 'bench-uploads', table: 'bench-voices' });
+        progress('memory (fresh child process)');
+        result.memory = await benchMemory(fixture, ROOT);
+      },
+    },
+  ];
+
+  try {
+    for (const section of sections) {
+      try {
+        await section.run();
+      } catch (error) {
+        errors[section.name] = error instanceof Error ? error.message : String(error);
+        progress(`${section.name} could not be measured: ${errors[section.name]}`);
+      }
+    }
+  } finally {
+    await fixture?.stop().catch(() => undefined);
+    rmSync(scratch, { recursive: true, force: true });
+  }
+
+  result.errors = errors;
+  result.durationSec = (performance.now() - started) / 1000;
+  result.budgets = evaluateBudgets(result);
+  process.stdout.write(`${json ? formatJsonLine(result) : formatReport(result)}\n`);
+  return Object.keys(errors).length > 0 ? 1 : 0;
+}
+
+process.exitCode = await main();

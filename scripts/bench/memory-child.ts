@@ -1,0 +1,148 @@
+/**
+ * Child process for the memory benchmark (run with `--expose-gc --import tsx`): clones one small upload to
+ * warm up, then one large upload while sampling RSS, and prints one JSON line. It holds the clone pipeline
+ * only; S3, DynamoDB and the provider simulators run in the parent.
+ */
+import type { ClonePipelineDependencies } from '../../functions/clone/core';
+import { handleCloneEvent } from '../../functions/clone/core';
+import { createStaticKeyStore } from '../../functions/shared/keys';
+import { silentLog } from '../../functions/shared/logger';
+import { createProvider } from '../../functions/shared/providers/registry';
+import type { ProviderName, VoiceProvider } from '../../functions/shared/providers/types';
+import { VoiceRepository } from '../../functions/shared/voices/repository';
+import { localDynamoClient, localS3Client } from '../../local/servers';
+import { lambdaContext, s3NotificationRecord, sqsEvent } from '../../test/support/aws-local';
+
+export interface MemoryChildObject {
+  readonly key: string;
+  readonly size: number;
+  readonly etag: string;
+}
+
+export interface MemoryChildInput {
+  readonly s3Endpoint: string;
+  readonly dynamoEndpoint: string;
+  readonly bucket: string;
+  readonly table: string;
+  readonly providerUrls: Readonly<Record<ProviderName, string>>;
+  readonly keys: Readonly<Record<ProviderName, string>>;
+  readonly warmup: MemoryChildObject;
+  readonly upload: MemoryChildObject;
+}
+
+export interface MemoryChildOutput {
+  /** RSS right before the large event, after two full collections. */
+  readonly rssBeforeBytes: number;
+  /** The highest of the samples and (if it rose during the event) the kernel's high-water mark. */
+  readonly peakRssBytes: number;
+  readonly samples: number;
+  readonly handlerMs: number;
+  readonly batchItemFailures: number;
+  /** Highest sampled RSS per phase of the event: up to the provider call, during it, after it. */
+  readonly peakRssByPhase: Readonly<Record<Phase, number>>;
+  /** process.memoryUsage() as the provider's cloneVoice is entered (audio downloaded, validated, hashed). */
+  readonly atProviderCall: MemoryUsage;
+  /** The same right before the event. */
+  readonly before: MemoryUsage;
+}
+
+export type MemoryUsage = Readonly<Record<'rss' | 'heapUsed' | 'external' | 'arrayBuffers', number>>;
+
+export type Phase = 'beforeProvider' | 'provider' | 'afterProvider';
+
+/** RSS sampling interval: a clone of 25 MB takes a few hundred milliseconds. */
+const SAMPLE_EVERY_MS = 2;
+
+async function main(input: MemoryChildInput): Promise<MemoryChildOutput> {
+  const keys = createStaticKeyStore(input.keys, 'the benchmark');
+  const provider = (name: ProviderName) =>
+    createProvider(name, {
+      apiKey: keys.supplier(name),
+      baseUrl: input.providerUrls[name],
+      timeoutMs: 60_000,
+    });
+  let phase: Phase = 'beforeProvider';
+  const peakRssByPhase: Record<Phase, number> = { beforeProvider: 0, provider: 0, afterProvider: 0 };
+  let atProviderCall: MemoryUsage = { rss: 0, heapUsed: 0, external: 0, arrayBuffers: 0 };
+  const sample = () => {
+    const rss = process.memoryUsage.rss();
+    peakRssByPhase[phase] = Math.max(peakRssByPhase[phase], rss);
+    return rss;
+  };
+  // Marks the phases: the provider's clone call is where the multipart body is built and sent.
+  const phased = (name: ProviderName): VoiceProvider => {
+    const inner = provider(name);
+    return {
+      name: inner.name,
+      limits: inner.limits,
+      cloneVoice: async (request, options) => {
+        sample();
+        const { rss, heapUsed, external, arrayBuffers } = process.memoryUsage();
+        atProviderCall = { rss, heapUsed, external, arrayBuffers };
+        phase = 'provider';
+        try {
+          return await inner.cloneVoice(request, options);
+        } finally {
+          sample();
+          phase = 'afterProvider';
+        }
+      },
+      synthesize: (request, options) => inner.synthesize(request, options),
+      deleteVoice: (providerVoiceId, options) => inner.deleteVoice(providerVoiceId, options),
+      findClone: (hint, options) => inner.findClone(hint, options),
+    };
+  };
+  const dependencies: ClonePipelineDependencies = {
+    s3: localS3Client(input.s3Endpoint),
+    voices: new VoiceRepository(localDynamoClient(input.dynamoEndpoint), input.table),
+    providers: { smallest: phased('smallest'), typecast: phased('typecast') },
+    keys,
+    defaultProvider: 'smallest',
+    defaultModels: { smallest: 'lightning-v3.1', typecast: 'ssfm-v30' },
+    maxReceiveCount: 3,
+    logger: silentLog,
+    cloneRetryDelayMs: 10,
+  };
+  const eventFor = (object: MemoryChildObject) =>
+    sqsEvent(s3NotificationRecord({ bucket: input.bucket, ...object }));
+
+  await handleCloneEvent(eventFor(input.warmup), lambdaContext(), dependencies);
+  phase = 'beforeProvider';
+  peakRssByPhase.beforeProvider = 0;
+  peakRssByPhase.provider = 0;
+  peakRssByPhase.afterProvider = 0;
+  globalThis.gc?.();
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  globalThis.gc?.();
+
+  const { rss: rssBeforeBytes, heapUsed, external, arrayBuffers } = process.memoryUsage();
+  const highWaterBefore = process.resourceUsage().maxRSS * 1024;
+  let peak = rssBeforeBytes;
+  let samples = 0;
+  const sampler = setInterval(() => {
+    samples += 1;
+    peak = Math.max(peak, sample());
+  }, SAMPLE_EVERY_MS);
+  const started = performance.now();
+  const response = await handleCloneEvent(eventFor(input.upload), lambdaContext(), dependencies);
+  const handlerMs = performance.now() - started;
+  clearInterval(sampler);
+  peak = Math.max(peak, sample());
+  // Synchronous stretches (hashing, copying) block the sampler; the kernel's high-water mark does not miss
+  // them, but it only says something about this event if the event raised it.
+  const highWaterAfter = process.resourceUsage().maxRSS * 1024;
+  if (highWaterAfter > highWaterBefore) peak = Math.max(peak, highWaterAfter);
+  return {
+    rssBeforeBytes,
+    peakRssBytes: peak,
+    samples: samples + 1,
+    handlerMs,
+    batchItemFailures: response.batchItemFailures.length,
+    peakRssByPhase,
+    atProviderCall,
+    before: { rss: rssBeforeBytes, heapUsed, external, arrayBuffers },
+  };
+}
+
+const output = await main(JSON.parse(process.argv[2] ?? '{}') as MemoryChildInput);
+process.stdout.write(`${JSON.stringify(output)}\n`, () => process.exit(0));
