@@ -1,0 +1,277 @@
+import { SourceMap } from 'node:module';
+import { describe, expect, it } from 'vitest';
+import { attributeProfile, type CpuProfile, packageOf, rankInputs } from '../scripts/bench/bundles';
+import {
+  type BenchResult,
+  BUDGETS,
+  evaluateBudgets,
+  figureAt,
+  formatBytes,
+  formatJsonLine,
+  formatReport,
+} from '../scripts/bench/report';
+import { median, percentile } from '../scripts/bench/stats';
+
+describe('Function: percentile', () => {
+  it('interpolates between the two nearest ranks', () => {
+    expect(percentile([1, 2, 3, 4], 50)).toBe(2.5);
+    expect(percentile([10, 20, 30, 40, 50], 95)).toBeCloseTo(48);
+    expect(percentile([10, 20, 30, 40, 50], 25)).toBe(20);
+  });
+
+  it('returns the extremes at 0 and 100 whatever the input order', () => {
+    expect(percentile([5, 1, 9, 3], 0)).toBe(1);
+    expect(percentile([5, 1, 9, 3], 100)).toBe(9);
+  });
+
+  it('returns the only sample of a list of one', () => {
+    expect(percentile([7], 95)).toBe(7);
+    expect(median([7])).toBe(7);
+  });
+
+  it('does not reorder the caller’s array', () => {
+    const samples = [3, 1, 2];
+    median(samples);
+    expect(samples).toEqual([3, 1, 2]);
+  });
+
+  it('throws on no samples or a percentile outside 0–100', () => {
+    expect(() => percentile([], 50)).toThrow(RangeError);
+    expect(() => percentile([1], 101)).toThrow(RangeError);
+    expect(() => percentile([1], Number.NaN)).toThrow(RangeError);
+  });
+});
+
+function sampleResult(overrides: Partial<BenchResult> = {}): BenchResult {
+  const bundle = {
+    bytes: 400_000,
+    mapBytes: 900_000,
+    importMs: 50.5,
+    importOverheadMs: 50,
+    importMsWithoutSourceMaps: 45,
+    processWallMs: 120,
+    processWallOverheadMs: 70,
+    runs: 15,
+  };
+  const partial: Omit<BenchResult, 'budgets'> = {
+    timestamp: '2026-01-01T00:00:00.000Z',
+    machine: {
+      cpuModel: 'Test CPU',
+      cores: 2,
+      totalMemoryBytes: 8 * 1024 ** 3,
+      nodeVersion: 'v24.0.0',
+      platform: 'linux-x64',
+    },
+    durationSec: 30,
+    bundles: { clone: bundle, api: { ...bundle, bytes: 600_000 } },
+    validation: {
+      oversize: {
+        sizeBytes: 31_457_280,
+        bytesRead: 0,
+        requests: 0,
+        ms: 0.01,
+        verdict: 'file_too_large',
+        runs: 7,
+      },
+      garbage: {
+        sizeBytes: 20_971_520,
+        bytesRead: 65_536,
+        requests: 1,
+        ms: 4,
+        verdict: 'unreadable_audio',
+        runs: 7,
+      },
+      wav: { sizeBytes: 20_815_244, bytesRead: 65_536, requests: 1, ms: 3, verdict: 'ok', runs: 7 },
+      mp3: { sizeBytes: 80_000, bytesRead: 80_000, requests: 3, ms: 5, verdict: 'ok', runs: 7 },
+    },
+    speech: {
+      overheadMsP50: 12,
+      overheadMsP95: 20,
+      requests: 300,
+      characters: 35,
+      handlerMsP50: 20,
+      providerMsP50: 8,
+    },
+    methods: { speech: 'app.request' },
+    errors: { clonePipeline: 'simulator refused' },
+    ...overrides,
+  };
+  return { ...partial, budgets: evaluateBudgets(partial) };
+}
+
+describe('Function: figureAt', () => {
+  it('reads a number at a dotted path and nothing else', () => {
+    const result = sampleResult();
+    expect(figureAt(result, 'bundles.api.bytes')).toBe(600_000);
+    expect(figureAt(result, 'clonePipeline.overheadMsP50')).toBeUndefined();
+    expect(figureAt(result, 'validation.wav.verdict')).toBeUndefined();
+    expect(figureAt(result, 'bundles')).toBeUndefined();
+  });
+});
+
+describe('Function: evaluateBudgets', () => {
+  it('passes figures at or under their limit and fails those over it', () => {
+    const verdicts = sampleResult().budgets;
+    const verdict = (figure: string) => verdicts.find((entry) => entry.figure === figure);
+    expect(verdict('bundles.clone.bytes')).toMatchObject({ value: 400_000, limit: 512_000, pass: true });
+    expect(verdict('bundles.api.bytes')).toMatchObject({ value: 600_000, pass: false });
+    expect(verdict('validation.oversize.bytesRead')).toMatchObject({ value: 0, limit: 0, pass: true });
+    expect(verdict('validation.garbage.bytesRead')).toMatchObject({ value: 65_536, pass: true });
+    expect(verdict('speech.overheadMsP50')).toMatchObject({ value: 12, pass: false });
+  });
+
+  it('fails a figure that was not measured', () => {
+    const verdicts = sampleResult().budgets;
+    expect(verdicts.find((entry) => entry.figure === 'clonePipeline.overheadMsP50')).toMatchObject({
+      value: undefined,
+      pass: false,
+    });
+  });
+
+  it('reports every budget, in order', () => {
+    expect(sampleResult().budgets.map((entry) => entry.figure)).toEqual(BUDGETS.map((entry) => entry.figure));
+  });
+});
+
+describe('Function: formatJsonLine', () => {
+  it('prints the whole result as exactly one line of JSON', () => {
+    const result = sampleResult({ methods: { note: 'first line\nsecond line' } });
+    const line = formatJsonLine(result);
+    expect(line).not.toContain('\n');
+    expect(JSON.parse(line)).toEqual(JSON.parse(JSON.stringify(result)));
+  });
+
+  it('rounds fractions to three decimals and keeps integers', () => {
+    const base = sampleResult();
+    const bundles = base.bundles as NonNullable<BenchResult['bundles']>;
+    const result = { ...base, bundles: { ...bundles, clone: { ...bundles.clone, importMs: 123.456789 } } };
+    const parsed = JSON.parse(formatJsonLine(result));
+    expect(parsed.bundles.clone.importMs).toBe(123.457);
+    expect(parsed.bundles.clone.bytes).toBe(400_000);
+  });
+});
+
+describe('Function: formatReport', () => {
+  it('shows the machine, the figures, PASS/FAIL per budget and what was not measured', () => {
+    const report = formatReport(sampleResult());
+    expect(report).toContain('Test CPU, 2 cores, 8192.00 MiB RAM, Node v24.0.0');
+    expect(report).toMatch(/PASS {2}bundles\.clone\.bytes +400,000 B {2}≤ 512,000 B/);
+    expect(report).toMatch(/FAIL {2}bundles\.api\.bytes +600,000 B/);
+    expect(report).toMatch(/FAIL {2}clonePipeline\.overheadMsP50 +not measured/);
+    expect(report).toContain('clonePipeline: simulator refused');
+    expect(report).toMatch(/garbage +20\.00 MiB +65,536 +1 +4\.00 ms +unreadable_audio/);
+  });
+
+  it('leaves out sections that have no figures', () => {
+    const report = formatReport(sampleResult());
+    expect(report).not.toContain('Memory (');
+    expect(report).not.toContain('Clone pipeline (');
+  });
+});
+
+describe('Function: formatBytes', () => {
+  it('uses binary units', () => {
+    expect(formatBytes(512)).toBe('512 B');
+    expect(formatBytes(2048)).toBe('2.0 KiB');
+    expect(formatBytes(3 * 1024 * 1024)).toBe('3.00 MiB');
+  });
+});
+
+describe('Function: packageOf', () => {
+  it('names the package of a path inside node_modules, scoped or not, nested or not', () => {
+    expect(packageOf('node_modules/zod/v4/core/schemas.js')).toBe('zod');
+    expect(packageOf('node_modules/@smithy/core/dist-es/index.js')).toBe('@smithy/core');
+    expect(packageOf('../../node_modules/a/node_modules/@aws-sdk/core/x.js')).toBe('@aws-sdk/core');
+  });
+
+  it('groups own code by folder under functions/', () => {
+    expect(packageOf('functions/shared/audio/wav.ts')).toBe('voicedrop (functions/shared/audio)');
+    expect(packageOf('../../../work/main/functions/clone/core.ts')).toBe('voicedrop (functions/clone)');
+  });
+});
+
+describe('Function: rankInputs', () => {
+  it('ranks inputs and packages by bytes in the output, with their share', () => {
+    const ranked = rankInputs(
+      {
+        bytes: 1_000,
+        inputs: {
+          'node_modules/zod/a.js': { bytesInOutput: 300 },
+          'node_modules/zod/b.js': { bytesInOutput: 200 },
+          'node_modules/hono/index.js': { bytesInOutput: 400 },
+          'functions/api/app.ts': { bytesInOutput: 100 },
+        },
+        imports: [],
+        exports: [],
+        entryPoint: 'functions/api/handler.ts',
+      },
+      2,
+    );
+    expect(ranked.topInputs).toEqual([
+      { name: 'node_modules/hono/index.js', value: 400, share: 0.4 },
+      { name: 'node_modules/zod/a.js', value: 300, share: 0.3 },
+    ]);
+    expect(ranked.topPackages).toEqual([
+      { name: 'zod', value: 500, share: 0.5 },
+      { name: 'hono', value: 400, share: 0.4 },
+    ]);
+  });
+});
+
+describe('Function: attributeProfile', () => {
+  const bundleUrl = 'file:///tmp/asset/index.mjs';
+  // One line of generated code: columns 0–9 come from zod, columns 10 on from @smithy/core.
+  const sourceMap = new SourceMap({
+    version: 3,
+    file: 'index.mjs',
+    sources: ['../node_modules/zod/index.js', '../node_modules/@smithy/core/index.js'],
+    sourcesContent: [],
+    sourceRoot: '',
+    names: [],
+    mappings: 'AAAA,UCAA',
+  });
+  const frame = (functionName: string, url: string, columnNumber = 0) => ({
+    functionName,
+    url,
+    lineNumber: 0,
+    columnNumber,
+  });
+  const profile: CpuProfile = {
+    nodes: [
+      { id: 1, callFrame: frame('(root)', ''), children: [2, 3, 6, 7] },
+      { id: 2, callFrame: frame('compileSourceTextModule', 'node:internal/modules/esm/utils') },
+      { id: 3, callFrame: frame('', bundleUrl), children: [4] },
+      { id: 4, callFrame: frame('object', bundleUrl, 2), children: [5] },
+      { id: 5, callFrame: frame('createHash', 'node:crypto') },
+      { id: 6, callFrame: frame('(garbage collector)', '') },
+      { id: 7, callFrame: frame('client', bundleUrl, 12) },
+    ],
+    startTime: 1_000,
+    // Samples every 100 µs from 1,100 to 1,700.
+    samples: [2, 2, 3, 4, 5, 6, 7],
+    timeDeltas: [100, 100, 100, 100, 100, 100, 100],
+  };
+
+  it('charges bundle samples to the package of the innermost bundle frame, callees included', () => {
+    const { evaluationMs, byOwner } = attributeProfile(profile, bundleUrl, sourceMap, {
+      startUs: 1_000,
+      endUs: 1_700,
+    });
+    expect(byOwner.get('zod')).toBeCloseTo(0.2);
+    expect(byOwner.get('@smithy/core')).toBeCloseTo(0.1);
+    expect(byOwner.get('(bundle top level: hoisted ES module bodies)')).toBeCloseTo(0.1);
+    expect(evaluationMs).toBeCloseTo(0.4);
+  });
+
+  it('charges other samples to the loading step or pseudo-frame they were in', () => {
+    const { byOwner } = attributeProfile(profile, bundleUrl, sourceMap, { startUs: 1_000, endUs: 1_700 });
+    expect(byOwner.get('V8: compiling the bundle (compileSourceTextModule)')).toBeCloseTo(0.2);
+    expect(byOwner.get('(garbage collector)')).toBeCloseTo(0.1);
+  });
+
+  it('counts only the part of the profile inside the window', () => {
+    const { byOwner } = attributeProfile(profile, bundleUrl, sourceMap, { startUs: 1_200, endUs: 1_400 });
+    expect([...byOwner.keys()].sort()).toEqual(['(bundle top level: hoisted ES module bodies)', 'zod']);
+    expect([...byOwner.values()].reduce((sum, ms) => sum + ms, 0)).toBeCloseTo(0.2);
+  });
+});
