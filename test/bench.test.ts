@@ -162,6 +162,22 @@ describe('Function: formatReport', () => {
     expect(report).toMatch(/garbage +20\.00 MiB +65,536 +1 +4\.00 ms +unreadable_audio/);
   });
 
+  it('says whether the metafile build has the size of the CDK bundle', () => {
+    const contributors = { totalBytes: 400_000, topInputs: [], topPackages: [] };
+    const report = formatReport(
+      sampleResult({
+        contributors: {
+          bundleBytes: {
+            clone: { ...contributors, matchesCdkBundle: true },
+            api: { ...contributors, matchesCdkBundle: false },
+          },
+        },
+      }),
+    );
+    expect(report).toContain('Bundle size, clone (esbuild metafile: 400,000 B, the size of the CDK bundle)');
+    expect(report).toContain('Bundle size, api (esbuild metafile: 400,000 B, NOT the size of the CDK bundle');
+  });
+
   it('leaves out sections that have no figures', () => {
     const report = formatReport(sampleResult());
     expect(report).not.toContain('Memory (');

@@ -331,9 +331,15 @@ export function formatReport(result: BenchResult): string {
   if (bundleBytes) {
     for (const name of FUNCTION_NAMES) {
       const contributors = bundleBytes[name];
+      const check =
+        contributors.matchesCdkBundle === undefined
+          ? ''
+          : contributors.matchesCdkBundle
+            ? ', the size of the CDK bundle'
+            : ', NOT the size of the CDK bundle: the options differ';
       lines.push(
         '',
-        `Bundle size, ${name} (esbuild metafile, ${formatBytes(contributors.totalBytes)} output)`,
+        `Bundle size, ${name} (esbuild metafile: ${contributors.totalBytes.toLocaleString('en-US')} B${check})`,
       );
       lines.push('  packages:');
       lines.push(...contributorRows(contributors.topPackages, formatBytes));
