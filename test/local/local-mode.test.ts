@@ -31,18 +31,13 @@ async function waitForStatus(
   }
 }
 
+/** `npm start` on this test's data folder, every server on a free port. */
+const startOnFreePorts = () =>
+  startLocalMode(['--data-dir', dataDir, '--s3-port', '0', '--dynamodb-port', '0', '--api-port', '0']);
+
 describe('local mode (npm start)', () => {
   it('clones uploads and inbox files with the simulators, stops on Ctrl-C and keeps the voices on restart', async () => {
-    running = await startLocalMode([
-      '--data-dir',
-      dataDir,
-      '--s3-port',
-      '0',
-      '--dynamodb-port',
-      '0',
-      '--api-port',
-      '0',
-    ]);
+    running = await startOnFreePorts();
     const { info } = running;
     expect(info.apiEndpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(info).toMatchObject({
@@ -85,16 +80,7 @@ describe('local mode (npm start)', () => {
     expect(await running.stop()).toBe(0);
     expect(running.output()).toContain('stopped.');
 
-    running = await startLocalMode([
-      '--data-dir',
-      dataDir,
-      '--s3-port',
-      '0',
-      '--dynamodb-port',
-      '0',
-      '--api-port',
-      '0',
-    ]);
+    running = await startOnFreePorts();
     const again = new VoiceRepository(localDynamoClient(running.info.dynamodbEndpoint), running.info.table);
     expect((await again.get(voiceId))?.status).toBe('ready');
     expect((await again.get(inboxVoiceId))?.status).toBe('ready');
@@ -112,16 +98,7 @@ describe('local mode (npm start)', () => {
   }, 120_000);
 
   it('serves the API over HTTP: upload by presigned URL, list, speak in WAV and MP3, delete everywhere', async () => {
-    running = await startLocalMode([
-      '--data-dir',
-      dataDir,
-      '--s3-port',
-      '0',
-      '--dynamodb-port',
-      '0',
-      '--api-port',
-      '0',
-    ]);
+    running = await startOnFreePorts();
     const api = running.info.apiEndpoint as string;
     const post = (path: string, body: unknown) =>
       fetch(`${api}${path}`, {
