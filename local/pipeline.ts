@@ -5,7 +5,11 @@ import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { handle } from 'hono/aws-lambda';
 import { createApiApp, SPEECH_PROVIDER_RETRY } from '../functions/api/app';
-import { type ClonePipelineDependencies, handleCloneEvent } from '../functions/clone/core';
+import {
+  type ClonePipelineDependencies,
+  DEFAULT_LOST_ANSWER_GRACE_MS,
+  handleCloneEvent,
+} from '../functions/clone/core';
 import { encodeS3EventKey } from '../functions/clone/s3-events';
 import { EnvironmentReader } from '../functions/shared/config';
 import { createStaticKeyStore } from '../functions/shared/keys';
@@ -54,7 +58,8 @@ export interface LocalPipelineOptions {
     readonly maxReceiveCount?: number;
     readonly retryDelayMs?: (receiveCount: number) => number;
   };
-  readonly cloneRetryDelayMs?: number;
+  /** See ClonePipelineDependencies.lostAnswerGraceMs (tests shorten it). */
+  readonly lostAnswerGraceMs?: number;
 }
 
 export type ProviderMode = 'live' | 'sim';
@@ -172,9 +177,11 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       keys: keyStore,
       defaultProvider,
       defaultModels: settings.defaultModels,
-      maxReceiveCount: options.queue?.maxReceiveCount ?? 5,
+      // More patient than the deployed queue (5 deliveries, 30 min apart): local redeliveries come within
+      // seconds, and an upload waiting out a provider's lost answer or a 429 storm must not run out of them.
+      maxReceiveCount: options.queue?.maxReceiveCount ?? 10,
       logger: options.log,
-      cloneRetryDelayMs: options.cloneRetryDelayMs,
+      lostAnswerGraceMs: options.lostAnswerGraceMs ?? Math.max(DEFAULT_LOST_ANSWER_GRACE_MS, 2 * timeoutMs),
     };
 
     const queue = new LocalQueue({
@@ -182,7 +189,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       concurrency: options.queue?.concurrency ?? 2,
       maxReceiveCount: dependencies.maxReceiveCount,
       retryDelayMs:
-        options.queue?.retryDelayMs ?? ((receiveCount) => Math.min(30_000, 2_000 * 2 ** (receiveCount - 1))),
+        options.queue?.retryDelayMs ?? ((receiveCount) => Math.min(60_000, 2_000 * 2 ** (receiveCount - 1))),
       deadLetterFile: paths.deadLetters,
       log: options.log,
     });

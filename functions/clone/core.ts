@@ -33,10 +33,12 @@ export interface ClonePipelineDependencies {
   readonly logger: Log;
   /** Business metrics (embedded metrics in AWS); nothing by default. */
   readonly metrics?: MetricsRecorder;
-  /** Clone attempts within one invocation after an answer was lost and reconciliation found nothing. */
-  readonly cloneAttemptsPerInvocation?: number;
-  /** Pause between those attempts. */
-  readonly cloneRetryDelayMs?: number;
+  /**
+   * After a clone request's answer was lost, how long the provider may still be creating that clone:
+   * no new clone request before this has passed since the lost one started (default 2 minutes, or
+   * twice the provider timeout when that is longer).
+   */
+  readonly lostAnswerGraceMs?: number;
   readonly now?: () => Date;
 }
 
@@ -46,6 +48,9 @@ export class RetryLaterError extends VoicedropError {
     super(code, message, { retryable: true, cause });
   }
 }
+
+/** See ClonePipelineDependencies.lostAnswerGraceMs. */
+export const DEFAULT_LOST_ANSWER_GRACE_MS = 120_000;
 
 /** Time kept back from the Lambda's deadline to record the outcome after a provider call. */
 const RESULT_WRITE_RESERVE_MS = 15_000;
@@ -182,6 +187,8 @@ class UploadSession {
   private readonly metrics: MetricsRecorder;
   /** Set once the audio is claimed, so a permanent failure can release the claim. */
   private claimKey: string | undefined;
+  /** An earlier attempt lost a clone request's answer: after cloning, look for a stray clone. */
+  private hadLostAnswer = false;
 
   constructor(
     private record: VoiceRecord,
@@ -315,8 +322,20 @@ class UploadSession {
   async resumeCloning(): Promise<void> {
     const provider = this.record.provider as ProviderName;
     if (this.record.processing?.cloneOutcomeUnknown) {
+      this.hadLostAnswer = true;
       const found = await this.reconcile(provider);
       if (found) return;
+      // Not there yet. A request whose answer was lost may still be running at the provider: clone again
+      // only once it has certainly ended, or two paid clones could result.
+      const startedAt = Date.parse(this.record.processing.cloneStartedAt ?? this.record.updatedAt);
+      const graceMs = this.dependencies.lostAnswerGraceMs ?? DEFAULT_LOST_ANSWER_GRACE_MS;
+      if (this.now().getTime() < startedAt + graceMs) {
+        await this.setProcessing({ cloneOutcomeUnknown: true });
+        throw new RetryLaterError(
+          'clone_pending',
+          'An earlier clone request may still be completing at the provider; it will be checked again shortly.',
+        );
+      }
     }
     const source = this.record.source;
     const audio = await s3ByteSource({
@@ -335,64 +354,92 @@ class UploadSession {
     await this.clone(provider, audio, source.format as AudioFormat);
   }
 
+  /**
+   * One clone request. When its answer is lost (timeout, dropped connection, 5xx, our own deadline) the
+   * provider may still be creating the voice, so this attempt does not try again: the record keeps
+   * `cloneOutcomeUnknown` and a later delivery looks for the clone first (see resumeCloning).
+   */
   private async clone(providerName: ProviderName, audio: Uint8Array, format: AudioFormat): Promise<void> {
     const provider = this.dependencies.providers[providerName];
-    const attempts = this.dependencies.cloneAttemptsPerInvocation ?? 3;
-    for (let attemptNumber = 1; ; attemptNumber += 1) {
-      const remaining = this.attempt.context.getRemainingTimeInMillis() - RESULT_WRITE_RESERVE_MS;
-      if (remaining <= 1_000) throw new RetryLaterError('provider_timeout', 'Not enough time left to clone.');
-      const started = Date.now();
-      try {
-        const voice = await provider.cloneVoice(
-          {
-            audio,
-            format,
-            displayName: this.record.displayName ?? '',
-            model: this.record.model ?? provider.limits.models.default,
-            language: this.record.language,
-            description: this.record.description,
-            accent: this.record.accent,
-            tags: this.record.tags,
-            voiceRecordId: this.voiceId,
-          },
-          { signal: AbortSignal.timeout(remaining), deadline: Date.now() + remaining },
-        );
-        this.metrics.providerLatency(providerName, 'clone', Date.now() - started);
-        this.logger.info('clone created', {
-          voiceId: this.voiceId,
-          provider: providerName,
-          ms: Date.now() - started,
-        });
-        if (voice.status === 'failed') {
-          await this.rejectFailedClone(provider, voice);
-          return;
-        }
-        await this.markReady(voice);
+    const remaining = this.attempt.context.getRemainingTimeInMillis() - RESULT_WRITE_RESERVE_MS;
+    if (remaining <= 1_000) throw new RetryLaterError('provider_timeout', 'Not enough time left to clone.');
+    const started = Date.now();
+    try {
+      const voice = await provider.cloneVoice(
+        {
+          audio,
+          format,
+          displayName: this.record.displayName ?? '',
+          model: this.record.model ?? provider.limits.models.default,
+          language: this.record.language,
+          description: this.record.description,
+          accent: this.record.accent,
+          tags: this.record.tags,
+          voiceRecordId: this.voiceId,
+        },
+        { signal: AbortSignal.timeout(remaining), deadline: Date.now() + remaining },
+      );
+      this.metrics.providerLatency(providerName, 'clone', Date.now() - started);
+      this.logger.info('clone created', {
+        voiceId: this.voiceId,
+        provider: providerName,
+        ms: Date.now() - started,
+      });
+      if (voice.status === 'failed') {
+        await this.rejectFailedClone(provider, voice);
         return;
-      } catch (error) {
-        if (!isProviderError(error)) throw error;
-        this.logger.warn('clone request failed', {
-          voiceId: this.voiceId,
-          provider: providerName,
-          attempt: attemptNumber,
-          error: describeError(error),
-          ms: Date.now() - started,
-        });
-        // Our own deadline: the request may have reached the provider; the next delivery reconciles.
-        if (error.kind === 'aborted') throw error;
-        if (!error.retryable && !isOperatorFixable(error)) {
-          await this.failPermanently(providerFailure(error));
-          return;
-        }
-        if (!error.outcomeUnknown) {
-          // Nothing was created (429 after the client's own retries, a rejected key): no reconciliation needed.
-          await this.setProcessing({ cloneOutcomeUnknown: false });
-          throw error;
-        }
-        if (attemptNumber >= attempts) throw error;
-        if (await this.reconcile(providerName)) return;
-        await delay(this.dependencies.cloneRetryDelayMs ?? 1_000 * attemptNumber);
       }
+      await this.markReady(voice);
+      await this.removeStrayClones(provider, voice.providerVoiceId);
+    } catch (error) {
+      if (!isProviderError(error)) throw error;
+      this.logger.warn('clone request failed', {
+        voiceId: this.voiceId,
+        provider: providerName,
+        error: describeError(error),
+        ms: Date.now() - started,
+      });
+      const outcomeUnknown = error.outcomeUnknown || error.kind === 'aborted';
+      if (!outcomeUnknown && !error.retryable && !isOperatorFixable(error)) {
+        await this.failPermanently(providerFailure(error));
+        return;
+      }
+      // Nothing was created (429 after the client's own retries, a rejected key): the next delivery
+      // may clone at once. Otherwise it must look for the clone first.
+      if (!outcomeUnknown) await this.setProcessing({ cloneOutcomeUnknown: false });
+      throw error;
+    }
+  }
+
+  /**
+   * Smallest tags every clone with the record id: if an earlier request whose answer was lost created a
+   * clone after all (later than the grace period allowed for), it is found here and deleted, so the
+   * provider never keeps two paid clones for one voice.
+   */
+  private async removeStrayClones(provider: VoiceProvider, keep: string): Promise<void> {
+    if (!this.hadLostAnswer || provider.name !== 'smallest') return;
+    try {
+      const lookup = await provider.findClone(
+        {
+          voiceRecordId: this.voiceId,
+          displayName: this.record.displayName ?? '',
+          model: this.record.model ?? provider.limits.models.default,
+          startedAt: new Date(this.record.createdAt),
+          knownProviderVoiceIds: [keep],
+        },
+        { signal: AbortSignal.timeout(10_000) },
+      );
+      if (lookup.outcome !== 'found') return;
+      await provider.deleteVoice(lookup.voice.providerVoiceId, { signal: AbortSignal.timeout(10_000) });
+      this.logger.warn('deleted a stray clone from an earlier lost request', {
+        voiceId: this.voiceId,
+        providerVoiceId: lookup.voice.providerVoiceId,
+      });
+    } catch (error) {
+      this.logger.warn('could not check for stray clones', {
+        voiceId: this.voiceId,
+        error: describeError(error),
+      });
     }
   }
 
@@ -643,8 +690,4 @@ function cachingSource(
       return all;
     },
   };
-}
-
-function delay(milliseconds: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, milliseconds));
 }

@@ -8,7 +8,7 @@ import { createLogger } from '../shared/logger';
 import { createLambdaMetrics } from '../shared/metrics';
 import { createProviders, readProviderSettings } from '../shared/providers/settings';
 import { VoiceRepository } from '../shared/voices/repository';
-import { handleCloneEvent } from './core';
+import { DEFAULT_LOST_ANSWER_GRACE_MS, handleCloneEvent } from './core';
 
 // Read once at cold start; a missing variable fails the first invocation with a message naming it.
 const environment = new EnvironmentReader();
@@ -29,6 +29,8 @@ const dependencies = {
   defaultProvider: settings.defaultProvider,
   defaultModels: settings.defaultModels,
   maxReceiveCount,
+  // The provider may finish a clone whose answer we lost until well after our own deadline.
+  lostAnswerGraceMs: Math.max(DEFAULT_LOST_ANSWER_GRACE_MS, 2 * settings.timeoutMs),
   logger,
   metrics,
 };

@@ -101,7 +101,7 @@ async function main(input: MemoryChildInput): Promise<MemoryChildOutput> {
     defaultModels: { smallest: 'lightning-v3.1', typecast: 'ssfm-v30' },
     maxReceiveCount: 3,
     logger: silentLog,
-    cloneRetryDelayMs: 10,
+    lostAnswerGraceMs: 0,
   };
   const eventFor = (object: MemoryChildObject) =>
     sqsEvent(s3NotificationRecord({ bucket: input.bucket, ...object }));

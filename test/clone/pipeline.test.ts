@@ -61,7 +61,7 @@ function pipeline(overrides: Partial<ClonePipelineDependencies> = {}): ClonePipe
     defaultModels: { smallest: 'lightning-v3.1', typecast: 'ssfm-v30' },
     maxReceiveCount: 3,
     logger: silentLog,
-    cloneRetryDelayMs: 10,
+    lostAnswerGraceMs: 0,
     ...overrides,
   };
 }
@@ -266,7 +266,7 @@ describe('clone pipeline (S3 and DynamoDB servers, provider simulators over HTTP
     expect((await voice(voiceId)).status).toBe('ready');
   });
 
-  it('retries a 500 voice_clone_timeout after checking that no clone was made, and ends with one clone', async () => {
+  it('retries a 500 voice_clone_timeout on the next delivery, after checking that no clone was made', async () => {
     smallest.injectFault({
       route: 'clone',
       type: 'status',
@@ -276,23 +276,73 @@ describe('clone pipeline (S3 and DynamoDB servers, provider simulators over HTTP
     });
     const { voiceId, record } = await upload('incoming/smallest/provider-timeout.wav', uniqueWav());
     const before = smallest.state.counts.clone;
-    const response = await handleCloneEvent(sqsEvent(record()), lambdaContext(), dependencies);
-    expect(response.batchItemFailures).toEqual([]);
-    const stored = await voice(voiceId);
-    expect(stored.status).toBe('ready');
+    const first = await handleCloneEvent(sqsEvent(record(1)), lambdaContext(), dependencies);
+    expect(first.batchItemFailures).toHaveLength(1);
+    expect(await voice(voiceId)).toMatchObject({
+      status: 'cloning',
+      error: { code: 'provider_unavailable', retryable: true },
+      processing: { cloneOutcomeUnknown: true },
+    });
+    const second = await handleCloneEvent(sqsEvent(record(2)), lambdaContext(), dependencies);
+    expect(second.batchItemFailures).toEqual([]);
+    expect((await voice(voiceId)).status).toBe('ready');
     expect(smallest.state.counts.clone - before).toBe(2);
     const clones = [...smallest.state.clones.values()].filter((clone) => clone.tags.includes(voiceId));
     expect(clones).toHaveLength(1);
   });
 
+  it('does not clone again while a request whose answer was lost may still be running at the provider', async () => {
+    smallest.injectFault({
+      route: 'clone',
+      type: 'status',
+      status: 500,
+      errorCode: 'voice_clone_timeout',
+      times: 1,
+    });
+    const patient = pipeline({ lostAnswerGraceMs: 60_000 });
+    const { voiceId, record } = await upload('incoming/smallest/grace.wav', uniqueWav());
+    const before = smallest.state.counts.clone;
+    await handleCloneEvent(sqsEvent(record(1)), lambdaContext(), patient);
+    const early = await handleCloneEvent(sqsEvent(record(2)), lambdaContext(), patient);
+    expect(early.batchItemFailures).toHaveLength(1);
+    expect(smallest.state.counts.clone - before).toBe(1);
+    expect((await voice(voiceId)).error?.code).toBe('clone_pending');
+    // Once the grace period is over (here: a pipeline without one), the clone is made.
+    await handleCloneEvent(sqsEvent(record(3)), lambdaContext(), dependencies);
+    expect((await voice(voiceId)).status).toBe('ready');
+    expect(smallest.state.counts.clone - before).toBe(2);
+  });
+
   it('finds the clone a timed-out request created instead of cloning again', async () => {
-    smallest.injectFault({ route: 'clone', type: 'slow', delayMs: 3_000, completeClone: true, times: 1 });
+    smallest.injectFault({ route: 'clone', type: 'slow', delayMs: 2_500, completeClone: true, times: 1 });
     const { voiceId, record } = await upload('incoming/smallest/lost-answer.wav', uniqueWav());
-    const response = await handleCloneEvent(sqsEvent(record()), lambdaContext(), dependencies);
-    expect(response.batchItemFailures).toEqual([]);
-    const clones = [...smallest.state.clones.values()].filter((clone) => clone.tags.includes(voiceId));
-    expect(clones).toHaveLength(1);
-    expect(await voice(voiceId)).toMatchObject({ status: 'ready', providerVoiceId: clones[0]?.voiceId });
+    const first = await handleCloneEvent(sqsEvent(record(1)), lambdaContext(), dependencies);
+    expect(first.batchItemFailures).toHaveLength(1);
+    const tagged = () => [...smallest.state.clones.values()].filter((clone) => clone.tags.includes(voiceId));
+    for (let waited = 0; tagged().length === 0 && waited < 5_000; waited += 50) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const before = smallest.state.counts.clone;
+    const second = await handleCloneEvent(sqsEvent(record(2)), lambdaContext(), dependencies);
+    expect(second.batchItemFailures).toEqual([]);
+    expect(smallest.state.counts.clone).toBe(before);
+    expect(tagged()).toHaveLength(1);
+    expect(await voice(voiceId)).toMatchObject({ status: 'ready', providerVoiceId: tagged()[0]?.voiceId });
+  });
+
+  it('deletes a stray clone that a lost request created after the new clone was asked for', async () => {
+    // The first request's clone appears at 2.5 s, after its 2 s deadline; the retry starts at once
+    // (no grace here) and its own clone takes 1.5 s, so the stray shows up while the retry runs.
+    smallest.injectFault({ route: 'clone', type: 'slow', delayMs: 2_500, completeClone: true, times: 1 });
+    const { voiceId, record } = await upload('incoming/smallest/stray.wav', uniqueWav());
+    await handleCloneEvent(sqsEvent(record(1)), lambdaContext(), dependencies);
+    smallest.injectFault({ route: 'clone', type: 'slow', delayMs: 1_500, times: 1 });
+    const second = await handleCloneEvent(sqsEvent(record(2)), lambdaContext(), dependencies);
+    expect(second.batchItemFailures).toEqual([]);
+    const stored = await voice(voiceId);
+    expect(stored.status).toBe('ready');
+    const tagged = [...smallest.state.clones.values()].filter((clone) => clone.tags.includes(voiceId));
+    expect(tagged.map((clone) => clone.voiceId)).toEqual([stored.providerVoiceId]);
   });
 
   it('records failed with an actionable reason when the clone limit is exceeded, and does not retry', async () => {

@@ -49,7 +49,7 @@ export async function startPipelineFixture(options: { bucket?: string; table?: s
     defaultModels: { smallest: 'lightning-v3.1', typecast: 'ssfm-v30' },
     maxReceiveCount: 3,
     logger: silentLog,
-    cloneRetryDelayMs: 10,
+    lostAnswerGraceMs: 0,
   };
   let sampleNumber = 0;
 
