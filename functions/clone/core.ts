@@ -313,7 +313,12 @@ class UploadSession {
       ['validating'],
       'cloning',
       { ...descriptive, source: withHash },
-      { claimKey, cloneStartedAt: this.now().toISOString(), cloneOutcomeUnknown: true },
+      {
+        claimKey,
+        cloneStartedAt: this.now().toISOString(),
+        cloneOutcomeUnknown: true,
+        cloneAnswerLost: true,
+      },
     );
     await this.clone(route.provider, audio, report.format as AudioFormat);
   }
@@ -325,11 +330,12 @@ class UploadSession {
       this.hadLostAnswer = true;
       const found = await this.reconcile(provider);
       if (found) return;
-      // Not there yet. A request whose answer was lost may still be running at the provider: clone again
-      // only once it has certainly ended, or two paid clones could result.
+      // Not there yet. A request that got no answer at all may still be running at the provider: clone
+      // again only once it has certainly ended, or two paid clones could result. (A 5xx was an answer:
+      // the provider had finished with that request.)
       const startedAt = Date.parse(this.record.processing.cloneStartedAt ?? this.record.updatedAt);
       const graceMs = this.dependencies.lostAnswerGraceMs ?? DEFAULT_LOST_ANSWER_GRACE_MS;
-      if (this.now().getTime() < startedAt + graceMs) {
+      if (this.record.processing.cloneAnswerLost !== false && this.now().getTime() < startedAt + graceMs) {
         await this.setProcessing({ cloneOutcomeUnknown: true });
         throw new RetryLaterError(
           'clone_pending',
@@ -349,7 +355,7 @@ class UploadSession {
       ['cloning'],
       'cloning',
       {},
-      { cloneStartedAt: this.now().toISOString(), cloneOutcomeUnknown: true },
+      { cloneStartedAt: this.now().toISOString(), cloneOutcomeUnknown: true, cloneAnswerLost: true },
     );
     await this.clone(provider, audio, source.format as AudioFormat);
   }
@@ -405,8 +411,13 @@ class UploadSession {
         return;
       }
       // Nothing was created (429 after the client's own retries, a rejected key): the next delivery
-      // may clone at once. Otherwise it must look for the clone first.
-      if (!outcomeUnknown) await this.setProcessing({ cloneOutcomeUnknown: false });
+      // may clone at once. Otherwise it must look for the clone first, and wait for the provider to
+      // finish when no answer came at all.
+      await this.setProcessing(
+        outcomeUnknown
+          ? { cloneOutcomeUnknown: true, cloneAnswerLost: error.statusCode === undefined }
+          : { cloneOutcomeUnknown: false, cloneAnswerLost: false },
+      );
       throw error;
     }
   }

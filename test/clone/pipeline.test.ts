@@ -276,14 +276,16 @@ describe('clone pipeline (S3 and DynamoDB servers, provider simulators over HTTP
     });
     const { voiceId, record } = await upload('incoming/smallest/provider-timeout.wav', uniqueWav());
     const before = smallest.state.counts.clone;
-    const first = await handleCloneEvent(sqsEvent(record(1)), lambdaContext(), dependencies);
+    const patient = pipeline({ lostAnswerGraceMs: 60_000 });
+    const first = await handleCloneEvent(sqsEvent(record(1)), lambdaContext(), patient);
     expect(first.batchItemFailures).toHaveLength(1);
     expect(await voice(voiceId)).toMatchObject({
       status: 'cloning',
       error: { code: 'provider_unavailable', retryable: true },
-      processing: { cloneOutcomeUnknown: true },
+      processing: { cloneOutcomeUnknown: true, cloneAnswerLost: false },
     });
-    const second = await handleCloneEvent(sqsEvent(record(2)), lambdaContext(), dependencies);
+    // The provider answered (500), so the next delivery need not wait out the grace period.
+    const second = await handleCloneEvent(sqsEvent(record(2)), lambdaContext(), patient);
     expect(second.batchItemFailures).toEqual([]);
     expect((await voice(voiceId)).status).toBe('ready');
     expect(smallest.state.counts.clone - before).toBe(2);
@@ -291,23 +293,23 @@ describe('clone pipeline (S3 and DynamoDB servers, provider simulators over HTTP
     expect(clones).toHaveLength(1);
   });
 
-  it('does not clone again while a request whose answer was lost may still be running at the provider', async () => {
-    smallest.injectFault({
-      route: 'clone',
-      type: 'status',
-      status: 500,
-      errorCode: 'voice_clone_timeout',
-      times: 1,
-    });
+  it('does not clone again while a request that got no answer may still be running at the provider', async () => {
+    // No answer at all: the provider is slow and our 2 s deadline passes (it drops the clone at its end).
+    smallest.injectFault({ route: 'clone', type: 'slow', delayMs: 2_500, times: 1 });
     const patient = pipeline({ lostAnswerGraceMs: 60_000 });
     const { voiceId, record } = await upload('incoming/smallest/grace.wav', uniqueWav());
     const before = smallest.state.counts.clone;
     await handleCloneEvent(sqsEvent(record(1)), lambdaContext(), patient);
+    expect((await voice(voiceId)).processing).toMatchObject({
+      cloneOutcomeUnknown: true,
+      cloneAnswerLost: true,
+    });
     const early = await handleCloneEvent(sqsEvent(record(2)), lambdaContext(), patient);
     expect(early.batchItemFailures).toHaveLength(1);
     expect(smallest.state.counts.clone - before).toBe(1);
     expect((await voice(voiceId)).error?.code).toBe('clone_pending');
     // Once the grace period is over (here: a pipeline without one), the clone is made.
+    await new Promise((resolve) => setTimeout(resolve, 700));
     await handleCloneEvent(sqsEvent(record(3)), lambdaContext(), dependencies);
     expect((await voice(voiceId)).status).toBe('ready');
     expect(smallest.state.counts.clone - before).toBe(2);

@@ -62,6 +62,8 @@ export interface VoiceProcessing {
   readonly attempts?: number;
   readonly cloneStartedAt?: string;
   readonly cloneOutcomeUnknown?: boolean;
+  /** No answer came at all (timeout, dropped connection, crash): the provider may still be working on it. */
+  readonly cloneAnswerLost?: boolean;
   /** The byte-identical-audio claim this voice owns (released when it fails). */
   readonly claimKey?: string;
 }
