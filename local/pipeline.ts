@@ -41,6 +41,7 @@ import {
 
 export const LOCAL_BUCKET = 'voicedrop-local';
 export const LOCAL_TABLE = 'voicedrop-voices';
+const LOCAL_SIMULATOR_CLONE_SLOTS = 10_000;
 /** The clone function's timeout in AWS; local deliveries get the same time budget. */
 const FUNCTION_TIMEOUT_MS = 5 * 60_000;
 
@@ -141,8 +142,11 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
         keys[provider] = key;
         baseUrls[provider] = settings.baseUrls[provider];
       } else {
+        // Generous clone slots: a newcomer trying local mode should not meet a plan's clone limit.
         const simulator =
-          provider === 'smallest' ? await startSmallestSimulator({}) : await startTypecastSimulator({});
+          provider === 'smallest'
+            ? await startSmallestSimulator({ cloneSlots: LOCAL_SIMULATOR_CLONE_SLOTS })
+            : await startTypecastSimulator({ cloneSlots: LOCAL_SIMULATOR_CLONE_SLOTS });
         closers.push(() => simulator.close());
         // The simulators keep clones in memory: give them back the clones of the voices this data
         // folder remembers, so voices made before a restart still speak.
