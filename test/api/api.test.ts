@@ -325,6 +325,22 @@ describe.each(MODES)('API %s', (mode) => {
       fixture.typecast.clearFaults();
     });
 
+    it('reports the tiny empty WAV of a lightning-large-only clone as an error, not as audio', async () => {
+      const voiceId = await fixture.cloneVoice(`incoming/smallest/Legacy ${mode}.wav`);
+      const legacy = fixture.smallest.seedClone({ displayName: 'legacy', modelIds: ['lightning-large'] });
+      await fixture.voices.transition(voiceId, {
+        from: ['ready'],
+        to: 'ready',
+        changes: { providerVoiceId: legacy.voiceId },
+        now: new Date(),
+      });
+      const response = await call(`/voices/${voiceId}/speech`, json({ text: 'Anyone there?' }));
+      expect(response.status).toBe(502);
+      const error = await errorOf(response);
+      expect(error.code).toBe('provider_incompatible_voice');
+      expect(error.message).toMatch(/lightning-large/);
+    });
+
     it('answers 502 for a provider error and 503 when the provider key is missing', async () => {
       fixture.smallest.injectFault({ route: 'speech', type: 'status', status: 500, times: 4 });
       const failed = await call(`/voices/${voiceIds.alice}/speech`, json({ text: 'Server error.' }));
