@@ -562,6 +562,8 @@ export class VoicedropPipeline extends Construct {
       .readsUploads(this.bucket)
       .readsVoicesTable(this.table)
       .writesVoicesTable(this.table)
+      // Reconciling a Typecast clone by name excludes the voices it already knows (a filtered index query).
+      .listsVoices(this.table)
       .readsProviderKeys(this.secret);
     acknowledge(
       this.cloneFunction.lambdaFunction,

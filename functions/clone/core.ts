@@ -460,11 +460,18 @@ class UploadSession {
    */
   private async reconcile(providerName: ProviderName): Promise<boolean> {
     const provider = this.dependencies.providers[providerName];
+    const displayName = this.record.displayName ?? '';
     const hint: CloneHint = {
       voiceRecordId: this.voiceId,
-      displayName: this.record.displayName ?? '',
+      displayName,
       model: this.record.model ?? provider.limits.models.default,
       startedAt: new Date(this.record.processing?.cloneStartedAt ?? this.record.createdAt),
+      // Typecast matches by name: another voice of ours with the same name is not this clone. (Smallest
+      // matches by the record id in the tags and needs no exclusions.)
+      knownProviderVoiceIds:
+        providerName === 'typecast'
+          ? await this.dependencies.voices.knownProviderVoiceIds(providerName, displayName)
+          : undefined,
     };
     const remaining = Math.max(
       1_000,

@@ -315,6 +315,21 @@ describe('clone pipeline (S3 and DynamoDB servers, provider simulators over HTTP
     expect(smallest.state.counts.clone - before).toBe(2);
   });
 
+  it("never mistakes another voice's Typecast clone of the same name for a lost one", async () => {
+    const first = await upload('incoming/typecast/Twin.wav', uniqueWav());
+    await handleCloneEvent(sqsEvent(first.record()), lambdaContext(), dependencies);
+    const existing = (await voice(first.voiceId)).providerVoiceId;
+    expect(existing).toMatch(/^uc_/);
+
+    typecast.injectFault({ route: 'clone', type: 'status', status: 503, times: 1 });
+    const second = await upload('incoming/typecast/sub/Twin.wav', uniqueWav());
+    await handleCloneEvent(sqsEvent(second.record(1)), lambdaContext(), dependencies);
+    await handleCloneEvent(sqsEvent(second.record(2)), lambdaContext(), dependencies);
+    const stored = await voice(second.voiceId);
+    expect(stored.status).toBe('ready');
+    expect(stored.providerVoiceId).not.toBe(existing);
+  });
+
   it('finds the clone a timed-out request created instead of cloning again', async () => {
     smallest.injectFault({ route: 'clone', type: 'slow', delayMs: 2_500, completeClone: true, times: 1 });
     const { voiceId, record } = await upload('incoming/smallest/lost-answer.wav', uniqueWav());

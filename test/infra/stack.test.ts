@@ -392,6 +392,11 @@ describe('Stack: Voicedrop with the cdk.json configuration', () => {
             actions: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
             resource: { 'Fn::GetAtt': [ids.table, 'Arn'] },
           },
+          {
+            effect: 'Allow',
+            actions: ['dynamodb:Query'],
+            resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [ids.table, 'Arn'] }, '/index/byCreatedAt']] },
+          },
           { effect: 'Allow', actions: ['secretsmanager:GetSecretValue'], resource: { Ref: ids.secret } },
           {
             effect: 'Allow',
@@ -410,6 +415,7 @@ describe('Stack: Voicedrop with the cdk.json configuration', () => {
         'dynamodb:DeleteItem',
         'dynamodb:GetItem',
         'dynamodb:PutItem',
+        'dynamodb:Query',
         'dynamodb:UpdateItem',
         'logs:CreateLogStream',
         'logs:PutLogEvents',

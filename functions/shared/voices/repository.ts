@@ -255,6 +255,40 @@ export class VoiceRepository {
   }
 
   /**
+   * Provider voice ids of this provider's voices with `displayName`: clones voicedrop already knows, which
+   * a reconciliation by name must not mistake for the one it is looking for. Reads the list index with a
+   * filter (a rare path: only after a clone request's answer was lost).
+   */
+  async knownProviderVoiceIds(provider: string, displayName: string): Promise<string[]> {
+    const ids: string[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const response = await this.documents.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: VOICES_BY_CREATED_AT_INDEX,
+          KeyConditionExpression: 'listPartition = :partition',
+          FilterExpression:
+            '#provider = :provider AND displayName = :name AND attribute_exists(providerVoiceId)',
+          ExpressionAttributeNames: { '#provider': 'provider' },
+          ExpressionAttributeValues: {
+            ':partition': LIST_PARTITION,
+            ':provider': provider,
+            ':name': displayName,
+          },
+          ProjectionExpression: 'providerVoiceId',
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of response.Items ?? []) {
+        if (typeof item.providerVoiceId === 'string') ids.push(item.providerVoiceId);
+      }
+      startKey = response.LastEvaluatedKey;
+    } while (startKey);
+    return ids;
+  }
+
+  /**
    * Claims byte-identical audio (same provider, model and language) for one voice. The first claim
    * wins; a claim whose owner ended without a voice (failed, rejected, deleted) may be taken over.
    */
