@@ -119,7 +119,10 @@ export function s3ByteSource(options: S3ByteSourceOptions): MeteredByteSource {
         { abortSignal },
       );
       if (!response.Body) return new Uint8Array(0);
-      const bytes = await response.Body.transformToByteArray();
+      const bytes =
+        range === undefined
+          ? await collectInto(response.Body as AsyncIterable<Uint8Array>, size)
+          : await response.Body.transformToByteArray();
       bytesRead += bytes.length;
       return bytes;
     } catch (error) {
@@ -148,4 +151,24 @@ export function s3ByteSource(options: S3ByteSourceOptions): MeteredByteSource {
     },
     readAll: () => get(undefined),
   };
+}
+
+/**
+ * Reads a whole object into one buffer of its known size, chunk by chunk: collecting the chunks and
+ * joining them would hold the object twice at its peak (25 MB uploads). Copes with a body that turns out
+ * longer or shorter than announced.
+ */
+async function collectInto(body: AsyncIterable<Uint8Array>, expectedBytes: number): Promise<Uint8Array> {
+  let buffer = new Uint8Array(expectedBytes);
+  let length = 0;
+  for await (const chunk of body) {
+    if (length + chunk.length > buffer.length) {
+      const larger = new Uint8Array(Math.max(buffer.length * 2, length + chunk.length));
+      larger.set(buffer.subarray(0, length));
+      buffer = larger;
+    }
+    buffer.set(chunk, length);
+    length += chunk.length;
+  }
+  return length === buffer.length ? buffer : buffer.subarray(0, length);
 }

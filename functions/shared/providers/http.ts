@@ -1,4 +1,5 @@
 import { ProviderError, type ProviderErrorDetails, type ProviderErrorKind } from './errors';
+import { MultipartBody } from './multipart';
 import type { CallOptions, ProviderClientOptions, ProviderName } from './types';
 
 /** What a call does at the provider; decides messages and, for some statuses, the error kind. */
@@ -10,8 +11,8 @@ export interface ProviderRequest {
   /** Appended to the base URL, e.g. `/waves/v1/voice-cloning`. */
   readonly path: string;
   readonly headers?: Readonly<Record<string, string>>;
-  /** Sent again on every attempt, so it must be re-readable (a string or FormData, never a stream). */
-  readonly body?: string | FormData;
+  /** Sent again on every attempt, so it must be re-readable (a string, or a multipart body that restreams). */
+  readonly body?: string | MultipartBody;
   /**
    * False when a second request may create a second billable thing (a clone). Such a request is
    * retried only when the provider certainly did not act on it: a 429, or a connection that was never
@@ -89,10 +90,19 @@ export function createProviderHttp(config: ProviderHttpConfig): ProviderHttp {
     const timeout = AbortSignal.timeout(client.timeoutMs);
     const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
     try {
+      const multipart = request.body instanceof MultipartBody ? request.body : undefined;
       const response = await fetchImplementation(`${client.baseUrl}${request.path}`, {
         method: request.method,
-        headers: { ...request.headers, ...config.authorize(apiKey) },
-        body: request.body,
+        headers: {
+          ...request.headers,
+          ...(multipart
+            ? { 'Content-Type': multipart.contentType, 'Content-Length': String(multipart.length) }
+            : {}),
+          ...config.authorize(apiKey),
+        },
+        body: multipart ? multipart.stream() : (request.body as string | undefined),
+        // Required by fetch for a streamed request body.
+        ...(multipart ? { duplex: 'half' as const } : {}),
         signal: combined,
       });
       // Reading the body is part of the attempt: a provider that stalls mid-body hits the same deadline.

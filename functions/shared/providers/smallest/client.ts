@@ -7,6 +7,7 @@ import {
   type ProviderResponse,
   readJson,
 } from '../http';
+import { MultipartBody } from '../multipart';
 import type {
   CallOptions,
   ClonedVoice,
@@ -144,20 +145,23 @@ export function createSmallestProvider(options: ProviderClientOptions): VoicePro
     limits: SMALLEST_LIMITS,
 
     async cloneVoice(request: CloneRequest, callOptions?: CallOptions): Promise<ClonedVoice> {
-      const form = new FormData();
-      form.append('displayName', request.displayName);
-      form.append(
-        'file',
-        new Blob([request.audio as Uint8Array<ArrayBuffer>], { type: SMALLEST_MIME_TYPES[request.format] }),
-        `sample.${request.format}`,
-      );
-      form.append('model', request.model);
-      if (request.language) form.append('language', request.language);
-      if (request.description) form.append('description', request.description);
-      if (request.accent) form.append('accent', request.accent);
       // The record id travels as a tag: the only way findClone can later recognise this clone.
       const tags = [...new Set([...(request.tags ?? []), request.voiceRecordId].map((tag) => tag.trim()))];
-      form.append('tags', tags.filter((tag) => tag !== '').join(','));
+      const optional = (name: string, value: string | undefined) => (value ? [{ name, value }] : []);
+      const form = new MultipartBody([
+        { name: 'displayName', value: request.displayName },
+        {
+          name: 'file',
+          filename: `sample.${request.format}`,
+          contentType: SMALLEST_MIME_TYPES[request.format],
+          data: request.audio,
+        },
+        { name: 'model', value: request.model },
+        ...optional('language', request.language),
+        ...optional('description', request.description),
+        ...optional('accent', request.accent),
+        { name: 'tags', value: tags.filter((tag) => tag !== '').join(',') },
+      ]);
 
       const response = await http.send(
         {

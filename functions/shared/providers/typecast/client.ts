@@ -1,5 +1,6 @@
 import { ProviderError } from '../errors';
 import { createProviderHttp, invalidResponse, readJson } from '../http';
+import { MultipartBody } from '../multipart';
 import type {
   CallOptions,
   ClonedVoice,
@@ -135,14 +136,16 @@ export function createTypecastProvider(options: ProviderClientOptions): VoicePro
           message: `${TITLE} clones only from WAV or MP3; this sample is ${request.format.toUpperCase()}.`,
         });
       }
-      const form = new FormData();
-      form.append(
-        'file',
-        new Blob([request.audio as Uint8Array<ArrayBuffer>], { type: MIME_TYPES[request.format] }),
-        `sample.${request.format}`,
-      );
-      form.append('name', request.displayName);
-      form.append('model', request.model);
+      const form = new MultipartBody([
+        {
+          name: 'file',
+          filename: `sample.${request.format}`,
+          contentType: MIME_TYPES[request.format],
+          data: request.audio,
+        },
+        { name: 'name', value: request.displayName },
+        { name: 'model', value: request.model },
+      ]);
 
       const response = await http.send(
         { operation: 'clone', method: 'POST', path: '/v1/voices/clone', body: form, idempotent: false },
