@@ -295,6 +295,30 @@ export function kindForStatus(status: number): ProviderErrorKind {
   return 'invalid_request';
 }
 
+/**
+ * The error for a status the vendor's own mapper has nothing more specific to say about: a rejected key,
+ * a rate limit, a server error, or a refusal quoting the provider's message (`said`).
+ */
+export function statusError(
+  details: Omit<ProviderErrorDetails, 'kind' | 'message'>,
+  title: string,
+  said: string | undefined,
+): ProviderError {
+  const status = details.statusCode ?? 0;
+  const quoted = said ? `: ${said}` : '';
+  const kind = kindForStatus(status);
+  const messages: Partial<Record<ProviderErrorKind, string>> = {
+    auth: `${title} rejected the API key; put a valid key into the provider secret${quoted}.`,
+    rate_limited: `${title} is busy (too many concurrent requests for this key); try again shortly.`,
+    unavailable: `${title} had a server error (HTTP ${status}); try again later.`,
+  };
+  return new ProviderError({
+    ...details,
+    kind,
+    message: messages[kind] ?? `${title} refused the request (HTTP ${status})${quoted}.`,
+  });
+}
+
 /** Fields every vendor mapper copies from a failed response onto its ProviderError. */
 export function failureDetails(provider: ProviderName, failure: FailedResponse) {
   return {

@@ -1,5 +1,5 @@
 import { ProviderError } from '../errors';
-import { type FailedResponse, failureDetails, kindForStatus } from '../http';
+import { type FailedResponse, failureDetails, statusError } from '../http';
 import { TYPECAST_LIMITS } from './limits';
 import { parseTypecastErrorBody, type TypecastErrorBody } from './wire';
 
@@ -56,13 +56,6 @@ export function mapTypecastError(failure: FailedResponse): ProviderError {
     const problem = SAMPLE_PROBLEMS.find((candidate) => candidate.pattern.test(said));
     if (problem) return new ProviderError({ ...details, kind: 'bad_sample', message: problem.message });
   }
-  if (status === 401) {
-    return new ProviderError({
-      ...details,
-      kind: 'auth',
-      message: `${TITLE} rejected the API key; put a valid key into the provider secret${quoted}.`,
-    });
-  }
   if (status === 402) {
     return new ProviderError({
       ...details,
@@ -94,20 +87,5 @@ export function mapTypecastError(failure: FailedResponse): ProviderError {
       message: `${TITLE} does not know this voice (it may have been deleted)${quoted}.`,
     });
   }
-  if (status === 429) {
-    return new ProviderError({
-      ...details,
-      kind: 'rate_limited',
-      message: `${TITLE} is busy (too many concurrent requests for this plan); try again shortly.`,
-    });
-  }
-  const kind = kindForStatus(status);
-  return new ProviderError({
-    ...details,
-    kind,
-    message:
-      kind === 'unavailable'
-        ? `${TITLE} had a server error (HTTP ${status}); try again later.`
-        : `${TITLE} refused the request (HTTP ${status})${quoted}.`,
-  });
+  return statusError(details, TITLE, said);
 }
