@@ -114,6 +114,14 @@ function wavAudio(
   const playableBytes = UNKNOWN_DATA_SIZES.has(declaredBytes)
     ? presentBytes
     : Math.min(declaredBytes, presentBytes);
+  // What the bytes present can play: whole ADPCM blocks of a known number of frames, else (MPEG and
+  // other compressed WAV) the header's average byte rate, the clock ffprobe uses for them.
+  const blockSeconds =
+    format.samplesPerBlock && format.blockAlign
+      ? (Math.floor(playableBytes / format.blockAlign) * format.samplesPerBlock) / format.sampleRate
+      : undefined;
+  const presentSeconds =
+    blockSeconds ?? (format.byteRate > 0 ? playableBytes / format.byteRate : Number.POSITIVE_INFINITY);
   let durationSec: number;
   if (FRAME_PER_BLOCK_TAGS.has(format.tag)) {
     const blockAlign = format.blockAlign || format.channels * Math.ceil(format.bitsPerSample / 8);
@@ -121,10 +129,11 @@ function wavAudio(
     durationSec = Math.floor(playableBytes / blockAlign) / format.sampleRate;
   } else if (factFrames && !UNKNOWN_DATA_SIZES.has(declaredBytes)) {
     // The fact chunk counts the frames of the whole data chunk; a cut-off file holds a share of them.
-    durationSec = (factFrames / format.sampleRate) * Math.min(1, playableBytes / declaredBytes);
-  } else if (format.samplesPerBlock && format.blockAlign) {
-    durationSec =
-      (Math.floor(playableBytes / format.blockAlign) * format.samplesPerBlock) / format.sampleRate;
+    // It is only a claim: a fact chunk that counts more frames than the blocks hold does not count.
+    const claimedSeconds = (factFrames / format.sampleRate) * Math.min(1, playableBytes / declaredBytes);
+    durationSec = Math.min(claimedSeconds, presentSeconds);
+  } else if (blockSeconds !== undefined) {
+    durationSec = blockSeconds;
   } else {
     // Compressed WAV without a frame count: the header's average byte rate is the only clock short of decoding.
     if (format.byteRate === 0)
