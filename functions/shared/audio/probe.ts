@@ -18,8 +18,19 @@ function unreadable(format: AudioFormat, reason: string): AudioProbe {
   return { kind: 'unreadable', format, reason };
 }
 
+/**
+ * A parser's finding about the file ("End-Of-Stream", "Invalid EBML header") for the reason shown to
+ * users. A JavaScript runtime error (TypeError, RangeError, …) is the parser tripping over the damage, and
+ * its text ("Cannot read properties of undefined") says nothing a person can act on.
+ */
 function describeError(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  const runtimeError =
+    error instanceof TypeError ||
+    error instanceof RangeError ||
+    error instanceof ReferenceError ||
+    error instanceof SyntaxError;
+  if (error instanceof Error && !runtimeError && error.message.trim() !== '') return error.message;
+  return 'its headers contradict each other';
 }
 
 function probeMp3(bytes: Uint8Array, firstFrame: number): AudioProbe {
