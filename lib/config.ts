@@ -28,7 +28,10 @@ export interface ProviderConfig {
   readonly baseUrl: string;
   /** Model used when an upload does not name one; must be a model the provider accepts for cloning. */
   readonly model: string;
-  /** Concurrent requests the provider allows for this account's plan. */
+  /**
+   * Concurrent requests the provider allows for this account's plan: voicedrop never has more clone
+   * requests in flight there (slots in the voices table, shared by every clone invocation and local mode).
+   */
   readonly concurrency: number;
 }
 
@@ -45,13 +48,15 @@ export interface CloneQueueConfig {
   readonly maxBatchingWindowSeconds: number;
   /**
    * Deliveries before a message moves to the dead-letter queue; the clone handler reads it
-   * (CLONE_MAX_RECEIVE_COUNT) to tell a final attempt from one that will be retried.
-   * @default 5
+   * (CLONE_MAX_RECEIVE_COUNT) to tell a final attempt from one that will be retried. Failed deliveries come
+   * back after 10 s, 20 s, 40 s … (at most 15 min, or the provider's Retry-After); 8 deliveries span about
+   * 20 minutes. Waiting for a provider slot is not a delivery.
+   * @default 8
    */
   readonly maxReceiveCount: number;
   /**
-   * Concurrent clone invocations (event-source maximum concurrency, at least 2); the backpressure that
-   * keeps provider calls under the providers' rate limits.
+   * Concurrent clone invocations (event-source maximum concurrency, at least 2). Each invocation works on
+   * its batch's uploads side by side; each provider's `concurrency` then limits its clone requests exactly.
    * @default 2
    */
   readonly maxConcurrency: number;
@@ -268,7 +273,7 @@ const configSchema = z.strictObject({
     .strictObject({
       batchSize: wholeNumber(BOUNDS.batchSize).default(5),
       maxBatchingWindowSeconds: wholeNumber(BOUNDS.maxBatchingWindowSeconds).default(5),
-      maxReceiveCount: wholeNumber(BOUNDS.maxReceiveCount).default(5),
+      maxReceiveCount: wholeNumber(BOUNDS.maxReceiveCount).default(8),
       maxConcurrency: wholeNumber(BOUNDS.maxConcurrency).default(2),
     })
     .prefault({}),

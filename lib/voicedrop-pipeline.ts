@@ -80,7 +80,8 @@ export interface VoicedropProviderOptions {
    */
   readonly model?: string;
   /**
-   * Concurrent requests the provider allows for this account's plan (1 to 100).
+   * Concurrent requests the provider allows for this account's plan (1 to 100); clone requests never
+   * exceed it, across all clone invocations.
    * @default - 1 (smallest), 2 (typecast)
    */
   readonly concurrency?: number;
@@ -99,13 +100,13 @@ export interface VoicedropCloneQueueOptions {
   readonly maxBatchingWindow?: Duration;
   /**
    * Deliveries before a message moves to the dead-letter queue (1 to 1000); the clone handler reads it to
-   * tell a final attempt from one that will be retried.
-   * @default 5
+   * tell a final attempt from one that will be retried (retries back off from 10 s to 15 min).
+   * @default 8
    */
   readonly maxReceiveCount?: number;
   /**
-   * Concurrent clone invocations (2 to 1000): the backpressure that keeps provider calls under the
-   * providers' rate limits.
+   * Concurrent clone invocations (2 to 1000); each provider's `concurrency` limits its clone requests
+   * exactly, across invocations.
    * @default 2
    */
   readonly maxConcurrency?: number;
@@ -543,6 +544,8 @@ export class VoicedropPipeline extends Construct {
       TYPECAST_API_BASE_URL: typecast.baseUrl,
       SMALLEST_DEFAULT_MODEL: smallest.model,
       TYPECAST_DEFAULT_MODEL: typecast.model,
+      SMALLEST_CONCURRENCY: String(smallest.concurrency),
+      TYPECAST_CONCURRENCY: String(typecast.concurrency),
     };
     this.cloneFunction = new HouseFunction(this, 'Clone', {
       entry: 'functions/clone/handler.ts',
@@ -600,6 +603,10 @@ export class VoicedropPipeline extends Construct {
       retentionPeriod: Duration.days(4),
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: settings.cloneQueue.maxReceiveCount },
     });
+
+    // An upload waiting for a provider slot goes back to the queue as a new message (functions/clone/
+    // redeliveries.ts), so waiting does not use up its deliveries.
+    this.cloneQueue.grantSendMessages(this.cloneFunction.lambdaFunction);
 
     // S3 notifications are at-least-once and bursty; the queue adds backpressure, retries and a DLQ.
     this.bucket.addEventNotification(EventType.OBJECT_CREATED, new SqsDestination(this.cloneQueue), {

@@ -9,6 +9,7 @@ import {
   type ClonePipelineDependencies,
   DEFAULT_LOST_ANSWER_GRACE_MS,
   handleCloneEvent,
+  type RetryBackoff,
 } from '../functions/clone/core';
 import { encodeS3EventKey } from '../functions/clone/s3-events';
 import { EnvironmentReader } from '../functions/shared/config';
@@ -24,8 +25,9 @@ import {
   type TypecastSimulator,
 } from '../functions/shared/providers/typecast/simulator';
 import type { ProviderName } from '../functions/shared/providers/types';
+import { ProviderSlots } from '../functions/shared/voices/provider-slots';
 import { deriveVoiceId, FINAL_STATUSES } from '../functions/shared/voices/record';
-import { VoiceRepository } from '../functions/shared/voices/repository';
+import { DOCUMENT_TRANSLATION, VoiceRepository } from '../functions/shared/voices/repository';
 import { type ApiHandler, startLocalApiGateway } from './api-gateway';
 import { LocalQueue } from './queue';
 import {
@@ -42,6 +44,8 @@ import {
 export const LOCAL_BUCKET = 'voicedrop-local';
 export const LOCAL_TABLE = 'voicedrop-voices';
 const LOCAL_SIMULATOR_CLONE_SLOTS = 10_000;
+/** Local redeliveries come within seconds (AWS: 10 s doubling to 15 min). */
+const LOCAL_RETRY_BACKOFF: RetryBackoff = { baseSeconds: 2, maxSeconds: 60 };
 /** The clone function's timeout in AWS; local deliveries get the same time budget. */
 const FUNCTION_TIMEOUT_MS = 5 * 60_000;
 
@@ -55,9 +59,13 @@ export interface LocalPipelineOptions {
   readonly environment?: Readonly<Record<string, string | undefined>>;
   readonly log: Log;
   readonly queue?: {
+    /** Deliveries in flight at once (default: the providers' concurrency summed, at least 2). */
     readonly concurrency?: number;
     readonly maxReceiveCount?: number;
-    readonly retryDelayMs?: (receiveCount: number) => number;
+    /** Retry delays (default 2 s doubling to 60 s: local redeliveries come within seconds). */
+    readonly retryBackoff?: RetryBackoff;
+    /** See ClonePipelineDependencies.slotWaitMs. */
+    readonly slotWaitMs?: number;
   };
   /** See ClonePipelineDependencies.lostAnswerGraceMs (tests shorten it). */
   readonly lostAnswerGraceMs?: number;
@@ -177,6 +185,10 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     const dependencies: ClonePipelineDependencies = {
       s3: s3Client,
       voices,
+      // The same per-provider limit as in AWS (SMALLEST_CONCURRENCY, TYPECAST_CONCURRENCY), in the same table.
+      slots: new ProviderSlots(dynamoClient, LOCAL_TABLE, settings.concurrency),
+      slotWaitMs: options.queue?.slotWaitMs,
+      retryBackoff: options.queue?.retryBackoff ?? LOCAL_RETRY_BACKOFF,
       providers: createProviders(keyStore, { baseUrls, timeoutMs }),
       keys: keyStore,
       defaultProvider,
@@ -190,10 +202,12 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
 
     const queue = new LocalQueue({
       deliver: (event: SQSEvent) => handleCloneEvent(event, lambdaContext(), dependencies),
-      concurrency: options.queue?.concurrency ?? 2,
+      concurrency:
+        options.queue?.concurrency ??
+        Math.max(2, settings.concurrency.smallest + settings.concurrency.typecast),
       maxReceiveCount: dependencies.maxReceiveCount,
-      retryDelayMs:
-        options.queue?.retryDelayMs ?? ((receiveCount) => Math.min(60_000, 2_000 * 2 ** (receiveCount - 1))),
+      // Only when the handler itself threw (it plans every other redelivery).
+      retryDelayMs: (receiveCount) => Math.min(60_000, 2_000 * 2 ** (receiveCount - 1)),
       deadLetterFile: paths.deadLetters,
       log: options.log,
     });
@@ -322,7 +336,7 @@ async function enqueueUnfinished(options: {
 
 /** Voices with a live clone at `provider`, read from the local table (a scan: local mode only). */
 async function rememberedClones(client: ReturnType<typeof localDynamoClient>, provider: ProviderName) {
-  const documents = DynamoDBDocumentClient.from(client);
+  const documents = DynamoDBDocumentClient.from(client, DOCUMENT_TRANSLATION);
   const voices: {
     voiceId: string;
     providerVoiceId: string;

@@ -1,16 +1,22 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { appendFile } from 'node:fs/promises';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { Redelivery } from '../functions/clone/core';
 import type { Log } from '../functions/shared/logger';
 
 export interface LocalQueueOptions {
-  /** Delivers one batch, as Lambda's SQS event source mapping does. */
-  readonly deliver: (event: SQSEvent) => Promise<SQSBatchResponse>;
+  /**
+   * Delivers one batch, as Lambda's SQS event source mapping does. A redelivery plan, when given, is
+   * applied as the clone handler's SQS adapter applies it in AWS (functions/clone/redeliveries.ts).
+   */
+  readonly deliver: (
+    event: SQSEvent,
+  ) => Promise<SQSBatchResponse & { readonly redeliveries?: readonly Redelivery[] }>;
   /** Batches in flight at once (the event source mapping's maximum concurrency). */
   readonly concurrency: number;
   /** Deliveries before a message goes to the dead letters (the queue's maxReceiveCount). */
   readonly maxReceiveCount: number;
-  /** Delay before a failed message is delivered again (the visibility timeout), by delivery number. */
+  /** Delay before a failed message without a plan is delivered again (the visibility timeout), by delivery. */
   readonly retryDelayMs: (receiveCount: number) => number;
   readonly deadLetterFile?: string;
   readonly log: Log;
@@ -80,9 +86,11 @@ export class LocalQueue {
   private async deliver(message: Message): Promise<void> {
     message.receiveCount += 1;
     let failed = true;
+    let plan: Redelivery | undefined;
     try {
       const response = await this.options.deliver({ Records: [this.toRecord(message)] });
       failed = response.batchItemFailures.some((failure) => failure.itemIdentifier === message.messageId);
+      plan = response.redeliveries?.find((redelivery) => redelivery.messageId === message.messageId);
     } catch (error) {
       this.options.log.error('clone handler threw; the message will be delivered again', {
         messageId: message.messageId,
@@ -90,33 +98,43 @@ export class LocalQueue {
       });
     }
     if (!failed) return;
-    if (message.receiveCount >= this.options.maxReceiveCount) {
-      this.deadLetters.push({
-        messageId: message.messageId,
-        body: message.body,
-        receiveCount: message.receiveCount,
-      });
-      this.options.log.warn('message moved to the dead letters', {
-        messageId: message.messageId,
-        receiveCount: message.receiveCount,
-      });
-      if (this.options.deadLetterFile) {
-        await appendFile(
-          this.options.deadLetterFile,
-          `${JSON.stringify({ messageId: message.messageId, receiveCount: message.receiveCount, at: new Date().toISOString(), body: message.body })}\n`,
-        );
-      }
+    if (plan?.kind === 'requeue') {
+      // Sent again as a new message (as the AWS adapter does): waiting for a slot is not a delivery.
+      message.receiveCount = 0;
+    } else if (message.receiveCount >= this.options.maxReceiveCount) {
+      await this.deadLetter(message);
       return;
     }
     if (this.stopped) return;
     this.waiting += 1;
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      this.waiting -= 1;
-      this.ready.push(message);
-      this.pump();
-    }, this.options.retryDelayMs(message.receiveCount));
+    const timer = setTimeout(
+      () => {
+        this.timers.delete(timer);
+        this.waiting -= 1;
+        this.ready.push(message);
+        this.pump();
+      },
+      plan ? plan.delaySeconds * 1_000 : this.options.retryDelayMs(message.receiveCount),
+    );
     this.timers.add(timer);
+  }
+
+  private async deadLetter(message: Message): Promise<void> {
+    this.deadLetters.push({
+      messageId: message.messageId,
+      body: message.body,
+      receiveCount: message.receiveCount,
+    });
+    this.options.log.warn('message moved to the dead letters', {
+      messageId: message.messageId,
+      receiveCount: message.receiveCount,
+    });
+    if (this.options.deadLetterFile) {
+      await appendFile(
+        this.options.deadLetterFile,
+        `${JSON.stringify({ messageId: message.messageId, receiveCount: message.receiveCount, at: new Date().toISOString(), body: message.body })}\n`,
+      );
+    }
   }
 
   private settleIdle(): void {

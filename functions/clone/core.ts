@@ -10,6 +10,7 @@ import type { Log } from '../shared/logger';
 import { type BusinessMetric, type MetricsRecorder, noMetrics } from '../shared/metrics';
 import { isProviderError, type ProviderError } from '../shared/providers/errors';
 import type { ClonedVoice, CloneHint, ProviderName, VoiceProvider } from '../shared/providers/types';
+import type { ProviderSlots } from '../shared/voices/provider-slots';
 import { deriveVoiceId, FINAL_STATUSES, type VoiceError, type VoiceRecord } from '../shared/voices/record';
 import { audioClaimKey, type VoiceRepository } from '../shared/voices/repository';
 import {
@@ -39,13 +40,75 @@ export interface ClonePipelineDependencies {
    * twice the provider timeout when that is longer).
    */
   readonly lostAnswerGraceMs?: number;
+  /**
+   * Per-provider clone slots (the configured provider concurrency, shared by every invocation); without
+   * them nothing limits how many clone requests reach a provider at once beyond the queue's concurrency.
+   */
+  readonly slots?: ProviderSlots;
+  /** How long one message waits for a free slot before it is handed back to the queue (default 20 s). */
+  readonly slotWaitMs?: number;
+  /**
+   * Delay before a failed message is seen again: `baseSeconds × 2^(delivery − 1)`, jittered, at most
+   * `maxSeconds` (default 10 s … 15 min); a provider's Retry-After and a pending lost answer take precedence.
+   */
+  readonly retryBackoff?: RetryBackoff;
   readonly now?: () => Date;
+}
+
+export interface RetryBackoff {
+  readonly baseSeconds: number;
+  readonly maxSeconds: number;
+}
+
+export const DEFAULT_RETRY_BACKOFF: RetryBackoff = { baseSeconds: 10, maxSeconds: 900 };
+
+/**
+ * What the queue adapter (SQS in AWS, LocalQueue locally) does with a message the handler did not finish.
+ * `retry`: it stays a batch item failure and becomes visible again after `delaySeconds` (SQS
+ * ChangeMessageVisibility), counting as a delivery. `requeue`: no provider slot was free, nothing failed;
+ * the adapter sends the body again with `delaySeconds` and acknowledges this one, so waiting for a busy
+ * provider never uses up deliveries. If the requeue cannot be sent, the message stays a batch item failure.
+ */
+export interface Redelivery {
+  readonly messageId: string;
+  readonly kind: 'retry' | 'requeue';
+  readonly delaySeconds: number;
+}
+
+/** The SQS batch response plus how to redeliver each message in it. */
+export interface CloneBatchResult extends SQSBatchResponse {
+  readonly redeliveries: readonly Redelivery[];
 }
 
 /** A problem a later delivery of the same message can fix: the message is reported as a batch item failure. */
 export class RetryLaterError extends VoicedropError {
   constructor(code: string, message: string, cause?: unknown) {
     super(code, message, { retryable: true, cause });
+  }
+}
+
+/**
+ * Nothing failed, the upload has to wait (for a provider slot, for a lost answer's grace period): it goes
+ * back to the queue as a new message after `delaySeconds` (a `requeue`), which uses up no delivery.
+ */
+export class WaitInQueueError extends RetryLaterError {
+  constructor(
+    code: string,
+    message: string,
+    readonly delaySeconds: number,
+  ) {
+    super(code, message);
+  }
+}
+
+/** No provider slot came free in time: the message waits in the queue instead of in this invocation. */
+export class ProviderBusyError extends WaitInQueueError {
+  constructor(provider: ProviderName, limit: number, delaySeconds: number) {
+    super(
+      'provider_busy',
+      `Waiting for a free ${provider} slot (${limit} clone request${limit === 1 ? '' : 's'} at a time); the upload stays queued.`,
+      delaySeconds,
+    );
   }
 }
 
@@ -67,30 +130,35 @@ export async function handleCloneEvent(
   event: SQSEvent,
   context: Pick<Context, 'getRemainingTimeInMillis' | 'awsRequestId'>,
   dependencies: ClonePipelineDependencies,
-): Promise<SQSBatchResponse> {
-  const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
-  for (const message of event.Records) {
-    // Not enough time left for a clone: hand the message back untouched rather than start and be cut off.
-    if (context.getRemainingTimeInMillis() < MINIMUM_TIME_FOR_A_MESSAGE_MS) {
-      batchItemFailures.push({ itemIdentifier: message.messageId });
-      continue;
-    }
-    const outcome = await handleMessage(message, context, dependencies);
-    if (outcome === 'retry') batchItemFailures.push({ itemIdentifier: message.messageId });
-  }
-  return { batchItemFailures };
+): Promise<CloneBatchResult> {
+  // The messages of a batch are independent uploads: they run side by side, each waiting for its own
+  // provider's slot, so one busy provider does not hold up another's uploads in the same batch.
+  const outcomes = await Promise.all(
+    event.Records.map(async (message): Promise<Redelivery | undefined> => {
+      // Not enough time left for a clone: hand the message back untouched rather than start and be cut off.
+      if (context.getRemainingTimeInMillis() < MINIMUM_TIME_FOR_A_MESSAGE_MS) {
+        return { messageId: message.messageId, kind: 'retry', delaySeconds: 0 };
+      }
+      return handleMessage(message, context, dependencies);
+    }),
+  );
+  const redeliveries = outcomes.filter((outcome): outcome is Redelivery => outcome !== undefined);
+  return {
+    batchItemFailures: redeliveries.map((redelivery) => ({ itemIdentifier: redelivery.messageId })),
+    redeliveries,
+  };
 }
 
 async function handleMessage(
   message: SQSRecord,
   context: Pick<Context, 'getRemainingTimeInMillis' | 'awsRequestId'>,
   dependencies: ClonePipelineDependencies,
-): Promise<'done' | 'retry'> {
+): Promise<Redelivery | undefined> {
   const { logger } = dependencies;
   const parsed = parseS3NotificationBody(message.body);
   if (parsed.kind === 'test-event') {
     logger.info('ignoring s3:TestEvent', { messageId: message.messageId });
-    return 'done';
+    return undefined;
   }
   if (parsed.kind === 'malformed') {
     // Not an upload: nothing to record and nothing a retry could change.
@@ -98,25 +166,63 @@ async function handleMessage(
       messageId: message.messageId,
       reason: parsed.reason,
     });
-    return 'done';
+    return undefined;
   }
   const receiveCount = Number(message.attributes?.ApproximateReceiveCount ?? '1');
-  let outcome: 'done' | 'retry' = 'done';
+  const plans: Redelivery[] = [];
   for (const object of parsed.objects) {
     try {
       await processUpload(object, { receiveCount, context }, dependencies);
     } catch (error) {
-      outcome = 'retry';
-      logger.error('upload will be retried', {
-        messageId: message.messageId,
-        bucket: object.bucket,
-        key: object.key,
-        receiveCount,
-        error: describeError(error),
-      });
+      const plan = redeliveryFor(error, message.messageId, receiveCount, dependencies);
+      plans.push(plan);
+      const log = plan.kind === 'requeue' ? logger.info : logger.error;
+      log.call(
+        logger,
+        plan.kind === 'requeue' ? 'upload waits for a provider slot' : 'upload will be retried',
+        {
+          messageId: message.messageId,
+          bucket: object.bucket,
+          key: object.key,
+          receiveCount,
+          delaySeconds: plan.delaySeconds,
+          error: describeError(error),
+        },
+      );
     }
   }
-  return outcome;
+  if (plans.length === 0) return undefined;
+  // One message, one decision: a requeue only when every unfinished upload in it merely waits for a slot.
+  return {
+    messageId: message.messageId,
+    kind: plans.every((plan) => plan.kind === 'requeue') ? 'requeue' : 'retry',
+    delaySeconds: Math.max(...plans.map((plan) => plan.delaySeconds)),
+  };
+}
+
+/** When to see a message again after `error`, by what the error says about the provider and the record. */
+export function redeliveryFor(
+  error: unknown,
+  messageId: string,
+  receiveCount: number,
+  dependencies: Pick<ClonePipelineDependencies, 'retryBackoff'>,
+): Redelivery {
+  const backoff = dependencies.retryBackoff ?? DEFAULT_RETRY_BACKOFF;
+  if (error instanceof WaitInQueueError) {
+    return { messageId, kind: 'requeue', delaySeconds: round(Math.min(900, error.delaySeconds)) };
+  }
+  const exponential = Math.min(backoff.maxSeconds, backoff.baseSeconds * 2 ** Math.max(0, receiveCount - 1));
+  // Half fixed, half random ("equal jitter"): retries spread out but never come back at once.
+  let delaySeconds = exponential / 2 + (Math.random() * exponential) / 2;
+  if (isProviderError(error) && error.retryAfterMs !== undefined) {
+    delaySeconds = Math.max(delaySeconds, error.retryAfterMs / 1_000);
+  }
+  // SQS takes whole seconds up to 12 hours for a visibility timeout; 15 minutes is plenty here.
+  return { messageId, kind: 'retry', delaySeconds: round(Math.min(900, delaySeconds)) };
+}
+
+function round(seconds: number): number {
+  return Math.max(0, Math.round(seconds * 1_000) / 1_000);
 }
 
 interface Attempt {
@@ -200,6 +306,10 @@ class UploadSession {
     this.logger = dependencies.logger;
     this.metrics = dependencies.metrics ?? noMetrics;
     this.claimKey = record.processing?.claimKey;
+  }
+
+  private get backoff(): RetryBackoff {
+    return this.dependencies.retryBackoff ?? DEFAULT_RETRY_BACKOFF;
   }
 
   private get voiceId(): string {
@@ -308,19 +418,21 @@ class UploadSession {
       return;
     }
     this.claimKey = claimKey;
-    this.metrics.count('ClonesStarted');
-    await this.move(
-      ['validating'],
-      'cloning',
-      { ...descriptive, source: withHash },
-      {
-        claimKey,
-        cloneStartedAt: this.now().toISOString(),
-        cloneOutcomeUnknown: true,
-        cloneAnswerLost: true,
-      },
-    );
-    await this.clone(route.provider, audio, report.format as AudioFormat);
+    await this.withProviderSlot(route.provider, async () => {
+      this.metrics.count('ClonesStarted');
+      await this.move(
+        ['validating'],
+        'cloning',
+        { ...descriptive, source: withHash },
+        {
+          claimKey,
+          cloneStartedAt: this.now().toISOString(),
+          cloneOutcomeUnknown: true,
+          cloneAnswerLost: true,
+        },
+      );
+      await this.clone(route.provider, audio, report.format as AudioFormat);
+    });
   }
 
   /** A previous attempt was cloning when it stopped (crash, timeout or a retryable provider error). */
@@ -337,27 +449,70 @@ class UploadSession {
       const graceMs = this.dependencies.lostAnswerGraceMs ?? DEFAULT_LOST_ANSWER_GRACE_MS;
       if (this.record.processing.cloneAnswerLost !== false && this.now().getTime() < startedAt + graceMs) {
         await this.setProcessing({ cloneOutcomeUnknown: true });
-        throw new RetryLaterError(
+        // Look again soon (the clone may show up any moment), and at the latest when the grace ends.
+        const graceLeftSeconds = (startedAt + graceMs - this.now().getTime()) / 1_000 + 1;
+        throw new WaitInQueueError(
           'clone_pending',
           'An earlier clone request may still be completing at the provider; it will be checked again shortly.',
+          Math.min(graceLeftSeconds, 4 * this.backoff.baseSeconds),
         );
       }
     }
     const source = this.record.source;
-    const audio = await s3ByteSource({
-      client: this.dependencies.s3,
-      bucket: source.bucket,
-      key: source.key,
-      versionId: source.versionId,
-      size: source.bytes,
-    }).readAll();
-    await this.move(
-      ['cloning'],
-      'cloning',
-      {},
-      { cloneStartedAt: this.now().toISOString(), cloneOutcomeUnknown: true, cloneAnswerLost: true },
+    await this.withProviderSlot(provider, async () => {
+      const audio = await s3ByteSource({
+        client: this.dependencies.s3,
+        bucket: source.bucket,
+        key: source.key,
+        versionId: source.versionId,
+        size: source.bytes,
+      }).readAll();
+      await this.move(
+        ['cloning'],
+        'cloning',
+        {},
+        { cloneStartedAt: this.now().toISOString(), cloneOutcomeUnknown: true, cloneAnswerLost: true },
+      );
+      await this.clone(provider, audio, source.format as AudioFormat);
+    });
+  }
+
+  /**
+   * Runs `work` (the clone request and recording its answer) holding one of the provider's slots. Waits
+   * for a slot at most slotWaitMs (and never into the time the clone itself needs); then the upload goes
+   * back to the queue (ProviderBusyError) with its record unchanged, and nothing was sent to the provider.
+   */
+  private async withProviderSlot(provider: ProviderName, work: () => Promise<void>): Promise<void> {
+    const slots = this.dependencies.slots;
+    if (!slots) return work();
+    const remaining = this.attempt.context.getRemainingTimeInMillis();
+    const started = Date.now();
+    const waitMs = Math.min(
+      this.dependencies.slotWaitMs ?? 20_000,
+      remaining - MINIMUM_TIME_FOR_A_MESSAGE_MS,
     );
-    await this.clone(provider, audio, source.format as AudioFormat);
+    const slot = await slots.acquire(provider, {
+      holder: `${this.voiceId}#${this.token}`,
+      // A crash or timeout frees the slot when this invocation would have ended anyway.
+      leaseUntil: started + remaining + 5_000,
+      waitUntil: started + Math.max(0, waitMs),
+    });
+    if (!slot) {
+      this.metrics.count('ClonesDeferred');
+      const base = this.backoff.baseSeconds;
+      throw new ProviderBusyError(provider, slots.limit(provider), base / 2 + (Math.random() * base) / 2);
+    }
+    try {
+      await work();
+    } finally {
+      await slots.release(slot).catch((error: unknown) => {
+        // The lease frees it in the end; until then the provider runs one request fewer.
+        this.logger.warn('could not release a provider slot', {
+          voiceId: this.voiceId,
+          error: describeError(error),
+        });
+      });
+    }
   }
 
   /**
@@ -550,7 +705,9 @@ class UploadSession {
             message: 'An internal error interrupted processing; it will be retried.',
             retryable: true,
           };
-    const lastDelivery = this.attempt.receiveCount >= this.dependencies.maxReceiveCount;
+    // An upload that only waits is requeued as a new message, whatever delivery this was.
+    const lastDelivery =
+      !(cause instanceof WaitInQueueError) && this.attempt.receiveCount >= this.dependencies.maxReceiveCount;
     try {
       const current = await this.dependencies.voices.get(this.voiceId);
       if (!current || FINAL_STATUSES.has(current.status)) return;

@@ -1,29 +1,35 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { EnvironmentReader } from '../shared/config';
 import { createSecretsManagerKeyStore } from '../shared/keys';
 import { createLogger } from '../shared/logger';
 import { createLambdaMetrics } from '../shared/metrics';
 import { createProviders, readProviderSettings } from '../shared/providers/settings';
+import { ProviderSlots } from '../shared/voices/provider-slots';
 import { VoiceRepository } from '../shared/voices/repository';
 import { DEFAULT_LOST_ANSWER_GRACE_MS, handleCloneEvent } from './core';
+import { applyRedeliveries } from './redeliveries';
 
 // Read once at cold start; a missing variable fails the first invocation with a message naming it.
 const environment = new EnvironmentReader();
 const tableName = environment.required('VOICES_TABLE_NAME');
 const secretId = environment.required('PROVIDER_KEYS_SECRET_ARN');
-const maxReceiveCount = environment.positiveInteger('CLONE_MAX_RECEIVE_COUNT', 5);
+const maxReceiveCount = environment.positiveInteger('CLONE_MAX_RECEIVE_COUNT', 8);
 const settings = readProviderSettings(environment);
 environment.done();
 
 const logger = createLogger('voicedrop-clone');
 const metrics = createLambdaMetrics('voicedrop-clone');
 const keys = createSecretsManagerKeyStore({ client: new SecretsManagerClient({}), secretId });
+const dynamodb = new DynamoDBClient({});
+const sqs = new SQSClient({});
 const dependencies = {
   s3: new S3Client({}),
-  voices: new VoiceRepository(new DynamoDBClient({}), tableName),
+  voices: new VoiceRepository(dynamodb, tableName),
+  slots: new ProviderSlots(dynamodb, tableName, settings.concurrency),
   providers: createProviders(keys, settings),
   keys,
   defaultProvider: settings.defaultProvider,
@@ -38,7 +44,8 @@ const dependencies = {
 export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
   logger.addContext(context);
   try {
-    return await handleCloneEvent(event, context, dependencies);
+    const result = await handleCloneEvent(event, context, dependencies);
+    return await applyRedeliveries(sqs, event.Records, result, logger);
   } finally {
     metrics.publish();
   }

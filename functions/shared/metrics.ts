@@ -7,6 +7,7 @@ export type BusinessMetric =
   | 'UploadsRejected'
   | 'ClonesFailed'
   | 'UploadsDuplicate'
+  | 'ClonesDeferred'
   | 'SpeechRequests'
   | 'SpeechCharacters';
 

@@ -13,6 +13,7 @@ import {
   type TypecastSimulator,
 } from '../../functions/shared/providers/typecast/simulator';
 import type { ProviderName } from '../../functions/shared/providers/types';
+import { ProviderSlots } from '../../functions/shared/voices/provider-slots';
 import { deriveVoiceId, type VoiceRecord } from '../../functions/shared/voices/record';
 import { VoiceRepository } from '../../functions/shared/voices/repository';
 import { makeWav } from '../support/audio';
@@ -154,6 +155,7 @@ describe('clone pipeline (S3 and DynamoDB servers, provider simulators over HTTP
     });
     expect(await handleCloneEvent(sqsEvent(sqsRecord(body)), lambdaContext(), dependencies)).toEqual({
       batchItemFailures: [],
+      redeliveries: [],
     });
     expect(smallest.state.counts.clone).toBe(before);
   });
@@ -504,5 +506,87 @@ describe('clone pipeline (S3 and DynamoDB servers, provider simulators over HTTP
     const response = await handleCloneEvent(sqsEvent(message), lambdaContext(10), dependencies);
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: message.messageId }]);
     expect(await voices.get(voiceId)).toBeUndefined();
+  });
+});
+
+describe('per-provider concurrency (provider slots in the voices table)', () => {
+  /** Wraps a provider so the test sees how many clone requests were in flight at once. */
+  function counting(dependencies: ClonePipelineDependencies) {
+    const peak = { smallest: 0, typecast: 0 };
+    const current = { smallest: 0, typecast: 0 };
+    const providers = { ...dependencies.providers };
+    for (const name of ['smallest', 'typecast'] as const) {
+      const provider = dependencies.providers[name];
+      providers[name] = Object.assign(Object.create(provider), {
+        cloneVoice: async (...args: Parameters<typeof provider.cloneVoice>) => {
+          current[name] += 1;
+          peak[name] = Math.max(peak[name], current[name]);
+          try {
+            return await provider.cloneVoice(...args);
+          } finally {
+            current[name] -= 1;
+          }
+        },
+      });
+    }
+    return { peak, dependencies: { ...dependencies, providers } };
+  }
+
+  it('keeps clone requests within each provider limit while a batch runs side by side', async () => {
+    smallest.injectFault({ route: 'clone', type: 'slow', delayMs: 150, times: 4 });
+    typecast.injectFault({ route: 'clone', type: 'slow', delayMs: 150, times: 4 });
+    const { peak, dependencies: limited } = counting(
+      pipeline({
+        slots: new ProviderSlots(local.dynamo, TABLE, { smallest: 1, typecast: 2 }),
+        slotWaitMs: 10_000,
+      }),
+    );
+    const uploads = await Promise.all(
+      ['smallest', 'smallest', 'smallest', 'typecast', 'typecast', 'typecast', 'typecast'].map(
+        (provider, index) => upload(`incoming/${provider}/slots-${index}.wav`, uniqueWav()),
+      ),
+    );
+
+    const response = await handleCloneEvent(
+      sqsEvent(...uploads.map(({ record }) => record())),
+      lambdaContext(),
+      limited,
+    );
+
+    expect(response.batchItemFailures).toEqual([]);
+    for (const { voiceId } of uploads) expect((await voice(voiceId)).status).toBe('ready');
+    expect(peak).toEqual({ smallest: 1, typecast: 2 });
+  });
+
+  it('requeues an upload when no slot frees in time, without a provider request or a used-up delivery', async () => {
+    const slots = new ProviderSlots(local.dynamo, TABLE, { smallest: 1, typecast: 1 });
+    const held = await slots.acquire('smallest', {
+      holder: 'someone-else',
+      leaseUntil: Date.now() + 60_000,
+      waitUntil: Date.now(),
+    });
+    const { voiceId, record } = await upload('incoming/smallest/busy.wav', uniqueWav());
+    const before = smallest.state.counts.clone;
+
+    // The last delivery: a failure now would be final, but waiting for a slot is not a failure.
+    const response = await handleCloneEvent(
+      sqsEvent(record(3)),
+      lambdaContext(),
+      pipeline({ slots, slotWaitMs: 100, retryBackoff: { baseSeconds: 4, maxSeconds: 60 } }),
+    );
+
+    expect(response.redeliveries).toEqual([
+      { messageId: expect.any(String), kind: 'requeue', delaySeconds: expect.any(Number) },
+    ]);
+    expect(response.redeliveries[0]?.delaySeconds).toBeGreaterThanOrEqual(2);
+    expect(response.redeliveries[0]?.delaySeconds).toBeLessThanOrEqual(4);
+    expect(smallest.state.counts.clone).toBe(before);
+    const waiting = await voice(voiceId);
+    expect(waiting.status).toBe('validating');
+    expect(waiting.error).toMatchObject({ code: 'provider_busy', retryable: true });
+
+    await slots.release(held as NonNullable<typeof held>);
+    await handleCloneEvent(sqsEvent(record(1)), lambdaContext(), pipeline({ slots }));
+    expect((await voice(voiceId)).status).toBe('ready');
   });
 });

@@ -453,6 +453,8 @@ describe('Stack: Voicedrop API with the cdk.json configuration', () => {
           TYPECAST_API_BASE_URL: 'https://api.typecast.ai',
           SMALLEST_DEFAULT_MODEL: 'lightning-v3.1',
           TYPECAST_DEFAULT_MODEL: 'ssfm-v30',
+          SMALLEST_CONCURRENCY: '1',
+          TYPECAST_CONCURRENCY: '2',
           PROVIDER_TIMEOUT_MS: '25000',
           SPEECH_URL_TTL_SECONDS: '900',
           UPLOAD_URL_TTL_SECONDS: '900',

@@ -204,7 +204,7 @@ describe('Stack: Voicedrop with the cdk.json configuration', () => {
       template.hasResourceProperties('AWS::SQS::Queue', {
         RedrivePolicy: {
           deadLetterTargetArn: { 'Fn::GetAtt': [ids.deadLetterQueue, 'Arn'] },
-          maxReceiveCount: 5,
+          maxReceiveCount: 8,
         },
       });
     });
@@ -330,7 +330,9 @@ describe('Stack: Voicedrop with the cdk.json configuration', () => {
             SMALLEST_DEFAULT_MODEL: 'lightning-v3.1',
             TYPECAST_DEFAULT_MODEL: 'ssfm-v30',
             PROVIDER_TIMEOUT_MS: '60000',
-            CLONE_MAX_RECEIVE_COUNT: '5',
+            SMALLEST_CONCURRENCY: '1',
+            TYPECAST_CONCURRENCY: '2',
+            CLONE_MAX_RECEIVE_COUNT: '8',
             POWERTOOLS_SERVICE_NAME: 'voicedrop-clone',
             POWERTOOLS_METRICS_NAMESPACE: 'Voicedrop',
             POWERTOOLS_LOG_LEVEL: 'INFO',
@@ -406,6 +408,8 @@ describe('Stack: Voicedrop with the cdk.json configuration', () => {
               'sqs:GetQueueAttributes',
               'sqs:GetQueueUrl',
               'sqs:ReceiveMessage',
+              // Requeues an upload that waits for a provider slot (functions/clone/redeliveries.ts).
+              'sqs:SendMessage',
             ],
             resource: { 'Fn::GetAtt': [ids.queue, 'Arn'] },
           },
@@ -428,6 +432,7 @@ describe('Stack: Voicedrop with the cdk.json configuration', () => {
         'sqs:GetQueueAttributes',
         'sqs:GetQueueUrl',
         'sqs:ReceiveMessage',
+        'sqs:SendMessage',
         'xray:PutTelemetryRecords',
         'xray:PutTraceSegments',
       ]);

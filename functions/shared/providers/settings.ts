@@ -12,6 +12,11 @@ export interface ProviderSettings {
   readonly baseUrls: Readonly<Record<ProviderName, string>>;
   /** Model used when an upload names none (SMALLEST_DEFAULT_MODEL, TYPECAST_DEFAULT_MODEL). */
   readonly defaultModels: Readonly<Record<ProviderName, string>>;
+  /**
+   * Clone requests allowed in flight at each provider at once (SMALLEST_CONCURRENCY, TYPECAST_CONCURRENCY:
+   * the account plan's concurrency; defaults are the documented minimums, Smallest 1 and Typecast 2).
+   */
+  readonly concurrency: Readonly<Record<ProviderName, number>>;
 }
 
 export function readProviderSettings(environment: EnvironmentReader): ProviderSettings {
@@ -25,6 +30,16 @@ export function readProviderSettings(environment: EnvironmentReader): ProviderSe
     defaultModels: {
       smallest: environment.optional('SMALLEST_DEFAULT_MODEL', PROVIDER_LIMITS.smallest.models.default),
       typecast: environment.optional('TYPECAST_DEFAULT_MODEL', PROVIDER_LIMITS.typecast.models.default),
+    },
+    concurrency: {
+      smallest: environment.positiveInteger(
+        'SMALLEST_CONCURRENCY',
+        PROVIDER_LIMITS.smallest.speech.concurrency,
+      ),
+      typecast: environment.positiveInteger(
+        'TYPECAST_CONCURRENCY',
+        PROVIDER_LIMITS.typecast.speech.concurrency,
+      ),
     },
   };
 }

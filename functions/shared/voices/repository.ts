@@ -14,6 +14,15 @@ export const VOICES_BY_CREATED_AT_INDEX = 'byCreatedAt';
 /** Index pages read at most to fill one page of a filtered list. */
 const MAX_LIST_ROUNDS = 5;
 
+/**
+ * How every document client on the voices table translates items. DynamoDBDocumentClient.from stores these
+ * in the underlying client's (shared) config, so every document client made from one DynamoDBClient must
+ * use the same options.
+ */
+export const DOCUMENT_TRANSLATION = {
+  marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
+} as const;
+
 /** Attributes a transition may set; `undefined` values are left alone, `null` removes the attribute. */
 export type VoiceChanges = { readonly [K in keyof VoiceRecord]?: VoiceRecord[K] | null };
 
@@ -34,9 +43,7 @@ export class VoiceRepository {
     client: DynamoDBClient,
     private readonly tableName: string,
   ) {
-    this.documents = DynamoDBDocumentClient.from(client, {
-      marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
-    });
+    this.documents = DynamoDBDocumentClient.from(client, DOCUMENT_TRANSLATION);
   }
 
   async get(voiceId: string): Promise<VoiceRecord | undefined> {

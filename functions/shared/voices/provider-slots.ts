@@ -1,0 +1,109 @@
+import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { ProviderName } from '../providers/types';
+import { DOCUMENT_TRANSLATION } from './repository';
+
+/** A held slot: give it back with ProviderSlots.release. */
+export interface ProviderSlot {
+  readonly provider: ProviderName;
+  readonly key: string;
+  readonly holder: string;
+}
+
+export interface AcquireOptions {
+  /** Who holds the slot (the voice id, for the record and for anyone reading the table). */
+  readonly holder: string;
+  /** When the slot frees itself if it is never released (a crash, a Lambda timeout), epoch ms. */
+  readonly leaseUntil: number;
+  /** Give up waiting at this time, epoch ms; a single try when it has already passed. */
+  readonly waitUntil: number;
+}
+
+/**
+ * How many clone requests may be in flight at each provider, across every clone invocation (and local
+ * mode): `limit` slot items per provider in the voices table (`slot#<provider>#<n>`, outside the list
+ * index), each taken by a conditional write with a lease, so a crashed holder frees its slot when the
+ * lease ends. Providers allow very few concurrent requests (Smallest documents 1, Typecast 2–15 by plan);
+ * the queue's event-source concurrency caps invocations, these slots cap each provider exactly.
+ */
+export class ProviderSlots {
+  private readonly documents: DynamoDBDocumentClient;
+
+  constructor(
+    client: DynamoDBClient,
+    private readonly tableName: string,
+    private readonly limits: Readonly<Record<ProviderName, number>>,
+    private readonly options: { readonly now?: () => number; readonly pollMs?: number } = {},
+  ) {
+    // DynamoDBDocumentClient.from writes its translate options into the shared client's config: they must
+    // match the VoiceRepository's on the same client, or whichever is made last changes the other's writes.
+    this.documents = DynamoDBDocumentClient.from(client, DOCUMENT_TRANSLATION);
+  }
+
+  limit(provider: ProviderName): number {
+    return this.limits[provider];
+  }
+
+  /** Takes a free slot, polling until `waitUntil`; undefined when every slot stayed taken. */
+  async acquire(provider: ProviderName, options: AcquireOptions): Promise<ProviderSlot | undefined> {
+    const now = this.options.now ?? Date.now;
+    const pollMs = this.options.pollMs ?? 500;
+    for (let round = 0; ; round += 1) {
+      const slot = await this.tryEach(provider, options, now());
+      if (slot) return slot;
+      const left = options.waitUntil - now();
+      if (left <= 0) return undefined;
+      // Jittered, slowly growing polls: waiting holders do not all knock in step.
+      const delay = Math.min(left, pollMs * Math.min(4, 1 + round / 4) * (0.5 + Math.random()));
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+
+  /** Frees the slot if this holder still has it (a lease that ran out may have been taken over). */
+  async release(slot: ProviderSlot): Promise<void> {
+    try {
+      await this.documents.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { voiceId: slot.key },
+          ConditionExpression: 'holder = :me',
+          ExpressionAttributeValues: { ':me': slot.holder },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  private async tryEach(
+    provider: ProviderName,
+    options: AcquireOptions,
+    now: number,
+  ): Promise<ProviderSlot | undefined> {
+    const limit = this.limits[provider];
+    // Start at a random slot so that concurrent takers spread over the free ones.
+    const first = Math.floor(Math.random() * limit);
+    for (let offset = 0; offset < limit; offset += 1) {
+      const key = `slot#${provider}#${(first + offset) % limit}`;
+      try {
+        await this.documents.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: {
+              voiceId: key,
+              holder: options.holder,
+              leaseUntil: options.leaseUntil,
+              takenAt: new Date(now).toISOString(),
+            },
+            ConditionExpression: 'attribute_not_exists(voiceId) OR leaseUntil < :now',
+            ExpressionAttributeValues: { ':now': now },
+          }),
+        );
+        return { provider, key, holder: options.holder };
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+    }
+    return undefined;
+  }
+}
