@@ -150,11 +150,16 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
         keys[provider] = key;
         baseUrls[provider] = settings.baseUrls[provider];
       } else {
-        // Generous clone slots: a newcomer trying local mode should not meet a plan's clone limit.
+        // Generous clone slots: a newcomer trying local mode should not meet a plan's clone limit. The
+        // concurrency is the configured plan's, as the real provider would enforce it.
+        const simulated = {
+          cloneSlots: LOCAL_SIMULATOR_CLONE_SLOTS,
+          concurrency: settings.concurrency[provider],
+        };
         const simulator =
           provider === 'smallest'
-            ? await startSmallestSimulator({ cloneSlots: LOCAL_SIMULATOR_CLONE_SLOTS })
-            : await startTypecastSimulator({ cloneSlots: LOCAL_SIMULATOR_CLONE_SLOTS });
+            ? await startSmallestSimulator(simulated)
+            : await startTypecastSimulator(simulated);
         closers.push(() => simulator.close());
         // The simulators keep clones in memory: give them back the clones of the voices this data
         // folder remembers, so voices made before a restart still speak.
