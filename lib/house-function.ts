@@ -32,8 +32,21 @@ export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 
 // esbuild's ESM output reaches CommonJS dependencies through `require`, which ES modules do not have.
 // The alias keeps the import from colliding with a bundled `createRequire`.
-const ESM_REQUIRE_BANNER =
+export const ESM_REQUIRE_BANNER =
   "import { createRequire as voicedropCreateRequire } from 'node:module'; const require = voicedropCreateRequire(import.meta.url);";
+
+/**
+ * Modules the Lambda bundles replace with a smaller one of the same exports (esbuild aliases; paths relative
+ * to the repository root). Only the bundles: tests and local mode import the real modules.
+ *
+ * - The SDK clients' default credential chain: in Lambda the credentials are always in the environment, and
+ *   the chain's other links (SSO, ini files, credential_process, web identity, container and instance
+ *   metadata) are about 110 KB of each bundle and import `node:http`, whose ES module facade loads Node's
+ *   undici at cold start.
+ */
+export const BUNDLE_SUBSTITUTES: Readonly<Record<string, string>> = {
+  '@aws-sdk/credential-provider-node': 'lib/bundle-substitutes/credential-provider-node.ts',
+};
 
 export interface HouseFunctionProps {
   /** The handler module, relative to the repository root, e.g. `functions/clone/handler.ts`. */
@@ -70,7 +83,7 @@ export interface HouseFunctionProps {
 
 /**
  * The one way this project builds a Lambda function: Node.js 24 on arm64, an ESM bundle made by local
- * esbuild with the AWS SDK inside, source maps, JSON logs into its own log group with retention, X-Ray active
+ * esbuild with the AWS SDK inside (its credential chain cut down to the environment), source maps, JSON logs into its own log group with retention, X-Ray active
  * tracing, and a role that starts with nothing but that log group. Intent methods (`readsUploads`,
  * `writesVoicesTable`, …) each grant exact actions on exact resources and set the environment variable the
  * handler reads; a grant on a resource pattern (`incoming/*`) carries the written reason cdk-nag asks for.
@@ -140,6 +153,12 @@ export class HouseFunction extends Construct implements IGrantable {
         sourcesContent: false,
         // The SDK version is pinned by our lock file and tested, not whatever the runtime ships this month.
         bundleAwsSDK: true,
+        esbuildArgs: Object.fromEntries(
+          Object.entries(BUNDLE_SUBSTITUTES).map(([module, substitute]) => [
+            `--alias:${module}`,
+            path.join(REPOSITORY_ROOT, substitute),
+          ]),
+        ),
       },
     });
 

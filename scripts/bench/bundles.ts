@@ -7,6 +7,7 @@ import { SourceMap } from 'node:module';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build, type Metafile } from 'esbuild';
+import { BUNDLE_SUBSTITUTES, ESM_REQUIRE_BANNER } from '../../lib/house-function';
 import type {
   BundleContributors,
   BundleFigures,
@@ -226,14 +227,11 @@ export async function timeImports(
   return figures;
 }
 
-/** Mirrors ESM_REQUIRE_BANNER in lib/house-function.ts; the metafile build's size is checked against CDK's. */
-const ESM_REQUIRE_BANNER =
-  "import { createRequire as voicedropCreateRequire } from 'node:module'; const require = voicedropCreateRequire(import.meta.url);";
-
 /**
  * Builds a handler with the options lib/house-function.ts gives NodejsFunction (ESM, node24, module/main
- * fields, the require banner, minified, linked source map without sources, AWS SDK bundled) plus a
- * metafile, and returns what the bundle's bytes come from.
+ * fields, the require banner, the module substitutes, minified, linked source map without sources, AWS SDK
+ * bundled) plus a metafile, and returns what the bundle's bytes come from. The bench reports whether its
+ * size equals the CDK bundle's, which catches the two drifting apart.
  */
 export async function bundleContributors(
   root: string,
@@ -249,6 +247,9 @@ export async function bundleContributors(
     format: 'esm',
     mainFields: ['module', 'main'],
     banner: { js: ESM_REQUIRE_BANNER },
+    alias: Object.fromEntries(
+      Object.entries(BUNDLE_SUBSTITUTES).map(([module, substitute]) => [module, join(root, substitute)]),
+    ),
     minify: true,
     sourcemap: true,
     sourcesContent: false,
