@@ -88,6 +88,8 @@ export interface SimulatorState<Clone> {
   readonly counts: Record<SimulatorRouteOrOther, number>;
   /** 429 answers sent (concurrency and injected). */
   rateLimited: number;
+  /** The most requests of each route that were being answered at once (all keys, faulted ones included). */
+  readonly peakInFlight: Record<SimulatorRouteOrOther, number>;
   /** The most recent requests, oldest first. */
   readonly requests: RecordedRequest[];
   readonly faults: PendingFault[];
@@ -168,6 +170,7 @@ export function createSimulatorState<Clone>(): SimulatorState<Clone> {
     clones: new Map(),
     counts: { clone: 0, speech: 0, delete: 0, list: 0, other: 0 },
     rateLimited: 0,
+    peakInFlight: { clone: 0, speech: 0, delete: 0, list: 0, other: 0 },
     requests: [],
     faults: [],
   };
@@ -179,6 +182,13 @@ export async function serveSimulator<Clone>(
   port = 0,
 ): Promise<SimulatorHandle<Clone>> {
   const inFlight = new Map<string, number>();
+  const routeInFlight: Record<SimulatorRouteOrOther, number> = {
+    clone: 0,
+    speech: 0,
+    delete: 0,
+    list: 0,
+    other: 0,
+  };
   const timers = new Set<NodeJS.Timeout>();
   let baseUrl = '';
 
@@ -211,7 +221,10 @@ export async function serveSimulator<Clone>(
 
   function reset(): void {
     state.clones.clear();
-    for (const key of Object.keys(state.counts) as SimulatorRouteOrOther[]) state.counts[key] = 0;
+    for (const key of Object.keys(state.counts) as SimulatorRouteOrOther[]) {
+      state.counts[key] = 0;
+      state.peakInFlight[key] = routeInFlight[key];
+    }
     state.rateLimited = 0;
     state.requests.length = 0;
     state.faults.length = 0;
@@ -287,6 +300,14 @@ export async function serveSimulator<Clone>(
     const method = request.method ?? 'GET';
     const route = vendor.routeOf(method, url.pathname);
     state.counts[route] += 1;
+    routeInFlight[route] += 1;
+    state.peakInFlight[route] = Math.max(state.peakInFlight[route], routeInFlight[route]);
+    let counted = true;
+    const leave = () => {
+      if (counted) routeInFlight[route] -= 1;
+      counted = false;
+    };
+    response.on('close', leave);
     let clientGone = false;
     response.on('close', () => {
       if (!response.writableFinished) clientGone = true;
@@ -478,6 +499,7 @@ function snapshot<Clone>(state: SimulatorState<Clone>) {
     clones: [...state.clones.values()],
     counts: state.counts,
     rateLimited: state.rateLimited,
+    peakInFlight: state.peakInFlight,
     faults: state.faults,
     requests: state.requests.map((request) => ({
       ...request,
