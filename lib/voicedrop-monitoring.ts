@@ -40,6 +40,7 @@ export const CLONE_METRICS = [
   'ClonesFailed',
   'UploadsRejected',
   'UploadsDuplicate',
+  'ClonesDeferred',
 ] as const satisfies readonly BusinessMetric[];
 
 /** Counts the api handler emits, dimension `service` = voicedrop-api. */
