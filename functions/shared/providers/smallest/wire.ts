@@ -1,5 +1,6 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { readJson } from '../http';
+import '../../zod-messages';
 
 /**
  * Smallest AI Waves request and response bodies (PROVIDERS.md, reference/smallest-instant-clone-api.md).
@@ -45,16 +46,16 @@ export const SMALLEST_LANGUAGES = [
 
 /** One zod issue as the provider sends it inside `{ error: [...] }`. */
 export const smallestIssueSchema = z.looseObject({
-  code: z.string().nullish(),
-  path: z.array(z.union([z.string(), z.number()])).nullish(),
+  code: z.nullish(z.string()),
+  path: z.nullish(z.array(z.union([z.string(), z.number()]))),
   message: z.string(),
 });
 
 export const smallestErrorBodySchema = z.looseObject({
-  error: z.union([z.string(), z.array(smallestIssueSchema)]).nullish(),
-  message: z.string().nullish(),
-  error_code: z.string().nullish(),
-  status: z.string().nullish(),
+  error: z.nullish(z.union([z.string(), z.array(smallestIssueSchema)])),
+  message: z.nullish(z.string()),
+  error_code: z.nullish(z.string()),
+  status: z.nullish(z.string()),
 });
 export type SmallestErrorBody = z.infer<typeof smallestErrorBodySchema>;
 
@@ -69,38 +70,38 @@ const sampleSchema = z.looseObject({ text: z.string(), audioUrl: z.string() });
 /** `model` is a plain name on some answers and the internal model document on others. */
 export const smallestModelSchema = z.union([
   z.string(),
-  z.looseObject({ _id: z.string().nullish(), modelName: z.string() }),
+  z.looseObject({ _id: z.nullish(z.string()), modelName: z.string() }),
 ]);
 
 export const smallestCloneResponseSchema = z.looseObject({
-  message: z.string().nullish(),
+  message: z.nullish(z.string()),
   data: z.looseObject({
-    voiceId: z.string().min(1),
+    voiceId: z.string().check(z.minLength(1)),
     displayName: z.string(),
-    status: z.string().nullish(),
-    language: z.string().nullish(),
-    model: smallestModelSchema.nullish(),
-    audioFileNames: z.array(z.string()).nullish(),
-    createdAt: z.string().nullish(),
-    organizationId: z.string().nullish(),
-    tags: z.array(z.string()).nullish(),
-    samples: z.array(sampleSchema).nullish(),
+    status: z.nullish(z.string()),
+    language: z.nullish(z.string()),
+    model: z.nullish(smallestModelSchema),
+    audioFileNames: z.nullish(z.array(z.string())),
+    createdAt: z.nullish(z.string()),
+    organizationId: z.nullish(z.string()),
+    tags: z.nullish(z.array(z.string())),
+    samples: z.nullish(z.array(sampleSchema)),
   }),
 });
 export type SmallestCloneResponse = z.infer<typeof smallestCloneResponseSchema>;
 
 export const smallestListedCloneSchema = z.looseObject({
-  _id: z.string().nullish(),
-  voiceId: z.string().min(1),
+  _id: z.nullish(z.string()),
+  voiceId: z.string().check(z.minLength(1)),
   displayName: z.string(),
-  description: z.string().nullish(),
-  accent: z.string().nullish(),
-  tags: z.array(z.string()).nullish(),
-  language: z.string().nullish(),
-  status: z.string().nullish(),
-  cloningType: z.string().nullish(),
-  modelIds: z.array(z.string()).nullish(),
-  createdAt: z.string().nullish(),
+  description: z.nullish(z.string()),
+  accent: z.nullish(z.string()),
+  tags: z.nullish(z.array(z.string())),
+  language: z.nullish(z.string()),
+  status: z.nullish(z.string()),
+  cloningType: z.nullish(z.string()),
+  modelIds: z.nullish(z.array(z.string())),
+  createdAt: z.nullish(z.string()),
 });
 export type SmallestListedClone = z.infer<typeof smallestListedCloneSchema>;
 
@@ -108,15 +109,15 @@ export const smallestCloneListSchema = z.looseObject({ data: z.array(smallestLis
 
 /** Body of `POST /waves/v1/tts` and (without `model`) of `POST /waves/v1/<model>/get_speech`. */
 export const smallestSpeechRequestSchema = z.object({
-  text: z.string().min(1),
-  voice_id: z.string().min(1),
-  model: z.enum(SMALLEST_SPEECH_MODELS).optional(),
-  sample_rate: z.literal(SMALLEST_SAMPLE_RATES).optional(),
-  speed: z.number().min(0.5).max(2).optional(),
-  language: z.string().optional(),
-  output_format: z.enum(SMALLEST_OUTPUT_FORMATS).optional(),
+  text: z.string().check(z.minLength(1)),
+  voice_id: z.string().check(z.minLength(1)),
+  model: z.optional(z.enum(SMALLEST_SPEECH_MODELS)),
+  sample_rate: z.optional(z.literal(SMALLEST_SAMPLE_RATES)),
+  speed: z.optional(z.number().check(z.gte(0.5), z.lte(2))),
+  language: z.optional(z.string()),
+  output_format: z.optional(z.enum(SMALLEST_OUTPUT_FORMATS)),
 });
 export type SmallestSpeechRequest = z.infer<typeof smallestSpeechRequestSchema>;
 
 /** Body of both delete routes. */
-export const smallestDeleteRequestSchema = z.object({ voiceId: z.string().min(1) });
+export const smallestDeleteRequestSchema = z.object({ voiceId: z.string().check(z.minLength(1)) });

@@ -1,5 +1,6 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { readJson } from '../http';
+import '../../zod-messages';
 
 /**
  * Typecast request and response bodies (PROVIDERS.md, reference/typecast-instant-cloning.md, and the
@@ -22,17 +23,17 @@ export const TYPECAST_MAX_TEXT_CHARS = 2000;
 
 /** One FastAPI validation issue inside `{ detail: [...] }`. */
 export const fastApiIssueSchema = z.looseObject({
-  loc: z.array(z.union([z.string(), z.number()])).nullish(),
+  loc: z.nullish(z.array(z.union([z.string(), z.number()]))),
   msg: z.string(),
-  type: z.string().nullish(),
+  type: z.nullish(z.string()),
 });
 export type FastApiIssue = z.infer<typeof fastApiIssueSchema>;
 
 export const typecastErrorBodySchema = z.looseObject({
-  detail: z.union([z.string(), z.array(fastApiIssueSchema)]).nullish(),
-  message: z.string().nullish(),
-  error: z.string().nullish(),
-  error_code: z.string().nullish(),
+  detail: z.nullish(z.union([z.string(), z.array(fastApiIssueSchema)])),
+  message: z.nullish(z.string()),
+  error: z.nullish(z.string()),
+  error_code: z.nullish(z.string()),
 });
 export type TypecastErrorBody = z.infer<typeof typecastErrorBodySchema>;
 
@@ -43,7 +44,7 @@ export function parseTypecastErrorBody(body: Uint8Array): TypecastErrorBody {
 }
 
 export const typecastCloneResponseSchema = z.looseObject({
-  voice_id: z.string().min(1),
+  voice_id: z.string().check(z.minLength(1)),
   name: z.string(),
   model: z.string(),
 });
@@ -54,66 +55,72 @@ export const typecastCloneResponseSchema = z.looseObject({
  * a creation time is read when present (undocumented).
  */
 export const typecastListedVoiceSchema = z.looseObject({
-  voice_id: z.string().min(1),
-  voice_name: z.string().nullish(),
-  name: z.string().nullish(),
-  models: z.array(z.looseObject({ version: z.string(), emotions: z.array(z.string()).nullish() })).nullish(),
-  model: z.string().nullish(),
-  created_at: z.string().nullish(),
-  createdAt: z.string().nullish(),
+  voice_id: z.string().check(z.minLength(1)),
+  voice_name: z.nullish(z.string()),
+  name: z.nullish(z.string()),
+  models: z.nullish(
+    z.array(z.looseObject({ version: z.string(), emotions: z.nullish(z.array(z.string())) })),
+  ),
+  model: z.nullish(z.string()),
+  created_at: z.nullish(z.string()),
+  createdAt: z.nullish(z.string()),
 });
 export type TypecastListedVoice = z.infer<typeof typecastListedVoiceSchema>;
 
 /** A plain array per the SDKs; a `{ voices, next_cursor }` page per the SDKs' shared mock fixtures. */
 export const typecastVoiceListSchema = z.union([
   z.array(typecastListedVoiceSchema),
-  z.looseObject({ voices: z.array(typecastListedVoiceSchema), next_cursor: z.string().nullish() }),
+  z.looseObject({ voices: z.array(typecastListedVoiceSchema), next_cursor: z.nullish(z.string()) }),
 ]);
 
 const v21PromptSchema = z.strictObject({
-  emotion_preset: z.enum(TYPECAST_EMOTION_PRESETS).optional(),
-  emotion_intensity: z.number().min(0).max(2).optional(),
+  emotion_preset: z.optional(z.enum(TYPECAST_EMOTION_PRESETS)),
+  emotion_intensity: z.optional(z.number().check(z.gte(0), z.lte(2))),
 });
 const presetPromptSchema = z.strictObject({
   emotion_type: z.literal('preset'),
-  emotion_preset: z.enum(TYPECAST_EMOTION_PRESETS).optional(),
-  emotion_intensity: z.number().min(0).max(2).optional(),
+  emotion_preset: z.optional(z.enum(TYPECAST_EMOTION_PRESETS)),
+  emotion_intensity: z.optional(z.number().check(z.gte(0), z.lte(2))),
 });
 const smartPromptSchema = z.strictObject({
   emotion_type: z.literal('smart'),
-  previous_text: z.string().max(2000).optional(),
-  next_text: z.string().max(2000).optional(),
+  previous_text: z.optional(z.string().check(z.maxLength(2000))),
+  next_text: z.optional(z.string().check(z.maxLength(2000))),
 });
 
 export const typecastOutputSchema = z
   .object({
-    volume: z.number().min(0).max(200).optional(),
-    target_lufs: z.number().min(-70).max(0).optional(),
-    audio_pitch: z.number().int().min(-12).max(12).optional(),
-    audio_tempo: z.number().min(0.5).max(2).optional(),
-    audio_format: z.enum(TYPECAST_AUDIO_FORMATS).optional(),
+    volume: z.optional(z.number().check(z.gte(0), z.lte(200))),
+    target_lufs: z.optional(z.number().check(z.gte(-70), z.lte(0))),
+    audio_pitch: z.optional(z.number().check(z.int(), z.gte(-12), z.lte(12))),
+    audio_tempo: z.optional(z.number().check(z.gte(0.5), z.lte(2))),
+    audio_format: z.optional(z.enum(TYPECAST_AUDIO_FORMATS)),
   })
-  .refine((output) => output.volume === undefined || output.target_lufs === undefined, {
-    message: 'volume and target_lufs cannot be used together',
-    path: ['target_lufs'],
-  });
+  .check(
+    z.refine((output) => output.volume === undefined || output.target_lufs === undefined, {
+      message: 'volume and target_lufs cannot be used together',
+      path: ['target_lufs'],
+    }),
+  );
 
 /** Body of `POST /v1/text-to-speech`; a v30 prompt must say its `emotion_type`. */
 export const typecastSpeechRequestSchema = z
   .object({
-    voice_id: z.string().min(1),
-    text: z.string().min(1).max(TYPECAST_MAX_TEXT_CHARS),
+    voice_id: z.string().check(z.minLength(1)),
+    text: z.string().check(z.minLength(1), z.maxLength(TYPECAST_MAX_TEXT_CHARS)),
     model: z.enum(TYPECAST_MODELS),
-    language: z.string().length(3).optional(),
-    prompt: z.union([presetPromptSchema, smartPromptSchema, v21PromptSchema]).optional(),
-    output: typecastOutputSchema.optional(),
-    seed: z.number().int().optional(),
+    language: z.optional(z.string().check(z.length(3))),
+    prompt: z.optional(z.union([presetPromptSchema, smartPromptSchema, v21PromptSchema])),
+    output: z.optional(typecastOutputSchema),
+    seed: z.optional(z.number().check(z.int())),
   })
-  .superRefine((body, context) => {
-    const prompt = body.prompt;
-    if (!prompt) return;
-    if (body.model === 'ssfm-v30' && !('emotion_type' in prompt)) {
-      context.addIssue({ code: 'custom', path: ['prompt', 'emotion_type'], message: 'Field required' });
-    }
-  });
+  .check(
+    z.superRefine((body, context) => {
+      const prompt = body.prompt;
+      if (!prompt) return;
+      if (body.model === 'ssfm-v30' && !('emotion_type' in prompt)) {
+        context.addIssue({ code: 'custom', path: ['prompt', 'emotion_type'], message: 'Field required' });
+      }
+    }),
+  );
 export type TypecastSpeechRequest = z.infer<typeof typecastSpeechRequestSchema>;
