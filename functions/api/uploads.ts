@@ -34,6 +34,7 @@ export async function createUpload(
   request: UploadRequestBody,
   dependencies: UploadDependencies,
 ): Promise<UploadAnswer> {
+  refuseUnsendableText(request);
   const provider = request.provider ?? dependencies.defaultProvider;
   const limits = PROVIDER_LIMITS[provider];
   const tags = Array.isArray(request.tags) ? request.tags.join(',') : request.tags;
@@ -100,4 +101,24 @@ export async function createUpload(
       dependencies.now().getTime() + dependencies.uploadUrlTtlSeconds * 1_000,
     ).toISOString(),
   };
+}
+
+// A Content-Type header value: printable ASCII, `type/subtype`, optional parameters.
+const CONTENT_TYPE = /^[!-~]+\/[!-~]+(;[ -~]*)?$/;
+
+/**
+ * JSON strings may hold lone UTF-16 surrogates ("\ud800"), which have no UTF-8 form: as an S3 key or
+ * percent-encoded metadata they would make signing throw (a 500). A Content-Type goes back to the caller
+ * as a header to send, so it must be one a client can send. Both are the caller's mistake: a 400.
+ */
+function refuseUnsendableText(request: UploadRequestBody): void {
+  const { fileName, displayName, language, model, accent, description, tags } = request;
+  const texts = { fileName, displayName, language, model, accent, description, tags };
+  const malformed = Object.entries(texts)
+    .filter(([, value]) => [value ?? []].flat().some((text) => !text.isWellFormed()))
+    .map(([field]) => `${field}: must be valid Unicode text (it holds an unpaired surrogate)`);
+  if (request.contentType !== undefined && !CONTENT_TYPE.test(request.contentType)) {
+    malformed.push('contentType: must be a MIME type such as "audio/wav"');
+  }
+  if (malformed.length > 0) throw new ApiError(400, 'invalid_request', malformed.join('; '));
 }
