@@ -78,10 +78,26 @@ function answer(
   return { statusCode, headers, body: { error: { code, message, retryable } }, unexpected: false };
 }
 
+// Unknown keys are the caller's own text: name a few, shortened, so an answer never echoes a body back.
+const NAMED_UNKNOWN_KEYS = 3;
+const UNKNOWN_KEY_CHARACTERS = 40;
+
 /** "text: must not be empty; format: expected one of wav, mp3" — field paths, never values. */
 export function describeZodError(error: z.ZodError): string {
   return error.issues
     .slice(0, 10)
-    .map((issue) => `${issue.path.length ? issue.path.join('.') : 'body'}: ${issue.message}`)
+    .map((issue) => `${issue.path.length ? issue.path.join('.') : 'body'}: ${issueMessage(issue)}`)
     .join('; ');
+}
+
+function issueMessage(issue: z.core.$ZodIssue): string {
+  if (issue.code !== 'unrecognized_keys') return issue.message;
+  const named = issue.keys.slice(0, NAMED_UNKNOWN_KEYS).map((key) => {
+    const characters = [...key];
+    const shown = characters.length > UNKNOWN_KEY_CHARACTERS;
+    return JSON.stringify(shown ? `${characters.slice(0, UNKNOWN_KEY_CHARACTERS).join('')}…` : key);
+  });
+  const more = issue.keys.length - named.length;
+  const fields = issue.keys.length === 1 ? 'field' : 'fields';
+  return `unknown ${fields} ${named.join(', ')}${more > 0 ? ` and ${more.toLocaleString('en-US')} more` : ''}`;
 }
