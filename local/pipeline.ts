@@ -228,6 +228,10 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       }
     });
 
+    // This process is the only one using the data folder (the database keeps it locked), so slots and
+    // leases still held belong to a local mode that was killed: free them, or its uploads would wait for
+    // their leases to run out (up to the clone function's 5 minutes) before anyone touches them again.
+    await dependencies.slots?.freeAll();
     await enqueueUnfinished({ s3Client, voices, queue });
 
     // The API: the deployed handler's app behind a local stand-in for API Gateway (loopback, no auth).
@@ -324,6 +328,14 @@ async function enqueueUnfinished(options: {
       const etag = object.ETag?.replace(/"/g, '');
       const record = await options.voices.get(deriveVoiceId(LOCAL_BUCKET, object.Key, etag ?? ''));
       if (record && FINAL_STATUSES.has(record.status)) continue;
+      if (record?.processing?.leaseUntil !== undefined) {
+        await options.voices.transition(record.voiceId, {
+          from: [record.status],
+          to: record.status,
+          releaseLease: true,
+          now: new Date(),
+        });
+      }
       options.queue.send(
         notificationBody({
           eventName: 'ObjectCreated:Put',

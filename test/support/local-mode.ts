@@ -11,6 +11,11 @@ export interface RunningLocalMode {
   output(): string;
   /** Sends SIGINT and resolves with the exit code. */
   stop(): Promise<number | null>;
+  /**
+   * SIGKILL to the whole process group (tsx runs the program in a child process of its own): a crash,
+   * nothing cleaned up. Resolves once the group is gone.
+   */
+  crash(): Promise<void>;
 }
 
 /** Starts `npm start`'s program (local/main.ts) as a child process and waits for its READY line. */
@@ -29,6 +34,8 @@ export async function startLocalMode(
       ...environment,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group, so crash() reaches tsx's child too.
+    detached: true,
   });
   let stdout = '';
   let stderr = '';
@@ -63,5 +70,22 @@ export async function startLocalMode(
         child.once('exit', (code) => resolve(code));
         child.kill('SIGINT');
       }),
+    crash: async () => {
+      const group = -(child.pid as number);
+      const exited =
+        child.exitCode === null ? new Promise((resolve) => child.once('exit', resolve)) : undefined;
+      process.kill(group, 'SIGKILL');
+      await exited;
+      // The group is gone when signalling it fails.
+      for (let tries = 0; tries < 100; tries += 1) {
+        try {
+          process.kill(group, 0);
+        } catch {
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      throw new Error('local mode survived SIGKILL');
+    },
   };
 }

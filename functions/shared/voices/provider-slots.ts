@@ -75,6 +75,20 @@ export class ProviderSlots {
     }
   }
 
+  /**
+   * Frees every slot, whoever holds it. Only for a single process that owns the table and starts afresh
+   * (local mode after a crash); in AWS a crashed holder's lease simply runs out.
+   */
+  async freeAll(): Promise<void> {
+    for (const provider of Object.keys(this.limits) as ProviderName[]) {
+      for (let index = 0; index < this.limits[provider]; index += 1) {
+        await this.documents.send(
+          new DeleteCommand({ TableName: this.tableName, Key: { voiceId: `slot#${provider}#${index}` } }),
+        );
+      }
+    }
+  }
+
   private async tryEach(
     provider: ProviderName,
     options: AcquireOptions,

@@ -1,0 +1,83 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type SmallestSimulator,
+  startSmallestSimulator,
+} from '../../functions/shared/providers/smallest/simulator';
+import { deriveVoiceId, type VoiceRecord } from '../../functions/shared/voices/record';
+import { VoiceRepository } from '../../functions/shared/voices/repository';
+import { localDynamoClient, localS3Client } from '../../local/servers';
+import { makeWav } from '../support/audio';
+import { type RunningLocalMode, startLocalMode } from '../support/local-mode';
+
+const KEY = 'sk_durability';
+
+/** Local mode killed (SIGKILL, no clean-up at all) while a clone request is in flight, then started again. */
+describe('local mode durability', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'voicedrop-durability-'));
+  let smallest: SmallestSimulator;
+  let running: RunningLocalMode | undefined;
+
+  beforeAll(async () => {
+    smallest = await startSmallestSimulator({ cloneSlots: 100, apiKeys: [KEY] });
+  });
+  afterAll(async () => {
+    await running?.crash().catch(() => undefined);
+    await smallest?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const start = () =>
+    startLocalMode(['--data-dir', dataDir, '--s3-port', '0', '--dynamodb-port', '0', '--api-port', '0'], {
+      SMALLEST_API_KEY: KEY,
+      SMALLEST_API_BASE_URL: smallest.url,
+    });
+
+  async function waitFor(
+    voices: VoiceRepository,
+    voiceId: string,
+    done: (record: VoiceRecord | undefined) => boolean,
+  ): Promise<VoiceRecord | undefined> {
+    const deadline = Date.now() + 45_000;
+    for (;;) {
+      const record = await voices.get(voiceId);
+      if (done(record)) return record;
+      if (Date.now() > deadline) throw new Error(`voice ${voiceId} stuck at ${record?.status ?? 'missing'}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  it('resumes an upload whose clone was in flight when it was killed, without a second clone', async () => {
+    // The provider takes 4 s and finishes the clone whatever happens to the caller.
+    smallest.injectFault({ route: 'clone', type: 'slow', delayMs: 4_000, completeClone: true });
+    running = await start();
+    const first = running.info;
+    const key = 'incoming/smallest/Killed mid-clone.wav';
+    const put = await localS3Client(first.s3Endpoint).send(
+      new PutObjectCommand({ Bucket: first.bucket, Key: key, Body: makeWav({ durationSec: 7.3, seed: 42 }) }),
+    );
+    const voiceId = deriveVoiceId(first.bucket, key, (put.ETag ?? '').replace(/"/g, ''));
+    await waitFor(
+      new VoiceRepository(localDynamoClient(first.dynamodbEndpoint), first.table),
+      voiceId,
+      (record) => record?.status === 'cloning',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(smallest.state.counts.clone).toBe(1);
+    await running.crash();
+
+    // Started again on the same folder: the dead process's lease and provider slot must not block it.
+    running = await start();
+    const voices = new VoiceRepository(localDynamoClient(running.info.dynamodbEndpoint), running.info.table);
+    const settled = await waitFor(voices, voiceId, (record) => record?.status === 'ready');
+
+    expect(smallest.state.counts.clone).toBe(1);
+    expect(smallest.state.clones.size).toBe(1);
+    expect(settled?.providerVoiceId).toBe([...smallest.state.clones.keys()][0]);
+    expect(await running.stop()).toBe(0);
+    running = undefined;
+  }, 90_000);
+});
