@@ -7,7 +7,7 @@ import { SourceMap } from 'node:module';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build, type Metafile } from 'esbuild';
-import { BUNDLE_SUBSTITUTES, ESM_REQUIRE_BANNER } from '../../lib/house-function';
+import { BUNDLE_INJECTS, BUNDLE_SUBSTITUTES, ESM_REQUIRE_BANNER } from '../../lib/house-function';
 import type {
   BundleContributors,
   BundleFigures,
@@ -121,7 +121,7 @@ export function findBundles(outDir: string): Record<FunctionName, LambdaBundle> 
 
 /**
  * The environment of a cold Lambda process: the runtime's own variables, dummy credentials (nothing is
- * called at import), and the function's variables; NODE_OPTIONS (--enable-source-maps) only when asked.
+ * called at import), and the function's variables; the function's NODE_OPTIONS, if any, only when asked.
  */
 export function lambdaEnvironment(bundle: LambdaBundle, withNodeOptions = true): NodeJS.ProcessEnv {
   const environment: NodeJS.ProcessEnv = {
@@ -229,8 +229,8 @@ export async function timeImports(
 
 /**
  * Builds a handler with the options lib/house-function.ts gives NodejsFunction (ESM, node24, module/main
- * fields, the require banner, the module substitutes, minified, linked source map without sources, AWS SDK
- * bundled) plus a metafile, and returns what the bundle's bytes come from. The bench reports whether its
+ * fields, the require banner, the module substitutes and injected modules, minified, external source map
+ * without sources, AWS SDK bundled) plus a metafile, and returns what the bundle's bytes come from. The bench reports whether its
  * size equals the CDK bundle's, which catches the two drifting apart.
  */
 export async function bundleContributors(
@@ -250,8 +250,9 @@ export async function bundleContributors(
     alias: Object.fromEntries(
       Object.entries(BUNDLE_SUBSTITUTES).map(([module, substitute]) => [module, join(root, substitute)]),
     ),
+    inject: BUNDLE_INJECTS.map((module) => join(root, module)),
     minify: true,
-    sourcemap: true,
+    sourcemap: 'external',
     sourcesContent: false,
     outfile: join(root, 'bench-metafile', 'index.mjs'),
     write: false,

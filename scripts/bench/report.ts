@@ -22,7 +22,10 @@ export interface BundleFigures {
   readonly importMs: number;
   /** importMs minus the same measurement for an empty module. */
   readonly importOverheadMs: number;
-  /** The same import without the function's NODE_OPTIONS (--enable-source-maps). */
+  /**
+   * The same import without the function's NODE_OPTIONS: equal to importMs unless the function sets some
+   * (as `--enable-source-maps` once did, which read the whole source map at every cold start).
+   */
   readonly importMsWithoutSourceMaps: number;
   /** Median wall time of the whole process (spawn to exit), for comparison. */
   readonly processWallMs: number;

@@ -461,7 +461,6 @@ describe('Stack: Voicedrop API with the cdk.json configuration', () => {
           POWERTOOLS_SERVICE_NAME: 'voicedrop-api',
           POWERTOOLS_METRICS_NAMESPACE: 'Voicedrop',
           POWERTOOLS_LOG_LEVEL: 'INFO',
-          NODE_OPTIONS: '--enable-source-maps',
         },
       });
     });

@@ -1,8 +1,13 @@
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { build } from 'esbuild';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { defaultProvider } from '../../lib/bundle-substitutes/credential-provider-node';
+import { BUNDLE_INJECTS, ESM_REQUIRE_BANNER, REPOSITORY_ROOT } from '../../lib/house-function';
 import { findBundles } from '../../scripts/bench/bundles';
 import type { FunctionName } from '../../scripts/bench/report';
 import { synthesize } from './support';
@@ -75,5 +80,65 @@ describe('Substitute: @aws-sdk/credential-provider-node', () => {
     await expect(
       getSignedUrl(client, new GetObjectCommand({ Bucket: 'example', Key: 'incoming/a.wav' })),
     ).rejects.toThrow('Unable to find environment variable credentials.');
+  });
+});
+
+describe('Injected: source-mapped stack traces', () => {
+  const folder = mkdtempSync(path.join(tmpdir(), 'voicedrop-stack-traces-'));
+  const fixture = path.join(folder, 'failing-handler.ts');
+  const bundle = path.join(folder, 'index.mjs');
+
+  /** Runs the bundle in a fresh Node process (the mapper replaces Error.prepareStackTrace) and returns the stack. */
+  function stackFromBundle(): string {
+    const script = `import(${JSON.stringify(`file://${bundle}`)}).then((m) => m.handler()).catch((e) => console.log(e.stack));`;
+    return execFileSync(process.execPath, ['--input-type=module', '--eval', script], { encoding: 'utf8' });
+  }
+
+  beforeAll(async () => {
+    writeFileSync(
+      fixture,
+      [
+        'export async function handler(): Promise<never> {',
+        '  const limit = 42;',
+        "  throw new RangeError('boom, over ' + limit);",
+        '}',
+        '',
+      ].join('\n'),
+    );
+    // The options HouseFunction gives esbuild that matter here: ESM, minified, map beside, the injected modules.
+    await build({
+      entryPoints: [fixture],
+      outfile: bundle,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      banner: { js: ESM_REQUIRE_BANNER },
+      inject: BUNDLE_INJECTS.map((module) => path.join(REPOSITORY_ROOT, module)),
+      minify: true,
+      sourcemap: 'external',
+      sourcesContent: false,
+      logLevel: 'silent',
+    });
+  });
+
+  afterAll(() => {
+    rmSync(folder, { recursive: true, force: true });
+  });
+
+  it('names the original file, line and column of the throw', () => {
+    const stack = stackFromBundle();
+
+    expect(stack).toMatch(/^RangeError: boom, over 42\n/);
+    expect(stack).toMatch(/\n {4}at \S+ \(\S*failing-handler\.ts:3:9\)/);
+    expect(stack).not.toContain('index.mjs:');
+  });
+
+  it('leaves the bundle positions when the map is gone', () => {
+    rmSync(`${bundle}.map`);
+
+    const stack = stackFromBundle();
+
+    expect(stack).toMatch(/^RangeError: boom, over 42\n/);
+    expect(stack).toMatch(/index\.mjs:\d+:\d+/);
   });
 });
