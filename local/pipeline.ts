@@ -30,6 +30,7 @@ import { deriveVoiceId, FINAL_STATUSES } from '../functions/shared/voices/record
 import { DOCUMENT_TRANSLATION, VoiceRepository } from '../functions/shared/voices/repository';
 import { type ApiHandler, startLocalApiGateway } from './api-gateway';
 import { LocalQueue } from './queue';
+import { watchRedrive } from './redrive';
 import {
   dataPaths,
   ensureVoicesTable,
@@ -233,6 +234,10 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     // their leases to run out (up to the clone function's 5 minutes) before anyone touches them again.
     await dependencies.slots?.freeAll();
     await enqueueUnfinished({ s3Client, voices, queue });
+    // Dead letters moved back by `npm run redrive -- --local`, now and while running (failed records are
+    // not re-enqueued above: only a redrive retries them).
+    const redrive = watchRedrive({ dataDir, send: (body) => queue.send(body), log: options.log });
+    closers.push(() => redrive.close());
 
     // The API: the deployed handler's app behind a local stand-in for API Gateway (loopback, no auth).
     // Speech gets one retry after a provider 429, as in AWS.

@@ -3,6 +3,7 @@ import { appendFile } from 'node:fs/promises';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { Redelivery } from '../functions/clone/core';
 import type { Log } from '../functions/shared/logger';
+import { type DeadLetterLine, deadLetterContext } from './redrive';
 
 export interface LocalQueueOptions {
   /**
@@ -28,6 +29,8 @@ interface Message {
   readonly body: string;
   readonly sentAt: number;
   receiveCount: number;
+  /** What the handler threw on the latest delivery, if it threw (it reports most failures without). */
+  lastError?: string;
 }
 
 /**
@@ -41,7 +44,7 @@ export class LocalQueue {
   private waiting = 0;
   private idleResolvers: (() => void)[] = [];
   private stopped = false;
-  readonly deadLetters: { messageId: string; body: string; receiveCount: number }[] = [];
+  readonly deadLetters: DeadLetterLine[] = [];
 
   constructor(private readonly options: LocalQueueOptions) {}
 
@@ -85,6 +88,7 @@ export class LocalQueue {
 
   private async deliver(message: Message): Promise<void> {
     message.receiveCount += 1;
+    message.lastError = undefined;
     let failed = true;
     let plan: Redelivery | undefined;
     try {
@@ -92,9 +96,10 @@ export class LocalQueue {
       failed = response.batchItemFailures.some((failure) => failure.itemIdentifier === message.messageId);
       plan = response.redeliveries?.find((redelivery) => redelivery.messageId === message.messageId);
     } catch (error) {
+      message.lastError = error instanceof Error ? error.message : String(error);
       this.options.log.error('clone handler threw; the message will be delivered again', {
         messageId: message.messageId,
-        error: error instanceof Error ? error.message : String(error),
+        error: message.lastError,
       });
     }
     if (!failed) return;
@@ -119,21 +124,29 @@ export class LocalQueue {
     this.timers.add(timer);
   }
 
+  /**
+   * Keeps what a person needs next to the body: the uploads it names (keys decoded, voice ids), how many
+   * deliveries it had, when it was first sent and dead-lettered. `npm run redrive -- --local` sends it back.
+   */
   private async deadLetter(message: Message): Promise<void> {
-    this.deadLetters.push({
+    const letter: DeadLetterLine = {
       messageId: message.messageId,
-      body: message.body,
       receiveCount: message.receiveCount,
-    });
+      sentAt: new Date(message.sentAt).toISOString(),
+      at: new Date().toISOString(),
+      ...deadLetterContext(message.body),
+      ...(message.lastError === undefined ? {} : { lastError: message.lastError }),
+      body: message.body,
+    };
+    this.deadLetters.push(letter);
     this.options.log.warn('message moved to the dead letters', {
       messageId: message.messageId,
       receiveCount: message.receiveCount,
+      keys: letter.uploads.map((upload) => upload.key),
+      voiceIds: letter.uploads.map((upload) => upload.voiceId),
     });
     if (this.options.deadLetterFile) {
-      await appendFile(
-        this.options.deadLetterFile,
-        `${JSON.stringify({ messageId: message.messageId, receiveCount: message.receiveCount, at: new Date().toISOString(), body: message.body })}\n`,
-      );
+      await appendFile(this.options.deadLetterFile, `${JSON.stringify(letter)}\n`);
     }
   }
 
