@@ -109,6 +109,9 @@ Use the API (the same handler as in AWS; locally without SigV4):
 Read the table directly:
   ${credentials} aws --endpoint-url ${info.dynamodbEndpoint} dynamodb scan --table-name ${info.table}
 
+Uploads that ran out of retries are kept in ${info.dataDir}/dead-letters.jsonl; fix the cause, then send them back:
+  npm run redrive -- --local --data-dir ${info.dataDir}
+
 `);
 
   let stopping = false;

@@ -1,0 +1,149 @@
+import { isAbsolute, relative, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+
+const USAGE = `Usage:
+  npm run redrive -- [--stack NAME] [--region REGION] [--dry-run | --status]
+  npm run redrive -- --local [--data-dir DIR] [--dry-run | --status]
+
+Moves dead-lettered uploads back to the clone queue, where they are processed again (a voice that says
+\`failed\` with error.retryable is taken up again).
+
+AWS (default): finds the queues from the stack's outputs (default stack Voicedrop), reports the
+dead-letter queue's approximate size and starts an SQS move task from it to the clone queue.
+  --status    list the dead-letter queue's move tasks and their progress
+  --dry-run   only report what would move
+Local (--local): moves <data-dir>/dead-letters.jsonl (default .voicedrop) into <data-dir>/redrive/;
+local mode (npm start) sends those messages again, at once if it is running, else when it next starts.`;
+
+async function main(): Promise<number> {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = parseArgs({
+      options: {
+        stack: { type: 'string' },
+        region: { type: 'string' },
+        'dry-run': { type: 'boolean' },
+        status: { type: 'boolean' },
+        local: { type: 'boolean' },
+        'data-dir': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      allowPositionals: false,
+    }).values;
+  } catch (error) {
+    return usage(error instanceof Error ? error.message : String(error));
+  }
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (values['dry-run'] && values.status) return usage('--dry-run and --status do not go together');
+  if (values.local && (values.stack !== undefined || values.region !== undefined)) {
+    return usage('--stack and --region are for AWS; --local works on the local data folder');
+  }
+  if (!values.local && values['data-dir'] !== undefined) return usage('--data-dir needs --local');
+  const mode = values.status ? 'status' : values['dry-run'] ? 'dry-run' : 'start';
+  return values.local
+    ? redriveLocal((values['data-dir'] as string | undefined) ?? '.voicedrop', mode)
+    : redriveAws(values.stack as string | undefined, values.region as string | undefined, mode);
+}
+
+async function redriveLocal(dataDir: string, mode: 'start' | 'dry-run' | 'status'): Promise<number> {
+  const { localDeadLetterStatus, redriveLocalDeadLetters } = await import('../local/redrive');
+  const { dataPaths } = await import('../local/servers');
+  const shown = (path: string) => {
+    const nearby = relative(process.cwd(), path);
+    return nearby.startsWith('..') || isAbsolute(nearby) ? resolve(path) : nearby || '.';
+  };
+  const deadLetterFile = shown(dataPaths(dataDir).deadLetters);
+  const list = (letters: Awaited<ReturnType<typeof redriveLocalDeadLetters>>['letters']) => {
+    for (const letter of letters) {
+      const what =
+        letter.uploads.map((upload) => `${upload.voiceId}  ${upload.key}`).join(', ') ||
+        `(${letter.problem ?? 'no upload'})`;
+      print(`  ${what}  (${letter.receiveCount} deliveries; dead-lettered ${letter.at})`);
+    }
+  };
+
+  if (mode === 'status') {
+    const status = await localDeadLetterStatus(dataDir);
+    print(`${plural(status.waiting.length, 'dead letter')} in ${deadLetterFile}`);
+    list(status.waiting);
+    if (status.redriving > 0) {
+      print(
+        `${plural(status.redriving, 'redriven message')} waiting in ${shown(`${dataDir}/redrive`)} for local mode (npm start) to send them again.`,
+      );
+    }
+    return 0;
+  }
+  const result = await redriveLocalDeadLetters({ dataDir, dryRun: mode === 'dry-run' });
+  if (result.moved === 0) {
+    print(`No dead letters in ${deadLetterFile}: nothing to redrive.`);
+    return 0;
+  }
+  if (mode === 'dry-run') {
+    print(`Dry run: would move ${plural(result.moved, 'dead letter')} from ${deadLetterFile}:`);
+    list(result.letters);
+    return 0;
+  }
+  print(`Moved ${plural(result.moved, 'dead letter')} to ${shown(result.file ?? '')}:`);
+  list(result.letters);
+  if (result.unreadable > 0) print(`(${result.unreadable} of them unreadable; local mode keeps those aside)`);
+  print(
+    `Local mode sends them back to the clone queue: at once if it is running, else when it next starts (npm start -- --data-dir ${dataDir}).`,
+  );
+  print(
+    'Each upload is processed again; voices that say `failed` (retryable) become `ready` or get a new reason.',
+  );
+  return 0;
+}
+
+async function redriveAws(
+  stack: string | undefined,
+  regionOption: string | undefined,
+  mode: 'start' | 'dry-run' | 'status',
+): Promise<number> {
+  const { CloudFormationClient } = await import('@aws-sdk/client-cloudformation');
+  const { SQSClient } = await import('@aws-sdk/client-sqs');
+  const { DEFAULT_STACK_NAME, explainAwsError, runAwsRedrive } = await import('./redrive/aws');
+  const config = regionOption ? { region: regionOption } : {};
+  const clients = { cloudFormation: new CloudFormationClient(config), sqs: new SQSClient(config) };
+  let region: string | undefined;
+  try {
+    region = await clients.sqs.config.region();
+    await runAwsRedrive(clients, { stackName: stack ?? DEFAULT_STACK_NAME, mode, print, region });
+    return 0;
+  } catch (error) {
+    const explained = explainAwsError(error, { region });
+    const name = error instanceof Error ? error.name : 'Error';
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`redrive: ${explained ?? `${name}: ${message}`}\n`);
+    return 1;
+  } finally {
+    clients.cloudFormation.destroy();
+    clients.sqs.destroy();
+  }
+}
+
+function print(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
+
+function usage(problem: string): number {
+  process.stderr.write(`${problem}\n\n${USAGE}\n`);
+  return 2;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`redrive failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,266 @@
+import { type CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import {
+  GetQueueAttributesCommand,
+  ListMessageMoveTasksCommand,
+  type ListMessageMoveTasksResultEntry,
+  type SQSClient,
+  StartMessageMoveTaskCommand,
+} from '@aws-sdk/client-sqs';
+
+/** The stack name bin/voicedrop.ts deploys. */
+export const DEFAULT_STACK_NAME = 'Voicedrop';
+
+/** A problem the person running the command can act on; printed without a stack trace. */
+export class RedriveError extends Error {
+  override readonly name = 'RedriveError';
+}
+
+export interface RedriveClients {
+  readonly cloudFormation: CloudFormationClient;
+  readonly sqs: SQSClient;
+}
+
+export interface StackQueues {
+  readonly stackName: string;
+  readonly cloneQueueUrl: string;
+  readonly cloneQueueArn: string;
+  readonly deadLetterQueueUrl: string;
+  readonly deadLetterQueueArn: string;
+  /** ApproximateNumberOfMessages of the dead-letter queue. */
+  readonly deadLetters: number;
+  /** ApproximateNumberOfMessagesNotVisible: being read (by a move task, or by hand). */
+  readonly deadLettersInFlight: number;
+}
+
+export type AwsRedriveMode = 'start' | 'dry-run' | 'status';
+
+export interface AwsRedriveResult {
+  readonly queues: StackQueues;
+  /** The move task started (mode `start`, when there was something to move). */
+  readonly taskHandle?: string;
+  readonly tasks: readonly ListMessageMoveTasksResultEntry[];
+}
+
+/**
+ * `npm run redrive`: finds the stack's queues from its outputs, reports the dead letters, and (unless a dry
+ * run or a status request) starts an SQS message move task from the dead-letter queue to the clone queue.
+ * Each moved message is a clone queue message again: the clone function takes the upload up once more
+ * (a `failed` record with `error.retryable` is processed again).
+ */
+export async function runAwsRedrive(
+  clients: RedriveClients,
+  options: {
+    readonly stackName: string;
+    readonly mode: AwsRedriveMode;
+    readonly print: (line: string) => void;
+    /** For messages only (the clients carry the region they use). */
+    readonly region?: string;
+  },
+): Promise<AwsRedriveResult> {
+  const { print } = options;
+  const queues = await findStackQueues(clients, options.stackName, options.region);
+  print(`Stack ${queues.stackName}${options.region ? ` (${options.region})` : ''}`);
+  print(
+    `  dead-letter queue: ${queues.deadLetterQueueUrl}  about ${plural(queues.deadLetters, 'message')}` +
+      (queues.deadLettersInFlight > 0 ? ` (+${queues.deadLettersInFlight} in flight)` : ''),
+  );
+  print(`  clone queue:       ${queues.cloneQueueUrl}`);
+
+  const tasks = await listMoveTasks(clients.sqs, queues.deadLetterQueueArn);
+  const running = tasks.find((task) => task.Status === 'RUNNING');
+
+  if (options.mode === 'status') {
+    if (tasks.length === 0)
+      print('No move tasks on the dead-letter queue (SQS keeps the last 10 for 14 days).');
+    else print('Move tasks from the dead-letter queue, newest first:');
+    for (const task of tasks) print(`  ${describeTask(task)}`);
+    return { queues, tasks };
+  }
+
+  const total = queues.deadLetters + queues.deadLettersInFlight;
+  if (options.mode === 'dry-run') {
+    if (running) {
+      print(`Dry run: ${alreadyRunning(running).message}`);
+      return { queues, tasks };
+    }
+    print(
+      `Dry run: would start a move task of ${plural(total, 'message')} from ${queues.deadLetterQueueArn} to ${queues.cloneQueueArn}.`,
+    );
+    return { queues, tasks };
+  }
+  if (running) throw alreadyRunning(running);
+  if (total === 0) {
+    print('The dead-letter queue is empty: nothing to redrive.');
+    return { queues, tasks };
+  }
+
+  let taskHandle: string | undefined;
+  try {
+    const started = await clients.sqs.send(
+      new StartMessageMoveTaskCommand({
+        SourceArn: queues.deadLetterQueueArn,
+        DestinationArn: queues.cloneQueueArn,
+      }),
+    );
+    taskHandle = started.TaskHandle;
+  } catch (error) {
+    // Another redrive may have started between the listing above and this request.
+    if (isAlreadyRunning(error)) {
+      const again = await listMoveTasks(clients.sqs, queues.deadLetterQueueArn).catch(() => []);
+      throw alreadyRunning(again.find((task) => task.Status === 'RUNNING'));
+    }
+    throw error;
+  }
+  print(`Started moving about ${plural(total, 'message')} back to the clone queue.`);
+  print(`  task handle: ${taskHandle ?? '(none returned)'}`);
+  print('  progress:    npm run redrive -- --status');
+  print(
+    'Each upload is processed again; voices that say `failed` (retryable) become `ready`, or `failed` with a new reason.',
+  );
+  return { queues, tasks, taskHandle };
+}
+
+/** The stack's CloneQueueUrl and DeadLetterQueueUrl outputs, with both queues' ARNs and the DLQ's size. */
+export async function findStackQueues(
+  clients: RedriveClients,
+  stackName: string,
+  region?: string,
+): Promise<StackQueues> {
+  let outputs: Record<string, string>;
+  try {
+    const described = await clients.cloudFormation.send(new DescribeStacksCommand({ StackName: stackName }));
+    const stack = described.Stacks?.[0];
+    if (!stack) throw stackNotFound(stackName, region);
+    outputs = Object.fromEntries(
+      (stack.Outputs ?? []).flatMap((output) =>
+        output.OutputKey && output.OutputValue ? [[output.OutputKey, output.OutputValue]] : [],
+      ),
+    );
+  } catch (error) {
+    if (errorName(error) === 'ValidationError' && /does not exist/i.test(errorMessage(error))) {
+      throw stackNotFound(stackName, region);
+    }
+    throw error;
+  }
+  const cloneQueueUrl = outputs.CloneQueueUrl;
+  const deadLetterQueueUrl = outputs.DeadLetterQueueUrl;
+  if (!cloneQueueUrl || !deadLetterQueueUrl) {
+    const missing = [cloneQueueUrl ? [] : ['CloneQueueUrl'], deadLetterQueueUrl ? [] : ['DeadLetterQueueUrl']]
+      .flat()
+      .join(' and ');
+    throw new RedriveError(
+      `Stack ${stackName} has no ${missing} output: is it a voicedrop stack, deployed from this version (npx cdk deploy)?`,
+    );
+  }
+  const [deadLetters, clone] = await Promise.all([
+    clients.sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: deadLetterQueueUrl,
+        AttributeNames: ['QueueArn', 'ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
+    ),
+    clients.sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: cloneQueueUrl, AttributeNames: ['QueueArn'] }),
+    ),
+  ]);
+  const deadLetterQueueArn = deadLetters.Attributes?.QueueArn;
+  const cloneQueueArn = clone.Attributes?.QueueArn;
+  if (!deadLetterQueueArn || !cloneQueueArn) {
+    throw new RedriveError('SQS did not return the queues’ ARNs (GetQueueAttributes QueueArn).');
+  }
+  return {
+    stackName,
+    cloneQueueUrl,
+    cloneQueueArn,
+    deadLetterQueueUrl,
+    deadLetterQueueArn,
+    deadLetters: Number(deadLetters.Attributes?.ApproximateNumberOfMessages ?? 0),
+    deadLettersInFlight: Number(deadLetters.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0),
+  };
+}
+
+/**
+ * A sentence for an AWS error a person can fix (credentials, region, permissions); undefined for others.
+ */
+export function explainAwsError(error: unknown, context: { readonly region?: string }): string | undefined {
+  if (error instanceof RedriveError) return error.message;
+  const name = errorName(error);
+  const message = errorMessage(error);
+  if (name === 'CredentialsProviderError' || /could not load credentials/i.test(message)) {
+    return 'No AWS credentials found. Sign in (aws configure, aws sso login, or AWS_PROFILE / AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY) and run it again.';
+  }
+  if (/region is missing/i.test(message)) {
+    return 'No AWS region: pass --region REGION (the one you deployed to) or set AWS_REGION.';
+  }
+  if (
+    [
+      'ExpiredToken',
+      'ExpiredTokenException',
+      'InvalidClientTokenId',
+      'UnrecognizedClientException',
+      'SignatureDoesNotMatch',
+    ].includes(name)
+  ) {
+    return `AWS rejected the credentials (${name}: ${message}). Refresh them (aws sso login, new keys) and run it again.`;
+  }
+  if (name === 'AccessDenied' || name === 'AccessDeniedException' || /not authorized/i.test(message)) {
+    return `Not allowed: ${message}\nThe caller needs cloudformation:DescribeStacks on the stack; sqs:GetQueueAttributes on both queues; sqs:ListMessageMoveTasks, sqs:StartMessageMoveTask, sqs:ReceiveMessage and sqs:DeleteMessage on the dead-letter queue; sqs:SendMessage on the clone queue.`;
+  }
+  if (name === 'QueueDoesNotExist' || name === 'AWS.SimpleQueueService.NonExistentQueue') {
+    return `A queue named in the stack outputs does not exist${context.region ? ` in ${context.region}` : ''}: ${message}`;
+  }
+  return undefined;
+}
+
+export function describeTask(task: ListMessageMoveTasksResultEntry): string {
+  const started = task.StartedTimestamp ? new Date(task.StartedTimestamp).toISOString() : 'unknown time';
+  const toMove = task.ApproximateNumberOfMessagesToMove;
+  const moved = task.ApproximateNumberOfMessagesMoved ?? 0;
+  const progress = toMove === undefined ? `${moved} moved` : `${moved} of ${toMove} moved`;
+  const parts = [`${(task.Status ?? 'UNKNOWN').padEnd(10)} started ${started}, ${progress}`];
+  if (task.DestinationArn) parts.push(`to ${task.DestinationArn}`);
+  if (task.TaskHandle) parts.push(`task handle ${task.TaskHandle}`);
+  if (task.FailureReason) parts.push(`failure: ${task.FailureReason}`);
+  return parts.join('; ');
+}
+
+async function listMoveTasks(sqs: SQSClient, sourceArn: string): Promise<ListMessageMoveTasksResultEntry[]> {
+  const listed = await sqs.send(new ListMessageMoveTasksCommand({ SourceArn: sourceArn, MaxResults: 10 }));
+  return [...(listed.Results ?? [])].sort((a, b) => (b.StartedTimestamp ?? 0) - (a.StartedTimestamp ?? 0));
+}
+
+function alreadyRunning(task: ListMessageMoveTasksResultEntry | undefined): RedriveError {
+  const detail = task ? ` (${describeTask(task)})` : '';
+  const cancel = task?.TaskHandle
+    ? `, or cancel it: aws sqs cancel-message-move-task --task-handle ${task.TaskHandle}`
+    : '';
+  return new RedriveError(
+    `A move task is already running on the dead-letter queue${detail}. SQS runs one at a time: wait for it (npm run redrive -- --status)${cancel}.`,
+  );
+}
+
+function isAlreadyRunning(error: unknown): boolean {
+  return (
+    ['UnsupportedOperation', 'AWS.SimpleQueueService.UnsupportedOperation', 'InvalidParameterValue'].includes(
+      errorName(error),
+    ) && /already|running|active|in progress/i.test(errorMessage(error))
+  );
+}
+
+function stackNotFound(stackName: string, region: string | undefined): RedriveError {
+  return new RedriveError(
+    `Stack ${stackName} not found in ${region ?? 'this region'} for these credentials. Pass --stack NAME (default ${DEFAULT_STACK_NAME}) and --region REGION for where you deployed it.`,
+  );
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
+
+function errorName(error: unknown): string {
+  return error instanceof Error ? error.name : '';
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
