@@ -399,26 +399,28 @@ class UploadSession {
       return;
     }
 
-    const audio = await byteSource.readAll();
-    const sha256 = createHash('sha256').update(audio).digest('hex');
-    const withHash = { ...facts, sha256 };
     // A missing key is an operator's fix: find out before claiming the audio or calling anybody.
     await this.dependencies.keys.supplier(route.provider)();
 
-    const claimKey = audioClaimKey(route.provider, resolved.model, resolved.language, sha256);
-    const claim = await voices.claimAudio(claimKey, this.voiceId, this.now());
-    if (claim.ownerVoiceId !== this.voiceId) {
-      await this.finish('duplicate', {
-        ...descriptive,
-        source: withHash,
-        duplicateOf: claim.ownerVoiceId,
-        error: null,
-      });
-      this.logger.info('duplicate upload', { voiceId: this.voiceId, duplicateOf: claim.ownerVoiceId });
-      return;
-    }
-    this.claimKey = claimKey;
+    // The whole sample is read only once a provider slot is held: however many uploads a batch holds,
+    // an invocation keeps at most as many samples in memory as it has clone requests in flight.
     await this.withProviderSlot(route.provider, async () => {
+      const audio = await byteSource.readAll();
+      const sha256 = createHash('sha256').update(audio).digest('hex');
+      const withHash = { ...facts, sha256 };
+      const claimKey = audioClaimKey(route.provider, resolved.model, resolved.language, sha256);
+      const claim = await voices.claimAudio(claimKey, this.voiceId, this.now());
+      if (claim.ownerVoiceId !== this.voiceId) {
+        await this.finish('duplicate', {
+          ...descriptive,
+          source: withHash,
+          duplicateOf: claim.ownerVoiceId,
+          error: null,
+        });
+        this.logger.info('duplicate upload', { voiceId: this.voiceId, duplicateOf: claim.ownerVoiceId });
+        return;
+      }
+      this.claimKey = claimKey;
       this.metrics.count('ClonesStarted');
       await this.move(
         ['validating'],
