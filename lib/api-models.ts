@@ -98,7 +98,7 @@ export interface ApiGatewayModelSchema {
  * newer annotations (`contentEncoding`, …) are left out and listed; references, and validation keywords
  * draft 4 lacks, throw: API Gateway would ignore them, and the model would no longer say what zod says.
  */
-export function apiGatewayModelSchema(modelName: string, schema: z.ZodType): ApiGatewayModelSchema {
+export function apiGatewayModelSchema(modelName: string, schema: z.core.$ZodType): ApiGatewayModelSchema {
   // A set: zod may run the override more than once for one subschema.
   const handlerOnlyChecks = new Set<string>();
   const generated = z.toJSONSchema(schema, {

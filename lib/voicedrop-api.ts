@@ -214,7 +214,7 @@ export class VoicedropApi extends Construct {
     return this.restApi.url;
   }
 
-  private model(name: string, schema: z.ZodType): Model {
+  private model(name: string, schema: z.core.$ZodType): Model {
     return this.restApi.addModel(name, {
       modelName: name,
       contentType: 'application/json',

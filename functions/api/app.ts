@@ -2,7 +2,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
 import { Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import type { Log } from '../shared/logger';
 import { type MetricsRecorder, noMetrics } from '../shared/metrics';
 import type { ProviderName, VoiceProvider } from '../shared/providers/types';
@@ -142,7 +142,7 @@ export function createApiApp(dependencies: ApiDependencies): Hono<Environment> {
   return app;
 }
 
-function parse<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
+function parse<T extends z.ZodMiniType>(schema: T, input: unknown): z.infer<T> {
   return schema.parse(input);
 }
 

@@ -1,4 +1,5 @@
-import * as z from 'zod';
+// A named import from zod's core: `z.core.…` through a namespace would keep all of core (every locale).
+import { $ZodError, type $ZodIssue } from 'zod/v4/core';
 import { ProviderKeyMissingError, VoicedropError } from '../shared/errors';
 import { isProviderError, type ProviderError } from '../shared/providers/errors';
 
@@ -31,7 +32,7 @@ export interface ErrorAnswer {
 export function toErrorAnswer(error: unknown): ErrorAnswer {
   if (error instanceof ApiError)
     return answer(error.statusCode, error.code, error.message, error.retryable, error.headers);
-  if (error instanceof z.ZodError) {
+  if (error instanceof $ZodError) {
     return answer(400, 'invalid_request', describeZodError(error), false);
   }
   if (error instanceof ProviderKeyMissingError) {
@@ -83,14 +84,14 @@ const NAMED_UNKNOWN_KEYS = 3;
 const UNKNOWN_KEY_CHARACTERS = 40;
 
 /** "text: must not be empty; format: expected one of wav, mp3" — field paths, never values. */
-export function describeZodError(error: z.ZodError): string {
+export function describeZodError(error: $ZodError): string {
   return error.issues
     .slice(0, 10)
     .map((issue) => `${issue.path.length ? issue.path.join('.') : 'body'}: ${issueMessage(issue)}`)
     .join('; ');
 }
 
-function issueMessage(issue: z.core.$ZodIssue): string {
+function issueMessage(issue: $ZodIssue): string {
   if (issue.code !== 'unrecognized_keys') return issue.message;
   const named = issue.keys.slice(0, NAMED_UNKNOWN_KEYS).map((key) => {
     const characters = [...key];

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import packageJson from '../../package.json' with { type: 'json' };
 import {
   errorBodySchema,
@@ -31,7 +31,7 @@ const REQUEST_SCHEMAS = {
   VoiceId: voiceIdSchema,
   SpeechRequest: speechRequestSchema,
   UploadRequest: uploadRequestSchema,
-} as const satisfies Record<string, z.ZodType>;
+} as const satisfies Record<string, z.core.$ZodType>;
 
 /** Answer shapes, converted with zod's `output` view. */
 const RESPONSE_SCHEMAS = {
@@ -40,7 +40,7 @@ const RESPONSE_SCHEMAS = {
   SpeechUrlResponse: speechUrlResponseSchema,
   UploadResponse: uploadResponseSchema,
   ErrorBody: errorBodySchema,
-} as const satisfies Record<string, z.ZodType>;
+} as const satisfies Record<string, z.core.$ZodType>;
 
 type SchemaName = keyof typeof REQUEST_SCHEMAS | keyof typeof RESPONSE_SCHEMAS;
 
@@ -490,7 +490,7 @@ function commonErrors(): JsonObject {
  */
 function componentSchemas(
   io: 'input' | 'output',
-  named: Readonly<Record<string, z.ZodType>>,
+  named: Readonly<Record<string, z.core.$ZodType>>,
 ): Record<string, JsonObject> {
   const registry = z.registry<{ id: string }>();
   for (const [id, schema] of Object.entries(named)) registry.add(schema, { id });
@@ -506,7 +506,7 @@ function componentSchemas(
 }
 
 /** One schema converted on its own (the list query, whose properties become parameters). */
-function toJsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonObject {
+function toJsonSchema(schema: z.core.$ZodType, io: 'input' | 'output'): JsonObject {
   return withoutDocumentKeywords(
     convert('the list query', (override) =>
       z.toJSONSchema(schema, { ...CONVERSION, io, override }),

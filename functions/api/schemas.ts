@@ -1,6 +1,8 @@
-// A namespace import lets the bundler drop what is unused (the named `z` pulls in every locale).
-import * as z from 'zod';
+// zod's functional build: a schema carries no method for every other kind of schema, so a bundle keeps only
+// the kinds used (about 20 KB instead of 95 KB). A namespace import lets the bundler drop what is unused.
+import * as z from 'zod/mini';
 import { PROVIDER_NAMES } from '../shared/providers/types';
+import '../shared/zod-messages';
 import { VOICE_ID_PATTERN, VOICE_STATUSES } from '../shared/voices/record';
 
 /**
@@ -16,26 +18,25 @@ const codePoints = (text: string) => [...text].length;
 
 export const voiceIdSchema = z
   .string()
-  .regex(VOICE_ID_PATTERN, 'must be vc_ followed by 26 lowercase base32 characters');
+  .check(z.regex(VOICE_ID_PATTERN, 'must be vc_ followed by 26 lowercase base32 characters'));
 
 export const speechRequestSchema = z.strictObject({
-  text: z
-    .string()
-    .refine((text) => text.trim().length > 0, 'must not be empty')
-    .refine(
+  text: z.string().check(
+    z.refine((text) => text.trim().length > 0, 'must not be empty'),
+    z.refine(
       (text) => codePoints(text) <= MAX_SPEECH_CHARACTERS,
       `must be at most ${MAX_SPEECH_CHARACTERS} characters`,
     ),
-  format: z.enum(['wav', 'mp3']).default('wav'),
+  ),
+  format: z._default(z.enum(['wav', 'mp3']), 'wav'),
   /** Smallest: ISO 639-1 or `auto`; Typecast: ISO 639-3 (two-letter codes are mapped). */
-  language: z
-    .string()
-    .regex(/^(auto|[a-z]{2,3})$/, 'must be a language code such as "en", "eng" or "auto"')
-    .optional(),
-  speed: z.number().min(0.5).max(2).optional(),
-  sampleRate: z.literal(SPEECH_SAMPLE_RATES).optional(),
+  language: z.optional(
+    z.string().check(z.regex(/^(auto|[a-z]{2,3})$/, 'must be a language code such as "en", "eng" or "auto"')),
+  ),
+  speed: z.optional(z.number().check(z.gte(0.5), z.lte(2))),
+  sampleRate: z.optional(z.literal(SPEECH_SAMPLE_RATES)),
   /** `inline`: the audio is the response body; `url`: stored under speech/ and returned as a short-lived URL. */
-  delivery: z.enum(['inline', 'url']).default('inline'),
+  delivery: z._default(z.enum(['inline', 'url']), 'inline'),
 });
 export type SpeechRequestBody = z.infer<typeof speechRequestSchema>;
 
@@ -43,30 +44,35 @@ const FILE_NAME_PATTERN = /^[^/\\\p{Cc}]+$/u;
 
 export const uploadRequestSchema = z.strictObject({
   /** The object's name under incoming/<provider>/ (no folders). */
-  fileName: z
-    .string()
-    .min(1)
-    .max(255)
-    .regex(FILE_NAME_PATTERN, 'must be a plain file name without slashes or control characters')
-    .refine((name) => name !== '.' && name !== '..', 'must be a file name'),
-  provider: z.enum(PROVIDER_NAMES).optional(),
-  displayName: z.string().min(1).max(500).optional(),
-  language: z.string().max(16).optional(),
-  model: z.string().max(64).optional(),
-  accent: z.string().max(100).optional(),
-  description: z.string().max(1_000).optional(),
-  tags: z.union([z.string().max(1_000), z.array(z.string().max(100)).max(50)]).optional(),
+  fileName: z.string().check(
+    z.minLength(1),
+    z.maxLength(255),
+    z.regex(FILE_NAME_PATTERN, 'must be a plain file name without slashes or control characters'),
+    z.refine((name) => name !== '.' && name !== '..', 'must be a file name'),
+  ),
+  provider: z.optional(z.enum(PROVIDER_NAMES)),
+  displayName: z.optional(z.string().check(z.minLength(1), z.maxLength(500))),
+  language: z.optional(z.string().check(z.maxLength(16))),
+  model: z.optional(z.string().check(z.maxLength(64))),
+  accent: z.optional(z.string().check(z.maxLength(100))),
+  description: z.optional(z.string().check(z.maxLength(1_000))),
+  tags: z.optional(
+    z.union([
+      z.string().check(z.maxLength(1_000)),
+      z.array(z.string().check(z.maxLength(100))).check(z.maxLength(50)),
+    ]),
+  ),
   /** When given, checked against the provider's size limit before a URL is issued. */
-  sizeBytes: z.number().int().min(0).optional(),
-  contentType: z.string().max(100).optional(),
+  sizeBytes: z.optional(z.number().check(z.int(), z.gte(0))),
+  contentType: z.optional(z.string().check(z.maxLength(100))),
 });
 export type UploadRequestBody = z.infer<typeof uploadRequestSchema>;
 
 export const listVoicesQuerySchema = z.strictObject({
-  status: z.enum(VOICE_STATUSES).optional(),
-  provider: z.enum(PROVIDER_NAMES).optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().min(1).max(2_048).optional(),
+  status: z.optional(z.enum(VOICE_STATUSES)),
+  provider: z.optional(z.enum(PROVIDER_NAMES)),
+  limit: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(100)), 20),
+  cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(2_048))),
 });
 export type ListVoicesQuery = z.infer<typeof listVoicesQuerySchema>;
 
@@ -81,37 +87,40 @@ export const voiceSchema = z.object({
   voiceId: z.string(),
   status: z.enum(VOICE_STATUSES),
   provider: z.string(),
-  providerVoiceId: z.string().optional(),
-  displayName: z.string().optional(),
-  language: z.string().optional(),
-  model: z.string().optional(),
-  accent: z.string().optional(),
-  tags: z.array(z.string()).optional(),
-  description: z.string().optional(),
+  providerVoiceId: z.optional(z.string()),
+  displayName: z.optional(z.string()),
+  language: z.optional(z.string()),
+  model: z.optional(z.string()),
+  accent: z.optional(z.string()),
+  tags: z.optional(z.array(z.string())),
+  description: z.optional(z.string()),
   source: z.object({
     bucket: z.string(),
     key: z.string(),
-    versionId: z.string().optional(),
-    etag: z.string().optional(),
-    sha256: z.string().optional(),
+    versionId: z.optional(z.string()),
+    etag: z.optional(z.string()),
+    sha256: z.optional(z.string()),
     bytes: z.number(),
-    format: z.string().optional(),
-    durationSec: z.number().optional(),
-    sampleRate: z.number().optional(),
-    channels: z.number().optional(),
+    format: z.optional(z.string()),
+    durationSec: z.optional(z.number()),
+    sampleRate: z.optional(z.number()),
+    channels: z.optional(z.number()),
   }),
-  samples: z.array(sampleSchema).optional(),
-  error: z.object({ code: z.string(), message: z.string(), retryable: z.boolean() }).optional(),
-  duplicateOf: z.string().optional(),
-  deletion: z
-    .object({ provider: z.enum(['deleted', 'not_deleted', 'not_applicable']), detail: z.string().optional() })
-    .optional(),
+  samples: z.optional(z.array(sampleSchema)),
+  error: z.optional(z.object({ code: z.string(), message: z.string(), retryable: z.boolean() })),
+  duplicateOf: z.optional(z.string()),
+  deletion: z.optional(
+    z.object({
+      provider: z.enum(['deleted', 'not_deleted', 'not_applicable']),
+      detail: z.optional(z.string()),
+    }),
+  ),
   createdAt: z.string(),
   updatedAt: z.string(),
-  deletedAt: z.string().optional(),
+  deletedAt: z.optional(z.string()),
 });
 
-export const voiceListSchema = z.object({ items: z.array(voiceSchema), nextCursor: z.string().nullable() });
+export const voiceListSchema = z.object({ items: z.array(voiceSchema), nextCursor: z.nullable(z.string()) });
 
 export const speechUrlResponseSchema = z.object({
   url: z.string(),

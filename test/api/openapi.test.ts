@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { buildOpenApiDocument } from '../../functions/api/openapi';
 import {
   listVoicesQuerySchema,
@@ -457,7 +457,7 @@ describe('the OpenAPI document', () => {
 });
 
 /** Whether the generated JSON Schema and the zod schema the handler parses with agree about `value`. */
-function agreement(schema: z.ZodType, component: unknown, value: unknown) {
+function agreement(schema: z.ZodMiniType, component: unknown, value: unknown) {
   return {
     value: typeof value === 'string' && value.length > 40 ? `${value.slice(0, 20)}…(${value.length})` : value,
     zod: schema.safeParse(value).success,

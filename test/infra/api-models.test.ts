@@ -74,7 +74,7 @@ function gatewayFailures(schema: Schema, value: unknown, where = '#'): string[] 
   return failures;
 }
 
-function modelOf(name: string, schema: z.ZodType): Schema {
+function modelOf(name: string, schema: z.core.$ZodType): Schema {
   return apiGatewayModelSchema(name, schema).schema as unknown as Schema;
 }
 
