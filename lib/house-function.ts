@@ -50,9 +50,11 @@ export const BUNDLE_INJECTS: readonly string[] = ['lib/bundle-inject/source-mapp
  *   the chain's other links (SSO, ini files, credential_process, web identity, container and instance
  *   metadata) are about 110 KB of each bundle and import `node:http`, whose ES module facade loads Node's
  *   undici at cold start.
+ * - The LRU cache of the DynamoDB client's endpoint discovery (off here): a Map instead of mnemonist's.
  */
 export const BUNDLE_SUBSTITUTES: Readonly<Record<string, string>> = {
   '@aws-sdk/credential-provider-node': 'lib/bundle-substitutes/credential-provider-node.ts',
+  'mnemonist/lru-cache': 'lib/bundle-substitutes/mnemonist-lru-cache.ts',
 };
 
 export interface HouseFunctionProps {

@@ -7,6 +7,7 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { build } from 'esbuild';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { defaultProvider } from '../../lib/bundle-substitutes/credential-provider-node';
+import LRUCache from '../../lib/bundle-substitutes/mnemonist-lru-cache';
 import { BUNDLE_INJECTS, ESM_REQUIRE_BANNER, REPOSITORY_ROOT } from '../../lib/house-function';
 import { findBundles } from '../../scripts/bench/bundles';
 import type { FunctionName } from '../../scripts/bench/report';
@@ -80,6 +81,30 @@ describe('Substitute: @aws-sdk/credential-provider-node', () => {
     await expect(
       getSignedUrl(client, new GetObjectCommand({ Bucket: 'example', Key: 'incoming/a.wav' })),
     ).rejects.toThrow('Unable to find environment variable credentials.');
+  });
+});
+
+describe('Substitute: mnemonist/lru-cache', () => {
+  it('drops the least recently used entry when full, reading with get counting as use and peek not', () => {
+    const cache = new LRUCache<string, number>(2);
+    cache.set('a', 1).set('b', 2);
+
+    expect(cache.get('a')).toBe(1);
+    expect(cache.peek('b')).toBe(2);
+    cache.set('c', 3);
+
+    expect([cache.has('a'), cache.has('b'), cache.has('c')]).toEqual([true, false, true]);
+    expect(cache.size).toBe(2);
+  });
+
+  it('replaces a value in place without evicting, and forgets everything on clear', () => {
+    const cache = new LRUCache<string, number>(2);
+    cache.set('a', 1).set('b', 2).set('a', 3);
+
+    expect([cache.get('a'), cache.get('b')]).toEqual([3, 2]);
+    cache.clear();
+    expect(cache.size).toBe(0);
+    expect(cache.get('a')).toBeUndefined();
   });
 });
 
