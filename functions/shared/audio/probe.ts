@@ -1,4 +1,4 @@
-import { type IAudioMetadata, parseBuffer } from 'music-metadata';
+import type { IAudioMetadata } from 'music-metadata';
 import { AudioSourceError } from './errors';
 import { walkMp4, withTopLevelSizeRepaired } from './mp4';
 import { walkMpegFrames } from './mpeg';
@@ -47,6 +47,9 @@ function probeMp3(bytes: Uint8Array, firstFrame: number): AudioProbe {
 }
 
 async function parseWithMusicMetadata(bytes: Uint8Array, mimeType: string): Promise<IAudioMetadata> {
+  // Loaded on first use (MP4 and WebM only): in the Lambda bundle its ~170 KB of parsers are then compiled
+  // and run when such a file arrives, not at every cold start.
+  const { parseBuffer } = await import('music-metadata');
   return parseBuffer(bytes, { mimeType, size: bytes.length }, PARSE_OPTIONS);
 }
 

@@ -3,7 +3,7 @@
  * recognised format no provider here accepts, or something that is not audio at all.
  */
 
-import { fileTypeFromBuffer } from 'file-type';
+import type { fileTypeFromBuffer } from 'file-type';
 import { latin1, startsWith } from './bytes';
 import { findMpegStream, parseMpegFrameHeader } from './mpeg';
 import { readEbmlDocType } from './webm';
@@ -137,6 +137,9 @@ function withArticle(label: string): string {
 async function detectWithFileType(bytes: Uint8Array): Promise<Detection | undefined> {
   let result: Awaited<ReturnType<typeof fileTypeFromBuffer>>;
   try {
+    // Loaded on first use: only files that are none of our formats get here, and in the Lambda bundle
+    // file-type's tables and matchers then stay out of every cold start.
+    const { fileTypeFromBuffer } = await import('file-type');
     result = await fileTypeFromBuffer(bytes);
   } catch {
     return undefined;
