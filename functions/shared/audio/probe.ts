@@ -47,8 +47,8 @@ function probeMp3(bytes: Uint8Array, firstFrame: number): AudioProbe {
 }
 
 async function parseWithMusicMetadata(bytes: Uint8Array, mimeType: string): Promise<IAudioMetadata> {
-  // Loaded on first use (MP4 and WebM only): in the Lambda bundle its ~170 KB of parsers are then compiled
-  // and run when such a file arrives, not at every cold start.
+  // Loaded on first use (MP4 and WebM only): in the Lambda bundle its ~170 KB of parsers are then only
+  // pre-parsed at cold start, and compiled and run when such a file arrives.
   const { parseBuffer } = await import('music-metadata');
   return parseBuffer(bytes, { mimeType, size: bytes.length }, PARSE_OPTIONS);
 }
