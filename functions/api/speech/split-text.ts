@@ -26,30 +26,38 @@ interface Span {
   readonly end: number;
 }
 
+/** A span with its length in Unicode code points. */
+interface Chunk extends Span {
+  readonly length: number;
+}
+
 type Level = 'sentence' | 'word' | 'grapheme' | 'codePoint';
 
 /**
  * Ordered chunks of at most `maxCharacters` Unicode code points whose concatenation (with any whitespace
- * between them) holds every non-space character of `text` in order. Whole sentences are packed greedily;
+ * between them) holds every speakable character of `text` in order. Whole sentences are packed greedily;
  * a sentence too long for one chunk starts a new chunk and is packed word by word, and a word too long
  * for one chunk is cut between graphemes. Whitespace inside a chunk is kept as written; whitespace at
- * chunk edges is dropped. Blank text gives no chunks.
+ * chunk edges is dropped. Every chunk has something to speak (see `isSpeakable`): a piece with nothing
+ * to speak (a run of emoji or punctuation) joins the chunk before it, else the one after it, when the
+ * result fits; otherwise it is left out, as it carries no speech. Text with nothing to speak gives no
+ * chunks.
  */
 export function splitText(text: string, maxCharacters: number): string[] {
   if (!Number.isSafeInteger(maxCharacters) || maxCharacters < 1) {
     throw new RangeError(`maxCharacters must be a positive integer, got ${maxCharacters}`);
   }
   const whole = trimSpan(text, 0, text.length);
-  if (!whole) return [];
+  if (!whole || !isSpeakable(text.slice(whole.start, whole.end))) return [];
   if (codePointLength(text, whole.start, whole.end) <= maxCharacters)
     return [text.slice(whole.start, whole.end)];
 
-  const chunks: string[] = [];
-  // The chunk being filled, with its length in code points.
-  let current: (Span & { readonly length: number }) | undefined;
+  const chunks: Chunk[] = [];
+  // The chunk being filled.
+  let current: Chunk | undefined;
 
   const flush = () => {
-    if (current) chunks.push(text.slice(current.start, current.end));
+    if (current) chunks.push(current);
     current = undefined;
   };
 
@@ -75,7 +83,51 @@ export function splitText(text: string, maxCharacters: number): string[] {
 
   for (const sentence of pieces(text, whole, 'sentence')) add(sentence, 'sentence');
   flush();
-  return chunks;
+  return keepSpeakable(text, chunks, maxCharacters).map((chunk) => text.slice(chunk.start, chunk.end));
+}
+
+// A letter or a digit of any script: what a speech provider can say (Typecast refuses text without one).
+const SPEAKABLE = /[\p{L}\p{N}]/u;
+
+/**
+ * Whether `text` has anything a voice can say: a letter or a digit in any script. Punctuation, symbols,
+ * emoji, control characters and whitespace alone are silent, and providers refuse them.
+ */
+export function isSpeakable(text: string): boolean {
+  return SPEAKABLE.test(text);
+}
+
+/**
+ * `chunks` with every chunk that has nothing to speak merged into the chunk before it, else into the one
+ * after it, when the merged chunk fits in `maxCharacters`; one that fits with neither is dropped. Merged
+ * chunks stay contiguous runs of the text, so order and the whitespace inside them are kept.
+ */
+function keepSpeakable(text: string, chunks: readonly Chunk[], maxCharacters: number): Chunk[] {
+  const kept: Chunk[] = [];
+  // Silent chunks that fit in no chunk before them, waiting to join the next speakable one. While there
+  // are none, the last kept chunk is the one right before the chunk at hand.
+  let pending: Chunk | undefined;
+  const join = (first: Chunk, second: Chunk): Chunk | undefined => {
+    const length = first.length + codePointLength(text, first.end, second.end);
+    return length <= maxCharacters ? { start: first.start, end: second.end, length } : undefined;
+  };
+
+  for (const chunk of chunks) {
+    if (isSpeakable(text.slice(chunk.start, chunk.end))) {
+      kept.push((pending && join(pending, chunk)) ?? chunk);
+      pending = undefined;
+      continue;
+    }
+    const last = kept.at(-1);
+    const intoLast = !pending && last ? join(last, chunk) : undefined;
+    if (intoLast) {
+      kept[kept.length - 1] = intoLast;
+      continue;
+    }
+    // When the silent run grows longer than a chunk, its older part is dropped: no chunk could take it.
+    pending = (pending && join(pending, chunk)) ?? chunk;
+  }
+  return kept;
 }
 
 const FINER: Readonly<Record<Level, Level>> = {
