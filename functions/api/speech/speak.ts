@@ -9,7 +9,7 @@ import type { VoiceRepository } from '../../shared/voices/repository';
 import { ApiError } from '../errors';
 import type { SpeechRequestBody } from '../schemas';
 import { joinMp3, joinWav } from './join-audio';
-import { splitText } from './split-text';
+import { isSpeakable, splitText } from './split-text';
 
 export interface SpeechDependencies {
   readonly s3: S3Client;
@@ -82,7 +82,8 @@ export async function speakingVoice(voiceId: string, voices: VoiceRepository): P
 /**
  * Synthesizes `request.text` with the voice: text longer than one provider request allows is split at
  * sentence, then word, boundaries, synthesized in order within the provider's concurrency limit, and
- * joined into one WAV or MP3.
+ * joined into one WAV or MP3. Text with nothing to speak (no letter or digit) is a 400, before any
+ * provider call.
  */
 export async function speak(
   voiceId: string,
@@ -90,6 +91,15 @@ export async function speak(
   deadline: number,
   dependencies: SpeechDependencies,
 ): Promise<SpeechAnswer> {
+  // Refused here, like the schema's own checks, rather than by the provider after a paid round trip.
+  if (!isSpeakable(request.text)) {
+    throw new ApiError(
+      400,
+      'invalid_request',
+      'text: has nothing to speak; it needs at least one letter or digit (punctuation, emoji, symbols and ' +
+        'whitespace alone are silent).',
+    );
+  }
   const record = await speakingVoice(voiceId, dependencies.voices);
   const provider = dependencies.providers[record.provider as ProviderName];
   if (!provider) throw new ApiError(409, 'voice_not_ready', `Voice ${voiceId} has no known provider.`);

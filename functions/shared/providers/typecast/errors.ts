@@ -49,7 +49,9 @@ export function mapTypecastError(failure: FailedResponse): ProviderError {
   const body = parseTypecastErrorBody(failure.body);
   const said = typecastErrorMessage(body);
   const details = { ...failureDetails('typecast', failure), providerCode: body.error_code ?? undefined };
-  const quoted = said ? `: ${said}` : '';
+  // The provider's sentence is quoted inside ours, which ends with its own period: drop the provider's.
+  const sentence = said?.replace(/\.+$/u, '') || undefined;
+  const quoted = sentence ? `: ${sentence}` : '';
   const status = failure.status;
 
   if (status === 400 && said) {
@@ -87,5 +89,5 @@ export function mapTypecastError(failure: FailedResponse): ProviderError {
       message: `${TITLE} does not know this voice (it may have been deleted)${quoted}.`,
     });
   }
-  return statusError(details, TITLE, said);
+  return statusError(details, TITLE, sentence);
 }
