@@ -17,6 +17,13 @@ const RECORDED: readonly {
   readonly message?: RegExp;
 }[] = [
   {
+    name: '400 with a message that ends in a period (quoted without doubling it)',
+    status: 400,
+    body: '{"error":"The sample rate is not supported."}',
+    expected: { kind: 'invalid_request', retryable: false },
+    message: /supported\.$/,
+  },
+  {
     name: '400 No file provided',
     status: 400,
     body: '{"error":"No file provided"}',

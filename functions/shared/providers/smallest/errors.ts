@@ -27,7 +27,9 @@ export function mapSmallestError(failure: FailedResponse): ProviderError {
   const said = smallestErrorMessage(body);
   const providerCode = body.error_code ?? undefined;
   const details = { ...failureDetails('smallest', failure), providerCode };
-  const quoted = said ? `: ${said}` : '';
+  // The provider's sentence is quoted inside ours, which ends with its own period: drop the provider's.
+  const sentence = said?.replace(/\.+$/u, '') || undefined;
+  const quoted = sentence ? `: ${sentence}` : '';
   const status = failure.status;
 
   if (providerCode === 'voice_clone_timeout') {
@@ -67,5 +69,5 @@ export function mapSmallestError(failure: FailedResponse): ProviderError {
       message: `${TITLE} does not know this voice (it may have been deleted)${quoted}.`,
     });
   }
-  return statusError(details, TITLE, said);
+  return statusError(details, TITLE, sentence);
 }
