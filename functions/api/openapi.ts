@@ -2,15 +2,17 @@ import * as z from 'zod/mini';
 import packageJson from '../../package.json' with { type: 'json' };
 import {
   errorBodySchema,
+  speechUrlResponseSchema,
+  uploadResponseSchema,
+  voiceListSchema,
+  voiceSchema,
+} from './response-schemas';
+import {
   listVoicesQuerySchema,
   MAX_SPEECH_CHARACTERS,
   speechRequestSchema,
-  speechUrlResponseSchema,
   uploadRequestSchema,
-  uploadResponseSchema,
   voiceIdSchema,
-  voiceListSchema,
-  voiceSchema,
 } from './schemas';
 
 /**

@@ -6,8 +6,9 @@ import '../shared/zod-messages';
 import { VOICE_ID_PATTERN, VOICE_STATUSES } from '../shared/voices/record';
 
 /**
- * The API's request and response shapes: the handler validates with these, and the same schemas feed the
- * API Gateway request models and the OpenAPI description, so the three cannot drift apart.
+ * The API's request shapes: the handler validates with these, and the same schemas feed the API Gateway
+ * request models and the OpenAPI description, so the three cannot drift apart. Answer shapes, which only the
+ * description needs, are in response-schemas.ts.
  */
 
 /** Characters (Unicode code points) one speech request may carry; longer text is split into provider calls. */
@@ -75,64 +76,3 @@ export const listVoicesQuerySchema = z.strictObject({
   cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(2_048))),
 });
 export type ListVoicesQuery = z.infer<typeof listVoicesQuerySchema>;
-
-export const errorBodySchema = z.object({
-  error: z.object({ code: z.string(), message: z.string(), retryable: z.boolean() }),
-});
-
-const sampleSchema = z.object({ text: z.string(), audioUrl: z.string() });
-
-/** The public voice JSON: the record's own attribute names, without internal bookkeeping. */
-export const voiceSchema = z.object({
-  voiceId: z.string(),
-  status: z.enum(VOICE_STATUSES),
-  provider: z.string(),
-  providerVoiceId: z.optional(z.string()),
-  displayName: z.optional(z.string()),
-  language: z.optional(z.string()),
-  model: z.optional(z.string()),
-  accent: z.optional(z.string()),
-  tags: z.optional(z.array(z.string())),
-  description: z.optional(z.string()),
-  source: z.object({
-    bucket: z.string(),
-    key: z.string(),
-    versionId: z.optional(z.string()),
-    etag: z.optional(z.string()),
-    sha256: z.optional(z.string()),
-    bytes: z.number(),
-    format: z.optional(z.string()),
-    durationSec: z.optional(z.number()),
-    sampleRate: z.optional(z.number()),
-    channels: z.optional(z.number()),
-  }),
-  samples: z.optional(z.array(sampleSchema)),
-  error: z.optional(z.object({ code: z.string(), message: z.string(), retryable: z.boolean() })),
-  duplicateOf: z.optional(z.string()),
-  deletion: z.optional(
-    z.object({
-      provider: z.enum(['deleted', 'not_deleted', 'not_applicable']),
-      detail: z.optional(z.string()),
-    }),
-  ),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-  deletedAt: z.optional(z.string()),
-});
-
-export const voiceListSchema = z.object({ items: z.array(voiceSchema), nextCursor: z.nullable(z.string()) });
-
-export const speechUrlResponseSchema = z.object({
-  url: z.string(),
-  expiresAt: z.string(),
-  contentType: z.enum(['audio/wav', 'audio/mpeg']),
-  bytes: z.number(),
-});
-
-export const uploadResponseSchema = z.object({
-  url: z.string(),
-  method: z.literal('PUT'),
-  headers: z.record(z.string(), z.string()),
-  key: z.string(),
-  expiresAt: z.string(),
-});

@@ -1,0 +1,70 @@
+// zod's functional build, as in schemas.ts.
+import * as z from 'zod/mini';
+import { VOICE_STATUSES } from '../shared/voices/record';
+
+/**
+ * The API's answer shapes, for the OpenAPI description only (the handler builds answers, it does not parse
+ * them). Apart from the request schemas so that the Lambda bundle neither carries nor builds them: zod
+ * schemas are built when their module loads, and these were about a third of the API's.
+ */
+
+export const errorBodySchema = z.object({
+  error: z.object({ code: z.string(), message: z.string(), retryable: z.boolean() }),
+});
+
+const sampleSchema = z.object({ text: z.string(), audioUrl: z.string() });
+
+/** The public voice JSON: the record's own attribute names, without internal bookkeeping. */
+export const voiceSchema = z.object({
+  voiceId: z.string(),
+  status: z.enum(VOICE_STATUSES),
+  provider: z.string(),
+  providerVoiceId: z.optional(z.string()),
+  displayName: z.optional(z.string()),
+  language: z.optional(z.string()),
+  model: z.optional(z.string()),
+  accent: z.optional(z.string()),
+  tags: z.optional(z.array(z.string())),
+  description: z.optional(z.string()),
+  source: z.object({
+    bucket: z.string(),
+    key: z.string(),
+    versionId: z.optional(z.string()),
+    etag: z.optional(z.string()),
+    sha256: z.optional(z.string()),
+    bytes: z.number(),
+    format: z.optional(z.string()),
+    durationSec: z.optional(z.number()),
+    sampleRate: z.optional(z.number()),
+    channels: z.optional(z.number()),
+  }),
+  samples: z.optional(z.array(sampleSchema)),
+  error: z.optional(z.object({ code: z.string(), message: z.string(), retryable: z.boolean() })),
+  duplicateOf: z.optional(z.string()),
+  deletion: z.optional(
+    z.object({
+      provider: z.enum(['deleted', 'not_deleted', 'not_applicable']),
+      detail: z.optional(z.string()),
+    }),
+  ),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  deletedAt: z.optional(z.string()),
+});
+
+export const voiceListSchema = z.object({ items: z.array(voiceSchema), nextCursor: z.nullable(z.string()) });
+
+export const speechUrlResponseSchema = z.object({
+  url: z.string(),
+  expiresAt: z.string(),
+  contentType: z.enum(['audio/wav', 'audio/mpeg']),
+  bytes: z.number(),
+});
+
+export const uploadResponseSchema = z.object({
+  url: z.string(),
+  method: z.literal('PUT'),
+  headers: z.record(z.string(), z.string()),
+  key: z.string(),
+  expiresAt: z.string(),
+});
