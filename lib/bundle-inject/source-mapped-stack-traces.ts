@@ -1,7 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { SourceMap } from 'node:module';
-import { fileURLToPath } from 'node:url';
-
 /**
  * Put at the top of every Lambda bundle (esbuild `inject`, set by HouseFunction): stack traces name the
  * original file, line and column (`functions/clone/core.ts:120:7`), as `--enable-source-maps` would, but the
@@ -14,11 +10,15 @@ import { fileURLToPath } from 'node:url';
  */
 
 const bundleUrl = import.meta.url;
-let sourceMap: SourceMap | null | undefined;
+let sourceMap: import('node:module').SourceMap | null | undefined;
 
-function loadSourceMap(): SourceMap | null {
+/** Built-in modules are fetched when first needed: an ES import of them costs every cold start. */
+function loadSourceMap(): import('node:module').SourceMap | null {
   if (sourceMap === undefined) {
     try {
+      const { readFileSync } = process.getBuiltinModule('node:fs');
+      const { SourceMap } = process.getBuiltinModule('node:module');
+      const { fileURLToPath } = process.getBuiltinModule('node:url');
       sourceMap = new SourceMap(JSON.parse(readFileSync(`${fileURLToPath(bundleUrl)}.map`, 'utf8')));
     } catch {
       sourceMap = null;
