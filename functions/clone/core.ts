@@ -65,9 +65,10 @@ export const DEFAULT_RETRY_BACKOFF: RetryBackoff = { baseSeconds: 10, maxSeconds
 /**
  * What the queue adapter (SQS in AWS, LocalQueue locally) does with a message the handler did not finish.
  * `retry`: it stays a batch item failure and becomes visible again after `delaySeconds` (SQS
- * ChangeMessageVisibility), counting as a delivery. `requeue`: no provider slot was free, nothing failed;
- * the adapter sends the body again with `delaySeconds` and acknowledges this one, so waiting for a busy
- * provider never uses up deliveries. If the requeue cannot be sent, the message stays a batch item failure.
+ * ChangeMessageVisibility), counting as a delivery. `requeue`: nothing failed, the upload only waits (for
+ * a provider slot, for a lost answer's grace period); the adapter sends the body again with `delaySeconds`
+ * and acknowledges this one, so waiting never uses up deliveries. If the requeue cannot be sent, the
+ * message stays a batch item failure.
  */
 export interface Redelivery {
   readonly messageId: string;
@@ -177,18 +178,14 @@ async function handleMessage(
       const plan = redeliveryFor(error, message.messageId, receiveCount, dependencies);
       plans.push(plan);
       const log = plan.kind === 'requeue' ? logger.info : logger.error;
-      log.call(
-        logger,
-        plan.kind === 'requeue' ? 'upload waits for a provider slot' : 'upload will be retried',
-        {
-          messageId: message.messageId,
-          bucket: object.bucket,
-          key: object.key,
-          receiveCount,
-          delaySeconds: plan.delaySeconds,
-          error: describeError(error),
-        },
-      );
+      log.call(logger, plan.kind === 'requeue' ? 'upload waits in the queue' : 'upload will be retried', {
+        messageId: message.messageId,
+        bucket: object.bucket,
+        key: object.key,
+        receiveCount,
+        delaySeconds: plan.delaySeconds,
+        error: describeError(error),
+      });
     }
   }
   if (plans.length === 0) return undefined;
