@@ -34,19 +34,11 @@ async function requesterFor(target: ReturnType<typeof createApiApp>, mode: Mode)
 
 beforeAll(async () => {
   fixture = await startPipelineFixture();
-  dependencies = {
-    s3: fixture.local.s3,
-    bucket: fixture.bucket,
-    voices: fixture.voices,
-    providers: fixture.providers,
-    defaultProvider: 'smallest',
-    defaultModels: { smallest: 'lightning-v3.1', typecast: 'ssfm-v30' },
-    speechUrlTtlSeconds: 900,
-    uploadUrlTtlSeconds: 900,
+  dependencies = fixture.apiDependencies({
     logger: process.env.DEBUG_API
       ? { ...silentLog, error: (m: string, a?: Record<string, unknown>) => console.error(m, a) }
       : silentLog,
-  };
+  });
   app = createApiApp(dependencies);
   voiceIds.alice = await fixture.cloneVoice('incoming/smallest/Alice.wav');
   voiceIds.bob = await fixture.cloneVoice('incoming/typecast/Bob.wav');

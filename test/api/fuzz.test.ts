@@ -3,7 +3,6 @@ import fc from 'fast-check';
 import { handle } from 'hono/aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiApp } from '../../functions/api/app';
-import { silentLog } from '../../functions/shared/logger';
 import type { SimulatorRouteOrOther } from '../../functions/shared/providers/simulator-server';
 import { type ApiHandler, type LocalApiGateway, startLocalApiGateway } from '../../local/api-gateway';
 import { startPipelineFixture } from '../support/pipeline-fixture';
@@ -22,17 +21,7 @@ const voices = { smallest: '', typecast: '', rejected: '' };
 
 beforeAll(async () => {
   fixture = await startPipelineFixture({ bucket: 'fuzz-api', table: 'fuzz-api-voices' });
-  app = createApiApp({
-    s3: fixture.local.s3,
-    bucket: fixture.bucket,
-    voices: fixture.voices,
-    providers: fixture.providers,
-    defaultProvider: 'smallest',
-    defaultModels: { smallest: 'lightning-v3.1', typecast: 'ssfm-v30' },
-    speechUrlTtlSeconds: 900,
-    uploadUrlTtlSeconds: 900,
-    logger: silentLog,
-  });
+  app = createApiApp(fixture.apiDependencies());
   gateway = await startLocalApiGateway({ port: 0, handler: handle(app) as unknown as ApiHandler });
   voices.smallest = await fixture.cloneVoice('incoming/smallest/Fuzz Alice.wav');
   voices.typecast = await fixture.cloneVoice('incoming/typecast/Fuzz Bob.wav');

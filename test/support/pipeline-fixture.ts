@@ -1,4 +1,5 @@
 import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import type { ApiDependencies } from '../../functions/api/app';
 import { type ClonePipelineDependencies, handleCloneEvent } from '../../functions/clone/core';
 import { createStaticKeyStore, type KeyStore } from '../../functions/shared/keys';
 import { silentLog } from '../../functions/shared/logger';
@@ -68,6 +69,20 @@ export async function startPipelineFixture(options: { bucket?: string; table?: s
     return deriveVoiceId(bucket, key, etag);
   };
 
+  /** The API function's dependencies on the same servers and simulators (tests override what they need). */
+  const apiDependencies = (overrides: Partial<ApiDependencies> = {}): ApiDependencies => ({
+    s3: local.s3,
+    bucket,
+    voices,
+    providers,
+    defaultProvider: 'smallest',
+    defaultModels: { smallest: 'lightning-v3.1', typecast: 'ssfm-v30' },
+    speechUrlTtlSeconds: 900,
+    uploadUrlTtlSeconds: 900,
+    logger: silentLog,
+    ...overrides,
+  });
+
   return {
     bucket,
     table,
@@ -79,6 +94,7 @@ export async function startPipelineFixture(options: { bucket?: string; table?: s
     providers,
     providersWith,
     cloneDependencies,
+    apiDependencies,
     cloneVoice,
     async stop() {
       await smallest.close();

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiApp } from '../../../functions/api/app';
-import { silentLog } from '../../../functions/shared/logger';
 import { PROVIDER_LIMITS } from '../../../functions/shared/providers/limits';
 import { startPipelineFixture } from '../../support/pipeline-fixture';
 
@@ -10,17 +9,7 @@ const voiceIds = { smallest: '', typecast: '' };
 
 beforeAll(async () => {
   fixture = await startPipelineFixture();
-  app = createApiApp({
-    s3: fixture.local.s3,
-    bucket: fixture.bucket,
-    voices: fixture.voices,
-    providers: fixture.providers,
-    defaultProvider: 'smallest',
-    defaultModels: { smallest: 'lightning-v3.1', typecast: 'ssfm-v30' },
-    speechUrlTtlSeconds: 900,
-    uploadUrlTtlSeconds: 900,
-    logger: silentLog,
-  });
+  app = createApiApp(fixture.apiDependencies());
   voiceIds.smallest = await fixture.cloneVoice('incoming/smallest/Speaker.wav');
   voiceIds.typecast = await fixture.cloneVoice('incoming/typecast/Speaker.wav');
 }, 60_000);
