@@ -1,8 +1,8 @@
 import { mkdir, readFile, rename } from 'node:fs/promises';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { watch } from 'chokidar';
 import type { Log } from '../functions/shared/logger';
+import { type FolderWatch, watchFolder } from './watch';
 
 /** Where uploaded inbox files are moved, so a restart does not upload them again. */
 export const UPLOADED_FOLDER = '.uploaded';
@@ -18,16 +18,15 @@ export function watchInbox(options: {
   readonly bucket: string;
   readonly log: Log;
   readonly onUploaded?: (key: string) => void;
-}): { close(): Promise<void>; idle(): Promise<void> } {
-  const inFlight = new Set<Promise<void>>();
-  const watcher = watch(options.inbox, {
-    ignoreInitial: false,
+}): FolderWatch {
+  const watchOptions = {
     awaitWriteFinish: { stabilityThreshold: 300, pollInterval: 100 },
-    ignored: (path) =>
+    // Hidden files and folders (`.uploaded/`, editors' temporary files) are not uploads.
+    ignored: (path: string) =>
       relative(options.inbox, path)
         .split(sep)
         .some((part) => part.startsWith('.')),
-  });
+  };
   const upload = async (path: string) => {
     const relativePath = relative(options.inbox, path).split(sep).join('/');
     const key = `incoming/${relativePath}`;
@@ -52,17 +51,5 @@ export function watchInbox(options: {
       });
     }
   };
-  watcher.on('add', (path) => {
-    const task = upload(path).finally(() => inFlight.delete(task));
-    inFlight.add(task);
-  });
-  return {
-    close: async () => {
-      await watcher.close();
-      await Promise.all(inFlight);
-    },
-    idle: async () => {
-      await Promise.all(inFlight);
-    },
-  };
+  return watchFolder(options.inbox, watchOptions, upload);
 }

@@ -2,11 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { watch } from 'chokidar';
 import { parseS3NotificationBody } from '../functions/clone/s3-events';
 import type { Log } from '../functions/shared/logger';
 import { deriveVoiceId } from '../functions/shared/voices/record';
 import { dataPaths } from './servers';
+import { type FolderWatch, watchFolder } from './watch';
 
 /**
  * Local dead letters and their redrive. LocalQueue appends one JSON line per dead letter to
@@ -150,18 +150,13 @@ export function watchRedrive(options: {
   readonly log: Log;
   /** Called after a file was sent back and deleted. */
   readonly onRedriven?: (count: number, file: string) => void;
-}): { close(): Promise<void>; idle(): Promise<void> } {
+}): FolderWatch {
   const folder = redriveFolder(options.dataDir);
   mkdirSync(folder, { recursive: true });
-  const inFlight = new Set<Promise<void>>();
   const seen = new Set<string>();
-  const watcher = watch(folder, {
-    ignoreInitial: false,
-    depth: 0,
-    // A redrive renames whole files in; this only guards a dead letter appended during that rename.
-    awaitWriteFinish: { stabilityThreshold: 150, pollInterval: 50 },
-  });
   const redrive = async (file: string) => {
+    if (!file.endsWith('.jsonl') || resolve(dirname(file)) !== folder || seen.has(file)) return;
+    seen.add(file);
     try {
       const { letters, unreadable } = parseDeadLetters(await readFile(file, 'utf8'));
       for (const letter of letters) options.send(letter.body);
@@ -187,21 +182,12 @@ export function watchRedrive(options: {
       });
     }
   };
-  watcher.on('add', (path) => {
-    if (!path.endsWith('.jsonl') || resolve(dirname(path)) !== folder || seen.has(path)) return;
-    seen.add(path);
-    const task = redrive(path).finally(() => inFlight.delete(task));
-    inFlight.add(task);
-  });
-  return {
-    close: async () => {
-      await watcher.close();
-      await Promise.all(inFlight);
-    },
-    idle: async () => {
-      await Promise.all(inFlight);
-    },
-  };
+  return watchFolder(
+    folder,
+    // A redrive renames whole files in; this only guards a dead letter appended during that rename.
+    { depth: 0, awaitWriteFinish: { stabilityThreshold: 150, pollInterval: 50 } },
+    redrive,
+  );
 }
 
 function parseDeadLetters(text: string): { letters: DeadLetterLine[]; unreadable: string[] } {
