@@ -1,9 +1,8 @@
 /**
- * A minimal ISO-BMFF (MP4/M4A) box walk that measures how much of the audio track the file really holds.
- * music-metadata reports the length the movie header declares and refuses a file whose media data box is
- * cut short; an upload cut off mid-transfer still plays up to the last complete sample, and that is the
- * length a provider hears. It also reads the channel count from the AAC decoder configuration, because
- * the sample entry's channel field is a fixed "2" in ISO files.
+ * A minimal ISO-BMFF (MP4/M4A) box walk: the audio track's codec, sample rate and channels, the length its
+ * media header declares, and how much of it the file really holds. An upload cut off mid-transfer still
+ * plays up to the last complete sample, and that is the length a provider hears, whatever the header says.
+ * Fragmented files (moof + mdat, as MediaRecorder and Safari write them) are measured by their fragments.
  */
 
 import { dataView, latin1, uint16BigEndian, uint32BigEndian, uint64BigEndian } from './bytes';
@@ -89,8 +88,21 @@ function descriptor(
   return { tag, start: position, end: position + size };
 }
 
-/** Channel count from the AudioSpecificConfig inside an esds box, when it states one. */
-function aacChannels(bytes: Uint8Array, esds: Box): number | undefined {
+/** What an esds box says about the stream: its object type and, for AAC, the AudioSpecificConfig. */
+interface DecoderConfig {
+  /** ISO/IEC 14496-1 objectTypeIndication: 0x40 MPEG-4 audio, 0x66–0x68 MPEG-2 AAC, 0x69/0x6B MP3. */
+  readonly objectTypeIndication: number;
+  /** MPEG-4 audio object type (2 AAC LC, 5 SBR, 29 PS, …), for objectTypeIndication 0x40. */
+  readonly audioObjectType: number | undefined;
+  readonly sampleRate: number | undefined;
+  readonly channels: number | undefined;
+}
+
+const AAC_SAMPLE_RATES = [
+  96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350,
+];
+
+function readDecoderConfig(bytes: Uint8Array, esds: Box): DecoderConfig | undefined {
   const elementary = descriptor(bytes, esds.contentStart + 4);
   if (elementary?.tag !== 0x03) return undefined;
   const flags = bytes[elementary.start + 2] ?? 0;
@@ -99,26 +111,79 @@ function aacChannels(bytes: Uint8Array, esds: Box): number | undefined {
   if (flags & 0x40) offset += 1 + (bytes[offset] ?? 0);
   if (flags & 0x20) offset += 2;
   const decoderConfig = descriptor(bytes, offset);
-  // 0x40: MPEG-4 audio (AAC); other object types do not use an AudioSpecificConfig.
-  if (decoderConfig?.tag !== 0x04 || bytes[decoderConfig.start] !== 0x40) return undefined;
-  const specific = descriptor(bytes, decoderConfig.start + 13);
-  if (specific?.tag !== 0x05 || specific.end > bytes.length) return undefined;
+  const objectTypeIndication = bytes[decoderConfig?.start ?? bytes.length];
+  if (decoderConfig?.tag !== 0x04 || objectTypeIndication === undefined) return undefined;
+  const config: DecoderConfig = {
+    objectTypeIndication,
+    audioObjectType: undefined,
+    sampleRate: undefined,
+    channels: undefined,
+  };
+  // Only MPEG-4 audio carries an AudioSpecificConfig.
+  const specific = objectTypeIndication === 0x40 ? descriptor(bytes, decoderConfig.start + 13) : undefined;
+  if (specific?.tag !== 0x05 || specific.end > bytes.length) return config;
   // Bit layout: object type (5 bits, or 5+6 when 31), frequency index (4, or 4+24 when 15), channels (4).
   let bit = 0;
   const bits = (count: number): number => {
     let value = 0;
     for (let index = 0; index < count; index++, bit++) {
       const byte = bytes[specific.start + (bit >> 3)] ?? 0;
-      value = (value << 1) | ((byte >> (7 - (bit & 7))) & 1);
+      value = value * 2 + ((byte >> (7 - (bit & 7))) & 1);
     }
     return value;
   };
-  if (bits(5) === 31) bits(6);
-  if (bits(4) === 15) bits(24);
+  let audioObjectType = bits(5);
+  if (audioObjectType === 31) audioObjectType = 32 + bits(6);
+  const frequencyIndex = bits(4);
+  const sampleRate = frequencyIndex === 15 ? bits(24) : AAC_SAMPLE_RATES[frequencyIndex];
   const configuration = bits(4);
-  if (configuration >= 1 && configuration <= 6) return configuration;
-  if (configuration === 7) return 8;
-  return undefined;
+  const channels =
+    configuration >= 1 && configuration <= 6 ? configuration : configuration === 7 ? 8 : undefined;
+  return { objectTypeIndication, audioObjectType, sampleRate: sampleRate || undefined, channels };
+}
+
+const AAC_PROFILES: Readonly<Record<number, string>> = {
+  1: 'AAC Main',
+  3: 'AAC SSR',
+  4: 'AAC LTP',
+  5: 'HE-AAC',
+  23: 'AAC LD',
+  29: 'HE-AAC v2',
+  39: 'AAC ELD',
+  42: 'USAC',
+};
+
+/** Names of audio sample entry types other than mp4a (mostly music-metadata's, which the logs showed before). */
+const SAMPLE_ENTRY_CODECS: Readonly<Record<string, string>> = {
+  alac: 'ALAC',
+  'ac-3': 'AC-3',
+  'ec-3': 'E-AC-3',
+  Opus: 'Opus',
+  fLaC: 'FLAC',
+  '.mp3': 'MPEG-1 layer 3',
+  samr: 'AMR',
+  sawb: 'AMR-WB',
+  ulaw: 'uLaw 2:1',
+  alaw: 'aLaw 2:1',
+  ima4: 'IMA 4:1',
+  lpcm: 'PCM',
+  sowt: 'PCM',
+  twos: 'PCM',
+  raw: 'PCM',
+  in24: 'PCM',
+  in32: 'PCM',
+  fl32: 'PCM',
+  fl64: 'PCM',
+};
+
+function codecName(entryType: string, config: DecoderConfig | undefined): string {
+  if (entryType === 'mp4a') {
+    const indication = config?.objectTypeIndication;
+    if (indication === 0x69 || indication === 0x6b) return 'MPEG-1 layer 3';
+    const profile = AAC_PROFILES[config?.audioObjectType ?? 2];
+    return profile ? `MPEG-4/${profile}` : 'MPEG-4/AAC';
+  }
+  return SAMPLE_ENTRY_CODECS[entryType.trim()] ?? `<${entryType}>`;
 }
 
 /** The esds box of an audio sample entry (directly inside it, or in QuickTime's `wave` wrapper). */
@@ -136,6 +201,10 @@ function findEsds(bytes: Uint8Array, entry: Box): Box | undefined {
 interface AudioTrack {
   readonly id: number;
   readonly timescale: number;
+  /** The media header's duration in media ticks; undefined when it states none (0 or all ones). */
+  readonly mediaTicks: number | undefined;
+  readonly codec: string | null;
+  readonly sampleRate: number | undefined;
   readonly channels: number | undefined;
   readonly sampleTable: Box | undefined;
   readonly edit: Edit | undefined;
@@ -174,6 +243,43 @@ function readEdit(bytes: Uint8Array, trak: Box): Edit | undefined {
   return edit;
 }
 
+/** A positive whole number, or undefined for zero, negative, fractional noise or non-numbers. */
+function positive(value: number | undefined): number | undefined {
+  return value !== undefined && Number.isFinite(value) && value >= 1 ? Math.round(value) : undefined;
+}
+
+interface SampleEntryFacts {
+  readonly codec: string | null;
+  readonly sampleRate: number | undefined;
+  readonly channels: number | undefined;
+}
+
+/**
+ * Codec, sample rate and channels from an audio sample entry (ISO AudioSampleEntry, or QuickTime's
+ * SoundDescription v1/v2). The AAC decoder configuration is preferred for channels: the entry's field is a
+ * fixed "2" in ISO files.
+ */
+function readSampleEntry(bytes: Uint8Array, entry: Box | undefined): SampleEntryFacts {
+  if (!entry) return { codec: null, sampleRate: undefined, channels: undefined };
+  const fields = entry.contentStart + 8;
+  const version = uint16BigEndian(bytes, fields) ?? 0;
+  // The esds box (and so the AAC configuration) belongs to MPEG-4 audio entries.
+  const esds = entry.type === 'mp4a' ? findEsds(bytes, entry) : undefined;
+  const config = esds && readDecoderConfig(bytes, esds);
+  // v0/v1: 16-bit channel count and a 16.16 fixed-point rate; v2 moves both into a float64 and a uint32.
+  const entryRate =
+    version === 2 && fields + 32 <= entry.end
+      ? dataView(bytes).getFloat64(fields + 24)
+      : uint16BigEndian(bytes, fields + 16);
+  const entryChannels =
+    version === 2 ? uint32BigEndian(bytes, fields + 32) : uint16BigEndian(bytes, fields + 8);
+  return {
+    codec: codecName(entry.type, config),
+    sampleRate: positive(entryRate) ?? positive(config?.sampleRate),
+    channels: positive(config?.channels) ?? positive(entryChannels),
+  };
+}
+
 function readAudioTrack(bytes: Uint8Array, trak: Box): AudioTrack | undefined {
   const handler = path(bytes, trak, ['mdia', 'hdlr']);
   if (!handler || latin1(bytes, handler.contentStart + 8, 4) !== 'soun') return undefined;
@@ -184,19 +290,24 @@ function readAudioTrack(bytes: Uint8Array, trak: Box): AudioTrack | undefined {
     bytes,
     trackHeader.contentStart + (versionAndFlags(bytes, trackHeader).version === 1 ? 20 : 12),
   );
-  const timescale = uint32BigEndian(
-    bytes,
-    mediaHeader.contentStart + (versionAndFlags(bytes, mediaHeader).version === 1 ? 20 : 12),
-  );
+  const longMediaHeader = versionAndFlags(bytes, mediaHeader).version === 1;
+  const timescale = uint32BigEndian(bytes, mediaHeader.contentStart + (longMediaHeader ? 20 : 12));
   if (id === undefined || !timescale) return undefined;
+  const mediaTicks = longMediaHeader
+    ? uint64BigEndian(bytes, mediaHeader.contentStart + 24)
+    : uint32BigEndian(bytes, mediaHeader.contentStart + 16);
   const sampleTable = path(bytes, trak, ['mdia', 'minf', 'stbl']);
   const descriptions = sampleTable && child(bytes, sampleTable, 'stsd');
   const entry = descriptions && boxes(bytes, descriptions.contentStart + 8, descriptions.end).next().value;
-  const esds = entry ? findEsds(bytes, entry) : undefined;
   return {
     id,
     timescale,
-    channels: esds && aacChannels(bytes, esds),
+    // All ones is "unknown" (a live recording's header written before its end).
+    mediaTicks:
+      mediaTicks && mediaTicks !== 0xffff_ffff && mediaTicks < Number.MAX_SAFE_INTEGER
+        ? mediaTicks
+        : undefined,
+    ...readSampleEntry(bytes, entry),
     sampleTable,
     edit: readEdit(bytes, trak),
   };
@@ -354,36 +465,73 @@ function presentFragmentTicks(
 export interface Mp4Layout {
   /** The movie box (the index without which nothing plays) is present and complete. */
   readonly hasMovieBox: boolean;
-  /** A top-level box (typically mdat) whose size field runs past the end of the file. */
-  readonly overflowingBox: { readonly start: number; readonly headerSize: number } | undefined;
+  /**
+   * What is wrong with the index, when a box in it runs past the end of the box holding it or an audio
+   * track lacks its headers; undefined when it reads cleanly. An audio track may still be read around it.
+   */
+  readonly damage: string | undefined;
   readonly audio:
     | {
         readonly trackId: number;
-        /** From the AAC decoder configuration; undefined for other codecs. */
+        /** "MPEG-4/AAC", "ALAC", … (the sample entry's type in angle brackets when we do not know it). */
+        readonly codec: string | null;
+        readonly sampleRate: number | undefined;
         readonly channels: number | undefined;
+        /** What the media header declares; undefined when it declares nothing. */
+        readonly declaredDurationSec: number | undefined;
         /** Length of the samples whose bytes are all in the file. */
         readonly presentDurationSec: number;
       }
     | undefined;
 }
 
+// Boxes in the movie box that hold only other boxes, down to the sample descriptions.
+const INDEX_CONTAINERS = new Set(['moov', 'trak', 'mdia', 'minf', 'stbl', 'edts', 'mvex', 'dinf']);
+
+/** "its stsd box"; a damaged type (control or non-ASCII characters) is not quoted to a person. */
+function boxName(type: string): string {
+  return /^[\x21-\x7e][\x20-\x7e]{3}$/.test(type) ? `its ${type.trim()} box` : 'a box with a corrupt type';
+}
+
+/** The first box in the index whose size runs past its parent, or that is too small for a header. */
+function indexDamage(bytes: Uint8Array, box: Box, depth = 0): string | undefined {
+  let offset = box.contentStart;
+  for (const inner of boxes(bytes, box.contentStart, box.end)) {
+    if (inner.declaredEnd > box.end) return `${boxName(inner.type)} runs past the end of its ${box.type} box`;
+    if (depth < 8 && INDEX_CONTAINERS.has(inner.type)) {
+      const damage = indexDamage(bytes, inner, depth + 1);
+      if (damage) return damage;
+    }
+    offset = inner.declaredEnd;
+  }
+  // Leftover bytes too few for a box header are tolerated (some muxers pad); a bad size field is not.
+  if (box.end - offset >= 8) return `its ${box.type} box holds a box with an impossible size`;
+  return undefined;
+}
+
 /** Walks an MP4 file held in memory. Never throws; a damaged index yields no audio track. */
 export function walkMp4(bytes: Uint8Array): Mp4Layout {
   const topLevel = [...boxes(bytes, 0, bytes.length)];
-  const last = topLevel.at(-1);
-  const overflowingBox =
-    last && last.declaredEnd > bytes.length
-      ? { start: last.start, headerSize: last.contentStart - last.start }
-      : undefined;
   const movie = topLevel.find((box) => box.type === 'moov');
   if (!movie || movie.declaredEnd > bytes.length)
-    return { hasMovieBox: false, overflowingBox, audio: undefined };
+    return { hasMovieBox: false, damage: undefined, audio: undefined };
 
   let track: AudioTrack | undefined;
+  let soundTracks = 0;
   for (const trak of boxes(bytes, movie.contentStart, movie.end)) {
-    if (trak.type === 'trak') track ??= readAudioTrack(bytes, trak);
+    if (trak.type !== 'trak') continue;
+    const handler = path(bytes, trak, ['mdia', 'hdlr']);
+    if (handler && latin1(bytes, handler.contentStart + 8, 4) === 'soun') soundTracks++;
+    track ??= readAudioTrack(bytes, trak);
   }
-  if (!track) return { hasMovieBox: true, overflowingBox, audio: undefined };
+  const damage = indexDamage(bytes, movie);
+  if (!track) {
+    return {
+      hasMovieBox: true,
+      damage: damage ?? (soundTracks > 0 ? 'its audio track lacks its track or media header' : undefined),
+      audio: undefined,
+    };
+  }
   const ticks =
     (track.sampleTable ? presentTableTicks(bytes, track.sampleTable) : 0) +
     presentFragmentTicks(bytes, topLevel, track, movie);
@@ -400,22 +548,14 @@ export function walkMp4(bytes: Uint8Array): Mp4Layout {
   }
   return {
     hasMovieBox: true,
-    overflowingBox,
-    audio: { trackId: track.id, channels: track.channels, presentDurationSec },
+    damage,
+    audio: {
+      trackId: track.id,
+      codec: track.codec,
+      sampleRate: track.sampleRate,
+      channels: track.channels,
+      declaredDurationSec: track.mediaTicks === undefined ? undefined : track.mediaTicks / track.timescale,
+      presentDurationSec,
+    },
   };
-}
-
-/**
- * A copy of the file whose cut-off last top-level box claims only the bytes present, so that
- * music-metadata reads the (complete) index instead of rejecting the file.
- */
-export function withTopLevelSizeRepaired(bytes: Uint8Array, layout: Mp4Layout): Uint8Array {
-  const box = layout.overflowingBox;
-  if (!box) return bytes;
-  const repaired = bytes.slice();
-  const view = dataView(repaired);
-  const size = bytes.length - box.start;
-  if (box.headerSize === 16) view.setBigUint64(box.start + 8, BigInt(size));
-  else view.setUint32(box.start, size);
-  return repaired;
 }

@@ -1,6 +1,5 @@
-import type { IAudioMetadata } from 'music-metadata';
 import { AudioSourceError } from './errors';
-import { walkMp4, withTopLevelSizeRepaired } from './mp4';
+import { walkMp4 } from './mp4';
 import { walkMpegFrames } from './mpeg';
 import { detectContainer } from './sniff';
 import type { AudioFormat, AudioProbe, ByteSource } from './types';
@@ -10,7 +9,6 @@ import { walkWebm } from './webm';
 /** The first read: enough for every header verdict (garbage, unsupported, WAV) without reading more. */
 export const FIRST_READ_BYTES = 64 * 1024;
 
-const PARSE_OPTIONS = { duration: true, skipCovers: true } as const;
 // Opus always decodes at 48 kHz whatever rate its header notes as the input's; players and ffprobe say 48 kHz.
 const OPUS_SAMPLE_RATE = 48_000;
 
@@ -19,9 +17,9 @@ function unreadable(format: AudioFormat, reason: string): AudioProbe {
 }
 
 /**
- * A parser's finding about the file ("End-Of-Stream", "Invalid EBML header") for the reason shown to
- * users. A JavaScript runtime error (TypeError, RangeError, …) is the parser tripping over the damage, and
- * its text ("Cannot read properties of undefined") says nothing a person can act on.
+ * The reason shown to users when a parser throws. Our parsers answer damage with verdicts, not exceptions,
+ * so anything thrown is one tripping over the damage: a JavaScript runtime error's text ("Cannot read
+ * properties of undefined") says nothing a person can act on.
  */
 function describeError(error: unknown): string {
   const runtimeError =
@@ -46,14 +44,7 @@ function probeMp3(bytes: Uint8Array, firstFrame: number): AudioProbe {
   };
 }
 
-async function parseWithMusicMetadata(bytes: Uint8Array, mimeType: string): Promise<IAudioMetadata> {
-  // Loaded on first use (MP4 and WebM only): in the Lambda bundle its ~170 KB of parsers are then only
-  // pre-parsed at cold start, and compiled and run when such a file arrives.
-  const { parseBuffer } = await import('music-metadata');
-  return parseBuffer(bytes, { mimeType, size: bytes.length }, PARSE_OPTIONS);
-}
-
-async function probeMp4(bytes: Uint8Array): Promise<AudioProbe> {
+function probeMp4(bytes: Uint8Array): AudioProbe {
   const layout = walkMp4(bytes);
   if (!layout.hasMovieBox) {
     return unreadable(
@@ -61,43 +52,43 @@ async function probeMp4(bytes: Uint8Array): Promise<AudioProbe> {
       'MP4 file is incomplete: its index (moov box) is missing or cut off, as when a recording is not finished',
     );
   }
-  let metadata: IAudioMetadata;
-  try {
-    metadata = await parseWithMusicMetadata(withTopLevelSizeRepaired(bytes, layout), 'audio/mp4');
-  } catch (error) {
-    return unreadable('mp4', `MP4 file is damaged (${describeError(error)})`);
+  const { audio } = layout;
+  if (!audio) {
+    return unreadable(
+      'mp4',
+      layout.damage ? `MP4 file is damaged (${layout.damage})` : 'MP4 file has no audio track',
+    );
   }
-  const { format } = metadata;
-  if (!format.hasAudio || !layout.audio) return unreadable('mp4', 'MP4 file has no audio track');
   // The header's length is what the movie declares; what plays is bounded by the samples present.
-  const declared = format.duration;
-  const present = layout.audio.presentDurationSec;
+  const declared = audio.declaredDurationSec;
+  const present = audio.presentDurationSec;
   const durationSec = declared !== undefined && declared > 0 ? Math.min(declared, present) : present;
-  if (!(durationSec > 0))
-    return unreadable('mp4', 'MP4 file holds no audio samples (it is cut off before them)');
+  if (!(durationSec > 0)) {
+    return unreadable(
+      'mp4',
+      layout.damage
+        ? `MP4 file is damaged (${layout.damage})`
+        : 'MP4 file holds no audio samples (it is cut off before them)',
+    );
+  }
   return {
     kind: 'audio',
     format: 'mp4',
     durationSec,
-    sampleRate: format.sampleRate ?? null,
-    channels: layout.audio.channels ?? format.numberOfChannels ?? null,
-    codec: format.codec ?? null,
+    sampleRate: audio.sampleRate ?? null,
+    channels: audio.channels ?? null,
+    codec: audio.codec,
   };
 }
 
-async function probeWebm(bytes: Uint8Array): Promise<AudioProbe> {
+function probeWebm(bytes: Uint8Array): AudioProbe {
   const layout = walkWebm(bytes);
-  let metadata: IAudioMetadata;
-  try {
-    // Only the header (up to the first Cluster): music-metadata stops at the unknown-size Clusters that
-    // browsers write, and our walk measures the blocks.
-    metadata = await parseWithMusicMetadata(bytes.subarray(0, layout.headerEnd), 'audio/webm');
-  } catch (error) {
-    return unreadable('webm', `WebM file is damaged (${describeError(error)})`);
-  }
-  const { format } = metadata;
-  if (!format.hasAudio || layout.audioTrackNumber === undefined) {
-    return unreadable('webm', 'WebM file has no audio track');
+  const track = layout.audioTrack;
+  if (!track) {
+    return unreadable(
+      'webm',
+      layout.headerDamage ? `WebM file is damaged (${layout.headerDamage})` : 'WebM file has no audio track',
+    );
   }
   if (layout.audioBlocks === 0) {
     return unreadable('webm', 'WebM file holds no audio data (it is cut off before its first audio block)');
@@ -106,14 +97,14 @@ async function probeWebm(bytes: Uint8Array): Promise<AudioProbe> {
   const measured = layout.measuredDurationSec;
   const durationSec = declared === undefined ? measured : Math.min(declared, measured);
   if (!(durationSec > 0)) return unreadable('webm', 'WebM file holds no playable audio');
-  const isOpus = format.codec?.toUpperCase() === 'OPUS';
+  const isOpus = track.codec?.toUpperCase() === 'OPUS';
   return {
     kind: 'audio',
     format: 'webm',
     durationSec,
-    sampleRate: isOpus ? OPUS_SAMPLE_RATE : (format.sampleRate ?? null),
-    channels: format.numberOfChannels ?? null,
-    codec: format.codec ?? null,
+    sampleRate: isOpus ? OPUS_SAMPLE_RATE : (track.sampleRate ?? null),
+    channels: track.channels ?? null,
+    codec: track.codec,
   };
 }
 
@@ -159,9 +150,9 @@ export async function probeAudio(source: ByteSource): Promise<AudioProbe> {
       case 'mp3':
         return probeMp3(await everything(), detection.firstFrame);
       case 'mp4':
-        return await probeMp4(await everything());
+        return probeMp4(await everything());
       case 'webm':
-        return await probeWebm(await everything());
+        return probeWebm(await everything());
       default:
         return detection;
     }

@@ -1,8 +1,8 @@
 /**
- * A minimal EBML walk over WebM/Matroska: the DocType, the Segment's Info and track numbers, and the
- * timestamps of the audio blocks that are really present. music-metadata reads the track facts but takes
- * the length from the Info Duration element only, which browsers' MediaRecorder never writes and which a
- * cut-off upload overstates; it also stops at the unknown-size Clusters MediaRecorder writes.
+ * A minimal EBML walk over WebM/Matroska: the DocType, the Segment's Info, the audio track's codec, sample
+ * rate and channels, and the timestamps of the audio blocks that are really present. The length comes from
+ * the blocks, not only the Info Duration element: browsers' MediaRecorder never writes one, writes its
+ * Clusters with unknown sizes, and a cut-off upload's Duration overstates what plays.
  */
 
 import { dataView, latin1 } from './bytes';
@@ -19,6 +19,13 @@ const ID = {
   trackEntry: 0xae,
   trackNumber: 0xd7,
   trackType: 0x83,
+  codecId: 0x86,
+  flagEnabled: 0xb9,
+  flagDefault: 0x88,
+  audio: 0xe1,
+  samplingFrequency: 0xb5,
+  outputSamplingFrequency: 0x78b5,
+  channels: 0x9f,
   defaultDuration: 0x23e383,
   cluster: 0x1f43b675,
   timecode: 0xe7,
@@ -104,20 +111,24 @@ function readFloat(bytes: Uint8Array, start: number, end: number): number | unde
   return undefined;
 }
 
-/** Calls `visit` for each child element of [start, end) whose bytes are all present. */
+/**
+ * Calls `visit` for each child element of [start, end) whose bytes are all present. Returns false when it
+ * stopped early: a child that is cut off, runs past its parent, or has no readable header.
+ */
 function forEachChild(
   bytes: Uint8Array,
   start: number,
   end: number,
   visit: (header: ElementHeader, end: number) => void,
-): void {
+): boolean {
   let offset = start;
   while (offset < end) {
     const header = readElementHeader(bytes, offset);
-    if (!header?.declaredEnd || header.declaredEnd > Math.min(end, bytes.length)) return;
+    if (!header?.declaredEnd || header.declaredEnd > Math.min(end, bytes.length)) return false;
     visit(header, header.declaredEnd);
     offset = header.declaredEnd;
   }
+  return true;
 }
 
 /** The EBML header's DocType ("webm", "matroska"), from the first bytes of the file. */
@@ -132,11 +143,21 @@ export function readEbmlDocType(bytes: Uint8Array): string | undefined {
   return docType;
 }
 
+export interface WebmAudioTrack {
+  readonly number: number;
+  /** The CodecID without its "A_" ("OPUS", "VORBIS", "AAC", …); null when the track names none. */
+  readonly codec: string | null;
+  /** OutputSamplingFrequency, else SamplingFrequency (Matroska's default 8 kHz when neither is given). */
+  readonly sampleRate: number | undefined;
+  /** Channels (Matroska's default 1 when not given). */
+  readonly channels: number | undefined;
+}
+
 export interface WebmLayout {
-  /** Offset of the first Cluster: everything before it is the header (EBML, Info, Tracks). */
-  readonly headerEnd: number;
   readonly declaredDurationSec: number | undefined;
-  readonly audioTrackNumber: number | undefined;
+  readonly audioTrack: WebmAudioTrack | undefined;
+  /** Why the header (EBML, Info, Tracks) cannot be read, when it is cut off or corrupt. */
+  readonly headerDamage: string | undefined;
   /** Audio blocks whose bytes are all present. */
   readonly audioBlocks: number;
   /** From the first present audio block's start to the last one's end; 0 without blocks. */
@@ -147,6 +168,32 @@ interface TrackEntry {
   number?: number;
   type?: number;
   defaultDurationNs?: number;
+  codecId?: string;
+  enabled?: boolean;
+  isDefault?: boolean;
+  samplingFrequency?: number;
+  outputSamplingFrequency?: number;
+  channels?: number;
+}
+
+/**
+ * The audio track a player picks: enabled, flagged default rather than not, then the lowest number.
+ */
+function pickAudioTrack(tracks: readonly TrackEntry[]): TrackEntry | undefined {
+  let picked: TrackEntry | undefined;
+  for (const track of tracks) {
+    if (track.type !== AUDIO_TRACK_TYPE || track.enabled === false || track.number === undefined) continue;
+    if (!picked) picked = track;
+    else if ((track.isDefault ?? true) !== (picked.isDefault ?? true)) {
+      if (track.isDefault ?? true) picked = track;
+    } else if (track.number < (picked.number ?? 0)) picked = track;
+  }
+  return picked;
+}
+
+/** A sampling frequency (an EBML float) we can report, or undefined. */
+function frequency(value: number | undefined): number | undefined {
+  return value !== undefined && Number.isFinite(value) && value >= 1 && value < 1e7 ? value : undefined;
 }
 
 /** Walks a whole WebM/Matroska file (or what there is of it). Never throws; stops at the first cut. */
@@ -154,7 +201,8 @@ export function walkWebm(bytes: Uint8Array): WebmLayout {
   let timecodeScale = DEFAULT_TIMECODE_SCALE_NS;
   let declaredDuration: number | undefined;
   const tracks: TrackEntry[] = [];
-  let headerEnd = bytes.length;
+  let headerDone = false;
+  let headerDamage: string | undefined;
   let audioTrack: TrackEntry | undefined;
 
   let audioBlocks = 0;
@@ -206,31 +254,55 @@ export function walkWebm(bytes: Uint8Array): WebmLayout {
     return end === undefined || end <= bytes.length ? limit : undefined;
   };
 
-  const readInfo = (start: number, end: number) =>
-    forEachChild(bytes, start, end, (child, childEnd) => {
+  const readInfo = (start: number, end: number) => {
+    const complete = forEachChild(bytes, start, end, (child, childEnd) => {
       // A zero scale (corrupt) would make every timestamp 0; fall back to the default like players do.
       if (child.id === ID.timecodeScale) {
         timecodeScale = readUnsigned(bytes, child.dataStart, childEnd) || DEFAULT_TIMECODE_SCALE_NS;
       }
       if (child.id === ID.duration) declaredDuration = readFloat(bytes, child.dataStart, childEnd);
     });
+    if (!complete) headerDamage ??= 'its segment information is cut off or corrupt';
+  };
 
-  const readTracks = (start: number, end: number) =>
-    forEachChild(bytes, start, end, (entry, entryEnd) => {
-      if (entry.id !== ID.trackEntry) return;
-      const track: TrackEntry = {};
-      forEachChild(bytes, entry.dataStart, entryEnd, (child, childEnd) => {
-        const value = readUnsigned(bytes, child.dataStart, childEnd);
-        if (child.id === ID.trackNumber) track.number = value;
-        if (child.id === ID.trackType) track.type = value;
-        if (child.id === ID.defaultDuration) track.defaultDurationNs = value;
+  const readTrackEntry = (start: number, end: number): boolean => {
+    const track: TrackEntry = {};
+    const readAudio = (audioStart: number, audioEnd: number) =>
+      forEachChild(bytes, audioStart, audioEnd, (child, childEnd) => {
+        if (child.id === ID.samplingFrequency)
+          track.samplingFrequency = readFloat(bytes, child.dataStart, childEnd);
+        if (child.id === ID.outputSamplingFrequency)
+          track.outputSamplingFrequency = readFloat(bytes, child.dataStart, childEnd);
+        if (child.id === ID.channels) track.channels = readUnsigned(bytes, child.dataStart, childEnd);
       });
-      tracks.push(track);
+    let audioComplete = true;
+    const complete = forEachChild(bytes, start, end, (child, childEnd) => {
+      const value = () => readUnsigned(bytes, child.dataStart, childEnd);
+      if (child.id === ID.trackNumber) track.number = value();
+      if (child.id === ID.trackType) track.type = value();
+      if (child.id === ID.defaultDuration) track.defaultDurationNs = value();
+      if (child.id === ID.flagEnabled) track.enabled = value() !== 0;
+      if (child.id === ID.flagDefault) track.isDefault = value() !== 0;
+      if (child.id === ID.codecId)
+        track.codecId = latin1(bytes, child.dataStart, childEnd - child.dataStart).replace(/\0+$/, '');
+      if (child.id === ID.audio) audioComplete = readAudio(child.dataStart, childEnd) && audioComplete;
     });
+    tracks.push(track);
+    return complete && audioComplete;
+  };
 
-  const walkSegment = () => {
+  const readTracks = (start: number, end: number) => {
+    let entriesComplete = true;
+    const complete = forEachChild(bytes, start, end, (entry, entryEnd) => {
+      if (entry.id === ID.trackEntry)
+        entriesComplete = readTrackEntry(entry.dataStart, entryEnd) && entriesComplete;
+    });
+    if (!complete || !entriesComplete) headerDamage ??= 'its track list is cut off or corrupt';
+  };
+
+  const walkSegment = (): string | undefined => {
     const ebml = readElementHeader(bytes, 0);
-    if (ebml?.id !== ID.ebml || ebml.declaredEnd === undefined) return;
+    if (ebml?.id !== ID.ebml || ebml.declaredEnd === undefined) return 'its EBML header is corrupt';
     let offset = ebml.declaredEnd;
     let segment = readElementHeader(bytes, offset);
     // Void or other elements may sit between the EBML header and the Segment.
@@ -238,33 +310,36 @@ export function walkWebm(bytes: Uint8Array): WebmLayout {
       offset = segment.declaredEnd;
       segment = readElementHeader(bytes, offset);
     }
-    if (segment?.id !== ID.segment) return;
+    if (segment?.id !== ID.segment) return 'it has no Segment';
     const segmentEnd = Math.min(segment.declaredEnd ?? bytes.length, bytes.length);
     offset = segment.dataStart;
     while (offset < segmentEnd) {
       const header = readElementHeader(bytes, offset);
-      if (!header) return;
+      if (!header) return headerDone ? undefined : 'an element before its first Cluster is corrupt';
       if (header.id === ID.cluster) {
-        if (headerEnd === bytes.length) {
-          headerEnd = offset;
-          audioTrack = tracks.find((track) => track.type === AUDIO_TRACK_TYPE);
+        if (!headerDone) {
+          headerDone = true;
+          audioTrack = pickAudioTrack(tracks);
         }
         const next = walkCluster(header.dataStart, header.declaredEnd);
-        if (next === undefined) return;
+        if (next === undefined) return undefined;
         offset = next;
         continue;
       }
       // Only Clusters may have an unknown size; anything else like it cannot be skipped.
-      if (header.declaredEnd === undefined) return;
+      if (header.declaredEnd === undefined)
+        return headerDone ? undefined : 'an element before its first Cluster has no size';
       const end = Math.min(header.declaredEnd, bytes.length);
       if (header.id === ID.info) readInfo(header.dataStart, end);
       if (header.id === ID.tracks) readTracks(header.dataStart, end);
       offset = header.declaredEnd;
     }
+    return undefined;
   };
-  walkSegment();
+  const segmentDamage = walkSegment();
+  headerDamage ??= segmentDamage;
 
-  audioTrack ??= tracks.find((track) => track.type === AUDIO_TRACK_TYPE);
+  audioTrack ??= pickAudioTrack(tracks);
   const secondsPerTick = timecodeScale / 1e9;
   let measuredDurationSec = 0;
   if (audioBlocks > 0) {
@@ -276,13 +351,32 @@ export function walkWebm(bytes: Uint8Array): WebmLayout {
     measuredDurationSec = (lastTimestamp + lastDuration - firstTimestamp) * secondsPerTick;
   }
   return {
-    headerEnd,
+    audioTrack: audioTrack?.number === undefined ? undefined : describeTrack(audioTrack, audioTrack.number),
+    headerDamage,
     declaredDurationSec:
       declaredDuration !== undefined && Number.isFinite(declaredDuration) && declaredDuration > 0
         ? declaredDuration * secondsPerTick
         : undefined,
-    audioTrackNumber: audioTrack?.number,
     audioBlocks,
     measuredDurationSec,
+  };
+}
+
+function describeTrack(track: TrackEntry, number: number): WebmAudioTrack {
+  const codec = track.codecId?.replace(/^A_/, '');
+  return {
+    number,
+    codec: codec ? codec : null,
+    // Matroska's defaults when the Audio element leaves them out.
+    sampleRate:
+      track.samplingFrequency === undefined && track.outputSamplingFrequency === undefined
+        ? 8000
+        : (frequency(track.outputSamplingFrequency) ?? frequency(track.samplingFrequency)),
+    channels:
+      track.channels === undefined
+        ? 1
+        : track.channels >= 1 && track.channels <= 255
+          ? track.channels
+          : undefined,
   };
 }
