@@ -3,8 +3,7 @@
  * recognised format no provider here accepts, or something that is not audio at all.
  */
 
-import type { fileTypeFromBuffer } from 'file-type';
-import { latin1, startsWith } from './bytes';
+import { latin1, startsWith, uint16LittleEndian } from './bytes';
 import { findMpegStream, parseMpegFrameHeader } from './mpeg';
 import { readEbmlDocType } from './webm';
 
@@ -114,7 +113,9 @@ function detectByMagic(bytes: Uint8Array): Detection | undefined {
     const docType = readEbmlDocType(bytes);
     if (docType === 'webm') return { kind: 'webm' };
     if (docType === 'matroska') return unsupported('matroska', 'Matroska (MKV/MKA) audio');
-    return unreadable(`is a Matroska-family (EBML) file of type "${docType ?? 'unknown'}", not WebM audio`);
+    // A damaged DocType's bytes (control characters, stray Latin-1) are not quoted to a person.
+    const named = docType !== undefined && /^[\x20-\x7e]+$/.test(docType) ? docType : 'unknown';
+    return unreadable(`is a Matroska-family (EBML) file of type "${named}", not WebM audio`);
   }
   if (magic === 'OggS') return oggDetection(bytes);
   if (magic === 'fLaC') return unsupported('flac', 'FLAC audio');
@@ -133,26 +134,147 @@ function withArticle(label: string): string {
   return `${/^[AEFHILMNORSX]/.test(label) ? 'an' : 'a'} ${label}`;
 }
 
-/** Non-audio (or unparsed media) recognised by file-type. */
-async function detectWithFileType(bytes: Uint8Array): Promise<Detection | undefined> {
-  let result: Awaited<ReturnType<typeof fileTypeFromBuffer>>;
-  try {
-    // Loaded on first use: only files that are none of our formats get here, and in the Lambda bundle
-    // file-type's tables and matchers then stay out of every cold start.
-    const { fileTypeFromBuffer } = await import('file-type');
-    result = await fileTypeFromBuffer(bytes);
-  } catch {
-    return undefined;
+type Kind = 'audio' | 'video' | 'image' | 'file';
+
+/**
+ * Formats no provider takes, by their signatures: [extension, kind, magic (Latin-1), offset]. The names
+ * and kinds follow file-type (which did this before), so the messages are the same.
+ */
+const SIGNATURES: readonly (readonly [string, Kind, string, number?])[] = [
+  ['png', 'image', '\x89PNG\r\n\x1a\n'],
+  ['bmp', 'image', 'BM'],
+  ['ac3', 'audio', '\x0b\x77'],
+  ['exe', 'file', 'MZ'],
+  ['ps', 'file', '%!'],
+  ['gif', 'image', 'GIF'],
+  ['jxr', 'image', 'II\xbc'],
+  ['gz', 'file', '\x1f\x8b\x08'],
+  ['bz2', 'file', 'BZh'],
+  ['mpc', 'audio', 'MP+'],
+  ['swf', 'file', 'FWS'],
+  ['swf', 'file', 'CWS'],
+  ['jpg', 'image', '\xff\xd8\xff'],
+  ['flif', 'image', 'FLIF'],
+  ['psd', 'image', '8BPS'],
+  ['mpc', 'audio', 'MPCK'],
+  ['icns', 'image', 'icns'],
+  ['zip', 'file', 'PK\x03\x04'],
+  ['zip', 'file', 'PK\x05\x06'],
+  ['zip', 'file', 'PK\x07\x08'],
+  ['mid', 'audio', 'MThd'],
+  ['woff', 'file', 'wOFF'],
+  ['woff2', 'file', 'wOF2'],
+  ['pcap', 'file', '\xd4\xc3\xb2\xa1'],
+  ['pcap', 'file', '\xa1\xb2\xc3\xd4'],
+  ['dsf', 'audio', 'DSD '],
+  ['lz', 'file', 'LZIP'],
+  ['bpg', 'image', 'BPG\xfb'],
+  ['wv', 'audio', 'wvpk'],
+  ['pdf', 'file', '%PDF'],
+  ['wasm', 'file', '\x00asm'],
+  ['tif', 'image', 'II*\x00'],
+  ['tif', 'image', 'MM\x00*'],
+  ['tif', 'image', 'II+\x00'],
+  ['tif', 'image', 'MM\x00+'],
+  ['ape', 'audio', 'MAC '],
+  ['sqlite', 'file', 'SQLi'],
+  ['crx', 'file', 'Cr24'],
+  ['cab', 'file', 'MSCF'],
+  ['rpm', 'file', '\xed\xab\xee\xdb'],
+  ['zst', 'file', '\x28\xb5\x2f\xfd'],
+  ['elf', 'file', '\x7fELF'],
+  ['parquet', 'file', 'PAR1'],
+  ['ttc', 'file', 'ttcf'],
+  ['macho', 'file', '\xfe\xed\xfa\xce'],
+  ['macho', 'file', '\xfe\xed\xfa\xcf'],
+  ['macho', 'file', '\xce\xfa\xed\xfe'],
+  ['macho', 'file', '\xcf\xfa\xed\xfe'],
+  ['lz4', 'file', '\x04\x22\x4d\x18'],
+  ['otf', 'file', 'OTTO\x00'],
+  ['rtf', 'file', '{\\rtf'],
+  ['flv', 'video', 'FLV\x01'],
+  ['it', 'audio', 'IMPM'],
+  ['mpg', 'video', '\x00\x00\x01\xba'],
+  ['mpg', 'video', '\x00\x00\x01\xb3'],
+  ['chm', 'file', 'ITSF'],
+  ['rm', 'file', '.RMF'],
+  ['xz', 'file', '\xfd7zXZ\x00'],
+  ['xml', 'file', '<?xml '],
+  ['7z', 'file', '7z\xbc\xaf\x27\x1c'],
+  ['rar', 'file', 'Rar!\x1a\x07'],
+  ['blend', 'file', 'BLENDER'],
+  ['deb', 'file', '!<arch>\ndebian-binary'],
+  ['ar', 'file', '!<arch>'],
+  ['mov', 'video', 'free', 4],
+  ['mov', 'video', 'mdat', 4],
+  ['mov', 'video', 'moov', 4],
+  ['mov', 'video', 'wide', 4],
+  ['xcf', 'image', 'gimp xcf '],
+  ['qcp', 'audio', 'QLCM', 8],
+  ['j2c', 'image', '\xff\x4f\xff\x51'],
+  ['jp2', 'image', '\x00\x00\x00\x0cjP  \x0d\x0a\x87\x0a'],
+  ['jxl', 'image', '\xff\x0a'],
+  ['jxl', 'image', '\x00\x00\x00\x0cJXL \x0d\x0a\x87\x0a'],
+  ['cfb', 'file', '\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1'],
+  ['dff', 'audio', 'FRM8'],
+  ['vcf', 'file', 'BEGIN:VCARD'],
+  ['ics', 'file', 'BEGIN:VCALENDAR'],
+  ['xm', 'audio', 'Extended Module:'],
+  ['voc', 'audio', 'Creative Voice File'],
+  ['s3m', 'audio', 'SCRM', 44],
+  ['mobi', 'file', 'BOOKMOBI', 60],
+  ['dcm', 'file', 'DICM', 128],
+  ['tar', 'file', 'ustar', 257],
+  ['pgp', 'file', '-----BEGIN PGP MESSAGE-----'],
+  ['ttf', 'file', '\x00\x01\x00\x00\x00'],
+  ['ico', 'image', '\x00\x00\x01\x00'],
+  ['cur', 'image', '\x00\x00\x02\x00'],
+];
+
+/** What a ZIP archive holds, from its first entry's name (Office documents and EPUB books are ZIPs). */
+function zipExtension(bytes: Uint8Array): string {
+  const name = latin1(bytes, 30, Math.min(uint16LittleEndian(bytes, 26) ?? 0, 64));
+  if (name === 'mimetype') {
+    const mimeType = latin1(bytes, 30 + name.length + (uint16LittleEndian(bytes, 28) ?? 0), 40);
+    if (mimeType.startsWith('application/epub+zip')) return 'epub';
+    if (mimeType.startsWith('application/vnd.oasis.opendocument.text')) return 'odt';
+    if (mimeType.startsWith('application/vnd.oasis.opendocument.spreadsheet')) return 'ods';
+    if (mimeType.startsWith('application/vnd.oasis.opendocument.presentation')) return 'odp';
   }
-  // Its MPEG/ADTS guess rests on one header; ours needs several, and already said no.
-  if (!result || ['mp3', 'mp2', 'mp1', 'aac'].includes(result.ext)) return undefined;
-  const label = result.ext.toUpperCase();
-  if (result.mime.startsWith('audio/')) return unsupported(result.ext, `${label} audio`);
-  if (result.mime.startsWith('video/')) return unsupported(result.ext, `${label} video`);
-  if (result.mime.startsWith('image/')) {
-    return unreadable(`looks like ${withArticle(label)} image, not audio`);
+  if (name.startsWith('word/')) return 'docx';
+  if (name.startsWith('xl/')) return 'xlsx';
+  if (name.startsWith('ppt/')) return 'pptx';
+  if (name.startsWith('META-INF/')) return 'jar';
+  return 'zip';
+}
+
+/** A format we do not parse (not audio, or media no provider takes), named for the rejection message. */
+function detectBySignature(bytes: Uint8Array): Detection | undefined {
+  // A UTF-8 byte order mark may precede a text format (XML, vCard, …).
+  const start = latin1(bytes, 0, 3) === '\xef\xbb\xbf' ? 3 : 0;
+  // MPEG transport streams (camcorders' .mts/.m2ts): a sync byte every 188 bytes (192 with a timecode).
+  if ((bytes[0] === 0x47 && bytes[188] === 0x47) || (bytes[4] === 0x47 && bytes[196] === 0x47)) {
+    return unsupported('mts', 'MTS video');
   }
-  if (result.ext === 'pdf') return unreadable('looks like a PDF document, not audio');
+  const found = SIGNATURES.find(
+    ([, , magic, offset]) => latin1(bytes, (offset ?? 0) + start, magic.length) === magic,
+  );
+  if (!found) return undefined;
+  const [signatureExtension, kind] = found;
+  let extension = signatureExtension;
+  if (extension === 'zip') extension = zipExtension(bytes);
+  if (extension === 'png') {
+    // An animated PNG announces itself (acTL) before its first image data.
+    const chunks = latin1(bytes, 8, 4096);
+    const animation = chunks.indexOf('acTL');
+    const imageData = chunks.indexOf('IDAT');
+    if (animation >= 0 && (imageData < 0 || animation < imageData)) extension = 'apng';
+  }
+  const label = extension.toUpperCase();
+  if (kind === 'audio') return unsupported(extension, `${label} audio`);
+  if (kind === 'video') return unsupported(extension, `${label} video`);
+  if (kind === 'image') return unreadable(`looks like ${withArticle(label)} image, not audio`);
+  if (extension === 'pdf') return unreadable('looks like a PDF document, not audio');
   return unreadable(`looks like ${withArticle(label)} file, not audio`);
 }
 
@@ -232,8 +354,8 @@ export async function detectContainer(
   const mpeg = mpegAt(prefix, 0, 0);
   if (mpeg) return mpeg;
   if (isAdtsStream(prefix, 0)) return unsupported('aac', 'raw AAC (ADTS) audio');
-  const byFileType = await detectWithFileType(prefix);
-  if (byFileType) return byFileType;
+  const bySignature = detectBySignature(prefix);
+  if (bySignature) return bySignature;
   // MP3 after leading junk (a damaged start, or bytes a tool prepended).
   const later = findMpegStream(prefix, 0, prefix.length, MINIMUM_FRAMES);
   const afterJunk = later === undefined ? undefined : mpegDetection(prefix, later, later);
