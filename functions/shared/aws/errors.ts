@@ -64,7 +64,8 @@ export interface AwsErrorDetails {
 /**
  * JSON protocols (DynamoDB, SQS, Secrets Manager): the code is in `__type` (or `code`), possibly behind
  * a namespace (`com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException`) or followed by a
- * `:`-separated URI; the `x-amzn-errortype` header carries the same. Survives empty and non-JSON bodies.
+ * `:`-separated URI; the `x-amzn-errortype` header carries the same when the body does not. Survives
+ * empty and non-JSON bodies.
  */
 export function jsonErrorDetails(body: string, headers: Headers): AwsErrorDetails {
   let parsed: Record<string, unknown> = {};
@@ -76,7 +77,9 @@ export function jsonErrorDetails(body: string, headers: Headers): AwsErrorDetail
     // Proxies and load balancers answer with HTML or nothing; the status code still tells the story.
   }
   const text = (value: unknown) => (typeof value === 'string' && value ? value : undefined);
-  const code = text(headers.get('x-amzn-errortype')) ?? text(parsed.__type) ?? text(parsed.code);
+  // The order the SDK reads them in for JSON-RPC services.
+  const code =
+    text(parsed.__type) ?? text(parsed.code) ?? text(parsed.Code) ?? text(headers.get('x-amzn-errortype'));
   return {
     code: code === undefined ? undefined : sanitizeErrorCode(code),
     message: text(parsed.message) ?? text(parsed.Message) ?? text(parsed.errorMessage),
@@ -123,6 +126,8 @@ const STATUS_CODES: Readonly<Record<number, string>> = {
 
 function sanitizeErrorCode(raw: string): string {
   let code = raw;
+  const comma = code.indexOf(',');
+  if (comma >= 0) code = code.slice(0, comma);
   const colon = code.indexOf(':');
   if (colon >= 0) code = code.slice(0, colon);
   const hash = code.lastIndexOf('#');

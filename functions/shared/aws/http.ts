@@ -17,6 +17,14 @@ import {
  */
 export type AwsRequestBody = string | Uint8Array | ArrayBuffer | ReadableStream<Uint8Array>;
 
+/** What every client call accepts besides its input. */
+export interface AwsCallOptions {
+  /** Ends the call, retries and backoff included (pass the Lambda's deadline); an abort is never retried. */
+  readonly signal?: AbortSignal | undefined;
+  /** How long each attempt waits for the response headers; see `AwsRequest.timeoutMs`. */
+  readonly timeoutMs?: number | undefined;
+}
+
 export interface AwsRequest {
   readonly method: string;
   readonly url: string | URL;
