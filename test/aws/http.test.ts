@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   type AwsSettings,
   awsSettingsFromEnvironment,
@@ -197,9 +197,11 @@ describe('Function: awsRequest', () => {
   });
 
   it('stops at an abort during a slow answer and does not retry', async () => {
-    server.answer(() => ({ delayMs: 2_000, body: {} }));
     const controller = new AbortController();
-    setTimeout(() => controller.abort(), 50);
+    server.answer(() => {
+      setTimeout(() => controller.abort(), 50);
+      return { delayMs: 2_000, body: {} };
+    });
 
     const error = await failure(post(undefined, { signal: controller.signal }));
 
@@ -208,31 +210,40 @@ describe('Function: awsRequest', () => {
   });
 
   it('stops at an abort during the backoff', async () => {
-    server.answer(() => ({ status: 503, body: {} }));
     const controller = new AbortController();
+    server.answer(() => {
+      // The answer arrives well before this abort, which then falls into the ~5 s backoff.
+      setTimeout(() => controller.abort(), 100);
+      return { status: 503, body: {} };
+    });
+    const random = vi.spyOn(Math, 'random').mockReturnValue(0.99);
     const slowRetries = { ...settings, retry: { baseDelayMs: 5_000, maxDelayMs: 5_000 } };
     const started = Date.now();
-    const pending = awsRequest(slowRetries, 'testservice', {
-      method: 'POST',
-      url: `${server.endpoint}/`,
-      body: '{}',
-      signal: controller.signal,
-    });
-    setTimeout(() => controller.abort(), 100);
 
-    const error = await failure(pending);
+    try {
+      const error = await failure(
+        awsRequest(slowRetries, 'testservice', {
+          method: 'POST',
+          url: `${server.endpoint}/`,
+          body: '{}',
+          signal: controller.signal,
+        }),
+      );
 
-    expect((error as Error).name).toBe('AbortError');
-    expect(Date.now() - started).toBeLessThan(2_000);
-    expect(server.requests).toHaveLength(1);
+      expect((error as Error).name).toBe('AbortError');
+      expect(Date.now() - started).toBeLessThan(4_000);
+      expect(server.requests).toHaveLength(1);
+    } finally {
+      random.mockRestore();
+    }
   });
 
   it('abandons an attempt after timeoutMs and retries it', async () => {
     server.answer((_, index) =>
-      index === 0 ? { delayMs: 1_000, body: { late: true } } : { body: { late: false } },
+      index === 0 ? { delayMs: 5_000, body: { late: true } } : { body: { late: false } },
     );
 
-    const response = await post(undefined, { timeoutMs: 150 });
+    const response = await post(undefined, { timeoutMs: 400 });
 
     expect(await response.json()).toEqual({ late: false });
     expect(server.requests).toHaveLength(2);
@@ -305,7 +316,7 @@ describe('Function: awsRequest', () => {
     );
 
     // Backoffs are at most 100 ms and then min(150, 200) ms: under 250 ms in all, plus the requests.
-    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(Date.now() - started).toBeLessThan(2_000);
     expect(server.requests).toHaveLength(3);
   });
 });

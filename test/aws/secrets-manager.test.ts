@@ -129,9 +129,14 @@ describe('Function: getSecretString', () => {
   });
 
   it('passes the signal on: an aborted call is not retried', async () => {
-    server.answer(() => ({ delayMs: 2_000, body: {} }));
+    // As a Lambda deadline would: the signal times out while Secrets Manager is still answering.
+    const deadline = new AbortController();
+    server.answer(() => {
+      setTimeout(() => deadline.abort(new DOMException('deadline', 'TimeoutError')), 50);
+      return { delayMs: 2_000, body: {} };
+    });
 
-    const error = await getSecretString(settings, SECRET_ID, { signal: AbortSignal.timeout(50) }).catch(
+    const error = await getSecretString(settings, SECRET_ID, { signal: deadline.signal }).catch(
       (caught: unknown) => caught,
     );
 
