@@ -86,6 +86,24 @@ describe('s3ByteSource against an S3-compatible server (s3rver)', () => {
     expect(source.bytesRead).toBe(64 + bytes.length);
   });
 
+  it('completes the whole object from what it already read from the start, fetching only the rest', async () => {
+    const bytes = fixture('speech-16bit-mono.wav');
+    await put('incoming/smallest/Head Then All.wav', bytes);
+    const source = s3ByteSource({
+      client,
+      bucket,
+      key: 'incoming/smallest/Head Then All.wav',
+      size: bytes.length,
+    });
+
+    const head = await source.read(0, 4_096);
+    const all = await source.readAll();
+
+    expect([...head]).toEqual([...bytes.subarray(0, 4_096)]);
+    expect(Buffer.from(all).equals(Buffer.from(bytes))).toBe(true);
+    expect(source.bytesRead).toBe(bytes.length);
+  });
+
   it('validates a 20 MB WAV from its first 64 KiB', async () => {
     const wav = wavFile({ sampleRate: 44100, channels: 2, bitsPerSample: 16, dataBytes: 20 * MEGABYTE });
     await put('incoming/typecast/long.wav', wav);

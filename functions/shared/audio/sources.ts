@@ -111,19 +111,24 @@ export interface S3ByteSourceOptions {
 export function s3ByteSource(options: S3ByteSourceOptions): MeteredByteSource {
   const { client, bucket, key, versionId, size, abortSignal } = options;
   let bytesRead = 0;
+  // The longest run of bytes read from the start: a whole-object read only fetches what follows it.
+  let head: Uint8Array | undefined;
 
-  async function get(range: string | undefined): Promise<Uint8Array> {
+  /** `whole`: the bytes so far (or none) to complete into the whole object, in one buffer of its size. */
+  async function get(
+    range: string | undefined,
+    whole?: { readonly start?: Uint8Array },
+  ): Promise<Uint8Array> {
     try {
       const response = await client.send(
         new GetObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId, Range: range }),
         { abortSignal },
       );
-      if (!response.Body) return new Uint8Array(0);
-      const bytes =
-        range === undefined
-          ? await collectInto(response.Body as AsyncIterable<Uint8Array>, size)
-          : await response.Body.transformToByteArray();
-      bytesRead += bytes.length;
+      if (!response.Body) return whole?.start ?? new Uint8Array(0);
+      const bytes = whole
+        ? await collectInto(response.Body as AsyncIterable<Uint8Array>, size, whole.start)
+        : await response.Body.transformToByteArray();
+      bytesRead += bytes.length - (whole?.start?.length ?? 0);
       return bytes;
     } catch (error) {
       const what = range ? `${range} of ` : '';
@@ -147,9 +152,15 @@ export function s3ByteSource(options: S3ByteSourceOptions): MeteredByteSource {
       const [from, to] = clampRange(start, end, size);
       // S3 answers an empty or unsatisfiable range with 416; nothing to fetch anyway.
       if (to === from) return new Uint8Array(0);
-      return get(`bytes=${from}-${to - 1}`);
+      const bytes = await get(`bytes=${from}-${to - 1}`);
+      if (from === 0 && bytes.length > (head?.length ?? 0)) head = bytes;
+      return bytes;
     },
-    readAll: () => get(undefined),
+    readAll: async () => {
+      if (!head) return get(undefined, {});
+      if (head.length >= size) return head;
+      return get(`bytes=${head.length}-${size - 1}`, { start: head });
+    },
   };
 }
 
@@ -193,9 +204,17 @@ export function garbageCollector(): Collector | null {
  * joining them would hold the object twice at its peak (25 MB uploads). Copes with a body that turns out
  * longer or shorter than announced.
  */
-async function collectInto(body: AsyncIterable<Uint8Array>, expectedBytes: number): Promise<Uint8Array> {
-  let buffer = new Uint8Array(expectedBytes);
+async function collectInto(
+  body: AsyncIterable<Uint8Array>,
+  expectedBytes: number,
+  start?: Uint8Array,
+): Promise<Uint8Array> {
+  let buffer = new Uint8Array(Math.max(expectedBytes, start?.length ?? 0));
   let length = 0;
+  if (start) {
+    buffer.set(start);
+    length = start.length;
+  }
   let sinceCollection = 0;
   for await (const chunk of body) {
     if (length + chunk.length > buffer.length) {
