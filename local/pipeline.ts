@@ -12,6 +12,7 @@ import {
   type RetryBackoff,
 } from '../functions/clone/core';
 import { encodeS3EventKey } from '../functions/clone/s3-events';
+import { VOICEDROP_MARSHALL_OPTIONS } from '../functions/shared/aws/dynamodb';
 import { EnvironmentReader } from '../functions/shared/config';
 import { createStaticKeyStore } from '../functions/shared/keys';
 import type { Log } from '../functions/shared/logger';
@@ -27,7 +28,7 @@ import {
 import type { ProviderName } from '../functions/shared/providers/types';
 import { ProviderSlots } from '../functions/shared/voices/provider-slots';
 import { deriveVoiceId, FINAL_STATUSES } from '../functions/shared/voices/record';
-import { DOCUMENT_TRANSLATION, VoiceRepository } from '../functions/shared/voices/repository';
+import { VoiceRepository } from '../functions/shared/voices/repository';
 import { type ApiHandler, startLocalApiGateway } from './api-gateway';
 import { LocalQueue } from './queue';
 import { watchRedrive } from './redrive';
@@ -36,6 +37,7 @@ import {
   ensureVoicesTable,
   LOCAL_CREDENTIALS,
   LOCAL_REGION,
+  localDocumentClient,
   localDynamoClient,
   localS3Client,
   startLocalDynamo,
@@ -137,6 +139,8 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
 
     const dynamoClient = localDynamoClient(dynamo.endpoint);
     await ensureVoicesTable(dynamoClient, LOCAL_TABLE);
+    // The handlers get the thin client, as in AWS; the SDK client only sets up and scans.
+    const documents = localDocumentClient(dynamo.endpoint);
     const s3Client = localS3Client(s3.endpoint);
 
     const modes = {} as Record<ProviderName, ProviderMode>;
@@ -187,12 +191,12 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       }
     }
     const keyStore = createStaticKeyStore(keys, 'the environment (SMALLEST_API_KEY / TYPECAST_API_KEY)');
-    const voices = new VoiceRepository(dynamoClient, LOCAL_TABLE);
+    const voices = new VoiceRepository(documents, LOCAL_TABLE);
     const dependencies: ClonePipelineDependencies = {
       s3: s3Client,
       voices,
       // The same per-provider limit as in AWS (SMALLEST_CONCURRENCY, TYPECAST_CONCURRENCY), in the same table.
-      slots: new ProviderSlots(dynamoClient, LOCAL_TABLE, settings.concurrency),
+      slots: new ProviderSlots(documents, LOCAL_TABLE, settings.concurrency),
       slotWaitMs: options.queue?.slotWaitMs,
       retryBackoff: options.queue?.retryBackoff ?? LOCAL_RETRY_BACKOFF,
       providers: createProviders(keyStore, { baseUrls, timeoutMs }),
@@ -358,7 +362,9 @@ async function enqueueUnfinished(options: {
 
 /** Voices with a live clone at `provider`, read from the local table (a scan: local mode only). */
 async function rememberedClones(client: ReturnType<typeof localDynamoClient>, provider: ProviderName) {
-  const documents = DynamoDBDocumentClient.from(client, DOCUMENT_TRANSLATION);
+  const documents = DynamoDBDocumentClient.from(client, {
+    marshallOptions: { ...VOICEDROP_MARSHALL_OPTIONS },
+  });
   const voices: {
     voiceId: string;
     providerVoiceId: string;

@@ -12,6 +12,9 @@ import {
 import { S3Client } from '@aws-sdk/client-s3';
 import dynalite from 'dynalite';
 import S3rver from 's3rver';
+import type { AwsSettings } from '../functions/shared/aws/config';
+import { DynamoDocumentClient } from '../functions/shared/aws/dynamodb';
+import { createS3Client, type S3Client as ThinS3Client } from '../functions/shared/aws/s3';
 
 /** s3rver accepts only its own key pair; dynalite accepts any. */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
@@ -115,6 +118,7 @@ export async function startLocalDynamo(options: { port: number; directory?: stri
   };
 }
 
+/** The AWS SDK client, for set-up and checks only; the handlers get `localThinS3Client`. */
 export function localS3Client(endpoint: string): S3Client {
   // As in the api function: no checksum parameters in presigned URLs (see functions/api/handler.ts).
   return new S3Client({
@@ -126,6 +130,22 @@ export function localS3Client(endpoint: string): S3Client {
   });
 }
 
+/** What the thin AWS clients (the ones the Lambda code uses) need to reach a local server. */
+export function localAwsSettings(endpoint: string): AwsSettings {
+  return { region: LOCAL_REGION, endpoint, credentials: LOCAL_CREDENTIALS };
+}
+
+/** The thin S3 client the handlers use, against s3rver (path-style, as any endpoint is addressed). */
+export function localThinS3Client(endpoint: string): ThinS3Client {
+  return createS3Client(localAwsSettings(endpoint));
+}
+
+/** The thin document client the handlers use, against dynalite. */
+export function localDocumentClient(endpoint: string): DynamoDocumentClient {
+  return new DynamoDocumentClient(localAwsSettings(endpoint));
+}
+
+/** The AWS SDK client, for set-up only (creating the table); the handlers get `localDocumentClient`. */
 export function localDynamoClient(endpoint: string): DynamoDBClient {
   return new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
 }

@@ -1,7 +1,8 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { handle } from 'hono/aws-lambda';
+import { awsSettingsFromEnvironment } from '../shared/aws/config';
+import { DynamoDocumentClient } from '../shared/aws/dynamodb';
 import { EnvironmentReader } from '../shared/config';
 import { createSecretsManagerKeyStore } from '../shared/keys';
 import { createLogger } from '../shared/logger';
@@ -19,6 +20,8 @@ const speechUrlTtlSeconds = environment.positiveInteger('SPEECH_URL_TTL_SECONDS'
 const uploadUrlTtlSeconds = environment.positiveInteger('UPLOAD_URL_TTL_SECONDS', 900);
 const settings = readProviderSettings(environment);
 environment.done();
+// Region and credentials from Lambda's environment; the thin clients sign with them.
+const aws = awsSettingsFromEnvironment();
 
 const logger = createLogger('voicedrop-api');
 const metrics = createLambdaMetrics('voicedrop-api');
@@ -28,7 +31,7 @@ const app = createApiApp({
   // and S3 refuses every real upload to them.
   s3: new S3Client({ requestChecksumCalculation: 'WHEN_REQUIRED' }),
   bucket,
-  voices: new VoiceRepository(new DynamoDBClient({}), tableName),
+  voices: new VoiceRepository(new DynamoDocumentClient(aws), tableName),
   providers: createProviders(keys, settings, SPEECH_PROVIDER_RETRY),
   defaultProvider: settings.defaultProvider,
   defaultModels: settings.defaultModels,

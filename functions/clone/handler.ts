@@ -1,8 +1,9 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { awsSettingsFromEnvironment } from '../shared/aws/config';
+import { DynamoDocumentClient } from '../shared/aws/dynamodb';
 import { EnvironmentReader } from '../shared/config';
 import { createSecretsManagerKeyStore } from '../shared/keys';
 import { createLogger } from '../shared/logger';
@@ -20,11 +21,13 @@ const secretId = environment.required('PROVIDER_KEYS_SECRET_ARN');
 const maxReceiveCount = environment.positiveInteger('CLONE_MAX_RECEIVE_COUNT', 8);
 const settings = readProviderSettings(environment);
 environment.done();
+// Region and credentials from Lambda's environment; the thin clients sign with them.
+const aws = awsSettingsFromEnvironment();
 
 const logger = createLogger('voicedrop-clone');
 const metrics = createLambdaMetrics('voicedrop-clone');
 const keys = createSecretsManagerKeyStore({ client: new SecretsManagerClient({}), secretId });
-const dynamodb = new DynamoDBClient({});
+const dynamodb = new DynamoDocumentClient(aws);
 const sqs = new SQSClient({});
 const dependencies = {
   s3: new S3Client({}),

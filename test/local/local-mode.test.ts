@@ -5,7 +5,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { deriveVoiceId, type VoiceRecord } from '../../functions/shared/voices/record';
 import { VoiceRepository } from '../../functions/shared/voices/repository';
-import { localDynamoClient, localS3Client } from '../../local/servers';
+import { localDocumentClient, localS3Client } from '../../local/servers';
 import { makeWav } from '../support/audio';
 import { type RunningLocalMode, startLocalMode } from '../support/local-mode';
 
@@ -52,7 +52,7 @@ describe('local mode (npm start)', () => {
     expect(running.output()).toContain('aws --endpoint-url');
 
     const s3 = localS3Client(info.s3Endpoint);
-    const voices = new VoiceRepository(localDynamoClient(info.dynamodbEndpoint), info.table);
+    const voices = new VoiceRepository(localDocumentClient(info.dynamodbEndpoint), info.table);
     const key = 'incoming/smallest/Ada Lovelace – 東京.wav';
     const audio = makeWav({ durationSec: 6.5, sampleRate: 16_000 });
     const put = await s3.send(new PutObjectCommand({ Bucket: info.bucket, Key: key, Body: audio }));
@@ -81,7 +81,7 @@ describe('local mode (npm start)', () => {
     expect(running.output()).toContain('stopped.');
 
     running = await startOnFreePorts();
-    const again = new VoiceRepository(localDynamoClient(running.info.dynamodbEndpoint), running.info.table);
+    const again = new VoiceRepository(localDocumentClient(running.info.dynamodbEndpoint), running.info.table);
     expect((await again.get(voiceId))?.status).toBe('ready');
     expect((await again.get(inboxVoiceId))?.status).toBe('ready');
     // The simulators were restarted too; the voices still speak.

@@ -30,7 +30,7 @@ export async function startPipelineFixture(options: { bucket?: string; table?: s
   const local = await startAwsLocal({ bucket, table });
   const smallest: SmallestSimulator = await startSmallestSimulator({ cloneSlots: 1_000 });
   const typecast: TypecastSimulator = await startTypecastSimulator({ cloneSlots: 1_000 });
-  const voices = new VoiceRepository(local.dynamo, table);
+  const voices = new VoiceRepository(local.documents, table);
   const keys = createStaticKeyStore(SIMULATOR_KEYS, 'the test');
   const providersWith = (
     keyStore: KeyStore,
