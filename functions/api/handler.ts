@@ -1,5 +1,4 @@
 import { S3Client } from '@aws-sdk/client-s3';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { handle } from 'hono/aws-lambda';
 import { awsSettingsFromEnvironment } from '../shared/aws/config';
 import { DynamoDocumentClient } from '../shared/aws/dynamodb';
@@ -25,7 +24,7 @@ const aws = awsSettingsFromEnvironment();
 
 const logger = createLogger('voicedrop-api');
 const metrics = createLambdaMetrics('voicedrop-api');
-const keys = createSecretsManagerKeyStore({ client: new SecretsManagerClient({}), secretId });
+const keys = createSecretsManagerKeyStore({ settings: aws, secretId });
 const app = createApiApp({
   // Checksums only where S3 requires them: otherwise presigned PUTs carry the CRC32 of an empty body,
   // and S3 refuses every real upload to them.

@@ -1,5 +1,4 @@
 import { S3Client } from '@aws-sdk/client-s3';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { awsSettingsFromEnvironment } from '../shared/aws/config';
@@ -26,7 +25,7 @@ const aws = awsSettingsFromEnvironment();
 
 const logger = createLogger('voicedrop-clone');
 const metrics = createLambdaMetrics('voicedrop-clone');
-const keys = createSecretsManagerKeyStore({ client: new SecretsManagerClient({}), secretId });
+const keys = createSecretsManagerKeyStore({ settings: aws, secretId });
 const dynamodb = new DynamoDocumentClient(aws);
 const sqs = new SQSClient({});
 const dependencies = {

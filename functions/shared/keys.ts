@@ -1,4 +1,5 @@
-import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { AwsSettings } from './aws/config';
+import { getSecretString } from './aws/secrets-manager';
 import { ConfigurationError, ProviderKeyMissingError } from './errors';
 import type { ApiKeySupplier, ProviderName } from './providers/types';
 
@@ -19,7 +20,8 @@ interface CachedSecret {
  * picked up without a cold start). The secret's value is never logged.
  */
 export function createSecretsManagerKeyStore(options: {
-  readonly client: SecretsManagerClient;
+  /** Region and credentials for Secrets Manager (the thin client's settings). */
+  readonly settings: AwsSettings;
   readonly secretId: string;
   readonly ttlMs?: number;
   readonly now?: () => number;
@@ -30,11 +32,11 @@ export function createSecretsManagerKeyStore(options: {
   let inFlight: Promise<CachedSecret> | undefined;
 
   const load = async (): Promise<CachedSecret> => {
-    const response = await options.client.send(new GetSecretValueCommand({ SecretId: options.secretId }));
+    const secretString = await getSecretString(options.settings, options.secretId);
     let keys: Record<string, unknown> = {};
-    if (response.SecretString) {
+    if (secretString) {
       try {
-        const parsed: unknown = JSON.parse(response.SecretString);
+        const parsed: unknown = JSON.parse(secretString);
         if (parsed && typeof parsed === 'object' && !Array.isArray(parsed))
           keys = parsed as Record<string, unknown>;
         else throw new Error('not an object');
