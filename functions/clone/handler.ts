@@ -1,5 +1,4 @@
 import { S3Client } from '@aws-sdk/client-s3';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { awsSettingsFromEnvironment } from '../shared/aws/config';
 import { DynamoDocumentClient } from '../shared/aws/dynamodb';
@@ -27,7 +26,6 @@ const logger = createLogger('voicedrop-clone');
 const metrics = createLambdaMetrics('voicedrop-clone');
 const keys = createSecretsManagerKeyStore({ settings: aws, secretId });
 const dynamodb = new DynamoDocumentClient(aws);
-const sqs = new SQSClient({});
 const dependencies = {
   s3: new S3Client({}),
   voices: new VoiceRepository(dynamodb, tableName),
@@ -47,7 +45,7 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
   logger.addContext(context);
   try {
     const result = await handleCloneEvent(event, context, dependencies);
-    return await applyRedeliveries(sqs, event.Records, result, logger);
+    return await applyRedeliveries(aws, event.Records, result, logger);
   } finally {
     metrics.publish();
   }

@@ -1,5 +1,6 @@
-import { ChangeMessageVisibilityCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
+import type { AwsSettings } from '../shared/aws/config';
+import { changeMessageVisibility, sendMessage } from '../shared/aws/sqs';
 import type { Log } from '../shared/logger';
 import type { CloneBatchResult } from './core';
 
@@ -8,10 +9,10 @@ import type { CloneBatchResult } from './core';
  * visibility timeout (30 minutes, six times the function's); its visibility is set to the planned delay
  * instead. A requeued message (waiting for a provider slot) is sent again with that delay and leaves the
  * batch item failures, so it does not use up a delivery. When an SQS call fails the message simply stays
- * a batch item failure: later than planned, never lost.
+ * a batch item failure: later than planned, never lost. `sqs`: region and credentials for SQS.
  */
 export async function applyRedeliveries(
-  sqs: SQSClient,
+  sqs: AwsSettings,
   records: readonly SQSRecord[],
   result: CloneBatchResult,
   logger: Log,
@@ -26,13 +27,7 @@ export async function applyRedeliveries(
       const delaySeconds = Math.min(900, Math.round(redelivery.delaySeconds));
       if (redelivery.kind === 'requeue') {
         try {
-          await sqs.send(
-            new SendMessageCommand({
-              QueueUrl: queueUrl,
-              MessageBody: record.body,
-              DelaySeconds: delaySeconds,
-            }),
-          );
+          await sendMessage(sqs, { queueUrl, body: record.body, delaySeconds });
           failures.delete(record.messageId);
           return;
         } catch (error) {
@@ -43,13 +38,11 @@ export async function applyRedeliveries(
         }
       }
       try {
-        await sqs.send(
-          new ChangeMessageVisibilityCommand({
-            QueueUrl: queueUrl,
-            ReceiptHandle: record.receiptHandle,
-            VisibilityTimeout: delaySeconds,
-          }),
-        );
+        await changeMessageVisibility(sqs, {
+          queueUrl,
+          receiptHandle: record.receiptHandle,
+          visibilityTimeout: delaySeconds,
+        });
       } catch (error) {
         logger.warn('could not schedule the redelivery; the queue redelivers after its visibility timeout', {
           messageId: record.messageId,
