@@ -40,6 +40,7 @@ import {
   localDocumentClient,
   localDynamoClient,
   localS3Client,
+  localThinS3Client,
   startLocalDynamo,
   startLocalS3,
 } from './servers';
@@ -142,6 +143,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     // The handlers get the thin client, as in AWS; the SDK client only sets up and scans.
     const documents = localDocumentClient(dynamo.endpoint);
     const s3Client = localS3Client(s3.endpoint);
+    const thinS3 = localThinS3Client(s3.endpoint);
 
     const modes = {} as Record<ProviderName, ProviderMode>;
     const keys: Partial<Record<ProviderName, string>> = {};
@@ -193,7 +195,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     const keyStore = createStaticKeyStore(keys, 'the environment (SMALLEST_API_KEY / TYPECAST_API_KEY)');
     const voices = new VoiceRepository(documents, LOCAL_TABLE);
     const dependencies: ClonePipelineDependencies = {
-      s3: s3Client,
+      s3: thinS3,
       voices,
       // The same per-provider limit as in AWS (SMALLEST_CONCURRENCY, TYPECAST_CONCURRENCY), in the same table.
       slots: new ProviderSlots(documents, LOCAL_TABLE, settings.concurrency),

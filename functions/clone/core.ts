@@ -1,9 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { HeadObjectCommand, type HeadObjectCommandOutput, NotFound, type S3Client } from '@aws-sdk/client-s3';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { s3ByteSource } from '../shared/audio/sources';
 import type { AudioFormat, ByteSource } from '../shared/audio/types';
 import { type UploadOptions, validateSource } from '../shared/audio/validate';
+import { isAwsError } from '../shared/aws/errors';
+import type { HeadObjectOutput, S3Client } from '../shared/aws/s3';
 import { VoicedropError } from '../shared/errors';
 import type { KeyStore } from '../shared/keys';
 import type { Log } from '../shared/logger';
@@ -318,13 +319,15 @@ class UploadSession {
     const source = this.record.source;
     await this.move(['received', 'validating', 'failed'], 'validating', { error: null });
 
-    let head: HeadObjectCommandOutput;
+    let head: HeadObjectOutput;
     try {
-      head = await this.dependencies.s3.send(
-        new HeadObjectCommand({ Bucket: source.bucket, Key: source.key, VersionId: source.versionId }),
-      );
+      head = await this.dependencies.s3.headObject({
+        bucket: source.bucket,
+        key: source.key,
+        versionId: source.versionId,
+      });
     } catch (error) {
-      if (error instanceof NotFound || (error as { name?: string }).name === 'NotFound') {
+      if (isAwsError(error, 'NotFound')) {
         await this.finish('failed', {
           error: {
             code: 'source_missing',
@@ -336,14 +339,14 @@ class UploadSession {
       }
       throw error;
     }
-    const metadata = head.Metadata ?? {};
+    const metadata = head.metadata;
     const options = readUploadOptions(metadata);
     const provider = route.kind === 'upload' ? route.provider : route.folder;
     const displayName = options.displayName ?? displayNameFromFileName(route.fileName);
     if (route.kind === 'upload' && options.model === undefined) {
       options.model = this.dependencies.defaultModels[route.provider];
     }
-    const size = head.ContentLength ?? source.bytes;
+    const size = head.contentLength;
     const byteSource = cachingSource(
       s3ByteSource({
         client: this.dependencies.s3,

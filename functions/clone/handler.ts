@@ -1,7 +1,7 @@
-import { S3Client } from '@aws-sdk/client-s3';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { awsSettingsFromEnvironment } from '../shared/aws/config';
 import { DynamoDocumentClient } from '../shared/aws/dynamodb';
+import { createS3Client } from '../shared/aws/s3';
 import { EnvironmentReader } from '../shared/config';
 import { createSecretsManagerKeyStore } from '../shared/keys';
 import { createLogger } from '../shared/logger';
@@ -27,7 +27,7 @@ const metrics = createLambdaMetrics('voicedrop-clone');
 const keys = createSecretsManagerKeyStore({ settings: aws, secretId });
 const dynamodb = new DynamoDocumentClient(aws);
 const dependencies = {
-  s3: new S3Client({}),
+  s3: createS3Client(aws),
   voices: new VoiceRepository(dynamodb, tableName),
   slots: new ProviderSlots(dynamodb, tableName, settings.concurrency),
   providers: createProviders(keys, settings),

@@ -111,7 +111,7 @@ export async function benchValidation(
     let verdict = '';
     for (let run = 0; run < runs; run += 1) {
       const source = countingRequests(
-        s3ByteSource({ client: fixture.local.s3, bucket: fixture.bucket, key, size: body.length }),
+        s3ByteSource({ client: fixture.local.thinS3, bucket: fixture.bucket, key, size: body.length }),
       );
       const started = performance.now();
       const { report } = await validateSource(source, {

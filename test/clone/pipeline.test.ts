@@ -51,7 +51,7 @@ function pipeline(overrides: Partial<ClonePipelineDependencies> = {}): ClonePipe
     retry: { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 50 },
   });
   return {
-    s3: local.s3,
+    s3: local.thinS3,
     voices,
     providers: {
       smallest: createProvider('smallest', options('smallest', smallest.url)),

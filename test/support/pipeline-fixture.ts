@@ -42,7 +42,7 @@ export async function startPipelineFixture(options: { bucket?: string; table?: s
   };
   const providers = providersWith(keys);
   const cloneDependencies: ClonePipelineDependencies = {
-    s3: local.s3,
+    s3: local.thinS3,
     voices,
     providers,
     keys,
