@@ -249,7 +249,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     // Speech gets one retry after a provider 429, as in AWS.
     const apiProviders = createProviders(keyStore, { baseUrls, timeoutMs }, SPEECH_PROVIDER_RETRY);
     const api = createApiApp({
-      s3: s3Client,
+      s3: thinS3,
       bucket: LOCAL_BUCKET,
       voices,
       providers: apiProviders,

@@ -1,10 +1,10 @@
-import type { S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
 // The tiny preset routes with PatternRouter alone (the default carries RegExpRouter and TrieRouter, ~6 KB
 // of bundle) and is fast enough for a handful of routes.
 import { Hono } from 'hono/tiny';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type * as z from 'zod/mini';
+import type { S3Client } from '../shared/aws/s3';
 import type { Log } from '../shared/logger';
 import { type MetricsRecorder, noMetrics } from '../shared/metrics';
 import type { ProviderName, VoiceProvider } from '../shared/providers/types';

@@ -1,11 +1,5 @@
-import {
-  DeleteObjectCommand,
-  HeadObjectCommand,
-  ListObjectVersionsCommand,
-  type ListObjectVersionsCommandOutput,
-  NotFound,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import { isAwsError } from '../shared/aws/errors';
+import type { ListObjectVersionsOutput, S3Client } from '../shared/aws/s3';
 import type { Log } from '../shared/logger';
 import type { MetricsRecorder } from '../shared/metrics';
 import { isProviderError } from '../shared/providers/errors';
@@ -116,11 +110,11 @@ async function deleteSourceAudio(record: VoiceRecord, dependencies: DeleteDepend
   const versions = await listVersions(dependencies.s3, bucket, key);
   if (!versions) {
     try {
-      const head = await dependencies.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-      if (etag && head.ETag?.replace(/"/g, '') !== etag) return;
-      await dependencies.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+      const head = await dependencies.s3.headObject({ bucket, key });
+      if (etag && head.etag?.replace(/"/g, '') !== etag) return;
+      await dependencies.s3.deleteObject({ bucket, key });
     } catch (error) {
-      if (!(error instanceof NotFound || (error as { name?: string }).name === 'NotFound')) throw error;
+      if (!isAwsError(error, 'NotFound')) throw error;
     }
     return;
   }
@@ -128,13 +122,11 @@ async function deleteSourceAudio(record: VoiceRecord, dependencies: DeleteDepend
     (version) => version.versionId === versionId || (etag !== undefined && version.etag === etag),
   );
   for (const version of ours) {
-    await dependencies.s3.send(
-      new DeleteObjectCommand({ Bucket: bucket, Key: key, VersionId: version.versionId }),
-    );
+    await dependencies.s3.deleteObject({ bucket, key, versionId: version.versionId });
   }
   if (ours.length === versions.objects.length) {
     for (const marker of versions.deleteMarkers) {
-      await dependencies.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key, VersionId: marker }));
+      await dependencies.s3.deleteObject({ bucket, key, versionId: marker });
     }
   }
 }
@@ -151,32 +143,24 @@ async function listVersions(s3: S3Client, bucket: string, key: string): Promise<
   let keyMarker: string | undefined;
   let versionIdMarker: string | undefined;
   for (;;) {
-    let page: ListObjectVersionsCommandOutput;
+    let page: ListObjectVersionsOutput;
     try {
-      page = await s3.send(
-        new ListObjectVersionsCommand({
-          Bucket: bucket,
-          Prefix: key,
-          KeyMarker: keyMarker,
-          VersionIdMarker: versionIdMarker,
-        }),
-      );
+      page = await s3.listObjectVersions({ bucket, prefix: key, keyMarker, versionIdMarker });
     } catch (error) {
-      const name = (error as { name?: string }).name;
-      if (name === 'MethodNotAllowed' || name === 'NotImplemented') return undefined;
+      if (isAwsError(error, 'MethodNotAllowed', 'NotImplemented')) return undefined;
       throw error;
     }
-    for (const version of page.Versions ?? []) {
-      if (version.Key === key && version.VersionId) {
-        objects.push({ versionId: version.VersionId, etag: version.ETag?.replace(/"/g, '') });
+    for (const version of page.versions) {
+      if (version.key === key && version.versionId) {
+        objects.push({ versionId: version.versionId, etag: version.etag?.replace(/"/g, '') });
       }
     }
-    for (const marker of page.DeleteMarkers ?? []) {
-      if (marker.Key === key && marker.VersionId) deleteMarkers.push(marker.VersionId);
+    for (const marker of page.deleteMarkers) {
+      if (marker.key === key && marker.versionId) deleteMarkers.push(marker.versionId);
     }
-    if (!page.IsTruncated) break;
-    keyMarker = page.NextKeyMarker;
-    versionIdMarker = page.NextVersionIdMarker;
+    if (!page.isTruncated) break;
+    keyMarker = page.nextKeyMarker;
+    versionIdMarker = page.nextVersionIdMarker;
   }
   // An unversioned bucket lists its objects with the version "null": deleting that version deletes them.
   return { objects, deleteMarkers };

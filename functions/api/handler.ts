@@ -1,7 +1,7 @@
-import { S3Client } from '@aws-sdk/client-s3';
 import { handle } from 'hono/aws-lambda';
 import { awsSettingsFromEnvironment } from '../shared/aws/config';
 import { DynamoDocumentClient } from '../shared/aws/dynamodb';
+import { createS3Client } from '../shared/aws/s3';
 import { EnvironmentReader } from '../shared/config';
 import { createSecretsManagerKeyStore } from '../shared/keys';
 import { createLogger } from '../shared/logger';
@@ -26,9 +26,8 @@ const logger = createLogger('voicedrop-api');
 const metrics = createLambdaMetrics('voicedrop-api');
 const keys = createSecretsManagerKeyStore({ settings: aws, secretId });
 const app = createApiApp({
-  // Checksums only where S3 requires them: otherwise presigned PUTs carry the CRC32 of an empty body,
-  // and S3 refuses every real upload to them.
-  s3: new S3Client({ requestChecksumCalculation: 'WHEN_REQUIRED' }),
+  // The thin client adds no checksums: presigned PUTs carry no CRC32 of an empty body for S3 to refuse.
+  s3: createS3Client(aws),
   bucket,
   voices: new VoiceRepository(new DynamoDocumentClient(aws), tableName),
   providers: createProviders(keys, settings, SPEECH_PROVIDER_RETRY),

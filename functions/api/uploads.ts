@@ -1,7 +1,6 @@
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { displayNameFromFileName } from '../clone/s3-events';
 import { checkOptions } from '../shared/audio/validate';
+import type { S3Client } from '../shared/aws/s3';
 import { PROVIDER_LIMITS } from '../shared/providers/limits';
 import type { ProviderName } from '../shared/providers/types';
 import { ApiError } from './errors';
@@ -76,22 +75,17 @@ export async function createUpload(
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(metadata)) headers[`x-amz-meta-${name}`] = value;
   if (request.contentType) headers['content-type'] = request.contentType;
-  const url = await getSignedUrl(
-    dependencies.s3,
-    new PutObjectCommand({
-      Bucket: dependencies.bucket,
-      Key: key,
-      Metadata: metadata,
-      ContentType: request.contentType,
-      ContentLength: request.sizeBytes,
-    }),
-    {
-      expiresIn: dependencies.uploadUrlTtlSeconds,
-      // Signed as headers (not hoisted into the query string), so S3 stores them as the object's metadata.
-      unhoistableHeaders: new Set(Object.keys(headers)),
-    },
-  );
   if (request.sizeBytes !== undefined) headers['content-length'] = String(request.sizeBytes);
+  const url = await dependencies.s3.presignUrl({
+    method: 'PUT',
+    bucket: dependencies.bucket,
+    key,
+    expiresInSeconds: dependencies.uploadUrlTtlSeconds,
+    // Signed as headers (not hoisted into the query string), so S3 stores the metadata with the object
+    // and refuses a PUT without exactly these values. No checksum parameters: they would be the empty
+    // body's, and S3 would refuse every real upload.
+    headers,
+  });
   return {
     url,
     method: 'PUT',

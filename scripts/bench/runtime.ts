@@ -219,7 +219,7 @@ export async function benchSpeech(
 ): Promise<SpeechFigures> {
   const clock = new ProviderClock();
   const dependencies: ApiDependencies = {
-    s3: fixture.local.s3,
+    s3: fixture.local.thinS3,
     bucket: fixture.bucket,
     voices: fixture.voices,
     providers: clock.wrapAll(fixture.providers),

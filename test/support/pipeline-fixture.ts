@@ -71,7 +71,7 @@ export async function startPipelineFixture(options: { bucket?: string; table?: s
 
   /** The API function's dependencies on the same servers and simulators (tests override what they need). */
   const apiDependencies = (overrides: Partial<ApiDependencies> = {}): ApiDependencies => ({
-    s3: local.s3,
+    s3: local.thinS3,
     bucket,
     voices,
     providers,
