@@ -42,21 +42,6 @@ export const ESM_REQUIRE_BANNER =
  */
 export const BUNDLE_INJECTS: readonly string[] = ['lib/bundle-inject/source-mapped-stack-traces.ts'];
 
-/**
- * Modules the Lambda bundles replace with a smaller one of the same exports (esbuild aliases; paths relative
- * to the repository root). Only the bundles: tests and local mode import the real modules.
- *
- * - The SDK clients' default credential chain: in Lambda the credentials are always in the environment, and
- *   the chain's other links (SSO, ini files, credential_process, web identity, container and instance
- *   metadata) are about 110 KB of each bundle and import `node:http`, whose ES module facade loads Node's
- *   undici at cold start.
- * - The LRU cache of the DynamoDB client's endpoint discovery (off here): a Map instead of mnemonist's.
- */
-export const BUNDLE_SUBSTITUTES: Readonly<Record<string, string>> = {
-  '@aws-sdk/credential-provider-node': 'lib/bundle-substitutes/credential-provider-node.ts',
-  'mnemonist/lru-cache': 'lib/bundle-substitutes/mnemonist-lru-cache.ts',
-};
-
 export interface HouseFunctionProps {
   /** The handler module, relative to the repository root, e.g. `functions/clone/handler.ts`. */
   readonly entry: string;
@@ -65,7 +50,7 @@ export interface HouseFunctionProps {
    * @default 'handler'
    */
   readonly handler?: string;
-  /** Explicit for every function: Lambda's 128 MB default starves audio parsing and the SDK clients. */
+  /** Explicit for every function: Lambda's 128 MB default starves audio parsing. */
   readonly memorySize: number;
   /** Explicit for every function: queue visibility timeouts and provider deadlines are derived from it. */
   readonly timeout: Duration;
@@ -92,7 +77,8 @@ export interface HouseFunctionProps {
 
 /**
  * The one way this project builds a Lambda function: Node.js 24 on arm64, an ESM bundle made by local
- * esbuild with the AWS SDK inside (its credential chain cut down to the environment), stack traces mapped to
+ * esbuild (AWS calls by the thin SigV4 clients in functions/shared/aws, credentials from the environment;
+ * no AWS SDK client inside), stack traces mapped to
  * the sources on first use, JSON logs into its own log group with retention, X-Ray active tracing, and a role
  * that starts with nothing but that log group. Intent methods (`readsUploads`, `writesVoicesTable`, …) each
  * grant exact actions on exact resources and set the environment variable the handler reads; a grant on a
@@ -142,7 +128,7 @@ export class HouseFunction extends Construct implements IGrantable {
       role: this.role,
       logGroup: this.logGroup,
       // Lambda sends each invocation's segments (init, invocation) to X-Ray, in the trace API Gateway started;
-      // subsegments for SDK and provider calls need the handler to instrument them (Powertools Tracer).
+      // subsegments for AWS and provider calls need the handler to instrument them (Powertools Tracer).
       tracing: Tracing.ACTIVE,
       loggingFormat: LoggingFormat.JSON,
       applicationLogLevelV2: ApplicationLogLevel[logLevel],
@@ -164,14 +150,10 @@ export class HouseFunction extends Construct implements IGrantable {
         inject: BUNDLE_INJECTS.map((module) => path.join(REPOSITORY_ROOT, module)),
         // Stack traces need only the mappings; the source text stays out of the deployed asset.
         sourcesContent: false,
-        // The SDK version is pinned by our lock file and tested, not whatever the runtime ships this month.
+        // The handlers call AWS through the thin clients in functions/shared/aws, not the SDK. Bundled
+        // rather than left to the runtime's copy, so an SDK import that slips in shows in the bundle
+        // (and fails test/infra/bundles.test.ts) instead of silently loading at cold start.
         bundleAwsSDK: true,
-        esbuildArgs: Object.fromEntries(
-          Object.entries(BUNDLE_SUBSTITUTES).map(([module, substitute]) => [
-            `--alias:${module}`,
-            path.join(REPOSITORY_ROOT, substitute),
-          ]),
-        ),
       },
     });
 

@@ -7,7 +7,7 @@ import { SourceMap } from 'node:module';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build, type Metafile } from 'esbuild';
-import { BUNDLE_INJECTS, BUNDLE_SUBSTITUTES, ESM_REQUIRE_BANNER } from '../../lib/house-function';
+import { BUNDLE_INJECTS, ESM_REQUIRE_BANNER } from '../../lib/house-function';
 import type {
   BundleContributors,
   BundleFigures,
@@ -229,9 +229,9 @@ export async function timeImports(
 
 /**
  * Builds a handler with the options lib/house-function.ts gives NodejsFunction (ESM, node24, module/main
- * fields, the require banner, the module substitutes and injected modules, minified, external source map
- * without sources, AWS SDK bundled) plus a metafile, and returns what the bundle's bytes come from. The bench reports whether its
- * size equals the CDK bundle's, which catches the two drifting apart.
+ * fields, the require banner, the injected modules, minified, external source map without sources) plus a
+ * metafile, and returns what the bundle's bytes come from. The bench reports whether its size equals the
+ * CDK bundle's, which catches the two drifting apart.
  */
 export async function bundleContributors(
   root: string,
@@ -247,9 +247,6 @@ export async function bundleContributors(
     format: 'esm',
     mainFields: ['module', 'main'],
     banner: { js: ESM_REQUIRE_BANNER },
-    alias: Object.fromEntries(
-      Object.entries(BUNDLE_SUBSTITUTES).map(([module, substitute]) => [module, join(root, substitute)]),
-    ),
     inject: BUNDLE_INJECTS.map((module) => join(root, module)),
     minify: true,
     sourcemap: 'external',

@@ -2,12 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { build } from 'esbuild';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { defaultProvider } from '../../lib/bundle-substitutes/credential-provider-node';
-import LRUCache from '../../lib/bundle-substitutes/mnemonist-lru-cache';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUNDLE_INJECTS, ESM_REQUIRE_BANNER, REPOSITORY_ROOT } from '../../lib/house-function';
 import { findBundles } from '../../scripts/bench/bundles';
 import type { FunctionName } from '../../scripts/bench/report';
@@ -24,8 +20,19 @@ const OTHER_CREDENTIAL_SOURCES: Readonly<Record<string, string>> = {
   login_session: 'console login',
 };
 
+/**
+ * AWS SDK packages a bundle may still hold, each with why. util-dynamodb is the SDK's item marshalling
+ * (plain functions, no client, no signing, no I/O; about 5 KB), which the thin DynamoDocumentClient reuses
+ * so items are written exactly as @aws-sdk/lib-dynamodb writes them.
+ */
+const ALLOWED_SDK_PACKAGES: Readonly<Record<string, string>> = {
+  '@aws-sdk/util-dynamodb': 'DynamoDB item marshalling, shared with lib-dynamodb',
+};
+
 describe('Lambda bundles as cdk synth builds them', () => {
   let bundles: Record<FunctionName, string>;
+  /** The modules each bundle is made of, from its source map (esbuild lists every input with output). */
+  let sources: Record<FunctionName, string[]>;
 
   beforeAll(() => {
     const { app } = synthesize();
@@ -34,14 +41,36 @@ describe('Lambda bundles as cdk synth builds them', () => {
       clone: readFileSync(found.clone.modulePath, 'utf8'),
       api: readFileSync(found.api.modulePath, 'utf8'),
     };
+    const mapSources = (mapPath: string) =>
+      (JSON.parse(readFileSync(mapPath, 'utf8')) as { sources: string[] }).sources;
+    sources = { clone: mapSources(found.clone.mapPath), api: mapSources(found.api.mapPath) };
   });
+
+  it.each(['clone', 'api'] as const)(
+    '%s: carries no AWS SDK client: no @aws-sdk/ or @smithy/ module, calls through the thin clients',
+    (name) => {
+      const sdkPackages = new Set<string>();
+      for (const source of sources[name]) {
+        const found = /@(?:aws-sdk|smithy)[\\/][^\\/]+/.exec(source)?.[0].replace('\\', '/');
+        if (found) sdkPackages.add(found);
+      }
+
+      expect([...sdkPackages].filter((found) => !(found in ALLOWED_SDK_PACKAGES))).toEqual([]);
+      expect(sources[name].some((source) => source.endsWith('functions/shared/aws/http.ts'))).toBe(true);
+      // Distinctive text of the SDK's runtime: its user agent, @smithy and @aws-sdk imports.
+      expect(bundles[name]).not.toContain('aws-sdk-js');
+      expect(bundles[name]).not.toContain('@smithy/');
+      expect(bundles[name]).not.toMatch(/\bfrom\s*["']@aws-sdk\//);
+    },
+  );
 
   it.each(['clone', 'api'] as const)(
     '%s: takes credentials from the environment and from nowhere else',
     (name) => {
       const bundle = bundles[name];
 
-      expect(bundle).toContain('Unable to find environment variable credentials.');
+      // awsSettingsFromEnvironment's message when Lambda's credential variables are missing.
+      expect(bundle).toContain('AWS_ACCESS_KEY_ID is required');
       const present = Object.entries(OTHER_CREDENTIAL_SOURCES).filter(([marker]) => bundle.includes(marker));
       expect(present.map(([marker, source]) => `${source} (${marker})`)).toEqual([]);
     },
@@ -50,61 +79,6 @@ describe('Lambda bundles as cdk synth builds them', () => {
   it.each(['clone', 'api'] as const)('%s: does not import node:http when it loads', (name) => {
     // Its ES module facade reads http.WebSocket & co, which loads Node's undici: ~20 ms of every cold start.
     expect(bundles[name]).not.toMatch(/\bfrom\s*["']node:http["']/);
-  });
-});
-
-describe('Substitute: @aws-sdk/credential-provider-node', () => {
-  afterEach(() => {
-    vi.unstubAllEnvs();
-  });
-
-  it('signs with the access key and session token Lambda puts in the environment', async () => {
-    vi.stubEnv('AWS_ACCESS_KEY_ID', 'ASIAEXAMPLELAMBDAKEY');
-    vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'example-secret');
-    vi.stubEnv('AWS_SESSION_TOKEN', 'example-session-token');
-    // The same hook the clients' runtime config fills with the module this substitute replaces.
-    const client = new S3Client({ region: 'eu-west-1', credentialDefaultProvider: defaultProvider });
-
-    const url = new URL(
-      await getSignedUrl(client, new GetObjectCommand({ Bucket: 'example', Key: 'incoming/a.wav' })),
-    );
-
-    expect(url.searchParams.get('X-Amz-Credential')).toMatch(/^ASIAEXAMPLELAMBDAKEY\//);
-    expect(url.searchParams.get('X-Amz-Security-Token')).toBe('example-session-token');
-  });
-
-  it('fails the call, not the cold start, when the environment has no credentials', async () => {
-    vi.stubEnv('AWS_ACCESS_KEY_ID', '');
-    vi.stubEnv('AWS_SECRET_ACCESS_KEY', '');
-    const client = new S3Client({ region: 'eu-west-1', credentialDefaultProvider: defaultProvider });
-
-    await expect(
-      getSignedUrl(client, new GetObjectCommand({ Bucket: 'example', Key: 'incoming/a.wav' })),
-    ).rejects.toThrow('Unable to find environment variable credentials.');
-  });
-});
-
-describe('Substitute: mnemonist/lru-cache', () => {
-  it('drops the least recently used entry when full, reading with get counting as use and peek not', () => {
-    const cache = new LRUCache<string, number>(2);
-    cache.set('a', 1).set('b', 2);
-
-    expect(cache.get('a')).toBe(1);
-    expect(cache.peek('b')).toBe(2);
-    cache.set('c', 3);
-
-    expect([cache.has('a'), cache.has('b'), cache.has('c')]).toEqual([true, false, true]);
-    expect(cache.size).toBe(2);
-  });
-
-  it('replaces a value in place without evicting, and forgets everything on clear', () => {
-    const cache = new LRUCache<string, number>(2);
-    cache.set('a', 1).set('b', 2).set('a', 3);
-
-    expect([cache.get('a'), cache.get('b')]).toEqual([3, 2]);
-    cache.clear();
-    expect(cache.size).toBe(0);
-    expect(cache.get('a')).toBeUndefined();
   });
 });
 
