@@ -1,5 +1,5 @@
-import { marshall, type marshallOptions, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AwsSettings } from './config';
+import { type MarshallOptions, marshallItem, unmarshallItem } from './dynamodb-values';
 import type { AwsCallOptions } from './http';
 import { jsonRpc } from './json-rpc';
 
@@ -79,7 +79,7 @@ export interface QueryOutput {
 }
 
 /** What voicedrop writes with: `undefined` fields are left out; class instances are refused, not flattened. */
-export const VOICEDROP_MARSHALL_OPTIONS: marshallOptions = {
+export const VOICEDROP_MARSHALL_OPTIONS: MarshallOptions = {
   removeUndefinedValues: true,
   convertClassInstanceToMap: false,
 };
@@ -88,23 +88,20 @@ type WireItem = Record<string, unknown>;
 
 /**
  * A document-level DynamoDB client over the JSON 1.0 protocol (`DynamoDB_20120810.<Operation>`): plain
- * JavaScript values in and out, marshalled with @aws-sdk/util-dynamodb exactly as
- * @aws-sdk/lib-dynamodb does. A failed condition throws `AwsServiceError` named
+ * JavaScript values in and out, marshalled as @aws-sdk/lib-dynamodb does (see dynamodb-values.ts;
+ * the SDK's util-dynamodb is not bundled). A failed condition throws `AwsServiceError` named
  * `ConditionalCheckFailedException`.
  */
 export class DynamoDocumentClient {
-  private readonly marshallOptions: marshallOptions;
+  private readonly marshallOptions: MarshallOptions;
 
   constructor(
     private readonly settings: AwsSettings,
-    options: { readonly marshallOptions?: marshallOptions } = {},
+    options: { readonly marshallOptions?: MarshallOptions } = {},
   ) {
     // A copy: @aws-sdk/lib-dynamodb sets `convertTopLevelContainer: true` on the options object it is
-    // given, which would make `marshall` wrap whole items in `{ M: … }` here if the object were shared.
-    this.marshallOptions = {
-      ...(options.marshallOptions ?? VOICEDROP_MARSHALL_OPTIONS),
-      convertTopLevelContainer: false,
-    };
+    // given (tests share this constant with it); marshallItem ignores that option anyway.
+    this.marshallOptions = { ...(options.marshallOptions ?? VOICEDROP_MARSHALL_OPTIONS) };
   }
 
   async get(input: GetInput, options?: AwsCallOptions): Promise<GetOutput> {
@@ -195,7 +192,7 @@ export class DynamoDocumentClient {
   }
 
   private toWire(item: DocumentItem): WireItem {
-    return marshall(item, this.marshallOptions);
+    return marshallItem(item, this.marshallOptions);
   }
 
   private toWireOptional(item: DocumentItem | undefined): WireItem | undefined {
@@ -204,8 +201,7 @@ export class DynamoDocumentClient {
 }
 
 function fromWire(item: WireItem): DocumentItem {
-  // The wire shape is DynamoDB's own AttributeValue map; util-dynamodb's type for it lives in the SDK client.
-  return unmarshall(item as Parameters<typeof unmarshall>[0]);
+  return unmarshallItem(item);
 }
 
 /**
