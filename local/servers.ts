@@ -120,7 +120,7 @@ export async function startLocalDynamo(options: { port: number; directory?: stri
 
 /** The AWS SDK client, for set-up and checks only; the handlers get `localThinS3Client`. */
 export function localS3Client(endpoint: string): S3Client {
-  // As in the api function: no checksum parameters in presigned URLs (see functions/api/handler.ts).
+  // Checksums only where S3 requires them: presigned URLs without checksum parameters, like the thin client's.
   return new S3Client({
     requestChecksumCalculation: 'WHEN_REQUIRED',
     endpoint,
