@@ -132,6 +132,8 @@ export async function awsRequest(
         headers: signed.headers,
         body: request.body ?? null,
         signal: attemptSignal,
+        // A redirect to another host would arrive signed for this one: surface it as an error instead.
+        redirect: 'manual',
         ...(replayable ? {} : { duplex: 'half' }),
       } as RequestInit);
       if (accept(response.status)) {
