@@ -318,6 +318,18 @@ class UploadSession {
     const { voices } = this.dependencies;
     const source = this.record.source;
     await this.move(['received', 'validating', 'failed'], 'validating', { error: null });
+    // S3 allows such keys, but a URL resolves "." and ".." segments away: the object cannot be read back.
+    if (source.key.split('/').some((segment) => segment === '.' || segment === '..')) {
+      await this.finish('rejected', {
+        error: {
+          code: 'unsupported_key',
+          message:
+            'The object key has a "." or ".." path segment, which voicedrop cannot read; rename the file and upload it again.',
+          retryable: false,
+        },
+      });
+      return;
+    }
 
     let head: HeadObjectOutput;
     try {

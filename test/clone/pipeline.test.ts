@@ -468,6 +468,23 @@ describe('clone pipeline (S3 and DynamoDB servers, provider simulators over HTTP
     expect(clones).toHaveLength(1);
   });
 
+  it('rejects a key with a ".." segment, which no URL can address, instead of retrying it forever', async () => {
+    const key = 'incoming/smallest/../escape.wav';
+    const before = smallest.state.counts.clone;
+    const response = await handleCloneEvent(
+      sqsEvent(s3NotificationRecord({ bucket: BUCKET, key, size: 100_000, etag: 'dot-segment' })),
+      lambdaContext(),
+      dependencies,
+    );
+
+    expect(response.batchItemFailures).toEqual([]);
+    expect(await voice(deriveVoiceId(BUCKET, key, 'dot-segment'))).toMatchObject({
+      status: 'rejected',
+      error: { code: 'unsupported_key', retryable: false },
+    });
+    expect(smallest.state.counts.clone).toBe(before);
+  });
+
   it('records source_missing when the object was deleted before processing', async () => {
     const { voiceId, record } = await upload('incoming/smallest/vanished.wav', uniqueWav());
     await local.s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: 'incoming/smallest/vanished.wav' }));
