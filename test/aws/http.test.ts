@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   type AwsSettings,
   awsSettingsFromEnvironment,
@@ -16,20 +16,16 @@ import { ConfigurationError } from '../../functions/shared/errors';
 import {
   type SignatureCheckingServer,
   startSignatureCheckingServer,
+  useSignatureCheckingServer,
 } from '../support/signature-checking-server';
 
 const credentials = { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret/key+1', sessionToken: 'token+/=' };
 let server: SignatureCheckingServer;
 let settings: AwsSettings;
 
-beforeAll(async () => {
-  server = await startSignatureCheckingServer({ credentials });
-  // A 1 ms backoff base keeps the retry tests fast; the schedule itself is tested below.
-  settings = { region: 'eu-central-1', endpoint: server.endpoint, credentials, retry: { baseDelayMs: 1 } };
-});
-
-afterAll(async () => {
-  await server?.close();
+useSignatureCheckingServer({ credentials, region: 'eu-central-1' }, (started, startedSettings) => {
+  server = started;
+  settings = startedSettings;
 });
 
 beforeEach(() => {

@@ -1,11 +1,11 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { AwsSettings } from '../../functions/shared/aws/config';
 import { isAwsError } from '../../functions/shared/aws/errors';
 import { getSecretString } from '../../functions/shared/aws/secrets-manager';
 import {
   type SignatureCheckingServer,
-  startSignatureCheckingServer,
+  useSignatureCheckingServer,
 } from '../support/signature-checking-server';
 
 const credentials = {
@@ -46,13 +46,9 @@ function secretsManager(secrets: Record<string, { SecretString?: string; SecretB
   });
 }
 
-beforeAll(async () => {
-  server = await startSignatureCheckingServer({ credentials });
-  settings = { region: 'eu-central-1', endpoint: server.endpoint, credentials, retry: { baseDelayMs: 1 } };
-});
-
-afterAll(async () => {
-  await server?.close();
+useSignatureCheckingServer({ credentials, region: 'eu-central-1' }, (started, startedSettings) => {
+  server = started;
+  settings = startedSettings;
 });
 
 beforeEach(() => {

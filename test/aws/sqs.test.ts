@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ChangeMessageVisibilityCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { AwsSettings } from '../../functions/shared/aws/config';
 import { AwsServiceError } from '../../functions/shared/aws/errors';
 import { changeMessageVisibility, sendMessage } from '../../functions/shared/aws/sqs';
@@ -8,7 +8,7 @@ import {
   type ReceivedRequest,
   type Reply,
   type SignatureCheckingServer,
-  startSignatureCheckingServer,
+  useSignatureCheckingServer,
 } from '../support/signature-checking-server';
 
 const credentials = { accessKeyId: 'AKIDSQS', secretAccessKey: 'sqs-secret', sessionToken: 'sqs-session' };
@@ -52,14 +52,10 @@ function sqs(request: ReceivedRequest): Reply {
   }
 }
 
-beforeAll(async () => {
-  server = await startSignatureCheckingServer({ credentials });
-  settings = { region: 'eu-central-1', endpoint: server.endpoint, credentials, retry: { baseDelayMs: 1 } };
-  queueUrl = `${server.endpoint}/123456789012/voicedrop-clone`;
-});
-
-afterAll(async () => {
-  await server?.close();
+useSignatureCheckingServer({ credentials, region: 'eu-central-1' }, (started, startedSettings) => {
+  server = started;
+  settings = startedSettings;
+  queueUrl = `${started.endpoint}/123456789012/voicedrop-clone`;
 });
 
 beforeEach(() => {

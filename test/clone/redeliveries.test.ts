@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { ProviderBusyError, redeliveryFor, WaitInQueueError } from '../../functions/clone/core';
 import { applyRedeliveries, queueUrlFromArn } from '../../functions/clone/redeliveries';
 import type { AwsSettings } from '../../functions/shared/aws/config';
@@ -8,7 +8,7 @@ import { sqsRecord } from '../support/aws-local';
 import {
   type ReceivedRequest,
   type SignatureCheckingServer,
-  startSignatureCheckingServer,
+  useSignatureCheckingServer,
 } from '../support/signature-checking-server';
 
 // SQS has no local implementation here: a stub server checks each request's signature, records the
@@ -17,13 +17,9 @@ const credentials = { accessKeyId: 'AKIDREDELIVER', secretAccessKey: 'sqs-secret
 let server: SignatureCheckingServer;
 let sqs: AwsSettings;
 
-beforeAll(async () => {
-  server = await startSignatureCheckingServer({ credentials });
-  sqs = { region: 'eu-west-1', endpoint: server.endpoint, credentials, retry: { baseDelayMs: 1 } };
-});
-
-afterAll(async () => {
-  await server?.close();
+useSignatureCheckingServer({ credentials, region: 'eu-west-1' }, (started, startedSettings) => {
+  server = started;
+  sqs = startedSettings;
 });
 
 /** The inputs of the calls the stub received for `operation` (`SendMessage`, …), all correctly signed. */

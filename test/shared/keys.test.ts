@@ -1,25 +1,21 @@
 // Secrets Manager has no local implementation here: a stub server checks each request's signature and
 // answers GetSecretValue the way the service does.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { AwsSettings } from '../../functions/shared/aws/config';
 import { ConfigurationError, ProviderKeyMissingError } from '../../functions/shared/errors';
 import { createSecretsManagerKeyStore, createStaticKeyStore } from '../../functions/shared/keys';
 import {
   type SignatureCheckingServer,
-  startSignatureCheckingServer,
+  useSignatureCheckingServer,
 } from '../support/signature-checking-server';
 
 const credentials = { accessKeyId: 'AKIDKEYS', secretAccessKey: 'keys-secret', sessionToken: 'keys-session' };
 let server: SignatureCheckingServer;
 let settings: AwsSettings;
 
-beforeAll(async () => {
-  server = await startSignatureCheckingServer({ credentials });
-  settings = { region: 'eu-west-1', endpoint: server.endpoint, credentials, retry: { baseDelayMs: 1 } };
-});
-
-afterAll(async () => {
-  await server?.close();
+useSignatureCheckingServer({ credentials, region: 'eu-west-1' }, (started, startedSettings) => {
+  server = started;
+  settings = startedSettings;
 });
 
 beforeEach(() => {

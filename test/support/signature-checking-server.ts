@@ -2,6 +2,8 @@ import { createHash, createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { afterAll, beforeAll } from 'vitest';
+import type { AwsSettings } from '../../functions/shared/aws/config';
 
 /**
  * A stand-in for AWS services that have no local implementation (Secrets Manager, SQS): an HTTP server
@@ -40,6 +42,32 @@ export interface SignatureCheckingServer {
   /** Replaces how the server answers; the default answers 200 `{}`. */
   answer(handler: (request: ReceivedRequest, index: number) => Reply | Promise<Reply>): void;
   close(): Promise<void>;
+}
+
+/**
+ * One stub for a test file: started before its tests, closed after them, and handed over with settings
+ * that point the thin clients at it (a 1 ms retry backoff keeps retry tests fast).
+ */
+export function useSignatureCheckingServer(
+  options: {
+    readonly credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+    readonly region: string;
+  },
+  started: (server: SignatureCheckingServer, settings: AwsSettings) => void,
+): void {
+  let server: SignatureCheckingServer | undefined;
+  beforeAll(async () => {
+    server = await startSignatureCheckingServer({ credentials: options.credentials });
+    started(server, {
+      region: options.region,
+      endpoint: server.endpoint,
+      credentials: options.credentials,
+      retry: { baseDelayMs: 1 },
+    });
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
 }
 
 export async function startSignatureCheckingServer(expected: {
