@@ -3,7 +3,7 @@
  * rewritten; samples and MPEG frames are copied as they are, so nothing is decoded or re-encoded.
  */
 
-import { latin1, uint16LittleEndian, uint32LittleEndian } from '../../shared/audio/bytes';
+import { concatBytes, latin1, uint16LittleEndian, uint32LittleEndian } from '../../shared/audio/bytes';
 import { findMpegStream, type MpegFrameHeader, parseMpegFrameHeader } from '../../shared/audio/mpeg';
 import { VoicedropError } from '../../shared/errors';
 
@@ -286,12 +286,5 @@ export function joinMp3(parts: readonly Uint8Array[]): Uint8Array {
       );
     }
   });
-  const runs = mp3s.flatMap((part) => part.runs);
-  const output = new Uint8Array(runs.reduce((sum, run) => sum + run.length, 0));
-  let offset = 0;
-  for (const run of runs) {
-    output.set(run, offset);
-    offset += run.length;
-  }
-  return output;
+  return concatBytes(mp3s.flatMap((part) => part.runs));
 }

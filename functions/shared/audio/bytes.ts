@@ -38,3 +38,14 @@ export function uint16LittleEndian(bytes: Uint8Array, offset: number): number | 
 export function uint32LittleEndian(bytes: Uint8Array, offset: number): number | undefined {
   return offset >= 0 && offset + 4 <= bytes.length ? dataView(bytes).getUint32(offset, true) : undefined;
 }
+
+/** The parts one after another, in one new array. */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  const bytes = new Uint8Array(parts.reduce((total, part) => total + part.byteLength, 0));
+  let offset = 0;
+  for (const part of parts) {
+    bytes.set(part, offset);
+    offset += part.byteLength;
+  }
+  return bytes;
+}

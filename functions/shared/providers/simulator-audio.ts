@@ -1,5 +1,6 @@
 import { Mp3Encoder } from '@breezystack/lamejs';
 import { parseBuffer } from 'music-metadata';
+import { concatBytes } from '../audio/bytes';
 
 /**
  * Audio for the provider simulators and the tests: a speech-like signal (voiced syllables with pitch
@@ -115,13 +116,7 @@ export function emptyWav(sampleRate: number): Uint8Array {
     padded.set(value, 8);
     return padded;
   });
-  const info = new Uint8Array(4 + encoded.reduce((sum, entry) => sum + entry.byteLength, 0));
-  info.set(new TextEncoder().encode('INFO'), 0);
-  let offset = 4;
-  for (const entry of encoded) {
-    info.set(entry, offset);
-    offset += entry.byteLength;
-  }
+  const info = concatBytes([new TextEncoder().encode('INFO'), ...encoded]);
   return encodeWav(new Int16Array(0), sampleRate, 1, [{ id: 'LIST', data: info }]);
 }
 
@@ -136,13 +131,7 @@ export function encodeMp3(samples: Int16Array, sampleRate: number): Uint8Array {
   }
   const tail = encoder.flush();
   if (tail.byteLength > 0) parts.push(tail);
-  const bytes = new Uint8Array(parts.reduce((sum, part) => sum + part.byteLength, 0));
-  let offset = 0;
-  for (const part of parts) {
-    bytes.set(part, offset);
-    offset += part.byteLength;
-  }
-  return bytes;
+  return concatBytes(parts);
 }
 
 /** Headerless little-endian 16-bit PCM (Smallest's default `output_format`). */

@@ -3,18 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { AudioJoinError, joinMp3, joinWav, wavDurationSec } from '../../../functions/api/speech/join-audio';
 import { findMpegStream, parseMpegFrameHeader, walkMpegFrames } from '../../../functions/shared/audio/mpeg';
 import { encodeMp3, encodeWav, voicedSignal } from '../../../functions/shared/providers/simulator-audio';
+import { concat } from '../../audio/helpers';
 
 const ascii = (text: string) => new TextEncoder().encode(text);
-
-function concat(...parts: readonly Uint8Array[]): Uint8Array {
-  const bytes = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    bytes.set(part, offset);
-    offset += part.length;
-  }
-  return bytes;
-}
 
 function text(bytes: Uint8Array, start: number, length: number): string {
   return String.fromCharCode(...bytes.subarray(start, start + length));
