@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isSpeakable, splitText } from '../../../functions/api/speech/split-text';
 import { PROVIDER_LIMITS } from '../../../functions/shared/providers/limits';
+import { seededRandom } from '../../audio/helpers';
 
 const codePoints = (text: string) => [...text].length;
 const nonSpace = (text: string) => text.replace(/\s+/gu, '');
@@ -18,18 +19,6 @@ function isSubsequence(part: string, whole: string): boolean {
     index++;
   }
   return true;
-}
-
-/** Deterministic pseudo-random numbers (mulberry32), so a failing case can be replayed from its seed. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let value = state;
-    value = Math.imul(value ^ (value >>> 15), value | 1);
-    value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
-    return ((value ^ (value >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function pick<T>(random: () => number, items: readonly T[]): T {
