@@ -4,7 +4,7 @@ import { s3ByteSource } from '../shared/audio/sources';
 import type { AudioFormat, ByteSource } from '../shared/audio/types';
 import { type UploadOptions, validateSource } from '../shared/audio/validate';
 import { isAwsError } from '../shared/aws/errors';
-import type { HeadObjectOutput, S3Client } from '../shared/aws/s3';
+import { type HeadObjectOutput, hasDotSegment, type S3Client } from '../shared/aws/s3';
 import { VoicedropError } from '../shared/errors';
 import type { KeyStore } from '../shared/keys';
 import type { Log } from '../shared/logger';
@@ -319,7 +319,7 @@ class UploadSession {
     const source = this.record.source;
     await this.move(['received', 'validating', 'failed'], 'validating', { error: null });
     // S3 allows such keys, but a URL resolves "." and ".." segments away: the object cannot be read back.
-    if (source.key.split('/').some((segment) => segment === '.' || segment === '..')) {
+    if (hasDotSegment(source.key)) {
       await this.finish('rejected', {
         error: {
           code: 'unsupported_key',

@@ -313,14 +313,18 @@ function encodeKey(key: string): string {
       `S3 key ${JSON.stringify(key)} holds a lone UTF-16 surrogate, which has no UTF-8 form.`,
     );
   }
-  const segments = key.split('/');
   // URLs resolve "." and ".." segments (written plainly or as %2E): such a key would address another one.
-  if (segments.some((segment) => segment === '.' || segment === '..')) {
+  if (hasDotSegment(key)) {
     throw new RangeError(
       `S3 key ${JSON.stringify(key)} has a "." or ".." segment, which a URL cannot carry.`,
     );
   }
-  return segments.map(encodeSegment).join('/');
+  return key.split('/').map(encodeSegment).join('/');
+}
+
+/** True for keys with a "." or ".." segment: S3 allows them, but no URL can address them. */
+export function hasDotSegment(key: string): boolean {
+  return key.split('/').some((segment) => segment === '.' || segment === '..');
 }
 
 /** RFC 3986 unreserved characters stay; everything else, UTF-8 percent-encoded. */
