@@ -42,6 +42,20 @@ export const ESM_REQUIRE_BANNER =
  */
 export const BUNDLE_INJECTS: readonly string[] = ['lib/bundle-inject/source-mapped-stack-traces.ts'];
 
+/**
+ * Modules the Lambda bundles replace with a smaller one of the same exports (esbuild aliases; paths relative
+ * to the repository root). Only the bundles: tests and local mode import the real modules.
+ *
+ * The one substitute is the SDK clients' default credential chain, cut down to its environment link: in
+ * Lambda the role's credentials are always in the environment, and the chain's other links (SSO, ini files,
+ * credential_process, web identity, container and instance metadata) are about 110 KB of each bundle and
+ * import `node:http`, whose ES module facade loads Node's undici at cold start. The README's Performance
+ * section has the measurement behind the choice; test/infra/bundles.test.ts fails when it stops applying.
+ */
+export const BUNDLE_SUBSTITUTES: Readonly<Record<string, string>> = {
+  '@aws-sdk/credential-provider-node': 'lib/bundle-substitutes/credential-provider-node.ts',
+};
+
 export interface HouseFunctionProps {
   /** The handler module, relative to the repository root, e.g. `functions/clone/handler.ts`. */
   readonly entry: string;
@@ -50,7 +64,7 @@ export interface HouseFunctionProps {
    * @default 'handler'
    */
   readonly handler?: string;
-  /** Explicit for every function: Lambda's 128 MB default starves audio parsing. */
+  /** Explicit for every function: Lambda's 128 MB default starves audio parsing and the SDK clients. */
   readonly memorySize: number;
   /** Explicit for every function: queue visibility timeouts and provider deadlines are derived from it. */
   readonly timeout: Duration;
@@ -77,8 +91,7 @@ export interface HouseFunctionProps {
 
 /**
  * The one way this project builds a Lambda function: Node.js 24 on arm64, an ESM bundle made by local
- * esbuild (AWS calls by the thin SigV4 clients in functions/shared/aws, credentials from the environment;
- * no AWS SDK client inside), stack traces mapped to
+ * esbuild with the AWS SDK inside (its credential chain cut down to the environment), stack traces mapped to
  * the sources on first use, JSON logs into its own log group with retention, X-Ray active tracing, and a role
  * that starts with nothing but that log group. Intent methods (`readsUploads`, `writesVoicesTable`, …) each
  * grant exact actions on exact resources and set the environment variable the handler reads; a grant on a
@@ -128,7 +141,7 @@ export class HouseFunction extends Construct implements IGrantable {
       role: this.role,
       logGroup: this.logGroup,
       // Lambda sends each invocation's segments (init, invocation) to X-Ray, in the trace API Gateway started;
-      // subsegments for AWS and provider calls need the handler to instrument them (Powertools Tracer).
+      // subsegments for SDK and provider calls need the handler to instrument them (Powertools Tracer).
       tracing: Tracing.ACTIVE,
       loggingFormat: LoggingFormat.JSON,
       applicationLogLevelV2: ApplicationLogLevel[logLevel],
@@ -150,10 +163,14 @@ export class HouseFunction extends Construct implements IGrantable {
         inject: BUNDLE_INJECTS.map((module) => path.join(REPOSITORY_ROOT, module)),
         // Stack traces need only the mappings; the source text stays out of the deployed asset.
         sourcesContent: false,
-        // The handlers call AWS through the thin clients in functions/shared/aws, not the SDK. Bundled
-        // rather than left to the runtime's copy, so an SDK import that slips in shows in the bundle
-        // (and fails test/infra/bundles.test.ts) instead of silently loading at cold start.
+        // The SDK version is pinned by our lock file and tested, not whatever the runtime ships this month.
         bundleAwsSDK: true,
+        esbuildArgs: Object.fromEntries(
+          Object.entries(BUNDLE_SUBSTITUTES).map(([module, substitute]) => [
+            `--alias:${module}`,
+            path.join(REPOSITORY_ROOT, substitute),
+          ]),
+        ),
       },
     });
 
@@ -238,13 +255,13 @@ export class HouseFunction extends Construct implements IGrantable {
   }
 
   /**
-   * Signs presigned PUT URLs for uploads under `incoming/` (BUCKET_NAME). The function never uploads itself:
-   * the grant is what makes the URLs it signs work, and it limits them to `incoming/`.
+   * Signs presigned POST forms for uploads under `incoming/` (BUCKET_NAME). The function never uploads
+   * itself: the grant is what makes the forms it signs work, and it limits them to `incoming/`.
    */
   presignsUploads(bucket: IBucket): this {
     this.allow(['s3:PutObject'], [bucket.arnForObjects(`${INCOMING_PREFIX}*`)], {
       wildcardReason:
-        'Presigned upload URLs name a key the caller chooses below incoming/; the grant limits every URL ' +
+        'Presigned upload forms name a key the caller chooses below incoming/; the grant limits every form ' +
         'this function signs to that prefix of this bucket.',
     });
     this.addEnvironment('BUCKET_NAME', bucket.bucketName);

@@ -12,7 +12,6 @@ import {
   type RetryBackoff,
 } from '../functions/clone/core';
 import { encodeS3EventKey } from '../functions/clone/s3-events';
-import { VOICEDROP_MARSHALL_OPTIONS } from '../functions/shared/aws/dynamodb';
 import { EnvironmentReader } from '../functions/shared/config';
 import { createStaticKeyStore } from '../functions/shared/keys';
 import type { Log } from '../functions/shared/logger';
@@ -28,7 +27,7 @@ import {
 import type { ProviderName } from '../functions/shared/providers/types';
 import { ProviderSlots } from '../functions/shared/voices/provider-slots';
 import { deriveVoiceId, FINAL_STATUSES } from '../functions/shared/voices/record';
-import { VoiceRepository } from '../functions/shared/voices/repository';
+import { DOCUMENT_TRANSLATION, VoiceRepository } from '../functions/shared/voices/repository';
 import { type ApiHandler, startLocalApiGateway } from './api-gateway';
 import { LocalQueue } from './queue';
 import { watchRedrive } from './redrive';
@@ -37,10 +36,8 @@ import {
   ensureVoicesTable,
   LOCAL_CREDENTIALS,
   LOCAL_REGION,
-  localDocumentClient,
   localDynamoClient,
   localS3Client,
-  localThinS3Client,
   startLocalDynamo,
   startLocalS3,
 } from './servers';
@@ -140,10 +137,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
 
     const dynamoClient = localDynamoClient(dynamo.endpoint);
     await ensureVoicesTable(dynamoClient, LOCAL_TABLE);
-    // The handlers get the thin client, as in AWS; the SDK client only sets up and scans.
-    const documents = localDocumentClient(dynamo.endpoint);
     const s3Client = localS3Client(s3.endpoint);
-    const thinS3 = localThinS3Client(s3.endpoint);
 
     const modes = {} as Record<ProviderName, ProviderMode>;
     const keys: Partial<Record<ProviderName, string>> = {};
@@ -193,12 +187,12 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       }
     }
     const keyStore = createStaticKeyStore(keys, 'the environment (SMALLEST_API_KEY / TYPECAST_API_KEY)');
-    const voices = new VoiceRepository(documents, LOCAL_TABLE);
+    const voices = new VoiceRepository(dynamoClient, LOCAL_TABLE);
     const dependencies: ClonePipelineDependencies = {
-      s3: thinS3,
+      s3: s3Client,
       voices,
       // The same per-provider limit as in AWS (SMALLEST_CONCURRENCY, TYPECAST_CONCURRENCY), in the same table.
-      slots: new ProviderSlots(documents, LOCAL_TABLE, settings.concurrency),
+      slots: new ProviderSlots(dynamoClient, LOCAL_TABLE, settings.concurrency),
       slotWaitMs: options.queue?.slotWaitMs,
       retryBackoff: options.queue?.retryBackoff ?? LOCAL_RETRY_BACKOFF,
       providers: createProviders(keyStore, { baseUrls, timeoutMs }),
@@ -249,7 +243,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     // Speech gets one retry after a provider 429, as in AWS.
     const apiProviders = createProviders(keyStore, { baseUrls, timeoutMs }, SPEECH_PROVIDER_RETRY);
     const api = createApiApp({
-      s3: thinS3,
+      s3: s3Client,
       bucket: LOCAL_BUCKET,
       voices,
       providers: apiProviders,
@@ -364,9 +358,7 @@ async function enqueueUnfinished(options: {
 
 /** Voices with a live clone at `provider`, read from the local table (a scan: local mode only). */
 async function rememberedClones(client: ReturnType<typeof localDynamoClient>, provider: ProviderName) {
-  const documents = DynamoDBDocumentClient.from(client, {
-    marshallOptions: { ...VOICEDROP_MARSHALL_OPTIONS },
-  });
+  const documents = DynamoDBDocumentClient.from(client, DOCUMENT_TRANSLATION);
   const voices: {
     voiceId: string;
     providerVoiceId: string;

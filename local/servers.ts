@@ -12,9 +12,7 @@ import {
 import { S3Client } from '@aws-sdk/client-s3';
 import dynalite from 'dynalite';
 import S3rver from 's3rver';
-import type { AwsSettings } from '../functions/shared/aws/config';
-import { DynamoDocumentClient } from '../functions/shared/aws/dynamodb';
-import { createS3Client, type S3Client as ThinS3Client } from '../functions/shared/aws/s3';
+import { DeadlineBoundHttpHandler } from '../functions/shared/aws-deadline';
 
 /** s3rver accepts only its own key pair; dynalite accepts any. */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
@@ -118,36 +116,24 @@ export async function startLocalDynamo(options: { port: number; directory?: stri
   };
 }
 
-/** The AWS SDK client, for set-up and checks only; the handlers get `localThinS3Client`. */
 export function localS3Client(endpoint: string): S3Client {
-  // Checksums only where S3 requires them: presigned URLs without checksum parameters, like the thin client's.
+  // As in both functions: requests that end by the invocation's deadline.
   return new S3Client({
-    requestChecksumCalculation: 'WHEN_REQUIRED',
     endpoint,
     forcePathStyle: true,
     region: LOCAL_REGION,
     credentials: LOCAL_CREDENTIALS,
+    requestHandler: new DeadlineBoundHttpHandler(),
   });
 }
 
-/** What the thin AWS clients (the ones the Lambda code uses) need to reach a local server. */
-export function localAwsSettings(endpoint: string): AwsSettings {
-  return { region: LOCAL_REGION, endpoint, credentials: LOCAL_CREDENTIALS };
-}
-
-/** The thin S3 client the handlers use, against s3rver (path-style, as any endpoint is addressed). */
-export function localThinS3Client(endpoint: string): ThinS3Client {
-  return createS3Client(localAwsSettings(endpoint));
-}
-
-/** The thin document client the handlers use, against dynalite. */
-export function localDocumentClient(endpoint: string): DynamoDocumentClient {
-  return new DynamoDocumentClient(localAwsSettings(endpoint));
-}
-
-/** The AWS SDK client, for set-up only (creating the table); the handlers get `localDocumentClient`. */
 export function localDynamoClient(endpoint: string): DynamoDBClient {
-  return new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+  return new DynamoDBClient({
+    endpoint,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+    requestHandler: new DeadlineBoundHttpHandler(),
+  });
 }
 
 /** The voices table, with the same key schema and index as the deployed one (lib/voicedrop-stack.ts). */

@@ -9,7 +9,15 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startPipelineFixture } from '../test/support/pipeline-fixture';
-import { bundleContributors, findBundles, profileImports, synthesize, timeImports } from './bench/bundles';
+import {
+  buildPlainSdkBundle,
+  bundleContributors,
+  findBundles,
+  type LambdaBundle,
+  profileImports,
+  synthesize,
+  timeImports,
+} from './bench/bundles';
 import {
   type BenchResult,
   evaluateBudgets,
@@ -44,6 +52,8 @@ const METHODS: Readonly<Record<string, string>> = {
   importMs: `median of ${IMPORT_RUNS} fresh Node processes (this Node) timing \`await import(bundle)\` with performance.now() inside the child, with the function's environment from the template (NODE_OPTIONS as the template sets it, dummies for references, Lambda runtime variables); variants interleaved round by round after one warm-up round.`,
   importOverheadMs:
     'importMs − the same in-child measurement of importing an empty module; processWallMs is spawn-to-exit wall time measured by the parent, for comparison.',
+  plainSdk:
+    "plainSdkImportOverheadMs and plainSdkBytes: the same handler built with lib/house-function.ts's esbuild options but without BUNDLE_SUBSTITUTES (the SDK's full credential chain) into <tmp>/plain-sdk/<function>/index.mjs with its map, checked to contain the chain's markers the real bundle lacks, and timed in the same interleaved rounds with the same variables; printed as the baseline, not budgeted.",
   validation: `validateSource(s3ByteSource(...)) against s3rver with Typecast's rules; bytesRead from the source's counter, GETs counted by a wrapper; ms = median of ${VALIDATION_RUNS} runs. oversize = 30 MiB, garbage = 20 MiB deterministic noise, wav = 118 s 44.1 kHz stereo, mp3 = 10 s 64 kbit/s mono.`,
   clonePipeline: `${CLONE_UPLOADS} distinct 6 s 16 kHz Smallest uploads (after ${CLONE_WARMUP} warm-up ones), handleCloneEvent one after another (concurrency 1) against s3rver + dynalite and the zero-latency simulator, silent logger, no metrics; overhead = handler wall time − wall time of provider.cloneVoice (timing decorator); clonesPerSecond = uploads / summed handler time.`,
   speech: `${SPEECH_REQUESTS} POST /voices/{id}/speech (after ${SPEECH_WARMUP} warm-up) via app.request, inline WAV, body read; overhead = request time − wall time of provider.synthesize (timing decorator); voice lookup goes to dynalite.`,
@@ -88,8 +98,13 @@ async function main(): Promise<number> {
         progress('cdk synth');
         await synthesize(ROOT, outDir);
         const bundles = findBundles(outDir);
+        progress('plain SDK builds (no bundle substitutes)');
+        const plainSdk = {} as Record<FunctionName, LambdaBundle>;
+        for (const name of FUNCTION_NAMES) {
+          plainSdk[name] = await buildPlainSdkBundle(ROOT, bundles[name], scratch);
+        }
         progress(`import timing (${IMPORT_RUNS} rounds)`);
-        result.bundles = await timeImports(bundles, scratch, IMPORT_RUNS);
+        result.bundles = await timeImports(bundles, plainSdk, scratch, IMPORT_RUNS);
         progress(`import profiles (${PROFILE_RUNS} per bundle)`);
         const importTime = {} as Record<FunctionName, Awaited<ReturnType<typeof profileImports>>>;
         for (const name of FUNCTION_NAMES) {

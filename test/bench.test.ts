@@ -1,6 +1,23 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { SourceMap } from 'node:module';
-import { describe, expect, it } from 'vitest';
-import { attributeProfile, type CpuProfile, packageOf, rankInputs } from '../scripts/bench/bundles';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { afterAll, describe, expect, it } from 'vitest';
+import { BUNDLE_SUBSTITUTES } from '../lib/house-function';
+import {
+  assertPlainSdkDiffers,
+  attributeProfile,
+  buildPlainSdkBundle,
+  type CpuProfile,
+  CREDENTIAL_CHAIN_MARKERS,
+  credentialChainMarkersIn,
+  houseBuildOptions,
+  type LambdaBundle,
+  packageOf,
+  rankInputs,
+} from '../scripts/bench/bundles';
 import {
   type BenchResult,
   BUDGETS,
@@ -43,12 +60,16 @@ describe('Function: percentile', () => {
 });
 
 function sampleResult(overrides: Partial<BenchResult> = {}): BenchResult {
+  // clone sits exactly at its bundle budgets, api just over them; the plain SDK figures are far over the
+  // same limits, which must not matter: they are not budgeted.
   const bundle = {
-    bytes: 400_000,
+    bytes: 600_000,
     mapBytes: 900_000,
-    importMs: 50.5,
-    importOverheadMs: 50,
-    importMsWithoutSourceMaps: 45,
+    importMs: 80.5,
+    importOverheadMs: 80,
+    plainSdkBytes: 713_000,
+    plainSdkImportOverheadMs: 95.25,
+    importMsWithoutSourceMaps: 75,
     processWallMs: 120,
     processWallOverheadMs: 70,
     runs: 15,
@@ -63,7 +84,7 @@ function sampleResult(overrides: Partial<BenchResult> = {}): BenchResult {
       platform: 'linux-x64',
     },
     durationSec: 30,
-    bundles: { clone: bundle, api: { ...bundle, bytes: 600_000 } },
+    bundles: { clone: bundle, api: { ...bundle, bytes: 600_001, importOverheadMs: 80.01 } },
     validation: {
       oversize: {
         sizeBytes: 31_457_280,
@@ -102,7 +123,8 @@ function sampleResult(overrides: Partial<BenchResult> = {}): BenchResult {
 describe('Function: figureAt', () => {
   it('reads a number at a dotted path and nothing else', () => {
     const result = sampleResult();
-    expect(figureAt(result, 'bundles.api.bytes')).toBe(600_000);
+    expect(figureAt(result, 'bundles.api.bytes')).toBe(600_001);
+    expect(figureAt(result, 'bundles.clone.plainSdkImportOverheadMs')).toBe(95.25);
     expect(figureAt(result, 'clonePipeline.overheadMsP50')).toBeUndefined();
     expect(figureAt(result, 'validation.wav.verdict')).toBeUndefined();
     expect(figureAt(result, 'bundles')).toBeUndefined();
@@ -113,8 +135,10 @@ describe('Function: evaluateBudgets', () => {
   it('passes figures at or under their limit and fails those over it', () => {
     const verdicts = sampleResult().budgets;
     const verdict = (figure: string) => verdicts.find((entry) => entry.figure === figure);
-    expect(verdict('bundles.clone.bytes')).toMatchObject({ value: 400_000, limit: 512_000, pass: true });
-    expect(verdict('bundles.api.bytes')).toMatchObject({ value: 600_000, pass: false });
+    expect(verdict('bundles.clone.bytes')).toMatchObject({ value: 600_000, limit: 600_000, pass: true });
+    expect(verdict('bundles.api.bytes')).toMatchObject({ value: 600_001, limit: 600_000, pass: false });
+    expect(verdict('bundles.clone.importOverheadMs')).toMatchObject({ value: 80, limit: 80, pass: true });
+    expect(verdict('bundles.api.importOverheadMs')).toMatchObject({ value: 80.01, limit: 80, pass: false });
     expect(verdict('validation.oversize.bytesRead')).toMatchObject({ value: 0, limit: 0, pass: true });
     expect(verdict('validation.garbage.bytesRead')).toMatchObject({ value: 65_536, pass: true });
     expect(verdict('speech.overheadMsP50')).toMatchObject({ value: 12, pass: false });
@@ -126,6 +150,27 @@ describe('Function: evaluateBudgets', () => {
       value: undefined,
       pass: false,
     });
+  });
+
+  it('holds the figures to the agreed budgets', () => {
+    expect(BUDGETS.map(({ figure, limit, unit }) => `${figure} ≤ ${limit} ${unit}`)).toEqual([
+      'bundles.clone.bytes ≤ 600000 bytes',
+      'bundles.api.bytes ≤ 600000 bytes',
+      'bundles.clone.importOverheadMs ≤ 80 ms',
+      'bundles.api.importOverheadMs ≤ 80 ms',
+      'validation.oversize.bytesRead ≤ 0 bytes',
+      'validation.garbage.bytesRead ≤ 65536 bytes',
+      'clonePipeline.overheadMsP50 ≤ 50 ms',
+      'speech.overheadMsP50 ≤ 10 ms',
+      'memory.peakRssGrowthPerUploadByte ≤ 2.5 ratio',
+    ]);
+  });
+
+  it('does not budget the plain SDK baseline, however large it is', () => {
+    expect(BUDGETS.filter((budget) => budget.figure.includes('plainSdk'))).toEqual([]);
+    const verdicts = sampleResult().budgets;
+    expect(verdicts.some((entry) => entry.figure.includes('plainSdk'))).toBe(false);
+    expect(verdicts.find((entry) => entry.figure === 'bundles.clone.importOverheadMs')?.pass).toBe(true);
   });
 
   it('reports every budget, in order', () => {
@@ -147,7 +192,14 @@ describe('Function: formatJsonLine', () => {
     const result = { ...base, bundles: { ...bundles, clone: { ...bundles.clone, importMs: 123.456789 } } };
     const parsed = JSON.parse(formatJsonLine(result));
     expect(parsed.bundles.clone.importMs).toBe(123.457);
-    expect(parsed.bundles.clone.bytes).toBe(400_000);
+    expect(parsed.bundles.clone.bytes).toBe(600_000);
+  });
+
+  it('carries the plain SDK baseline of each function', () => {
+    const parsed = JSON.parse(formatJsonLine(sampleResult()));
+    for (const name of ['clone', 'api']) {
+      expect(parsed.bundles[name]).toMatchObject({ plainSdkBytes: 713_000, plainSdkImportOverheadMs: 95.25 });
+    }
   });
 });
 
@@ -155,11 +207,31 @@ describe('Function: formatReport', () => {
   it('shows the machine, the figures, PASS/FAIL per budget and what was not measured', () => {
     const report = formatReport(sampleResult());
     expect(report).toContain('Test CPU, 2 cores, 8192.00 MiB RAM, Node v24.0.0');
-    expect(report).toMatch(/PASS {2}bundles\.clone\.bytes +400,000 B {2}≤ 512,000 B/);
-    expect(report).toMatch(/FAIL {2}bundles\.api\.bytes +600,000 B/);
+    expect(report).toMatch(/PASS {2}bundles\.clone\.bytes +600,000 B {2}≤ 600,000 B/);
+    expect(report).toMatch(/FAIL {2}bundles\.api\.bytes +600,001 B {2}≤ 600,000 B/);
+    expect(report).toMatch(/PASS {2}bundles\.clone\.importOverheadMs +80\.00 ms {2}≤ 80\.00 ms/);
+    expect(report).toMatch(/FAIL {2}bundles\.api\.importOverheadMs +80\.01 ms {2}≤ 80\.00 ms/);
     expect(report).toMatch(/FAIL {2}clonePipeline\.overheadMsP50 +not measured/);
     expect(report).toContain('clonePipeline: simulator refused');
     expect(report).toMatch(/garbage +20\.00 MiB +65,536 +1 +4\.00 ms +unreadable_audio/);
+  });
+
+  it('shows the plain SDK bytes next to the bytes and its overhead next to the import overhead', () => {
+    const lines = formatReport(sampleResult()).split('\n');
+    const header = lines.find((line) => line.trimStart().startsWith('function'));
+    expect(header).toMatch(
+      /bytes +plain SDK bytes +map +import +overhead +plain SDK overhead +no source maps/,
+    );
+    expect(lines).toContainEqual(
+      expect.stringMatching(
+        /^ {2}clone +600,000 +713,000 +878\.9 KiB +80\.50 ms +80\.00 ms +95\.25 ms +75\.00 ms/,
+      ),
+    );
+    expect(lines).toContainEqual(
+      expect.stringMatching(/^ {2}api +600,001 +713,000 +878\.9 KiB +80\.50 ms +80\.01 ms +95\.25 ms/),
+    );
+    // Not a budget: the baseline appears in no budget line.
+    expect(lines.filter((line) => /^ {2}(PASS|FAIL) /.test(line) && line.includes('plainSdk'))).toEqual([]);
   });
 
   it('says whether the metafile build has the size of the CDK bundle', () => {
@@ -290,4 +362,90 @@ describe('Function: attributeProfile', () => {
     expect([...byOwner.keys()].sort()).toEqual(['(bundle top level: hoisted ES module bodies)', 'zod']);
     expect([...byOwner.values()].reduce((sum, ms) => sum + ms, 0)).toBeCloseTo(0.2);
   });
+});
+
+describe('Function: assertPlainSdkDiffers', () => {
+  const lean = 'const a=process.env.AWS_ACCESS_KEY_ID;fetch("http://169.254.169.254/latest/api/token")';
+  const plain = `${lean};const f=process.env.AWS_WEB_IDENTITY_TOKEN_FILE;const h="169.254.170.2"`;
+
+  it('finds the credential-chain markers in bundle code', () => {
+    expect(credentialChainMarkersIn(plain)).toEqual(['AWS_WEB_IDENTITY_TOKEN_FILE', '169.254.170.2']);
+    expect(credentialChainMarkersIn('x="169.254.170.2"')).toEqual(['169.254.170.2']);
+    // The instance metadata address is reached by the SDK's defaults mode too: no marker.
+    expect(credentialChainMarkersIn(lean)).toEqual([]);
+  });
+
+  it('accepts a plain build with the full chain next to a bundle without it', () => {
+    expect(() => assertPlainSdkDiffers('clone', lean, plain)).not.toThrow();
+    expect(() => assertPlainSdkDiffers('clone', lean, 'x="169.254.170.2"')).not.toThrow();
+  });
+
+  it('fails when the plain build lacks the full chain', () => {
+    expect(() => assertPlainSdkDiffers('api', lean, lean)).toThrow(/plain SDK build of api has none of/);
+  });
+
+  it('fails when the real bundle carries the full chain', () => {
+    expect(() => assertPlainSdkDiffers('clone', plain, plain)).toThrow(
+      /clone bundle contains the SDK's full credential chain \(AWS_WEB_IDENTITY_TOKEN_FILE, 169\.254\.170\.2\)/,
+    );
+  });
+});
+
+describe('Function: houseBuildOptions', () => {
+  const root = '/repo';
+
+  it('aliases exactly the modules BUNDLE_SUBSTITUTES names, and none for the plain SDK build', () => {
+    const lean = houseBuildOptions(root, 'clone', '/out/index.mjs', true);
+    expect(lean.alias).toEqual(
+      Object.fromEntries(
+        Object.entries(BUNDLE_SUBSTITUTES).map(([module, substitute]) => [module, join(root, substitute)]),
+      ),
+    );
+    expect(houseBuildOptions(root, 'clone', '/out/index.mjs', false).alias).toEqual({});
+  });
+
+  it('differs between the two builds in the aliases only', () => {
+    const { alias: _lean, ...lean } = houseBuildOptions(root, 'api', '/out/index.mjs', true);
+    const { alias: _plain, ...plain } = houseBuildOptions(root, 'api', '/out/index.mjs', false);
+    expect(plain).toEqual(lean);
+    expect(lean).toMatchObject({
+      entryPoints: [join(root, 'functions/api/handler.ts')],
+      format: 'esm',
+      target: 'node24',
+      minify: true,
+      sourcemap: 'external',
+      sourcesContent: false,
+    });
+  });
+});
+
+describe('Function: buildPlainSdkBundle', () => {
+  const repository = fileURLToPath(new URL('..', import.meta.url));
+  const scratch = mkdtempSync(join(tmpdir(), 'voicedrop-bench-test-'));
+  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+  it('writes the handler without substitutes beside its map, larger than and unlike the lean build', async () => {
+    const leanPath = join(scratch, 'asset.lean', 'index.mjs');
+    await build({ ...houseBuildOptions(repository, 'api', leanPath, true), write: true });
+    const lean: LambdaBundle = {
+      name: 'api',
+      directory: join(scratch, 'asset.lean'),
+      modulePath: leanPath,
+      mapPath: `${leanPath}.map`,
+      memorySize: 512,
+      variables: { POWERTOOLS_SERVICE_NAME: 'voicedrop-api' },
+    };
+    const plain = await buildPlainSdkBundle(repository, lean, scratch);
+    expect(plain).toEqual({
+      ...lean,
+      directory: join(scratch, 'plain-sdk', 'api'),
+      modulePath: join(scratch, 'plain-sdk', 'api', 'index.mjs'),
+      mapPath: join(scratch, 'plain-sdk', 'api', 'index.mjs.map'),
+    });
+    expect(readdirSync(plain.directory).sort()).toEqual(['index.mjs', 'index.mjs.map']);
+    const code = readFileSync(plain.modulePath, 'utf8');
+    expect(credentialChainMarkersIn(code)).toEqual([...CREDENTIAL_CHAIN_MARKERS]);
+    expect(code).not.toContain('sourceMappingURL');
+    expect(statSync(plain.modulePath).size).toBeGreaterThan(statSync(lean.modulePath).size);
+  }, 60_000);
 });

@@ -1,10 +1,11 @@
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
 // The tiny preset routes with PatternRouter alone (the default carries RegExpRouter and TrieRouter, ~6 KB
 // of bundle) and is fast enough for a handful of routes.
 import { Hono } from 'hono/tiny';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type * as z from 'zod/mini';
-import type { S3Client } from '../shared/aws/s3';
+import { withinInvocationDeadline } from '../shared/aws-deadline';
 import type { Log } from '../shared/logger';
 import { type MetricsRecorder, noMetrics } from '../shared/metrics';
 import type { ProviderName, VoiceProvider } from '../shared/providers/types';
@@ -49,6 +50,12 @@ export function createApiApp(dependencies: ApiDependencies): Hono<Environment> {
   const now = dependencies.now ?? (() => new Date());
   const metrics = dependencies.metrics ?? noMetrics;
   const app = new Hono<Environment>();
+
+  // Every AWS call a request makes ends by the request's deadline, early enough for an answer.
+  app.use(async (c, next) => {
+    const deadline = deadlineOf(c.env?.lambdaContext);
+    await withinInvocationDeadline({ getRemainingTimeInMillis: () => deadline - Date.now() }, 0, next);
+  });
 
   app.get('/voices', async (c) => {
     const query = parse(listVoicesQuerySchema, Object.fromEntries(new URL(c.req.url).searchParams));

@@ -1,5 +1,11 @@
-import { isAwsError } from '../shared/aws/errors';
-import type { ListObjectVersionsOutput, S3Client } from '../shared/aws/s3';
+import {
+  DeleteObjectCommand,
+  HeadObjectCommand,
+  ListObjectVersionsCommand,
+  type ListObjectVersionsCommandOutput,
+  NotFound,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import type { Log } from '../shared/logger';
 import type { MetricsRecorder } from '../shared/metrics';
 import { isProviderError } from '../shared/providers/errors';
@@ -110,11 +116,11 @@ async function deleteSourceAudio(record: VoiceRecord, dependencies: DeleteDepend
   const versions = await listVersions(dependencies.s3, bucket, key);
   if (!versions) {
     try {
-      const head = await dependencies.s3.headObject({ bucket, key });
-      if (etag && head.etag?.replace(/"/g, '') !== etag) return;
-      await dependencies.s3.deleteObject({ bucket, key });
+      const head = await dependencies.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+      if (etag && head.ETag?.replace(/"/g, '') !== etag) return;
+      await dependencies.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
     } catch (error) {
-      if (!isAwsError(error, 'NotFound')) throw error;
+      if (!(error instanceof NotFound || (error as { name?: string }).name === 'NotFound')) throw error;
     }
     return;
   }
@@ -122,11 +128,13 @@ async function deleteSourceAudio(record: VoiceRecord, dependencies: DeleteDepend
     (version) => version.versionId === versionId || (etag !== undefined && version.etag === etag),
   );
   for (const version of ours) {
-    await dependencies.s3.deleteObject({ bucket, key, versionId: version.versionId });
+    await dependencies.s3.send(
+      new DeleteObjectCommand({ Bucket: bucket, Key: key, VersionId: version.versionId }),
+    );
   }
   if (ours.length === versions.objects.length) {
     for (const marker of versions.deleteMarkers) {
-      await dependencies.s3.deleteObject({ bucket, key, versionId: marker });
+      await dependencies.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key, VersionId: marker }));
     }
   }
 }
@@ -143,24 +151,32 @@ async function listVersions(s3: S3Client, bucket: string, key: string): Promise<
   let keyMarker: string | undefined;
   let versionIdMarker: string | undefined;
   for (;;) {
-    let page: ListObjectVersionsOutput;
+    let page: ListObjectVersionsCommandOutput;
     try {
-      page = await s3.listObjectVersions({ bucket, prefix: key, keyMarker, versionIdMarker });
+      page = await s3.send(
+        new ListObjectVersionsCommand({
+          Bucket: bucket,
+          Prefix: key,
+          KeyMarker: keyMarker,
+          VersionIdMarker: versionIdMarker,
+        }),
+      );
     } catch (error) {
-      if (isAwsError(error, 'MethodNotAllowed', 'NotImplemented')) return undefined;
+      const name = (error as { name?: string }).name;
+      if (name === 'MethodNotAllowed' || name === 'NotImplemented') return undefined;
       throw error;
     }
-    for (const version of page.versions) {
-      if (version.key === key && version.versionId) {
-        objects.push({ versionId: version.versionId, etag: version.etag?.replace(/"/g, '') });
+    for (const version of page.Versions ?? []) {
+      if (version.Key === key && version.VersionId) {
+        objects.push({ versionId: version.VersionId, etag: version.ETag?.replace(/"/g, '') });
       }
     }
-    for (const marker of page.deleteMarkers) {
-      if (marker.key === key && marker.versionId) deleteMarkers.push(marker.versionId);
+    for (const marker of page.DeleteMarkers ?? []) {
+      if (marker.Key === key && marker.VersionId) deleteMarkers.push(marker.VersionId);
     }
-    if (!page.isTruncated) break;
-    keyMarker = page.nextKeyMarker;
-    versionIdMarker = page.nextVersionIdMarker;
+    if (!page.IsTruncated) break;
+    keyMarker = page.NextKeyMarker;
+    versionIdMarker = page.NextVersionIdMarker;
   }
   // An unversioned bucket lists its objects with the version "null": deleting that version deletes them.
   return { objects, deleteMarkers };

@@ -1,7 +1,8 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { handle } from 'hono/aws-lambda';
-import { awsSettingsFromEnvironment } from '../shared/aws/config';
-import { DynamoDocumentClient } from '../shared/aws/dynamodb';
-import { createS3Client } from '../shared/aws/s3';
+import { DeadlineBoundHttpHandler } from '../shared/aws-deadline';
 import { EnvironmentReader } from '../shared/config';
 import { createSecretsManagerKeyStore } from '../shared/keys';
 import { createLogger } from '../shared/logger';
@@ -19,17 +20,21 @@ const speechUrlTtlSeconds = environment.positiveInteger('SPEECH_URL_TTL_SECONDS'
 const uploadUrlTtlSeconds = environment.positiveInteger('UPLOAD_URL_TTL_SECONDS', 900);
 const settings = readProviderSettings(environment);
 environment.done();
-// Region and credentials from Lambda's environment; the thin clients sign with them.
-const aws = awsSettingsFromEnvironment();
 
 const logger = createLogger('voicedrop-api');
 const metrics = createLambdaMetrics('voicedrop-api');
-const keys = createSecretsManagerKeyStore({ settings: aws, secretId });
+// Built once per cold start; every request they send ends by the invocation's deadline (shared/aws-deadline).
+const keys = createSecretsManagerKeyStore({
+  client: new SecretsManagerClient({ requestHandler: new DeadlineBoundHttpHandler() }),
+  secretId,
+});
 const app = createApiApp({
-  // The thin client adds no checksums: presigned PUTs carry no CRC32 of an empty body for S3 to refuse.
-  s3: createS3Client(aws),
+  s3: new S3Client({ requestHandler: new DeadlineBoundHttpHandler() }),
   bucket,
-  voices: new VoiceRepository(new DynamoDocumentClient(aws), tableName),
+  voices: new VoiceRepository(
+    new DynamoDBClient({ requestHandler: new DeadlineBoundHttpHandler() }),
+    tableName,
+  ),
   providers: createProviders(keys, settings, SPEECH_PROVIDER_RETRY),
   defaultProvider: settings.defaultProvider,
   defaultModels: settings.defaultModels,

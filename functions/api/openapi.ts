@@ -134,7 +134,8 @@ const SCHEMA_NOTES: ReadonlyMap<z.core.$ZodType, SchemaNote> = new Map<z.core.$Z
     uploadResponseSchema,
     {
       description:
-        'A presigned upload: PUT the file to `url` with exactly `headers` (they are signed) before `expiresAt`.',
+        'A presigned upload form: POST `fields` as given, then the file as `file`, to `url` before ' +
+        '`expiresAt`; S3 refuses a file larger than `maxBytes` (or, with `sizeBytes`, of another size).',
     },
   ],
   [errorBodySchema, { description: 'Every error answer, from the handler and from API Gateway alike.' }],
@@ -381,11 +382,13 @@ function uploadOperation(): JsonObject {
   return {
     operationId: 'createUpload',
     tags: ['uploads'],
-    summary: 'Get a presigned upload URL',
+    summary: 'Get a presigned upload form',
     description:
-      "A presigned PUT for `incoming/<provider>/<fileName>`, with the upload's options as object metadata " +
-      'headers the PUT must send exactly as given (they are signed). The options are checked against the ' +
-      "provider's rules first, so what the pipeline would reject is refused now. The URL expires after 15 " +
+      'A presigned POST for `incoming/<provider>/<fileName>`: a `multipart/form-data` POST to `url` with ' +
+      'every one of `fields` as given, then the file as the last field, `file`. Its signed policy pins the ' +
+      "key, the upload's options (object metadata) and the size: at most the provider's limit, or exactly " +
+      '`sizeBytes` when given, so S3 itself refuses a larger file. The options are checked against the ' +
+      "provider's rules first, so what the pipeline would reject is refused now. The form expires after 15 " +
       'minutes by default.',
     requestBody: {
       required: true,

@@ -63,8 +63,9 @@ export const speechUrlResponseSchema = z.object({
 
 export const uploadResponseSchema = z.object({
   url: z.string(),
-  method: z.literal('PUT'),
-  headers: z.record(z.string(), z.string()),
+  method: z.literal('POST'),
+  fields: z.record(z.string(), z.string()),
   key: z.string(),
   expiresAt: z.string(),
+  maxBytes: z.number().check(z.int()),
 });

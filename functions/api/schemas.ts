@@ -42,6 +42,8 @@ export const speechRequestSchema = z.strictObject({
 export type SpeechRequestBody = z.infer<typeof speechRequestSchema>;
 
 const FILE_NAME_PATTERN = /^[^/\\\p{Cc}]+$/u;
+/** S3's variable for the form's file name in a POST policy key: "${filename}". */
+export const POST_FILENAME_VARIABLE = `$${'{filename}'}`;
 
 export const uploadRequestSchema = z.strictObject({
   /** The object's name under incoming/<provider>/ (no folders). */
@@ -50,6 +52,11 @@ export const uploadRequestSchema = z.strictObject({
     z.maxLength(255),
     z.regex(FILE_NAME_PATTERN, 'must be a plain file name without slashes or control characters'),
     z.refine((name) => name !== '.' && name !== '..', 'must be a file name'),
+    // In a POST policy's key, S3 replaces this variable with the name the form sends: the key would not be ours.
+    z.refine(
+      (name) => !name.includes(POST_FILENAME_VARIABLE),
+      `must not contain "${POST_FILENAME_VARIABLE}"`,
+    ),
   ),
   provider: z.optional(z.enum(PROVIDER_NAMES)),
   displayName: z.optional(z.string().check(z.minLength(1), z.maxLength(500))),
@@ -63,7 +70,10 @@ export const uploadRequestSchema = z.strictObject({
       z.array(z.string().check(z.maxLength(100))).check(z.maxLength(50)),
     ]),
   ),
-  /** When given, checked against the provider's size limit before a URL is issued. */
+  /**
+   * When given, checked against the provider's size limit before a URL is issued, and the upload must be
+   * exactly this size; without it, anything from 1 byte to the provider's limit.
+   */
   sizeBytes: z.optional(z.number().check(z.int(), z.gte(0))),
   contentType: z.optional(z.string().check(z.maxLength(100))),
 });

@@ -1,6 +1,7 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { displayNameFromFileName } from '../clone/s3-events';
 import { checkOptions } from '../shared/audio/validate';
-import type { S3Client } from '../shared/aws/s3';
 import { PROVIDER_LIMITS } from '../shared/providers/limits';
 import type { ProviderName } from '../shared/providers/types';
 import { ApiError } from './errors';
@@ -17,17 +18,24 @@ export interface UploadDependencies {
 
 export interface UploadAnswer {
   readonly url: string;
-  readonly method: 'PUT';
-  /** Send exactly these headers with the PUT: they are part of the signature. */
-  readonly headers: Record<string, string>;
+  readonly method: 'POST';
+  /**
+   * The form fields to send, every one as given and before the file (a `multipart/form-data` POST with the
+   * file as the last field, `file`): the policy among them is signed and lists each of them exactly.
+   */
+  readonly fields: Record<string, string>;
   readonly key: string;
   readonly expiresAt: string;
+  /** The largest file S3 accepts for this upload: the provider's limit, or exactly `sizeBytes` when given. */
+  readonly maxBytes: number;
 }
 
 /**
- * A presigned PUT for `incoming/<provider>/<fileName>`, with the upload's options as object metadata
- * the caller must send as headers (they are signed, so they cannot be changed). The options are checked
- * against the provider's rules first, so a name or model the pipeline would reject is refused now.
+ * A presigned POST for `incoming/<provider>/<fileName>`, with the upload's options as object metadata
+ * fields the policy pins (so they cannot be changed) and a `content-length-range` S3 enforces: at most the
+ * provider's limit, or exactly `sizeBytes` when the caller says how large the file is. A presigned PUT
+ * cannot bound an upload it does not know the size of (S3 would take up to 5 GB). The options are checked
+ * against the provider's rules first, so a name, model or size the pipeline would reject is refused now.
  */
 export async function createUpload(
   request: UploadRequestBody,
@@ -72,28 +80,28 @@ export async function createUpload(
   put('tags', tags);
 
   const key = `incoming/${provider}/${request.fileName}`;
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(metadata)) headers[`x-amz-meta-${name}`] = value;
-  if (request.contentType) headers['content-type'] = request.contentType;
-  if (request.sizeBytes !== undefined) headers['content-length'] = String(request.sizeBytes);
-  const url = await dependencies.s3.presignUrl({
-    method: 'PUT',
-    bucket: dependencies.bucket,
-    key,
-    expiresInSeconds: dependencies.uploadUrlTtlSeconds,
-    // Signed as headers (not hoisted into the query string), so S3 stores the metadata with the object
-    // and refuses a PUT without exactly these values. No checksum parameters: they would be the empty
-    // body's, and S3 would refuse every real upload.
-    headers,
+  const fields: Record<string, string> = {};
+  for (const [name, value] of Object.entries(metadata)) fields[`x-amz-meta-${name}`] = value;
+  if (request.contentType) fields['Content-Type'] = request.contentType;
+  const [minBytes, maxBytes] =
+    request.sizeBytes === undefined ? [1, limits.maxBytes] : [request.sizeBytes, request.sizeBytes];
+  const presigned = await createPresignedPost(dependencies.s3, {
+    Bucket: dependencies.bucket,
+    Key: key,
+    // Every field, the metadata included, becomes an exact condition of the signed policy.
+    Fields: fields,
+    Conditions: [['content-length-range', minBytes, maxBytes]],
+    Expires: dependencies.uploadUrlTtlSeconds,
   });
   return {
-    url,
-    method: 'PUT',
-    headers,
+    url: presigned.url,
+    method: 'POST',
+    fields: presigned.fields,
     key,
     expiresAt: new Date(
       dependencies.now().getTime() + dependencies.uploadUrlTtlSeconds * 1_000,
     ).toISOString(),
+    maxBytes,
   };
 }
 
@@ -103,7 +111,7 @@ const CONTENT_TYPE = /^[!-~]+\/[!-~]+(;[ -~]*)?$/;
 /**
  * JSON strings may hold lone UTF-16 surrogates ("\ud800"), which have no UTF-8 form: as an S3 key or
  * percent-encoded metadata they would make signing throw (a 500). A Content-Type goes back to the caller
- * as a header to send, so it must be one a client can send. Both are the caller's mistake: a 400.
+ * as a form field to send, so it must be one a client can send. Both are the caller's mistake: a 400.
  */
 function refuseUnsendableText(request: UploadRequestBody): void {
   const { fileName, displayName, language, model, accent, description, tags } = request;

@@ -1,10 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { HeadObjectCommand, type HeadObjectCommandOutput, NotFound, type S3Client } from '@aws-sdk/client-s3';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { s3ByteSource } from '../shared/audio/sources';
 import type { AudioFormat, ByteSource } from '../shared/audio/types';
 import { type UploadOptions, validateSource } from '../shared/audio/validate';
-import { isAwsError } from '../shared/aws/errors';
-import { type HeadObjectOutput, hasDotSegment, type S3Client } from '../shared/aws/s3';
+import { withinInvocationDeadline } from '../shared/aws-deadline';
 import { VoicedropError } from '../shared/errors';
 import type { KeyStore } from '../shared/keys';
 import type { Log } from '../shared/logger';
@@ -119,6 +119,8 @@ export const DEFAULT_LOST_ANSWER_GRACE_MS = 120_000;
 
 /** Time kept back from the Lambda's deadline to record the outcome after a provider call. */
 const RESULT_WRITE_RESERVE_MS = 15_000;
+/** Time kept back from the Lambda's deadline for the SQS calls that schedule redeliveries (clone/handler.ts). */
+const REDELIVERY_RESERVE_MS = 3_000;
 /** A message is only started with at least this much time left (validation, download, one clone call). */
 const MINIMUM_TIME_FOR_A_MESSAGE_MS = 45_000;
 
@@ -134,15 +136,18 @@ export async function handleCloneEvent(
   dependencies: ClonePipelineDependencies,
 ): Promise<CloneBatchResult> {
   // The messages of a batch are independent uploads: they run side by side, each waiting for its own
-  // provider's slot, so one busy provider does not hold up another's uploads in the same batch.
-  const outcomes = await Promise.all(
-    event.Records.map(async (message): Promise<Redelivery | undefined> => {
-      // Not enough time left for a clone: hand the message back untouched rather than start and be cut off.
-      if (context.getRemainingTimeInMillis() < MINIMUM_TIME_FOR_A_MESSAGE_MS) {
-        return { messageId: message.messageId, kind: 'retry', delaySeconds: 0 };
-      }
-      return handleMessage(message, context, dependencies);
-    }),
+  // provider's slot, so one busy provider does not hold up another's uploads in the same batch. AWS calls
+  // end early enough for the redelivery calls after them.
+  const outcomes = await withinInvocationDeadline(context, REDELIVERY_RESERVE_MS, () =>
+    Promise.all(
+      event.Records.map(async (message): Promise<Redelivery | undefined> => {
+        // Not enough time left for a clone: hand the message back untouched rather than start and be cut off.
+        if (context.getRemainingTimeInMillis() < MINIMUM_TIME_FOR_A_MESSAGE_MS) {
+          return { messageId: message.messageId, kind: 'retry', delaySeconds: 0 };
+        }
+        return handleMessage(message, context, dependencies);
+      }),
+    ),
   );
   const redeliveries = outcomes.filter((outcome): outcome is Redelivery => outcome !== undefined);
   return {
@@ -319,7 +324,7 @@ class UploadSession {
     const source = this.record.source;
     await this.move(['received', 'validating', 'failed'], 'validating', { error: null });
     // S3 allows such keys, but a URL resolves "." and ".." segments away: the object cannot be read back.
-    if (hasDotSegment(source.key)) {
+    if (source.key.split('/').some((segment) => segment === '.' || segment === '..')) {
       await this.finish('rejected', {
         error: {
           code: 'unsupported_key',
@@ -331,15 +336,13 @@ class UploadSession {
       return;
     }
 
-    let head: HeadObjectOutput;
+    let head: HeadObjectCommandOutput;
     try {
-      head = await this.dependencies.s3.headObject({
-        bucket: source.bucket,
-        key: source.key,
-        versionId: source.versionId,
-      });
+      head = await this.dependencies.s3.send(
+        new HeadObjectCommand({ Bucket: source.bucket, Key: source.key, VersionId: source.versionId }),
+      );
     } catch (error) {
-      if (isAwsError(error, 'NotFound')) {
+      if (error instanceof NotFound || (error as { name?: string }).name === 'NotFound') {
         await this.finish('failed', {
           error: {
             code: 'source_missing',
@@ -351,14 +354,14 @@ class UploadSession {
       }
       throw error;
     }
-    const metadata = head.metadata;
+    const metadata = head.Metadata ?? {};
     const options = readUploadOptions(metadata);
     const provider = route.kind === 'upload' ? route.provider : route.folder;
     const displayName = options.displayName ?? displayNameFromFileName(route.fileName);
     if (route.kind === 'upload' && options.model === undefined) {
       options.model = this.dependencies.defaultModels[route.provider];
     }
-    const size = head.contentLength;
+    const size = head.ContentLength ?? source.bytes;
     const byteSource = cachingSource(
       s3ByteSource({
         client: this.dependencies.s3,

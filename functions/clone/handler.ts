@@ -1,7 +1,9 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { awsSettingsFromEnvironment } from '../shared/aws/config';
-import { DynamoDocumentClient } from '../shared/aws/dynamodb';
-import { createS3Client } from '../shared/aws/s3';
+import { DeadlineBoundHttpHandler, withinInvocationDeadline } from '../shared/aws-deadline';
 import { EnvironmentReader } from '../shared/config';
 import { createSecretsManagerKeyStore } from '../shared/keys';
 import { createLogger } from '../shared/logger';
@@ -19,15 +21,18 @@ const secretId = environment.required('PROVIDER_KEYS_SECRET_ARN');
 const maxReceiveCount = environment.positiveInteger('CLONE_MAX_RECEIVE_COUNT', 8);
 const settings = readProviderSettings(environment);
 environment.done();
-// Region and credentials from Lambda's environment; the thin clients sign with them.
-const aws = awsSettingsFromEnvironment();
 
 const logger = createLogger('voicedrop-clone');
 const metrics = createLambdaMetrics('voicedrop-clone');
-const keys = createSecretsManagerKeyStore({ settings: aws, secretId });
-const dynamodb = new DynamoDocumentClient(aws);
+// Built once per cold start; every request they send ends by the invocation's deadline (shared/aws-deadline).
+const keys = createSecretsManagerKeyStore({
+  client: new SecretsManagerClient({ requestHandler: new DeadlineBoundHttpHandler() }),
+  secretId,
+});
+const dynamodb = new DynamoDBClient({ requestHandler: new DeadlineBoundHttpHandler() });
+const sqs = new SQSClient({ requestHandler: new DeadlineBoundHttpHandler() });
 const dependencies = {
-  s3: createS3Client(aws),
+  s3: new S3Client({ requestHandler: new DeadlineBoundHttpHandler() }),
   voices: new VoiceRepository(dynamodb, tableName),
   slots: new ProviderSlots(dynamodb, tableName, settings.concurrency),
   providers: createProviders(keys, settings),
@@ -41,11 +46,16 @@ const dependencies = {
   metrics,
 };
 
+/** What the redelivery calls leave of the invocation for returning the batch response. */
+const REDELIVERY_ANSWER_RESERVE_MS = 250;
+
 export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
   logger.addContext(context);
   try {
     const result = await handleCloneEvent(event, context, dependencies);
-    return await applyRedeliveries(aws, event.Records, result, logger);
+    return await withinInvocationDeadline(context, REDELIVERY_ANSWER_RESERVE_MS, () =>
+      applyRedeliveries(sqs, event.Records, result, logger),
+    );
   } finally {
     metrics.publish();
   }

@@ -1,6 +1,5 @@
+import { ChangeMessageVisibilityCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
-import type { AwsSettings } from '../shared/aws/config';
-import { changeMessageVisibility, sendMessage } from '../shared/aws/sqs';
 import type { Log } from '../shared/logger';
 import type { CloneBatchResult } from './core';
 
@@ -9,10 +8,10 @@ import type { CloneBatchResult } from './core';
  * visibility timeout (30 minutes, six times the function's); its visibility is set to the planned delay
  * instead. A requeued message (waiting for a provider slot) is sent again with that delay and leaves the
  * batch item failures, so it does not use up a delivery. When an SQS call fails the message simply stays
- * a batch item failure: later than planned, never lost. `sqs`: region and credentials for SQS.
+ * a batch item failure: later than planned, never lost.
  */
 export async function applyRedeliveries(
-  sqs: AwsSettings,
+  sqs: SQSClient,
   records: readonly SQSRecord[],
   result: CloneBatchResult,
   logger: Log,
@@ -27,7 +26,13 @@ export async function applyRedeliveries(
       const delaySeconds = Math.min(900, Math.round(redelivery.delaySeconds));
       if (redelivery.kind === 'requeue') {
         try {
-          await sendMessage(sqs, { queueUrl, body: record.body, delaySeconds });
+          await sqs.send(
+            new SendMessageCommand({
+              QueueUrl: queueUrl,
+              MessageBody: record.body,
+              DelaySeconds: delaySeconds,
+            }),
+          );
           failures.delete(record.messageId);
           return;
         } catch (error) {
@@ -38,11 +43,13 @@ export async function applyRedeliveries(
         }
       }
       try {
-        await changeMessageVisibility(sqs, {
-          queueUrl,
-          receiptHandle: record.receiptHandle,
-          visibilityTimeout: delaySeconds,
-        });
+        await sqs.send(
+          new ChangeMessageVisibilityCommand({
+            QueueUrl: queueUrl,
+            ReceiptHandle: record.receiptHandle,
+            VisibilityTimeout: delaySeconds,
+          }),
+        );
       } catch (error) {
         logger.warn('could not schedule the redelivery; the queue redelivers after its visibility timeout', {
           messageId: record.messageId,

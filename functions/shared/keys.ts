@@ -1,5 +1,4 @@
-import type { AwsSettings } from './aws/config';
-import { getSecretString } from './aws/secrets-manager';
+import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ConfigurationError, ProviderKeyMissingError } from './errors';
 import type { ApiKeySupplier, ProviderName } from './providers/types';
 
@@ -20,8 +19,7 @@ interface CachedSecret {
  * picked up without a cold start). The secret's value is never logged.
  */
 export function createSecretsManagerKeyStore(options: {
-  /** Region and credentials for Secrets Manager (the thin client's settings). */
-  readonly settings: AwsSettings;
+  readonly client: SecretsManagerClient;
   readonly secretId: string;
   readonly ttlMs?: number;
   readonly now?: () => number;
@@ -32,11 +30,11 @@ export function createSecretsManagerKeyStore(options: {
   let inFlight: Promise<CachedSecret> | undefined;
 
   const load = async (): Promise<CachedSecret> => {
-    const secretString = await getSecretString(options.settings, options.secretId);
+    const response = await options.client.send(new GetSecretValueCommand({ SecretId: options.secretId }));
     let keys: Record<string, unknown> = {};
-    if (secretString) {
+    if (response.SecretString) {
       try {
-        const parsed: unknown = JSON.parse(secretString);
+        const parsed: unknown = JSON.parse(response.SecretString);
         if (parsed && typeof parsed === 'object' && !Array.isArray(parsed))
           keys = parsed as Record<string, unknown>;
         else throw new Error('not an object');

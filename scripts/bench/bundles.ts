@@ -2,12 +2,12 @@
  * The Lambda bundles as `cdk synth` builds them: where they are, how large, how long a fresh process takes
  * to import them, and what their bytes and import time are made of.
  */
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { SourceMap } from 'node:module';
-import { delimiter, dirname, join } from 'node:path';
+import { basename, delimiter, dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build, type Metafile } from 'esbuild';
-import { BUNDLE_INJECTS, ESM_REQUIRE_BANNER } from '../../lib/house-function';
+import { type BuildOptions, build, type Metafile } from 'esbuild';
+import { BUNDLE_INJECTS, BUNDLE_SUBSTITUTES, ESM_REQUIRE_BANNER } from '../../lib/house-function';
 import type {
   BundleContributors,
   BundleFigures,
@@ -173,10 +173,13 @@ async function importOnce(
 
 /**
  * Import time of each bundle: `runs` fresh processes per variant, the variants interleaved round by round
- * so that drift in the machine's load spreads over all of them. The baseline imports an empty module.
+ * so that drift in the machine's load spreads over all of them. The baseline imports an empty module; each
+ * function's plain SDK build (see buildPlainSdkBundle) is imported in the same rounds, with the same
+ * variables, as the comparison its bundle is measured against.
  */
 export async function timeImports(
   bundles: Readonly<Record<FunctionName, LambdaBundle>>,
+  plainSdk: Readonly<Record<FunctionName, LambdaBundle>>,
   scratch: string,
   runs: number,
 ): Promise<Record<FunctionName, BundleFigures>> {
@@ -191,6 +194,11 @@ export async function timeImports(
         key: `${name}-no-maps`,
         modulePath: bundles[name].modulePath,
         env: lambdaEnvironment(bundles[name], false),
+      },
+      {
+        key: `${name}-plain-sdk`,
+        modulePath: plainSdk[name].modulePath,
+        env: lambdaEnvironment(plainSdk[name]),
       },
     ]),
   ];
@@ -218,6 +226,8 @@ export async function timeImports(
       mapBytes: statSync(bundles[name].mapPath).size,
       importMs: withMaps.importMs,
       importOverheadMs: withMaps.importMs - baseline.importMs,
+      plainSdkBytes: statSync(plainSdk[name].modulePath).size,
+      plainSdkImportOverheadMs: medians(`${name}-plain-sdk`).importMs - baseline.importMs,
       importMsWithoutSourceMaps: medians(`${name}-no-maps`).importMs,
       processWallMs: withMaps.wallMs,
       processWallOverheadMs: withMaps.wallMs - baseline.wallMs,
@@ -228,17 +238,18 @@ export async function timeImports(
 }
 
 /**
- * Builds a handler with the options lib/house-function.ts gives NodejsFunction (ESM, node24, module/main
- * fields, the require banner, the injected modules, minified, external source map without sources) plus a
- * metafile, and returns what the bundle's bytes come from. The bench reports whether its size equals the
- * CDK bundle's, which catches the two drifting apart.
+ * The esbuild options lib/house-function.ts gives NodejsFunction (ESM, node24, module/main fields, the
+ * require banner, the injected modules, minified, external source map without sources or
+ * sourceMappingURL comment, AWS SDK bundled), with the module substitutes (BUNDLE_SUBSTITUTES, whatever it
+ * holds) or, for the plain SDK build, without them.
  */
-export async function bundleContributors(
+export function houseBuildOptions(
   root: string,
   name: FunctionName,
-  top = 15,
-): Promise<BundleContributors> {
-  const result = await build({
+  outfile: string,
+  substitutes: boolean,
+): BuildOptions {
+  return {
     absWorkingDir: root,
     entryPoints: [join(root, ENTRIES[name])],
     bundle: true,
@@ -247,14 +258,90 @@ export async function bundleContributors(
     format: 'esm',
     mainFields: ['module', 'main'],
     banner: { js: ESM_REQUIRE_BANNER },
+    alias: substitutes
+      ? Object.fromEntries(
+          Object.entries(BUNDLE_SUBSTITUTES).map(([module, substitute]) => [module, join(root, substitute)]),
+        )
+      : {},
     inject: BUNDLE_INJECTS.map((module) => join(root, module)),
     minify: true,
     sourcemap: 'external',
     sourcesContent: false,
-    outfile: join(root, 'bench-metafile', 'index.mjs'),
+    outfile,
+    logLevel: 'silent',
+  };
+}
+
+/**
+ * Strings only the SDK's full default credential chain brings into a bundle: web identity's token file
+ * variable and the container metadata address. The substitute (environment only) has neither. (The
+ * instance metadata address, 169.254.169.254, is no marker: the SDK's defaults mode reaches it too.)
+ */
+export const CREDENTIAL_CHAIN_MARKERS: readonly string[] = ['AWS_WEB_IDENTITY_TOKEN_FILE', '169.254.170.2'];
+
+export function credentialChainMarkersIn(code: string): string[] {
+  return CREDENTIAL_CHAIN_MARKERS.filter((marker) => code.includes(marker));
+}
+
+/**
+ * Throws unless the plain SDK build really is the other build: it carries the full credential chain (at
+ * least one marker) and the real bundle carries none. Otherwise the comparison would measure nothing.
+ */
+export function assertPlainSdkDiffers(name: FunctionName, bundleCode: string, plainSdkCode: string): void {
+  const inBundle = credentialChainMarkersIn(bundleCode);
+  if (inBundle.length > 0) {
+    throw new Error(
+      `the ${name} bundle contains the SDK's full credential chain (${inBundle.join(', ')}): ` +
+        'the credential-provider-node substitute did not apply',
+    );
+  }
+  if (credentialChainMarkersIn(plainSdkCode).length === 0) {
+    throw new Error(
+      `the plain SDK build of ${name} has none of ${CREDENTIAL_CHAIN_MARKERS.join(', ')}: it is not the ` +
+        'SDK with its full credential chain, so it is no baseline',
+    );
+  }
+}
+
+/**
+ * Builds a handler as HouseFunction does but without BUNDLE_SUBSTITUTES (the SDK as it comes) into
+ * `<scratch>/plain-sdk/<name>/`, laid out like its CDK asset (the bundle's file name, its map next to it),
+ * and returns it with the function's memory size and variables, ready for timeImports. Throws if it does
+ * not differ from the real bundle by the full credential chain.
+ */
+export async function buildPlainSdkBundle(
+  root: string,
+  bundle: LambdaBundle,
+  scratch: string,
+): Promise<LambdaBundle> {
+  const directory = join(scratch, 'plain-sdk', bundle.name);
+  mkdirSync(directory, { recursive: true });
+  const modulePath = join(directory, basename(bundle.modulePath));
+  await build({ ...houseBuildOptions(root, bundle.name, modulePath, false), write: true });
+  const plain: LambdaBundle = { ...bundle, directory, modulePath, mapPath: `${modulePath}.map` };
+  statSync(plain.mapPath);
+  assertPlainSdkDiffers(
+    bundle.name,
+    readFileSync(bundle.modulePath, 'utf8'),
+    readFileSync(plain.modulePath, 'utf8'),
+  );
+  return plain;
+}
+
+/**
+ * Builds a handler with houseBuildOptions (the module substitutes included) plus a metafile, and returns
+ * what the bundle's bytes come from. The bench reports whether its size equals the CDK bundle's, which
+ * catches the two drifting apart.
+ */
+export async function bundleContributors(
+  root: string,
+  name: FunctionName,
+  top = 15,
+): Promise<BundleContributors> {
+  const result = await build({
+    ...houseBuildOptions(root, name, join(root, 'bench-metafile', 'index.mjs'), true),
     write: false,
     metafile: true,
-    logLevel: 'silent',
   });
   const output = Object.entries(result.metafile.outputs).find(([file]) => file.endsWith('index.mjs'));
   if (!output) throw new Error(`esbuild produced no index.mjs for ${ENTRIES[name]}`);

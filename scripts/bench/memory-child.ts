@@ -10,7 +10,7 @@ import { silentLog } from '../../functions/shared/logger';
 import { createProvider } from '../../functions/shared/providers/registry';
 import type { ProviderName, VoiceProvider } from '../../functions/shared/providers/types';
 import { VoiceRepository } from '../../functions/shared/voices/repository';
-import { localDocumentClient, localThinS3Client } from '../../local/servers';
+import { localDynamoClient, localS3Client } from '../../local/servers';
 import { lambdaContext, s3NotificationRecord, sqsEvent } from '../../test/support/aws-local';
 
 export interface MemoryChildObject {
@@ -93,8 +93,8 @@ async function main(input: MemoryChildInput): Promise<MemoryChildOutput> {
     };
   };
   const dependencies: ClonePipelineDependencies = {
-    s3: localThinS3Client(input.s3Endpoint),
-    voices: new VoiceRepository(localDocumentClient(input.dynamoEndpoint), input.table),
+    s3: localS3Client(input.s3Endpoint),
+    voices: new VoiceRepository(localDynamoClient(input.dynamoEndpoint), input.table),
     providers: { smallest: phased('smallest'), typecast: phased('typecast') },
     keys,
     defaultProvider: 'smallest',

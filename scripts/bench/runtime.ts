@@ -111,7 +111,7 @@ export async function benchValidation(
     let verdict = '';
     for (let run = 0; run < runs; run += 1) {
       const source = countingRequests(
-        s3ByteSource({ client: fixture.local.thinS3, bucket: fixture.bucket, key, size: body.length }),
+        s3ByteSource({ client: fixture.local.s3, bucket: fixture.bucket, key, size: body.length }),
       );
       const started = performance.now();
       const { report } = await validateSource(source, {
@@ -219,7 +219,7 @@ export async function benchSpeech(
 ): Promise<SpeechFigures> {
   const clock = new ProviderClock();
   const dependencies: ApiDependencies = {
-    s3: fixture.local.thinS3,
+    s3: fixture.local.s3,
     bucket: fixture.bucket,
     voices: fixture.voices,
     providers: clock.wrapAll(fixture.providers),

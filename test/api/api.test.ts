@@ -3,12 +3,15 @@ import { handle } from 'hono/aws-lambda';
 import { parseBuffer } from 'music-metadata';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiDependencies, createApiApp } from '../../functions/api/app';
+import { POST_FILENAME_VARIABLE } from '../../functions/api/schemas';
 import { createStaticKeyStore } from '../../functions/shared/keys';
 import { silentLog } from '../../functions/shared/logger';
+import { PROVIDER_LIMITS } from '../../functions/shared/providers/limits';
 import { createProvider } from '../../functions/shared/providers/registry';
 import { startSmallestSimulator } from '../../functions/shared/providers/smallest/simulator';
 import { type ApiHandler, type LocalApiGateway, startLocalApiGateway } from '../../local/api-gateway';
 import { SIMULATOR_KEYS, startPipelineFixture } from '../support/pipeline-fixture';
+import { policyOf, postForm, type UploadForm } from '../support/upload-form';
 
 let fixture: Awaited<ReturnType<typeof startPipelineFixture>>;
 let dependencies: ApiDependencies;
@@ -449,7 +452,7 @@ describe.each(MODES)('API %s', (mode) => {
   });
 
   describe('POST /uploads', () => {
-    it('returns a presigned PUT whose upload becomes a ready voice with the requested name', async () => {
+    it('returns a presigned POST whose upload becomes a ready voice with the requested name', async () => {
       const response = await call(
         '/uploads',
         json({
@@ -457,33 +460,30 @@ describe.each(MODES)('API %s', (mode) => {
           provider: 'typecast',
           displayName: 'Zoë 東京',
           tags: ['warm', 'calm'],
+          contentType: 'audio/wav',
         }),
       );
       expect(response.status).toBe(201);
-      const upload = (await response.json()) as {
-        url: string;
-        method: string;
-        headers: Record<string, string>;
-        key: string;
-        expiresAt: string;
-      };
-      expect(upload).toMatchObject({ method: 'PUT', key: 'incoming/typecast/Zoë take 1.wav' });
-      // A checksum signed into the URL would be the empty body's, and S3 would refuse the real upload.
-      expect(upload.url).not.toMatch(/x-amz-checksum|x-amz-sdk-checksum/i);
-      expect(new URL(upload.url).searchParams.get('X-Amz-SignedHeaders')).toContain(
-        'x-amz-meta-display-name',
-      );
-      const { makeWav } = await import('../support/audio');
-      const put = await fetch(upload.url, {
-        method: 'PUT',
-        headers: upload.headers,
-        body: makeWav({ durationSec: 6.789, sampleRate: 16_000 }),
+      const upload = (await response.json()) as UploadForm;
+      expect(upload).toMatchObject({
+        method: 'POST',
+        key: 'incoming/typecast/Zoë take 1.wav',
+        maxBytes: PROVIDER_LIMITS.typecast.maxBytes,
       });
-      expect(put.status).toBe(200);
+      expect(upload.fields).toMatchObject({
+        key: upload.key,
+        'x-amz-meta-display-name': encodeURIComponent('Zoë 東京'),
+        'x-amz-meta-tags': 'warm%2Ccalm',
+        'Content-Type': 'audio/wav',
+      });
+      const { makeWav } = await import('../support/audio');
+      const post = await postForm(upload, makeWav({ durationSec: 6.789, sampleRate: 16_000 }));
+      expect(post.status).toBe(204);
       const head = await fixture.local.s3.send(
         new HeadObjectCommand({ Bucket: fixture.bucket, Key: upload.key }),
       );
       expect(head.Metadata?.['display-name']).toBe(encodeURIComponent('Zoë 東京'));
+      expect(head.ContentType).toBe('audio/wav');
       const { handleCloneEvent } = await import('../../functions/clone/core');
       const { s3NotificationRecord, sqsEvent, lambdaContext } = await import('../support/aws-local');
       const { deriveVoiceId } = await import('../../functions/shared/voices/record');
@@ -516,6 +516,39 @@ describe.each(MODES)('API %s', (mode) => {
       expect((await call('/uploads', json({ fileName: '../secrets/x.wav' }))).status).toBe(400);
       expect((await call('/uploads', json({ fileName: '..' }))).status).toBe(400);
       expect((await call('/uploads', json({ fileName: 'x.wav', provider: 'elevenlabs' }))).status).toBe(400);
+      expect((await call('/uploads', json({ fileName: `x${POST_FILENAME_VARIABLE}` }))).status).toBe(400);
+    });
+
+    // s3rver stores a POST without evaluating its policy, so what S3 enforces is read from the signed policy.
+    it("signs a policy that pins the key, every field and a size range up to the provider's limit", async () => {
+      const upload = (await (
+        await call('/uploads', json({ fileName: 'a.wav', provider: 'smallest', language: 'en' }))
+      ).json()) as UploadForm;
+      const policy = policyOf(upload);
+
+      expect(upload.maxBytes).toBe(PROVIDER_LIMITS.smallest.maxBytes);
+      expect(policy.conditions).toContainEqual([
+        'content-length-range',
+        1,
+        PROVIDER_LIMITS.smallest.maxBytes,
+      ]);
+      expect(policy.conditions).toContainEqual({ key: 'incoming/smallest/a.wav' });
+      expect(policy.conditions).toContainEqual({ bucket: fixture.bucket });
+      expect(policy.conditions).toContainEqual({ 'x-amz-meta-language': 'en' });
+      // Every field sent, except the policy and its signature, is a condition of the policy.
+      const pinned = new Set(policy.conditions.flatMap((condition) => Object.keys(condition)));
+      const unsigned = Object.keys(upload.fields).filter((name) => !pinned.has(name));
+      expect(unsigned.sort()).toEqual(['Policy', 'X-Amz-Signature']);
+      expect(Date.parse(policy.expiration) - Date.parse(upload.expiresAt)).toBeLessThan(2_000);
+    });
+
+    it('signs exactly the size the caller announced', async () => {
+      const upload = (await (
+        await call('/uploads', json({ fileName: 'b.wav', provider: 'smallest', sizeBytes: 123_456 }))
+      ).json()) as UploadForm;
+
+      expect(upload.maxBytes).toBe(123_456);
+      expect(policyOf(upload).conditions).toContainEqual(['content-length-range', 123_456, 123_456]);
     });
   });
 

@@ -7,8 +7,7 @@ import { AudioSourceError } from '../../functions/shared/audio/errors';
 import { FIRST_READ_BYTES } from '../../functions/shared/audio/probe';
 import { bufferByteSource, fileByteSource, s3ByteSource } from '../../functions/shared/audio/sources';
 import { validateSource } from '../../functions/shared/audio/validate';
-import type { S3Client as ThinS3Client } from '../../functions/shared/aws/s3';
-import { type LocalS3, localS3Client, localThinS3Client, startLocalS3 } from '../../local/servers';
+import { type LocalS3, localS3Client, startLocalS3 } from '../../local/servers';
 import { fixture, fixturePath, randomBytes, wavFile } from './helpers';
 
 const MEGABYTE = 1024 * 1024;
@@ -49,23 +48,20 @@ describe('s3ByteSource against an S3-compatible server (s3rver)', () => {
   const bucket = 'b';
   let directory: string;
   let server: LocalS3;
-  /** The AWS SDK, to put the objects; what is read with is the thin client, as in the Lambda. */
-  let sdk: S3Client;
-  let client: ThinS3Client;
+  let client: S3Client;
 
   async function put(key: string, body: Uint8Array): Promise<void> {
-    await sdk.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
   }
 
   beforeAll(async () => {
     directory = mkdtempSync(join(tmpdir(), 'voicedrop-audio-s3-'));
     server = await startLocalS3({ port: 0, directory, bucket });
-    sdk = localS3Client(server.endpoint);
-    client = localThinS3Client(server.endpoint);
+    client = localS3Client(server.endpoint);
   });
 
   afterAll(async () => {
-    sdk?.destroy();
+    client?.destroy();
     await server?.close();
     rmSync(directory, { recursive: true, force: true });
   });
@@ -173,12 +169,13 @@ describe('s3ByteSource against an S3-compatible server (s3rver)', () => {
   });
 
   it('fails with a retryable AudioSourceError when the server cannot be reached', async () => {
-    const unreachable = localThinS3Client('http://127.0.0.1:9');
+    const unreachable = localS3Client('http://127.0.0.1:9');
     const source = s3ByteSource({ client: unreachable, bucket, key: 'incoming/smallest/x.wav', size: 1000 });
 
     const failure = source.read(0, 100);
 
     await expect(failure).rejects.toMatchObject({ name: 'AudioSourceError', retryable: true });
+    unreachable.destroy();
   });
 });
 

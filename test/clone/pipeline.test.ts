@@ -51,7 +51,7 @@ function pipeline(overrides: Partial<ClonePipelineDependencies> = {}): ClonePipe
     retry: { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 50 },
   });
   return {
-    s3: local.thinS3,
+    s3: local.s3,
     voices,
     providers: {
       smallest: createProvider('smallest', options('smallest', smallest.url)),
@@ -88,7 +88,7 @@ beforeAll(async () => {
   local = await startAwsLocal({ bucket: BUCKET, table: TABLE });
   smallest = await startSmallestSimulator({ cloneSlots: 1_000 });
   typecast = await startTypecastSimulator({ cloneSlots: 1_000 });
-  voices = new VoiceRepository(local.documents, TABLE);
+  voices = new VoiceRepository(local.dynamo, TABLE);
 });
 
 afterAll(async () => {
@@ -554,7 +554,7 @@ describe('per-provider concurrency (provider slots in the voices table)', () => 
     typecast.injectFault({ route: 'clone', type: 'slow', delayMs: 150, times: 4 });
     const { peak, dependencies: limited } = counting(
       pipeline({
-        slots: new ProviderSlots(local.documents, TABLE, { smallest: 1, typecast: 2 }),
+        slots: new ProviderSlots(local.dynamo, TABLE, { smallest: 1, typecast: 2 }),
         slotWaitMs: 10_000,
       }),
     );
@@ -576,7 +576,7 @@ describe('per-provider concurrency (provider slots in the voices table)', () => 
   });
 
   it('requeues an upload when no slot frees in time, without a provider request or a used-up delivery', async () => {
-    const slots = new ProviderSlots(local.documents, TABLE, { smallest: 1, typecast: 1 });
+    const slots = new ProviderSlots(local.dynamo, TABLE, { smallest: 1, typecast: 1 });
     const held = await slots.acquire('smallest', {
       holder: 'someone-else',
       leaseUntil: Date.now() + 60_000,

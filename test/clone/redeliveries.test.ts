@@ -1,50 +1,26 @@
+import { ChangeMessageVisibilityCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ProviderBusyError, redeliveryFor, WaitInQueueError } from '../../functions/clone/core';
 import { applyRedeliveries, queueUrlFromArn } from '../../functions/clone/redeliveries';
-import type { AwsSettings } from '../../functions/shared/aws/config';
 import { silentLog } from '../../functions/shared/logger';
 import { ProviderError } from '../../functions/shared/providers/errors';
 import { sqsRecord } from '../support/aws-local';
-import {
-  type ReceivedRequest,
-  type SignatureCheckingServer,
-  useSignatureCheckingServer,
-} from '../support/signature-checking-server';
 
-// SQS has no local implementation here: a stub server checks each request's signature, records the
-// calls and answers like SQS's JSON protocol.
-const credentials = { accessKeyId: 'AKIDREDELIVER', secretAccessKey: 'sqs-secret', sessionToken: 'token' };
-let server: SignatureCheckingServer;
-let sqs: AwsSettings;
-
-useSignatureCheckingServer({ credentials, region: 'eu-west-1' }, (started, startedSettings) => {
-  server = started;
-  sqs = startedSettings;
-});
-
-/** The inputs of the calls the stub received for `operation` (`SendMessage`, …), all correctly signed. */
-function inputsOf(operation: string): unknown[] {
-  const calls = server.requests.filter(
-    (request: ReceivedRequest) => request.headers['x-amz-target'] === `AmazonSQS.${operation}`,
-  );
-  for (const call of calls) expect(call.signatureProblem).toBeUndefined();
-  return calls.map((call) => call.json);
-}
+// SQS has no local implementation here: the client is mocked (aws-sdk-client-mock) to check the calls.
+const sqsMock = mockClient(SQSClient);
 const ARN = 'arn:aws:sqs:eu-west-1:123456789012:voicedrop-CloneQueue';
 const URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/voicedrop-CloneQueue';
 
 const record = (id: string) => ({ ...sqsRecord(`{"body":"${id}"}`), messageId: id, eventSourceARN: ARN });
 
 describe('applyRedeliveries (the clone handler on SQS)', () => {
-  beforeEach(() => {
-    server.requests.length = 0;
-    server.answer(() => ({ body: {} }));
-  });
+  beforeEach(() => sqsMock.reset());
 
   it('sets a failed message visible again after its planned delay, instead of the 30-minute timeout', async () => {
     const failed = record('m1');
     const response = await applyRedeliveries(
-      sqs,
+      new SQSClient({ region: 'eu-west-1' }),
       [failed],
       {
         batchItemFailures: [{ itemIdentifier: 'm1' }],
@@ -54,7 +30,7 @@ describe('applyRedeliveries (the clone handler on SQS)', () => {
     );
 
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'm1' }] });
-    expect(inputsOf('ChangeMessageVisibility')[0]).toEqual({
+    expect(sqsMock.commandCalls(ChangeMessageVisibilityCommand)[0]?.args[0].input).toEqual({
       QueueUrl: URL,
       ReceiptHandle: failed.receiptHandle,
       VisibilityTimeout: 13,
@@ -64,7 +40,7 @@ describe('applyRedeliveries (the clone handler on SQS)', () => {
   it('requeues a message that waits for a provider slot and acknowledges the original', async () => {
     const waiting = record('m2');
     const response = await applyRedeliveries(
-      sqs,
+      new SQSClient({ region: 'eu-west-1' }),
       [waiting, record('m3')],
       {
         batchItemFailures: [{ itemIdentifier: 'm2' }],
@@ -74,22 +50,19 @@ describe('applyRedeliveries (the clone handler on SQS)', () => {
     );
 
     expect(response).toEqual({ batchItemFailures: [] });
-    expect(inputsOf('SendMessage')[0]).toEqual({
+    expect(sqsMock.commandCalls(SendMessageCommand)[0]?.args[0].input).toEqual({
       QueueUrl: URL,
       MessageBody: waiting.body,
       DelaySeconds: 7,
     });
-    expect(inputsOf('ChangeMessageVisibility')).toHaveLength(0);
+    expect(sqsMock.commandCalls(ChangeMessageVisibilityCommand)).toHaveLength(0);
   });
 
   it('keeps the message as a failure when the requeue cannot be sent: late, never lost', async () => {
-    // Refused outright (not retryable), whichever call it is.
-    server.answer(() => ({
-      status: 403,
-      body: { __type: 'com.amazonaws.sqs#AccessDenied', message: 'Access to the resource is denied.' },
-    }));
+    sqsMock.on(SendMessageCommand).rejects(new Error('throttled'));
+    sqsMock.on(ChangeMessageVisibilityCommand).rejects(new Error('throttled'));
     const response = await applyRedeliveries(
-      sqs,
+      new SQSClient({ region: 'eu-west-1' }),
       [record('m4')],
       {
         batchItemFailures: [{ itemIdentifier: 'm4' }],
@@ -99,7 +72,7 @@ describe('applyRedeliveries (the clone handler on SQS)', () => {
     );
 
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'm4' }] });
-    expect(inputsOf('ChangeMessageVisibility')).toHaveLength(1);
+    expect(sqsMock.commandCalls(ChangeMessageVisibilityCommand)).toHaveLength(1);
   });
 
   it('derives queue URLs from event-source ARNs, China partition included', () => {

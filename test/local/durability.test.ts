@@ -9,7 +9,7 @@ import {
 } from '../../functions/shared/providers/smallest/simulator';
 import { deriveVoiceId, type VoiceRecord } from '../../functions/shared/voices/record';
 import { VoiceRepository } from '../../functions/shared/voices/repository';
-import { localDocumentClient, localS3Client } from '../../local/servers';
+import { localDynamoClient, localS3Client } from '../../local/servers';
 import { makeWav } from '../support/audio';
 import { type RunningLocalMode, startLocalMode } from '../support/local-mode';
 
@@ -61,7 +61,7 @@ describe('local mode durability', () => {
     );
     const voiceId = deriveVoiceId(first.bucket, key, (put.ETag ?? '').replace(/"/g, ''));
     await waitFor(
-      new VoiceRepository(localDocumentClient(first.dynamodbEndpoint), first.table),
+      new VoiceRepository(localDynamoClient(first.dynamodbEndpoint), first.table),
       voiceId,
       (record) => record?.status === 'cloning',
     );
@@ -71,10 +71,7 @@ describe('local mode durability', () => {
 
     // Started again on the same folder: the dead process's lease and provider slot must not block it.
     running = await start();
-    const voices = new VoiceRepository(
-      localDocumentClient(running.info.dynamodbEndpoint),
-      running.info.table,
-    );
+    const voices = new VoiceRepository(localDynamoClient(running.info.dynamodbEndpoint), running.info.table);
     const settled = await waitFor(voices, voiceId, (record) => record?.status === 'ready');
 
     expect(smallest.state.counts.clone).toBe(1);

@@ -5,9 +5,10 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { deriveVoiceId, type VoiceRecord } from '../../functions/shared/voices/record';
 import { VoiceRepository } from '../../functions/shared/voices/repository';
-import { localDocumentClient, localS3Client } from '../../local/servers';
+import { localDynamoClient, localS3Client } from '../../local/servers';
 import { makeWav } from '../support/audio';
 import { type RunningLocalMode, startLocalMode } from '../support/local-mode';
+import { postForm, type UploadForm } from '../support/upload-form';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'voicedrop-local-mode-'));
 let running: RunningLocalMode | undefined;
@@ -52,7 +53,7 @@ describe('local mode (npm start)', () => {
     expect(running.output()).toContain('aws --endpoint-url');
 
     const s3 = localS3Client(info.s3Endpoint);
-    const voices = new VoiceRepository(localDocumentClient(info.dynamodbEndpoint), info.table);
+    const voices = new VoiceRepository(localDynamoClient(info.dynamodbEndpoint), info.table);
     const key = 'incoming/smallest/Ada Lovelace – 東京.wav';
     const audio = makeWav({ durationSec: 6.5, sampleRate: 16_000 });
     const put = await s3.send(new PutObjectCommand({ Bucket: info.bucket, Key: key, Body: audio }));
@@ -81,7 +82,7 @@ describe('local mode (npm start)', () => {
     expect(running.output()).toContain('stopped.');
 
     running = await startOnFreePorts();
-    const again = new VoiceRepository(localDocumentClient(running.info.dynamodbEndpoint), running.info.table);
+    const again = new VoiceRepository(localDynamoClient(running.info.dynamodbEndpoint), running.info.table);
     expect((await again.get(voiceId))?.status).toBe('ready');
     expect((await again.get(inboxVoiceId))?.status).toBe('ready');
     // The simulators were restarted too; the voices still speak.
@@ -109,17 +110,9 @@ describe('local mode (npm start)', () => {
 
     const upload = (await (
       await post('/uploads', { fileName: 'Hedy.wav', provider: 'typecast', displayName: 'Hédy' })
-    ).json()) as {
-      url: string;
-      headers: Record<string, string>;
-      key: string;
-    };
-    const put = await fetch(upload.url, {
-      method: 'PUT',
-      headers: upload.headers,
-      body: makeWav({ durationSec: 7.5, sampleRate: 16_000 }),
-    });
-    expect(put.status).toBe(200);
+    ).json()) as UploadForm;
+    const sent = await postForm(upload, makeWav({ durationSec: 7.5, sampleRate: 16_000 }), 'Hedy.wav');
+    expect(sent.status).toBe(204);
 
     let voice: { voiceId: string; status: string; displayName: string } | undefined;
     const deadline = Date.now() + 30_000;

@@ -1,5 +1,5 @@
+import type { S3Client } from '@aws-sdk/client-s3';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { S3Client } from '../../functions/shared/aws/s3';
 
 const MEBIBYTE = 1024 * 1024;
 const exposed = globalThis as { gc?: unknown };
@@ -18,9 +18,7 @@ function clientServing(chunks: number): S3Client {
       yield Uint8Array.from({ length: MEBIBYTE }, (_, offset) => (index * MEBIBYTE + offset) % 251);
     }
   }
-  return {
-    getObject: async () => ({ body: ReadableStream.from(body()) }),
-  } as unknown as S3Client;
+  return { send: async () => ({ Body: body() }) } as unknown as S3Client;
 }
 
 describe('s3ByteSource: reading a whole object', () => {

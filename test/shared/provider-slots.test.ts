@@ -20,7 +20,7 @@ describe('provider slots (DynamoDB conditional writes)', () => {
     const name = freshTable();
     const { ensureVoicesTable } = await import('../../local/servers');
     await ensureVoicesTable(local.dynamo, name);
-    return { name, slots: new ProviderSlots(local.documents, name, limits, { pollMs: 20 }) };
+    return { name, slots: new ProviderSlots(local.dynamo, name, limits, { pollMs: 20 }) };
   };
   const lease = (holder: string, waitMs = 0) => ({
     holder,
@@ -92,8 +92,8 @@ describe('provider slots (DynamoDB conditional writes)', () => {
   it('leaves the voice records of the same client writing as before (shared document translation)', async () => {
     const { name } = await slotsOn();
     // Made second on the same client: DynamoDBDocumentClient.from stores translate options on the client.
-    const voices = new VoiceRepository(local.documents, name);
-    new ProviderSlots(local.documents, name, { smallest: 1, typecast: 1 });
+    const voices = new VoiceRepository(local.dynamo, name);
+    new ProviderSlots(local.dynamo, name, { smallest: 1, typecast: 1 });
     const now = new Date().toISOString();
 
     const { created } = await voices.createIfAbsent({

@@ -9,7 +9,7 @@ let counter = 0;
 
 beforeAll(async () => {
   local = await startAwsLocal({ bucket: 'repository-test', table: 'voices' });
-  voices = new VoiceRepository(local.documents, 'voices');
+  voices = new VoiceRepository(local.dynamo, 'voices');
 });
 
 afterAll(async () => {

@@ -6,20 +6,13 @@ import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { encodeS3EventKey } from '../../functions/clone/s3-events';
 import {
   ensureVoicesTable,
-  localAwsSettings,
-  localDocumentClient,
   localDynamoClient,
   localS3Client,
-  localThinS3Client,
   startLocalDynamo,
   startLocalS3,
 } from '../../local/servers';
 
-/**
- * Real S3- and DynamoDB-compatible servers on port 0, in a temporary folder removed on stop. `s3` and
- * `dynamo` are AWS SDK clients for set-up and checks; what the handlers get is the thin clients
- * (`thinS3`, `documents`, built from `s3Settings` / `dynamoSettings`), as in the Lambda bundles.
- */
+/** Real S3- and DynamoDB-compatible servers on port 0, in a temporary folder removed on stop. */
 export async function startAwsLocal(options: { bucket: string; table: string }) {
   const directory = mkdtempSync(join(tmpdir(), 'voicedrop-test-'));
   const dynamo = await startLocalDynamo({ port: 0 });
@@ -32,10 +25,6 @@ export async function startAwsLocal(options: { bucket: string; table: string }) 
     s3: s3Client,
     s3Server: s3.server,
     dynamo: dynamoClient,
-    s3Settings: localAwsSettings(s3.endpoint),
-    dynamoSettings: localAwsSettings(dynamo.endpoint),
-    thinS3: localThinS3Client(s3.endpoint),
-    documents: localDocumentClient(dynamo.endpoint),
     s3Endpoint: s3.endpoint,
     dynamoEndpoint: dynamo.endpoint,
     async stop() {

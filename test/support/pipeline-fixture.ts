@@ -30,7 +30,7 @@ export async function startPipelineFixture(options: { bucket?: string; table?: s
   const local = await startAwsLocal({ bucket, table });
   const smallest: SmallestSimulator = await startSmallestSimulator({ cloneSlots: 1_000 });
   const typecast: TypecastSimulator = await startTypecastSimulator({ cloneSlots: 1_000 });
-  const voices = new VoiceRepository(local.documents, table);
+  const voices = new VoiceRepository(local.dynamo, table);
   const keys = createStaticKeyStore(SIMULATOR_KEYS, 'the test');
   const providersWith = (
     keyStore: KeyStore,
@@ -42,7 +42,7 @@ export async function startPipelineFixture(options: { bucket?: string; table?: s
   };
   const providers = providersWith(keys);
   const cloneDependencies: ClonePipelineDependencies = {
-    s3: local.thinS3,
+    s3: local.s3,
     voices,
     providers,
     keys,
@@ -71,7 +71,7 @@ export async function startPipelineFixture(options: { bucket?: string; table?: s
 
   /** The API function's dependencies on the same servers and simulators (tests override what they need). */
   const apiDependencies = (overrides: Partial<ApiDependencies> = {}): ApiDependencies => ({
-    s3: local.thinS3,
+    s3: local.s3,
     bucket,
     voices,
     providers,

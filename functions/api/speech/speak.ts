@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { S3Client } from '../../shared/aws/s3';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { Log } from '../../shared/logger';
 import type { MetricsRecorder } from '../../shared/metrics';
 import type { ProviderName, VoiceProvider } from '../../shared/providers/types';
@@ -153,13 +154,16 @@ async function storeSpeech(
   dependencies: SpeechDependencies,
 ): Promise<StoredSpeech> {
   const key = `speech/${voiceId}/${randomUUID()}.${format}`;
-  await dependencies.s3.putObject({ bucket: dependencies.bucket, key, body: audio, contentType });
-  const url = await dependencies.s3.presignUrl({
-    method: 'GET',
-    bucket: dependencies.bucket,
-    key,
-    expiresInSeconds: dependencies.speechUrlTtlSeconds,
-  });
+  await dependencies.s3.send(
+    new PutObjectCommand({ Bucket: dependencies.bucket, Key: key, Body: audio, ContentType: contentType }),
+  );
+  const url = await getSignedUrl(
+    dependencies.s3,
+    new GetObjectCommand({ Bucket: dependencies.bucket, Key: key }),
+    {
+      expiresIn: dependencies.speechUrlTtlSeconds,
+    },
+  );
   const expiresAt = new Date(
     dependencies.now().getTime() + dependencies.speechUrlTtlSeconds * 1_000,
   ).toISOString();

@@ -1,6 +1,5 @@
 import { open, readFile, stat } from 'node:fs/promises';
-import { isAwsError } from '../aws/errors';
-import type { S3Client } from '../aws/s3';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { AudioSourceError } from './errors';
 import type { MeteredByteSource } from './types';
 
@@ -115,23 +114,28 @@ export function s3ByteSource(options: S3ByteSourceOptions): MeteredByteSource {
   // The longest run of bytes read from the start: a whole-object read only fetches what follows it.
   let head: Uint8Array | undefined;
 
-  /**
-   * `range`: first and last byte (inclusive). `whole`: the bytes so far (or none) to complete into the
-   * whole object, in one buffer of its size.
-   */
+  /** `whole`: the bytes so far (or none) to complete into the whole object, in one buffer of its size. */
   async function get(
-    range: readonly [number, number] | undefined,
+    range: string | undefined,
     whole?: { readonly start?: Uint8Array },
   ): Promise<Uint8Array> {
     try {
-      const response = await client.getObject({ bucket, key, versionId, range, signal: abortSignal });
-      const bytes = whole ? await collectInto(response.body, size, whole.start) : await response.bytes();
+      const response = await client.send(
+        new GetObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId, Range: range }),
+        { abortSignal },
+      );
+      if (!response.Body) return whole?.start ?? new Uint8Array(0);
+      const bytes = whole
+        ? await collectInto(response.Body as AsyncIterable<Uint8Array>, size, whole.start)
+        : await response.Body.transformToByteArray();
       bytesRead += bytes.length - (whole?.start?.length ?? 0);
       return bytes;
     } catch (error) {
-      const what = range ? `bytes=${range[0]}-${range[1]} of ` : '';
+      const what = range ? `${range} of ` : '';
       // A deleted object stays deleted; anything else (throttling, network) may pass on a retry.
-      const gone = isAwsError(error, 'NoSuchKey', 'NoSuchVersion', 'NotFound');
+      const gone = ['NoSuchKey', 'NoSuchVersion', 'NotFound'].includes(
+        (error as { name?: string }).name ?? '',
+      );
       throw new AudioSourceError(
         `Could not read ${what}s3://${bucket}/${key}${gone ? ': the object no longer exists' : ''}`,
         { cause: error, retryable: !gone },
@@ -148,14 +152,14 @@ export function s3ByteSource(options: S3ByteSourceOptions): MeteredByteSource {
       const [from, to] = clampRange(start, end, size);
       // S3 answers an empty or unsatisfiable range with 416; nothing to fetch anyway.
       if (to === from) return new Uint8Array(0);
-      const bytes = await get([from, to - 1]);
+      const bytes = await get(`bytes=${from}-${to - 1}`);
       if (from === 0 && bytes.length > (head?.length ?? 0)) head = bytes;
       return bytes;
     },
     readAll: async () => {
       if (!head) return get(undefined, {});
       if (head.length >= size) return head;
-      return get([head.length, size - 1], { start: head });
+      return get(`bytes=${head.length}-${size - 1}`, { start: head });
     },
   };
 }

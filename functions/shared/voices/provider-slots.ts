@@ -1,6 +1,7 @@
-import type { DynamoDocumentClient } from '../aws/dynamodb';
-import { isAwsError } from '../aws/errors';
+import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { ProviderName } from '../providers/types';
+import { DOCUMENT_TRANSLATION } from './repository';
 
 /** A held slot: give it back with ProviderSlots.release. */
 export interface ProviderSlot {
@@ -26,12 +27,18 @@ export interface AcquireOptions {
  * the queue's event-source concurrency caps invocations, these slots cap each provider exactly.
  */
 export class ProviderSlots {
+  private readonly documents: DynamoDBDocumentClient;
+
   constructor(
-    private readonly documents: DynamoDocumentClient,
+    client: DynamoDBClient,
     private readonly tableName: string,
     private readonly limits: Readonly<Record<ProviderName, number>>,
     private readonly options: { readonly now?: () => number; readonly pollMs?: number } = {},
-  ) {}
+  ) {
+    // DynamoDBDocumentClient.from writes its translate options into the shared client's config: they must
+    // match the VoiceRepository's on the same client, or whichever is made last changes the other's writes.
+    this.documents = DynamoDBDocumentClient.from(client, DOCUMENT_TRANSLATION);
+  }
 
   limit(provider: ProviderName): number {
     return this.limits[provider];
@@ -55,14 +62,16 @@ export class ProviderSlots {
   /** Frees the slot if this holder still has it (a lease that ran out may have been taken over). */
   async release(slot: ProviderSlot): Promise<void> {
     try {
-      await this.documents.delete({
-        TableName: this.tableName,
-        Key: { voiceId: slot.key },
-        ConditionExpression: 'holder = :me',
-        ExpressionAttributeValues: { ':me': slot.holder },
-      });
+      await this.documents.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { voiceId: slot.key },
+          ConditionExpression: 'holder = :me',
+          ExpressionAttributeValues: { ':me': slot.holder },
+        }),
+      );
     } catch (error) {
-      if (!isAwsError(error, 'ConditionalCheckFailedException')) throw error;
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
     }
   }
 
@@ -73,10 +82,9 @@ export class ProviderSlots {
   async freeAll(): Promise<void> {
     for (const provider of Object.keys(this.limits) as ProviderName[]) {
       for (let index = 0; index < this.limits[provider]; index += 1) {
-        await this.documents.delete({
-          TableName: this.tableName,
-          Key: { voiceId: `slot#${provider}#${index}` },
-        });
+        await this.documents.send(
+          new DeleteCommand({ TableName: this.tableName, Key: { voiceId: `slot#${provider}#${index}` } }),
+        );
       }
     }
   }
@@ -92,20 +100,22 @@ export class ProviderSlots {
     for (let offset = 0; offset < limit; offset += 1) {
       const key = `slot#${provider}#${(first + offset) % limit}`;
       try {
-        await this.documents.put({
-          TableName: this.tableName,
-          Item: {
-            voiceId: key,
-            holder: options.holder,
-            leaseUntil: options.leaseUntil,
-            takenAt: new Date(now).toISOString(),
-          },
-          ConditionExpression: 'attribute_not_exists(voiceId) OR leaseUntil < :now',
-          ExpressionAttributeValues: { ':now': now },
-        });
+        await this.documents.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: {
+              voiceId: key,
+              holder: options.holder,
+              leaseUntil: options.leaseUntil,
+              takenAt: new Date(now).toISOString(),
+            },
+            ConditionExpression: 'attribute_not_exists(voiceId) OR leaseUntil < :now',
+            ExpressionAttributeValues: { ':now': now },
+          }),
+        );
         return { provider, key, holder: options.holder };
       } catch (error) {
-        if (!isAwsError(error, 'ConditionalCheckFailedException')) throw error;
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
       }
     }
     return undefined;

@@ -1,11 +1,27 @@
-import type { DynamoDocumentClient } from '../aws/dynamodb';
-import { isAwsError } from '../aws/errors';
+import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { FINAL_STATUSES, LIST_PARTITION, type VoiceRecord, type VoiceStatus } from './record';
 
 /** The index that lists voices newest first (same name in lib/voicedrop-stack.ts and local mode). */
 export const VOICES_BY_CREATED_AT_INDEX = 'byCreatedAt';
 /** Index pages read at most to fill one page of a filtered list. */
 const MAX_LIST_ROUNDS = 5;
+
+/**
+ * How every document client on the voices table translates items. DynamoDBDocumentClient.from stores these
+ * in the underlying client's (shared) config, so every document client made from one DynamoDBClient must
+ * use the same options.
+ */
+export const DOCUMENT_TRANSLATION = {
+  marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
+} as const;
 
 /** Attributes a transition may set; `undefined` values are left alone, `null` removes the attribute. */
 export type VoiceChanges = { readonly [K in keyof VoiceRecord]?: VoiceRecord[K] | null };
@@ -21,35 +37,35 @@ export interface AudioClaim {
  * DynamoDB and in the local emulator alike.
  */
 export class VoiceRepository {
-  /**
-   * `documents` must write with `VOICEDROP_MARSHALL_OPTIONS` (the DynamoDocumentClient default):
-   * `undefined` fields left out, class instances refused.
-   */
+  private readonly documents: DynamoDBDocumentClient;
+
   constructor(
-    private readonly documents: DynamoDocumentClient,
+    client: DynamoDBClient,
     private readonly tableName: string,
-  ) {}
+  ) {
+    this.documents = DynamoDBDocumentClient.from(client, DOCUMENT_TRANSLATION);
+  }
 
   async get(voiceId: string): Promise<VoiceRecord | undefined> {
-    const response = await this.documents.get({
-      TableName: this.tableName,
-      Key: { voiceId },
-      ConsistentRead: true,
-    });
+    const response = await this.documents.send(
+      new GetCommand({ TableName: this.tableName, Key: { voiceId }, ConsistentRead: true }),
+    );
     return response.Item as VoiceRecord | undefined;
   }
 
   /** Creates the record in `received`; when it exists already (a repeated event) returns the stored one. */
   async createIfAbsent(record: VoiceRecord): Promise<{ created: boolean; record: VoiceRecord }> {
     try {
-      await this.documents.put({
-        TableName: this.tableName,
-        Item: { ...record, listPartition: LIST_PARTITION },
-        ConditionExpression: 'attribute_not_exists(voiceId)',
-      });
+      await this.documents.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...record, listPartition: LIST_PARTITION },
+          ConditionExpression: 'attribute_not_exists(voiceId)',
+        }),
+      );
       return { created: true, record };
     } catch (error) {
-      if (!isAwsError(error, 'ConditionalCheckFailedException')) throw error;
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
       const existing = await this.get(record.voiceId);
       if (!existing) throw error;
       return { created: false, record: existing };
@@ -68,40 +84,42 @@ export class VoiceRepository {
     now: number,
   ): Promise<VoiceRecord | undefined> {
     try {
-      const response = await this.documents.update({
-        TableName: this.tableName,
-        Key: { voiceId },
-        UpdateExpression:
-          'SET #processing.#leaseToken = :token, #processing.#leaseUntil = :until, #processing.#attempts = if_not_exists(#processing.#attempts, :zero) + :one, updatedAt = :updatedAt',
-        ConditionExpression:
-          'attribute_exists(voiceId) AND (attribute_not_exists(#processing.#leaseUntil) OR #processing.#leaseUntil < :now) AND (#status IN (:received, :validating, :cloning) OR (#status = :failed AND #error.#retryable = :true))',
-        ExpressionAttributeNames: {
-          '#status': 'status',
-          '#processing': 'processing',
-          '#leaseToken': 'leaseToken',
-          '#leaseUntil': 'leaseUntil',
-          '#attempts': 'attempts',
-          '#error': 'error',
-          '#retryable': 'retryable',
-        },
-        ExpressionAttributeValues: {
-          ':token': token,
-          ':until': leaseUntil,
-          ':zero': 0,
-          ':one': 1,
-          ':now': now,
-          ':received': 'received',
-          ':validating': 'validating',
-          ':cloning': 'cloning',
-          ':failed': 'failed',
-          ':true': true,
-          ':updatedAt': new Date(now).toISOString(),
-        },
-        ReturnValues: 'ALL_NEW',
-      });
-      return response.Attributes as unknown as VoiceRecord;
+      const response = await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { voiceId },
+          UpdateExpression:
+            'SET #processing.#leaseToken = :token, #processing.#leaseUntil = :until, #processing.#attempts = if_not_exists(#processing.#attempts, :zero) + :one, updatedAt = :updatedAt',
+          ConditionExpression:
+            'attribute_exists(voiceId) AND (attribute_not_exists(#processing.#leaseUntil) OR #processing.#leaseUntil < :now) AND (#status IN (:received, :validating, :cloning) OR (#status = :failed AND #error.#retryable = :true))',
+          ExpressionAttributeNames: {
+            '#status': 'status',
+            '#processing': 'processing',
+            '#leaseToken': 'leaseToken',
+            '#leaseUntil': 'leaseUntil',
+            '#attempts': 'attempts',
+            '#error': 'error',
+            '#retryable': 'retryable',
+          },
+          ExpressionAttributeValues: {
+            ':token': token,
+            ':until': leaseUntil,
+            ':zero': 0,
+            ':one': 1,
+            ':now': now,
+            ':received': 'received',
+            ':validating': 'validating',
+            ':cloning': 'cloning',
+            ':failed': 'failed',
+            ':true': true,
+            ':updatedAt': new Date(now).toISOString(),
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return response.Attributes as VoiceRecord;
     } catch (error) {
-      if (isAwsError(error, 'ConditionalCheckFailedException')) return undefined;
+      if (error instanceof ConditionalCheckFailedException) return undefined;
       throw error;
     }
   }
@@ -163,20 +181,22 @@ export class VoiceRepository {
       values[`:from${position}`] = status;
     });
     try {
-      await this.documents.update({
-        TableName: this.tableName,
-        Key: { voiceId },
-        UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
-        ConditionExpression:
-          options.token === undefined
-            ? `#status IN (${fromNames.join(', ')})`
-            : `#status IN (${fromNames.join(', ')}) AND #processing.#leaseToken = :token`,
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-      });
+      await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { voiceId },
+          UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
+          ConditionExpression:
+            options.token === undefined
+              ? `#status IN (${fromNames.join(', ')})`
+              : `#status IN (${fromNames.join(', ')}) AND #processing.#leaseToken = :token`,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      );
       return true;
     } catch (error) {
-      if (isAwsError(error, 'ConditionalCheckFailedException')) return false;
+      if (error instanceof ConditionalCheckFailedException) return false;
       throw error;
     }
   }
@@ -214,18 +234,20 @@ export class VoiceRepository {
       ? { voiceId: options.after.voiceId, createdAt: options.after.createdAt, listPartition: LIST_PARTITION }
       : undefined;
     for (let round = 0; round < MAX_LIST_ROUNDS && items.length < options.limit; round += 1) {
-      const response = await this.documents.query({
-        TableName: this.tableName,
-        IndexName: VOICES_BY_CREATED_AT_INDEX,
-        KeyConditionExpression: 'listPartition = :partition',
-        FilterExpression: filters.length ? filters.join(' AND ') : undefined,
-        ExpressionAttributeNames: Object.keys(names).length ? names : undefined,
-        ExpressionAttributeValues: values,
-        ScanIndexForward: false,
-        Limit: options.limit - items.length,
-        ExclusiveStartKey: startKey,
-      });
-      items.push(...(response.Items as unknown as VoiceRecord[]));
+      const response = await this.documents.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: VOICES_BY_CREATED_AT_INDEX,
+          KeyConditionExpression: 'listPartition = :partition',
+          FilterExpression: filters.length ? filters.join(' AND ') : undefined,
+          ExpressionAttributeNames: Object.keys(names).length ? names : undefined,
+          ExpressionAttributeValues: values,
+          ScanIndexForward: false,
+          Limit: options.limit - items.length,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      items.push(...((response.Items ?? []) as VoiceRecord[]));
       startKey = response.LastEvaluatedKey;
       if (!startKey) break;
     }
@@ -248,21 +270,23 @@ export class VoiceRepository {
     const ids: string[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
-      const response = await this.documents.query({
-        TableName: this.tableName,
-        IndexName: VOICES_BY_CREATED_AT_INDEX,
-        KeyConditionExpression: 'listPartition = :partition',
-        FilterExpression:
-          '#provider = :provider AND displayName = :name AND attribute_exists(providerVoiceId)',
-        ExpressionAttributeNames: { '#provider': 'provider' },
-        ExpressionAttributeValues: {
-          ':partition': LIST_PARTITION,
-          ':provider': provider,
-          ':name': displayName,
-        },
-        ProjectionExpression: 'providerVoiceId',
-        ExclusiveStartKey: startKey,
-      });
+      const response = await this.documents.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: VOICES_BY_CREATED_AT_INDEX,
+          KeyConditionExpression: 'listPartition = :partition',
+          FilterExpression:
+            '#provider = :provider AND displayName = :name AND attribute_exists(providerVoiceId)',
+          ExpressionAttributeNames: { '#provider': 'provider' },
+          ExpressionAttributeValues: {
+            ':partition': LIST_PARTITION,
+            ':provider': provider,
+            ':name': displayName,
+          },
+          ProjectionExpression: 'providerVoiceId',
+          ExclusiveStartKey: startKey,
+        }),
+      );
       for (const item of response.Items ?? []) {
         if (typeof item.providerVoiceId === 'string') ids.push(item.providerVoiceId);
       }
@@ -277,21 +301,21 @@ export class VoiceRepository {
    */
   async claimAudio(claimKey: string, voiceId: string, now: Date): Promise<AudioClaim> {
     try {
-      await this.documents.put({
-        TableName: this.tableName,
-        Item: { voiceId: claimKey, ownerVoiceId: voiceId, createdAt: now.toISOString() },
-        ConditionExpression: 'attribute_not_exists(voiceId) OR ownerVoiceId = :me',
-        ExpressionAttributeValues: { ':me': voiceId },
-      });
+      await this.documents.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { voiceId: claimKey, ownerVoiceId: voiceId, createdAt: now.toISOString() },
+          ConditionExpression: 'attribute_not_exists(voiceId) OR ownerVoiceId = :me',
+          ExpressionAttributeValues: { ':me': voiceId },
+        }),
+      );
       return { claimKey, ownerVoiceId: voiceId };
     } catch (error) {
-      if (!isAwsError(error, 'ConditionalCheckFailedException')) throw error;
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
     }
-    const claim = await this.documents.get({
-      TableName: this.tableName,
-      Key: { voiceId: claimKey },
-      ConsistentRead: true,
-    });
+    const claim = await this.documents.send(
+      new GetCommand({ TableName: this.tableName, Key: { voiceId: claimKey }, ConsistentRead: true }),
+    );
     const ownerVoiceId = claim.Item?.ownerVoiceId as string | undefined;
     if (!ownerVoiceId) return this.claimAudio(claimKey, voiceId, now);
     const owner = await this.get(ownerVoiceId);
@@ -300,16 +324,18 @@ export class VoiceRepository {
       (FINAL_STATUSES.has(owner.status) && owner.status !== 'ready' && owner.status !== 'duplicate');
     if (!ownerEndedWithoutVoice) return { claimKey, ownerVoiceId };
     try {
-      await this.documents.update({
-        TableName: this.tableName,
-        Key: { voiceId: claimKey },
-        UpdateExpression: 'SET ownerVoiceId = :me, createdAt = :now',
-        ConditionExpression: 'ownerVoiceId = :previous',
-        ExpressionAttributeValues: { ':me': voiceId, ':previous': ownerVoiceId, ':now': now.toISOString() },
-      });
+      await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { voiceId: claimKey },
+          UpdateExpression: 'SET ownerVoiceId = :me, createdAt = :now',
+          ConditionExpression: 'ownerVoiceId = :previous',
+          ExpressionAttributeValues: { ':me': voiceId, ':previous': ownerVoiceId, ':now': now.toISOString() },
+        }),
+      );
       return { claimKey, ownerVoiceId: voiceId };
     } catch (error) {
-      if (!isAwsError(error, 'ConditionalCheckFailedException')) throw error;
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
       return this.claimAudio(claimKey, voiceId, now);
     }
   }
@@ -317,14 +343,16 @@ export class VoiceRepository {
   /** Releases a claim this voice owns (after a failure), so a later identical upload can clone. */
   async releaseClaim(claimKey: string, voiceId: string): Promise<void> {
     try {
-      await this.documents.delete({
-        TableName: this.tableName,
-        Key: { voiceId: claimKey },
-        ConditionExpression: 'ownerVoiceId = :me',
-        ExpressionAttributeValues: { ':me': voiceId },
-      });
+      await this.documents.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { voiceId: claimKey },
+          ConditionExpression: 'ownerVoiceId = :me',
+          ExpressionAttributeValues: { ':me': voiceId },
+        }),
+      );
     } catch (error) {
-      if (!isAwsError(error, 'ConditionalCheckFailedException')) throw error;
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
     }
   }
 }

@@ -1,0 +1,29 @@
+/** What `POST /uploads` answers: a presigned POST form. */
+export interface UploadForm {
+  readonly url: string;
+  readonly method: 'POST';
+  readonly fields: Record<string, string>;
+  readonly key: string;
+  readonly expiresAt: string;
+  readonly maxBytes: number;
+}
+
+/** Sends a file as a browser form would: every field as given, then the file as the last field, `file`. */
+export function postForm(upload: UploadForm, file: Uint8Array, fileName = 'sample'): Promise<Response> {
+  const form = new FormData();
+  for (const [name, value] of Object.entries(upload.fields)) form.append(name, value);
+  form.append('file', new Blob([file]), fileName);
+  return fetch(upload.url, { method: 'POST', body: form });
+}
+
+export interface PostPolicy {
+  readonly expiration: string;
+  readonly conditions: readonly (Record<string, string> | readonly (string | number)[])[];
+}
+
+/** The signed policy of a form, decoded: what S3 checks the form against. */
+export function policyOf(upload: UploadForm): PostPolicy {
+  const encoded = upload.fields.Policy;
+  if (!encoded) throw new Error('the form has no Policy field');
+  return JSON.parse(Buffer.from(encoded, 'base64').toString('utf8')) as PostPolicy;
+}
