@@ -42,8 +42,9 @@ export interface CloneQueueConfig {
    */
   readonly batchSize: number;
   /**
-   * How long Lambda waits to fill a batch.
-   * @default 5
+   * How long Lambda waits to fill a batch. Every second of it is added to the drop-to-ready time of an upload
+   * that arrives alone, the common case; 0 takes what the queue holds at each poll (up to `batchSize`).
+   * @default 0
    */
   readonly maxBatchingWindowSeconds: number;
   /**
@@ -122,7 +123,7 @@ export interface VoicedropConfig {
    */
   readonly speechUrlTtlSeconds: number;
   /**
-   * Lifetime of the presigned PUT URL that `POST /uploads` answers with, in seconds.
+   * Lifetime of the presigned POST form that `POST /uploads` answers with, in seconds.
    * @default 900
    */
   readonly uploadUrlTtlSeconds: number;
@@ -272,7 +273,7 @@ const configSchema = z.strictObject({
   cloneQueue: z
     .strictObject({
       batchSize: wholeNumber(BOUNDS.batchSize).default(5),
-      maxBatchingWindowSeconds: wholeNumber(BOUNDS.maxBatchingWindowSeconds).default(5),
+      maxBatchingWindowSeconds: wholeNumber(BOUNDS.maxBatchingWindowSeconds).default(0),
       maxReceiveCount: wholeNumber(BOUNDS.maxReceiveCount).default(8),
       maxConcurrency: wholeNumber(BOUNDS.maxConcurrency).default(2),
     })

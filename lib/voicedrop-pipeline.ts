@@ -94,8 +94,9 @@ export interface VoicedropCloneQueueOptions {
    */
   readonly batchSize?: number;
   /**
-   * How long Lambda waits to fill a batch (whole seconds, up to 5 minutes).
-   * @default Duration.seconds(5)
+   * How long Lambda waits to fill a batch (whole seconds, up to 5 minutes); it adds its whole length to the
+   * drop-to-ready time of an upload that arrives alone.
+   * @default Duration.seconds(0)
    */
   readonly maxBatchingWindow?: Duration;
   /**

@@ -14,7 +14,7 @@ const DEFAULTS: VoicedropConfig = {
     typecast: { baseUrl: 'https://api.typecast.ai', model: 'ssfm-v30', concurrency: 2 },
   },
   providerTimeoutMs: 60_000,
-  cloneQueue: { batchSize: 5, maxBatchingWindowSeconds: 5, maxReceiveCount: 8, maxConcurrency: 2 },
+  cloneQueue: { batchSize: 5, maxBatchingWindowSeconds: 0, maxReceiveCount: 8, maxConcurrency: 2 },
   api: { authorization: 'iam', stageName: 'v1', throttle: { rateLimit: 10, burstLimit: 20 } },
   speechUrlTtlSeconds: 900,
   uploadUrlTtlSeconds: 900,

@@ -247,7 +247,8 @@ describe('Stack: Voicedrop with the cdk.json configuration', () => {
         FunctionName: { Ref: ids.function },
         FunctionResponseTypes: ['ReportBatchItemFailures'],
         BatchSize: 5,
-        MaximumBatchingWindowInSeconds: 5,
+        // An upload that arrives alone is cloned at once, not after a window.
+        MaximumBatchingWindowInSeconds: 0,
         ScalingConfig: { MaximumConcurrency: 2 },
       });
     });
@@ -626,7 +627,7 @@ describe('Stack: Voicedrop with removalPolicy "destroy" and overrides', () => {
     ({ template, stack } = synthesize({
       removalPolicy: 'destroy',
       logRetentionDays: 7,
-      cloneQueue: { maxReceiveCount: 3, maxConcurrency: 5, maxBatchingWindowSeconds: 0 },
+      cloneQueue: { maxReceiveCount: 3, maxConcurrency: 5, maxBatchingWindowSeconds: 2 },
       alarmEmail: 'ops@example.com',
       alarms: { oldestMessageAgeMinutes: 90 },
     }));
@@ -713,7 +714,7 @@ describe('Stack: Voicedrop with removalPolicy "destroy" and overrides', () => {
     });
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       ScalingConfig: { MaximumConcurrency: 5 },
-      MaximumBatchingWindowInSeconds: 0,
+      MaximumBatchingWindowInSeconds: 2,
     });
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ CLONE_MAX_RECEIVE_COUNT: '3' }) },
