@@ -43,17 +43,22 @@ export const ESM_REQUIRE_BANNER =
 export const BUNDLE_INJECTS: readonly string[] = ['lib/bundle-inject/source-mapped-stack-traces.ts'];
 
 /**
- * Modules the Lambda bundles replace with a smaller one of the same exports (esbuild aliases; paths relative
- * to the repository root). Only the bundles: tests and local mode import the real modules.
+ * Modules the Lambda bundles replace with a smaller one of the exports they use (esbuild aliases; paths
+ * relative to the repository root). Only the bundles: tests and local mode import the real modules.
  *
- * The one substitute is the SDK clients' default credential chain, cut down to its environment link: in
- * Lambda the role's credentials are always in the environment, and the chain's other links (SSO, ini files,
- * credential_process, web identity, container and instance metadata) are about 110 KB of each bundle and
- * import `node:http`, whose ES module facade loads Node's undici at cold start. The README's Performance
- * section has the measurement behind the choice; test/infra/bundles.test.ts fails when it stops applying.
+ * - The SDK clients' default credential chain, cut down to its environment link: in Lambda the role's
+ *   credentials are always in the environment, and the chain's other links (SSO, ini files,
+ *   credential_process, web identity, container and instance metadata) are about 110 KB of each bundle and
+ *   import `node:http`, whose ES module facade loads Node's undici at cold start.
+ * - The SDK's event streams, which no function uses: reached by a dynamic `import()`, they made esbuild wrap
+ *   about 170 SDK modules in lazy initialisers that also keep their unused code.
+ *
+ * The README's Performance section has the measurements behind both; test/infra/bundles.test.ts fails when
+ * one stops applying.
  */
 export const BUNDLE_SUBSTITUTES: Readonly<Record<string, string>> = {
   '@aws-sdk/credential-provider-node': 'lib/bundle-substitutes/credential-provider-node.ts',
+  '@smithy/core/event-streams': 'lib/bundle-substitutes/smithy-event-streams.ts',
 };
 
 export interface HouseFunctionProps {

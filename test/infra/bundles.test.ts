@@ -8,7 +8,12 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { build } from 'esbuild';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { defaultProvider } from '../../lib/bundle-substitutes/credential-provider-node';
-import { BUNDLE_INJECTS, ESM_REQUIRE_BANNER, REPOSITORY_ROOT } from '../../lib/house-function';
+import {
+  BUNDLE_INJECTS,
+  BUNDLE_SUBSTITUTES,
+  ESM_REQUIRE_BANNER,
+  REPOSITORY_ROOT,
+} from '../../lib/house-function';
 import { findBundles, type LambdaBundle, lambdaEnvironment } from '../../scripts/bench/bundles';
 import type { FunctionName } from '../../scripts/bench/report';
 import { synthesize } from './support';
@@ -47,9 +52,20 @@ const SDK_PACKAGES_USED: Readonly<Record<FunctionName, readonly string[]>> = {
 };
 const SDK_ENTRY_PACKAGES = [...new Set(Object.values(SDK_PACKAGES_USED).flat())];
 
-/** The npm packages a bundle was built from, read from the `sources` of the source map shipped beside it. */
+/** What each module substitute keeps out of the bundles: the source files of the module it replaces. */
+const REPLACED_SOURCES: Readonly<Record<string, string>> = {
+  '@aws-sdk/credential-provider-node': 'node_modules/@aws-sdk/credential-provider-node/',
+  '@smithy/core/event-streams': 'node_modules/@smithy/core/dist-es/submodules/event-streams/',
+};
+
+/** The files a bundle was built from: the `sources` of the source map shipped beside it. */
+function sourcesOf(mapPath: string): string[] {
+  return (JSON.parse(readFileSync(mapPath, 'utf8')) as { sources: string[] }).sources;
+}
+
+/** The npm packages a bundle was built from. */
 function packagesIn(mapPath: string): Set<string> {
-  const { sources } = JSON.parse(readFileSync(mapPath, 'utf8')) as { sources: string[] };
+  const sources = sourcesOf(mapPath);
   const packages = new Set<string>();
   for (const source of sources) {
     const match = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(source);
@@ -102,6 +118,23 @@ describe('Lambda bundles as cdk synth builds them', () => {
     },
   );
 
+  it.each(['clone', 'api'] as const)(
+    '%s: is built with every module substitute instead of its module',
+    (name) => {
+      const sources = sourcesOf(found[name].mapPath);
+
+      expect(Object.keys(REPLACED_SOURCES).sort()).toEqual(Object.keys(BUNDLE_SUBSTITUTES).sort());
+      for (const [module, substitute] of Object.entries(BUNDLE_SUBSTITUTES)) {
+        expect(
+          sources.some((source) => source.endsWith(substitute)),
+          `${substitute} in the bundle`,
+        ).toBe(true);
+        const replaced = sources.filter((source) => source.includes(REPLACED_SOURCES[module] ?? module));
+        expect(replaced, `${module} left out`).toEqual([]);
+      }
+    },
+  );
+
   it.each(['clone', 'api'] as const)('%s: holds the SDK clients its function uses and no other', (name) => {
     const packages = packagesIn(found[name].mapPath);
 
@@ -150,6 +183,36 @@ describe('Substitute: @aws-sdk/credential-provider-node', () => {
     await expect(
       getSignedUrl(client, new GetObjectCommand({ Bucket: 'example', Key: 'incoming/a.wav' })),
     ).rejects.toThrow('Unable to find environment variable credentials.');
+  });
+});
+
+describe('Substitute: @smithy/core/event-streams', () => {
+  it('lets a client be built, and refuses an event stream loudly', async () => {
+    const { EventStreamSerde, eventStreamSerdeProvider, resolveEventStreamSerdeConfig } = await import(
+      '../../lib/bundle-substitutes/smithy-event-streams'
+    );
+    const config = resolveEventStreamSerdeConfig({ eventStreamSerdeProvider, region: 'eu-west-1' });
+
+    expect(config.region).toBe('eu-west-1');
+    expect(() => config.eventStreamMarshaller.deserialize()).toThrow(/Event streams are left out/);
+    expect(() => new EventStreamSerde()).toThrow(/Event streams are left out/);
+  });
+
+  it('leaves an S3 client built with it working for calls without event streams', async () => {
+    // The same hook the S3 client's runtime config fills with the module this substitute replaces.
+    const { eventStreamSerdeProvider } = await import('../../lib/bundle-substitutes/smithy-event-streams');
+    const client = new S3Client({
+      region: 'eu-west-1',
+      credentials: { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 'example' },
+      eventStreamSerdeProvider,
+    });
+
+    const url = await getSignedUrl(
+      client,
+      new GetObjectCommand({ Bucket: 'example', Key: 'incoming/a.wav' }),
+    );
+
+    expect(new URL(url).pathname).toBe('/incoming/a.wav');
   });
 });
 
