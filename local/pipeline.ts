@@ -28,6 +28,7 @@ import type { ProviderName } from '../functions/shared/providers/types';
 import { ProviderSlots } from '../functions/shared/voices/provider-slots';
 import { deriveVoiceId, FINAL_STATUSES } from '../functions/shared/voices/record';
 import { DOCUMENT_TRANSLATION, VoiceRepository } from '../functions/shared/voices/repository';
+import { DEFAULT_CONFIG } from '../lib/config';
 import { type ApiHandler, startLocalApiGateway } from './api-gateway';
 import { LocalQueue } from './queue';
 import { watchRedrive } from './redrive';
@@ -60,8 +61,10 @@ export interface LocalPipelineOptions {
   readonly environment?: Readonly<Record<string, string | undefined>>;
   readonly log: Log;
   readonly queue?: {
-    /** Deliveries in flight at once (default: the providers' concurrency summed, at least 2). */
+    /** Batches in flight at once (default: the providers' concurrency summed, at least 2). */
     readonly concurrency?: number;
+    /** Most messages per batch (default: the stack's `cloneQueue.batchSize` default). */
+    readonly batchSize?: number;
     readonly maxReceiveCount?: number;
     /** Retry delays (default 2 s doubling to 60 s: local redeliveries come within seconds). */
     readonly retryBackoff?: RetryBackoff;
@@ -211,6 +214,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       concurrency:
         options.queue?.concurrency ??
         Math.max(2, settings.concurrency.smallest + settings.concurrency.typecast),
+      batchSize: options.queue?.batchSize ?? DEFAULT_CONFIG.cloneQueue.batchSize,
       maxReceiveCount: dependencies.maxReceiveCount,
       // Only when the handler itself threw (it plans every other redelivery).
       retryDelayMs: (receiveCount) => Math.min(60_000, 2_000 * 2 ** (receiveCount - 1)),

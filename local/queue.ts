@@ -15,6 +15,11 @@ export interface LocalQueueOptions {
   ) => Promise<SQSBatchResponse & { readonly redeliveries?: readonly Redelivery[] }>;
   /** Batches in flight at once (the event source mapping's maximum concurrency). */
   readonly concurrency: number;
+  /**
+   * Most messages per batch (the event source mapping's batch size). As in AWS with no batching window,
+   * a batch holds what is ready when it starts, up to this many.
+   */
+  readonly batchSize: number;
   /** Deliveries before a message goes to the dead letters (the queue's maxReceiveCount). */
   readonly maxReceiveCount: number;
   /** Delay before a failed message without a plan is delivered again (the visibility timeout), by delivery. */
@@ -40,7 +45,9 @@ interface Message {
 export class LocalQueue {
   private readonly ready: Message[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** Messages in batches being delivered. */
   private inFlight = 0;
+  private batchesInFlight = 0;
   private waiting = 0;
   private idleResolvers: (() => void)[] = [];
   private stopped = false;
@@ -75,34 +82,48 @@ export class LocalQueue {
   }
 
   private pump(): void {
-    while (!this.stopped && this.inFlight < this.options.concurrency && this.ready.length > 0) {
-      const message = this.ready.shift() as Message;
-      this.inFlight += 1;
-      void this.deliver(message).finally(() => {
-        this.inFlight -= 1;
+    while (!this.stopped && this.batchesInFlight < this.options.concurrency && this.ready.length > 0) {
+      const batch = this.ready.splice(0, Math.max(1, this.options.batchSize));
+      this.inFlight += batch.length;
+      this.batchesInFlight += 1;
+      void this.deliver(batch).finally(() => {
+        this.inFlight -= batch.length;
+        this.batchesInFlight -= 1;
         this.pump();
         this.settleIdle();
       });
     }
   }
 
-  private async deliver(message: Message): Promise<void> {
-    message.receiveCount += 1;
-    message.lastError = undefined;
-    let failed = true;
-    let plan: Redelivery | undefined;
+  private async deliver(batch: readonly Message[]): Promise<void> {
+    for (const message of batch) {
+      message.receiveCount += 1;
+      message.lastError = undefined;
+    }
+    let response: Awaited<ReturnType<LocalQueueOptions['deliver']>> | undefined;
     try {
-      const response = await this.options.deliver({ Records: [this.toRecord(message)] });
-      failed = response.batchItemFailures.some((failure) => failure.itemIdentifier === message.messageId);
-      plan = response.redeliveries?.find((redelivery) => redelivery.messageId === message.messageId);
+      response = await this.options.deliver({ Records: batch.map((message) => this.toRecord(message)) });
     } catch (error) {
-      message.lastError = error instanceof Error ? error.message : String(error);
-      this.options.log.error('clone handler threw; the message will be delivered again', {
-        messageId: message.messageId,
-        error: message.lastError,
+      // As in AWS: a handler that throws fails the whole batch.
+      const lastError = error instanceof Error ? error.message : String(error);
+      for (const message of batch) message.lastError = lastError;
+      this.options.log.error('clone handler threw; the batch will be delivered again', {
+        messageIds: batch.map((message) => message.messageId),
+        error: lastError,
       });
     }
-    if (!failed) return;
+    await Promise.all(
+      batch.map((message) => {
+        const failed =
+          !response ||
+          response.batchItemFailures.some((failure) => failure.itemIdentifier === message.messageId);
+        const plan = response?.redeliveries?.find((redelivery) => redelivery.messageId === message.messageId);
+        return failed ? this.redeliver(message, plan) : undefined;
+      }),
+    );
+  }
+
+  private async redeliver(message: Message, plan: Redelivery | undefined): Promise<void> {
     if (plan?.kind === 'requeue') {
       // Sent again as a new message (as the AWS adapter does): waiting for a slot is not a delivery.
       message.receiveCount = 0;

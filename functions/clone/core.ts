@@ -141,9 +141,10 @@ export async function handleCloneEvent(
   const outcomes = await withinInvocationDeadline(context, REDELIVERY_RESERVE_MS, () =>
     Promise.all(
       event.Records.map(async (message): Promise<Redelivery | undefined> => {
-        // Not enough time left for a clone: hand the message back untouched rather than start and be cut off.
+        // Not enough time left for a clone: send the message again untouched rather than start and be cut
+        // off. A requeue, not a failed delivery: it was never tried, so it must not count towards the DLQ.
         if (context.getRemainingTimeInMillis() < MINIMUM_TIME_FOR_A_MESSAGE_MS) {
-          return { messageId: message.messageId, kind: 'retry', delaySeconds: 0 };
+          return { messageId: message.messageId, kind: 'requeue', delaySeconds: 0 };
         }
         return handleMessage(message, context, dependencies);
       }),
@@ -175,7 +176,7 @@ async function handleMessage(
     });
     return undefined;
   }
-  const receiveCount = Number(message.attributes?.ApproximateReceiveCount ?? '1');
+  const receiveCount = receiveCountOf(message);
   const plans: Redelivery[] = [];
   for (const object of parsed.objects) {
     try {
@@ -705,8 +706,11 @@ class UploadSession {
   }
 
   private async failPermanently(error: VoiceError): Promise<void> {
-    await this.finish('failed', { error });
-    if (this.claimKey) await this.dependencies.voices.releaseClaim(this.claimKey, this.voiceId);
+    // Only the delivery that recorded the failure gives the claim up: one that lost the lease may be
+    // racing another delivery of the same upload that made the voice, whose claim must stay.
+    if ((await this.finish('failed', { error })) && this.claimKey) {
+      await this.dependencies.voices.releaseClaim(this.claimKey, this.voiceId);
+    }
   }
 
   /**
@@ -729,13 +733,13 @@ class UploadSession {
       const current = await this.dependencies.voices.get(this.voiceId);
       if (!current || FINAL_STATUSES.has(current.status)) return;
       if (lastDelivery) {
-        await this.finish('failed', {
+        const failed = await this.finish('failed', {
           error: {
             ...error,
             message: `${error.message} Gave up after ${this.attempt.receiveCount} deliveries; the message is in the dead-letter queue and can be redriven.`,
           },
         });
-        if (this.claimKey) await this.dependencies.voices.releaseClaim(this.claimKey, this.voiceId);
+        if (failed && this.claimKey) await this.dependencies.voices.releaseClaim(this.claimKey, this.voiceId);
       } else {
         await this.dependencies.voices.transition(this.voiceId, {
           from: [current.status],
@@ -755,10 +759,11 @@ class UploadSession {
     }
   }
 
+  /** Records a final status; false when the lease was lost, so another delivery decides instead. */
   private async finish(
     to: 'ready' | 'rejected' | 'failed' | 'duplicate',
     changes: Parameters<VoiceRepository['transition']>[1]['changes'],
-  ): Promise<void> {
+  ): Promise<boolean> {
     const moved = await this.dependencies.voices.transition(this.voiceId, {
       from: ['validating', 'cloning'],
       to,
@@ -770,7 +775,7 @@ class UploadSession {
     });
     if (!moved) {
       this.logger.warn('lost the lease before recording the outcome', { voiceId: this.voiceId, status: to });
-      return;
+      return false;
     }
     this.record = { ...this.record, status: to };
     this.metrics.count(FINAL_STATUS_METRICS[to]);
@@ -780,6 +785,7 @@ class UploadSession {
       provider: this.record.provider,
       errorCode: (changes?.error as VoiceError | null | undefined)?.code,
     });
+    return true;
   }
 
   private async move(
@@ -882,4 +888,14 @@ function cachingSource(
       return all;
     },
   };
+}
+
+/**
+ * Which delivery of its message this is (SQS's ApproximateReceiveCount, from 1). An attribute that is
+ * missing or not a whole number counts as a first delivery, never as NaN, which would never reach the
+ * last delivery and so never record `failed` before the message moves to the dead-letter queue.
+ */
+export function receiveCountOf(message: Pick<SQSRecord, 'attributes'>): number {
+  const count = Number(message.attributes?.ApproximateReceiveCount);
+  return Number.isInteger(count) && count >= 1 ? count : 1;
 }

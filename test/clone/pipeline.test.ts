@@ -262,10 +262,49 @@ describe('clone pipeline (S3 and DynamoDB servers, provider simulators over HTTP
 
   it('retries a 429 and succeeds', async () => {
     smallest.injectFault({ route: 'clone', type: 'status', status: 429, retryAfterSec: 0, times: 1 });
+    const before = smallest.state.counts.clone;
     const { voiceId, record } = await upload('incoming/smallest/rate-limited.wav', uniqueWav());
     const response = await handleCloneEvent(sqsEvent(record()), lambdaContext(), dependencies);
     expect(response.batchItemFailures).toEqual([]);
     expect((await voice(voiceId)).status).toBe('ready');
+    // The 429, then the request that made the clone.
+    expect(smallest.state.counts.clone - before).toBe(2);
+    expect(smallest.state.rateLimited).toBeGreaterThanOrEqual(1);
+  });
+
+  it('keeps the audio claim when a delivery that lost its lease fails after another delivery made the voice', async () => {
+    const body = uniqueWav();
+    const { voiceId, record } = await upload('incoming/smallest/raced.wav', body);
+    const real = dependencies.providers.smallest;
+    const slowDelivery = pipeline({
+      providers: {
+        ...dependencies.providers,
+        smallest: Object.assign(Object.create(real), {
+          cloneVoice: async (...args: Parameters<typeof real.cloneVoice>) => {
+            // While this delivery waits on the provider its lease runs out, and a redelivery (an hour
+            // later by its clock) takes over and makes the voice...
+            const later = pipeline({ now: () => new Date(Date.now() + 3_600_000) });
+            await handleCloneEvent(sqsEvent(record(2)), lambdaContext(), later);
+            // ...then this delivery's own request fails for good.
+            smallest.injectFault({
+              route: 'clone',
+              type: 'status',
+              status: 500,
+              errorCode: 'voice_clone_error',
+            });
+            return real.cloneVoice(...args);
+          },
+        }),
+      },
+    });
+    await handleCloneEvent(sqsEvent(record()), lambdaContext(), slowDelivery);
+    expect((await voice(voiceId)).status).toBe('ready');
+
+    const before = smallest.state.counts.clone;
+    const again = await upload('incoming/smallest/raced-again.wav', body);
+    await handleCloneEvent(sqsEvent(again.record()), lambdaContext(), dependencies);
+    expect(await voice(again.voiceId)).toMatchObject({ status: 'duplicate', duplicateOf: voiceId });
+    expect(smallest.state.counts.clone - before).toBe(0);
   });
 
   it('retries a 500 voice_clone_timeout on the next delivery, after checking that no clone was made', async () => {
@@ -522,6 +561,10 @@ describe('clone pipeline (S3 and DynamoDB servers, provider simulators over HTTP
     const message = record();
     const response = await handleCloneEvent(sqsEvent(message), lambdaContext(10), dependencies);
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: message.messageId }]);
+    // Sent again as a new message, so a delivery that was never tried does not count towards the DLQ.
+    expect(response.redeliveries).toEqual([
+      { messageId: message.messageId, kind: 'requeue', delaySeconds: 0 },
+    ]);
     expect(await voices.get(voiceId)).toBeUndefined();
   });
 });

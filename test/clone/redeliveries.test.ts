@@ -1,7 +1,12 @@
 import { ChangeMessageVisibilityCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { ProviderBusyError, redeliveryFor, WaitInQueueError } from '../../functions/clone/core';
+import {
+  ProviderBusyError,
+  receiveCountOf,
+  redeliveryFor,
+  WaitInQueueError,
+} from '../../functions/clone/core';
 import { applyRedeliveries, queueUrlFromArn } from '../../functions/clone/redeliveries';
 import { silentLog } from '../../functions/shared/logger';
 import { ProviderError } from '../../functions/shared/providers/errors';
@@ -117,5 +122,18 @@ describe('redeliveryFor (when a message is seen again)', () => {
     expect(redeliveryFor(new WaitInQueueError('clone_pending', 'later', 3), 'm', 1, backoff).kind).toBe(
       'requeue',
     );
+  });
+});
+
+describe('receiveCountOf (which delivery of its message this is)', () => {
+  it('reads ApproximateReceiveCount, and counts a missing or malformed one as a first delivery', () => {
+    const withCount = (count?: string) =>
+      ({ attributes: count === undefined ? undefined : { ApproximateReceiveCount: count } }) as never;
+
+    expect(receiveCountOf(withCount('8'))).toBe(8);
+    expect(receiveCountOf(withCount())).toBe(1);
+    expect(receiveCountOf(withCount('eight'))).toBe(1);
+    expect(receiveCountOf(withCount(''))).toBe(1);
+    expect(receiveCountOf(withCount('2.5'))).toBe(1);
   });
 });
