@@ -504,16 +504,18 @@ class UploadSession {
     const slots = this.dependencies.slots;
     if (!slots) return work();
     const remaining = this.attempt.context.getRemainingTimeInMillis();
-    const started = Date.now();
+    // The clock the record's lease is on: both leases end together.
+    const now = this.now().getTime();
     const waitMs = Math.min(
       this.dependencies.slotWaitMs ?? 20_000,
       remaining - MINIMUM_TIME_FOR_A_MESSAGE_MS,
     );
     const slot = await slots.acquire(provider, {
       holder: `${this.voiceId}#${this.token}`,
+      now,
       // A crash or timeout frees the slot when this invocation would have ended anyway.
-      leaseUntil: started + remaining + 5_000,
-      waitUntil: started + Math.max(0, waitMs),
+      leaseUntil: now + remaining + 5_000,
+      waitMs: Math.max(0, waitMs),
     });
     if (!slot) {
       this.metrics.count('ClonesDeferred');

@@ -623,7 +623,7 @@ describe('per-provider concurrency (provider slots in the voices table)', () => 
     const held = await slots.acquire('smallest', {
       holder: 'someone-else',
       leaseUntil: Date.now() + 60_000,
-      waitUntil: Date.now(),
+      waitMs: 0,
     });
     const { voiceId, record } = await upload('incoming/smallest/busy.wav', uniqueWav());
     const before = smallest.state.counts.clone;

@@ -25,7 +25,7 @@ describe('provider slots (DynamoDB conditional writes)', () => {
   const lease = (holder: string, waitMs = 0) => ({
     holder,
     leaseUntil: Date.now() + 60_000,
-    waitUntil: Date.now() + waitMs,
+    waitMs,
   });
 
   it('never lets more holders in than the provider limit, whoever asks at once', async () => {
@@ -54,7 +54,7 @@ describe('provider slots (DynamoDB conditional writes)', () => {
     expect(second?.holder).toBe('second');
   });
 
-  it('gives up when no slot frees before waitUntil', async () => {
+  it('gives up when no slot frees within waitMs', async () => {
     const { slots } = await slotsOn();
     await slots.acquire('smallest', lease('holder'));
     const started = Date.now();
@@ -68,11 +68,33 @@ describe('provider slots (DynamoDB conditional writes)', () => {
     await slots.acquire('smallest', {
       holder: 'crashed',
       leaseUntil: Date.now() + 150,
-      waitUntil: Date.now(),
+      waitMs: 0,
     });
 
     expect(await slots.acquire('smallest', lease('next'))).toBeUndefined();
     expect((await slots.acquire('smallest', lease('next', 2_000)))?.holder).toBe('next');
+  });
+
+  it("compares leases on the caller's clock, so a slot's lease ends with the record's", async () => {
+    const { slots } = await slotsOn();
+    const hourAgo = Date.now() - 3_600_000;
+    // Taken by a delivery whose clock said an hour ago, for a minute: over by the real clock, by its own not.
+    await slots.acquire('smallest', {
+      holder: 'earlier',
+      now: hourAgo,
+      leaseUntil: hourAgo + 60_000,
+      waitMs: 0,
+    });
+
+    expect(
+      await slots.acquire('smallest', {
+        holder: 'same-clock',
+        now: hourAgo + 1_000,
+        leaseUntil: hourAgo + 61_000,
+        waitMs: 0,
+      }),
+    ).toBeUndefined();
+    expect((await slots.acquire('smallest', lease('real-clock')))?.holder).toBe('real-clock');
   });
 
   it('does not free a slot another holder took over after the lease ended', async () => {
@@ -80,7 +102,7 @@ describe('provider slots (DynamoDB conditional writes)', () => {
     const stale = await slots.acquire('smallest', {
       holder: 'stale',
       leaseUntil: Date.now() + 50,
-      waitUntil: Date.now(),
+      waitMs: 0,
     });
     const current = await slots.acquire('smallest', lease('current', 2_000));
     await slots.release(stale as NonNullable<typeof stale>);

@@ -1,6 +1,8 @@
+import { DeleteItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deriveVoiceId, type VoiceRecord } from '../../functions/shared/voices/record';
 import { audioClaimKey, VoiceRepository } from '../../functions/shared/voices/repository';
+import { localDynamoClient } from '../../local/servers';
 import { startAwsLocal } from '../support/aws-local';
 
 let local: Awaited<ReturnType<typeof startAwsLocal>>;
@@ -140,5 +142,41 @@ describe('Class: VoiceRepository (against a DynamoDB-compatible server)', () => 
     expect((await voices.claimAudio(key, other, new Date())).ownerVoiceId).toBe(other);
     await voices.releaseClaim(key, other);
     expect((await voices.claimAudio(key, owner, new Date())).ownerVoiceId).toBe(owner);
+  });
+
+  it('gives up claiming after a bounded number of lost races, as a retryable error', async () => {
+    const key = audioClaimKey('smallest', 'lightning-v3.1', 'en', `contended${counter}`);
+    const claimant = newRecord();
+    await voices.createIfAbsent(claimant);
+    // A rival writer on the same server that always wins: before each claim attempt it takes the claim,
+    // and before the claimant reads who owns it, it lets go.
+    const rival = localDynamoClient(local.dynamoEndpoint);
+    const contended = localDynamoClient(local.dynamoEndpoint);
+    let attempts = 0;
+    contended.middlewareStack.add(
+      (next) => async (args) => {
+        // The input as lib-dynamodb hands it over, before or after marshalling.
+        const input = args.input as { Item?: unknown; Key?: unknown };
+        const names = (value: unknown) => JSON.stringify(value ?? null).includes(key);
+        if (names(input.Item)) {
+          attempts += 1;
+          await rival.send(
+            new PutItemCommand({
+              TableName: 'voices',
+              Item: { voiceId: { S: key }, ownerVoiceId: { S: 'vc_rival' } },
+            }),
+          );
+        } else if (names(input.Key)) {
+          await rival.send(new DeleteItemCommand({ TableName: 'voices', Key: { voiceId: { S: key } } }));
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'rivalWriter' },
+    );
+
+    const claiming = new VoiceRepository(contended, 'voices').claimAudio(key, claimant.voiceId, new Date());
+
+    await expect(claiming).rejects.toMatchObject({ code: 'claim_contended', retryable: true });
+    expect(attempts).toBe(5);
   });
 });

@@ -13,10 +13,16 @@ export interface ProviderSlot {
 export interface AcquireOptions {
   /** Who holds the slot (the voice id, for the record and for anyone reading the table). */
   readonly holder: string;
-  /** When the slot frees itself if it is never released (a crash, a Lambda timeout), epoch ms. */
+  /**
+   * The time now on the caller's clock, epoch ms: the one its record leases are on, so a slot's lease and
+   * the record's lease end together. Leases are compared on it, advanced by the real time spent waiting.
+   * @default Date.now()
+   */
+  readonly now?: number;
+  /** When the slot frees itself if it is never released (a crash, a Lambda timeout), epoch ms on that clock. */
   readonly leaseUntil: number;
-  /** Give up waiting at this time, epoch ms; a single try when it has already passed. */
-  readonly waitUntil: number;
+  /** How long to wait for a free slot, in ms of real time; 0 is a single try. */
+  readonly waitMs: number;
 }
 
 /**
@@ -33,7 +39,7 @@ export class ProviderSlots {
     client: DynamoDBClient,
     private readonly tableName: string,
     private readonly limits: Readonly<Record<ProviderName, number>>,
-    private readonly options: { readonly now?: () => number; readonly pollMs?: number } = {},
+    private readonly options: { readonly pollMs?: number } = {},
   ) {
     // DynamoDBDocumentClient.from writes its translate options into the shared client's config: they must
     // match the VoiceRepository's on the same client, or whichever is made last changes the other's writes.
@@ -46,12 +52,14 @@ export class ProviderSlots {
 
   /** Takes a free slot, polling until `waitUntil`; undefined when every slot stayed taken. */
   async acquire(provider: ProviderName, options: AcquireOptions): Promise<ProviderSlot | undefined> {
-    const now = this.options.now ?? Date.now;
     const pollMs = this.options.pollMs ?? 500;
+    const started = Date.now();
+    const callerNow = options.now ?? started;
     for (let round = 0; ; round += 1) {
-      const slot = await this.tryEach(provider, options, now());
+      const waited = Date.now() - started;
+      const slot = await this.tryEach(provider, options, callerNow + waited);
       if (slot) return slot;
-      const left = options.waitUntil - now();
+      const left = options.waitMs - (Date.now() - started);
       if (left <= 0) return undefined;
       // Jittered, slowly growing polls: waiting holders do not all knock in step.
       const delay = Math.min(left, pollMs * Math.min(4, 1 + round / 4) * (0.5 + Math.random()));

@@ -7,12 +7,15 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { VoicedropError } from '../errors';
 import { FINAL_STATUSES, LIST_PARTITION, type VoiceRecord, type VoiceStatus } from './record';
 
 /** The index that lists voices newest first (same name in lib/voicedrop-stack.ts and local mode). */
 export const VOICES_BY_CREATED_AT_INDEX = 'byCreatedAt';
 /** Index pages read at most to fill one page of a filtered list. */
 const MAX_LIST_ROUNDS = 5;
+/** Races claimAudio may lose in a row before the upload is retried later instead. */
+const CLAIM_ATTEMPTS = 5;
 
 /**
  * How every document client on the voices table translates items. DynamoDBDocumentClient.from stores these
@@ -297,9 +300,24 @@ export class VoiceRepository {
 
   /**
    * Claims byte-identical audio (same provider, model and language) for one voice. The first claim
-   * wins; a claim whose owner ended without a voice (failed, rejected, deleted) may be taken over.
+   * wins; a claim whose owner ended without a voice (failed, rejected, deleted) may be taken over. Each
+   * lost race (the claim vanished or changed hands between two reads) starts over, a bounded number of
+   * times: then the upload is retried later (`claim_contended`) rather than spinning.
    */
   async claimAudio(claimKey: string, voiceId: string, now: Date): Promise<AudioClaim> {
+    for (let attempt = 0; attempt < CLAIM_ATTEMPTS; attempt += 1) {
+      const claim = await this.tryClaimAudio(claimKey, voiceId, now);
+      if (claim) return claim;
+    }
+    throw new VoicedropError(
+      'claim_contended',
+      'Other uploads of the same audio kept changing its claim; this upload will be retried.',
+      { retryable: true },
+    );
+  }
+
+  /** One attempt of claimAudio; undefined when a concurrent writer changed the claim meanwhile. */
+  private async tryClaimAudio(claimKey: string, voiceId: string, now: Date): Promise<AudioClaim | undefined> {
     try {
       await this.documents.send(
         new PutCommand({
@@ -317,7 +335,7 @@ export class VoiceRepository {
       new GetCommand({ TableName: this.tableName, Key: { voiceId: claimKey }, ConsistentRead: true }),
     );
     const ownerVoiceId = claim.Item?.ownerVoiceId as string | undefined;
-    if (!ownerVoiceId) return this.claimAudio(claimKey, voiceId, now);
+    if (!ownerVoiceId) return undefined;
     const owner = await this.get(ownerVoiceId);
     const ownerEndedWithoutVoice =
       !owner ||
@@ -336,7 +354,7 @@ export class VoiceRepository {
       return { claimKey, ownerVoiceId: voiceId };
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      return this.claimAudio(claimKey, voiceId, now);
+      return undefined;
     }
   }
 
