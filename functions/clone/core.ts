@@ -121,6 +121,8 @@ export const DEFAULT_LOST_ANSWER_GRACE_MS = 120_000;
 const RESULT_WRITE_RESERVE_MS = 15_000;
 /** Time kept back from the Lambda's deadline for the SQS calls that schedule redeliveries (clone/handler.ts). */
 const REDELIVERY_RESERVE_MS = 3_000;
+/** Provider statuses of a clone that exists but cannot speak yet (Smallest: `pending`, `processing`). */
+const UNFINISHED_CLONE_STATUSES: ReadonlySet<string> = new Set(['pending', 'processing']);
 /** A message is only started with at least this much time left (validation, download, one clone call). */
 const MINIMUM_TIME_FOR_A_MESSAGE_MS = 45_000;
 
@@ -566,12 +568,9 @@ class UploadSession {
         provider: providerName,
         ms: Date.now() - started,
       });
-      if (voice.status === 'failed') {
-        await this.rejectFailedClone(provider, voice);
-        return;
+      if ((await this.settleClone(providerName, voice)) === 'ready') {
+        await this.removeStrayClones(provider, voice.providerVoiceId);
       }
-      await this.markReady(voice);
-      await this.removeStrayClones(provider, voice.providerVoiceId);
     } catch (error) {
       if (!isProviderError(error)) throw error;
       this.logger.warn('clone request failed', {
@@ -635,19 +634,7 @@ class UploadSession {
    */
   private async reconcile(providerName: ProviderName): Promise<boolean> {
     const provider = this.dependencies.providers[providerName];
-    const displayName = this.record.displayName ?? '';
-    const hint: CloneHint = {
-      voiceRecordId: this.voiceId,
-      displayName,
-      model: this.record.model ?? provider.limits.models.default,
-      startedAt: new Date(this.record.processing?.cloneStartedAt ?? this.record.createdAt),
-      // Typecast matches by name: another voice of ours with the same name is not this clone. (Smallest
-      // matches by the record id in the tags and needs no exclusions.)
-      knownProviderVoiceIds:
-        providerName === 'typecast'
-          ? await this.dependencies.voices.knownProviderVoiceIds(providerName, displayName)
-          : undefined,
-    };
+    const hint = await this.cloneHint(providerName);
     const remaining = Math.max(
       1_000,
       this.attempt.context.getRemainingTimeInMillis() - RESULT_WRITE_RESERVE_MS,
@@ -661,7 +648,7 @@ class UploadSession {
       outcome: lookup.outcome,
     });
     if (lookup.outcome === 'found') {
-      await this.markReady(lookup.voice);
+      await this.settleClone(providerName, lookup.voice);
       return true;
     }
     if (lookup.outcome === 'ambiguous') {
@@ -676,6 +663,70 @@ class UploadSession {
     }
     await this.setProcessing({ cloneOutcomeUnknown: false });
     return false;
+  }
+
+  /** What the provider is asked to recognise this record's clone by (see VoiceProvider.findClone). */
+  private async cloneHint(providerName: ProviderName): Promise<CloneHint> {
+    const provider = this.dependencies.providers[providerName];
+    const displayName = this.record.displayName ?? '';
+    return {
+      voiceRecordId: this.voiceId,
+      displayName,
+      model: this.record.model ?? provider.limits.models.default,
+      startedAt: new Date(this.record.processing?.cloneStartedAt ?? this.record.createdAt),
+      // Typecast matches by name: another voice of ours with the same name is not this clone. (Smallest
+      // matches by the record id in the tags and needs no exclusions.)
+      knownProviderVoiceIds:
+        providerName === 'typecast'
+          ? await this.dependencies.voices.knownProviderVoiceIds(providerName, displayName)
+          : undefined,
+    };
+  }
+
+  /**
+   * Records what the provider made. A clone the provider is still processing (Smallest may answer
+   * `pending` and list it as `processing`) is not usable yet: it is looked up again until it completes,
+   * within this invocation's time; then the upload waits in the queue (`clone_processing`) and a later
+   * delivery looks again. A clone that ended `failed` is removed and the sample reported.
+   */
+  private async settleClone(providerName: ProviderName, voice: ClonedVoice): Promise<'ready' | 'failed'> {
+    const provider = this.dependencies.providers[providerName];
+    let current = voice;
+    const timeLeft = () => this.attempt.context.getRemainingTimeInMillis() - RESULT_WRITE_RESERVE_MS;
+    for (
+      let pollMs = 1_000;
+      UNFINISHED_CLONE_STATUSES.has(current.status ?? '');
+      pollMs = Math.min(2 * pollMs, 5_000)
+    ) {
+      if (timeLeft() < pollMs + 1_000) {
+        // The next delivery finds the clone by its lookup and settles it then.
+        await this.setProcessing({ cloneOutcomeUnknown: true, cloneAnswerLost: false });
+        throw new WaitInQueueError(
+          'clone_processing',
+          `${provider.limits.title} is still processing the clone; it will be checked again shortly.`,
+          4 * this.backoff.baseSeconds,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, pollMs));
+      const remaining = Math.max(1_000, timeLeft());
+      const lookup = await provider.findClone(await this.cloneHint(providerName), {
+        signal: AbortSignal.timeout(remaining),
+        deadline: Date.now() + remaining,
+      });
+      if (lookup.outcome !== 'found' || lookup.voice.providerVoiceId !== voice.providerVoiceId) {
+        throw new RetryLaterError(
+          'clone_vanished',
+          `${provider.limits.title} no longer lists the clone it was processing; it will be looked for again.`,
+        );
+      }
+      current = { ...voice, status: lookup.voice.status };
+    }
+    if (current.status === 'failed') {
+      await this.rejectFailedClone(provider, current);
+      return 'failed';
+    }
+    await this.markReady(current);
+    return 'ready';
   }
 
   /**

@@ -650,3 +650,65 @@ describe('per-provider concurrency (provider slots in the voices table)', () => 
     expect((await voice(voiceId)).status).toBe('ready');
   });
 });
+
+describe('a Smallest clone that is still processing when the provider answers', () => {
+  let processing: SmallestSimulator;
+
+  beforeAll(async () => {
+    processing = await startSmallestSimulator({ cloneSlots: 1_000, cloneProcessingMs: 1_500 });
+  });
+
+  afterAll(async () => {
+    await processing?.close();
+  });
+
+  const withProcessingSmallest = () => {
+    const base = pipeline();
+    const keys = createStaticKeyStore(KEYS, 'the test');
+    return pipeline({
+      providers: {
+        ...base.providers,
+        smallest: createProvider('smallest', {
+          apiKey: keys.supplier('smallest'),
+          baseUrl: processing.url,
+          timeoutMs: 2_000,
+          retry: { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 50 },
+        }),
+      },
+    });
+  };
+
+  it('is recorded ready only once the provider lists it completed', async () => {
+    const { voiceId, record } = await upload('incoming/smallest/processing.wav', uniqueWav());
+    const lists = processing.state.counts.list;
+
+    const response = await handleCloneEvent(sqsEvent(record()), lambdaContext(), withProcessingSmallest());
+
+    expect(response.batchItemFailures).toEqual([]);
+    const stored = await voice(voiceId);
+    expect(stored.status).toBe('ready');
+    expect(processing.state.clones.get(stored.providerVoiceId as string)?.status).toBe('completed');
+    expect(processing.state.counts.list - lists).toBeGreaterThanOrEqual(1);
+    expect(processing.state.counts.clone).toBe(1);
+  });
+
+  it('waits in the queue when it is still processing as the invocation ends, and is ready on the next delivery without a second clone', async () => {
+    const { voiceId, record } = await upload('incoming/smallest/processing-late.wav', uniqueWav());
+    const clones = processing.state.counts.clone;
+    // An invocation whose clock runs 40 times faster than real time: out of time before the clone is done.
+    const started = Date.now();
+    const hurried = {
+      awsRequestId: 'hurried',
+      getRemainingTimeInMillis: () => 47_000 - 40 * (Date.now() - started),
+    };
+
+    const first = await handleCloneEvent(sqsEvent(record()), hurried, withProcessingSmallest());
+
+    expect(first.redeliveries).toEqual([expect.objectContaining({ kind: 'requeue' })]);
+    expect(await voice(voiceId)).toMatchObject({ status: 'cloning', error: { code: 'clone_processing' } });
+    await new Promise((resolve) => setTimeout(resolve, 1_600));
+    await handleCloneEvent(sqsEvent(record()), lambdaContext(), withProcessingSmallest());
+    expect((await voice(voiceId)).status).toBe('ready');
+    expect(processing.state.counts.clone - clones).toBe(1);
+  });
+});

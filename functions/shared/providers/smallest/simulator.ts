@@ -57,6 +57,11 @@ export interface SmallestSimulatorOptions {
   readonly deleteMode?: SmallestDeleteMode;
   /** Which speech routes exist (default both): `unified` is `/waves/v1/tts`, `model` is `/<model>/get_speech`. */
   readonly speechRoutes?: readonly ('unified' | 'model')[];
+  /**
+   * How long a new clone takes to finish (default 0: it answers `completed`). Longer, it answers `pending`,
+   * lists as `processing` until then, and `completed` after, as the provider may do.
+   */
+  readonly cloneProcessingMs?: number;
   /** `Retry-After` on concurrency 429s (default 1). */
   readonly retryAfterSec?: number;
 }
@@ -139,6 +144,19 @@ export async function startSmallestSimulator(
   const deleteMode = options.deleteMode ?? 'lightning-large';
   const speechRoutes = new Set(options.speechRoutes ?? ['unified', 'model']);
   const state = createSimulatorState<SmallestSimulatedClone>();
+  /** When each clone still being processed finishes, epoch ms. */
+  const finishesAt = new Map<string, number>();
+  const processingMs = options.cloneProcessingMs ?? 0;
+  /** A clone as the provider shows it now: a processing one completes on its own time. */
+  const current = (clone: SmallestSimulatedClone): SmallestSimulatedClone => {
+    const at = finishesAt.get(clone.voiceId);
+    if (at === undefined) return clone;
+    if (Date.now() < at) return { ...clone, status: 'processing' };
+    finishesAt.delete(clone.voiceId);
+    const completed = { ...clone, status: 'completed' as const };
+    state.clones.set(clone.voiceId, completed);
+    return completed;
+  };
 
   function seed(input: unknown): SmallestSimulatedClone {
     const parsed = seedSchema.parse(input);
@@ -216,7 +234,9 @@ export async function startSmallestSimulator(
         .filter((tag) => tag !== ''),
       language,
       modelIds: [model],
+      ...(processingMs > 0 ? { status: 'pending' } : {}),
     });
+    if (processingMs > 0) finishesAt.set(created.voiceId, Date.now() + processingMs);
     return {
       status: 200,
       json: {
@@ -362,7 +382,7 @@ export async function startSmallestSimulator(
           return clone(request, context);
         case 'list':
           await context.settle(0);
-          return { status: 200, json: { data: [...state.clones.values()] } };
+          return { status: 200, json: { data: [...state.clones.values()].map(current) } };
         case 'delete':
           if (path === '/waves/v1/lightning-large') {
             return deleteMode === 'lightning-large'
