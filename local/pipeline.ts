@@ -26,8 +26,9 @@ import {
 } from '../functions/shared/providers/typecast/simulator';
 import type { ProviderName } from '../functions/shared/providers/types';
 import { ProviderSlots } from '../functions/shared/voices/provider-slots';
-import { deriveVoiceId, FINAL_STATUSES } from '../functions/shared/voices/record';
+import { deriveVoiceId } from '../functions/shared/voices/record';
 import { DOCUMENT_TRANSLATION, VoiceRepository } from '../functions/shared/voices/repository';
+import { FINAL_STATUSES } from '../functions/shared/voices/status';
 import { DEFAULT_CONFIG } from '../lib/config';
 import { type ApiHandler, startLocalApiGateway } from './api-gateway';
 import { LocalQueue } from './queue';

@@ -10,8 +10,9 @@ import type { Log } from '../shared/logger';
 import type { MetricsRecorder } from '../shared/metrics';
 import { isProviderError } from '../shared/providers/errors';
 import type { ProviderName, VoiceProvider } from '../shared/providers/types';
-import type { VoiceDeletion, VoiceRecord, VoiceStatus } from '../shared/voices/record';
+import type { VoiceDeletion, VoiceRecord } from '../shared/voices/record';
 import type { VoiceRepository } from '../shared/voices/repository';
+import { DELETABLE_STATUSES, IN_PROGRESS_STATUSES } from '../shared/voices/status';
 import { ApiError } from './errors';
 
 export interface DeleteDependencies {
@@ -22,9 +23,6 @@ export interface DeleteDependencies {
   readonly metrics: MetricsRecorder;
   readonly now: () => Date;
 }
-
-const DELETABLE: readonly VoiceStatus[] = ['ready', 'failed', 'rejected', 'duplicate', 'deleting'];
-const IN_PROGRESS: ReadonlySet<VoiceStatus> = new Set(['received', 'validating', 'cloning']);
 
 /**
  * Deletes a voice everywhere: the provider's clone, the source audio in the bucket, then the record
@@ -37,7 +35,7 @@ export async function deleteVoice(voiceId: string, dependencies: DeleteDependenc
     throw new ApiError(404, 'voice_not_found', `No voice ${voiceId}.`);
   }
   if (record.status === 'deleted') return record;
-  if (IN_PROGRESS.has(record.status)) {
+  if (IN_PROGRESS_STATUSES.has(record.status)) {
     throw new ApiError(
       409,
       'voice_busy',
@@ -48,7 +46,7 @@ export async function deleteVoice(voiceId: string, dependencies: DeleteDependenc
     );
   }
   const moved = await dependencies.voices.transition(voiceId, {
-    from: DELETABLE,
+    from: DELETABLE_STATUSES,
     to: 'deleting',
     changes: { error: null },
     now: dependencies.now(),

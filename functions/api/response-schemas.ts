@@ -1,6 +1,6 @@
 // zod's functional build, as in schemas.ts.
 import * as z from 'zod/mini';
-import { VOICE_STATUSES } from '../shared/voices/record';
+import { VOICE_STATUSES } from '../shared/voices/status';
 
 /**
  * The API's answer shapes, for the OpenAPI description only (the handler builds answers, it does not parse

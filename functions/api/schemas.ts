@@ -3,7 +3,8 @@
 import * as z from 'zod/mini';
 import { PROVIDER_NAMES } from '../shared/providers/types';
 import '../shared/zod-messages';
-import { VOICE_ID_PATTERN, VOICE_STATUSES } from '../shared/voices/record';
+import { VOICE_ID_PATTERN } from '../shared/voices/record';
+import { VOICE_STATUSES } from '../shared/voices/status';
 
 /**
  * The API's request shapes: the handler validates with these, and the same schemas feed the API Gateway

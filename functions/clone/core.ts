@@ -12,8 +12,9 @@ import { type BusinessMetric, type MetricsRecorder, noMetrics } from '../shared/
 import { isProviderError, type ProviderError } from '../shared/providers/errors';
 import type { ClonedVoice, CloneHint, ProviderName, VoiceProvider } from '../shared/providers/types';
 import type { ProviderSlots } from '../shared/voices/provider-slots';
-import { deriveVoiceId, FINAL_STATUSES, type VoiceError, type VoiceRecord } from '../shared/voices/record';
+import { deriveVoiceId, type VoiceError, type VoiceRecord } from '../shared/voices/record';
 import { audioClaimKey, type VoiceRepository } from '../shared/voices/repository';
+import { FINAL_STATUSES, isResumable, mayMove, statusesThatMayBecome } from '../shared/voices/status';
 import {
   decodeMetadataValue,
   displayNameFromFileName,
@@ -121,6 +122,8 @@ export const DEFAULT_LOST_ANSWER_GRACE_MS = 120_000;
 const RESULT_WRITE_RESERVE_MS = 15_000;
 /** Time kept back from the Lambda's deadline for the SQS calls that schedule redeliveries (clone/handler.ts). */
 const REDELIVERY_RESERVE_MS = 3_000;
+/** The statuses an upload session moves a record out of: the work in progress, never a final one. */
+const IN_PROGRESS_STATUSES_OF_A_SESSION = ['validating', 'cloning'] as const;
 /** Provider statuses of a clone that exists but cannot speak yet (Smallest: `pending`, `processing`). */
 const UNFINISHED_CLONE_STATUSES: ReadonlySet<string> = new Set(['pending', 'processing']);
 /** A message is only started with at least this much time left (validation, download, one clone call). */
@@ -268,7 +271,7 @@ export async function processUpload(
     updatedAt: createdAt,
     processing: {},
   });
-  if (FINAL_STATUSES.has(stored.status) && !(stored.status === 'failed' && stored.error?.retryable)) {
+  if (!isResumable(stored)) {
     logger.info('upload already processed', { voiceId, status: stored.status });
     return;
   }
@@ -325,7 +328,7 @@ class UploadSession {
   async validateAndClone(route: Route): Promise<void> {
     const { voices } = this.dependencies;
     const source = this.record.source;
-    await this.move(['received', 'validating', 'failed'], 'validating', { error: null });
+    await this.move(statusesThatMayBecome('validating'), 'validating', { error: null });
     // S3 allows such keys, but a URL resolves "." and ".." segments away: the object cannot be read back.
     if (source.key.split('/').some((segment) => segment === '.' || segment === '..')) {
       await this.finish('rejected', {
@@ -818,7 +821,8 @@ class UploadSession {
     changes: Parameters<VoiceRepository['transition']>[1]['changes'],
   ): Promise<boolean> {
     const moved = await this.dependencies.voices.transition(this.voiceId, {
-      from: ['validating', 'cloning'],
+      // Only the statuses this session works in, never one another delivery already finished.
+      from: IN_PROGRESS_STATUSES_OF_A_SESSION.filter((from) => mayMove(from, to)),
       to,
       token: this.token,
       changes,

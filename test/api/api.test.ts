@@ -323,12 +323,7 @@ describe.each(MODES)('API %s', (mode) => {
     it('reports the tiny empty WAV of a lightning-large-only clone as an error, not as audio', async () => {
       const voiceId = await fixture.cloneVoice(`incoming/smallest/Legacy ${mode}.wav`);
       const legacy = fixture.smallest.seedClone({ displayName: 'legacy', modelIds: ['lightning-large'] });
-      await fixture.voices.transition(voiceId, {
-        from: ['ready'],
-        to: 'ready',
-        changes: { providerVoiceId: legacy.voiceId },
-        now: new Date(),
-      });
+      await fixture.setRecordFields(voiceId, { providerVoiceId: legacy.voiceId });
       const response = await call(`/voices/${voiceId}/speech`, json({ text: 'Anyone there?' }));
       expect(response.status).toBe(502);
       const error = await errorOf(response);
@@ -422,12 +417,7 @@ describe.each(MODES)('API %s', (mode) => {
         const voiceId = await fixture.cloneVoice('incoming/smallest/Refused.wav');
         const record = await fixture.voices.get(voiceId);
         // Point the record at the clone on the refusing provider.
-        await fixture.voices.transition(voiceId, {
-          from: ['ready'],
-          to: 'ready',
-          changes: { providerVoiceId: clone.providerVoiceId },
-          now: new Date(),
-        });
+        await fixture.setRecordFields(voiceId, { providerVoiceId: clone.providerVoiceId });
         const refusingApp = createApiApp({ ...dependencies, providers: { ...fixture.providers, smallest } });
         const response = await (await requesterFor(refusingApp, mode))(`/voices/${voiceId}`, {
           method: 'DELETE',

@@ -13,7 +13,8 @@ import {
   startTypecastSimulator,
   type TypecastSimulator,
 } from '../../functions/shared/providers/typecast/simulator';
-import { deriveVoiceId, FINAL_STATUSES, type VoiceRecord } from '../../functions/shared/voices/record';
+import { deriveVoiceId, type VoiceRecord } from '../../functions/shared/voices/record';
+import { FINAL_STATUSES } from '../../functions/shared/voices/status';
 import { type LocalPipeline, startLocalPipeline } from '../../local/pipeline';
 import { localS3Client } from '../../local/servers';
 import { makeMp3, makeWav } from '../support/audio';

@@ -109,6 +109,12 @@ describe('Class: VoiceRepository (against a DynamoDB-compatible server)', () => 
     await voices.acquireLease(record.voiceId, 't', Date.now() + 60_000, Date.now());
     await voices.transition(record.voiceId, {
       from: ['received'],
+      to: 'validating',
+      token: 't',
+      now: new Date(),
+    });
+    await voices.transition(record.voiceId, {
+      from: ['validating'],
       to: 'rejected',
       token: 't',
       changes: {
@@ -138,7 +144,8 @@ describe('Class: VoiceRepository (against a DynamoDB-compatible server)', () => 
     const owner = claims[0]?.ownerVoiceId as string;
     const other = owner === first.voiceId ? second.voiceId : first.voiceId;
     await voices.acquireLease(owner, 'o', Date.now() + 60_000, Date.now());
-    await voices.transition(owner, { from: ['received'], to: 'failed', token: 'o', now: new Date() });
+    await voices.transition(owner, { from: ['received'], to: 'validating', token: 'o', now: new Date() });
+    await voices.transition(owner, { from: ['validating'], to: 'failed', token: 'o', now: new Date() });
     expect((await voices.claimAudio(key, other, new Date())).ownerVoiceId).toBe(other);
     await voices.releaseClaim(key, other);
     expect((await voices.claimAudio(key, owner, new Date())).ownerVoiceId).toBe(owner);

@@ -1,4 +1,5 @@
 import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { ApiDependencies } from '../../functions/api/app';
 import { type ClonePipelineDependencies, handleCloneEvent } from '../../functions/clone/core';
 import { createStaticKeyStore, type KeyStore } from '../../functions/shared/keys';
@@ -14,7 +15,7 @@ import {
 } from '../../functions/shared/providers/typecast/simulator';
 import type { ProviderName, VoiceProvider } from '../../functions/shared/providers/types';
 import { deriveVoiceId } from '../../functions/shared/voices/record';
-import { VoiceRepository } from '../../functions/shared/voices/repository';
+import { DOCUMENT_TRANSLATION, VoiceRepository } from '../../functions/shared/voices/repository';
 import { makeWav } from './audio';
 import { lambdaContext, s3NotificationRecord, sqsEvent, startAwsLocal } from './aws-local';
 
@@ -69,6 +70,28 @@ export async function startPipelineFixture(options: { bucket?: string; table?: s
     return deriveVoiceId(bucket, key, etag);
   };
 
+  /**
+   * Sets attributes of a record behind the status machine's back, as test set-up only (pointing a voice
+   * at another clone, say): no status moves this way.
+   */
+  // With the repository's translation: DynamoDBDocumentClient.from stores its options on the shared client.
+  const documents = DynamoDBDocumentClient.from(local.dynamo, DOCUMENT_TRANSLATION);
+  const setRecordFields = async (voiceId: string, fields: Readonly<Record<string, unknown>>) => {
+    const names = Object.keys(fields);
+    await documents.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: { voiceId },
+        UpdateExpression: `SET ${names.map((_, index) => `#f${index} = :f${index}`).join(', ')}`,
+        ExpressionAttributeNames: Object.fromEntries(names.map((name, index) => [`#f${index}`, name])),
+        ExpressionAttributeValues: Object.fromEntries(
+          names.map((name, index) => [`:f${index}`, fields[name]]),
+        ),
+        ConditionExpression: 'attribute_exists(voiceId)',
+      }),
+    );
+  };
+
   /** The API function's dependencies on the same servers and simulators (tests override what they need). */
   const apiDependencies = (overrides: Partial<ApiDependencies> = {}): ApiDependencies => ({
     s3: local.s3,
@@ -96,6 +119,7 @@ export async function startPipelineFixture(options: { bucket?: string; table?: s
     cloneDependencies,
     apiDependencies,
     cloneVoice,
+    setRecordFields,
     async stop() {
       await smallest.close();
       await typecast.close();

@@ -6,6 +6,7 @@ import type { MetricsRecorder } from '../../shared/metrics';
 import type { ProviderName, VoiceProvider } from '../../shared/providers/types';
 import type { VoiceRecord } from '../../shared/voices/record';
 import type { VoiceRepository } from '../../shared/voices/repository';
+import { DELETED_STATUSES, IN_PROGRESS_STATUSES } from '../../shared/voices/status';
 import { ApiError } from '../errors';
 import type { SpeechRequestBody } from '../schemas';
 import { joinMp3, joinWav } from './join-audio';
@@ -62,7 +63,7 @@ export async function speakingVoice(voiceId: string, voices: VoiceRepository): P
     }
     record = original;
   }
-  if (record.status === 'deleted' || record.status === 'deleting') {
+  if (DELETED_STATUSES.has(record.status)) {
     throw new ApiError(
       410,
       'voice_deleted',
@@ -72,8 +73,7 @@ export async function speakingVoice(voiceId: string, voices: VoiceRepository): P
   if (record.status !== 'ready' || !record.providerVoiceId) {
     const reason = record.error ? `: ${record.error.message}` : '';
     throw new ApiError(409, 'voice_not_ready', `Voice ${voiceId} is ${record.status}, not ready${reason}`, {
-      retryable:
-        record.status === 'received' || record.status === 'validating' || record.status === 'cloning',
+      retryable: IN_PROGRESS_STATUSES.has(record.status),
     });
   }
   return record;

@@ -1,29 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ProviderName, VoiceSample } from '../providers/types';
-
-/** The status machine of DESIGN.md, plus `duplicate` (a byte-identical upload that points at a voice). */
-export const VOICE_STATUSES = [
-  'received',
-  'validating',
-  'rejected',
-  'cloning',
-  'ready',
-  'failed',
-  'duplicate',
-  'deleting',
-  'deleted',
-] as const;
-export type VoiceStatus = (typeof VOICE_STATUSES)[number];
-
-/** States in which the pipeline has finished with an upload. */
-export const FINAL_STATUSES: ReadonlySet<VoiceStatus> = new Set([
-  'rejected',
-  'ready',
-  'failed',
-  'duplicate',
-  'deleting',
-  'deleted',
-]);
+import type { VoiceStatus } from './status';
 
 export interface VoiceSource {
   readonly bucket: string;

@@ -8,7 +8,8 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { VoicedropError } from '../errors';
-import { FINAL_STATUSES, LIST_PARTITION, type VoiceRecord, type VoiceStatus } from './record';
+import { LIST_PARTITION, type VoiceRecord } from './record';
+import { FINAL_STATUSES, mayMove, VOICE_MADE_STATUSES, type VoiceStatus } from './status';
 
 /** The index that lists voices newest first (same name in lib/voicedrop-stack.ts and local mode). */
 export const VOICES_BY_CREATED_AT_INDEX = 'byCreatedAt';
@@ -144,6 +145,10 @@ export class VoiceRepository {
       readonly now: Date;
     },
   ): Promise<boolean> {
+    const illegal = options.from.filter((from) => !mayMove(from, options.to));
+    if (illegal.length > 0) {
+      throw new Error(`Not a move of the status machine: ${illegal.join(', ')} → ${options.to}`);
+    }
     const names: Record<string, string> = { '#status': 'status' };
     const values: Record<string, unknown> = { ':to': options.to, ':updatedAt': options.now.toISOString() };
     const touchesProcessing =
@@ -338,8 +343,7 @@ export class VoiceRepository {
     if (!ownerVoiceId) return undefined;
     const owner = await this.get(ownerVoiceId);
     const ownerEndedWithoutVoice =
-      !owner ||
-      (FINAL_STATUSES.has(owner.status) && owner.status !== 'ready' && owner.status !== 'duplicate');
+      !owner || (FINAL_STATUSES.has(owner.status) && !VOICE_MADE_STATUSES.has(owner.status));
     if (!ownerEndedWithoutVoice) return { claimKey, ownerVoiceId };
     try {
       await this.documents.send(
