@@ -10,6 +10,7 @@ import {
   DEFAULT_LOST_ANSWER_GRACE_MS,
   handleCloneEvent,
   type RetryBackoff,
+  redeliveryPolicy,
 } from '../functions/clone/core';
 import { encodeS3EventKey } from '../functions/clone/s3-events';
 import { EnvironmentReader } from '../functions/shared/config';
@@ -25,6 +26,7 @@ import {
   type TypecastSimulator,
 } from '../functions/shared/providers/typecast/simulator';
 import type { ProviderName } from '../functions/shared/providers/types';
+import { backoffDelayMs } from '../functions/shared/retry';
 import { ProviderSlots } from '../functions/shared/voices/provider-slots';
 import { deriveVoiceId } from '../functions/shared/voices/record';
 import { DOCUMENT_TRANSLATION, VoiceRepository } from '../functions/shared/voices/repository';
@@ -192,13 +194,14 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     }
     const keyStore = createStaticKeyStore(keys, 'the environment (SMALLEST_API_KEY / TYPECAST_API_KEY)');
     const voices = new VoiceRepository(dynamoClient, LOCAL_TABLE);
+    const retryBackoff = options.queue?.retryBackoff ?? LOCAL_RETRY_BACKOFF;
     const dependencies: ClonePipelineDependencies = {
       s3: s3Client,
       voices,
       // The same per-provider limit as in AWS (SMALLEST_CONCURRENCY, TYPECAST_CONCURRENCY), in the same table.
       slots: new ProviderSlots(dynamoClient, LOCAL_TABLE, settings.concurrency),
       slotWaitMs: options.queue?.slotWaitMs,
-      retryBackoff: options.queue?.retryBackoff ?? LOCAL_RETRY_BACKOFF,
+      retryBackoff,
       providers: createProviders(keyStore, { baseUrls, timeoutMs }),
       keys: keyStore,
       defaultProvider,
@@ -217,8 +220,8 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
         Math.max(2, settings.concurrency.smallest + settings.concurrency.typecast),
       batchSize: options.queue?.batchSize ?? DEFAULT_CONFIG.cloneQueue.batchSize,
       maxReceiveCount: dependencies.maxReceiveCount,
-      // Only when the handler itself threw (it plans every other redelivery).
-      retryDelayMs: (receiveCount) => Math.min(60_000, 2_000 * 2 ** (receiveCount - 1)),
+      // Only when the handler itself threw (it plans every other redelivery): the same policy.
+      retryDelayMs: (receiveCount) => backoffDelayMs(receiveCount, redeliveryPolicy(retryBackoff)),
       deadLetterFile: paths.deadLetters,
       log: options.log,
     });

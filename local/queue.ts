@@ -3,6 +3,7 @@ import { appendFile } from 'node:fs/promises';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { Redelivery } from '../functions/clone/core';
 import type { Log } from '../functions/shared/logger';
+import { sleep } from '../functions/shared/retry';
 import { type DeadLetterLine, deadLetterContext } from './redrive';
 
 export interface LocalQueueOptions {
@@ -78,7 +79,7 @@ export class LocalQueue {
     this.stopped = true;
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
-    while (this.inFlight > 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    while (this.inFlight > 0) await sleep(20);
   }
 
   private pump(): void {

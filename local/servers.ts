@@ -13,6 +13,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import dynalite from 'dynalite';
 import S3rver from 's3rver';
 import { DeadlineBoundHttpHandler } from '../functions/shared/aws-deadline';
+import { sleep } from '../functions/shared/retry';
 
 /** s3rver accepts only its own key pair; dynalite accepts any. */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
@@ -149,7 +150,7 @@ export async function ensureVoicesTable(client: DynamoDBClient, tableName: strin
     );
     if (Table?.TableStatus === 'ACTIVE' && indexesActive) return;
     if (Date.now() > deadline) throw new Error(`table ${tableName} did not become ACTIVE within 10 s`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await sleep(10);
   }
 }
 

@@ -11,6 +11,7 @@ import type { Log } from '../shared/logger';
 import { type BusinessMetric, type MetricsRecorder, noMetrics } from '../shared/metrics';
 import { isProviderError, type ProviderError } from '../shared/providers/errors';
 import type { ClonedVoice, CloneHint, ProviderName, VoiceProvider } from '../shared/providers/types';
+import { type Backoff, backoffDelayMs, retryDelayMs, sleep } from '../shared/retry';
 import type { ProviderSlots } from '../shared/voices/provider-slots';
 import { deriveVoiceId, type VoiceError, type VoiceRecord } from '../shared/voices/record';
 import { audioClaimKey, type VoiceRepository } from '../shared/voices/repository';
@@ -63,6 +64,17 @@ export interface RetryBackoff {
 }
 
 export const DEFAULT_RETRY_BACKOFF: RetryBackoff = { baseSeconds: 10, maxSeconds: 900 };
+
+/**
+ * The one cap on any redelivery delay: SQS takes up to 12 hours for a visibility timeout and 15 minutes
+ * for a message delay; 15 minutes is plenty here.
+ */
+const MAX_REDELIVERY_DELAY_SECONDS = 900;
+
+/** A redelivery backoff as the shared retry policy: equal jitter, so a retry never comes back at once. */
+export function redeliveryPolicy(backoff: RetryBackoff): Backoff {
+  return { baseMs: backoff.baseSeconds * 1_000, maxMs: backoff.maxSeconds * 1_000, jitter: 'equal' };
+}
 
 /**
  * What the queue adapter (SQS in AWS, LocalQueue locally) does with a message the handler did not finish.
@@ -218,20 +230,16 @@ export function redeliveryFor(
 ): Redelivery {
   const backoff = dependencies.retryBackoff ?? DEFAULT_RETRY_BACKOFF;
   if (error instanceof WaitInQueueError) {
-    return { messageId, kind: 'requeue', delaySeconds: round(Math.min(900, error.delaySeconds)) };
+    return { messageId, kind: 'requeue', delaySeconds: capped(error.delaySeconds) };
   }
-  const exponential = Math.min(backoff.maxSeconds, backoff.baseSeconds * 2 ** Math.max(0, receiveCount - 1));
-  // Half fixed, half random ("equal jitter"): retries spread out but never come back at once.
-  let delaySeconds = exponential / 2 + (Math.random() * exponential) / 2;
-  if (isProviderError(error) && error.retryAfterMs !== undefined) {
-    delaySeconds = Math.max(delaySeconds, error.retryAfterMs / 1_000);
-  }
-  // SQS takes whole seconds up to 12 hours for a visibility timeout; 15 minutes is plenty here.
-  return { messageId, kind: 'retry', delaySeconds: round(Math.min(900, delaySeconds)) };
+  const retryAfterMs = isProviderError(error) ? error.retryAfterMs : undefined;
+  const delayMs = retryDelayMs(receiveCount, redeliveryPolicy(backoff), retryAfterMs);
+  return { messageId, kind: 'retry', delaySeconds: capped(delayMs / 1_000) };
 }
 
-function round(seconds: number): number {
-  return Math.max(0, Math.round(seconds * 1_000) / 1_000);
+/** Seconds to the millisecond, within 0 and the cap. */
+function capped(seconds: number): number {
+  return Math.max(0, Math.round(Math.min(MAX_REDELIVERY_DELAY_SECONDS, seconds) * 1_000) / 1_000);
 }
 
 interface Attempt {
@@ -524,8 +532,8 @@ class UploadSession {
     });
     if (!slot) {
       this.metrics.count('ClonesDeferred');
-      const base = this.backoff.baseSeconds;
-      throw new ProviderBusyError(provider, slots.limit(provider), base / 2 + (Math.random() * base) / 2);
+      const delayMs = backoffDelayMs(1, redeliveryPolicy(this.backoff));
+      throw new ProviderBusyError(provider, slots.limit(provider), delayMs / 1_000);
     }
     try {
       await work();
@@ -710,7 +718,7 @@ class UploadSession {
           4 * this.backoff.baseSeconds,
         );
       }
-      await new Promise((resolve) => setTimeout(resolve, pollMs));
+      await sleep(pollMs);
       const remaining = Math.max(1_000, timeLeft());
       const lookup = await provider.findClone(await this.cloneHint(providerName), {
         signal: AbortSignal.timeout(remaining),

@@ -8,7 +8,6 @@ import {
   failureDetails,
   kindForStatus,
   type ProviderRequest,
-  parseRetryAfter,
 } from '../../functions/shared/providers/http';
 import type { ProviderClientOptions } from '../../functions/shared/providers/types';
 
@@ -315,24 +314,5 @@ describe('Function: createProviderHttp', () => {
     expect(gaps[1]).toBeGreaterThanOrEqual(55);
     expect(gaps[3]).toBeGreaterThanOrEqual(55);
     expect(gaps[3]).toBeLessThan(250);
-  });
-});
-
-describe('Function: parseRetryAfter', () => {
-  const now = Date.parse('2026-08-01T12:00:00Z');
-
-  it('reads delta seconds', () => {
-    expect(parseRetryAfter('3', now)).toBe(3_000);
-    expect(parseRetryAfter('0', now)).toBe(0);
-  });
-
-  it('reads an HTTP date relative to now, never negative', () => {
-    expect(parseRetryAfter('Sat, 01 Aug 2026 12:00:05 GMT', now)).toBe(5_000);
-    expect(parseRetryAfter('Sat, 01 Aug 2026 11:00:00 GMT', now)).toBe(0);
-  });
-
-  it('ignores absent or unreadable values', () => {
-    expect(parseRetryAfter(null, now)).toBeUndefined();
-    expect(parseRetryAfter('soon', now)).toBeUndefined();
   });
 });

@@ -3,7 +3,12 @@ import { createRequire } from 'node:module';
 import type { ReadyInfo } from '../../local/pipeline';
 
 const require = createRequire(import.meta.url);
-const TSX_CLI = require.resolve('tsx/cli');
+/**
+ * As `npm start` runs it: one Node process with tsx's loader. (The tsx command would run the program in a
+ * child process of its own and relay signals to it, and under load its relay gives up after 60 ms and
+ * kills the program: a Ctrl-C that does not stop cleanly.)
+ */
+const TSX_LOADER = require.resolve('tsx');
 
 export interface RunningLocalMode {
   readonly info: ReadyInfo;
@@ -23,7 +28,7 @@ export async function startLocalMode(
   args: readonly string[],
   environment: Record<string, string | undefined> = {},
 ): Promise<RunningLocalMode> {
-  const child = spawn(process.execPath, [TSX_CLI, 'local/main.ts', ...args], {
+  const child = spawn(process.execPath, ['--import', TSX_LOADER, 'local/main.ts', ...args], {
     cwd: new URL('../..', import.meta.url).pathname,
     env: {
       ...process.env,
@@ -34,7 +39,7 @@ export async function startLocalMode(
       ...environment,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
-    // Its own process group, so crash() reaches tsx's child too.
+    // Its own process group, so crash() reaches anything it started.
     detached: true,
   });
   let stdout = '';

@@ -1,3 +1,4 @@
+import { type Backoff, parseRetryAfter, retryDelayMs, sleep } from '../retry';
 import { ProviderError, type ProviderErrorDetails, type ProviderErrorKind } from './errors';
 import { MultipartBody } from './multipart';
 import type { CallOptions, ProviderClientOptions, ProviderName } from './types';
@@ -155,10 +156,7 @@ export function createProviderHttp(config: ProviderHttpConfig): ProviderHttp {
     return error instanceof NetworkProviderError && !error.requestSent;
   }
 
-  function backoffDelay(failedAttempts: number): number {
-    const ceiling = Math.min(maxDelayMs, baseDelayMs * 2 ** (failedAttempts - 1));
-    return Math.random() * ceiling;
-  }
+  const backoff: Backoff = { baseMs: baseDelayMs, maxMs: maxDelayMs, jitter: 'full' };
 
   return {
     async send(request, options = {}) {
@@ -196,12 +194,13 @@ export function createProviderHttp(config: ProviderHttpConfig): ProviderHttp {
         failedAttempts += 1;
         if (failedAttempts >= maxAttempts || !shouldRetry(error, request)) throw error;
 
-        // Never sooner than the provider asked, nor than the backoff: a `Retry-After: 0` must not spin.
-        const delayMs = Math.max(error.retryAfterMs ?? 0, backoffDelay(failedAttempts));
+        const delayMs = retryDelayMs(failedAttempts, backoff, error.retryAfterMs);
         const remainingMs = deadline === undefined ? Number.POSITIVE_INFINITY : deadline - Date.now();
         // Never sleep past the cap or the caller's deadline: the caller (a queue) can wait longer than we can.
         if (delayMs > maxDelayMs || delayMs >= remainingMs) throw error;
-        await sleep(delayMs, signal, () => abortedError(request, signal?.reason));
+        await sleep(delayMs, signal).catch(() => {
+          throw abortedError(request, signal?.reason);
+        });
       }
     },
   };
@@ -217,16 +216,6 @@ class NetworkProviderError extends ProviderError {
   }
 }
 
-/** Seconds (`120`) or an HTTP date; undefined when absent or unreadable. */
-export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
-  if (value === null || value.trim() === '') return undefined;
-  const trimmed = value.trim();
-  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
-  const date = Date.parse(trimmed);
-  if (Number.isNaN(date)) return undefined;
-  return Math.max(0, date - now);
-}
-
 function networkErrorCode(error: unknown): string | undefined {
   // undici wraps the socket error: TypeError('fetch failed', { cause: Error{ code } }), sometimes nested.
   let current: unknown = error;
@@ -240,24 +229,6 @@ function networkErrorCode(error: unknown): string | undefined {
     current = current.cause;
   }
   return undefined;
-}
-
-function sleep(ms: number, signal: AbortSignal | undefined, onAbort: () => ProviderError): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(onAbort());
-      return;
-    }
-    const abort = () => {
-      clearTimeout(timer);
-      reject(onAbort());
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', abort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', abort, { once: true });
-  });
 }
 
 function formatSeconds(ms: number): string {

@@ -1,6 +1,7 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { ProviderName } from '../providers/types';
+import { sleep } from '../retry';
 import { DOCUMENT_TRANSLATION } from './repository';
 
 /** A held slot: give it back with ProviderSlots.release. */
@@ -63,7 +64,7 @@ export class ProviderSlots {
       if (left <= 0) return undefined;
       // Jittered, slowly growing polls: waiting holders do not all knock in step.
       const delay = Math.min(left, pollMs * Math.min(4, 1 + round / 4) * (0.5 + Math.random()));
-      await new Promise((resolve) => setTimeout(resolve, delay));
+      await sleep(delay);
     }
   }
 
