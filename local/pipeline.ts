@@ -5,13 +5,12 @@ import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { handle } from 'hono/aws-lambda';
 import { createApiApp, SPEECH_PROVIDER_RETRY } from '../functions/api/app';
+import { handleCloneEvent } from '../functions/clone/batch';
 import {
   type ClonePipelineDependencies,
   DEFAULT_LOST_ANSWER_GRACE_MS,
-  handleCloneEvent,
-  type RetryBackoff,
-  redeliveryPolicy,
-} from '../functions/clone/core';
+} from '../functions/clone/dependencies';
+import { type RetryBackoff, redeliveryPolicy } from '../functions/clone/redelivery-policy';
 import { encodeS3EventKey } from '../functions/clone/s3-events';
 import { EnvironmentReader } from '../functions/shared/config';
 import { createStaticKeyStore } from '../functions/shared/keys';

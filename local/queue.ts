@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { appendFile } from 'node:fs/promises';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import type { Redelivery } from '../functions/clone/core';
+import type { Redelivery } from '../functions/clone/redelivery-policy';
 import type { Log } from '../functions/shared/logger';
 import { sleep } from '../functions/shared/retry';
 import { type DeadLetterLine, deadLetterContext } from './redrive';

@@ -50,7 +50,7 @@ export function deadLetterContext(body: string): Pick<DeadLetterLine, 'uploads' 
     uploads: parsed.objects.map((object) => ({
       bucket: object.bucket,
       key: object.key,
-      // As the clone handler derives it (functions/clone/core.ts).
+      // As the clone handler derives it (functions/clone/batch.ts).
       voiceId: deriveVoiceId(
         object.bucket,
         object.key,

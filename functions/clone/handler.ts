@@ -11,7 +11,8 @@ import { createLambdaMetrics } from '../shared/metrics';
 import { createProviders, readProviderSettings } from '../shared/providers/settings';
 import { ProviderSlots } from '../shared/voices/provider-slots';
 import { VoiceRepository } from '../shared/voices/repository';
-import { DEFAULT_LOST_ANSWER_GRACE_MS, handleCloneEvent } from './core';
+import { handleCloneEvent } from './batch';
+import { DEFAULT_LOST_ANSWER_GRACE_MS } from './dependencies';
 import { applyRedeliveries } from './redeliveries';
 
 // Read once at cold start; a missing variable fails the first invocation with a message naming it.

@@ -1,7 +1,7 @@
 import { ChangeMessageVisibilityCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import type { Log } from '../shared/logger';
-import type { CloneBatchResult } from './core';
+import type { CloneBatchResult } from './redelivery-policy';
 
 /**
  * Applies the handler's redelivery plan on SQS. A failed message would otherwise wait out the queue's

@@ -1,3 +1,4 @@
+import type { UploadOptions } from '../shared/audio/validate';
 import { isProviderName, type ProviderName } from '../shared/providers/types';
 
 /** One object named by an S3 event notification, with its key already decoded. */
@@ -143,4 +144,20 @@ function decodeQuotedPrintableWord(text: string): string {
     } else bytes.push(character?.charCodeAt(0) ?? 0);
   }
   return Buffer.from(bytes).toString('utf8');
+}
+
+/** The upload's options from object metadata (keys arrive lower-cased, without `x-amz-meta-`). */
+export function readUploadOptions(metadata: Readonly<Record<string, string>>): UploadOptions {
+  const read = (name: string): string | undefined => {
+    const value = metadata[name];
+    return value === undefined ? undefined : decodeMetadataValue(value).trim() || undefined;
+  };
+  return {
+    displayName: read('display-name'),
+    language: read('language'),
+    model: read('model'),
+    accent: read('accent'),
+    description: read('description'),
+    tags: read('tags'),
+  };
 }

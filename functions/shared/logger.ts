@@ -1,6 +1,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { LogAttributes } from '@aws-lambda-powertools/logger/types';
 import type { Context } from 'aws-lambda';
+import { VoicedropError } from './errors';
+import { isProviderError } from './providers/errors';
 
 /**
  * What the pipeline needs from a logger. Powertools' Logger satisfies it in AWS; local mode passes its
@@ -29,3 +31,22 @@ export function createLogger(serviceName: string): Log & { addContext(context: C
 
 /** A logger that drops everything (tests that assert on records, not logs). */
 export const silentLog: Log = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** An error as log fields: what the code and the provider said, never a stack. */
+export function describeError(error: unknown): Record<string, unknown> {
+  if (isProviderError(error)) {
+    return {
+      name: error.name,
+      code: error.code,
+      kind: error.kind,
+      statusCode: error.statusCode,
+      providerCode: error.providerCode,
+      retryable: error.retryable,
+      message: error.message,
+      requestId: error.requestId,
+    };
+  }
+  if (error instanceof VoicedropError) return { name: error.name, code: error.code, message: error.message };
+  if (error instanceof Error) return { name: error.name, message: error.message };
+  return { message: String(error) };
+}

@@ -1,6 +1,6 @@
 /**
  * Put at the top of every Lambda bundle (esbuild `inject`, set by HouseFunction): stack traces name the
- * original file, line and column (`functions/clone/core.ts:120:7`), as `--enable-source-maps` would, but the
+ * original file, line and column (`functions/clone/batch.ts:120:7`), as `--enable-source-maps` would, but the
  * source map is read only when a stack trace is first formatted. `--enable-source-maps` reads and parses
  * the whole map (about 1 MB) while the bundle loads, some 15 ms of every cold start; errors are rare.
  *

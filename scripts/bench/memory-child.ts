@@ -3,8 +3,9 @@
  * warm up, then one large upload while sampling RSS, and prints one JSON line. It holds the clone pipeline
  * only; S3, DynamoDB and the provider simulators run in the parent.
  */
-import type { ClonePipelineDependencies } from '../../functions/clone/core';
-import { handleCloneEvent } from '../../functions/clone/core';
+
+import { handleCloneEvent } from '../../functions/clone/batch';
+import type { ClonePipelineDependencies } from '../../functions/clone/dependencies';
 import { createStaticKeyStore } from '../../functions/shared/keys';
 import { silentLog } from '../../functions/shared/logger';
 import { createProvider } from '../../functions/shared/providers/registry';

@@ -5,7 +5,8 @@
 import { fileURLToPath } from 'node:url';
 import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { type ApiDependencies, createApiApp } from '../../functions/api/app';
-import { type ClonePipelineDependencies, handleCloneEvent } from '../../functions/clone/core';
+import { handleCloneEvent } from '../../functions/clone/batch';
+import type { ClonePipelineDependencies } from '../../functions/clone/dependencies';
 import { s3ByteSource } from '../../functions/shared/audio/sources';
 import type { MeteredByteSource } from '../../functions/shared/audio/types';
 import { validateSource } from '../../functions/shared/audio/validate';

@@ -474,7 +474,7 @@ describe.each(MODES)('API %s', (mode) => {
       );
       expect(head.Metadata?.['display-name']).toBe(encodeURIComponent('Zoë 東京'));
       expect(head.ContentType).toBe('audio/wav');
-      const { handleCloneEvent } = await import('../../functions/clone/core');
+      const { handleCloneEvent } = await import('../../functions/clone/batch');
       const { s3NotificationRecord, sqsEvent, lambdaContext } = await import('../support/aws-local');
       const { deriveVoiceId } = await import('../../functions/shared/voices/record');
       const etag = (head.ETag ?? '').replace(/"/g, '');

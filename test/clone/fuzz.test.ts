@@ -1,7 +1,7 @@
 import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { handleCloneEvent } from '../../functions/clone/core';
+import { handleCloneEvent } from '../../functions/clone/batch';
 import { VALIDATION_CODES } from '../../functions/shared/audio/types';
 import { PROVIDER_NAMES, type ProviderName } from '../../functions/shared/providers/types';
 import { deriveVoiceId } from '../../functions/shared/voices/record';

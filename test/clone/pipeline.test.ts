@@ -1,6 +1,7 @@
 import { DeleteObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type ClonePipelineDependencies, handleCloneEvent } from '../../functions/clone/core';
+import { handleCloneEvent } from '../../functions/clone/batch';
+import type { ClonePipelineDependencies } from '../../functions/clone/dependencies';
 import { createStaticKeyStore } from '../../functions/shared/keys';
 import { silentLog } from '../../functions/shared/logger';
 import { createProvider } from '../../functions/shared/providers/registry';

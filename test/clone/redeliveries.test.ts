@@ -1,13 +1,9 @@
 import { ChangeMessageVisibilityCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import {
-  ProviderBusyError,
-  receiveCountOf,
-  redeliveryFor,
-  WaitInQueueError,
-} from '../../functions/clone/core';
+import { receiveCountOf } from '../../functions/clone/batch';
 import { applyRedeliveries, queueUrlFromArn } from '../../functions/clone/redeliveries';
+import { ProviderBusyError, redeliveryFor, WaitInQueueError } from '../../functions/clone/redelivery-policy';
 import { silentLog } from '../../functions/shared/logger';
 import { ProviderError } from '../../functions/shared/providers/errors';
 import { sqsRecord } from '../support/aws-local';

@@ -368,7 +368,7 @@ describe('Stack: Voicedrop with the cdk.json configuration', () => {
       expect(bundle).toMatch(/^import \{ createRequire as \w+ \} from 'node:module'; const require = /);
       expect(bundle).toMatch(/export\s*\{\s*\w+ as handler\s*\}/);
       expect(bundle).not.toContain('sourceMappingURL');
-      expect(map.sources.some((source) => source.endsWith('functions/clone/core.ts'))).toBe(true);
+      expect(map.sources.some((source) => source.endsWith('functions/clone/batch.ts'))).toBe(true);
       expect(map.sourcesContent).toBeUndefined();
     });
   });

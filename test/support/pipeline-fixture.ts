@@ -1,7 +1,8 @@
 import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { ApiDependencies } from '../../functions/api/app';
-import { type ClonePipelineDependencies, handleCloneEvent } from '../../functions/clone/core';
+import { handleCloneEvent } from '../../functions/clone/batch';
+import type { ClonePipelineDependencies } from '../../functions/clone/dependencies';
 import { createStaticKeyStore, type KeyStore } from '../../functions/shared/keys';
 import { silentLog } from '../../functions/shared/logger';
 import { createProvider } from '../../functions/shared/providers/registry';

@@ -1,7 +1,7 @@
 import { open, readFile, stat } from 'node:fs/promises';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { AudioSourceError } from './errors';
-import type { MeteredByteSource } from './types';
+import type { ByteSource, MeteredByteSource } from './types';
 
 /** Clamps a requested [start, end) range to [0, size); an empty range reads nothing. */
 function clampRange(start: number, end: number, size: number): [number, number] {
@@ -231,4 +231,23 @@ async function collectInto(
     }
   }
   return length === buffer.length ? buffer : buffer.subarray(0, length);
+}
+
+/** Keeps the whole object once read, so validation and cloning download it at most once. */
+export function cachingSource(
+  source: ByteSource & { readonly bytesRead?: number },
+): ByteSource & { readonly bytesRead: number } {
+  let all: Promise<Uint8Array> | undefined;
+  return {
+    size: source.size,
+    get bytesRead() {
+      return source.bytesRead ?? 0;
+    },
+    read: (start, end) =>
+      all ? all.then((bytes) => bytes.subarray(start, Math.min(end, bytes.length))) : source.read(start, end),
+    readAll: () => {
+      all ??= source.readAll();
+      return all;
+    },
+  };
 }

@@ -1,0 +1,105 @@
+/**
+ * The look at an upload before anything is decided: its object metadata (HEAD), the options they carry,
+ * and the shared validation of the audio against the provider's rules (reading as little as it needs).
+ */
+import { HeadObjectCommand, NotFound } from '@aws-sdk/client-s3';
+import { cachingSource, s3ByteSource } from '../shared/audio/sources';
+import type { ByteSource } from '../shared/audio/types';
+import { validateSource } from '../shared/audio/validate';
+import type { VoiceRecord, VoiceSource } from '../shared/voices/record';
+import type { ClonePipelineDependencies } from './dependencies';
+import { displayNameFromFileName, readUploadOptions, type routeUploadKey } from './s3-events';
+
+/** Where an upload's key says it goes (an unknown provider folder is a route too: it is rejected). */
+export type Route = Exclude<ReturnType<typeof routeUploadKey>, { kind: 'ignore' }>;
+
+type Validation = Awaited<ReturnType<typeof validateSource>>;
+
+export type Inspection =
+  | { readonly outcome: 'missing' }
+  | {
+      readonly outcome: 'inspected';
+      readonly report: Validation['report'];
+      readonly resolved: Validation['resolved'];
+      /** The source as the record keeps it: what the object is and what validation measured. */
+      readonly facts: VoiceSource;
+      /** The record's descriptive fields: from the metadata, as the provider's rules resolved them. */
+      readonly descriptive: Pick<
+        VoiceRecord,
+        'displayName' | 'model' | 'language' | 'accent' | 'description' | 'tags'
+      >;
+      /** The object's bytes, read once (validation and the clone request share them). */
+      readonly byteSource: ByteSource & { readonly bytesRead: number };
+    };
+
+/** Reads the object's metadata and validates its audio; `missing` when the object is gone. */
+export async function inspectUpload(
+  record: VoiceRecord,
+  route: Route,
+  dependencies: Pick<ClonePipelineDependencies, 's3' | 'defaultModels' | 'logger'>,
+): Promise<Inspection> {
+  const source = record.source;
+  let metadata: Record<string, string>;
+  let size: number;
+  try {
+    const head = await dependencies.s3.send(
+      new HeadObjectCommand({ Bucket: source.bucket, Key: source.key, VersionId: source.versionId }),
+    );
+    metadata = head.Metadata ?? {};
+    size = head.ContentLength ?? source.bytes;
+  } catch (error) {
+    if (error instanceof NotFound || (error as { name?: string }).name === 'NotFound')
+      return { outcome: 'missing' };
+    throw error;
+  }
+  const options = readUploadOptions(metadata);
+  const provider = route.kind === 'upload' ? route.provider : route.folder;
+  const displayName = options.displayName ?? displayNameFromFileName(route.fileName);
+  if (route.kind === 'upload' && options.model === undefined) {
+    options.model = dependencies.defaultModels[route.provider];
+  }
+  const byteSource = cachingSource(
+    s3ByteSource({
+      client: dependencies.s3,
+      bucket: source.bucket,
+      key: source.key,
+      versionId: source.versionId,
+      size,
+    }),
+  );
+  const started = Date.now();
+  const { report, resolved } = await validateSource(byteSource, { provider, displayName, options });
+  dependencies.logger.info('validated upload', {
+    voiceId: record.voiceId,
+    provider,
+    ok: report.ok,
+    format: report.format,
+    durationSec: report.durationSec,
+    sizeBytes: size,
+    bytesRead: byteSource.bytesRead,
+    codes: report.errors.map((issue) => issue.code),
+    ms: Date.now() - started,
+  });
+  return {
+    outcome: 'inspected',
+    report,
+    resolved,
+    facts: {
+      ...source,
+      bytes: size,
+      format: report.format ?? undefined,
+      durationSec: report.durationSec ?? undefined,
+      sampleRate: report.sampleRate ?? undefined,
+      channels: report.channels ?? undefined,
+    },
+    descriptive: {
+      displayName: resolved?.displayName ?? displayName,
+      model: resolved?.model ?? options.model,
+      language: resolved?.language ?? options.language,
+      accent: resolved?.accent ?? options.accent,
+      description: resolved?.description ?? options.description,
+      tags: resolved?.tags,
+    },
+    byteSource,
+  };
+}

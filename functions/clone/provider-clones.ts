@@ -1,0 +1,116 @@
+/**
+ * What the clone pipeline asks a provider about clones it already made: finding one by the record it
+ * belongs to, waiting for one the provider is still processing, and removing leftovers. The decisions
+ * (ready, failed, wait in the queue) stay with the upload session; these only talk to the provider.
+ */
+import { describeError, type Log } from '../shared/logger';
+import type { ClonedVoice, CloneHint, ProviderName, VoiceProvider } from '../shared/providers/types';
+import { sleep } from '../shared/retry';
+import type { VoiceRecord } from '../shared/voices/record';
+import type { VoiceRepository } from '../shared/voices/repository';
+
+/** Provider statuses of a clone that exists but cannot speak yet (Smallest: `pending`, `processing`). */
+const UNFINISHED_CLONE_STATUSES: ReadonlySet<string> = new Set(['pending', 'processing']);
+
+export function isUnfinished(voice: ClonedVoice): boolean {
+  return UNFINISHED_CLONE_STATUSES.has(voice.status ?? '');
+}
+
+/** What the provider is asked to recognise a record's clone by (see VoiceProvider.findClone). */
+export async function cloneHintFor(
+  record: VoiceRecord,
+  providerName: ProviderName,
+  provider: VoiceProvider,
+  voices: VoiceRepository,
+): Promise<CloneHint> {
+  const displayName = record.displayName ?? '';
+  return {
+    voiceRecordId: record.voiceId,
+    displayName,
+    model: record.model ?? provider.limits.models.default,
+    startedAt: new Date(record.processing?.cloneStartedAt ?? record.createdAt),
+    // Typecast matches by name: another voice of ours with the same name is not this clone. (Smallest
+    // matches by the record id in the tags and needs no exclusions.)
+    knownProviderVoiceIds:
+      providerName === 'typecast' ? await voices.knownProviderVoiceIds(providerName, displayName) : undefined,
+  };
+}
+
+export type Completion =
+  | { readonly outcome: 'settled'; readonly voice: ClonedVoice }
+  | { readonly outcome: 'still_processing' }
+  | { readonly outcome: 'vanished' };
+
+/**
+ * Looks the clone up again, at growing intervals (1 s doubling to 5 s), until the provider no longer calls
+ * it unfinished, while `timeLeftMs()` leaves room for another look.
+ */
+export async function waitForCompletion(
+  provider: VoiceProvider,
+  voice: ClonedVoice,
+  hint: () => Promise<CloneHint>,
+  timeLeftMs: () => number,
+): Promise<Completion> {
+  let current = voice;
+  for (let pollMs = 1_000; isUnfinished(current); pollMs = Math.min(2 * pollMs, 5_000)) {
+    if (timeLeftMs() < pollMs + 1_000) return { outcome: 'still_processing' };
+    await sleep(pollMs);
+    const remaining = Math.max(1_000, timeLeftMs());
+    const lookup = await provider.findClone(await hint(), {
+      signal: AbortSignal.timeout(remaining),
+      deadline: Date.now() + remaining,
+    });
+    if (lookup.outcome !== 'found' || lookup.voice.providerVoiceId !== voice.providerVoiceId) {
+      return { outcome: 'vanished' };
+    }
+    current = { ...voice, status: lookup.voice.status };
+  }
+  return { outcome: 'settled', voice: current };
+}
+
+/**
+ * Smallest tags every clone with the record id: if an earlier request whose answer was lost created a
+ * clone after all (later than the grace period allowed for), it is found here and deleted, so the
+ * provider never keeps two paid clones for one voice. Best effort: a failure is logged.
+ */
+export async function removeStrayClone(
+  provider: VoiceProvider,
+  record: VoiceRecord,
+  keep: string,
+  logger: Log,
+): Promise<void> {
+  try {
+    const lookup = await provider.findClone(
+      {
+        voiceRecordId: record.voiceId,
+        displayName: record.displayName ?? '',
+        model: record.model ?? provider.limits.models.default,
+        startedAt: new Date(record.createdAt),
+        knownProviderVoiceIds: [keep],
+      },
+      { signal: AbortSignal.timeout(10_000) },
+    );
+    if (lookup.outcome !== 'found') return;
+    await provider.deleteVoice(lookup.voice.providerVoiceId, { signal: AbortSignal.timeout(10_000) });
+    logger.warn('deleted a stray clone from an earlier lost request', {
+      voiceId: record.voiceId,
+      providerVoiceId: lookup.voice.providerVoiceId,
+    });
+  } catch (error) {
+    logger.warn('could not check for stray clones', { voiceId: record.voiceId, error: describeError(error) });
+  }
+}
+
+/** Deletes a clone that is of no use (it ended `failed`: it may still hold a clone slot). Best effort. */
+export async function deleteUselessClone(
+  provider: VoiceProvider,
+  voice: ClonedVoice,
+  voiceId: string,
+  logger: Log,
+): Promise<void> {
+  try {
+    await provider.deleteVoice(voice.providerVoiceId, { signal: AbortSignal.timeout(10_000) });
+  } catch (error) {
+    logger.warn('could not delete a failed clone', { voiceId, error: describeError(error) });
+  }
+}
