@@ -97,7 +97,7 @@ export async function startLocalApiGateway(options: LocalApiGatewayOptions): Pro
     serve(settings, request, response).catch((error: unknown) => {
       // A client that hangs up mid-request is not the gateway's failure.
       if (response.destroyed || request.socket.destroyed) return;
-      settings.log.error('local API gateway failed to answer a request', { error: describeError(error) });
+      settings.log.error('local API gateway failed to answer a request', { error: stackOf(error) });
       if (response.headersSent) {
         response.destroy();
       } else {
@@ -271,7 +271,7 @@ async function serve(settings: Settings, request: IncomingMessage, response: Ser
       requestId,
       method,
       resource: match.route.resource,
-      error: describeError(outcome.error),
+      error: stackOf(outcome.error),
     });
     sendInternalError(response, requestId);
     return;
@@ -294,7 +294,7 @@ async function serve(settings: Settings, request: IncomingMessage, response: Ser
     // Node refuses header names or values API Gateway would not send either (control characters, …).
     settings.log.error('api handler result could not be sent; answered 502', {
       requestId,
-      error: describeError(error),
+      error: stackOf(error),
     });
     if (!response.headersSent) sendInternalError(response, requestId);
     else response.destroy();
@@ -640,7 +640,7 @@ function formatRequestTime(date: Date): string {
   )}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())} +0000`;
 }
 
-function describeError(error: unknown): string {
+function stackOf(error: unknown): string {
   return error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error);
 }
 

@@ -1,4 +1,4 @@
-import type { VoiceRecord } from '../shared/voices/record';
+import { VOICE_ID_PATTERN, type VoiceRecord } from '../shared/voices/record';
 
 /** The public voice JSON: the record's attribute names, without the pipeline's bookkeeping. */
 export function toVoiceJson(record: VoiceRecord): Record<string, unknown> {
@@ -17,7 +17,7 @@ export function decodeCursor(cursor: string): { voiceId: string; createdAt: stri
     if (!Array.isArray(value) || value.length !== 2) return undefined;
     const [voiceId, createdAt] = value as unknown[];
     if (typeof voiceId !== 'string' || typeof createdAt !== 'string') return undefined;
-    if (!/^vc_[a-z2-7]{26}$/.test(voiceId) || Number.isNaN(Date.parse(createdAt))) return undefined;
+    if (!VOICE_ID_PATTERN.test(voiceId) || Number.isNaN(Date.parse(createdAt))) return undefined;
     return { voiceId, createdAt };
   } catch {
     return undefined;

@@ -29,10 +29,12 @@ export async function cloneHintFor(
     displayName,
     model: record.model ?? provider.limits.models.default,
     startedAt: new Date(record.processing?.cloneStartedAt ?? record.createdAt),
-    // Typecast matches by name: another voice of ours with the same name is not this clone. (Smallest
-    // matches by the record id in the tags and needs no exclusions.)
+    // Matched by name: another voice of ours with the same name is not this clone. (Matched by the record
+    // id in the tags, nothing needs ruling out.)
     knownProviderVoiceIds:
-      providerName === 'typecast' ? await voices.knownProviderVoiceIds(providerName, displayName) : undefined,
+      provider.limits.cloneLookup === 'name-and-time'
+        ? await voices.knownProviderVoiceIds(providerName, displayName)
+        : undefined,
   };
 }
 

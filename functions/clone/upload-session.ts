@@ -228,7 +228,7 @@ export class UploadSession {
         ms: Date.now() - started,
       });
       if ((await this.settleClone(providerName, voice)) === 'ready') {
-        if (this.hadLostAnswer && provider.name === 'smallest') {
+        if (this.hadLostAnswer && provider.limits.cloneLookup === 'tag') {
           await removeStrayClone(provider, this.record, voice.providerVoiceId, this.logger);
         }
       }

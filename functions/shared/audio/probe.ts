@@ -21,7 +21,7 @@ function unreadable(format: AudioFormat, reason: string): AudioProbe {
  * so anything thrown is one tripping over the damage: a JavaScript runtime error's text ("Cannot read
  * properties of undefined") says nothing a person can act on.
  */
-function describeError(error: unknown): string {
+function userFacingReason(error: unknown): string {
   const runtimeError =
     error instanceof TypeError ||
     error instanceof RangeError ||
@@ -158,6 +158,6 @@ export async function probeAudio(source: ByteSource): Promise<AudioProbe> {
     }
   } catch (error) {
     if (error instanceof AudioSourceError) throw error;
-    return { kind: 'unreadable', format: null, reason: `could not be parsed (${describeError(error)})` };
+    return { kind: 'unreadable', format: null, reason: `could not be parsed (${userFacingReason(error)})` };
   }
 }

@@ -28,6 +28,13 @@ export interface ProviderLimits {
   readonly language: { readonly pattern: RegExp; readonly description: string };
   /** Which optional clone metadata the provider itself stores (others are kept only in voicedrop). */
   readonly cloneOptions: readonly ('language' | 'description' | 'accent' | 'tags')[];
+  /**
+   * How the provider's clones can be recognised after a clone request's answer was lost (findClone):
+   * `tag`: by voicedrop's record id, sent as a tag, so a stray clone made by a lost request can also be
+   * found and deleted later; `name-and-time`: by name, model and creation time only, so the clones of
+   * other voices of ours with the same name must be ruled out.
+   */
+  readonly cloneLookup: 'tag' | 'name-and-time';
   readonly speech: {
     /** Characters per synthesis request (documented guidance or hard limit). */
     readonly maxCharsPerRequest: number;

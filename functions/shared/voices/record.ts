@@ -36,6 +36,7 @@ export interface VoiceError {
 export interface VoiceProcessing {
   readonly leaseToken?: string;
   readonly leaseUntil?: number;
+  /** Deliveries that took the lease so far: for operators reading the table (and the burst test). */
   readonly attempts?: number;
   readonly cloneStartedAt?: string;
   readonly cloneOutcomeUnknown?: boolean;

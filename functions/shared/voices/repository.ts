@@ -217,7 +217,6 @@ export class VoiceRepository {
     readonly limit: number;
     readonly status?: VoiceStatus;
     readonly provider?: string;
-    readonly includeDeleted?: boolean;
     readonly after?: { readonly voiceId: string; readonly createdAt: string };
   }): Promise<{ items: VoiceRecord[]; last?: { voiceId: string; createdAt: string } }> {
     const filters: string[] = [];
@@ -227,7 +226,8 @@ export class VoiceRepository {
       filters.push('#status = :status');
       names['#status'] = 'status';
       values[':status'] = options.status;
-    } else if (!options.includeDeleted) {
+    } else {
+      // Deleted voices are listed only when asked for by status.
       filters.push('#status <> :deleted');
       names['#status'] = 'status';
       values[':deleted'] = 'deleted';

@@ -19,5 +19,6 @@ export const SMALLEST_LIMITS: ProviderLimits = {
   // The provider checks the language list itself (it changes); we only check the shape of the code.
   language: { pattern: /^[a-z]{2}$/, description: 'a two-letter ISO 639-1 code such as "en" or "hi"' },
   cloneOptions: ['language', 'description', 'accent', 'tags'],
+  cloneLookup: 'tag',
   speech: { maxCharsPerRequest: 250, concurrency: 1 },
 };

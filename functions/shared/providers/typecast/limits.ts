@@ -18,5 +18,6 @@ export const TYPECAST_LIMITS: ProviderLimits = {
   // Typecast's clone call takes no language; it is kept for speech, where Typecast wants ISO 639-3.
   language: { pattern: /^[a-z]{3}$/, description: 'a three-letter ISO 639-3 code such as "eng" or "kor"' },
   cloneOptions: [],
+  cloneLookup: 'name-and-time',
   speech: { maxCharsPerRequest: 2000, concurrency: 2 },
 };
