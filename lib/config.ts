@@ -7,21 +7,6 @@ import { PROVIDER_NAMES, type ProviderName } from '../functions/shared/providers
 /** The cdk.json context key that holds the project configuration. */
 export const CONFIG_CONTEXT_KEY = 'voicedrop';
 
-/**
- * Uploads below this prefix are cloned (DESIGN.md, upload contract). A fixed contract, not a setting: the
- * bucket notification, the clone function's read grant and the presigned uploads all depend on it.
- */
-export const INCOMING_PREFIX = 'incoming/';
-
-/**
- * Synthesized audio the API stores for `"delivery": "url"` lives below this prefix and expires within days;
- * the api function's grants and the bucket's lifecycle rule depend on it, so it is not a setting either.
- */
-export const SPEECH_PREFIX = 'speech/';
-
-/** The voices table's index for listing, newest first (items carry `listPartition`; audio claims do not). */
-export const VOICES_BY_CREATED_AT_INDEX = 'byCreatedAt';
-
 /** One provider's deployment settings. */
 export interface ProviderConfig {
   /** API origin without a trailing slash; https only, since the request carries the provider key. */

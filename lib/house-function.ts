@@ -22,8 +22,8 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, type IConstruct } from 'constructs';
+import { INCOMING_PREFIX, SPEECH_PREFIX, VOICES_BY_CREATED_AT_INDEX } from '../functions/shared/contract';
 import { acknowledge, wildcardResourceFinding } from './acknowledgements';
-import { INCOMING_PREFIX, SPEECH_PREFIX, VOICES_BY_CREATED_AT_INDEX } from './config';
 
 /** The repository root: where package.json, package-lock.json and tsconfig.json live. */
 export const REPOSITORY_ROOT = fileURLToPath(new URL('..', import.meta.url));

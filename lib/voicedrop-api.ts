@@ -17,16 +17,10 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { z } from 'zod';
 import { listVoicesQuerySchema, speechRequestSchema, uploadRequestSchema } from '../functions/api/schemas';
+import { BINARY_MEDIA_TYPES } from '../functions/shared/contract';
 import { acknowledge } from './acknowledgements';
 import { apiGatewayModelSchema } from './api-models';
 import type { ApiConfig } from './config';
-
-/**
- * Response types API Gateway treats as binary: a Lambda answer with `isBase64Encoded: true` reaches the caller
- * as raw bytes when the request's Accept header names one of these. Deliberately no catch-all type, which
- * would turn the JSON answers into base64 too.
- */
-export const BINARY_MEDIA_TYPES = ['audio/wav', 'audio/mpeg', 'audio/*'] as const;
 
 export interface VoicedropApiProps {
   /** The function behind every route, through one Lambda proxy integration. */

@@ -19,19 +19,10 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Subscription, SubscriptionProtocol, Topic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { METRICS_NAMESPACE, SERVICE_NAMES } from '../functions/shared/contract';
 import type { BusinessMetric, ProviderOperation } from '../functions/shared/metrics';
 import type { ProviderName } from '../functions/shared/providers/types';
 import { acknowledge } from './acknowledgements';
-
-/**
- * The CloudWatch namespace of the handlers' embedded metrics (Powertools Metrics,
- * POWERTOOLS_METRICS_NAMESPACE). A contract with functions/: the handlers emit, the alarms and the dashboard
- * read, so both sides name the same metrics.
- */
-export const METRICS_NAMESPACE = 'Voicedrop';
-
-/** POWERTOOLS_SERVICE_NAME of each function, and the `service` dimension of every metric it emits. */
-export const SERVICE_NAMES = { clone: 'voicedrop-clone', api: 'voicedrop-api' } as const;
 
 /** Counts the clone handler emits, dimension `service` = voicedrop-clone. */
 export const CLONE_METRICS = [

@@ -11,6 +11,13 @@ import type { Topic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY } from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
+import {
+  INCOMING_PREFIX,
+  METRICS_NAMESPACE,
+  SERVICE_NAMES,
+  SPEECH_PREFIX,
+  VOICES_TABLE,
+} from '../functions/shared/contract';
 import { PROVIDER_NAMES, type ProviderName } from '../functions/shared/providers/types';
 import { acknowledge } from './acknowledgements';
 import {
@@ -18,24 +25,16 @@ import {
   type Bounds,
   boundsMessage,
   DEFAULT_CONFIG,
-  INCOMING_PREFIX,
   isEmailAddress,
   logRetentionProblem,
   providerModelProblem,
-  SPEECH_PREFIX,
   STAGE_NAME_MESSAGE,
   STAGE_NAME_PATTERN,
-  VOICES_BY_CREATED_AT_INDEX,
   type VoicedropConfig,
 } from './config';
 import { HouseFunction } from './house-function';
 import { VoicedropApi } from './voicedrop-api';
-import {
-  METRICS_NAMESPACE,
-  SERVICE_NAMES,
-  type VoicedropAlarms,
-  VoicedropMonitoring,
-} from './voicedrop-monitoring';
+import { type VoicedropAlarms, VoicedropMonitoring } from './voicedrop-monitoring';
 
 /** AWS's guidance for SQS event sources: visibility at least six times the function timeout. */
 export const VISIBILITY_TIMEOUT_FACTOR = 6;
@@ -501,7 +500,7 @@ export class VoicedropPipeline extends Construct {
     });
 
     this.table = new Table(this, 'Voices', {
-      partitionKey: { name: 'voiceId', type: AttributeType.STRING },
+      partitionKey: { name: VOICES_TABLE.partitionKey, type: AttributeType.STRING },
       billingMode: BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       encryption: TableEncryption.AWS_MANAGED,
@@ -511,9 +510,9 @@ export class VoicedropPipeline extends Construct {
     // One constant partition for listing: a few thousand voices per deployment stay far below a
     // partition's limits, and a sorted Query pages without scanning the table.
     this.table.addGlobalSecondaryIndex({
-      indexName: VOICES_BY_CREATED_AT_INDEX,
-      partitionKey: { name: 'listPartition', type: AttributeType.STRING },
-      sortKey: { name: 'createdAt', type: AttributeType.STRING },
+      indexName: VOICES_TABLE.byCreatedAt.indexName,
+      partitionKey: { name: VOICES_TABLE.byCreatedAt.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: VOICES_TABLE.byCreatedAt.sortKey, type: AttributeType.STRING },
       projectionType: ProjectionType.ALL,
     });
 

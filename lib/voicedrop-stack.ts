@@ -3,7 +3,6 @@ import type { Construct } from 'constructs';
 import type { VoicedropConfig } from './config';
 import { VoicedropPipeline, type VoicedropPipelineProps } from './voicedrop-pipeline';
 
-export { VOICES_BY_CREATED_AT_INDEX } from './config';
 export { VISIBILITY_TIMEOUT_FACTOR } from './voicedrop-pipeline';
 
 export interface VoicedropStackProps extends StackProps {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { API_GATEWAY_TIMEOUT_MS, BINARY_MEDIA_TYPES } from '../functions/shared/contract';
 import type { Log } from '../functions/shared/logger';
 
 /**
@@ -22,7 +23,7 @@ export interface LocalApiGatewayOptions {
   /**
    * Request bodies whose Content-Type matches one of these reach the handler base64-encoded, as the
    * deployed API's `binaryMediaTypes` make API Gateway do. `type/*` and `*\/*` wildcards work.
-   * @default ['audio/*', 'audio/wav', 'audio/mpeg']
+   * @default BINARY_MEDIA_TYPES (functions/shared/contract.ts), as the stack sets them
    */
   readonly binaryMediaTypes?: readonly string[];
   /**
@@ -33,7 +34,7 @@ export interface LocalApiGatewayOptions {
   readonly stageName?: string;
   /**
    * API Gateway's integration timeout: a handler that takes longer gets a 504 (and keeps running).
-   * @default 29_000
+   * @default API_GATEWAY_TIMEOUT_MS (29 s)
    */
   readonly timeoutMs?: number;
   /**
@@ -51,8 +52,6 @@ export interface LocalApiGateway {
   close(): Promise<void>;
 }
 
-export const DEFAULT_BINARY_MEDIA_TYPES: readonly string[] = ['audio/*', 'audio/wav', 'audio/mpeg'];
-export const DEFAULT_API_TIMEOUT_MS = 29_000;
 export const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
 
 const LOCAL_ACCOUNT_ID = '000000000000';
@@ -84,9 +83,9 @@ interface Invocation {
 export async function startLocalApiGateway(options: LocalApiGatewayOptions): Promise<LocalApiGateway> {
   const settings: Settings = {
     handler: options.handler,
-    binaryMediaTypes: options.binaryMediaTypes ?? DEFAULT_BINARY_MEDIA_TYPES,
+    binaryMediaTypes: options.binaryMediaTypes ?? BINARY_MEDIA_TYPES,
     stageName: options.stageName ?? 'v1',
-    timeoutMs: options.timeoutMs ?? DEFAULT_API_TIMEOUT_MS,
+    timeoutMs: options.timeoutMs ?? API_GATEWAY_TIMEOUT_MS,
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     log: options.log ?? stderrLog,
     pending: new Set<Invocation>(),

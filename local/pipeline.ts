@@ -13,6 +13,7 @@ import {
 import { type RetryBackoff, redeliveryPolicy } from '../functions/clone/redelivery-policy';
 import { encodeS3EventKey } from '../functions/clone/s3-events';
 import { EnvironmentReader } from '../functions/shared/config';
+import { INCOMING_PREFIX } from '../functions/shared/contract';
 import { createStaticKeyStore } from '../functions/shared/keys';
 import type { Log } from '../functions/shared/logger';
 import { createProviders, readProviderSettings } from '../functions/shared/providers/settings';
@@ -231,7 +232,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     s3.server.on('event', (event: { Records?: S3rverRecord[] }) => {
       for (const record of event.Records ?? []) {
         if (!record.eventName?.startsWith('ObjectCreated:')) continue;
-        if (!record.s3?.object?.key?.startsWith('incoming/')) continue;
+        if (!record.s3?.object?.key?.startsWith(INCOMING_PREFIX)) continue;
         queue.send(notificationBody(record));
       }
     });
@@ -331,7 +332,7 @@ async function enqueueUnfinished(options: {
     const page = await options.s3Client.send(
       new ListObjectsV2Command({
         Bucket: LOCAL_BUCKET,
-        Prefix: 'incoming/',
+        Prefix: INCOMING_PREFIX,
         ContinuationToken: continuationToken,
       }),
     );

@@ -13,6 +13,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import dynalite from 'dynalite';
 import S3rver from 's3rver';
 import { DeadlineBoundHttpHandler } from '../functions/shared/aws-deadline';
+import { VOICES_TABLE } from '../functions/shared/contract';
 import { sleep } from '../functions/shared/retry';
 
 /** s3rver accepts only its own key pair; dynalite accepts any. */
@@ -170,18 +171,19 @@ async function createVoicesTable(client: DynamoDBClient, tableName: string): Pro
       new CreateTableCommand({
         TableName: tableName,
         BillingMode: 'PAY_PER_REQUEST',
+        // As the stack defines it (functions/shared/contract.ts): every key attribute is a string.
         AttributeDefinitions: [
-          { AttributeName: 'voiceId', AttributeType: 'S' },
-          { AttributeName: 'listPartition', AttributeType: 'S' },
-          { AttributeName: 'createdAt', AttributeType: 'S' },
-        ],
-        KeySchema: [{ AttributeName: 'voiceId', KeyType: 'HASH' }],
+          VOICES_TABLE.partitionKey,
+          VOICES_TABLE.byCreatedAt.partitionKey,
+          VOICES_TABLE.byCreatedAt.sortKey,
+        ].map((name) => ({ AttributeName: name, AttributeType: 'S' as const })),
+        KeySchema: [{ AttributeName: VOICES_TABLE.partitionKey, KeyType: 'HASH' }],
         GlobalSecondaryIndexes: [
           {
-            IndexName: 'byCreatedAt',
+            IndexName: VOICES_TABLE.byCreatedAt.indexName,
             KeySchema: [
-              { AttributeName: 'listPartition', KeyType: 'HASH' },
-              { AttributeName: 'createdAt', KeyType: 'RANGE' },
+              { AttributeName: VOICES_TABLE.byCreatedAt.partitionKey, KeyType: 'HASH' },
+              { AttributeName: VOICES_TABLE.byCreatedAt.sortKey, KeyType: 'RANGE' },
             ],
             Projection: { ProjectionType: 'ALL' },
           },

@@ -6,6 +6,7 @@ import { Hono } from 'hono/tiny';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type * as z from 'zod/mini';
 import { withinInvocationDeadline } from '../shared/aws-deadline';
+import { API_GATEWAY_TIMEOUT_MS } from '../shared/contract';
 import type { Log } from '../shared/logger';
 import { type MetricsRecorder, noMetrics } from '../shared/metrics';
 import type { ProviderName, VoiceProvider } from '../shared/providers/types';
@@ -37,8 +38,6 @@ export const SPEECH_PROVIDER_RETRY = { maxAttempts: 2 } as const;
 
 /** Work stops this long before the invocation's end, so an answer (even an error) gets out. */
 const RESPONSE_RESERVE_MS = 1_500;
-/** API Gateway gives up on an integration after 29 s. */
-const GATEWAY_LIMIT_MS = 29_000;
 
 type Environment = { Bindings: { lambdaContext?: Context } };
 
@@ -173,6 +172,6 @@ async function jsonBody(request: Request): Promise<unknown> {
 }
 
 function deadlineOf(context: Context | undefined): number {
-  const remaining = context?.getRemainingTimeInMillis?.() ?? GATEWAY_LIMIT_MS;
-  return Date.now() + Math.min(remaining, GATEWAY_LIMIT_MS) - RESPONSE_RESERVE_MS;
+  const remaining = context?.getRemainingTimeInMillis?.() ?? API_GATEWAY_TIMEOUT_MS;
+  return Date.now() + Math.min(remaining, API_GATEWAY_TIMEOUT_MS) - RESPONSE_RESERVE_MS;
 }

@@ -2,6 +2,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { displayNameFromFileName } from '../clone/s3-events';
 import { checkOptions } from '../shared/audio/validate';
+import { INCOMING_PREFIX } from '../shared/contract';
 import { PROVIDER_LIMITS } from '../shared/providers/limits';
 import type { ProviderName } from '../shared/providers/types';
 import { ApiError } from './errors';
@@ -79,7 +80,7 @@ export async function createUpload(
   put('description', request.description);
   put('tags', tags);
 
-  const key = `incoming/${provider}/${request.fileName}`;
+  const key = `${INCOMING_PREFIX}${provider}/${request.fileName}`;
   const fields: Record<string, string> = {};
   for (const [name, value] of Object.entries(metadata)) fields[`x-amz-meta-${name}`] = value;
   if (request.contentType) fields['Content-Type'] = request.contentType;

@@ -1,4 +1,5 @@
 import type { UploadOptions } from '../shared/audio/validate';
+import { INCOMING_PREFIX } from '../shared/contract';
 import { isProviderName, type ProviderName } from '../shared/providers/types';
 
 /** One object named by an S3 event notification, with its key already decoded. */
@@ -99,9 +100,9 @@ export type UploadRoute =
  * Deeper paths keep the provider from the first folder and the name from the last segment.
  */
 export function routeUploadKey(key: string, defaultProvider: ProviderName): UploadRoute {
-  if (!key.startsWith('incoming/')) return { kind: 'ignore', reason: 'outside incoming/' };
+  if (!key.startsWith(INCOMING_PREFIX)) return { kind: 'ignore', reason: `outside ${INCOMING_PREFIX}` };
   if (key.endsWith('/')) return { kind: 'ignore', reason: 'folder placeholder' };
-  const segments = key.slice('incoming/'.length).split('/');
+  const segments = key.slice(INCOMING_PREFIX.length).split('/');
   const fileName = segments[segments.length - 1] ?? '';
   if (segments.length === 1) return { kind: 'upload', provider: defaultProvider, fileName };
   const folder = segments[0] ?? '';

@@ -1,4 +1,5 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { METRICS_NAMESPACE } from './contract';
 
 /** The business metrics of DESIGN.md's operations (dashboard and alarms in lib/ use these names). */
 export type BusinessMetric =
@@ -18,8 +19,6 @@ export interface MetricsRecorder {
   count(name: BusinessMetric, value?: number): void;
   providerLatency(provider: string, operation: ProviderOperation, milliseconds: number): void;
 }
-
-export const METRICS_NAMESPACE = 'Voicedrop';
 
 /** Records nothing (tests, local mode). */
 export const noMetrics: MetricsRecorder = { count() {}, providerLatency() {} };

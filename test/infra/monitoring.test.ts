@@ -4,12 +4,10 @@ import { MockIntegration, RestApi } from 'aws-cdk-lib/aws-apigateway';
 import { type IFunction, Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { METRICS_NAMESPACE as HANDLER_METRICS_NAMESPACE } from '../../functions/shared/metrics';
+import { METRICS_NAMESPACE, SERVICE_NAMES } from '../../functions/shared/contract';
 import {
   API_METRICS,
   CLONE_METRICS,
-  METRICS_NAMESPACE,
-  SERVICE_NAMES,
   type VoicedropMonitoring,
   VoicedropMonitoring as VoicedropMonitoringConstruct,
   type VoicedropMonitoringProps,
@@ -342,10 +340,6 @@ describe('Class: VoicedropMonitoring', () => {
         'Latency p95',
         'IntegrationLatency p95',
       ]);
-    });
-
-    it('reads the namespace the handlers write their metrics to', () => {
-      expect(METRICS_NAMESPACE).toBe(HANDLER_METRICS_NAMESPACE);
     });
 
     it('shows the handlers’ business metrics under the names and dimensions the handlers emit', () => {

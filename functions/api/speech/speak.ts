@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { SPEECH_PREFIX } from '../../shared/contract';
 import type { Log } from '../../shared/logger';
 import type { MetricsRecorder } from '../../shared/metrics';
 import type { ProviderName, VoiceProvider } from '../../shared/providers/types';
@@ -153,7 +154,7 @@ async function storeSpeech(
   contentType: 'audio/wav' | 'audio/mpeg',
   dependencies: SpeechDependencies,
 ): Promise<StoredSpeech> {
-  const key = `speech/${voiceId}/${randomUUID()}.${format}`;
+  const key = `${SPEECH_PREFIX}${voiceId}/${randomUUID()}.${format}`;
   await dependencies.s3.send(
     new PutObjectCommand({ Bucket: dependencies.bucket, Key: key, Body: audio, ContentType: contentType }),
   );

@@ -7,12 +7,12 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { VOICES_BY_CREATED_AT_INDEX } from '../contract';
 import { VoicedropError } from '../errors';
 import { LIST_PARTITION, type VoiceRecord } from './record';
 import { FINAL_STATUSES, mayMove, VOICE_MADE_STATUSES, type VoiceStatus } from './status';
 
 /** The index that lists voices newest first (same name in lib/voicedrop-stack.ts and local mode). */
-export const VOICES_BY_CREATED_AT_INDEX = 'byCreatedAt';
 /** Index pages read at most to fill one page of a filtered list. */
 const MAX_LIST_ROUNDS = 5;
 /** Races claimAudio may lose in a row before the upload is retried later instead. */

@@ -1,0 +1,54 @@
+/**
+ * What the stack (lib/), the functions and local mode agree on, defined once: key prefixes, the voices
+ * table's keys and index, the metric namespace and service names, the API's binary media types and the
+ * gateway's time limit. Plain values only, so every side can import them without pulling in the others.
+ */
+
+/**
+ * Uploads below this prefix are cloned (the upload contract, README). A fixed contract, not a setting: the
+ * bucket notification, the clone function's read grant and the presigned uploads all depend on it.
+ */
+export const INCOMING_PREFIX = 'incoming/';
+
+/**
+ * Synthesized audio the API stores for `"delivery": "url"` lives below this prefix and expires within days;
+ * the api function's grants and the bucket's lifecycle rule depend on it, so it is not a setting either.
+ */
+export const SPEECH_PREFIX = 'speech/';
+
+/**
+ * The voices table: one item per voice record (and audio claims, provider slots), keyed by `voiceId`, with
+ * one index that lists voice records newest first. The stack (lib/voicedrop-pipeline.ts) and local mode
+ * (local/servers.ts) create it from this; all attributes are strings.
+ */
+export const VOICES_TABLE = {
+  partitionKey: 'voiceId',
+  byCreatedAt: {
+    indexName: 'byCreatedAt',
+    /** Constant on voice records (LIST_PARTITION), absent on claims and slots, which the index never sees. */
+    partitionKey: 'listPartition',
+    sortKey: 'createdAt',
+  },
+} as const;
+
+/** The voices table's index for listing, newest first. */
+export const VOICES_BY_CREATED_AT_INDEX = VOICES_TABLE.byCreatedAt.indexName;
+
+/**
+ * The CloudWatch namespace of the handlers' embedded metrics (POWERTOOLS_METRICS_NAMESPACE): the handlers
+ * emit, the alarms and the dashboard read.
+ */
+export const METRICS_NAMESPACE = 'Voicedrop';
+
+/** POWERTOOLS_SERVICE_NAME of each function, and the `service` dimension of every metric it emits. */
+export const SERVICE_NAMES = { clone: 'voicedrop-clone', api: 'voicedrop-api' } as const;
+
+/**
+ * Response types API Gateway treats as binary: a Lambda answer with `isBase64Encoded: true` reaches the
+ * caller as raw bytes when the request's Accept header names one of these. Deliberately no catch-all type,
+ * which would turn the JSON answers into base64 too.
+ */
+export const BINARY_MEDIA_TYPES = ['audio/wav', 'audio/mpeg', 'audio/*'] as const;
+
+/** API Gateway REST APIs end a Lambda integration after 29 s, whatever the function's own timeout. */
+export const API_GATEWAY_TIMEOUT_MS = 29_000;
