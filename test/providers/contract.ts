@@ -18,8 +18,8 @@ export interface ContractTarget {
   readonly model: string;
   readonly language?: string;
   /**
-   * True when deleting with an API key must work. The real Smallest may refuse (PROVIDERS.md): then
-   * the client must say so in `detail` instead.
+   * True when deleting with an API key must work. The real Smallest refuses
+   * (docs/providers.md#smallest-delete): then the client must say so in `detail` instead.
    */
   readonly deletionMustSucceed: boolean;
   close(): Promise<void>;

@@ -39,7 +39,7 @@ describeProviderContract(
       providerWithBadKey: createProvider('smallest', options('sk_voicedrop_contract_invalid')),
       model: 'lightning-v3.1',
       language: 'en',
-      // Unconfirmed whether Smallest lets an API key delete (PROVIDERS.md); the client must then say so.
+      // Smallest refuses API-key deletes since July 2026 (docs/providers.md#smallest-delete); the client must say so.
       deletionMustSucceed: false,
       close: async () => {},
     };
