@@ -16,19 +16,13 @@ import { EnvironmentReader } from '../functions/shared/config';
 import { createStaticKeyStore } from '../functions/shared/keys';
 import type { Log } from '../functions/shared/logger';
 import { createProviders, readProviderSettings } from '../functions/shared/providers/settings';
-import {
-  type SmallestSimulator,
-  startSmallestSimulator,
-} from '../functions/shared/providers/smallest/simulator';
-import {
-  startTypecastSimulator,
-  type TypecastSimulator,
-} from '../functions/shared/providers/typecast/simulator';
 import type { ProviderName } from '../functions/shared/providers/types';
 import { ProviderSlots } from '../functions/shared/voices/provider-slots';
 import { deriveVoiceId, FINAL_STATUSES } from '../functions/shared/voices/record';
 import { DOCUMENT_TRANSLATION, VoiceRepository } from '../functions/shared/voices/repository';
 import { DEFAULT_CONFIG } from '../lib/config';
+import { type SmallestSimulator, startSmallestSimulator } from '../simulators/smallest/simulator';
+import { startTypecastSimulator, type TypecastSimulator } from '../simulators/typecast/simulator';
 import { type ApiHandler, startLocalApiGateway } from './api-gateway';
 import { LocalQueue } from './queue';
 import { watchRedrive } from './redrive';

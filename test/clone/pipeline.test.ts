@@ -4,18 +4,12 @@ import { type ClonePipelineDependencies, handleCloneEvent } from '../../function
 import { createStaticKeyStore } from '../../functions/shared/keys';
 import { silentLog } from '../../functions/shared/logger';
 import { createProvider } from '../../functions/shared/providers/registry';
-import {
-  type SmallestSimulator,
-  startSmallestSimulator,
-} from '../../functions/shared/providers/smallest/simulator';
-import {
-  startTypecastSimulator,
-  type TypecastSimulator,
-} from '../../functions/shared/providers/typecast/simulator';
 import type { ProviderName } from '../../functions/shared/providers/types';
 import { ProviderSlots } from '../../functions/shared/voices/provider-slots';
 import { deriveVoiceId, type VoiceRecord } from '../../functions/shared/voices/record';
 import { VoiceRepository } from '../../functions/shared/voices/repository';
+import { type SmallestSimulator, startSmallestSimulator } from '../../simulators/smallest/simulator';
+import { startTypecastSimulator, type TypecastSimulator } from '../../simulators/typecast/simulator';
 import { makeWav } from '../support/audio';
 import {
   lambdaContext,

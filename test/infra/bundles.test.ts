@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -145,6 +145,25 @@ describe('Lambda bundles as cdk synth builds them', () => {
     expect(packages).not.toContain('aws4fetch');
   });
 
+  it.each(['clone', 'api'] as const)(
+    '%s: holds Lambda code only: nothing from simulators/, scripts/, local/ or test/',
+    (name) => {
+      const ownSources = sourcesOf(found[name].mapPath).filter((source) => !source.includes('node_modules/'));
+      const packages = packagesIn(found[name].mapPath);
+
+      expect(ownSources.some((source) => /(^|\/)functions\/api\/handler\.ts$/.test(source))).toBe(
+        name === 'api',
+      );
+      expect(ownSources.filter((source) => /(^|\/)(simulators|scripts|local|test)\//.test(source))).toEqual(
+        [],
+      );
+      // The simulators' parsers and encoders.
+      for (const simulatorPackage of ['busboy', 'music-metadata', '@breezystack/lamejs']) {
+        expect(packages).not.toContain(simulatorPackage);
+      }
+    },
+  );
+
   it.each(['clone', 'api'] as const)('%s: loads neither node:http nor undici when it is imported', (name) => {
     // node:http's ES module facade reads http.WebSocket & co, which loads Node's undici: ~20 ms of every
     // cold start. The SDK's request handler reaches AWS over node:https, which needs neither.
@@ -152,6 +171,31 @@ describe('Lambda bundles as cdk synth builds them', () => {
 
     expect(loaded).toContain('NativeModule https');
     expect(loaded.filter((module) => /undici|^NativeModule http$/.test(module))).toEqual([]);
+  });
+});
+
+/** Every relative import of every module under functions/, resolved to a repository path. */
+function importsOfLambdaSources(): { from: string; to: string }[] {
+  const root = path.join(REPOSITORY_ROOT, 'functions');
+  const files = readdirSync(root, { recursive: true, encoding: 'utf8' }).filter((file) =>
+    file.endsWith('.ts'),
+  );
+  return files.flatMap((file) => {
+    const text = readFileSync(path.join(root, file), 'utf8');
+    return [...text.matchAll(/\bfrom\s+'(\.[^']*)'|\bimport\s*\(?\s*'(\.[^']*)'/g)].map((match) => ({
+      from: `functions/${file}`,
+      to: path.relative(REPOSITORY_ROOT, path.resolve(root, path.dirname(file), match[1] ?? match[2] ?? '')),
+    }));
+  });
+}
+
+describe('Lambda sources', () => {
+  it('import nothing from simulators/, scripts/, local/ or test/, not even a type', () => {
+    const imports = importsOfLambdaSources();
+
+    expect(imports.length).toBeGreaterThan(100);
+    expect(imports.some(({ to }) => to === 'functions/shared/providers/smallest/wire')).toBe(true);
+    expect(imports.filter(({ to }) => /^(simulators|scripts|local|test)\//.test(to))).toEqual([]);
   });
 });
 

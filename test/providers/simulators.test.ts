@@ -1,8 +1,8 @@
 import { parseBuffer } from 'music-metadata';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { SimulatorHandle } from '../../functions/shared/providers/simulator-server';
-import { startSmallestSimulator } from '../../functions/shared/providers/smallest/simulator';
-import { startTypecastSimulator } from '../../functions/shared/providers/typecast/simulator';
+import type { SimulatorHandle } from '../../simulators/server';
+import { startSmallestSimulator } from '../../simulators/smallest/simulator';
+import { startTypecastSimulator } from '../../simulators/typecast/simulator';
 import { makeWav, wavPeak } from '../support/audio';
 
 /**

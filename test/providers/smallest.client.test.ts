@@ -1,12 +1,12 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ProviderError } from '../../functions/shared/providers/errors';
 import { createProvider } from '../../functions/shared/providers/registry';
+import type { CloneRequest, ProviderClientOptions } from '../../functions/shared/providers/types';
 import {
   type SmallestSimulator,
   type SmallestSimulatorOptions,
   startSmallestSimulator,
-} from '../../functions/shared/providers/smallest/simulator';
-import type { CloneRequest, ProviderClientOptions } from '../../functions/shared/providers/types';
+} from '../../simulators/smallest/simulator';
 import { makeMp3, makeWav } from '../support/audio';
 
 const KEY = 'sk_test_simulator';

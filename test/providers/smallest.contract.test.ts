@@ -1,6 +1,6 @@
 import { createProvider, DEFAULT_BASE_URLS } from '../../functions/shared/providers/registry';
-import { startSmallestSimulator } from '../../functions/shared/providers/smallest/simulator';
 import type { ProviderClientOptions } from '../../functions/shared/providers/types';
+import { startSmallestSimulator } from '../../simulators/smallest/simulator';
 import { describeProviderContract } from './contract';
 
 const FAST_RETRY = { baseDelayMs: 5, maxDelayMs: 50 };

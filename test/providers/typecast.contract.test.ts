@@ -1,6 +1,6 @@
 import { createProvider, DEFAULT_BASE_URLS } from '../../functions/shared/providers/registry';
-import { startTypecastSimulator } from '../../functions/shared/providers/typecast/simulator';
 import type { ProviderClientOptions } from '../../functions/shared/providers/types';
+import { startTypecastSimulator } from '../../simulators/typecast/simulator';
 import { describeProviderContract } from './contract';
 
 const FAST_RETRY = { baseDelayMs: 5, maxDelayMs: 50 };
