@@ -21,7 +21,11 @@ import { ProviderSlots } from '../functions/shared/voices/provider-slots';
 import { deriveVoiceId, FINAL_STATUSES } from '../functions/shared/voices/record';
 import { DOCUMENT_TRANSLATION, VoiceRepository } from '../functions/shared/voices/repository';
 import { DEFAULT_CONFIG } from '../lib/config';
-import { type SmallestSimulator, startSmallestSimulator } from '../simulators/smallest/simulator';
+import {
+  type SmallestDeleteMode,
+  type SmallestSimulator,
+  startSmallestSimulator,
+} from '../simulators/smallest/simulator';
 import { startTypecastSimulator, type TypecastSimulator } from '../simulators/typecast/simulator';
 import { type ApiHandler, startLocalApiGateway } from './api-gateway';
 import { LocalQueue } from './queue';
@@ -52,6 +56,11 @@ export interface LocalPipelineOptions {
   readonly apiPort: number;
   /** Use the built-in simulators even when provider keys are set. */
   readonly forceSimulators?: boolean;
+  /**
+   * How the Smallest simulator answers deletes (default `api-key-refused`, as Smallest does since July
+   * 2026: the voice leaves voicedrop, the clone stays); `lightning-large` deletes through the guide's route.
+   */
+  readonly smallestDeleteMode?: SmallestDeleteMode;
   readonly environment?: Readonly<Record<string, string | undefined>>;
   readonly log: Log;
   readonly queue?: {
@@ -156,7 +165,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
         };
         const simulator =
           provider === 'smallest'
-            ? await startSmallestSimulator(simulated)
+            ? await startSmallestSimulator({ ...simulated, deleteMode: options.smallestDeleteMode })
             : await startTypecastSimulator(simulated);
         closers.push(() => simulator.close());
         // The simulators keep clones in memory: give them back the clones of the voices this data

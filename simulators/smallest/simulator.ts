@@ -51,8 +51,8 @@ import {
 /**
  * A local Smallest AI Waves that answers as docs/providers.md#smallest-ai-waves describes it: bearer keys,
  * multipart clones checked by their bytes (music-metadata, independent of voicedrop's validator), clone
- * slots, one TTS request per key at a time, both speech routes, the guide's and the newer delete route,
- * retired routes answering 410, and
+ * slots, one TTS request per key at a time, both speech routes, the guide's and the newer delete route
+ * (refusing API keys by default, as Smallest does since July 2026), retired routes answering 410, and
  * real WAV/MP3 audio. Drive it from tests through the returned handle, or from anywhere through
  * `/__sim/*` (see ../server.ts).
  */
@@ -69,10 +69,10 @@ export interface SmallestSimulatorOptions {
   readonly cloneLatencyMs?: number;
   readonly speechLatencyMs?: number;
   /**
-   * Which delete route works (docs/providers.md#smallest-delete): `lightning-large` (the default: the
-   * guide's route deletes; the newer one is missing), `new-route` (the guide's route answers 410, the newer
-   * one deletes), `api-key-refused` (as Smallest answers since July 2026: the guide's route 410,
-   * `POST /waves/v1/voice-cloning/delete` 401 for an API key, so nothing is deleted).
+   * Which delete route works (docs/providers.md#smallest-delete): `api-key-refused` (the default, as
+   * Smallest answers since July 2026: the guide's route 410, `POST /waves/v1/voice-cloning/delete` 401 for
+   * an API key, so nothing is deleted), `lightning-large` (the guide's route deletes; the newer one is
+   * missing), `new-route` (the guide's route answers 410, the newer one deletes).
    */
   readonly deleteMode?: SmallestDeleteMode;
   /** Which speech routes exist (default both): `unified` is `/waves/v1/tts`, `model` is `/<model>/get_speech`. */
@@ -87,7 +87,8 @@ export interface SmallestSimulatorOptions {
   readonly retryAfterSec?: number;
 }
 
-export type SmallestDeleteMode = 'lightning-large' | 'new-route' | 'api-key-refused';
+export const SMALLEST_DELETE_MODES = ['api-key-refused', 'lightning-large', 'new-route'] as const;
+export type SmallestDeleteMode = (typeof SMALLEST_DELETE_MODES)[number];
 
 export interface SmallestSimulatedClone {
   readonly voiceId: string;
@@ -148,7 +149,7 @@ export async function startSmallestSimulator(
 ): Promise<SmallestSimulator> {
   const apiKeys = new Set(options.apiKeys ?? ['sk_test_simulator']);
   const cloneSlots = options.cloneSlots ?? 10;
-  const deleteMode = options.deleteMode ?? 'lightning-large';
+  const deleteMode = options.deleteMode ?? 'api-key-refused';
   const speechRoutes = new Set(options.speechRoutes ?? ['unified', 'model']);
   const state = createSimulatorState<SmallestSimulatedClone>();
   /** When each clone still being processed finishes, epoch ms. */

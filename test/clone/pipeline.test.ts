@@ -80,7 +80,9 @@ async function voice(voiceId: string): Promise<VoiceRecord> {
 
 beforeAll(async () => {
   local = await startAwsLocal({ bucket: BUCKET, table: TABLE });
-  smallest = await startSmallestSimulator({ cloneSlots: 1_000 });
+  // A Smallest that deletes (the guide's route): the stray-clone and failed-clone tests check that the
+  // pipeline removes clones, which the real one refuses to an API key since July 2026.
+  smallest = await startSmallestSimulator({ cloneSlots: 1_000, deleteMode: 'lightning-large' });
   typecast = await startTypecastSimulator({ cloneSlots: 1_000 });
   voices = new VoiceRepository(local.dynamo, TABLE);
 });

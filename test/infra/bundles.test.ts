@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -16,6 +16,7 @@ import {
 } from '../../lib/house-function';
 import { findBundles, type LambdaBundle, lambdaEnvironment } from '../../scripts/bench/bundles';
 import type { FunctionName } from '../../scripts/bench/report';
+import { relativeImportsUnder } from '../support/imports';
 import { synthesize } from './support';
 
 /** Text only the credential sources a Lambda function never uses carry, each with what it stands for. */
@@ -174,24 +175,9 @@ describe('Lambda bundles as cdk synth builds them', () => {
   });
 });
 
-/** Every relative import of every module under functions/, resolved to a repository path. */
-function importsOfLambdaSources(): { from: string; to: string }[] {
-  const root = path.join(REPOSITORY_ROOT, 'functions');
-  const files = readdirSync(root, { recursive: true, encoding: 'utf8' }).filter((file) =>
-    file.endsWith('.ts'),
-  );
-  return files.flatMap((file) => {
-    const text = readFileSync(path.join(root, file), 'utf8');
-    return [...text.matchAll(/\bfrom\s+'(\.[^']*)'|\bimport\s*\(?\s*'(\.[^']*)'/g)].map((match) => ({
-      from: `functions/${file}`,
-      to: path.relative(REPOSITORY_ROOT, path.resolve(root, path.dirname(file), match[1] ?? match[2] ?? '')),
-    }));
-  });
-}
-
 describe('Lambda sources', () => {
   it('import nothing from simulators/, scripts/, local/ or test/, not even a type', () => {
-    const imports = importsOfLambdaSources();
+    const imports = relativeImportsUnder('functions');
 
     expect(imports.length).toBeGreaterThan(100);
     expect(imports.some(({ to }) => to === 'functions/shared/providers/smallest/wire')).toBe(true);

@@ -445,7 +445,7 @@ describe('Smallest client: speech', () => {
 
 describe('Smallest client: delete', () => {
   it('deletes through the guide’s route and treats an unknown voice as deleted', async () => {
-    const { simulator, provider } = await setup();
+    const { simulator, provider } = await setup({ deleteMode: 'lightning-large' });
     const voice = simulator.seedClone({ displayName: 'Alice' });
 
     expect(await provider.deleteVoice(voice.voiceId)).toEqual({ deleted: true });
