@@ -1,21 +1,37 @@
 import { parseArgs } from 'node:util';
 import type { Log } from '../functions/shared/logger';
+import { SMALLEST_DELETE_MODES, type SmallestDeleteMode } from '../simulators/smallest/simulator';
 import { watchInbox } from './inbox';
 import { startLocalPipeline } from './pipeline';
 import { localS3Client } from './servers';
 
-const USAGE = `Usage: npm start -- [--data-dir DIR] [--s3-port N] [--dynamodb-port N] [--api-port N] [--sim] [--verbose]
+const USAGE = `Usage: npm start -- [--data-dir DIR] [--s3-port N] [--dynamodb-port N] [--api-port N] [--sim]
+                 [--sim-smallest-delete ${SMALLEST_DELETE_MODES.join('|')}] [--verbose]
 
 Runs the voicedrop pipeline on this machine: an S3-compatible server, a DynamoDB-compatible server,
 the clone handler, and the providers (live when SMALLEST_API_KEY / TYPECAST_API_KEY or their
-*_API_BASE_URL are set, built-in simulators otherwise or with --sim). Port 0 picks a free port.`;
+*_API_BASE_URL are set, built-in simulators otherwise or with --sim). Port 0 picks a free port.
+The Smallest simulator refuses API-key deletes as Smallest does (api-key-refused, the default);
+--sim-smallest-delete lightning-large makes it delete through the guide's route.`;
+
+function usageError(message: string): never {
+  process.stderr.write(`${message}\n\n${USAGE}\n`);
+  process.exit(2);
+}
+
+function parseDeleteMode(value: string | undefined): SmallestDeleteMode | undefined {
+  if (value === undefined) return undefined;
+  const mode = SMALLEST_DELETE_MODES.find((candidate) => candidate === value);
+  if (!mode)
+    usageError(`--sim-smallest-delete must be one of ${SMALLEST_DELETE_MODES.join(', ')} (got "${value}")`);
+  return mode;
+}
 
 function parsePort(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   const port = Number(value);
   if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-    process.stderr.write(`--${name} must be a port number from 0 to 65535 (got "${value}")\n\n${USAGE}\n`);
-    process.exit(2);
+    usageError(`--${name} must be a port number from 0 to 65535 (got "${value}")`);
   }
   return port;
 }
@@ -41,6 +57,15 @@ function terminalLog(verbose: boolean): Log {
   };
 }
 
+/** What DELETE does to a simulated Smallest voice, which a user would otherwise meet as a surprise. */
+function smallestDeleteNote(mode: string | undefined): string {
+  if (mode !== undefined && mode !== 'api-key-refused') return '';
+  return (
+    '  (the Smallest simulator refuses API-key deletes, as Smallest does: the voice leaves voicedrop,\n' +
+    '   its clone stays; start with --sim-smallest-delete lightning-large to delete clones too)\n'
+  );
+}
+
 async function main(): Promise<void> {
   let parsed: ReturnType<typeof parseArgs>;
   try {
@@ -51,14 +76,14 @@ async function main(): Promise<void> {
         'dynamodb-port': { type: 'string' },
         'api-port': { type: 'string' },
         sim: { type: 'boolean' },
+        'sim-smallest-delete': { type: 'string' },
         verbose: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       allowPositionals: false,
     });
   } catch (error) {
-    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}\n`);
-    process.exit(2);
+    usageError(error instanceof Error ? error.message : String(error));
   }
   const values = parsed.values as Record<string, string | boolean | undefined>;
   if (values.help) {
@@ -72,6 +97,7 @@ async function main(): Promise<void> {
     dynamodbPort: parsePort('dynamodb-port', values['dynamodb-port'] as string | undefined, 8000),
     apiPort: parsePort('api-port', values['api-port'] as string | undefined, 3000),
     forceSimulators: values.sim === true,
+    smallestDeleteMode: parseDeleteMode(values['sim-smallest-delete'] as string | undefined),
     log,
   });
   const { info } = pipeline;
@@ -105,7 +131,7 @@ Use the API (the same handler as in AWS; locally without SigV4):
   curl -X POST ${info.apiEndpoint}/voices/VOICE_ID/speech -H 'Content-Type: application/json' \\
        -d '{"text":"Hello from my cloned voice.","format":"wav"}' -o hello.wav
   curl -X DELETE ${info.apiEndpoint}/voices/VOICE_ID
-
+${info.providers.smallest === 'sim' ? smallestDeleteNote(values['sim-smallest-delete'] as string | undefined) : ''}
 Read the table directly:
   ${credentials} aws --endpoint-url ${info.dynamodbEndpoint} dynamodb scan --table-name ${info.table}
 

@@ -17,14 +17,6 @@ import { INCOMING_PREFIX } from '../functions/shared/contract';
 import { createStaticKeyStore } from '../functions/shared/keys';
 import type { Log } from '../functions/shared/logger';
 import { createProviders, readProviderSettings } from '../functions/shared/providers/settings';
-import {
-  type SmallestSimulator,
-  startSmallestSimulator,
-} from '../functions/shared/providers/smallest/simulator';
-import {
-  startTypecastSimulator,
-  type TypecastSimulator,
-} from '../functions/shared/providers/typecast/simulator';
 import type { ProviderName } from '../functions/shared/providers/types';
 import { backoffDelayMs } from '../functions/shared/retry';
 import { ProviderSlots } from '../functions/shared/voices/provider-slots';
@@ -32,6 +24,12 @@ import { deriveVoiceId } from '../functions/shared/voices/record';
 import { DOCUMENT_TRANSLATION, VoiceRepository } from '../functions/shared/voices/repository';
 import { FINAL_STATUSES } from '../functions/shared/voices/status';
 import { DEFAULT_CONFIG } from '../lib/config';
+import {
+  type SmallestDeleteMode,
+  type SmallestSimulator,
+  startSmallestSimulator,
+} from '../simulators/smallest/simulator';
+import { startTypecastSimulator, type TypecastSimulator } from '../simulators/typecast/simulator';
 import { type ApiHandler, startLocalApiGateway } from './api-gateway';
 import { LocalQueue } from './queue';
 import { watchRedrive } from './redrive';
@@ -61,6 +59,11 @@ export interface LocalPipelineOptions {
   readonly apiPort: number;
   /** Use the built-in simulators even when provider keys are set. */
   readonly forceSimulators?: boolean;
+  /**
+   * How the Smallest simulator answers deletes (default `api-key-refused`, as Smallest does since July
+   * 2026: the voice leaves voicedrop, the clone stays); `lightning-large` deletes through the guide's route.
+   */
+  readonly smallestDeleteMode?: SmallestDeleteMode;
   readonly environment?: Readonly<Record<string, string | undefined>>;
   readonly log: Log;
   readonly queue?: {
@@ -165,7 +168,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
         };
         const simulator =
           provider === 'smallest'
-            ? await startSmallestSimulator(simulated)
+            ? await startSmallestSimulator({ ...simulated, deleteMode: options.smallestDeleteMode })
             : await startTypecastSimulator(simulated);
         closers.push(() => simulator.close());
         // The simulators keep clones in memory: give them back the clones of the voices this data

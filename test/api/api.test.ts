@@ -8,8 +8,8 @@ import { createStaticKeyStore } from '../../functions/shared/keys';
 import { silentLog } from '../../functions/shared/logger';
 import { PROVIDER_LIMITS } from '../../functions/shared/providers/limits';
 import { createProvider } from '../../functions/shared/providers/registry';
-import { startSmallestSimulator } from '../../functions/shared/providers/smallest/simulator';
 import { type ApiHandler, type LocalApiGateway, startLocalApiGateway } from '../../local/api-gateway';
+import { startSmallestSimulator } from '../../simulators/smallest/simulator';
 import { SIMULATOR_KEYS, startPipelineFixture } from '../support/pipeline-fixture';
 import { policyOf, postForm, type UploadForm } from '../support/upload-form';
 

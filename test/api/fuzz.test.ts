@@ -3,8 +3,8 @@ import fc from 'fast-check';
 import { handle } from 'hono/aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiApp } from '../../functions/api/app';
-import type { SimulatorRouteOrOther } from '../../functions/shared/providers/simulator-server';
 import { type ApiHandler, type LocalApiGateway, startLocalApiGateway } from '../../local/api-gateway';
+import type { SimulatorRouteOrOther } from '../../simulators/faults';
 import { startPipelineFixture } from '../support/pipeline-fixture';
 
 /**

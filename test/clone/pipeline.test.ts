@@ -5,18 +5,12 @@ import type { ClonePipelineDependencies } from '../../functions/clone/dependenci
 import { createStaticKeyStore } from '../../functions/shared/keys';
 import { silentLog } from '../../functions/shared/logger';
 import { createProvider } from '../../functions/shared/providers/registry';
-import {
-  type SmallestSimulator,
-  startSmallestSimulator,
-} from '../../functions/shared/providers/smallest/simulator';
-import {
-  startTypecastSimulator,
-  type TypecastSimulator,
-} from '../../functions/shared/providers/typecast/simulator';
 import type { ProviderName } from '../../functions/shared/providers/types';
 import { ProviderSlots } from '../../functions/shared/voices/provider-slots';
 import { deriveVoiceId, type VoiceRecord } from '../../functions/shared/voices/record';
 import { VoiceRepository } from '../../functions/shared/voices/repository';
+import { type SmallestSimulator, startSmallestSimulator } from '../../simulators/smallest/simulator';
+import { startTypecastSimulator, type TypecastSimulator } from '../../simulators/typecast/simulator';
 import { makeWav } from '../support/audio';
 import {
   lambdaContext,
@@ -87,7 +81,9 @@ async function voice(voiceId: string): Promise<VoiceRecord> {
 
 beforeAll(async () => {
   local = await startAwsLocal({ bucket: BUCKET, table: TABLE });
-  smallest = await startSmallestSimulator({ cloneSlots: 1_000 });
+  // A Smallest that deletes (the guide's route): the stray-clone and failed-clone tests check that the
+  // pipeline removes clones, which the real one refuses to an API key since July 2026.
+  smallest = await startSmallestSimulator({ cloneSlots: 1_000, deleteMode: 'lightning-large' });
   typecast = await startTypecastSimulator({ cloneSlots: 1_000 });
   voices = new VoiceRepository(local.dynamo, TABLE);
 });

@@ -16,6 +16,7 @@ import {
 } from '../../lib/house-function';
 import { findBundles, type LambdaBundle, lambdaEnvironment } from '../../scripts/bench/bundles';
 import type { FunctionName } from '../../scripts/bench/report';
+import { relativeImportsUnder } from '../support/imports';
 import { synthesize } from './support';
 
 /** Text only the credential sources a Lambda function never uses carry, each with what it stands for. */
@@ -145,6 +146,25 @@ describe('Lambda bundles as cdk synth builds them', () => {
     expect(packages).not.toContain('aws4fetch');
   });
 
+  it.each(['clone', 'api'] as const)(
+    '%s: holds Lambda code only: nothing from simulators/, scripts/, local/ or test/',
+    (name) => {
+      const ownSources = sourcesOf(found[name].mapPath).filter((source) => !source.includes('node_modules/'));
+      const packages = packagesIn(found[name].mapPath);
+
+      expect(ownSources.some((source) => /(^|\/)functions\/api\/handler\.ts$/.test(source))).toBe(
+        name === 'api',
+      );
+      expect(ownSources.filter((source) => /(^|\/)(simulators|scripts|local|test)\//.test(source))).toEqual(
+        [],
+      );
+      // The simulators' parsers and encoders.
+      for (const simulatorPackage of ['busboy', 'music-metadata', '@breezystack/lamejs']) {
+        expect(packages).not.toContain(simulatorPackage);
+      }
+    },
+  );
+
   it.each(['clone', 'api'] as const)('%s: loads neither node:http nor undici when it is imported', (name) => {
     // node:http's ES module facade reads http.WebSocket & co, which loads Node's undici: ~20 ms of every
     // cold start. The SDK's request handler reaches AWS over node:https, which needs neither.
@@ -152,6 +172,16 @@ describe('Lambda bundles as cdk synth builds them', () => {
 
     expect(loaded).toContain('NativeModule https');
     expect(loaded.filter((module) => /undici|^NativeModule http$/.test(module))).toEqual([]);
+  });
+});
+
+describe('Lambda sources', () => {
+  it('import nothing from simulators/, scripts/, local/ or test/, not even a type', () => {
+    const imports = relativeImportsUnder('functions');
+
+    expect(imports.length).toBeGreaterThan(100);
+    expect(imports.some(({ to }) => to === 'functions/shared/providers/smallest/wire')).toBe(true);
+    expect(imports.filter(({ to }) => /^(simulators|scripts|local|test)\//.test(to))).toEqual([]);
   });
 });
 

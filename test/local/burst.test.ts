@@ -5,18 +5,12 @@ import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLog } from '../../functions/shared/logger';
-import {
-  type SmallestSimulator,
-  startSmallestSimulator,
-} from '../../functions/shared/providers/smallest/simulator';
-import {
-  startTypecastSimulator,
-  type TypecastSimulator,
-} from '../../functions/shared/providers/typecast/simulator';
 import { deriveVoiceId, type VoiceRecord } from '../../functions/shared/voices/record';
 import { FINAL_STATUSES } from '../../functions/shared/voices/status';
 import { type LocalPipeline, startLocalPipeline } from '../../local/pipeline';
 import { localS3Client } from '../../local/servers';
+import { type SmallestSimulator, startSmallestSimulator } from '../../simulators/smallest/simulator';
+import { startTypecastSimulator, type TypecastSimulator } from '../../simulators/typecast/simulator';
 import { makeMp3, makeWav } from '../support/audio';
 
 const KEYS = { smallest: 'sk_burst', typecast: 'tc_burst' } as const;

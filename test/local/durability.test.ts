@@ -3,13 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type SmallestSimulator,
-  startSmallestSimulator,
-} from '../../functions/shared/providers/smallest/simulator';
 import { deriveVoiceId, type VoiceRecord } from '../../functions/shared/voices/record';
 import { VoiceRepository } from '../../functions/shared/voices/repository';
 import { localDynamoClient, localS3Client } from '../../local/servers';
+import { type SmallestSimulator, startSmallestSimulator } from '../../simulators/smallest/simulator';
 import { makeWav } from '../support/audio';
 import { type RunningLocalMode, startLocalMode } from '../support/local-mode';
 

@@ -162,7 +162,55 @@ describe('local mode (npm start)', () => {
     running = undefined;
   }, 120_000);
 
-  it('exits with status 2 and the usage on an unknown flag', async () => {
+  it('keeps a deleted Smallest voice’s clone as Smallest does, and deletes it with --sim-smallest-delete', async () => {
+    /** Clones a fresh Smallest sample, deletes the voice through the API and answers its `deletion`. */
+    const cloneAndDelete = async (seed: number) => {
+      const { info } = running as RunningLocalMode;
+      const key = `incoming/smallest/Delete me ${seed}.wav`;
+      const put = await localS3Client(info.s3Endpoint).send(
+        new PutObjectCommand({ Bucket: info.bucket, Key: key, Body: makeWav({ durationSec: 6, seed }) }),
+      );
+      const voiceId = deriveVoiceId(info.bucket, key, (put.ETag ?? '').replace(/"/g, ''));
+      const voices = new VoiceRepository(localDynamoClient(info.dynamodbEndpoint), info.table);
+      expect((await waitForStatus(voices, voiceId, ['ready', 'failed', 'rejected'])).status).toBe('ready');
+      const deleted = await fetch(`${info.apiEndpoint}/voices/${voiceId}`, { method: 'DELETE' });
+      expect(deleted.status).toBe(200);
+      const body = (await deleted.json()) as {
+        status: string;
+        deletion: { provider: string; detail?: string };
+      };
+      expect(body.status).toBe('deleted');
+      return body.deletion;
+    };
+
+    running = await startOnFreePorts();
+    expect(running.output()).toContain('--sim-smallest-delete lightning-large');
+    const refused = await cloneAndDelete(71);
+    expect(refused.provider).toBe('not_deleted');
+    expect(refused.detail).toMatch(/Smallest dashboard/);
+    expect(await running.stop()).toBe(0);
+
+    running = await startLocalMode([
+      '--data-dir',
+      dataDir,
+      '--s3-port',
+      '0',
+      '--dynamodb-port',
+      '0',
+      '--api-port',
+      '0',
+      '--sim-smallest-delete',
+      'lightning-large',
+    ]);
+    expect(await cloneAndDelete(72)).toEqual({ provider: 'deleted' });
+    expect(await running.stop()).toBe(0);
+    running = undefined;
+  }, 120_000);
+
+  it('exits with status 2 and the usage on an unknown flag or a bad delete mode', async () => {
+    await expect(startLocalMode(['--sim-smallest-delete', 'sometimes'])).rejects.toThrow(
+      /exited with 2[\s\S]*--sim-smallest-delete must be one of/,
+    );
     await expect(startLocalMode(['--bogus'])).rejects.toThrow(/exited with 2[\s\S]*Usage: npm start/);
   });
 });

@@ -2,7 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { parseBuffer } from 'music-metadata';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProviderError } from '../../functions/shared/providers/errors';
-import type { ClonedVoice, CloneHint, VoiceProvider } from '../../functions/shared/providers/types';
+import { createProvider } from '../../functions/shared/providers/registry';
+import type {
+  ClonedVoice,
+  CloneHint,
+  ProviderClientOptions,
+  ProviderName,
+  VoiceProvider,
+} from '../../functions/shared/providers/types';
 import { makeWav, wavPeak } from '../support/audio';
 
 /**
@@ -18,10 +25,11 @@ export interface ContractTarget {
   readonly model: string;
   readonly language?: string;
   /**
-   * True when deleting with an API key must work. The real Smallest may refuse (PROVIDERS.md): then
-   * the client must say so in `detail` instead.
+   * What deleting with an API key must do: `succeeds`; `refused`, as Smallest answers since July 2026
+   * (docs/providers.md#smallest-delete), when the client must say so in `detail` instead; `either`, for a
+   * live provider that may change its mind.
    */
-  readonly deletionMustSucceed: boolean;
+  readonly deletion: 'succeeds' | 'refused' | 'either';
   close(): Promise<void>;
 }
 
@@ -30,6 +38,24 @@ export interface ContractOptions {
   readonly skip?: boolean;
   /** Per step; live providers take seconds per clone. */
   readonly timeoutMs?: number;
+}
+
+export interface ClientTargetOptions extends Omit<ContractTarget, 'provider' | 'providerWithBadKey'> {
+  readonly provider: ProviderName;
+  readonly baseUrl: string;
+  readonly apiKey: string;
+  /** A key of the provider's form that it rejects. */
+  readonly badApiKey: string;
+  readonly timeoutMs: number;
+  readonly retry?: ProviderClientOptions['retry'];
+}
+
+/** The provider's own client at `baseUrl`, once with an accepted key and once with a rejected one. */
+export function clientTarget(options: ClientTargetOptions): ContractTarget {
+  const { provider, baseUrl, apiKey, badApiKey, timeoutMs, retry, ...target } = options;
+  const client = (key: string) =>
+    createProvider(provider, { apiKey: async () => key, baseUrl, timeoutMs, retry });
+  return { ...target, provider: client(apiKey), providerWithBadKey: client(badApiKey) };
 }
 
 const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
@@ -156,7 +182,8 @@ export function describeProviderContract(
       async () => {
         const result = await ready().provider.deleteVoice(cloned().providerVoiceId);
 
-        if (ready().deletionMustSucceed) expect(result).toEqual({ deleted: true });
+        const expected = ready().deletion;
+        if (expected !== 'either') expect(result.deleted).toBe(expected === 'succeeds');
         if (!result.deleted) expect(result.detail).toContain(cloned().providerVoiceId);
         deleted = result.deleted;
       },

@@ -1,9 +1,10 @@
 import { parseBuffer } from 'music-metadata';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { SimulatorHandle } from '../../functions/shared/providers/simulator-server';
-import { startSmallestSimulator } from '../../functions/shared/providers/smallest/simulator';
-import { startTypecastSimulator } from '../../functions/shared/providers/typecast/simulator';
+import type { SimulatorHandle } from '../../simulators/server';
+import { startSmallestSimulator } from '../../simulators/smallest/simulator';
+import { startTypecastSimulator } from '../../simulators/typecast/simulator';
 import { makeWav, wavPeak } from '../support/audio';
+import { relativeImportsUnder } from '../support/imports';
 
 /**
  * The simulators as an outside script sees them: plain HTTP, the documented answers, and the
@@ -88,6 +89,57 @@ describe('Smallest simulator', () => {
 
     expect(response.status).toBe(400);
     expect(await response.json()).toEqual({ error: 'File too large. Maximum size is 5 MB' });
+  });
+
+  it('refuses a file typed with a MIME type outside the documented list', async () => {
+    const simulator = await smallest();
+    const form = new FormData();
+    form.append('displayName', 'Alice');
+    form.append('file', new Blob([makeWav({ durationSec: 6 })], { type: 'audio/x-wav' }), 'a.wav');
+
+    const response = await fetch(`${simulator.url}/waves/v1/voice-cloning`, {
+      method: 'POST',
+      headers: bearer,
+      body: form,
+    });
+
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { error: string }).error).toMatch(/^Invalid file type audio\/x-wav/);
+    expect(simulator.state.clones.size).toBe(0);
+  });
+
+  it('refuses API-key deletes by default, as Smallest since July 2026: 410, then 401, and keeps the clone', async () => {
+    const simulator = await smallest();
+    const voice = simulator.seedClone({ displayName: 'Alice' });
+    const request = {
+      headers: { ...bearer, 'content-type': 'application/json' },
+      body: JSON.stringify({ voiceId: voice.voiceId }),
+    };
+
+    const guide = await fetch(`${simulator.url}/waves/v1/lightning-large`, { method: 'DELETE', ...request });
+    const newer = await fetch(`${simulator.url}/waves/v1/voice-cloning/delete`, {
+      method: 'POST',
+      ...request,
+    });
+
+    expect(guide.status).toBe(410);
+    expect(await guide.json()).toMatchObject({ status: 'error', error_code: 'MODEL_DEPRECATED' });
+    expect(newer.status).toBe(401);
+    expect(simulator.state.clones.has(voice.voiceId)).toBe(true);
+  });
+
+  it('deletes through the guide’s route with deleteMode lightning-large', async () => {
+    const simulator = await smallest({ deleteMode: 'lightning-large' });
+    const voice = simulator.seedClone({ displayName: 'Alice' });
+
+    const response = await fetch(`${simulator.url}/waves/v1/lightning-large`, {
+      method: 'DELETE',
+      headers: { ...bearer, 'content-type': 'application/json' },
+      body: JSON.stringify({ voiceId: voice.voiceId }),
+    });
+
+    expect(response.status).toBe(200);
+    expect(simulator.state.clones.has(voice.voiceId)).toBe(false);
   });
 
   it('answers retired routes with 410 MODEL_DEPRECATED', async () => {
@@ -381,5 +433,15 @@ describe('Typecast simulator', () => {
     expect(deleted.status).toBe(204);
     expect(again.status).toBe(404);
     expect(simulator.state.clones.size).toBe(0);
+  });
+});
+
+describe('Simulator sources', () => {
+  it('import nothing from functions/: their limits and request parsing are their own (docs/providers.md)', () => {
+    const imports = relativeImportsUnder('simulators');
+
+    expect(imports.some(({ to }) => to === 'simulators/smallest/contract')).toBe(true);
+    expect(imports.some(({ to }) => to === 'simulators/typecast/contract')).toBe(true);
+    expect(imports.filter(({ to }) => !to.startsWith('simulators/'))).toEqual([]);
   });
 });

@@ -1,12 +1,12 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ProviderError } from '../../functions/shared/providers/errors';
 import { createProvider } from '../../functions/shared/providers/registry';
+import type { CloneRequest, ProviderClientOptions } from '../../functions/shared/providers/types';
 import {
   type SmallestSimulator,
   type SmallestSimulatorOptions,
   startSmallestSimulator,
-} from '../../functions/shared/providers/smallest/simulator';
-import type { CloneRequest, ProviderClientOptions } from '../../functions/shared/providers/types';
+} from '../../simulators/smallest/simulator';
 import { makeMp3, makeWav } from '../support/audio';
 
 const KEY = 'sk_test_simulator';
@@ -445,7 +445,7 @@ describe('Smallest client: speech', () => {
 
 describe('Smallest client: delete', () => {
   it('deletes through the guide’s route and treats an unknown voice as deleted', async () => {
-    const { simulator, provider } = await setup();
+    const { simulator, provider } = await setup({ deleteMode: 'lightning-large' });
     const voice = simulator.seedClone({ displayName: 'Alice' });
 
     expect(await provider.deleteVoice(voice.voiceId)).toEqual({ deleted: true });

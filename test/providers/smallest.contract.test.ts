@@ -1,48 +1,56 @@
-import { createProvider, DEFAULT_BASE_URLS } from '../../functions/shared/providers/registry';
-import { startSmallestSimulator } from '../../functions/shared/providers/smallest/simulator';
-import type { ProviderClientOptions } from '../../functions/shared/providers/types';
-import { describeProviderContract } from './contract';
+import { DEFAULT_BASE_URLS } from '../../functions/shared/providers/registry';
+import { type SmallestDeleteMode, startSmallestSimulator } from '../../simulators/smallest/simulator';
+import { type ContractTarget, clientTarget, describeProviderContract } from './contract';
 
 const FAST_RETRY = { baseDelayMs: 5, maxDelayMs: 50 };
 
-describeProviderContract('Smallest client against its simulator', async () => {
-  const simulator = await startSmallestSimulator();
-  const options = (key: string): ProviderClientOptions => ({
-    apiKey: async () => key,
-    baseUrl: simulator.url,
-    timeoutMs: 5_000,
-    retry: FAST_RETRY,
-  });
-  return {
-    provider: createProvider('smallest', options('sk_test_simulator')),
-    providerWithBadKey: createProvider('smallest', options('sk_not_a_key')),
-    model: 'lightning-v3.1',
-    language: 'en',
-    deletionMustSucceed: true,
-    close: () => simulator.close(),
+function againstSimulator(deleteMode: SmallestDeleteMode) {
+  return async (): Promise<ContractTarget> => {
+    const simulator = await startSmallestSimulator({ deleteMode });
+    return clientTarget({
+      provider: 'smallest',
+      baseUrl: simulator.url,
+      apiKey: 'sk_test_simulator',
+      badApiKey: 'sk_not_a_key',
+      timeoutMs: 5_000,
+      retry: FAST_RETRY,
+      model: 'lightning-v3.1',
+      language: 'en',
+      deletion: deleteMode === 'api-key-refused' ? 'refused' : 'succeeds',
+      close: () => simulator.close(),
+    });
   };
-});
+}
+
+// As Smallest answers today: API keys cannot delete (the simulator's default).
+describeProviderContract(
+  'Smallest client against its simulator (deletes refused)',
+  againstSimulator('api-key-refused'),
+);
+// As the guide documents it (the fallback to the newer route is in smallest.client.test.ts).
+describeProviderContract(
+  'Smallest client against its simulator (the guide’s delete route)',
+  againstSimulator('lightning-large'),
+);
 
 const liveKey = process.env.SMALLEST_API_KEY?.trim();
 const liveBaseUrl = process.env.SMALLEST_API_BASE_URL?.trim() || DEFAULT_BASE_URLS.smallest;
 
 describeProviderContract(
   'Smallest client against the real Smallest AI Waves',
-  async () => {
-    const options = (key: string): ProviderClientOptions => ({
-      apiKey: async () => key,
+  async () =>
+    clientTarget({
+      provider: 'smallest',
       baseUrl: liveBaseUrl,
+      apiKey: liveKey ?? '',
+      badApiKey: 'sk_voicedrop_contract_invalid',
       timeoutMs: 60_000,
-    });
-    return {
-      provider: createProvider('smallest', options(liveKey ?? '')),
-      providerWithBadKey: createProvider('smallest', options('sk_voicedrop_contract_invalid')),
       model: 'lightning-v3.1',
       language: 'en',
-      // Unconfirmed whether Smallest lets an API key delete (PROVIDERS.md); the client must then say so.
-      deletionMustSucceed: false,
+      // Smallest refuses API-key deletes since July 2026 (docs/providers.md#smallest-delete); the client
+      // must then say so.
+      deletion: 'either',
       close: async () => {},
-    };
-  },
+    }),
   { skip: !liveKey, timeoutMs: 120_000 },
 );

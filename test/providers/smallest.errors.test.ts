@@ -6,7 +6,7 @@ import {
   smallestCloneResponseSchema,
 } from '../../functions/shared/providers/smallest/wire';
 
-/** Bodies as Smallest sends them (guide, OpenAPI examples, PROVIDERS.md), with what each must become. */
+/** Bodies as Smallest sends them (guide, OpenAPI examples; docs/providers.md), with what each must become. */
 const RECORDED: readonly {
   readonly name: string;
   readonly status: number;

@@ -1,12 +1,12 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ProviderError } from '../../functions/shared/providers/errors';
 import { createProvider } from '../../functions/shared/providers/registry';
+import type { CloneRequest, ProviderClientOptions } from '../../functions/shared/providers/types';
 import {
   startTypecastSimulator,
   type TypecastSimulator,
   type TypecastSimulatorOptions,
-} from '../../functions/shared/providers/typecast/simulator';
-import type { CloneRequest, ProviderClientOptions } from '../../functions/shared/providers/types';
+} from '../../simulators/typecast/simulator';
 import { makeMp3, makeWav } from '../support/audio';
 
 const KEY = 'tc_test_simulator';

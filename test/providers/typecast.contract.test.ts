@@ -1,26 +1,23 @@
-import { createProvider, DEFAULT_BASE_URLS } from '../../functions/shared/providers/registry';
-import { startTypecastSimulator } from '../../functions/shared/providers/typecast/simulator';
-import type { ProviderClientOptions } from '../../functions/shared/providers/types';
-import { describeProviderContract } from './contract';
+import { DEFAULT_BASE_URLS } from '../../functions/shared/providers/registry';
+import { startTypecastSimulator } from '../../simulators/typecast/simulator';
+import { clientTarget, describeProviderContract } from './contract';
 
 const FAST_RETRY = { baseDelayMs: 5, maxDelayMs: 50 };
 
 describeProviderContract('Typecast client against its simulator', async () => {
   const simulator = await startTypecastSimulator();
-  const options = (key: string): ProviderClientOptions => ({
-    apiKey: async () => key,
+  return clientTarget({
+    provider: 'typecast',
     baseUrl: simulator.url,
+    apiKey: 'tc_test_simulator',
+    badApiKey: 'tc_not_a_key',
     timeoutMs: 5_000,
     retry: FAST_RETRY,
-  });
-  return {
-    provider: createProvider('typecast', options('tc_test_simulator')),
-    providerWithBadKey: createProvider('typecast', options('tc_not_a_key')),
     model: 'ssfm-v30',
     language: 'eng',
-    deletionMustSucceed: true,
+    deletion: 'succeeds',
     close: () => simulator.close(),
-  };
+  });
 });
 
 const liveKey = process.env.TYPECAST_API_KEY?.trim();
@@ -28,20 +25,17 @@ const liveBaseUrl = process.env.TYPECAST_API_BASE_URL?.trim() || DEFAULT_BASE_UR
 
 describeProviderContract(
   'Typecast client against the real Typecast',
-  async () => {
-    const options = (key: string): ProviderClientOptions => ({
-      apiKey: async () => key,
+  async () =>
+    clientTarget({
+      provider: 'typecast',
       baseUrl: liveBaseUrl,
+      apiKey: liveKey ?? '',
+      badApiKey: 'tc_voicedrop_contract_invalid',
       timeoutMs: 60_000,
-    });
-    return {
-      provider: createProvider('typecast', options(liveKey ?? '')),
-      providerWithBadKey: createProvider('typecast', options('tc_voicedrop_contract_invalid')),
       model: 'ssfm-v30',
       language: 'eng',
-      deletionMustSucceed: true,
+      deletion: 'succeeds',
       close: async () => {},
-    };
-  },
+    }),
   { skip: !liveKey, timeoutMs: 120_000 },
 );

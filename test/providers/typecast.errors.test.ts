@@ -6,7 +6,7 @@ import {
   typecastVoiceListSchema,
 } from '../../functions/shared/providers/typecast/wire';
 
-/** Bodies as Typecast sends them (OpenAPI examples, SDK fixtures, PROVIDERS.md), with what each must become. */
+/** Bodies as Typecast sends them (OpenAPI examples, SDK fixtures; docs/providers.md), with what each must become. */
 const RECORDED: readonly {
   readonly name: string;
   readonly status: number;

@@ -1,4 +1,4 @@
-import { encodeMp3, encodeWav, voicedSignal } from '../../functions/shared/providers/simulator-audio';
+import { encodeMp3, encodeWav, voicedSignal } from '../../simulators/audio';
 
 export interface MakeWavOptions {
   readonly durationSec: number;

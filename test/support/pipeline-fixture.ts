@@ -6,17 +6,11 @@ import type { ClonePipelineDependencies } from '../../functions/clone/dependenci
 import { createStaticKeyStore, type KeyStore } from '../../functions/shared/keys';
 import { silentLog } from '../../functions/shared/logger';
 import { createProvider } from '../../functions/shared/providers/registry';
-import {
-  type SmallestSimulator,
-  startSmallestSimulator,
-} from '../../functions/shared/providers/smallest/simulator';
-import {
-  startTypecastSimulator,
-  type TypecastSimulator,
-} from '../../functions/shared/providers/typecast/simulator';
 import type { ProviderName, VoiceProvider } from '../../functions/shared/providers/types';
 import { deriveVoiceId } from '../../functions/shared/voices/record';
 import { DOCUMENT_TRANSLATION, VoiceRepository } from '../../functions/shared/voices/repository';
+import { type SmallestSimulator, startSmallestSimulator } from '../../simulators/smallest/simulator';
+import { startTypecastSimulator, type TypecastSimulator } from '../../simulators/typecast/simulator';
 import { makeWav } from './audio';
 import { lambdaContext, s3NotificationRecord, sqsEvent, startAwsLocal } from './aws-local';
 

@@ -2,7 +2,7 @@ import { parseBuffer } from 'music-metadata';
 import { describe, expect, it } from 'vitest';
 import { AudioJoinError, joinMp3, joinWav, wavDurationSec } from '../../../functions/api/speech/join-audio';
 import { findMpegStream, parseMpegFrameHeader, walkMpegFrames } from '../../../functions/shared/audio/mpeg';
-import { encodeMp3, encodeWav, voicedSignal } from '../../../functions/shared/providers/simulator-audio';
+import { encodeMp3, encodeWav, voicedSignal } from '../../../simulators/audio';
 import { concat } from '../../audio/helpers';
 
 const ascii = (text: string) => new TextEncoder().encode(text);

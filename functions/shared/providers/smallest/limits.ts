@@ -1,6 +1,6 @@
 import type { ProviderLimits } from '../types';
 
-/** Smallest AI Waves instant cloning rules (reference/smallest-instant-clone-api.md, PROVIDERS.md). */
+/** Smallest AI Waves instant cloning rules (docs/providers.md#smallest-clone, #smallest-speech). */
 export const SMALLEST_LIMITS: ProviderLimits = {
   provider: 'smallest',
   title: 'Smallest AI Waves',

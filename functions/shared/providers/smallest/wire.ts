@@ -3,7 +3,7 @@ import { readJson } from '../http';
 import '../../zod-messages';
 
 /**
- * Smallest AI Waves request and response bodies (PROVIDERS.md, reference/smallest-instant-clone-api.md).
+ * Smallest AI Waves request and response bodies (docs/providers.md#smallest-ai-waves).
  * Loose objects throughout: the provider adds fields without notice, and an unknown field must never
  * turn a successful clone into an error.
  */

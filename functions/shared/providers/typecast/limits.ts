@@ -1,6 +1,6 @@
 import type { ProviderLimits } from '../types';
 
-/** Typecast instant cloning rules (reference/typecast-instant-cloning.md, PROVIDERS.md). */
+/** Typecast instant cloning rules (docs/providers.md#typecast-clone, #typecast-speech). */
 export const TYPECAST_LIMITS: ProviderLimits = {
   provider: 'typecast',
   title: 'Typecast',

@@ -3,7 +3,7 @@ import { readJson } from '../http';
 import '../../zod-messages';
 
 /**
- * Typecast request and response bodies (PROVIDERS.md, reference/typecast-instant-cloning.md, and the
+ * Typecast request and response bodies (docs/providers.md#typecast: the guide, the API reference and the
  * official SDKs' types for `/v2/voices` and the v30 prompt). Loose objects: unknown fields are kept.
  */
 

@@ -1,22 +1,40 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import * as z from 'zod';
-import { encodeMp3, encodeWav, probeAudio, seedFor, voicedSignal } from '../simulator-audio';
+import { encodeMp3, encodeWav, probeAudio, seedFor, voicedSignal } from '../audio';
+import {
+  faultAnswer,
+  genericStatusMessage,
+  type SimulatorFault,
+  type SimulatorRouteOrOther,
+} from '../faults';
 import {
   createSimulatorState,
-  type SimulatorContext,
-  type SimulatorFault,
   type SimulatorHandle,
   type SimulatorReply,
-  type SimulatorRequest,
-  type SimulatorRouteOrOther,
+  type SimulatorRouteHandler,
   type SimulatorVendor,
   serveSimulator,
-} from '../simulator-server';
-import { TYPECAST_LIMITS } from './limits';
-import { type FastApiIssue, TYPECAST_MODELS, typecastSpeechRequestSchema } from './wire';
+} from '../server';
+import {
+  CLONE_ERRORS,
+  CLONE_MAX_DURATION_SEC,
+  CLONE_MAX_FILE_BYTES,
+  CLONE_MIN_DURATION_SEC,
+  CLONE_NAME_MAX_CODE_POINTS,
+  CLONE_NAME_MIN_CODE_POINTS,
+  CONCURRENCY_FREE_PLAN,
+  EMOTIONS,
+  type FastApiIssue,
+  fastApiIssues,
+  MODELS,
+  type Model,
+  SEED_DEFAULT_MODEL,
+  SPEECH_SAMPLE_RATE,
+  speechRequestSchema,
+} from './contract';
 
 /**
- * A local Typecast that answers as PROVIDERS.md and the instant-cloning reference document: the
+ * A local Typecast that answers as docs/providers.md#typecast describes it: the
  * `X-API-KEY` header, FastAPI-style errors (`detail` strings and 422 issue lists), multipart clones
  * checked by their bytes (music-metadata, independent of voicedrop's validator), custom voice slots
  * (403), per-key concurrency (429), credits (402), `/v2/voices` with `uc_` custom voices, delete 204
@@ -60,7 +78,7 @@ export interface TypecastSimulator extends SimulatorHandle<TypecastSimulatedClon
 const seedSchema = z.object({
   voice_id: z.string().min(1).optional(),
   name: z.string().min(1),
-  model: z.enum(TYPECAST_MODELS).optional(),
+  model: z.enum(MODELS).optional(),
   createdAt: z.string().optional(),
 });
 export type TypecastSeedInput = z.input<typeof seedSchema>;
@@ -70,11 +88,6 @@ const CATALOGUE = [
   { voice_id: 'tc_60e5426de8b95f1d3000d7b5', voice_name: 'Olivia', gender: 'female', age: 'young_adult' },
   { voice_id: 'tc_672c5f5ce59fac2a48faeaee', voice_name: 'Ethan', gender: 'male', age: 'middle_age' },
 ] as const;
-const EMOTIONS: Readonly<Record<string, readonly string[]>> = {
-  'ssfm-v21': ['normal', 'happy', 'sad', 'angry'],
-  'ssfm-v30': ['normal', 'happy', 'sad', 'angry', 'whisper', 'toneup', 'tonedown'],
-};
-const SAMPLE_RATE = 44_100;
 const SECONDS_PER_CHARACTER = 0.065;
 
 const detail = (status: number, message: string): SimulatorReply => ({ status, json: { detail: message } });
@@ -96,17 +109,14 @@ export async function startTypecastSimulator(
     const clone: TypecastSimulatedClone = {
       voice_id: parsed.voice_id ?? `uc_${randomBytes(12).toString('hex')}`,
       name: parsed.name,
-      model: parsed.model ?? TYPECAST_LIMITS.models.default,
+      model: parsed.model ?? SEED_DEFAULT_MODEL,
       createdAt: parsed.createdAt ?? new Date().toISOString(),
     };
     state.clones.set(clone.voice_id, clone);
     return clone;
   }
 
-  async function clone(
-    request: SimulatorRequest,
-    context: SimulatorContext,
-  ): Promise<SimulatorReply | undefined> {
+  const clone: SimulatorRouteHandler = async (request, context) => {
     const file = request.files.find((candidate) => candidate.fieldName === 'file');
     const { name, model } = request.fields;
     // FastAPI validates the whole form first and reports every problem in one 422.
@@ -118,63 +128,49 @@ export async function startTypecastSimulator(
     else {
       // Python counts code points, not UTF-16 units.
       const length = [...name].length;
-      if (length < TYPECAST_LIMITS.name.minChars) {
+      if (length < CLONE_NAME_MIN_CODE_POINTS) {
         issues.push({
           type: 'string_too_short',
           loc: ['body', 'name'],
           msg: 'String should have at least 1 character',
         });
       }
-      if (length > TYPECAST_LIMITS.name.maxChars) {
+      if (length > CLONE_NAME_MAX_CODE_POINTS) {
         issues.push({
           type: 'string_too_long',
           loc: ['body', 'name'],
-          msg: `String should have at most ${TYPECAST_LIMITS.name.maxChars} characters`,
+          msg: `String should have at most ${CLONE_NAME_MAX_CODE_POINTS} characters`,
         });
       }
     }
     if (model === undefined) missing('model');
-    else if (!(TYPECAST_MODELS as readonly string[]).includes(model)) {
+    else if (!(MODELS as readonly string[]).includes(model)) {
       issues.push({ type: 'enum', loc: ['body', 'model'], msg: "Input should be 'ssfm-v30' or 'ssfm-v21'" });
     }
     if (issues.length > 0 || !file || name === undefined || model === undefined) return validation(issues);
 
-    if (options.cloningAvailable === false) return detail(403, 'Voice cloning is not available on your plan');
+    if (options.cloningAvailable === false) return detail(403, CLONE_ERRORS.notOnPlan);
     if (state.clones.size >= cloneSlots) {
       return detail(403, 'No free custom_voice_slot: delete a custom voice or upgrade your plan');
     }
-    if (file.truncated) return detail(400, 'File size exceeds maximum limit');
+    if (file.truncated) return detail(400, CLONE_ERRORS.fileTooLarge);
     const audio = await probeAudio(file.bytes, file.mimeType);
     // Typecast takes WAV or MP3 only; anything else is as unreadable to it as noise.
-    if (!audio || !['WAVE', 'MPEG'].includes(audio.container))
-      return detail(400, 'Failed to read audio metadata');
-    if (audio.durationSec < TYPECAST_LIMITS.minDurationSec)
-      return detail(400, 'Audio duration is below minimum');
-    if (audio.durationSec > TYPECAST_LIMITS.maxDurationSec)
-      return detail(400, 'Audio duration exceeds maximum');
+    if (!audio || !['WAVE', 'MPEG'].includes(audio.container)) return detail(400, CLONE_ERRORS.unreadable);
+    if (audio.durationSec < CLONE_MIN_DURATION_SEC) return detail(400, CLONE_ERRORS.tooShort);
+    if (audio.durationSec > CLONE_MAX_DURATION_SEC) return detail(400, CLONE_ERRORS.tooLong);
     if (!(await context.settle(options.cloneLatencyMs ?? 0))) return undefined;
 
     const created = seed({ name, model });
     return { status: 200, json: { voice_id: created.voice_id, name: created.name, model: created.model } };
-  }
+  };
 
-  async function speak(
-    request: SimulatorRequest,
-    context: SimulatorContext,
-  ): Promise<SimulatorReply | undefined> {
+  const speak: SimulatorRouteHandler = async (request, context) => {
     if (request.jsonInvalid || request.json === undefined) {
       return validation([{ type: 'json_invalid', loc: ['body', 0], msg: 'JSON decode error' }]);
     }
-    const parsed = typecastSpeechRequestSchema.safeParse(request.json);
-    if (!parsed.success) {
-      return validation(
-        parsed.error.issues.map((issue) => ({
-          type: issue.code,
-          loc: ['body', ...issue.path.map((part) => (typeof part === 'symbol' ? String(part) : part))],
-          msg: issue.message,
-        })),
-      );
-    }
+    const parsed = speechRequestSchema.safeParse(request.json);
+    if (!parsed.success) return validation(fastApiIssues(parsed.error));
     const body = parsed.data;
     if (!/[\p{L}\p{N}]/u.test(body.text)) {
       return {
@@ -202,7 +198,7 @@ export async function startTypecastSimulator(
       0.6,
       (body.text.length * SECONDS_PER_CHARACTER) / (body.output?.audio_tempo ?? 1),
     );
-    const samples = voicedSignal(durationSec, SAMPLE_RATE, seedFor(body.voice_id));
+    const samples = voicedSignal(durationSec, SPEECH_SAMPLE_RATE, seedFor(body.voice_id));
     const mp3 = body.output?.audio_format === 'mp3';
     return {
       status: 200,
@@ -211,15 +207,15 @@ export async function startTypecastSimulator(
         'x-audio-duration': durationSec.toFixed(3),
         'x-request-id': randomUUID(),
       },
-      body: mp3 ? encodeMp3(samples, SAMPLE_RATE) : encodeWav(samples, SAMPLE_RATE),
+      body: mp3 ? encodeMp3(samples, SPEECH_SAMPLE_RATE) : encodeWav(samples, SPEECH_SAMPLE_RATE),
     };
-  }
+  };
 
   function list(): SimulatorReply {
     const custom = [...state.clones.values()].map((voice) => ({
       voice_id: voice.voice_id,
       voice_name: voice.name,
-      models: [{ version: voice.model, emotions: EMOTIONS[voice.model] ?? ['normal'] }],
+      models: [{ version: voice.model, emotions: EMOTIONS[voice.model as Model] ?? ['normal'] }],
       gender: null,
       age: null,
       use_cases: [],
@@ -227,14 +223,14 @@ export async function startTypecastSimulator(
     }));
     const catalogue = CATALOGUE.map((voice) => ({
       ...voice,
-      models: TYPECAST_MODELS.map((version) => ({ version, emotions: EMOTIONS[version] ?? ['normal'] })),
+      models: MODELS.map((version) => ({ version, emotions: EMOTIONS[version] })),
       use_cases: ['Conversational'],
     }));
     return { status: 200, json: [...catalogue, ...custom] };
   }
 
   const vendor: SimulatorVendor<TypecastSimulatedClone> = {
-    maxUploadBytes: TYPECAST_LIMITS.maxBytes,
+    maxUploadBytes: CLONE_MAX_FILE_BYTES,
 
     routeOf(method, pathname): SimulatorRouteOrOther {
       if (method === 'POST' && pathname === '/v1/voices/clone') return 'clone';
@@ -252,24 +248,16 @@ export async function startTypecastSimulator(
 
     concurrency: {
       routes: ['clone', 'speech'],
-      limit: options.concurrency ?? TYPECAST_LIMITS.speech.concurrency,
+      limit: options.concurrency ?? CONCURRENCY_FREE_PLAN,
       reply: () => detail(429, 'Too many requests'),
     },
 
     faultReply(fault: SimulatorFault): SimulatorReply {
-      const status = fault.status ?? 500;
-      const headers =
-        fault.retryAfterSec === undefined ? undefined : { 'retry-after': String(fault.retryAfterSec) };
-      if (fault.body !== undefined) {
-        return typeof fault.body === 'string'
-          ? { status, headers, body: fault.body }
-          : { status, headers, json: fault.body };
-      }
+      const { status, headers, custom } = faultAnswer(fault);
+      if (custom) return { status, headers, ...custom };
       if (fault.errorCode)
         return { status, headers, json: { error_code: fault.errorCode, message: 'Simulated failure' } };
-      const message =
-        status === 429 ? 'Too many requests' : status >= 500 ? 'Internal Server Error' : 'Bad Request';
-      return { status, headers, json: { detail: message } };
+      return { status, headers, json: { detail: genericStatusMessage(status) } };
     },
 
     async handle(request, context) {

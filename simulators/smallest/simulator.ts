@@ -10,32 +10,51 @@ import {
   probeAudio,
   seedFor,
   voicedSignal,
-} from '../simulator-audio';
+} from '../audio';
+import {
+  faultAnswer,
+  genericStatusMessage,
+  type SimulatorFault,
+  type SimulatorRouteOrOther,
+} from '../faults';
 import {
   createSimulatorState,
-  type SimulatorContext,
-  type SimulatorFault,
   type SimulatorHandle,
   type SimulatorReply,
   type SimulatorRequest,
-  type SimulatorRouteOrOther,
+  type SimulatorRouteHandler,
   type SimulatorVendor,
   serveSimulator,
-} from '../simulator-server';
-import { SMALLEST_LIMITS } from './limits';
+} from '../server';
 import {
-  SMALLEST_DEFAULT_SAMPLE_RATE,
-  SMALLEST_LANGUAGES,
-  smallestDeleteRequestSchema,
-  smallestSpeechRequestSchema,
-} from './wire';
+  CLONE_ACCEPTED_MIME_TYPES,
+  CLONE_DEFAULT_MODEL,
+  CLONE_DEPRECATED_MODELS,
+  CLONE_ERRORS,
+  CLONE_MAX_DURATION_SEC,
+  CLONE_MAX_FILE_BYTES,
+  CLONE_MIN_DURATION_SEC,
+  CLONE_MODELS,
+  CLONE_STATUSES,
+  type CloneStatus,
+  deleteRequestSchema,
+  displayNameSchema,
+  LANGUAGES,
+  MODEL_SPEECH_ROUTES,
+  RETIRED_MODELS,
+  SPEECH_CONCURRENCY,
+  SPEECH_DEFAULT_OUTPUT_FORMAT,
+  SPEECH_DEFAULT_SAMPLE_RATE,
+  speechRequestSchema,
+} from './contract';
 
 /**
- * A local Smallest AI Waves that answers as PROVIDERS.md and the cloning guide document: bearer keys,
- * multipart clones checked by their bytes (music-metadata, independent of voicedrop's validator),
- * clone slots, one TTS request per key at a time, both speech routes, the guide's and the newer delete
- * route, retired routes answering 410, and real WAV/MP3 audio. Drive it from tests through the
- * returned handle, or from anywhere through `/__sim/*` (see simulator-server.ts).
+ * A local Smallest AI Waves that answers as docs/providers.md#smallest-ai-waves describes it: bearer keys,
+ * multipart clones checked by their bytes (music-metadata, independent of voicedrop's validator), clone
+ * slots, one TTS request per key at a time, both speech routes, the guide's and the newer delete route
+ * (refusing API keys by default, as Smallest does since July 2026), retired routes answering 410, and
+ * real WAV/MP3 audio. Drive it from tests through the returned handle, or from anywhere through
+ * `/__sim/*` (see ../server.ts).
  */
 
 export interface SmallestSimulatorOptions {
@@ -45,28 +64,31 @@ export interface SmallestSimulatorOptions {
   readonly apiKeys?: readonly string[];
   /** Clones the organisation may hold (default 10); one more answers `clone limit exceeded`. */
   readonly cloneSlots?: number;
-  /** Concurrent TTS requests per key (default 1, the documented standard plan); excess → 429. */
+  /** Concurrent TTS requests per key (default 1, as documented); excess → 429. */
   readonly concurrency?: number;
   readonly cloneLatencyMs?: number;
   readonly speechLatencyMs?: number;
   /**
-   * Which delete route works: `lightning-large` (the guide's route; the newer one is missing),
-   * `new-route` (the guide's route answers 410, `POST /waves/v1/voice-cloning/delete` works),
-   * `api-key-refused` (410, and the newer route refuses API keys with 401). Default `lightning-large`.
+   * Which delete route works (docs/providers.md#smallest-delete): `api-key-refused` (the default, as
+   * Smallest answers since July 2026: the guide's route 410, `POST /waves/v1/voice-cloning/delete` 401 for
+   * an API key, so nothing is deleted), `lightning-large` (the guide's route deletes; the newer one is
+   * missing), `new-route` (the guide's route answers 410, the newer one deletes).
    */
   readonly deleteMode?: SmallestDeleteMode;
   /** Which speech routes exist (default both): `unified` is `/waves/v1/tts`, `model` is `/<model>/get_speech`. */
   readonly speechRoutes?: readonly ('unified' | 'model')[];
   /**
-   * How long a new clone takes to finish (default 0: it answers `completed`). Longer, it answers `pending`,
-   * lists as `processing` until then, and `completed` after, as the provider may do.
+   * How long a new clone takes to finish (default 0: it answers `completed`, as the synchronous call
+   * normally does). Longer, it answers `pending`, lists as `processing` until then, and `completed` after,
+   * as the provider may do (docs/providers.md#smallest-clone).
    */
   readonly cloneProcessingMs?: number;
   /** `Retry-After` on concurrency 429s (default 1). */
   readonly retryAfterSec?: number;
 }
 
-export type SmallestDeleteMode = 'lightning-large' | 'new-route' | 'api-key-refused';
+export const SMALLEST_DELETE_MODES = ['api-key-refused', 'lightning-large', 'new-route'] as const;
+export type SmallestDeleteMode = (typeof SMALLEST_DELETE_MODES)[number];
 
 export interface SmallestSimulatedClone {
   readonly voiceId: string;
@@ -75,7 +97,7 @@ export interface SmallestSimulatedClone {
   readonly accent?: string;
   readonly tags: readonly string[];
   readonly language?: string;
-  readonly status: 'pending' | 'processing' | 'completed' | 'failed';
+  readonly status: CloneStatus;
   /** Models the clone speaks with; a clone without `lightning-v3.1` gets the empty WAV on v3.1. */
   readonly modelIds: readonly string[];
   readonly cloningType: 'instant';
@@ -95,27 +117,13 @@ const seedSchema = z.object({
   accent: z.string().optional(),
   tags: z.array(z.string()).optional(),
   language: z.string().optional(),
-  status: z.enum(['pending', 'processing', 'completed', 'failed']).optional(),
+  status: z.enum(CLONE_STATUSES).optional(),
   modelIds: z.array(z.string()).optional(),
   createdAt: z.string().optional(),
 });
 export type SmallestSeedInput = z.input<typeof seedSchema>;
 
 const ORGANIZATION_ID = '69561896a37fd214b9a8d33c';
-const ACCEPTED_MIME_TYPES = [
-  'audio/mpeg',
-  'audio/mpeg-3',
-  'audio/wav',
-  'audio/wave',
-  'audio/x-wav',
-  'audio/webm',
-  'video/webm',
-  'audio/mp4',
-  'video/mp4',
-];
-const RETIRED_MODELS = ['lightning-v2', 'lightning-large'];
-/** Models with a `/waves/v1/<model>/get_speech` route. */
-const SPEECH_ROUTE_MODELS = ['lightning-v3.1', 'lightning-v3.1-pro'];
 /** Seconds of speech per character at speed 1, roughly conversational English. */
 const SECONDS_PER_CHARACTER = 0.065;
 
@@ -141,7 +149,7 @@ export async function startSmallestSimulator(
 ): Promise<SmallestSimulator> {
   const apiKeys = new Set(options.apiKeys ?? ['sk_test_simulator']);
   const cloneSlots = options.cloneSlots ?? 10;
-  const deleteMode = options.deleteMode ?? 'lightning-large';
+  const deleteMode = options.deleteMode ?? 'api-key-refused';
   const speechRoutes = new Set(options.speechRoutes ?? ['unified', 'model']);
   const state = createSimulatorState<SmallestSimulatedClone>();
   /** When each clone still being processed finishes, epoch ms. */
@@ -177,50 +185,41 @@ export async function startSmallestSimulator(
     return clone;
   }
 
-  async function clone(
-    request: SimulatorRequest,
-    context: SimulatorContext,
-  ): Promise<SimulatorReply | undefined> {
+  const clone: SimulatorRouteHandler = async (request, context) => {
     const file = request.files.find((candidate) => candidate.fieldName === 'file');
-    if (!file) return error(400, 'No file provided');
-    const displayName = z
-      .string()
-      .min(1)
-      .max(SMALLEST_LIMITS.name.maxChars)
-      .safeParse(request.fields.displayName);
+    if (!file) return error(400, CLONE_ERRORS.noFile);
+    const displayName = displayNameSchema.safeParse(request.fields.displayName);
     if (!displayName.success) {
       return issues(
         displayName.error.issues.map((issue) => ({ ...issue, path: ['displayName', ...issue.path] })),
       );
     }
-    const model = request.fields.model?.trim() || SMALLEST_LIMITS.models.default;
-    const rejection = SMALLEST_LIMITS.models.rejected[model];
-    if (rejection) return error(400, rejection);
-    if (!SMALLEST_LIMITS.models.accepted.includes(model)) {
-      return error(400, `Invalid model. Supported: ${SMALLEST_LIMITS.models.accepted.join(', ')}`);
+    const model = request.fields.model?.trim() || CLONE_DEFAULT_MODEL;
+    const deprecation = CLONE_DEPRECATED_MODELS[model];
+    if (deprecation) return error(400, deprecation);
+    if (!CLONE_MODELS.includes(model)) {
+      return error(400, `Invalid model. Supported: ${CLONE_MODELS.join(', ')}`);
     }
     const language = request.fields.language?.trim() || undefined;
-    if (language && !(SMALLEST_LANGUAGES as readonly string[]).includes(language)) {
-      return error(400, `Invalid language. Supported: ${SMALLEST_LANGUAGES.join(', ')}`);
+    if (language && !LANGUAGES.includes(language)) {
+      return error(400, `Invalid language. Supported: ${LANGUAGES.join(', ')}`);
     }
-    if (!ACCEPTED_MIME_TYPES.includes(file.mimeType.toLowerCase())) {
-      return error(400, `Invalid file type ${file.mimeType}. Supported: ${ACCEPTED_MIME_TYPES.join(', ')}`);
+    if (!CLONE_ACCEPTED_MIME_TYPES.includes(file.mimeType.toLowerCase())) {
+      return error(
+        400,
+        `Invalid file type ${file.mimeType}. Supported: ${CLONE_ACCEPTED_MIME_TYPES.join(', ')}`,
+      );
     }
     if (file.truncated) return error(400, 'File too large. Maximum size is 5 MB');
     const audio = await probeAudio(file.bytes, file.mimeType);
-    if (!audio) {
-      return error(500, 'Model returned an error while processing the sample', {
-        error_code: 'voice_clone_error',
-      });
-    }
-    const { minDurationSec, maxDurationSec } = SMALLEST_LIMITS;
-    if (audio.durationSec < minDurationSec || audio.durationSec > maxDurationSec) {
+    if (!audio) return error(500, CLONE_ERRORS.badSample, { error_code: 'voice_clone_error' });
+    if (audio.durationSec < CLONE_MIN_DURATION_SEC || audio.durationSec > CLONE_MAX_DURATION_SEC) {
       return error(
         400,
-        `Audio duration must be between ${minDurationSec} and ${maxDurationSec} seconds (got ${audio.durationSec.toFixed(1)})`,
+        `Audio duration must be between ${CLONE_MIN_DURATION_SEC} and ${CLONE_MAX_DURATION_SEC} seconds (got ${audio.durationSec.toFixed(1)})`,
       );
     }
-    if (state.clones.size >= cloneSlots) return error(400, 'clone limit exceeded, consider upgrading');
+    if (state.clones.size >= cloneSlots) return error(400, CLONE_ERRORS.limitExceeded);
     if (!(await context.settle(options.cloneLatencyMs ?? 0))) return undefined;
 
     const created = seed({
@@ -260,16 +259,13 @@ export async function startSmallestSimulator(
         },
       },
     };
-  }
+  };
 
-  async function speak(
-    request: SimulatorRequest,
-    context: SimulatorContext,
-  ): Promise<SimulatorReply | undefined> {
+  const speak: SimulatorRouteHandler = async (request, context) => {
     if (request.jsonInvalid || typeof request.json !== 'object' || request.json === null) {
       return error(400, 'InvalidRequest', { message: 'The request body must be a JSON object.' });
     }
-    const parsed = smallestSpeechRequestSchema.safeParse(request.json);
+    const parsed = speechRequestSchema.safeParse(request.json);
     if (!parsed.success) return issues(parsed.error.issues);
     const body = parsed.data;
     const voice = state.clones.get(body.voice_id);
@@ -288,7 +284,7 @@ export async function startSmallestSimulator(
     const accept = String(request.headers.accept ?? '');
     if (!accept.includes('audio/wav')) return { status: 200, headers, body: new Uint8Array(0) };
 
-    const sampleRate = body.sample_rate ?? SMALLEST_DEFAULT_SAMPLE_RATE;
+    const sampleRate = body.sample_rate ?? SPEECH_DEFAULT_SAMPLE_RATE;
     // Only a clone without any v3 embedding (made by the old lightning-large endpoint) comes back empty;
     // other pairings are not rejected by the provider, just possibly worse.
     if (voice && !voice.modelIds.some((id) => id.startsWith('lightning-v3'))) {
@@ -296,7 +292,7 @@ export async function startSmallestSimulator(
     }
     const durationSec = Math.max(0.6, (body.text.length * SECONDS_PER_CHARACTER) / (body.speed ?? 1));
     const samples = voicedSignal(durationSec, sampleRate, seedFor(body.voice_id));
-    const format = body.output_format ?? 'pcm';
+    const format = body.output_format ?? SPEECH_DEFAULT_OUTPUT_FORMAT;
     const encoded =
       format === 'wav'
         ? encodeWav(samples, sampleRate)
@@ -308,13 +304,10 @@ export async function startSmallestSimulator(
               ? encodeALaw(samples)
               : encodePcm(samples);
     return { status: 200, headers, body: encoded };
-  }
+  };
 
-  async function remove(
-    request: SimulatorRequest,
-    context: SimulatorContext,
-  ): Promise<SimulatorReply | undefined> {
-    const parsed = smallestDeleteRequestSchema.safeParse(request.json);
+  const remove: SimulatorRouteHandler = async (request, context) => {
+    const parsed = deleteRequestSchema.safeParse(request.json);
     if (!parsed.success) return issues(parsed.error.issues);
     if (!(await context.settle(0))) return undefined;
     if (!state.clones.delete(parsed.data.voiceId)) return error(404, 'Voice not found');
@@ -322,10 +315,10 @@ export async function startSmallestSimulator(
       status: 200,
       json: { message: 'Voice deleted successfully', data: { voiceId: parsed.data.voiceId } },
     };
-  }
+  };
 
   const vendor: SimulatorVendor<SmallestSimulatedClone> = {
-    maxUploadBytes: SMALLEST_LIMITS.maxBytes,
+    maxUploadBytes: CLONE_MAX_FILE_BYTES,
 
     routeOf(method, pathname): SimulatorRouteOrOther {
       if (pathname === '/waves/v1/voice-cloning') return method === 'GET' ? 'list' : 'clone';
@@ -343,7 +336,7 @@ export async function startSmallestSimulator(
 
     concurrency: {
       routes: ['speech'],
-      limit: options.concurrency ?? SMALLEST_LIMITS.speech.concurrency,
+      limit: options.concurrency ?? SPEECH_CONCURRENCY,
       reply: () => ({
         status: 429,
         headers: { 'retry-after': String(options.retryAfterSec ?? 1) },
@@ -352,22 +345,14 @@ export async function startSmallestSimulator(
     },
 
     faultReply(fault: SimulatorFault): SimulatorReply {
-      const status = fault.status ?? 500;
-      const headers =
-        fault.retryAfterSec === undefined ? undefined : { 'retry-after': String(fault.retryAfterSec) };
-      if (fault.body !== undefined) {
-        return typeof fault.body === 'string'
-          ? { status, headers, body: fault.body }
-          : { status, headers, json: fault.body };
-      }
+      const { status, headers, custom } = faultAnswer(fault);
+      if (custom) return { status, headers, ...custom };
       if (status === 410) return { ...deprecated('This route'), headers };
       const messages: Record<string, string> = {
-        voice_clone_timeout: 'Preprocessing or sample generation exceeded the timeout',
-        voice_clone_error: 'Model returned an error while processing the sample',
+        voice_clone_timeout: CLONE_ERRORS.timeout,
+        voice_clone_error: CLONE_ERRORS.badSample,
       };
-      const message =
-        (fault.errorCode && messages[fault.errorCode]) ||
-        (status === 429 ? 'Too many requests' : status >= 500 ? 'Internal Server Error' : 'Bad Request');
+      const message = (fault.errorCode && messages[fault.errorCode]) || genericStatusMessage(status);
       return {
         status,
         headers,
@@ -401,7 +386,7 @@ export async function startSmallestSimulator(
           if (RETIRED_MODELS.includes(segment) || !speechRoutes.has('model')) {
             return deprecated(`POST /waves/v1/${segment}/get_speech`);
           }
-          return SPEECH_ROUTE_MODELS.includes(segment) ? speak(request, context) : routeMissing(request);
+          return MODEL_SPEECH_ROUTES.includes(segment) ? speak(request, context) : routeMissing(request);
         }
         default: {
           const segment = path.split('/')[3] ?? '';

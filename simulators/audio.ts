@@ -1,6 +1,5 @@
 import { Mp3Encoder } from '@breezystack/lamejs';
 import { parseBuffer } from 'music-metadata';
-import { concatBytes } from '../audio/bytes';
 
 /**
  * Audio for the provider simulators and the tests: a speech-like signal (voiced syllables with pitch
@@ -8,6 +7,12 @@ import { concatBytes } from '../audio/bytes';
  * WAV/MP3/G.711 encoders, and a container-level probe that does not share code with voicedrop's own
  * validator. Simulator-only: imports lamejs and music-metadata, never bundled into a Lambda.
  */
+
+/** The parts one after another (lamejs hands out Int8Arrays, which Buffer.concat refuses). */
+function joinBytes(parts: readonly ArrayBufferView[]): Uint8Array {
+  const views = parts.map((part) => new Uint8Array(part.buffer, part.byteOffset, part.byteLength));
+  return new Uint8Array(Buffer.concat(views));
+}
 
 /** Mono 16-bit samples of a voiced, syllable-like pattern. Deterministic for a given seed. */
 export function voicedSignal(durationSec: number, sampleRate: number, seed = 1): Int16Array {
@@ -116,14 +121,14 @@ export function emptyWav(sampleRate: number): Uint8Array {
     padded.set(value, 8);
     return padded;
   });
-  const info = concatBytes([new TextEncoder().encode('INFO'), ...encoded]);
+  const info = joinBytes([new TextEncoder().encode('INFO'), ...encoded]);
   return encodeWav(new Int16Array(0), sampleRate, 1, [{ id: 'LIST', data: info }]);
 }
 
 /** MPEG-1/2 Layer III, mono, 64 kbit/s (lamejs takes 8–48 kHz). */
 export function encodeMp3(samples: Int16Array, sampleRate: number): Uint8Array {
   const encoder = new Mp3Encoder(1, sampleRate, 64);
-  const parts: Uint8Array[] = [];
+  const parts: ArrayBufferView[] = [];
   const frame = 1152;
   for (let offset = 0; offset < samples.length; offset += frame) {
     const chunk = encoder.encodeBuffer(samples.subarray(offset, offset + frame));
@@ -131,7 +136,7 @@ export function encodeMp3(samples: Int16Array, sampleRate: number): Uint8Array {
   }
   const tail = encoder.flush();
   if (tail.byteLength > 0) parts.push(tail);
-  return concatBytes(parts);
+  return joinBytes(parts);
 }
 
 /** Headerless little-endian 16-bit PCM (Smallest's default `output_format`). */

@@ -1,67 +1,22 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import busboy from 'busboy';
-import * as z from 'zod';
+import {
+  DEFAULT_SLOW_FAULT_MS,
+  type PendingFault,
+  type SimulatorFault,
+  type SimulatorRoute,
+  type SimulatorRouteOrOther,
+  simulatorFaultSchema,
+} from './faults';
+import { flattenHeaders, type ParsedBody, readBody } from './request-body';
 
 /**
  * The plumbing both provider simulators share: a node:http server on 127.0.0.1, multipart and JSON
- * bodies, API-key checks, per-key concurrency, fault injection, the `/__sim/*` admin routes and a
- * request log. Each vendor supplies only its routes and documented answers (`<vendor>/simulator.ts`).
- * Simulator-only: never imported by a client, so busboy stays out of the Lambda bundles.
+ * bodies (request-body.ts), API-key checks, per-key concurrency, fault injection (faults.ts), the
+ * `/__sim/*` admin routes and a request log. Each vendor supplies only its routes and documented answers
+ * (`<vendor>/simulator.ts`, written from docs/providers.md). Nothing under functions/ imports this folder,
+ * so busboy, lamejs and music-metadata stay out of the Lambda bundles.
  */
-
-export const SIMULATOR_ROUTES = ['clone', 'speech', 'delete', 'list'] as const;
-export type SimulatorRoute = (typeof SIMULATOR_ROUTES)[number];
-/** Requests outside the four contract routes (retired routes, unknown paths, sample downloads). */
-export type SimulatorRouteOrOther = SimulatorRoute | 'other';
-
-export interface SimulatorFault {
-  /** Which requests it hits; `*` is any provider route. */
-  readonly route: SimulatorRoute | '*';
-  /**
-   * `status`: answer `status` (default 500) with `body` or the vendor's error shape, without acting;
-   * `slow`: act and answer `delayMs` late (the work is dropped if the client left, unless `completeClone`);
-   * `hang`: never answer; `drop`: reset the connection (after acting, when `completeClone`).
-   */
-  readonly type: 'status' | 'slow' | 'hang' | 'drop';
-  readonly status?: number;
-  /** A JSON value (or a string sent as is) replacing the vendor's default error body. */
-  readonly body?: unknown;
-  /** The vendor's machine code in the default body (Smallest `error_code`, Typecast `error_code`). */
-  readonly errorCode?: string;
-  readonly retryAfterSec?: number;
-  readonly delayMs?: number;
-  /** Matching requests it applies to (default 1). */
-  readonly times?: number;
-  /** With `slow` or `drop`: the clone is created even though the client never sees the answer. */
-  readonly completeClone?: boolean;
-}
-
-export const simulatorFaultSchema = z.object({
-  route: z.enum([...SIMULATOR_ROUTES, '*']),
-  type: z.enum(['status', 'slow', 'hang', 'drop']),
-  status: z.number().int().min(100).max(599).optional(),
-  body: z.unknown().optional(),
-  errorCode: z.string().optional(),
-  retryAfterSec: z.number().min(0).optional(),
-  delayMs: z.number().min(0).optional(),
-  times: z.number().int().min(1).optional(),
-  completeClone: z.boolean().optional(),
-});
-
-export interface PendingFault extends SimulatorFault {
-  remaining: number;
-}
-
-export interface UploadedFile {
-  readonly fieldName: string;
-  readonly filename: string;
-  readonly mimeType: string;
-  /** At most the vendor's upload limit; see `truncated`. */
-  readonly bytes: Uint8Array;
-  /** True when the upload was larger than the vendor's limit. */
-  readonly truncated: boolean;
-}
 
 export interface RecordedRequest {
   readonly route: SimulatorRouteOrOther;
@@ -95,18 +50,12 @@ export interface SimulatorState<Clone> {
   readonly faults: PendingFault[];
 }
 
-export interface SimulatorRequest {
+export interface SimulatorRequest extends ParsedBody {
   readonly method: string;
   readonly url: URL;
   readonly route: SimulatorRouteOrOther;
   readonly headers: IncomingHttpHeaders;
   readonly apiKey: string;
-  readonly multipart: boolean;
-  readonly fields: Readonly<Record<string, string>>;
-  readonly files: readonly UploadedFile[];
-  /** Parsed JSON body; undefined when there was none or it was not JSON (see `jsonInvalid`). */
-  readonly json: unknown;
-  readonly jsonInvalid: boolean;
 }
 
 export interface SimulatorReply {
@@ -126,6 +75,12 @@ export interface SimulatorContext {
   settle(latencyMs: number): Promise<boolean>;
 }
 
+/** A vendor's answer to one route; undefined when the client left and nothing is to be sent. */
+export type SimulatorRouteHandler = (
+  request: SimulatorRequest,
+  context: SimulatorContext,
+) => Promise<SimulatorReply | undefined>;
+
 export interface SimulatorVendor<Clone> {
   readonly maxUploadBytes: number;
   routeOf(method: string, pathname: string): SimulatorRouteOrOther;
@@ -140,7 +95,7 @@ export interface SimulatorVendor<Clone> {
   };
   /** The answer to an injected `status` fault. */
   faultReply(fault: SimulatorFault): SimulatorReply;
-  handle(request: SimulatorRequest, context: SimulatorContext): Promise<SimulatorReply | undefined>;
+  handle: SimulatorRouteHandler;
   /** `POST /__sim/clones`: adds a clone as if made earlier (e.g. a lightning-large-only one). */
   seed(input: unknown): Clone;
   /** Extra `/__sim/*` routes (e.g. sample downloads); undefined → 404. */
@@ -365,7 +320,7 @@ export async function serveSimulator<Clone>(
       baseUrl,
       async settle(latencyMs) {
         settled = true;
-        await wait(latencyMs + (fault?.type === 'slow' ? (fault.delayMs ?? 1000) : 0));
+        await wait(latencyMs + (fault?.type === 'slow' ? (fault.delayMs ?? DEFAULT_SLOW_FAULT_MS) : 0));
         return !clientGone || fault?.completeClone === true;
       },
     };
@@ -374,7 +329,7 @@ export async function serveSimulator<Clone>(
         { method, url, route, headers: request.headers, apiKey: auth.apiKey, ...body },
         context,
       );
-      if (fault?.type === 'slow' && !settled) await wait(fault.delayMs ?? 1000);
+      if (fault?.type === 'slow' && !settled) await wait(fault.delayMs ?? DEFAULT_SLOW_FAULT_MS);
       if (fault?.type === 'drop') {
         request.socket.destroy();
         return;
@@ -413,85 +368,6 @@ export async function serveSimulator<Clone>(
       await closed;
     },
   };
-}
-
-interface ParsedBody {
-  readonly multipart: boolean;
-  readonly fields: Record<string, string>;
-  readonly files: UploadedFile[];
-  readonly json: unknown;
-  readonly jsonInvalid: boolean;
-}
-
-/** Multipart through busboy (files cut at `maxFileBytes`, flagged `truncated`), anything else as JSON. */
-function readBody(request: IncomingMessage, maxFileBytes: number): Promise<ParsedBody> {
-  const contentType = request.headers['content-type'] ?? '';
-  if (/^multipart\/form-data/i.test(contentType)) {
-    try {
-      return readMultipart(request, maxFileBytes);
-    } catch {
-      // A missing boundary is the client's mistake: answer as if no fields came.
-    }
-  }
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('error', reject);
-    request.on('end', () => {
-      const text = Buffer.concat(chunks).toString('utf8');
-      let json: unknown;
-      let jsonInvalid = false;
-      if (text.trim() !== '') {
-        try {
-          json = JSON.parse(text);
-        } catch {
-          jsonInvalid = true;
-        }
-      }
-      resolve({ multipart: false, fields: {}, files: [], json, jsonInvalid });
-    });
-  });
-}
-
-function readMultipart(request: IncomingMessage, maxFileBytes: number): Promise<ParsedBody> {
-  const parser = busboy({
-    headers: request.headers,
-    limits: { fileSize: maxFileBytes, files: 4, fields: 64 },
-  });
-  const fields: Record<string, string> = {};
-  const files: UploadedFile[] = [];
-  return new Promise((resolve, reject) => {
-    parser.on('field', (name, value) => {
-      fields[name] = value;
-    });
-    parser.on('file', (fieldName, stream, info) => {
-      const chunks: Buffer[] = [];
-      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-      stream.on('end', () => {
-        files.push({
-          fieldName,
-          filename: info.filename ?? '',
-          mimeType: info.mimeType,
-          bytes: new Uint8Array(Buffer.concat(chunks)),
-          truncated: (stream as { truncated?: boolean }).truncated === true,
-        });
-      });
-    });
-    parser.on('close', () =>
-      resolve({ multipart: true, fields, files, json: undefined, jsonInvalid: false }),
-    );
-    parser.on('error', reject);
-    request.on('error', reject);
-    request.pipe(parser);
-  });
-}
-
-function flattenHeaders(headers: IncomingHttpHeaders): Record<string, string> {
-  const flat: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (value !== undefined) flat[name] = Array.isArray(value) ? value.join(', ') : value;
-  }
-  return flat;
 }
 
 function snapshot<Clone>(state: SimulatorState<Clone>) {
