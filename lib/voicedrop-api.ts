@@ -52,7 +52,7 @@ const GATEWAY_MESSAGE = '$context.error.messageString';
 const VALIDATION_MESSAGE = '"$context.error.validationErrorString"';
 
 /**
- * The HTTPS API of DESIGN.md: a regional REST API whose every method requires SigV4 (IAM) by default, with
+ * The HTTPS API (README, "HTTPS API"): a regional REST API whose every method requires SigV4 (IAM) by default, with
  * request validation from the handler's own zod schemas, stage throttling, JSON access logs without bodies,
  * and API Gateway's own errors in the handler's error shape. Every route is a Lambda proxy to one function.
  */
@@ -186,7 +186,7 @@ export class VoicedropApi extends Construct {
           method,
           'AwsSolutions-COG4',
           'Callers authenticate with AWS IAM (SigV4, execute-api:Invoke), not a Cognito user pool: the API ' +
-            "serves the deployer's own tools and principals, and there are no end-user accounts (DESIGN.md).",
+            "serves the deployer's own tools and principals, and there are no end-user accounts (README, HTTPS API).",
         );
       }
     }

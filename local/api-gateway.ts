@@ -64,7 +64,7 @@ interface Route {
   readonly methods: readonly string[];
 }
 
-/** The resources and methods of the deployed REST API (DESIGN.md, "HTTPS API"). */
+/** The resources and methods of the deployed REST API (README, "HTTPS API"). */
 const ROUTES: readonly Route[] = [
   route('/voices', ['GET']),
   route('/voices/{voiceId}', ['GET', 'DELETE']),

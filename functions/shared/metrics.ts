@@ -1,7 +1,7 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { METRICS_NAMESPACE } from './contract';
 
-/** The business metrics of DESIGN.md's operations (dashboard and alarms in lib/ use these names). */
+/** The pipeline's business metrics (README, "Reading failures"; the dashboard and alarms in lib/ use these names). */
 export type BusinessMetric =
   | 'ClonesStarted'
   | 'ClonesReady'

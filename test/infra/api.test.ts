@@ -167,7 +167,7 @@ describe('Stack: Voicedrop API with the cdk.json configuration', () => {
   });
 
   describe('REST API', () => {
-    it('has exactly the five routes of DESIGN.md, and no OPTIONS (no CORS)', () => {
+    it('has exactly the five routes of the README, and no OPTIONS (no CORS)', () => {
       expect(
         routesOf(template)
           .map(({ route }) => route)
