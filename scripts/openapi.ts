@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { buildOpenApiDocument } from '../functions/api/openapi';
+import { buildOpenApiDocument } from './openapi/document';
 
 /**
  * Writes `openapi.json` at the repository root from the zod schemas (`npm run openapi`), formatted by Biome

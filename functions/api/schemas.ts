@@ -9,7 +9,7 @@ import { VOICE_STATUSES } from '../shared/voices/status';
 /**
  * The API's request shapes: the handler validates with these, and the same schemas feed the API Gateway
  * request models and the OpenAPI description, so the three cannot drift apart. Answer shapes, which only the
- * description needs, are in response-schemas.ts.
+ * description needs, are in scripts/openapi/response-schemas.ts, outside the Lambda code.
  */
 
 /** Characters (Unicode code points) one speech request may carry; longer text is split into provider calls. */

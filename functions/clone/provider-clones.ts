@@ -93,11 +93,16 @@ export async function removeStrayClone(
       { signal: AbortSignal.timeout(10_000) },
     );
     if (lookup.outcome !== 'found') return;
-    await provider.deleteVoice(lookup.voice.providerVoiceId, { signal: AbortSignal.timeout(10_000) });
-    logger.warn('deleted a stray clone from an earlier lost request', {
-      voiceId: record.voiceId,
-      providerVoiceId: lookup.voice.providerVoiceId,
+    const result = await provider.deleteVoice(lookup.voice.providerVoiceId, {
+      signal: AbortSignal.timeout(10_000),
     });
+    // A provider that refuses deletion with an API key leaves it there: say so, not that it is gone.
+    logger.warn(
+      result.deleted
+        ? 'deleted a stray clone from an earlier lost request'
+        : 'found a stray clone from an earlier lost request; the provider would not delete it',
+      { voiceId: record.voiceId, providerVoiceId: lookup.voice.providerVoiceId, detail: result.detail },
+    );
   } catch (error) {
     logger.warn('could not check for stray clones', { voiceId: record.voiceId, error: describeError(error) });
   }

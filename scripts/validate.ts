@@ -8,10 +8,10 @@
 
 import { parse, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { isProviderName, PROVIDER_NAMES } from '../providers/types';
-import { fileByteSource } from './sources';
-import type { ValidationReport } from './types';
-import { validateSource } from './validate';
+import { fileByteSource } from '../functions/shared/audio/sources';
+import type { ValidationReport } from '../functions/shared/audio/types';
+import { validateSource } from '../functions/shared/audio/validate';
+import { isProviderName, PROVIDER_NAMES } from '../functions/shared/providers/types';
 
 const USAGE = `Usage: npm run --silent validate -- [--provider ${PROVIDER_NAMES.join('|')}] [--json] FILE...
 

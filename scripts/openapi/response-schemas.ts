@@ -1,11 +1,11 @@
-// zod's functional build, as in schemas.ts.
+// zod's functional build, as in functions/api/schemas.ts.
 import * as z from 'zod/mini';
-import { VOICE_STATUSES } from '../shared/voices/status';
+import { VOICE_STATUSES } from '../../functions/shared/voices/status';
 
 /**
  * The API's answer shapes, for the OpenAPI description only (the handler builds answers, it does not parse
- * them). Apart from the request schemas so that the Lambda bundle neither carries nor builds them: zod
- * schemas are built when their module loads, and these were about a third of the API's.
+ * them). Outside functions/, apart from the request schemas, so that the Lambda bundle neither carries nor
+ * builds them: zod schemas are built when their module loads, and these were about a third of the API's.
  */
 
 export const errorBodySchema = z.object({

@@ -3,7 +3,7 @@ import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FIXTURES, fixturePath, MANIFEST } from './helpers';
+import { FIXTURES, fixturePath, MANIFEST } from '../audio/helpers';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const JSON_KEYS = [
