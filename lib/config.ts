@@ -1,6 +1,7 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IConstruct } from 'constructs';
 import * as z from 'zod';
+import { DEFAULT_CLONE_BATCH_SIZE } from '../functions/shared/contract';
 import { PROVIDER_LIMITS } from '../functions/shared/providers/limits';
 import { PROVIDER_NAMES, type ProviderName } from '../functions/shared/providers/types';
 
@@ -257,7 +258,7 @@ const configSchema = z.strictObject({
   providerTimeoutMs: wholeNumber(BOUNDS.providerTimeoutMs).default(60_000),
   cloneQueue: z
     .strictObject({
-      batchSize: wholeNumber(BOUNDS.batchSize).default(5),
+      batchSize: wholeNumber(BOUNDS.batchSize).default(DEFAULT_CLONE_BATCH_SIZE),
       maxBatchingWindowSeconds: wholeNumber(BOUNDS.maxBatchingWindowSeconds).default(0),
       maxReceiveCount: wholeNumber(BOUNDS.maxReceiveCount).default(8),
       maxConcurrency: wholeNumber(BOUNDS.maxConcurrency).default(2),

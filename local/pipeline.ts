@@ -13,7 +13,7 @@ import {
 import { type RetryBackoff, redeliveryPolicy } from '../functions/clone/redelivery-policy';
 import { encodeS3EventKey } from '../functions/clone/s3-events';
 import { EnvironmentReader } from '../functions/shared/config';
-import { INCOMING_PREFIX } from '../functions/shared/contract';
+import { DEFAULT_CLONE_BATCH_SIZE, INCOMING_PREFIX } from '../functions/shared/contract';
 import { createStaticKeyStore } from '../functions/shared/keys';
 import type { Log } from '../functions/shared/logger';
 import { createProviders, readProviderSettings } from '../functions/shared/providers/settings';
@@ -23,7 +23,6 @@ import { ProviderSlots } from '../functions/shared/voices/provider-slots';
 import { deriveVoiceId } from '../functions/shared/voices/record';
 import { DOCUMENT_TRANSLATION, VoiceRepository } from '../functions/shared/voices/repository';
 import { FINAL_STATUSES } from '../functions/shared/voices/status';
-import { DEFAULT_CONFIG } from '../lib/config';
 import {
   type SmallestDeleteMode,
   type SmallestSimulator,
@@ -221,7 +220,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       concurrency:
         options.queue?.concurrency ??
         Math.max(2, settings.concurrency.smallest + settings.concurrency.typecast),
-      batchSize: options.queue?.batchSize ?? DEFAULT_CONFIG.cloneQueue.batchSize,
+      batchSize: options.queue?.batchSize ?? DEFAULT_CLONE_BATCH_SIZE,
       maxReceiveCount: dependencies.maxReceiveCount,
       // Only when the handler itself threw (it plans every other redelivery): the same policy.
       retryDelayMs: (receiveCount) => backoffDelayMs(receiveCount, redeliveryPolicy(retryBackoff)),

@@ -5,7 +5,7 @@ import type { Context } from 'aws-lambda';
 import { Hono } from 'hono/tiny';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type * as z from 'zod/mini';
-import { withinInvocationDeadline } from '../shared/aws-deadline';
+import { withinDeadline } from '../shared/aws-deadline';
 import { API_GATEWAY_TIMEOUT_MS } from '../shared/contract';
 import type { Log } from '../shared/logger';
 import { type MetricsRecorder, noMetrics } from '../shared/metrics';
@@ -52,8 +52,7 @@ export function createApiApp(dependencies: ApiDependencies): Hono<Environment> {
 
   // Every AWS call a request makes ends by the request's deadline, early enough for an answer.
   app.use(async (c, next) => {
-    const deadline = deadlineOf(c.env?.lambdaContext);
-    await withinInvocationDeadline({ getRemainingTimeInMillis: () => deadline - Date.now() }, 0, next);
+    await withinDeadline(deadlineOf(c.env?.lambdaContext), next);
   });
 
   app.get('/voices', async (c) => {

@@ -68,10 +68,10 @@ export async function createUpload(
     throw new ApiError(422, first.code, issues.map((issue) => issue.message).join(' '));
   }
 
-  const metadata: Record<string, string> = {};
-  // Metadata travels as ASCII headers: the pipeline decodes percent-encoded UTF-8.
+  // The options travel as object metadata, ASCII only: the pipeline decodes percent-encoded UTF-8.
+  const fields: Record<string, string> = {};
   const put = (name: string, value: string | undefined) => {
-    if (value !== undefined && value !== '') metadata[name] = encodeURIComponent(value);
+    if (value !== undefined && value !== '') fields[`x-amz-meta-${name}`] = encodeURIComponent(value);
   };
   put('display-name', request.displayName);
   put('language', request.language);
@@ -81,8 +81,6 @@ export async function createUpload(
   put('tags', tags);
 
   const key = `${INCOMING_PREFIX}${provider}/${request.fileName}`;
-  const fields: Record<string, string> = {};
-  for (const [name, value] of Object.entries(metadata)) fields[`x-amz-meta-${name}`] = value;
   if (request.contentType) fields['Content-Type'] = request.contentType;
   const [minBytes, maxBytes] =
     request.sizeBytes === undefined ? [1, limits.maxBytes] : [request.sizeBytes, request.sizeBytes];

@@ -21,8 +21,12 @@ export function withinInvocationDeadline<T>(
   reserveMs: number,
   work: () => Promise<T>,
 ): Promise<T> {
-  const remaining = Math.max(0, context.getRemainingTimeInMillis() - reserveMs);
-  return invocationDeadline.run(AbortSignal.timeout(remaining), work);
+  return withinDeadline(Date.now() + context.getRemainingTimeInMillis() - reserveMs, work);
+}
+
+/** Runs `work` with AWS calls bounded by an absolute deadline (epoch ms). */
+export function withinDeadline<T>(deadlineMs: number, work: () => Promise<T>): Promise<T> {
+  return invocationDeadline.run(AbortSignal.timeout(Math.max(0, deadlineMs - Date.now())), work);
 }
 
 /** The deadline signal of the invocation scope the caller runs in, if any. */

@@ -31,6 +31,12 @@ export const VOICES_TABLE = {
   },
 } as const;
 
+/**
+ * Messages per clone invocation unless `cloneQueue.batchSize` says otherwise: the stack's default
+ * (lib/config.ts) and local mode's queue.
+ */
+export const DEFAULT_CLONE_BATCH_SIZE = 5;
+
 /** The voices table's index for listing, newest first. */
 export const VOICES_BY_CREATED_AT_INDEX = VOICES_TABLE.byCreatedAt.indexName;
 

@@ -7,7 +7,7 @@ import { SourceMap } from 'node:module';
 import { basename, delimiter, dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type BuildOptions, build, type Metafile } from 'esbuild';
-import { SERVICE_NAMES as FUNCTION_SERVICE_NAMES } from '../../functions/shared/contract';
+import { SERVICE_NAMES } from '../../functions/shared/contract';
 import { BUNDLE_INJECTS, BUNDLE_SUBSTITUTES, ESM_REQUIRE_BANNER } from '../../lib/house-function';
 import type {
   BundleContributors,
@@ -18,9 +18,6 @@ import type {
 } from './report';
 import { lastJsonLine, runNode } from './spawn';
 import { median } from './stats';
-
-/** How the template tells the two functions apart (lib/voicedrop-pipeline.ts sets these). */
-export const SERVICE_NAMES: Readonly<Record<FunctionName, string>> = FUNCTION_SERVICE_NAMES;
 
 /** The handler entries, for the metafile build. */
 export const ENTRIES: Readonly<Record<FunctionName, string>> = {

@@ -1,12 +1,7 @@
+import type { UploadAnswer } from '../../functions/api/uploads';
+
 /** What `POST /uploads` answers: a presigned POST form. */
-export interface UploadForm {
-  readonly url: string;
-  readonly method: 'POST';
-  readonly fields: Record<string, string>;
-  readonly key: string;
-  readonly expiresAt: string;
-  readonly maxBytes: number;
-}
+export type UploadForm = UploadAnswer;
 
 /** Sends a file as a browser form would: every field as given, then the file as the last field, `file`. */
 export function postForm(upload: UploadForm, file: Uint8Array, fileName = 'sample'): Promise<Response> {

@@ -10,11 +10,22 @@ import {
 import { VOICES_BY_CREATED_AT_INDEX } from '../contract';
 import { VoicedropError } from '../errors';
 import { LIST_PARTITION, type VoiceRecord } from './record';
-import { FINAL_STATUSES, mayMove, VOICE_MADE_STATUSES, type VoiceStatus } from './status';
+import {
+  FINAL_STATUSES,
+  IN_PROGRESS_STATUSES,
+  mayMove,
+  VOICE_MADE_STATUSES,
+  type VoiceStatus,
+} from './status';
 
 /** The index that lists voices newest first (same name in lib/voicedrop-stack.ts and local mode). */
 /** Index pages read at most to fill one page of a filtered list. */
 const MAX_LIST_ROUNDS = 5;
+/** The in-progress statuses as expression values (`:inProgress0` …), for the lease condition. */
+const IN_PROGRESS_VALUES: Readonly<Record<string, VoiceStatus>> = Object.fromEntries(
+  [...IN_PROGRESS_STATUSES].map((status, index) => [`:inProgress${index}`, status]),
+);
+const IN_PROGRESS_NAMES = Object.keys(IN_PROGRESS_VALUES);
 /** Races claimAudio may lose in a row before the upload is retried later instead. */
 const CLAIM_ATTEMPTS = 5;
 
@@ -95,7 +106,8 @@ export class VoiceRepository {
           UpdateExpression:
             'SET #processing.#leaseToken = :token, #processing.#leaseUntil = :until, #processing.#attempts = if_not_exists(#processing.#attempts, :zero) + :one, updatedAt = :updatedAt',
           ConditionExpression:
-            'attribute_exists(voiceId) AND (attribute_not_exists(#processing.#leaseUntil) OR #processing.#leaseUntil < :now) AND (#status IN (:received, :validating, :cloning) OR (#status = :failed AND #error.#retryable = :true))',
+            // Only a resumable record (status.ts, isResumable): work in progress, or a retryable failure.
+            `attribute_exists(voiceId) AND (attribute_not_exists(#processing.#leaseUntil) OR #processing.#leaseUntil < :now) AND (#status IN (${IN_PROGRESS_NAMES.join(', ')}) OR (#status = :failed AND #error.#retryable = :true))`,
           ExpressionAttributeNames: {
             '#status': 'status',
             '#processing': 'processing',
@@ -111,9 +123,7 @@ export class VoiceRepository {
             ':zero': 0,
             ':one': 1,
             ':now': now,
-            ':received': 'received',
-            ':validating': 'validating',
-            ':cloning': 'cloning',
+            ...IN_PROGRESS_VALUES,
             ':failed': 'failed',
             ':true': true,
             ':updatedAt': new Date(now).toISOString(),

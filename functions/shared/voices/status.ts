@@ -50,15 +50,10 @@ export function statusesThatMayBecome(to: VoiceStatus): readonly VoiceStatus[] {
 /** The pipeline is working on an upload in these statuses: the API refuses to delete it meanwhile. */
 export const IN_PROGRESS_STATUSES: ReadonlySet<VoiceStatus> = new Set(['received', 'validating', 'cloning']);
 
-/** The pipeline has finished with an upload in these statuses (`failed` only unless it is retryable). */
-export const FINAL_STATUSES: ReadonlySet<VoiceStatus> = new Set([
-  'rejected',
-  'ready',
-  'failed',
-  'duplicate',
-  'deleting',
-  'deleted',
-]);
+/** The pipeline has finished with an upload in every other status (`failed` only unless it is retryable). */
+export const FINAL_STATUSES: ReadonlySet<VoiceStatus> = new Set(
+  VOICE_STATUSES.filter((status) => !IN_PROGRESS_STATUSES.has(status)),
+);
 
 /** Statuses whose record a delivery takes up again: unfinished work, and a failure time may fix. */
 export function isResumable(record: {
