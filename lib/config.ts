@@ -15,10 +15,15 @@ export interface ProviderConfig {
   /** Model used when an upload does not name one; must be a model the provider accepts for cloning. */
   readonly model: string;
   /**
-   * Concurrent requests the provider allows for this account's plan: voicedrop never has more clone
-   * requests in flight there (slots in the voices table, shared by every clone invocation and local mode).
+   * Clone requests in flight at the provider at once: voicedrop never has more there (slots in the voices
+   * table, shared by every clone invocation and local mode). Default: the provider's smallest plan.
    */
-  readonly concurrency: number;
+  readonly cloneConcurrency: number;
+  /**
+   * Synthesis requests one speech request keeps in flight at the provider (the pieces of a long text).
+   * Default: the provider's smallest plan.
+   */
+  readonly speechConcurrency: number;
 }
 
 export interface CloneQueueConfig {
@@ -43,7 +48,7 @@ export interface CloneQueueConfig {
   readonly maxReceiveCount: number;
   /**
    * Concurrent clone invocations (event-source maximum concurrency, at least 2). Each invocation works on
-   * its batch's uploads side by side; each provider's `concurrency` then limits its clone requests exactly.
+   * its batch's uploads side by side; each provider's `cloneConcurrency` then limits its clone requests exactly.
    * @default 2
    */
   readonly maxConcurrency: number;
@@ -222,15 +227,19 @@ function wholeNumber(bounds: Bounds) {
     .max(bounds.maximum, { error: message });
 }
 
-function providerSchema(provider: ProviderName, defaults: Omit<ProviderConfig, 'model'>) {
-  const models = PROVIDER_LIMITS[provider].models;
+const RENAMED_CONCURRENCY =
+  'was split in two: set cloneConcurrency (clone requests in flight) and speechConcurrency (synthesis requests in flight)';
+
+function providerSchema(provider: ProviderName) {
+  const limits = PROVIDER_LIMITS[provider];
+  const models = limits.models;
   const accepted = models.accepted.map((model) => `"${model}"`).join(', ');
   return z
     .strictObject({
       baseUrl: z
         .url({ protocol: /^https$/, error: 'must be an https:// URL' })
         .transform((url) => url.replace(/\/+$/, ''))
-        .default(defaults.baseUrl),
+        .default(limits.baseUrl),
       model: z
         .string({ error: `must be one of ${accepted}` })
         .superRefine((model, context) => {
@@ -238,7 +247,9 @@ function providerSchema(provider: ProviderName, defaults: Omit<ProviderConfig, '
           if (problem) context.addIssue({ code: 'custom', input: model, message: problem });
         })
         .default(models.default),
-      concurrency: wholeNumber(BOUNDS.providerConcurrency).default(defaults.concurrency),
+      cloneConcurrency: wholeNumber(BOUNDS.providerConcurrency).default(limits.clone.concurrency),
+      speechConcurrency: wholeNumber(BOUNDS.providerConcurrency).default(limits.speech.concurrency),
+      concurrency: z.never({ error: RENAMED_CONCURRENCY }).optional(),
     })
     .prefault({});
 }
@@ -251,8 +262,8 @@ const configSchema = z.strictObject({
     .default('smallest'),
   providers: z
     .strictObject({
-      smallest: providerSchema('smallest', { baseUrl: 'https://api.smallest.ai', concurrency: 1 }),
-      typecast: providerSchema('typecast', { baseUrl: 'https://api.typecast.ai', concurrency: 2 }),
+      smallest: providerSchema('smallest'),
+      typecast: providerSchema('typecast'),
     })
     .prefault({}),
   providerTimeoutMs: wholeNumber(BOUNDS.providerTimeoutMs).default(60_000),

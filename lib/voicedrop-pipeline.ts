@@ -79,11 +79,15 @@ export interface VoicedropProviderOptions {
    */
   readonly model?: string;
   /**
-   * Concurrent requests the provider allows for this account's plan (1 to 100); clone requests never
-   * exceed it, across all clone invocations.
-   * @default - 1 (smallest), 2 (typecast)
+   * Clone requests in flight at the provider at once (1 to 100), across all clone invocations.
+   * @default - the provider's smallest plan: 1 (smallest), 2 (typecast)
    */
-  readonly concurrency?: number;
+  readonly cloneConcurrency?: number;
+  /**
+   * Synthesis requests one speech request keeps in flight at the provider (1 to 100).
+   * @default - the provider's smallest plan: 1 (smallest), 2 (typecast)
+   */
+  readonly speechConcurrency?: number;
 }
 
 export interface VoicedropCloneQueueOptions {
@@ -105,7 +109,7 @@ export interface VoicedropCloneQueueOptions {
    */
   readonly maxReceiveCount?: number;
   /**
-   * Concurrent clone invocations (2 to 1000); each provider's `concurrency` limits its clone requests
+   * Concurrent clone invocations (2 to 1000); each provider's `cloneConcurrency` limits its clone requests
    * exactly, across invocations.
    * @default 2
    */
@@ -286,13 +290,14 @@ export function resolvePipelineProps(
     const model = options.model ?? fallback.model;
     const modelProblem = known(options.model) ? providerModelProblem(name, options.model) : undefined;
     if (modelProblem) problems.push(`providers.${name}.model ${modelProblem} (got "${options.model}")`);
-    const concurrency = whole(
-      `providers.${name}.concurrency`,
-      options.concurrency,
-      BOUNDS.providerConcurrency,
-      fallback.concurrency,
-    );
-    return { baseUrl, model, concurrency };
+    const concurrency = (setting: 'cloneConcurrency' | 'speechConcurrency') =>
+      whole(`providers.${name}.${setting}`, options[setting], BOUNDS.providerConcurrency, fallback[setting]);
+    return {
+      baseUrl,
+      model,
+      cloneConcurrency: concurrency('cloneConcurrency'),
+      speechConcurrency: concurrency('speechConcurrency'),
+    };
   };
   const providers = { smallest: provider('smallest'), typecast: provider('typecast') };
 
@@ -544,8 +549,10 @@ export class VoicedropPipeline extends Construct {
       TYPECAST_API_BASE_URL: typecast.baseUrl,
       SMALLEST_DEFAULT_MODEL: smallest.model,
       TYPECAST_DEFAULT_MODEL: typecast.model,
-      SMALLEST_CONCURRENCY: String(smallest.concurrency),
-      TYPECAST_CONCURRENCY: String(typecast.concurrency),
+      SMALLEST_CLONE_CONCURRENCY: String(smallest.cloneConcurrency),
+      TYPECAST_CLONE_CONCURRENCY: String(typecast.cloneConcurrency),
+      SMALLEST_SPEECH_CONCURRENCY: String(smallest.speechConcurrency),
+      TYPECAST_SPEECH_CONCURRENCY: String(typecast.speechConcurrency),
     };
     this.cloneFunction = new HouseFunction(this, 'Clone', {
       entry: 'functions/clone/handler.ts',

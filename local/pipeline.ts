@@ -17,9 +17,9 @@ import { DEFAULT_CLONE_BATCH_SIZE, INCOMING_PREFIX } from '../functions/shared/c
 import { createStaticKeyStore } from '../functions/shared/keys';
 import type { Log } from '../functions/shared/logger';
 import { createProviders, readProviderSettings } from '../functions/shared/providers/settings';
+import { ProviderSlots } from '../functions/shared/providers/slots';
 import type { ProviderName } from '../functions/shared/providers/types';
 import { backoffDelayMs } from '../functions/shared/retry';
-import { ProviderSlots } from '../functions/shared/voices/provider-slots';
 import { deriveVoiceId } from '../functions/shared/voices/record';
 import { DOCUMENT_TRANSLATION, VoiceRepository } from '../functions/shared/voices/repository';
 import { FINAL_STATUSES } from '../functions/shared/voices/status';
@@ -66,7 +66,7 @@ export interface LocalPipelineOptions {
   readonly environment?: Readonly<Record<string, string | undefined>>;
   readonly log: Log;
   readonly queue?: {
-    /** Batches in flight at once (default: the providers' concurrency summed, at least 2). */
+    /** Batches in flight at once (default: the providers' clone concurrency summed, at least 2). */
     readonly concurrency?: number;
     /** Most messages per batch (default: the stack's `cloneQueue.batchSize` default). */
     readonly batchSize?: number;
@@ -160,10 +160,11 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
         baseUrls[provider] = settings.baseUrls[provider];
       } else {
         // Generous clone slots: a newcomer trying local mode should not meet a plan's clone limit. The
-        // concurrency is the configured plan's, as the real provider would enforce it.
+        // account's concurrency is the configured plan's (it allows both settings), as the provider would
+        // enforce it.
         const simulated = {
           cloneSlots: LOCAL_SIMULATOR_CLONE_SLOTS,
-          concurrency: settings.concurrency[provider],
+          concurrency: Math.max(settings.cloneConcurrency[provider], settings.speechConcurrency[provider]),
         };
         const simulator =
           provider === 'smallest'
@@ -200,8 +201,8 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     const dependencies: ClonePipelineDependencies = {
       s3: s3Client,
       voices,
-      // The same per-provider limit as in AWS (SMALLEST_CONCURRENCY, TYPECAST_CONCURRENCY), in the same table.
-      slots: new ProviderSlots(dynamoClient, LOCAL_TABLE, settings.concurrency),
+      // The same per-provider limit as in AWS (SMALLEST_CLONE_CONCURRENCY, …), in the same table.
+      slots: new ProviderSlots(dynamoClient, LOCAL_TABLE, settings.cloneConcurrency),
       slotWaitMs: options.queue?.slotWaitMs,
       retryBackoff,
       providers: createProviders(keyStore, { baseUrls, timeoutMs }),
@@ -219,7 +220,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       deliver: (event: SQSEvent) => handleCloneEvent(event, lambdaContext(), dependencies),
       concurrency:
         options.queue?.concurrency ??
-        Math.max(2, settings.concurrency.smallest + settings.concurrency.typecast),
+        Math.max(2, settings.cloneConcurrency.smallest + settings.cloneConcurrency.typecast),
       batchSize: options.queue?.batchSize ?? DEFAULT_CLONE_BATCH_SIZE,
       maxReceiveCount: dependencies.maxReceiveCount,
       // Only when the handler itself threw (it plans every other redelivery): the same policy.
@@ -259,6 +260,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       providers: apiProviders,
       defaultProvider,
       defaultModels: dependencies.defaultModels,
+      speechConcurrency: settings.speechConcurrency,
       speechUrlTtlSeconds: 900,
       uploadUrlTtlSeconds: 900,
       logger: options.log,

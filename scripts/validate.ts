@@ -9,9 +9,9 @@
 import { parse, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileByteSource } from '../functions/shared/audio/sources';
-import type { ValidationReport } from '../functions/shared/audio/types';
-import { validateSource } from '../functions/shared/audio/validate';
 import { isProviderName, PROVIDER_NAMES } from '../functions/shared/providers/types';
+import type { ValidationReport } from '../functions/shared/validation/types';
+import { validateSource } from '../functions/shared/validation/validate';
 
 const USAGE = `Usage: npm run --silent validate -- [--provider ${PROVIDER_NAMES.join('|')}] [--json] FILE...
 

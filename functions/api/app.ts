@@ -25,6 +25,8 @@ export interface ApiDependencies {
   readonly providers: Readonly<Record<ProviderName, VoiceProvider>>;
   readonly defaultProvider: ProviderName;
   readonly defaultModels: Readonly<Record<ProviderName, string>>;
+  /** Synthesis requests one speech request keeps in flight per provider; default: the provider's limits. */
+  readonly speechConcurrency?: Readonly<Record<ProviderName, number>>;
   readonly speechUrlTtlSeconds: number;
   readonly uploadUrlTtlSeconds: number;
   readonly logger: Log;

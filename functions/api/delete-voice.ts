@@ -10,7 +10,7 @@ import type { Log } from '../shared/logger';
 import type { MetricsRecorder } from '../shared/metrics';
 import { isProviderError } from '../shared/providers/errors';
 import type { ProviderName, VoiceProvider } from '../shared/providers/types';
-import type { VoiceDeletion, VoiceRecord } from '../shared/voices/record';
+import { knownProviderOf, type VoiceDeletion, type VoiceRecord } from '../shared/voices/record';
 import type { VoiceRepository } from '../shared/voices/repository';
 import { DELETABLE_STATUSES, IN_PROGRESS_STATUSES } from '../shared/voices/status';
 import { ApiError } from './errors';
@@ -87,8 +87,9 @@ async function deleteProviderClone(
   if (!record.providerVoiceId || record.status === 'duplicate' || record.duplicateOf) {
     return { provider: 'not_applicable' };
   }
-  const provider = dependencies.providers[record.provider as ProviderName];
-  if (!provider) return { provider: 'not_applicable' };
+  const name = knownProviderOf(record);
+  if (!name) return { provider: 'not_applicable' };
+  const provider = dependencies.providers[name];
   try {
     const started = Date.now();
     const result = await provider.deleteVoice(record.providerVoiceId, {

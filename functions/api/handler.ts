@@ -38,6 +38,7 @@ const app = createApiApp({
   providers: createProviders(keys, settings, SPEECH_PROVIDER_RETRY),
   defaultProvider: settings.defaultProvider,
   defaultModels: settings.defaultModels,
+  speechConcurrency: settings.speechConcurrency,
   speechUrlTtlSeconds,
   uploadUrlTtlSeconds,
   logger,

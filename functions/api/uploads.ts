@@ -1,10 +1,10 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { displayNameFromFileName } from '../clone/s3-events';
-import { checkOptions } from '../shared/audio/validate';
 import { INCOMING_PREFIX } from '../shared/contract';
 import { PROVIDER_LIMITS } from '../shared/providers/limits';
 import type { ProviderName } from '../shared/providers/types';
+import { checkOptions } from '../shared/validation/options';
 import { ApiError } from './errors';
 import type { UploadRequestBody } from './schemas';
 

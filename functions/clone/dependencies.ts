@@ -3,8 +3,8 @@ import type { Context } from 'aws-lambda';
 import type { KeyStore } from '../shared/keys';
 import type { Log } from '../shared/logger';
 import type { MetricsRecorder } from '../shared/metrics';
+import type { ProviderSlots } from '../shared/providers/slots';
 import type { ProviderName, VoiceProvider } from '../shared/providers/types';
-import type { ProviderSlots } from '../shared/voices/provider-slots';
 import type { VoiceRepository } from '../shared/voices/repository';
 import type { RetryBackoff } from './redelivery-policy';
 

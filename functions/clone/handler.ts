@@ -9,7 +9,7 @@ import { createSecretsManagerKeyStore } from '../shared/keys';
 import { createLogger } from '../shared/logger';
 import { createLambdaMetrics } from '../shared/metrics';
 import { createProviders, readProviderSettings } from '../shared/providers/settings';
-import { ProviderSlots } from '../shared/voices/provider-slots';
+import { ProviderSlots } from '../shared/providers/slots';
 import { VoiceRepository } from '../shared/voices/repository';
 import { handleCloneEvent } from './batch';
 import { DEFAULT_LOST_ANSWER_GRACE_MS } from './dependencies';
@@ -35,7 +35,7 @@ const sqs = new SQSClient({ requestHandler: new DeadlineBoundHttpHandler() });
 const dependencies = {
   s3: new S3Client({ requestHandler: new DeadlineBoundHttpHandler() }),
   voices: new VoiceRepository(dynamodb, tableName),
-  slots: new ProviderSlots(dynamodb, tableName, settings.concurrency),
+  slots: new ProviderSlots(dynamodb, tableName, settings.cloneConcurrency),
   providers: createProviders(keys, settings),
   keys,
   defaultProvider: settings.defaultProvider,

@@ -5,7 +5,7 @@
 import { HeadObjectCommand, NotFound } from '@aws-sdk/client-s3';
 import { cachingSource, s3ByteSource } from '../shared/audio/sources';
 import type { ByteSource } from '../shared/audio/types';
-import { validateSource } from '../shared/audio/validate';
+import { validateSource } from '../shared/validation/validate';
 import type { VoiceRecord, VoiceSource } from '../shared/voices/record';
 import type { ClonePipelineDependencies } from './dependencies';
 import { displayNameFromFileName, readUploadOptions, type routeUploadKey } from './s3-events';

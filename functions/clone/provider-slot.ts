@@ -7,7 +7,7 @@ import { ProviderBusyError, type RetryBackoff, redeliveryPolicy } from './redeli
 
 /**
  * Runs `work` (the clone request and recording its answer) holding one of the provider's slots
- * (functions/shared/voices/provider-slots.ts). Waits for a slot at most slotWaitMs (and never into the time
+ * (functions/shared/providers/slots.ts). Waits for a slot at most slotWaitMs (and never into the time
  * the clone itself needs); then the upload goes back to the queue (ProviderBusyError) with its record
  * unchanged, and nothing was sent to the provider. Without slots configured, `work` just runs.
  */

@@ -1,6 +1,6 @@
-import type { UploadOptions } from '../shared/audio/validate';
 import { INCOMING_PREFIX } from '../shared/contract';
 import { isProviderName, type ProviderName } from '../shared/providers/types';
+import type { UploadOptions } from '../shared/validation/validate';
 
 /** One object named by an S3 event notification, with its key already decoded. */
 export interface UploadedObject {

@@ -10,7 +10,7 @@ import { describeError, type Log } from '../shared/logger';
 import { type BusinessMetric, type MetricsRecorder, noMetrics } from '../shared/metrics';
 import { isProviderError, type ProviderError } from '../shared/providers/errors';
 import type { ClonedVoice, CloneHint, ProviderName, VoiceProvider } from '../shared/providers/types';
-import type { VoiceError, VoiceRecord } from '../shared/voices/record';
+import { knownProviderOf, type VoiceError, type VoiceRecord } from '../shared/voices/record';
 import { audioClaimKey, type VoiceRepository } from '../shared/voices/repository';
 import { FINAL_STATUSES, mayMove, statusesThatMayBecome } from '../shared/voices/status';
 import { type Attempt, type ClonePipelineDependencies, DEFAULT_LOST_ANSWER_GRACE_MS } from './dependencies';
@@ -141,7 +141,9 @@ export class UploadSession {
 
   /** A previous attempt was cloning when it stopped (crash, timeout or a retryable provider error). */
   async resumeCloning(): Promise<void> {
-    const provider = this.record.provider as ProviderName;
+    const provider = knownProviderOf(this.record);
+    // Only a voice with a provider voicedrop serves is ever cloning; anything else is a damaged record.
+    if (!provider) return this.failPermanently(unknownProviderFailure(this.record.provider));
     if (this.record.processing?.cloneOutcomeUnknown) {
       this.hadLostAnswer = true;
       const found = await this.reconcile(provider);
@@ -485,6 +487,11 @@ function isOperatorFixable(error: ProviderError): boolean {
 
 function providerFailure(error: ProviderError): VoiceError {
   return { code: error.code, message: safeMessage(error), retryable: false };
+}
+
+function unknownProviderFailure(provider: string): VoiceError {
+  const message = `The voice record names provider "${provider}", which voicedrop does not serve; re-upload.`;
+  return { code: 'needs_review', message, retryable: false };
 }
 
 function safeMessage(error: VoicedropError): string {

@@ -2,15 +2,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FIRST_READ_BYTES } from '../../functions/shared/audio/probe';
 import { bufferByteSource } from '../../functions/shared/audio/sources';
-import {
-  ACCEPTABLE_FORMATS,
-  type ByteSource,
-  VALIDATION_CODES,
-  type ValidationReport,
-} from '../../functions/shared/audio/types';
-import { type ValidationResult, validateSource } from '../../functions/shared/audio/validate';
+import { ACCEPTABLE_FORMATS, type ByteSource } from '../../functions/shared/audio/types';
 import { PROVIDER_LIMITS } from '../../functions/shared/providers/limits';
 import { PROVIDER_NAMES, type ProviderName } from '../../functions/shared/providers/types';
+import { VALIDATION_CODES, type ValidationReport } from '../../functions/shared/validation/types';
+import { type ValidationResult, validateSource } from '../../functions/shared/validation/validate';
 import { makeMp3, makeWav } from '../support/audio';
 import { concat, fixture, MANIFEST, randomBytes } from './helpers';
 

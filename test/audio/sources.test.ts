@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AudioSourceError } from '../../functions/shared/audio/errors';
 import { FIRST_READ_BYTES } from '../../functions/shared/audio/probe';
 import { bufferByteSource, fileByteSource, s3ByteSource } from '../../functions/shared/audio/sources';
-import { validateSource } from '../../functions/shared/audio/validate';
+import { validateSource } from '../../functions/shared/validation/validate';
 import { type LocalS3, localS3Client, startLocalS3 } from '../../local/servers';
 import { fixture, fixturePath, randomBytes, wavFile } from './helpers';
 

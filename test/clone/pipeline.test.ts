@@ -5,8 +5,8 @@ import type { ClonePipelineDependencies } from '../../functions/clone/dependenci
 import { createStaticKeyStore } from '../../functions/shared/keys';
 import { silentLog } from '../../functions/shared/logger';
 import { createProvider } from '../../functions/shared/providers/registry';
+import { ProviderSlots } from '../../functions/shared/providers/slots';
 import type { ProviderName } from '../../functions/shared/providers/types';
-import { ProviderSlots } from '../../functions/shared/voices/provider-slots';
 import { deriveVoiceId, type VoiceRecord } from '../../functions/shared/voices/record';
 import { VoiceRepository } from '../../functions/shared/voices/repository';
 import { type SmallestSimulator, startSmallestSimulator } from '../../simulators/smallest/simulator';

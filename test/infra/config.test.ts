@@ -10,8 +10,18 @@ const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.ur
 const DEFAULTS: VoicedropConfig = {
   defaultProvider: 'smallest',
   providers: {
-    smallest: { baseUrl: 'https://api.smallest.ai', model: 'lightning-v3.1', concurrency: 1 },
-    typecast: { baseUrl: 'https://api.typecast.ai', model: 'ssfm-v30', concurrency: 2 },
+    smallest: {
+      baseUrl: 'https://api.smallest.ai',
+      model: 'lightning-v3.1',
+      cloneConcurrency: 1,
+      speechConcurrency: 1,
+    },
+    typecast: {
+      baseUrl: 'https://api.typecast.ai',
+      model: 'ssfm-v30',
+      cloneConcurrency: 2,
+      speechConcurrency: 2,
+    },
   },
   providerTimeoutMs: 60_000,
   cloneQueue: { batchSize: 5, maxBatchingWindowSeconds: 0, maxReceiveCount: 8, maxConcurrency: 2 },
@@ -46,7 +56,7 @@ describe('Function: parseConfig', () => {
 
   it('keeps the defaults for every key an override leaves out, at any depth', () => {
     const config = parseConfig({
-      providers: { typecast: { model: 'ssfm-v21', concurrency: 15 } },
+      providers: { typecast: { model: 'ssfm-v21', cloneConcurrency: 15 } },
       cloneQueue: { maxConcurrency: 4 },
       removalPolicy: 'destroy',
       alarmEmail: 'ops@example.com',
@@ -56,7 +66,7 @@ describe('Function: parseConfig', () => {
       ...DEFAULTS,
       providers: {
         ...DEFAULTS.providers,
-        typecast: { ...DEFAULTS.providers.typecast, model: 'ssfm-v21', concurrency: 15 },
+        typecast: { ...DEFAULTS.providers.typecast, model: 'ssfm-v21', cloneConcurrency: 15 },
       },
       cloneQueue: { ...DEFAULTS.cloneQueue, maxConcurrency: 4 },
       removalPolicy: 'destroy',
@@ -80,10 +90,25 @@ describe('Function: parseConfig', () => {
     expect(config.providers.smallest.baseUrl).toBe('https://proxy.example.com/smallest');
   });
 
+  it('names the two settings that replaced the single provider concurrency', () => {
+    const problems = problemsOf({ providers: { typecast: { concurrency: 5 } } });
+    expect(problems).toEqual([
+      expect.stringMatching(
+        /^voicedrop\.providers\.typecast\.concurrency was split in two: set cloneConcurrency .* and speechConcurrency/,
+      ),
+    ]);
+  });
+
+  it('keeps clone and speech concurrency apart, each defaulting to the provider limits', () => {
+    const config = parseConfig({ providers: { typecast: { speechConcurrency: 5 } } });
+    expect(config.providers.typecast).toMatchObject({ cloneConcurrency: 2, speechConcurrency: 5 });
+    expect(config.providers.smallest).toMatchObject({ cloneConcurrency: 1, speechConcurrency: 1 });
+  });
+
   it('reports several bad values together in one error', () => {
     const raw = {
       defaultProvider: 'elevenlabs',
-      providers: { smallest: { baseUrl: 'http://api.smallest.ai', concurrency: 0 } },
+      providers: { smallest: { baseUrl: 'http://api.smallest.ai', cloneConcurrency: 0 } },
       providerTimeoutMs: 'sixty seconds',
       cloneQueue: { batchSize: 11, maxConcurrency: 1 },
       logRetentionDays: 31,
@@ -100,7 +125,7 @@ describe('Function: parseConfig', () => {
       ),
       expect.stringMatching(/^voicedrop\.providers\.smallest\.baseUrl must be an https:\/\/ URL/),
       expect.stringMatching(
-        /^voicedrop\.providers\.smallest\.concurrency must be a whole number from 1 to 100/,
+        /^voicedrop\.providers\.smallest\.cloneConcurrency must be a whole number from 1 to 100/,
       ),
       expect.stringMatching(/^voicedrop\.providerTimeoutMs must be a whole number/),
       expect.stringMatching(

@@ -32,7 +32,12 @@ describe('Function: resolvePipelineProps', () => {
     const config = parseConfig({
       defaultProvider: 'typecast',
       providers: {
-        typecast: { baseUrl: 'https://proxy.example.com/typecast', model: 'ssfm-v21', concurrency: 15 },
+        typecast: {
+          baseUrl: 'https://proxy.example.com/typecast',
+          model: 'ssfm-v21',
+          cloneConcurrency: 15,
+          speechConcurrency: 5,
+        },
       },
       providerTimeoutMs: 30_500,
       cloneQueue: { batchSize: 1, maxBatchingWindowSeconds: 0, maxReceiveCount: 3, maxConcurrency: 4 },
@@ -67,7 +72,7 @@ describe('Function: resolvePipelineProps', () => {
     const problems = problemsOf({
       defaultProvider: 'elevenlabs' as never,
       providers: {
-        smallest: { baseUrl: 'http://api.smallest.ai', model: 'lightning-v2', concurrency: 0 },
+        smallest: { baseUrl: 'http://api.smallest.ai', model: 'lightning-v2', cloneConcurrency: 0 },
         typecast: { model: 'ssfm-v9' },
       },
       providerTimeout: Duration.minutes(5),
@@ -98,7 +103,7 @@ describe('Function: resolvePipelineProps', () => {
       expect.stringMatching(
         /^providers\.smallest\.model is rejected by the provider: .*\(got "lightning-v2"\)$/,
       ),
-      'providers.smallest.concurrency must be a whole number from 1 to 100 (got 0)',
+      'providers.smallest.cloneConcurrency must be a whole number from 1 to 100 (got 0)',
       'providers.typecast.model must be one of "ssfm-v30", "ssfm-v21" (got "ssfm-v9")',
       'providerTimeout must be a whole number of milliseconds from 1000 to 240000 (got 5 minutes)',
       'cloneQueue.batchSize must be a whole number from 1 to 10 (got 11)',

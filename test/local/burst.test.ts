@@ -44,8 +44,8 @@ describe('burst: 32 samples and garbage at once, providers at concurrency 2 with
         SMALLEST_API_BASE_URL: smallest.url,
         TYPECAST_API_BASE_URL: typecast.url,
         PROVIDER_TIMEOUT_MS: String(PROVIDER_TIMEOUT_MS),
-        SMALLEST_CONCURRENCY: '2',
-        TYPECAST_CONCURRENCY: '2',
+        SMALLEST_CLONE_CONCURRENCY: '2',
+        TYPECAST_CLONE_CONCURRENCY: '2',
       },
       log: silentLog,
       // Local mode's own policy, on a shorter clock so the suite stays fast.

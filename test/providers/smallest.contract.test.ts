@@ -1,4 +1,4 @@
-import { DEFAULT_BASE_URLS } from '../../functions/shared/providers/registry';
+import { PROVIDER_LIMITS } from '../../functions/shared/providers/limits';
 import { type SmallestDeleteMode, startSmallestSimulator } from '../../simulators/smallest/simulator';
 import { type ContractTarget, clientTarget, describeProviderContract } from './contract';
 
@@ -34,7 +34,7 @@ describeProviderContract(
 );
 
 const liveKey = process.env.SMALLEST_API_KEY?.trim();
-const liveBaseUrl = process.env.SMALLEST_API_BASE_URL?.trim() || DEFAULT_BASE_URLS.smallest;
+const liveBaseUrl = process.env.SMALLEST_API_BASE_URL?.trim() || PROVIDER_LIMITS.smallest.baseUrl;
 
 describeProviderContract(
   'Smallest client against the real Smallest AI Waves',

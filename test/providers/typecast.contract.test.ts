@@ -1,4 +1,4 @@
-import { DEFAULT_BASE_URLS } from '../../functions/shared/providers/registry';
+import { PROVIDER_LIMITS } from '../../functions/shared/providers/limits';
 import { startTypecastSimulator } from '../../simulators/typecast/simulator';
 import { clientTarget, describeProviderContract } from './contract';
 
@@ -21,7 +21,7 @@ describeProviderContract('Typecast client against its simulator', async () => {
 });
 
 const liveKey = process.env.TYPECAST_API_KEY?.trim();
-const liveBaseUrl = process.env.TYPECAST_API_BASE_URL?.trim() || DEFAULT_BASE_URLS.typecast;
+const liveBaseUrl = process.env.TYPECAST_API_BASE_URL?.trim() || PROVIDER_LIMITS.typecast.baseUrl;
 
 describeProviderContract(
   'Typecast client against the real Typecast',

@@ -9,8 +9,16 @@ import { createProvider } from '../../functions/shared/providers/registry';
 import type { ProviderName, VoiceProvider } from '../../functions/shared/providers/types';
 import { deriveVoiceId } from '../../functions/shared/voices/record';
 import { DOCUMENT_TRANSLATION, VoiceRepository } from '../../functions/shared/voices/repository';
-import { type SmallestSimulator, startSmallestSimulator } from '../../simulators/smallest/simulator';
-import { startTypecastSimulator, type TypecastSimulator } from '../../simulators/typecast/simulator';
+import {
+  type SmallestSimulator,
+  type SmallestSimulatorOptions,
+  startSmallestSimulator,
+} from '../../simulators/smallest/simulator';
+import {
+  startTypecastSimulator,
+  type TypecastSimulator,
+  type TypecastSimulatorOptions,
+} from '../../simulators/typecast/simulator';
 import { makeWav } from './audio';
 import { lambdaContext, s3NotificationRecord, sqsEvent, startAwsLocal } from './aws-local';
 
@@ -20,12 +28,25 @@ export const SIMULATOR_KEYS = { smallest: 'sk_test_simulator', typecast: 'tc_tes
  * Real S3 and DynamoDB servers, both provider simulators and the clone pipeline wired to them: enough to
  * make voices the way production does, for tests of what comes after cloning.
  */
-export async function startPipelineFixture(options: { bucket?: string; table?: string } = {}) {
+export async function startPipelineFixture(
+  options: {
+    bucket?: string;
+    table?: string;
+    /** Simulator options over the fixture's own (generous clone slots). */
+    simulators?: { smallest?: SmallestSimulatorOptions; typecast?: TypecastSimulatorOptions };
+  } = {},
+) {
   const bucket = options.bucket ?? 'uploads';
   const table = options.table ?? 'voices';
   const local = await startAwsLocal({ bucket, table });
-  const smallest: SmallestSimulator = await startSmallestSimulator({ cloneSlots: 1_000 });
-  const typecast: TypecastSimulator = await startTypecastSimulator({ cloneSlots: 1_000 });
+  const smallest: SmallestSimulator = await startSmallestSimulator({
+    cloneSlots: 1_000,
+    ...options.simulators?.smallest,
+  });
+  const typecast: TypecastSimulator = await startTypecastSimulator({
+    cloneSlots: 1_000,
+    ...options.simulators?.typecast,
+  });
   const voices = new VoiceRepository(local.dynamo, table);
   const keys = createStaticKeyStore(SIMULATOR_KEYS, 'the test');
   const providersWith = (

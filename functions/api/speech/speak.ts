@@ -5,7 +5,7 @@ import { SPEECH_PREFIX } from '../../shared/contract';
 import type { Log } from '../../shared/logger';
 import type { MetricsRecorder } from '../../shared/metrics';
 import type { ProviderName, VoiceProvider } from '../../shared/providers/types';
-import type { VoiceRecord } from '../../shared/voices/record';
+import { knownProviderOf, type VoiceRecord } from '../../shared/voices/record';
 import type { VoiceRepository } from '../../shared/voices/repository';
 import { DELETED_STATUSES, IN_PROGRESS_STATUSES } from '../../shared/voices/status';
 import { ApiError } from '../errors';
@@ -18,6 +18,8 @@ export interface SpeechDependencies {
   readonly bucket: string;
   readonly voices: VoiceRepository;
   readonly providers: Readonly<Record<ProviderName, VoiceProvider>>;
+  /** Synthesis requests in flight per provider (SMALLEST_SPEECH_CONCURRENCY, …); default: its limits. */
+  readonly speechConcurrency?: Readonly<Record<ProviderName, number>>;
   readonly speechUrlTtlSeconds: number;
   readonly logger: Log;
   readonly metrics: MetricsRecorder;
@@ -102,12 +104,14 @@ export async function speak(
     );
   }
   const record = await speakingVoice(voiceId, dependencies.voices);
-  const provider = dependencies.providers[record.provider as ProviderName];
-  if (!provider) throw new ApiError(409, 'voice_not_ready', `Voice ${voiceId} has no known provider.`);
+  const name = knownProviderOf(record);
+  if (!name) throw new ApiError(409, 'voice_not_ready', `Voice ${voiceId} has no known provider.`);
+  const provider = dependencies.providers[name];
   const chunks = splitText(request.text, provider.limits.speech.maxCharsPerRequest);
   const signal = AbortSignal.timeout(Math.max(1_000, deadline - Date.now()));
   const started = Date.now();
-  const parts = await mapInOrder(chunks, provider.limits.speech.concurrency, (text) =>
+  const concurrency = dependencies.speechConcurrency?.[name] ?? provider.limits.speech.concurrency;
+  const parts = await mapInOrder(chunks, concurrency, (text) =>
     provider.synthesize(
       {
         providerVoiceId: record.providerVoiceId as string,

@@ -2,26 +2,6 @@
 export const ACCEPTABLE_FORMATS = ['wav', 'mp3', 'mp4', 'webm'] as const;
 export type AudioFormat = (typeof ACCEPTABLE_FORMATS)[number];
 
-/** Stable validation codes, shown to users and used by the CLI, the records and the API. */
-export const VALIDATION_CODES = [
-  'empty_file',
-  'unreadable_audio',
-  'unsupported_format',
-  'file_too_large',
-  'audio_too_short',
-  'audio_too_long',
-  'invalid_name',
-  'invalid_option',
-  'unknown_provider',
-] as const;
-export type ValidationCode = (typeof VALIDATION_CODES)[number];
-
-export interface ValidationIssue {
-  readonly code: ValidationCode;
-  /** A sentence a person can act on, e.g. "Audio is 3.2 s long; Smallest needs 5–15 s." */
-  readonly message: string;
-}
-
 /**
  * Random access to the bytes of one file or object, so validation reads only what it needs:
  * the local file system for the CLI, ranged GETs for S3.
@@ -68,16 +48,3 @@ export type AudioProbe =
       readonly reason: string;
     }
   | { readonly kind: 'empty' };
-
-/** The verdict for one upload or file, in the shape the CLI prints with --json. */
-export interface ValidationReport {
-  readonly ok: boolean;
-  readonly provider: string;
-  /** Detected container (`null` when nothing was read or it is unknown). */
-  readonly format: string | null;
-  readonly durationSec: number | null;
-  readonly sampleRate: number | null;
-  readonly channels: number | null;
-  readonly sizeBytes: number;
-  readonly errors: readonly ValidationIssue[];
-}

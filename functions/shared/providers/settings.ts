@@ -1,7 +1,7 @@
 import type { EnvironmentReader } from '../config';
 import type { KeyStore } from '../keys';
 import { PROVIDER_LIMITS } from './limits';
-import { createProvider, DEFAULT_BASE_URLS } from './registry';
+import { createProvider } from './registry';
 import { PROVIDER_NAMES, type ProviderClientOptions, type ProviderName, type VoiceProvider } from './types';
 
 /** How both functions (and local mode) reach the providers: one reading of the environment. */
@@ -13,34 +13,49 @@ export interface ProviderSettings {
   /** Model used when an upload names none (SMALLEST_DEFAULT_MODEL, TYPECAST_DEFAULT_MODEL). */
   readonly defaultModels: Readonly<Record<ProviderName, string>>;
   /**
-   * Clone requests allowed in flight at each provider at once (SMALLEST_CONCURRENCY, TYPECAST_CONCURRENCY:
-   * the account plan's concurrency; defaults are the documented minimums, Smallest 1 and Typecast 2).
+   * Clone requests allowed in flight at each provider at once, across every invocation
+   * (SMALLEST_CLONE_CONCURRENCY, TYPECAST_CLONE_CONCURRENCY; defaults: the limits' `clone.concurrency`).
    */
-  readonly concurrency: Readonly<Record<ProviderName, number>>;
+  readonly cloneConcurrency: Readonly<Record<ProviderName, number>>;
+  /**
+   * Synthesis requests one speech request keeps in flight at each provider
+   * (SMALLEST_SPEECH_CONCURRENCY, TYPECAST_SPEECH_CONCURRENCY; defaults: the limits' `speech.concurrency`).
+   */
+  readonly speechConcurrency: Readonly<Record<ProviderName, number>>;
+}
+
+/** The environment variables' prefix per provider (SMALLEST_…, TYPECAST_…). */
+export const ENV_PREFIX: Readonly<Record<ProviderName, string>> = {
+  smallest: 'SMALLEST',
+  typecast: 'TYPECAST',
+};
+
+function perProvider<T>(value: (name: ProviderName) => T): Record<ProviderName, T> {
+  return Object.fromEntries(PROVIDER_NAMES.map((name) => [name, value(name)])) as Record<ProviderName, T>;
 }
 
 export function readProviderSettings(environment: EnvironmentReader): ProviderSettings {
   return {
     defaultProvider: environment.provider('DEFAULT_PROVIDER', 'smallest'),
     timeoutMs: environment.positiveInteger('PROVIDER_TIMEOUT_MS', 60_000),
-    baseUrls: {
-      smallest: environment.url('SMALLEST_API_BASE_URL', DEFAULT_BASE_URLS.smallest),
-      typecast: environment.url('TYPECAST_API_BASE_URL', DEFAULT_BASE_URLS.typecast),
-    },
-    defaultModels: {
-      smallest: environment.optional('SMALLEST_DEFAULT_MODEL', PROVIDER_LIMITS.smallest.models.default),
-      typecast: environment.optional('TYPECAST_DEFAULT_MODEL', PROVIDER_LIMITS.typecast.models.default),
-    },
-    concurrency: {
-      smallest: environment.positiveInteger(
-        'SMALLEST_CONCURRENCY',
-        PROVIDER_LIMITS.smallest.speech.concurrency,
+    baseUrls: perProvider((name) =>
+      environment.url(`${ENV_PREFIX[name]}_API_BASE_URL`, PROVIDER_LIMITS[name].baseUrl),
+    ),
+    defaultModels: perProvider((name) =>
+      environment.optional(`${ENV_PREFIX[name]}_DEFAULT_MODEL`, PROVIDER_LIMITS[name].models.default),
+    ),
+    cloneConcurrency: perProvider((name) =>
+      environment.positiveInteger(
+        `${ENV_PREFIX[name]}_CLONE_CONCURRENCY`,
+        PROVIDER_LIMITS[name].clone.concurrency,
       ),
-      typecast: environment.positiveInteger(
-        'TYPECAST_CONCURRENCY',
-        PROVIDER_LIMITS.typecast.speech.concurrency,
+    ),
+    speechConcurrency: perProvider((name) =>
+      environment.positiveInteger(
+        `${ENV_PREFIX[name]}_SPEECH_CONCURRENCY`,
+        PROVIDER_LIMITS[name].speech.concurrency,
       ),
-    },
+    ),
   };
 }
 

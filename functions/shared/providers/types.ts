@@ -12,6 +12,8 @@ export interface ProviderLimits {
   readonly provider: ProviderName;
   /** Human name for messages ("Smallest AI Waves"). */
   readonly title: string;
+  /** The production API origin (override with `<PROVIDER>_API_BASE_URL` or `providers.<name>.baseUrl`). */
+  readonly baseUrl: string;
   readonly formats: readonly AudioFormat[];
   readonly maxBytes: number;
   readonly minDurationSec: number;
@@ -35,10 +37,20 @@ export interface ProviderLimits {
    * other voices of ours with the same name must be ruled out.
    */
   readonly cloneLookup: 'tag' | 'name-and-time';
+  readonly clone: {
+    /**
+     * Clone requests in flight at once on the smallest plan: the default of the clone slots
+     * (`providers.<name>.cloneConcurrency`); an account on a larger plan configures its own.
+     */
+    readonly concurrency: number;
+  };
   readonly speech: {
     /** Characters per synthesis request (documented guidance or hard limit). */
     readonly maxCharsPerRequest: number;
-    /** Concurrent synthesis requests allowed per key on the smallest plan. */
+    /**
+     * Synthesis requests in flight at once per key on the smallest plan: the default of
+     * `providers.<name>.speechConcurrency`, how many pieces of one long text are spoken side by side.
+     */
     readonly concurrency: number;
   };
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { ProviderName, VoiceSample } from '../providers/types';
+import { isProviderName, type ProviderName, type VoiceSample } from '../providers/types';
 import type { VoiceStatus } from './status';
 
 export interface VoiceSource {
@@ -49,7 +49,11 @@ export interface VoiceProcessing {
 export interface VoiceRecord {
   readonly voiceId: string;
   readonly status: VoiceStatus;
-  readonly provider: ProviderName | string;
+  /**
+   * The provider the upload named: one of PROVIDER_NAMES for every voice that can reach a provider; a
+   * rejected `unknown_provider` upload keeps what its key said. Read it through `knownProviderOf`.
+   */
+  readonly provider: string;
   readonly providerVoiceId?: string;
   readonly displayName?: string;
   readonly language?: string;
@@ -99,3 +103,8 @@ export function deriveVoiceId(bucket: string, key: string, version: string): str
 }
 
 export const VOICE_ID_PATTERN = /^vc_[a-z2-7]{26}$/;
+
+/** The record's provider when it is one voicedrop serves (always so for a voice that reached a provider). */
+export function knownProviderOf(record: Pick<VoiceRecord, 'provider'>): ProviderName | undefined {
+  return isProviderName(record.provider) ? record.provider : undefined;
+}

@@ -4,6 +4,7 @@ import type { ProviderLimits } from '../types';
 export const SMALLEST_LIMITS: ProviderLimits = {
   provider: 'smallest',
   title: 'Smallest AI Waves',
+  baseUrl: 'https://api.smallest.ai',
   formats: ['wav', 'mp3', 'mp4', 'webm'],
   maxBytes: 5 * 1024 * 1024,
   minDurationSec: 5,
@@ -20,5 +21,7 @@ export const SMALLEST_LIMITS: ProviderLimits = {
   language: { pattern: /^[a-z]{2}$/, description: 'a two-letter ISO 639-1 code such as "en" or "hi"' },
   cloneOptions: ['language', 'description', 'accent', 'tags'],
   cloneLookup: 'tag',
+  // Clone concurrency is not documented: one at a time is the safe reading of "1 concurrent request".
+  clone: { concurrency: 1 },
   speech: { maxCharsPerRequest: 250, concurrency: 1 },
 };

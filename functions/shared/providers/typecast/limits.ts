@@ -4,6 +4,7 @@ import type { ProviderLimits } from '../types';
 export const TYPECAST_LIMITS: ProviderLimits = {
   provider: 'typecast',
   title: 'Typecast',
+  baseUrl: 'https://api.typecast.ai',
   formats: ['wav', 'mp3'],
   maxBytes: 25 * 1024 * 1024,
   minDurationSec: 5,
@@ -19,5 +20,7 @@ export const TYPECAST_LIMITS: ProviderLimits = {
   language: { pattern: /^[a-z]{3}$/, description: 'a three-letter ISO 639-3 code such as "eng" or "kor"' },
   cloneOptions: [],
   cloneLookup: 'name-and-time',
+  // The Free plan's documented concurrency (429 above it); Lite 5, Plus 15.
+  clone: { concurrency: 2 },
   speech: { maxCharsPerRequest: 2000, concurrency: 2 },
 };

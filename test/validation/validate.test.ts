@@ -1,10 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { bufferByteSource } from '../../functions/shared/audio/sources';
-import type { AudioProbe, ValidationCode } from '../../functions/shared/audio/types';
-import { checkAudio, checkOptions, validateSource } from '../../functions/shared/audio/validate';
+import type { AudioProbe } from '../../functions/shared/audio/types';
 import { SMALLEST_LIMITS } from '../../functions/shared/providers/smallest/limits';
 import { TYPECAST_LIMITS } from '../../functions/shared/providers/typecast/limits';
-import { fixture, wavFile } from './helpers';
+import { checkAudio } from '../../functions/shared/validation/audio-rules';
+import { checkOptions } from '../../functions/shared/validation/options';
+import type { ValidationCode } from '../../functions/shared/validation/types';
+import { validateSource } from '../../functions/shared/validation/validate';
+import { fixture, wavFile } from '../audio/helpers';
 
 const MEGABYTE = 1024 * 1024;
 

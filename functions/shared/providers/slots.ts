@@ -1,8 +1,8 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import type { ProviderName } from '../providers/types';
 import { sleep } from '../retry';
-import { DOCUMENT_TRANSLATION } from './repository';
+import { DOCUMENT_TRANSLATION } from '../voices/repository';
+import type { ProviderName } from './types';
 
 /** A held slot: give it back with ProviderSlots.release. */
 export interface ProviderSlot {

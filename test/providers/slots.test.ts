@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ProviderSlots } from '../../functions/shared/voices/provider-slots';
+import { ProviderSlots } from '../../functions/shared/providers/slots';
 import { VoiceRepository } from '../../functions/shared/voices/repository';
 import { startAwsLocal } from '../support/aws-local';
 

@@ -1,0 +1,93 @@
+/**
+ * Upload validation shared by the clone Lambda and the CLI: one orchestrator that reads only what the rules
+ * need (options.ts, audio-rules.ts) and reports every problem at once.
+ */
+
+import { probeAudio } from '../audio/probe';
+import type { AudioProbe, ByteSource } from '../audio/types';
+import { PROVIDER_LIMITS } from '../providers/limits';
+import { isProviderName, PROVIDER_NAMES } from '../providers/types';
+import { checkAudio } from './audio-rules';
+import { unreadableSentence } from './messages';
+import { checkOptions, type ResolvedOptions, type UploadOptions } from './options';
+import type { ValidationIssue, ValidationReport } from './types';
+
+export type { ResolvedOptions, UploadOptions } from './options';
+
+export interface ValidationRequest {
+  readonly provider: string;
+  /** The name to give the voice, already chosen by the caller (metadata, else the file name). */
+  readonly displayName: string;
+  /** Other options; its `displayName`, if any, is ignored in favour of the one above. */
+  readonly options: UploadOptions;
+}
+
+export interface ValidationResult {
+  readonly report: ValidationReport;
+  /** What the bytes are; absent when nothing was read (the size alone decided). */
+  readonly probe?: AudioProbe;
+  /** Options with defaults applied; absent for an unknown provider. */
+  readonly resolved?: ResolvedOptions;
+}
+
+// Without a provider's limits, files larger than any provider accepts are not worth reading.
+const LARGEST_ACCEPTED_BYTES = Math.max(...PROVIDER_NAMES.map((name) => PROVIDER_LIMITS[name].maxBytes));
+
+/** Problems that do not depend on a provider's rules, for uploads whose provider is unknown. */
+function checkReadable(probe: AudioProbe | undefined, sizeBytes: number): ValidationIssue[] {
+  if (sizeBytes === 0 || probe?.kind === 'empty') {
+    return [
+      { code: 'empty_file', message: 'The file is empty (0 bytes). Upload a recording of clear speech.' },
+    ];
+  }
+  if (probe?.kind === 'unreadable') {
+    return [{ code: 'unreadable_audio', message: unreadableSentence(probe.reason) }];
+  }
+  return [];
+}
+
+/**
+ * Validates one upload against its provider's rules and reports every problem at once (size, name,
+ * options, format, duration). Cheap first: an upload over the provider's size limit is not read at all;
+ * otherwise the probe reads as little as the container allows. An unknown provider is reported, and the
+ * audio is still probed so the report carries its format and duration.
+ *
+ * Throws only when the source cannot be read (AudioSourceError): that says nothing about the upload.
+ */
+export async function validateSource(
+  source: ByteSource,
+  request: ValidationRequest,
+): Promise<ValidationResult> {
+  const sizeBytes = source.size;
+  const limits = isProviderName(request.provider) ? PROVIDER_LIMITS[request.provider] : undefined;
+
+  let probe: AudioProbe | undefined;
+  let resolved: ResolvedOptions | undefined;
+  const errors: ValidationIssue[] = [];
+  if (!limits) {
+    errors.push({
+      code: 'unknown_provider',
+      message: `Unknown provider "${request.provider}"; use one of: ${PROVIDER_NAMES.join(', ')} (upload to incoming/<provider>/<file>).`,
+    });
+    if (sizeBytes <= LARGEST_ACCEPTED_BYTES) probe = await probeAudio(source);
+    errors.push(...checkReadable(probe, sizeBytes));
+  } else {
+    const options = checkOptions(limits, { ...request.options, displayName: request.displayName });
+    resolved = options.resolved;
+    if (sizeBytes <= limits.maxBytes) probe = await probeAudio(source);
+    errors.push(...checkAudio(limits, sizeBytes, probe), ...options.issues);
+  }
+
+  const audio = probe?.kind === 'audio' ? probe : undefined;
+  const report: ValidationReport = {
+    ok: errors.length === 0,
+    provider: request.provider,
+    format: probe && probe.kind !== 'empty' ? probe.format : null,
+    durationSec: audio?.durationSec ?? null,
+    sampleRate: audio?.sampleRate ?? null,
+    channels: audio?.channels ?? null,
+    sizeBytes,
+    errors,
+  };
+  return { report, ...(probe ? { probe } : {}), ...(resolved ? { resolved } : {}) };
+}
