@@ -96,6 +96,7 @@ export class UploadSession {
           code: first?.code ?? 'unknown_provider',
           message: report.errors.map((issue) => issue.message).join(' ') || 'The upload was rejected.',
           retryable: false,
+          issues: report.errors.map(({ code, message }) => ({ code, message })),
         },
       });
       return;

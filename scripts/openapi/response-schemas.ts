@@ -39,7 +39,14 @@ export const voiceSchema = z.object({
     channels: z.optional(z.number()),
   }),
   samples: z.optional(z.array(sampleSchema)),
-  error: z.optional(z.object({ code: z.string(), message: z.string(), retryable: z.boolean() })),
+  error: z.optional(
+    z.object({
+      code: z.string(),
+      message: z.string(),
+      retryable: z.boolean(),
+      issues: z.optional(z.array(z.object({ code: z.string(), message: z.string() }))),
+    }),
+  ),
   duplicateOf: z.optional(z.string()),
   deletion: z.optional(
     z.object({

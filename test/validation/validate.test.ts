@@ -240,7 +240,7 @@ describe('validateSource', () => {
     expect(result.probe?.kind).toBe('audio');
   });
 
-  it('reports size, name and option problems together without reading an oversize file', async () => {
+  it('reports every problem of an oversize file from its header alone (one read of at most 64 KiB)', async () => {
     const source = bufferByteSource(
       wavFile({ sampleRate: 44100, channels: 2, bitsPerSample: 16, dataBytes: 6 * MEGABYTE }),
     );
@@ -253,13 +253,29 @@ describe('validateSource', () => {
 
     expect(codes(report.errors)).toEqual([
       'file_too_large',
+      'audio_too_long',
       'invalid_name',
       'invalid_option',
       'invalid_option',
     ]);
-    expect(source.bytesRead).toBe(0);
-    expect(probe).toBeUndefined();
-    expect(report).toMatchObject({ ok: false, format: null, durationSec: null, sizeBytes: source.size });
+    expect(source.bytesRead).toBeLessThanOrEqual(64 * 1024);
+    expect(probe?.kind).toBe('audio');
+    expect(report).toMatchObject({ ok: false, format: 'wav', sizeBytes: source.size });
+    expect(report.durationSec).toBeCloseTo((6 * MEGABYTE) / (44100 * 4), 3);
+    expect(report.errors[1]?.message).toMatch(/^The audio is 35\.7 s long; Smallest AI Waves needs 5–15 s/);
+  });
+
+  it('reads an oversize file whole when asked (the CLI, on a local file)', async () => {
+    const source = bufferByteSource(
+      wavFile({ sampleRate: 44100, channels: 2, bitsPerSample: 16, dataBytes: 6 * MEGABYTE }),
+    );
+    const { report } = await validateSource(source, {
+      provider: 'smallest',
+      displayName: 'Zoë',
+      options: {},
+      oversize: 'whole',
+    });
+    expect(codes(report.errors)).toEqual(['file_too_large', 'audio_too_long']);
   });
 
   it('reports a short recording and a long name for Typecast at once', async () => {

@@ -4,7 +4,7 @@
  * frames that are really there gives the playable length exactly.
  */
 
-import { latin1 } from './bytes';
+import { latin1, uint32BigEndian } from './bytes';
 
 export interface MpegFrameHeader {
   /** 1, 2 or 2.5. */
@@ -114,12 +114,34 @@ export function findMpegStream(
   return undefined;
 }
 
-/** Xing/Info (LAME) or VBRI metadata frame: an encoder's table of contents, not audio. */
-function isInformationFrame(bytes: Uint8Array, offset: number, header: MpegFrameHeader): boolean {
+function xingOffset(offset: number, header: MpegFrameHeader): number {
   const sideInformation =
     header.version === 1 ? (header.channels === 1 ? 17 : 32) : header.channels === 1 ? 9 : 17;
-  const tag = latin1(bytes, offset + 4 + sideInformation, 4);
+  return offset + 4 + sideInformation;
+}
+
+/** Xing/Info (LAME) or VBRI metadata frame: an encoder's table of contents, not audio. */
+function isInformationFrame(bytes: Uint8Array, offset: number, header: MpegFrameHeader): boolean {
+  const tag = latin1(bytes, xingOffset(offset, header), 4);
   return tag === 'Xing' || tag === 'Info' || latin1(bytes, offset + 36, 4) === 'VBRI';
+}
+
+/**
+ * The audio frames the encoder says the stream holds (Xing/Info frame count, or VBRI's), from the first
+ * frame alone: what a header-only look can know of an MP3's length. Undefined without such a frame.
+ */
+export function declaredMpegFrames(bytes: Uint8Array, offset: number): number | undefined {
+  const header = parseMpegFrameHeader(bytes, offset);
+  if (!header) return undefined;
+  const xing = xingOffset(offset, header);
+  const tag = latin1(bytes, xing, 4);
+  if (tag === 'Xing' || tag === 'Info') {
+    const flags = uint32BigEndian(bytes, xing + 4);
+    // Bit 0: the frame count follows the flags.
+    return flags !== undefined && (flags & 1) === 1 ? uint32BigEndian(bytes, xing + 8) : undefined;
+  }
+  if (latin1(bytes, offset + 36, 4) === 'VBRI') return uint32BigEndian(bytes, offset + 36 + 14);
+  return undefined;
 }
 
 export interface MpegStreamFacts {

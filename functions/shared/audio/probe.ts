@@ -108,6 +108,17 @@ function probeWebm(bytes: Uint8Array): AudioProbe {
   };
 }
 
+/** A source's read whose failure says nothing about the audio: AudioSourceError, worth retrying. */
+export async function readOrExplain(read: () => Promise<Uint8Array>): Promise<Uint8Array> {
+  try {
+    return await read();
+  } catch (error) {
+    throw error instanceof AudioSourceError
+      ? error
+      : new AudioSourceError('Could not read the audio', { cause: error });
+  }
+}
+
 /**
  * What the bytes are, and for audio its real playable length, sample rate and channels.
  *
@@ -119,24 +130,8 @@ function probeWebm(bytes: Uint8Array): AudioProbe {
  */
 export async function probeAudio(source: ByteSource): Promise<AudioProbe> {
   if (source.size <= 0) return { kind: 'empty' };
-  const read = async (start: number, end: number): Promise<Uint8Array> => {
-    try {
-      return await source.read(start, end);
-    } catch (error) {
-      throw error instanceof AudioSourceError
-        ? error
-        : new AudioSourceError('Could not read the audio', { cause: error });
-    }
-  };
-  const readAll = async (): Promise<Uint8Array> => {
-    try {
-      return await source.readAll();
-    } catch (error) {
-      throw error instanceof AudioSourceError
-        ? error
-        : new AudioSourceError('Could not read the audio', { cause: error });
-    }
-  };
+  const read = (start: number, end: number) => readOrExplain(() => source.read(start, end));
+  const readAll = () => readOrExplain(() => source.readAll());
   try {
     const prefix = await read(0, Math.min(source.size, FIRST_READ_BYTES));
     // The size came from a listing or HEAD; the object itself holds nothing now.

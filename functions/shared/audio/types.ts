@@ -34,6 +34,18 @@ export type AudioProbe =
       readonly channels: number | null;
       /** Codec as the parser names it, for messages and logs (e.g. "PCM", "MPEG 1 Layer 3", "AAC"). */
       readonly codec: string | null;
+      /**
+       * Where the duration comes from when only the header was read (header-probe.ts): what the header
+       * states, or an estimate from an MP3's bitrate. Absent: measured from the bytes present.
+       */
+      readonly durationFrom?: 'header' | 'estimate';
+    }
+  | {
+      /** Audio in an accepted container whose length its first 64 KiB do not tell (header-probe.ts). */
+      readonly kind: 'header-only';
+      readonly format: AudioFormat;
+      readonly sampleRate: number | null;
+      readonly channels: number | null;
     }
   | {
       /** Recognised audio in a container no provider here accepts (ogg, flac, aac, aiff, …). */

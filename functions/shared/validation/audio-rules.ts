@@ -1,6 +1,6 @@
 /** The audio's size, format and duration against a provider's rules. */
 
-import type { AudioProbe } from '../audio/types';
+import type { AudioFormat, AudioProbe } from '../audio/types';
 import type { ProviderLimits } from '../providers/types';
 import {
   capitalize,
@@ -14,8 +14,8 @@ import {
 import type { ValidationIssue } from './types';
 
 /**
- * Size, and what the probe found, against a provider's rules. `probe` is undefined when the file was not
- * read (too large to be worth it); the size verdict needs no bytes.
+ * Size, and what the probe found, against a provider's rules. `probe` is undefined when nothing is known
+ * of the bytes; for an oversize object it is what its header showed (header-probe.ts).
  */
 export function checkAudio(
   limits: ProviderLimits,
@@ -59,27 +59,33 @@ export function checkAudio(
         message: `${capitalize(probe.description)} is not accepted by ${title}; use ${accepted}.`,
       });
       break;
+    case 'header-only':
+      issues.push(...checkFormat(limits, probe.format));
+      break;
     case 'audio': {
-      if (!limits.formats.includes(probe.format)) {
-        issues.push({
-          code: 'unsupported_format',
-          message: `${FORMAT_LABELS[probe.format]} audio is not accepted by ${title}; use ${accepted}.`,
-        });
-      }
+      issues.push(...checkFormat(limits, probe.format));
       const { durationSec } = probe;
+      // An oversize file's length is what its header states, or an estimate from an MP3's bitrate.
+      const about = probe.durationFrom === 'estimate' ? 'about ' : '';
       if (durationSec < limits.minDurationSec) {
         issues.push({
           code: 'audio_too_short',
-          message: `The audio is ${formatSeconds(durationSec, limits.minDurationSec)} s long; ${title} needs ${durationRange(limits)} of speech. Upload a longer recording.`,
+          message: `The audio is ${about}${formatSeconds(durationSec, limits.minDurationSec)} s long; ${title} needs ${durationRange(limits)} of speech. Upload a longer recording.`,
         });
       } else if (durationSec > limits.maxDurationSec) {
         issues.push({
           code: 'audio_too_long',
-          message: `The audio is ${formatSeconds(durationSec, limits.maxDurationSec)} s long; ${title} needs ${durationRange(limits)} of speech. Trim it to at most ${limits.maxDurationSec} s.`,
+          message: `The audio is ${about}${formatSeconds(durationSec, limits.maxDurationSec)} s long; ${title} needs ${durationRange(limits)} of speech. Trim it to at most ${limits.maxDurationSec} s.`,
         });
       }
       break;
     }
   }
   return issues;
+}
+
+function checkFormat(limits: ProviderLimits, format: AudioFormat): ValidationIssue[] {
+  if (limits.formats.includes(format)) return [];
+  const message = `${FORMAT_LABELS[format]} audio is not accepted by ${limits.title}; use ${formatList(limits.formats)}.`;
+  return [{ code: 'unsupported_format', message }];
 }

@@ -25,6 +25,8 @@ export interface ValidationReport {
   /** Detected container (`null` when nothing was read or it is unknown). */
   readonly format: string | null;
   readonly durationSec: number | null;
+  /** Present when only an oversize file's header was read: the header's figure, or an estimate. */
+  readonly durationFrom?: 'header' | 'estimate';
   readonly sampleRate: number | null;
   readonly channels: number | null;
   readonly sizeBytes: number;

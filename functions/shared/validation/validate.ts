@@ -3,6 +3,7 @@
  * need (options.ts, audio-rules.ts) and reports every problem at once.
  */
 
+import { probeAudioHeader } from '../audio/header-probe';
 import { probeAudio } from '../audio/probe';
 import type { AudioProbe, ByteSource } from '../audio/types';
 import { PROVIDER_LIMITS } from '../providers/limits';
@@ -20,6 +21,12 @@ export interface ValidationRequest {
   readonly displayName: string;
   /** Other options; its `displayName`, if any, is ignored in favour of the one above. */
   readonly options: UploadOptions;
+  /**
+   * How much of a file over the provider's size limit is read to report its other problems: `header`
+   * (the pipeline: its first 64 KiB, one ranged GET) or `whole` (the CLI, reading a local file).
+   * @default 'header'
+   */
+  readonly oversize?: 'header' | 'whole';
 }
 
 export interface ValidationResult {
@@ -46,10 +53,21 @@ function checkReadable(probe: AudioProbe | undefined, sizeBytes: number): Valida
   return [];
 }
 
+/** Probes the whole file when it is within `maxBytes`, else as `oversize` says (the header by default). */
+async function probeWithin(
+  source: ByteSource,
+  maxBytes: number,
+  oversize: ValidationRequest['oversize'] = 'header',
+): Promise<AudioProbe | undefined> {
+  if (source.size <= maxBytes || oversize === 'whole') return probeAudio(source);
+  return probeAudioHeader(source);
+}
+
 /**
  * Validates one upload against its provider's rules and reports every problem at once (size, name,
- * options, format, duration). Cheap first: an upload over the provider's size limit is not read at all;
- * otherwise the probe reads as little as the container allows. An unknown provider is reported, and the
+ * options, format, duration). Cheap first: of an upload over the provider's size limit only the header is
+ * read (one ranged GET) unless the caller asks for all of it; otherwise the probe reads as little as the
+ * container allows. An unknown provider is reported, and the
  * audio is still probed so the report carries its format and duration.
  *
  * Throws only when the source cannot be read (AudioSourceError): that says nothing about the upload.
@@ -69,12 +87,12 @@ export async function validateSource(
       code: 'unknown_provider',
       message: `Unknown provider "${request.provider}"; use one of: ${PROVIDER_NAMES.join(', ')} (upload to incoming/<provider>/<file>).`,
     });
-    if (sizeBytes <= LARGEST_ACCEPTED_BYTES) probe = await probeAudio(source);
+    probe = await probeWithin(source, LARGEST_ACCEPTED_BYTES, request.oversize);
     errors.push(...checkReadable(probe, sizeBytes));
   } else {
     const options = checkOptions(limits, { ...request.options, displayName: request.displayName });
     resolved = options.resolved;
-    if (sizeBytes <= limits.maxBytes) probe = await probeAudio(source);
+    probe = await probeWithin(source, limits.maxBytes, request.oversize);
     errors.push(...checkAudio(limits, sizeBytes, probe), ...options.issues);
   }
 
@@ -84,8 +102,9 @@ export async function validateSource(
     provider: request.provider,
     format: probe && probe.kind !== 'empty' ? probe.format : null,
     durationSec: audio?.durationSec ?? null,
-    sampleRate: audio?.sampleRate ?? null,
-    channels: audio?.channels ?? null,
+    ...(audio?.durationFrom ? { durationFrom: audio.durationFrom } : {}),
+    sampleRate: audio?.sampleRate ?? (probe?.kind === 'header-only' ? probe.sampleRate : null),
+    channels: audio?.channels ?? (probe?.kind === 'header-only' ? probe.channels : null),
     sizeBytes,
     errors,
   };

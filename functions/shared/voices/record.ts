@@ -22,9 +22,12 @@ export interface VoiceDeletion {
 }
 
 export interface VoiceError {
+  /** The first problem's code (a rejected upload's every problem is in `issues`). */
   readonly code: string;
   readonly message: string;
   readonly retryable: boolean;
+  /** A rejected upload's problems, each with its code and sentence, in the order validation found them. */
+  readonly issues?: readonly { readonly code: string; readonly message: string }[];
 }
 
 /**
