@@ -121,8 +121,9 @@ voicedrop is running locally (Ctrl-C stops it; data stays in ${info.dataDir}).
   S3:        ${info.s3Endpoint}  bucket ${info.bucket}
   DynamoDB:  ${info.dynamodbEndpoint}  table ${info.table}
 
-Clone a voice (WAV, MP3, M4A or WebM; 5–15 s for smallest, 5–150 s for typecast):
-  ${credentials} aws --endpoint-url ${info.s3Endpoint} s3 cp sample.wav s3://${info.bucket}/incoming/smallest/Alice.wav
+Clone a voice from samples/sample.wav, or any recording of yours (WAV, MP3, M4A or WebM; 5–15 s for
+smallest, 5–150 s for typecast):
+  ${credentials} aws --endpoint-url ${info.s3Endpoint} s3 cp samples/sample.wav s3://${info.bucket}/incoming/smallest/Alice.wav
 or drop the file into ${info.inbox}/smallest/ (or ${info.inbox}/ for the default provider).
 
 Use the API (the same handler as in AWS; locally without SigV4):
