@@ -1,7 +1,7 @@
 /**
  * Checks local audio files against a provider's cloning rules, with the same code the clone Lambda runs.
  *
- *   npm run --silent validate -- [--provider smallest|typecast] [--json] FILE...
+ *   npm run --silent validate -- [--provider smallest|typecast] [--trim] [--json] [threshold flags] FILE...
  *
  * Exit status: 0 when every file passes, 1 when any fails, 2 on a usage error.
  */
@@ -10,17 +10,34 @@ import { parse, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileByteSource } from '../functions/shared/audio/sources';
 import { isProviderName, PROVIDER_NAMES } from '../functions/shared/providers/types';
+import {
+  DEFAULT_QUALITY_THRESHOLDS,
+  parseQualityThresholds,
+  QUALITY_THRESHOLD_NAMES,
+  type QualityThresholds,
+} from '../functions/shared/validation/quality-rules';
 import type { ValidationReport } from '../functions/shared/validation/types';
 import { validateSource } from '../functions/shared/validation/validate';
 
-const USAGE = `Usage: npm run --silent validate -- [--provider ${PROVIDER_NAMES.join('|')}] [--json] FILE...
+const THRESHOLD_FLAGS = Object.values(QUALITY_THRESHOLD_NAMES)
+  .map(
+    ({ flag, env }) =>
+      `  --${flag} N`.padEnd(33) +
+      `(default: $${env}, else ${DEFAULT_QUALITY_THRESHOLDS[thresholdKeyOfFlag(flag)]})`,
+  )
+  .join('\n');
+
+const USAGE = `Usage: npm run --silent validate -- [--provider ${PROVIDER_NAMES.join('|')}] [--trim] [--json] FILE...
 
 Checks each audio file against the provider's voice-cloning rules (format from the bytes, size,
-duration, name). The voice name is the file name without its extension.
+duration, name) and its speech quality (silence, level, clipping, seconds of speech). The voice name is
+the file name without its extension.
 
-  --provider NAME  provider whose rules apply (default: $DEFAULT_PROVIDER, else smallest)
-  --json           one JSON object per line instead of a table
-  -h, --help       show this help
+  --provider NAME                provider whose rules apply (default: $DEFAULT_PROVIDER, else smallest)
+  --trim                         judge what trim=auto would send: the best window of speech
+  --json                         one JSON object per line instead of a table
+${THRESHOLD_FLAGS}
+  -h, --help                     show this help
 
 Exit status: 0 when every file passes, 1 when any fails, 2 on a usage error.`;
 
@@ -44,13 +61,25 @@ function chooseProvider(flag: string | undefined): string {
 // `npm run` starts scripts in the package root; INIT_CWD is where the user typed the command.
 const workingDirectory = process.env.INIT_CWD ?? process.cwd();
 
-async function validateFile(file: string, provider: string): Promise<FileVerdict> {
+function thresholdKeyOfFlag(flag: string): keyof QualityThresholds {
+  const entry = Object.entries(QUALITY_THRESHOLD_NAMES).find(([, names]) => names.flag === flag);
+  return entry?.[0] as keyof QualityThresholds;
+}
+
+interface CheckSettings {
+  readonly provider: string;
+  readonly trim: boolean;
+  readonly quality: QualityThresholds;
+}
+
+async function validateFile(file: string, { provider, trim, quality }: CheckSettings): Promise<FileVerdict> {
   try {
     const source = await fileByteSource(resolve(workingDirectory, file));
     const { report } = await validateSource(source, {
       provider,
       displayName: parse(file).name,
-      options: {},
+      options: trim ? { trim: 'auto' } : {},
+      quality,
       // A local file costs nothing to read: an oversize one still gets every verdict its bytes allow.
       oversize: 'whole',
     });
@@ -67,6 +96,7 @@ async function validateFile(file: string, provider: string): Promise<FileVerdict
         sampleRate: null,
         channels: null,
         sizeBytes: 0,
+        quality: null,
         errors: [{ code: 'unreadable_audio', message: `cannot read file: ${reason}` }],
       },
     };
@@ -84,6 +114,9 @@ function jsonLine({ file, report }: FileVerdict): string {
     sampleRate: report.sampleRate,
     channels: report.channels,
     sizeBytes: report.sizeBytes,
+    quality: report.quality,
+    ...(report.trimmed ? { trimmed: report.trimmed } : {}),
+    ...(report.trimSkipped ? { trimSkipped: report.trimSkipped } : {}),
     errors: report.errors.map(({ code, message }) => ({ code, message })),
   });
 }
@@ -128,9 +161,9 @@ function table(verdicts: readonly FileVerdict[]): string {
 }
 
 async function main(argv: readonly string[]): Promise<number> {
-  let values: { provider?: string; json?: boolean; help?: boolean };
+  let values: { provider?: string; json?: boolean; help?: boolean; trim?: boolean } & Record<string, unknown>;
   let files: string[];
-  let provider: string;
+  let settings: CheckSettings;
   try {
     const parsed = parseArgs({
       args: [...argv],
@@ -138,6 +171,10 @@ async function main(argv: readonly string[]): Promise<number> {
         provider: { type: 'string', short: 'p' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
+        trim: { type: 'boolean' },
+        ...Object.fromEntries(
+          Object.values(QUALITY_THRESHOLD_NAMES).map(({ flag }) => [flag, { type: 'string' as const }]),
+        ),
       },
       allowPositionals: true,
       strict: true,
@@ -148,7 +185,17 @@ async function main(argv: readonly string[]): Promise<number> {
       process.stdout.write(`${USAGE}\n`);
       return 0;
     }
-    provider = chooseProvider(values.provider);
+    const flagOf = (key: keyof QualityThresholds) => QUALITY_THRESHOLD_NAMES[key].flag;
+    let quality: QualityThresholds;
+    try {
+      quality = parseQualityThresholds(
+        (key) => (values[flagOf(key)] as string | undefined) ?? process.env[QUALITY_THRESHOLD_NAMES[key].env],
+        (key) => `--${flagOf(key)}`,
+      );
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+    settings = { provider: chooseProvider(values.provider), trim: values.trim === true, quality };
     if (files.length === 0) throw new UsageError('No files given.');
   } catch (error) {
     process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}\n`);
@@ -157,7 +204,7 @@ async function main(argv: readonly string[]): Promise<number> {
 
   const verdicts: FileVerdict[] = [];
   for (const file of files) {
-    const verdict = await validateFile(file, provider);
+    const verdict = await validateFile(file, settings);
     verdicts.push(verdict);
     // JSON lines go out as they are ready; the table needs every row to align.
     if (values.json) process.stdout.write(`${jsonLine(verdict)}\n`);

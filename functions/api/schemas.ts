@@ -1,7 +1,9 @@
 // zod's functional build: a schema carries no method for every other kind of schema, so a bundle keeps only
 // the kinds used (about 20 KB instead of 95 KB). A namespace import lets the bundler drop what is unused.
 import * as z from 'zod/mini';
+
 import { PROVIDER_NAMES } from '../shared/providers/types';
+import { TRIM_MODES } from '../shared/validation/options';
 import '../shared/zod-messages';
 import { VOICE_ID_PATTERN } from '../shared/voices/record';
 import { VOICE_STATUSES } from '../shared/voices/status';
@@ -76,6 +78,8 @@ export const uploadRequestSchema = z.strictObject({
    * exactly this size; without it, anything from 1 byte to the provider's limit.
    */
   sizeBytes: z.optional(z.number().check(z.int(), z.gte(0))),
+  /** `auto`: a sample longer than the provider's window is cut to its best window of speech (default: the stack's). */
+  trim: z.optional(z.enum(TRIM_MODES)),
   contentType: z.optional(z.string().check(z.maxLength(100))),
 });
 export type UploadRequestBody = z.infer<typeof uploadRequestSchema>;

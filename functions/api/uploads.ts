@@ -54,6 +54,7 @@ export async function createUpload(
     accent: request.accent,
     description: request.description,
     tags,
+    trim: request.trim,
   });
   if (request.sizeBytes !== undefined && request.sizeBytes > limits.maxBytes) {
     issues.unshift({
@@ -79,6 +80,7 @@ export async function createUpload(
   put('accent', request.accent);
   put('description', request.description);
   put('tags', tags);
+  put('trim', request.trim);
 
   const key = `${INCOMING_PREFIX}${provider}/${request.fileName}`;
   if (request.contentType) fields['Content-Type'] = request.contentType;

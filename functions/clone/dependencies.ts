@@ -5,6 +5,7 @@ import type { Log } from '../shared/logger';
 import type { MetricsRecorder } from '../shared/metrics';
 import type { ProviderSlots } from '../shared/providers/slots';
 import type { ProviderName, VoiceProvider } from '../shared/providers/types';
+import type { ValidationSettings } from '../shared/validation/settings';
 import type { VoiceRepository } from '../shared/voices/repository';
 import type { RetryBackoff } from './redelivery-policy';
 
@@ -17,6 +18,8 @@ export interface ClonePipelineDependencies {
   readonly defaultProvider: ProviderName;
   /** Model used when the upload names none (configuration may differ from the provider's default). */
   readonly defaultModels: Readonly<Record<ProviderName, string>>;
+  /** How uploads are judged (quality thresholds, trim default); the defaults when absent. */
+  readonly validation?: ValidationSettings;
   /** The queue's maxReceiveCount: on the last delivery a retryable problem is recorded as `failed`. */
   readonly maxReceiveCount: number;
   readonly logger: Log;

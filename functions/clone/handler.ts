@@ -10,6 +10,7 @@ import { createLogger } from '../shared/logger';
 import { createLambdaMetrics } from '../shared/metrics';
 import { createProviders, readProviderSettings } from '../shared/providers/settings';
 import { ProviderSlots } from '../shared/providers/slots';
+import { readValidationSettings } from '../shared/validation/settings';
 import { VoiceRepository } from '../shared/voices/repository';
 import { handleCloneEvent } from './batch';
 import { DEFAULT_LOST_ANSWER_GRACE_MS } from './dependencies';
@@ -21,6 +22,7 @@ const tableName = environment.required('VOICES_TABLE_NAME');
 const secretId = environment.required('PROVIDER_KEYS_SECRET_ARN');
 const maxReceiveCount = environment.positiveInteger('CLONE_MAX_RECEIVE_COUNT', 8);
 const settings = readProviderSettings(environment);
+const validation = readValidationSettings(environment);
 environment.done();
 
 const logger = createLogger('voicedrop-clone');
@@ -40,6 +42,7 @@ const dependencies = {
   keys,
   defaultProvider: settings.defaultProvider,
   defaultModels: settings.defaultModels,
+  validation,
   maxReceiveCount,
   // The provider may finish a clone whose answer we lost until well after our own deadline.
   lostAnswerGraceMs: Math.max(DEFAULT_LOST_ANSWER_GRACE_MS, 2 * settings.timeoutMs),

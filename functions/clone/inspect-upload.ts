@@ -5,6 +5,7 @@
 import { HeadObjectCommand, NotFound } from '@aws-sdk/client-s3';
 import { cachingSource, s3ByteSource } from '../shared/audio/sources';
 import type { ByteSource } from '../shared/audio/types';
+import { recut } from '../shared/validation/sound';
 import { validateSource } from '../shared/validation/validate';
 import type { VoiceRecord, VoiceSource } from '../shared/voices/record';
 import type { ClonePipelineDependencies } from './dependencies';
@@ -30,13 +31,15 @@ export type Inspection =
       >;
       /** The object's bytes, read once (validation and the clone request share them). */
       readonly byteSource: ByteSource & { readonly bytesRead: number };
+      /** What to send instead of the object's bytes: the cut, when the sample was trimmed. */
+      readonly audio?: Uint8Array;
     };
 
 /** Reads the object's metadata and validates its audio; `missing` when the object is gone. */
 export async function inspectUpload(
   record: VoiceRecord,
   route: Route,
-  dependencies: Pick<ClonePipelineDependencies, 's3' | 'defaultModels' | 'logger'>,
+  dependencies: Pick<ClonePipelineDependencies, 's3' | 'defaultModels' | 'validation' | 'logger'>,
 ): Promise<Inspection> {
   const source = record.source;
   let metadata: Record<string, string>;
@@ -58,6 +61,7 @@ export async function inspectUpload(
   if (route.kind === 'upload' && options.model === undefined) {
     options.model = dependencies.defaultModels[route.provider];
   }
+  options.trim ??= dependencies.validation?.defaultTrim;
   const byteSource = cachingSource(
     s3ByteSource({
       client: dependencies.s3,
@@ -68,7 +72,12 @@ export async function inspectUpload(
     }),
   );
   const started = Date.now();
-  const { report, resolved } = await validateSource(byteSource, { provider, displayName, options });
+  const { report, resolved, audio } = await validateSource(byteSource, {
+    provider,
+    displayName,
+    options,
+    quality: dependencies.validation?.quality,
+  });
   dependencies.logger.info('validated upload', {
     voiceId: record.voiceId,
     provider,
@@ -78,6 +87,8 @@ export async function inspectUpload(
     sizeBytes: size,
     bytesRead: byteSource.bytesRead,
     codes: report.errors.map((issue) => issue.code),
+    quality: report.quality,
+    trimmed: report.trimmed,
     ms: Date.now() - started,
   });
   return {
@@ -91,6 +102,8 @@ export async function inspectUpload(
       durationSec: report.durationSec ?? undefined,
       sampleRate: report.sampleRate ?? undefined,
       channels: report.channels ?? undefined,
+      ...(report.quality ? { quality: report.quality } : {}),
+      ...(report.trimmed ? { trimmed: report.trimmed } : {}),
     },
     descriptive: {
       displayName: resolved?.displayName ?? displayName,
@@ -101,5 +114,21 @@ export async function inspectUpload(
       tags: resolved?.tags,
     },
     byteSource,
+    ...(audio ? { audio } : {}),
   };
+}
+
+/** What a resumed clone sends: the object again, cut as validation cut it (what was judged is what is sent). */
+export async function readAudioToSend(
+  s3: ClonePipelineDependencies['s3'],
+  source: VoiceSource,
+): Promise<Uint8Array> {
+  const original = await s3ByteSource({
+    client: s3,
+    bucket: source.bucket,
+    key: source.key,
+    versionId: source.versionId,
+    size: source.bytes,
+  }).readAll();
+  return source.trimmed ? recut(original, source.trimmed) : original;
 }

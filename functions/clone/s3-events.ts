@@ -160,5 +160,6 @@ export function readUploadOptions(metadata: Readonly<Record<string, string>>): U
     accent: read('accent'),
     description: read('description'),
     tags: read('tags'),
+    trim: read('trim'),
   };
 }

@@ -2,8 +2,8 @@
  * One upload version's way through the pipeline, under the record's lease: validation, the audio claim,
  * the provider slot, the clone request and its outcome, reconciliation of lost answers.
  */
+
 import { createHash } from 'node:crypto';
-import { s3ByteSource } from '../shared/audio/sources';
 import type { AudioFormat } from '../shared/audio/types';
 import { VoicedropError } from '../shared/errors';
 import { describeError, type Log } from '../shared/logger';
@@ -14,7 +14,7 @@ import { knownProviderOf, type VoiceError, type VoiceRecord } from '../shared/vo
 import { audioClaimKey, type VoiceRepository } from '../shared/voices/repository';
 import { FINAL_STATUSES, mayMove, statusesThatMayBecome } from '../shared/voices/status';
 import { type Attempt, type ClonePipelineDependencies, DEFAULT_LOST_ANSWER_GRACE_MS } from './dependencies';
-import { inspectUpload, type Route } from './inspect-upload';
+import { inspectUpload, type Route, readAudioToSend } from './inspect-upload';
 import { cloneHintFor, deleteUselessClone, removeStrayClone, waitForCompletion } from './provider-clones';
 import { holdingProviderSlot } from './provider-slot';
 import {
@@ -86,7 +86,7 @@ export class UploadSession {
       });
       return;
     }
-    const { report, resolved, facts, descriptive, byteSource } = inspection;
+    const { report, resolved, facts, descriptive, byteSource, audio: trimmedAudio } = inspection;
     if (!report.ok || route.kind !== 'upload' || !resolved) {
       const [first] = report.errors;
       await this.finish('rejected', {
@@ -108,7 +108,8 @@ export class UploadSession {
     // The whole sample is read only once a provider slot is held: however many uploads a batch holds,
     // an invocation keeps at most as many samples in memory as it has clone requests in flight.
     await this.withProviderSlot(route.provider, async () => {
-      const audio = await byteSource.readAll();
+      // A trimmed sample is sent (and recognised as a duplicate) by its cut.
+      const audio = trimmedAudio ?? (await byteSource.readAll());
       const sha256 = createHash('sha256').update(audio).digest('hex');
       const withHash = { ...facts, sha256 };
       const claimKey = audioClaimKey(route.provider, resolved.model, resolved.language, sha256);
@@ -167,13 +168,7 @@ export class UploadSession {
     }
     const source = this.record.source;
     await this.withProviderSlot(provider, async () => {
-      const audio = await s3ByteSource({
-        client: this.dependencies.s3,
-        bucket: source.bucket,
-        key: source.key,
-        versionId: source.versionId,
-        size: source.bytes,
-      }).readAll();
+      const audio = await readAudioToSend(this.dependencies.s3, source);
       await this.move(
         ['cloning'],
         'cloning',

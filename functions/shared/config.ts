@@ -57,6 +57,26 @@ export class EnvironmentReader {
     return raw.replace(/\/+$/, '');
   }
 
+  /** One of `values` (case-insensitive), else the fallback. */
+  oneOf<T extends string>(name: string, values: readonly T[], fallback: T): T {
+    const raw = this.optional(name, fallback).toLowerCase();
+    if ((values as readonly string[]).includes(raw)) return raw as T;
+    this.problems.push(
+      `${name} must be one of ${values.map((value) => `"${value}"`).join(', ')} (got "${raw}")`,
+    );
+    return fallback;
+  }
+
+  /** Settings read by a parser of their own: its error joins the others. */
+  parsed<T>(parse: (read: (name: string) => string | undefined) => T, fallback: T): T {
+    try {
+      return parse((name) => this.environment[name]);
+    } catch (error) {
+      this.problems.push(error instanceof Error ? error.message : String(error));
+      return fallback;
+    }
+  }
+
   /** Throws one ConfigurationError listing every problem found so far. */
   done(): void {
     if (this.problems.length > 0) {

@@ -5,7 +5,12 @@ import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AudioSourceError } from '../../functions/shared/audio/errors';
 import { FIRST_READ_BYTES } from '../../functions/shared/audio/probe';
-import { bufferByteSource, fileByteSource, s3ByteSource } from '../../functions/shared/audio/sources';
+import {
+  bufferByteSource,
+  cachingSource,
+  fileByteSource,
+  s3ByteSource,
+} from '../../functions/shared/audio/sources';
 import { validateSource } from '../../functions/shared/validation/validate';
 import { type LocalS3, localS3Client, startLocalS3 } from '../../local/servers';
 import { fixture, fixturePath, randomBytes, wavFile } from './helpers';
@@ -104,7 +109,7 @@ describe('s3ByteSource against an S3-compatible server (s3rver)', () => {
     expect(source.bytesRead).toBe(bytes.length);
   });
 
-  it('validates a 20 MB WAV from its first 64 KiB', async () => {
+  it('judges a 20 MB WAV from its first 64 KiB when the quality gate is off', async () => {
     const wav = wavFile({ sampleRate: 44100, channels: 2, bitsPerSample: 16, dataBytes: 20 * MEGABYTE });
     await put('incoming/typecast/long.wav', wav);
     const source = s3ByteSource({ client, bucket, key: 'incoming/typecast/long.wav', size: wav.length });
@@ -113,11 +118,30 @@ describe('s3ByteSource against an S3-compatible server (s3rver)', () => {
       provider: 'typecast',
       displayName: 'long',
       options: {},
+      quality: false,
     });
 
-    expect(report).toMatchObject({ format: 'wav', ok: true });
+    expect(report).toMatchObject({ format: 'wav', ok: true, quality: null });
     expect(report.durationSec).toBeCloseTo((20 * MEGABYTE) / (44100 * 4), 3);
     expect(source.bytesRead).toBeLessThanOrEqual(FIRST_READ_BYTES);
+  });
+
+  it('reads a WAV within the limit whole for the quality gate, once, and hears its silence', async () => {
+    const wav = wavFile({ sampleRate: 44100, channels: 2, bitsPerSample: 16, dataBytes: 20 * MEGABYTE });
+    await put('incoming/typecast/silent.wav', wav);
+    const source = cachingSource(
+      s3ByteSource({ client, bucket, key: 'incoming/typecast/silent.wav', size: wav.length }),
+    );
+
+    const { report } = await validateSource(source, {
+      provider: 'typecast',
+      displayName: 'silent',
+      options: {},
+    });
+
+    expect(report.errors.map((issue) => issue.code)).toEqual(['silent_audio']);
+    expect(report.quality).toMatchObject({ measured: true, speechSec: 0, peakDbfs: null });
+    expect(source.bytesRead).toBe(wav.length);
   });
 
   it('rejects 6 MB of garbage after reading at most 64 KiB', async () => {
@@ -141,7 +165,7 @@ describe('s3ByteSource against an S3-compatible server (s3rver)', () => {
     expect(source.bytesRead).toBeLessThanOrEqual(FIRST_READ_BYTES);
   });
 
-  it('rejects an oversize upload without reading a single byte', async () => {
+  it('rejects an oversize upload with every problem its first 64 KiB show (one ranged GET)', async () => {
     const oversize = wavFile({ sampleRate: 44100, channels: 2, bitsPerSample: 16, dataBytes: 6 * MEGABYTE });
     await put('incoming/smallest/big.wav', oversize);
     const source = s3ByteSource({ client, bucket, key: 'incoming/smallest/big.wav', size: oversize.length });
@@ -152,8 +176,8 @@ describe('s3ByteSource against an S3-compatible server (s3rver)', () => {
       options: {},
     });
 
-    expect(report.errors.map((issue) => issue.code)).toEqual(['file_too_large']);
-    expect(source.bytesRead).toBe(0);
+    expect(report.errors.map((issue) => issue.code)).toEqual(['file_too_large', 'audio_too_long']);
+    expect(source.bytesRead).toBe(FIRST_READ_BYTES);
   });
 
   it('fails with a non-retryable AudioSourceError when the object no longer exists', async () => {

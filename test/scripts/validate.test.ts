@@ -15,6 +15,7 @@ const JSON_KEYS = [
   'sampleRate',
   'channels',
   'sizeBytes',
+  'quality',
   'errors',
 ];
 

@@ -24,7 +24,7 @@ describe('checkOptions', () => {
     const { issues, resolved } = checkOptions(SMALLEST_LIMITS, { displayName: '  Alice  ' });
 
     expect(issues).toEqual([]);
-    expect(resolved).toEqual({ displayName: 'Alice', model: 'lightning-v3.1', tags: [] });
+    expect(resolved).toEqual({ displayName: 'Alice', model: 'lightning-v3.1', tags: [], trim: 'off' });
   });
 
   it('rejects an empty name and says how to set one', () => {
@@ -229,13 +229,16 @@ describe('validateSource', () => {
       sampleRate: 16000,
       channels: 1,
       sizeBytes: bytes.length,
+      quality: expect.objectContaining({ measured: true, analyzedSec: 8, clippedRatio: 0 }),
       errors: [],
     });
+    expect(result.report.quality).toMatchObject({ speechSec: expect.any(Number), levelDbfs: expect.any(Number) });
     expect(result.resolved).toEqual({
       displayName: 'Alice',
       model: 'lightning-v3.1',
       language: 'en',
       tags: ['calm'],
+      trim: 'off',
     });
     expect(result.probe?.kind).toBe('audio');
   });
@@ -275,7 +278,8 @@ describe('validateSource', () => {
       options: {},
       oversize: 'whole',
     });
-    expect(codes(report.errors)).toEqual(['file_too_large', 'audio_too_long']);
+    // Its samples are all zero: also silent.
+    expect(codes(report.errors)).toEqual(['file_too_large', 'audio_too_long', 'silent_audio']);
   });
 
   it('reports a short recording and a long name for Typecast at once', async () => {

@@ -121,7 +121,7 @@ function xingOffset(offset: number, header: MpegFrameHeader): number {
 }
 
 /** Xing/Info (LAME) or VBRI metadata frame: an encoder's table of contents, not audio. */
-function isInformationFrame(bytes: Uint8Array, offset: number, header: MpegFrameHeader): boolean {
+export function isInformationFrame(bytes: Uint8Array, offset: number, header: MpegFrameHeader): boolean {
   const tag = latin1(bytes, xingOffset(offset, header), 4);
   return tag === 'Xing' || tag === 'Info' || latin1(bytes, offset + 36, 4) === 'VBRI';
 }

@@ -25,7 +25,7 @@ const FORMAT_TAG_NAMES: Readonly<Record<number, string>> = {
 const FRAME_PER_BLOCK_TAGS = new Set([0x0001, 0x0003, 0x0006, 0x0007]);
 const EXTENSIBLE_TAG = 0xfffe;
 
-interface WaveFormat {
+export interface WaveFormat {
   readonly tag: number;
   readonly channels: number;
   readonly sampleRate: number;
@@ -38,7 +38,7 @@ interface WaveFormat {
 
 const ADPCM_TAGS = new Set([0x0002, 0x0011]);
 
-function parseFormatChunk(body: Uint8Array): WaveFormat | undefined {
+export function parseFormatChunk(body: Uint8Array): WaveFormat | undefined {
   const tag = uint16LittleEndian(body, 0);
   const channels = uint16LittleEndian(body, 2);
   const sampleRate = uint32LittleEndian(body, 4);

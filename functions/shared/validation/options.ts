@@ -12,6 +12,15 @@ export interface UploadOptions {
   description?: string;
   /** Comma-separated. */
   tags?: string;
+  /** `auto`: cut a sample longer than the provider's window to its best window of speech; `off`. */
+  trim?: string;
+}
+
+export const TRIM_MODES = ['off', 'auto'] as const;
+export type TrimMode = (typeof TRIM_MODES)[number];
+
+export function isTrimMode(value: string): value is TrimMode {
+  return (TRIM_MODES as readonly string[]).includes(value);
 }
 
 /** Options after defaults and normalisation, ready for the provider call and the voice record. */
@@ -22,6 +31,7 @@ export interface ResolvedOptions {
   readonly accent?: string;
   readonly description?: string;
   readonly tags: string[];
+  readonly trim: TrimMode;
 }
 
 // Control characters (line breaks, tabs, NUL, …) cannot be shown in a voice list.
@@ -100,12 +110,22 @@ export function checkOptions(
     .map((tag) => tag.trim())
     .filter((tag) => tag.length > 0);
 
+  const trimOption = trimmedOrUndefined(options.trim)?.toLowerCase() ?? 'off';
+  if (!isTrimMode(trimOption)) {
+    issues.push({
+      code: 'invalid_option',
+      message: `Trim "${options.trim}" is not an option; set the "trim" metadata to "auto" (cut the best window of speech) or "off".`,
+    });
+  }
+  const trim = isTrimMode(trimOption) ? trimOption : 'off';
+
   const accent = trimmedOrUndefined(options.accent);
   const description = trimmedOrUndefined(options.description);
   const resolved: ResolvedOptions = {
     displayName,
     model,
     tags,
+    trim,
     ...(language ? { language } : {}),
     ...(accent ? { accent } : {}),
     ...(description ? { description } : {}),

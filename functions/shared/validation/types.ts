@@ -1,3 +1,6 @@
+import type { KeptSpan } from '../audio/trim';
+import type { QualityReport } from './sound';
+
 /** Stable validation codes, shown to users and used by the CLI, the records and the API. */
 export const VALIDATION_CODES = [
   'empty_file',
@@ -9,6 +12,10 @@ export const VALIDATION_CODES = [
   'invalid_name',
   'invalid_option',
   'unknown_provider',
+  'silent_audio',
+  'too_quiet',
+  'clipped_audio',
+  'too_little_speech',
 ] as const;
 export type ValidationCode = (typeof VALIDATION_CODES)[number];
 
@@ -30,5 +37,11 @@ export interface ValidationReport {
   readonly sampleRate: number | null;
   readonly channels: number | null;
   readonly sizeBytes: number;
+  /** The speech-quality figures of what would be sent; `null` when the sound was not judged. */
+  readonly quality: QualityReport | null;
+  /** With trim: the span of the original that would be sent (seconds). */
+  readonly trimmed?: KeptSpan;
+  /** With trim: why the sample was not cut. */
+  readonly trimSkipped?: string;
   readonly errors: readonly ValidationIssue[];
 }

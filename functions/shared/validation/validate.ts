@@ -4,13 +4,15 @@
  */
 
 import { probeAudioHeader } from '../audio/header-probe';
-import { probeAudio } from '../audio/probe';
+import { probeAudio, readOrExplain } from '../audio/probe';
 import type { AudioProbe, ByteSource } from '../audio/types';
 import { PROVIDER_LIMITS } from '../providers/limits';
 import { isProviderName, PROVIDER_NAMES } from '../providers/types';
 import { checkAudio } from './audio-rules';
 import { unreadableSentence } from './messages';
 import { checkOptions, type ResolvedOptions, type UploadOptions } from './options';
+import { checkQuality, DEFAULT_QUALITY_THRESHOLDS, type QualityThresholds } from './quality-rules';
+import { judgeSound, type SoundJudgement } from './sound';
 import type { ValidationIssue, ValidationReport } from './types';
 
 export type { ResolvedOptions, UploadOptions } from './options';
@@ -27,6 +29,8 @@ export interface ValidationRequest {
    * @default 'header'
    */
   readonly oversize?: 'header' | 'whole';
+  /** The speech-quality gate's thresholds (default: DEFAULT_QUALITY_THRESHOLDS); `false` turns it off. */
+  readonly quality?: QualityThresholds | false;
 }
 
 export interface ValidationResult {
@@ -35,7 +39,16 @@ export interface ValidationResult {
   readonly probe?: AudioProbe;
   /** Options with defaults applied; absent for an unknown provider. */
   readonly resolved?: ResolvedOptions;
+  /** The bytes to send instead of the file's: the cut, when the sample was trimmed. */
+  readonly audio?: Uint8Array;
 }
+
+/**
+ * With `trim=auto`, a file over the provider's size limit is still read (up to this) and judged by its cut:
+ * a minutes-long WAV becomes a 15 s one. It bounds what one upload holds in the clone function's memory
+ * (the file and its decoded mono samples, about as large again).
+ */
+export const TRIM_SOURCE_MAX_BYTES = 32 * 1024 * 1024;
 
 // Without a provider's limits, files larger than any provider accepts are not worth reading.
 const LARGEST_ACCEPTED_BYTES = Math.max(...PROVIDER_NAMES.map((name) => PROVIDER_LIMITS[name].maxBytes));
@@ -81,6 +94,7 @@ export async function validateSource(
 
   let probe: AudioProbe | undefined;
   let resolved: ResolvedOptions | undefined;
+  let sound: SoundJudgement | undefined;
   const errors: ValidationIssue[] = [];
   if (!limits) {
     errors.push({
@@ -92,8 +106,24 @@ export async function validateSource(
   } else {
     const options = checkOptions(limits, { ...request.options, displayName: request.displayName });
     resolved = options.resolved;
-    probe = await probeWithin(source, limits.maxBytes, request.oversize);
-    errors.push(...checkAudio(limits, sizeBytes, probe), ...options.issues);
+    const trim = resolved.trim === 'auto';
+    const readBound = trim ? Math.max(limits.maxBytes, TRIM_SOURCE_MAX_BYTES) : limits.maxBytes;
+    probe = await probeWithin(source, readBound, request.oversize);
+    const readable = sizeBytes <= readBound || request.oversize === 'whole';
+    if (
+      request.quality !== false &&
+      probe?.kind === 'audio' &&
+      readable &&
+      limits.formats.includes(probe.format)
+    ) {
+      sound = await judgeSound(await readOrExplain(() => source.readAll()), probe, limits, trim);
+    }
+    const sent = sound?.trimmed;
+    errors.push(...checkAudio(limits, sent ? sent.audio.length : sizeBytes, sent ? sent.probe : probe));
+    if (sound?.quality.measured) {
+      errors.push(...checkQuality(limits, sound.quality, request.quality || DEFAULT_QUALITY_THRESHOLDS));
+    }
+    errors.push(...options.issues);
   }
 
   const audio = probe?.kind === 'audio' ? probe : undefined;
@@ -106,7 +136,15 @@ export async function validateSource(
     sampleRate: audio?.sampleRate ?? (probe?.kind === 'header-only' ? probe.sampleRate : null),
     channels: audio?.channels ?? (probe?.kind === 'header-only' ? probe.channels : null),
     sizeBytes,
+    quality: sound?.quality ?? null,
+    ...(sound?.trimmed ? { trimmed: sound.trimmed.kept } : {}),
+    ...(sound?.trimSkipped ? { trimSkipped: sound.trimSkipped } : {}),
     errors,
   };
-  return { report, ...(probe ? { probe } : {}), ...(resolved ? { resolved } : {}) };
+  return {
+    report,
+    ...(probe ? { probe } : {}),
+    ...(resolved ? { resolved } : {}),
+    ...(sound?.trimmed ? { audio: sound.trimmed.audio } : {}),
+  };
 }

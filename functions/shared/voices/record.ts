@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
+import type { KeptSpan } from '../audio/trim';
 import { isProviderName, type ProviderName, type VoiceSample } from '../providers/types';
+import type { QualityReport } from '../validation/sound';
 import type { VoiceStatus } from './status';
 
 export interface VoiceSource {
@@ -14,6 +16,10 @@ export interface VoiceSource {
   readonly durationSec?: number;
   readonly sampleRate?: number;
   readonly channels?: number;
+  /** The speech-quality figures of what was (or would have been) sent to the provider. */
+  readonly quality?: QualityReport;
+  /** With trim: the span of the upload that was sent (seconds); the object itself stays whole. */
+  readonly trimmed?: KeptSpan;
 }
 
 export interface VoiceDeletion {
