@@ -80,6 +80,7 @@ describe('validate CLI (npm run validate)', () => {
       sampleRate: 16000,
       channels: 1,
       sizeBytes: MANIFEST['speech-16bit-mono.wav']?.sizeBytes,
+      quality: expect.objectContaining({ measured: true, analyzedSec: 8, clippedRatio: 0 }),
       errors: [],
     });
     // Rounded to milliseconds: 8.071836… s.
