@@ -1,4 +1,4 @@
-/** A V8 CPU profile of one import, its samples charged to the bundle's packages or to Node's loading steps. */
+/** A V8 CPU profile of one import: its samples charged to the bundle's packages or Node's loading steps. */
 import type { SourceMap } from 'node:module';
 import { packageOf } from './bundle-contents';
 
