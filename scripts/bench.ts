@@ -9,15 +9,10 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startPipelineFixture } from '../test/support/pipeline-fixture';
-import {
-  buildPlainSdkBundle,
-  bundleContributors,
-  findBundles,
-  type LambdaBundle,
-  profileImports,
-  synthesize,
-  timeImports,
-} from './bench/bundles';
+import { bundleContributors } from './bench/bundle-contents';
+import { findBundles, type LambdaBundle, synthesize } from './bench/bundles';
+import { buildPlainSdkBundle } from './bench/house-build';
+import { profileImports, timeImports } from './bench/import-times';
 import {
   type BenchResult,
   evaluateBudgets,

@@ -6,18 +6,16 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BUNDLE_SUBSTITUTES } from '../lib/house-function';
+import { packageOf, rankInputs } from '../scripts/bench/bundle-contents';
+import type { LambdaBundle } from '../scripts/bench/bundles';
+import { attributeProfile, type CpuProfile } from '../scripts/bench/cpu-profile';
 import {
   assertPlainSdkDiffers,
-  attributeProfile,
   buildPlainSdkBundle,
-  type CpuProfile,
   CREDENTIAL_CHAIN_MARKERS,
   credentialChainMarkersIn,
   houseBuildOptions,
-  type LambdaBundle,
-  packageOf,
-  rankInputs,
-} from '../scripts/bench/bundles';
+} from '../scripts/bench/house-build';
 import {
   type BenchResult,
   BUDGETS,

@@ -32,6 +32,33 @@ export function logicalId(construct: Construct): string {
   return Stack.of(construct).getLogicalId(child as never);
 }
 
+/** The logical ids of the pipeline's storage, queues and clone function, as the stack tests name them. */
+export interface StackIds {
+  readonly bucket: string;
+  readonly accessLogs: string;
+  readonly queue: string;
+  readonly deadLetterQueue: string;
+  readonly table: string;
+  readonly secret: string;
+  readonly function: string;
+  readonly logGroup: string;
+  readonly role: string;
+}
+
+export function stackIds(stack: VoicedropStack): StackIds {
+  return {
+    bucket: logicalId(stack.pipeline.bucket),
+    accessLogs: logicalId(stack.pipeline.accessLogsBucket),
+    queue: logicalId(stack.pipeline.cloneQueue),
+    deadLetterQueue: logicalId(stack.pipeline.deadLetterQueue),
+    table: logicalId(stack.pipeline.table),
+    secret: logicalId(stack.pipeline.secret),
+    function: logicalId(stack.pipeline.cloneFunction.lambdaFunction),
+    logGroup: logicalId(stack.pipeline.cloneFunction.logGroup),
+    role: logicalId(stack.pipeline.cloneFunction.role),
+  };
+}
+
 export interface Statement {
   readonly Effect: 'Allow' | 'Deny';
   readonly Action: string | readonly string[];

@@ -1,0 +1,189 @@
+/**
+ * One request through the gateway: matched against the routes, its body read, turned into the proxy event,
+ * handed to the handler, and the handler's result checked and sent back (or the gateway's own error).
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { sendError, sendInternalError } from './gateway-errors';
+import { type InvocationSettings, invoke } from './invocation';
+import { matchesMediaType } from './media-types';
+import { proxyEvent, readBody } from './proxy-event';
+import { checkResult, writeResult } from './proxy-result';
+import { decodePathParameters, matchRoute, splitTarget, withoutStage } from './routes';
+
+export interface GatewaySettings extends InvocationSettings {
+  readonly binaryMediaTypes: readonly string[];
+  readonly stageName: string;
+  readonly maxBodyBytes: number;
+  warnedAboutBinaryAccept: boolean;
+  port: number;
+}
+
+/** Answers one request; a failure of the gateway itself becomes a 502 (or a dropped connection). */
+export function answer(settings: GatewaySettings, request: IncomingMessage, response: ServerResponse): void {
+  serve(settings, request, response).catch((error: unknown) => {
+    // A client that hangs up mid-request is not the gateway's failure.
+    if (response.destroyed || request.socket.destroyed) return;
+    settings.log.error('local API gateway failed to answer a request', { error: stackOf(error) });
+    if (response.headersSent) {
+      response.destroy();
+    } else {
+      sendError(response, 502, 'internal_error', 'Internal server error', true, '');
+    }
+  });
+}
+
+async function serve(
+  settings: GatewaySettings,
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<void> {
+  const requestTimeEpoch = Date.now();
+  const requestId = randomUUID();
+  const method = (request.method ?? 'GET').toUpperCase();
+  const { rawPath, rawQuery } = splitTarget(request.url ?? '/');
+  const path = withoutStage(rawPath, `/${settings.stageName}`);
+
+  const match = matchRoute(path);
+  if (!match) {
+    sendError(response, 404, 'not_found', `No route ${method} ${path}`, false, requestId);
+    return;
+  }
+  // API Gateway answers a method the resource does not have with 403 "Missing Authentication Token",
+  // which sends people looking for a credentials problem; a 405 with Allow says what is actually wrong.
+  if (!match.route.methods.includes(method)) {
+    response.setHeader('Allow', match.route.methods.join(', '));
+    sendError(
+      response,
+      405,
+      'method_not_allowed',
+      `${method} is not allowed on ${match.route.resource}; allowed: ${match.route.methods.join(', ')}`,
+      false,
+      requestId,
+    );
+    return;
+  }
+  let pathParameters: Record<string, string> | null;
+  try {
+    pathParameters = decodePathParameters(match.rawParameters);
+  } catch {
+    sendError(
+      response,
+      400,
+      'invalid_request',
+      'The request path is not valid percent-encoded UTF-8',
+      false,
+      requestId,
+    );
+    return;
+  }
+
+  const body = await readBody(request, settings.maxBodyBytes);
+  if (body === 'too_large') {
+    sendError(
+      response,
+      413,
+      'request_too_large',
+      `The request body is larger than ${settings.maxBodyBytes} bytes, the API's payload limit`,
+      false,
+      requestId,
+    );
+    return;
+  }
+
+  const event = proxyEvent({
+    request,
+    requestId,
+    requestTimeEpoch,
+    method,
+    path,
+    rawQuery,
+    route: match.route,
+    pathParameters,
+    body,
+    binaryMediaTypes: settings.binaryMediaTypes,
+    stageName: settings.stageName,
+    port: settings.port,
+  });
+
+  const outcome = await invoke(settings, event, requestId, requestTimeEpoch);
+  if (response.destroyed) return;
+  if (outcome.kind === 'timeout') {
+    sendError(
+      response,
+      504,
+      'gateway_timeout',
+      `The API did not answer within ${settings.timeoutMs} ms`,
+      true,
+      requestId,
+    );
+    return;
+  }
+  if (outcome.kind === 'error') {
+    settings.log.error('api handler threw; answered 502', {
+      requestId,
+      method,
+      resource: match.route.resource,
+      error: stackOf(outcome.error),
+    });
+    sendInternalError(response, requestId);
+    return;
+  }
+  const checked = checkResult(outcome.result);
+  if (typeof checked === 'string') {
+    settings.log.error('api handler returned a malformed proxy result; answered 502', {
+      requestId,
+      method,
+      resource: match.route.resource,
+      problem: checked,
+    });
+    sendInternalError(response, requestId);
+    return;
+  }
+  if (checked.isBase64Encoded) warnWhenDeployedApiWouldSendText(settings, request, requestId);
+  try {
+    writeResult(response, checked, requestId);
+  } catch (error) {
+    // Node refuses header names or values API Gateway would not send either (control characters, …).
+    settings.log.error('api handler result could not be sent; answered 502', {
+      requestId,
+      error: stackOf(error),
+    });
+    if (!response.headersSent) sendInternalError(response, requestId);
+    else response.destroy();
+    return;
+  }
+  settings.log.debug('api request', {
+    requestId,
+    method,
+    path,
+    statusCode: checked.statusCode,
+    durationMs: Date.now() - requestTimeEpoch,
+  });
+}
+
+/**
+ * The deployed REST API decodes a base64 body only when the request's first Accept type matches its
+ * binaryMediaTypes; otherwise the client receives the base64 text. Local mode always sends the bytes, so
+ * it says once when a real deployment would not.
+ */
+function warnWhenDeployedApiWouldSendText(
+  settings: GatewaySettings,
+  request: IncomingMessage,
+  requestId: string,
+): void {
+  if (settings.warnedAboutBinaryAccept) return;
+  const accept = request.headers.accept;
+  if (accept === undefined) return;
+  const firstAccepted = accept.split(',')[0] ?? '';
+  if (matchesMediaType(firstAccepted, settings.binaryMediaTypes)) return;
+  settings.warnedAboutBinaryAccept = true;
+  settings.log.warn(
+    'binary response sent as bytes locally; the deployed API would send it as base64 text because the first Accept type is not a binary media type',
+    { requestId, accept, binaryMediaTypes: settings.binaryMediaTypes },
+  );
+}
+
+function stackOf(error: unknown): string {
+  return error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error);
+}

@@ -1,0 +1,152 @@
+/**
+ * How long a fresh process takes to import each bundle, against an empty module and the plain SDK build,
+ * and, CPU-profiled, what that time is made of.
+ */
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { SourceMap } from 'node:module';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { type LambdaBundle, lambdaEnvironment } from './bundles';
+import { attributeProfile, type CpuProfile } from './cpu-profile';
+import type { BundleFigures, FunctionName, ImportTimeContributors } from './report';
+import { lastJsonLine, runNode } from './spawn';
+import { median } from './stats';
+
+const IMPORT_CHILD = new URL('./import-child.ts', import.meta.url);
+
+interface ImportSample {
+  readonly importMs: number;
+  readonly wallMs: number;
+  /** The import's start and end on the monotonic clock, in microseconds. */
+  readonly startedUs: number;
+  readonly finishedUs: number;
+}
+
+async function importOnce(
+  modulePath: string,
+  env: NodeJS.ProcessEnv,
+  extraArgs: readonly string[] = [],
+): Promise<ImportSample> {
+  const run = await runNode([...extraArgs, fileURLToPath(IMPORT_CHILD), modulePath], {
+    env,
+    timeoutMs: 30_000,
+  });
+  const line = lastJsonLine<Omit<ImportSample, 'wallMs'> & { exports: string[] }>(run.stdout);
+  if (!line.exports.includes('handler') && !modulePath.endsWith('empty.mjs')) {
+    throw new Error(`${modulePath} does not export handler (exports: ${line.exports.join(', ')})`);
+  }
+  const { exports: _exports, ...sample } = line;
+  return { ...sample, wallMs: run.wallMs };
+}
+
+/**
+ * Import time of each bundle: `runs` fresh processes per variant, the variants interleaved round by round
+ * so that drift in the machine's load spreads over all of them. The baseline imports an empty module; each
+ * function's plain SDK build (see buildPlainSdkBundle, house-build.ts) is imported in the same rounds,
+ * with the same variables, as the comparison its bundle is measured against.
+ */
+export async function timeImports(
+  bundles: Readonly<Record<FunctionName, LambdaBundle>>,
+  plainSdk: Readonly<Record<FunctionName, LambdaBundle>>,
+  scratch: string,
+  runs: number,
+): Promise<Record<FunctionName, BundleFigures>> {
+  const empty = join(scratch, 'empty.mjs');
+  writeFileSync(empty, 'export {};\n');
+  const names = Object.keys(bundles) as FunctionName[];
+  const variants = [
+    { key: 'baseline', modulePath: empty, env: lambdaEnvironment(bundles.clone) },
+    ...names.flatMap((name) => [
+      { key: `${name}`, modulePath: bundles[name].modulePath, env: lambdaEnvironment(bundles[name]) },
+      {
+        key: `${name}-no-maps`,
+        modulePath: bundles[name].modulePath,
+        env: lambdaEnvironment(bundles[name], false),
+      },
+      {
+        key: `${name}-plain-sdk`,
+        modulePath: plainSdk[name].modulePath,
+        env: lambdaEnvironment(plainSdk[name]),
+      },
+    ]),
+  ];
+  const samples = new Map<string, ImportSample[]>(variants.map((variant) => [variant.key, []]));
+  // One unmeasured round warms the file system cache and Node's own start-up files.
+  for (const variant of variants) await importOnce(variant.modulePath, variant.env);
+  for (let round = 0; round < runs; round += 1) {
+    for (const variant of variants) {
+      samples.get(variant.key)?.push(await importOnce(variant.modulePath, variant.env));
+    }
+  }
+  const medians = (key: string) => {
+    const list = samples.get(key) ?? [];
+    return {
+      importMs: median(list.map((sample) => sample.importMs)),
+      wallMs: median(list.map((sample) => sample.wallMs)),
+    };
+  };
+  const baseline = medians('baseline');
+  const figures = {} as Record<FunctionName, BundleFigures>;
+  for (const name of names) {
+    const withMaps = medians(name);
+    figures[name] = {
+      bytes: statSync(bundles[name].modulePath).size,
+      mapBytes: statSync(bundles[name].mapPath).size,
+      importMs: withMaps.importMs,
+      importOverheadMs: withMaps.importMs - baseline.importMs,
+      plainSdkBytes: statSync(plainSdk[name].modulePath).size,
+      plainSdkImportOverheadMs: medians(`${name}-plain-sdk`).importMs - baseline.importMs,
+      importMsWithoutSourceMaps: medians(`${name}-no-maps`).importMs,
+      processWallMs: withMaps.wallMs,
+      processWallOverheadMs: withMaps.wallMs - baseline.wallMs,
+      runs,
+    };
+  }
+  return figures;
+}
+
+/**
+ * CPU-profiles `runs` imports of a bundle (as deployed: with its NODE_OPTIONS) and ranks where the time
+ * goes, in milliseconds per import (the mean over the runs).
+ */
+export async function profileImports(
+  bundle: LambdaBundle,
+  scratch: string,
+  runs: number,
+  top = 15,
+): Promise<ImportTimeContributors> {
+  const sourceMap = new SourceMap(JSON.parse(readFileSync(bundle.mapPath, 'utf8')));
+  const bundleUrl = pathToFileURL(bundle.modulePath).href;
+  const totals = new Map<string, number>();
+  const importTimes: number[] = [];
+  const evaluationTimes: number[] = [];
+  for (let run = 0; run < runs; run += 1) {
+    const directory = join(scratch, `profile-${bundle.name}-${run}`);
+    const sample = await importOnce(bundle.modulePath, lambdaEnvironment(bundle), [
+      '--cpu-prof',
+      `--cpu-prof-dir=${directory}`,
+      '--cpu-prof-interval=100',
+    ]);
+    const [file] = readdirSync(directory).filter((name) => name.endsWith('.cpuprofile'));
+    if (!file) throw new Error(`no CPU profile written to ${directory}`);
+    const profile = JSON.parse(readFileSync(join(directory, file), 'utf8')) as CpuProfile;
+    const { evaluationMs, byOwner } = attributeProfile(profile, bundleUrl, sourceMap, {
+      startUs: sample.startedUs,
+      endUs: sample.finishedUs,
+    });
+    importTimes.push(sample.importMs);
+    evaluationTimes.push(evaluationMs);
+    for (const [owner, ms] of byOwner) totals.set(owner, (totals.get(owner) ?? 0) + ms);
+  }
+  const perImport = [...totals].map(([name, ms]) => ({ name, value: ms / runs }));
+  const profiled = perImport.reduce((sum, entry) => sum + entry.value, 0);
+  return {
+    profiledImportMs: median(importTimes),
+    evaluationMs: median(evaluationTimes),
+    top: perImport
+      .sort((a, b) => b.value - a.value)
+      .slice(0, top)
+      .map((entry) => ({ ...entry, share: profiled > 0 ? entry.value / profiled : 0 })),
+    runs,
+  };
+}

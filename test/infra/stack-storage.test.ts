@@ -1,0 +1,259 @@
+import { Duration } from 'aws-cdk-lib';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { resourceById, type StackIds, type Synthesized, stackIds, synthesize } from './support';
+
+// The default stack's storage and queues: the upload and access-log buckets, the clone queue, the voices
+// table and the provider-keys secret.
+describe('Stack: Voicedrop with the cdk.json configuration', () => {
+  let synthesized: Synthesized;
+  let template: Template;
+  let ids: StackIds;
+
+  beforeAll(() => {
+    synthesized = synthesize();
+    template = synthesized.template;
+    ids = stackIds(synthesized.stack);
+  });
+
+  describe('upload bucket', () => {
+    it('is private, encrypted, versioned and expires old versions and abandoned uploads', () => {
+      template.hasResourceProperties('AWS::S3::Bucket', {
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+        },
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
+        VersioningConfiguration: { Status: 'Enabled' },
+        LifecycleConfiguration: {
+          Rules: Match.arrayWith([
+            Match.objectLike({
+              Status: 'Enabled',
+              NoncurrentVersionExpiration: { NoncurrentDays: 30 },
+              AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+            }),
+          ]),
+        },
+      });
+    });
+
+    it('is retained when the stack is deleted, and nothing empties it', () => {
+      expect(resourceById(template, ids.bucket).DeletionPolicy).toBe('Retain');
+      template.resourceCountIs('Custom::S3AutoDeleteObjects', 0);
+    });
+
+    it('refuses every request that is not over TLS', () => {
+      template.hasResourceProperties('AWS::S3::BucketPolicy', {
+        Bucket: { Ref: ids.bucket },
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Effect: 'Deny',
+              Principal: { AWS: '*' },
+              Action: 's3:*',
+              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+            }),
+          ]),
+        },
+      });
+    });
+
+    it('writes server access logs into the access-log bucket, below uploads/', () => {
+      expect(resourceById(template, ids.bucket).Properties.LoggingConfiguration).toEqual({
+        DestinationBucketName: { Ref: ids.accessLogs },
+        LogFilePrefix: 'uploads/',
+      });
+    });
+
+    it('notifies the clone queue of objects created under incoming/ only', () => {
+      template.hasResourceProperties('Custom::S3BucketNotifications', {
+        BucketName: { Ref: ids.bucket },
+        NotificationConfiguration: {
+          QueueConfigurations: [
+            {
+              Events: ['s3:ObjectCreated:*'],
+              Filter: { Key: { FilterRules: [{ Name: 'prefix', Value: 'incoming/' }] } },
+              QueueArn: { 'Fn::GetAtt': [ids.queue, 'Arn'] },
+            },
+          ],
+        },
+      });
+    });
+
+    it('lets only this bucket send to the clone queue', () => {
+      template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        Queues: [{ Ref: ids.queue }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Effect: 'Allow',
+              Principal: { Service: 's3.amazonaws.com' },
+              Action: Match.arrayWith(['sqs:SendMessage']),
+              Condition: { ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': [ids.bucket, 'Arn'] } } },
+            }),
+          ]),
+        },
+      });
+    });
+  });
+
+  describe('access-log bucket', () => {
+    it('is private, encrypted with SSE-S3 (all S3 log delivery supports), without ACLs, and expires logs after 90 days', () => {
+      expect(resourceById(template, ids.accessLogs).Properties).toEqual(
+        expect.objectContaining({
+          BucketEncryption: {
+            ServerSideEncryptionConfiguration: [
+              { ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } },
+            ],
+          },
+          PublicAccessBlockConfiguration: {
+            BlockPublicAcls: true,
+            BlockPublicPolicy: true,
+            IgnorePublicAcls: true,
+            RestrictPublicBuckets: true,
+          },
+          OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+          LifecycleConfiguration: {
+            Rules: [{ Id: 'expire-access-logs', Status: 'Enabled', ExpirationInDays: 90 }],
+          },
+        }),
+      );
+      expect(resourceById(template, ids.accessLogs).Properties.LoggingConfiguration).toBeUndefined();
+    });
+
+    it('is retained with the data', () => {
+      expect(resourceById(template, ids.accessLogs).DeletionPolicy).toBe('Retain');
+    });
+
+    it('refuses requests that are not over TLS 1.2, and takes logs from S3 for the upload bucket only', () => {
+      template.hasResourceProperties('AWS::S3::BucketPolicy', {
+        Bucket: { Ref: ids.accessLogs },
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Effect: 'Deny',
+              Action: 's3:*',
+              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+            }),
+            Match.objectLike({
+              Effect: 'Deny',
+              Action: 's3:*',
+              Condition: { NumericLessThan: { 's3:TlsVersion': 1.2 } },
+            }),
+            {
+              Effect: 'Allow',
+              Principal: { Service: 'logging.s3.amazonaws.com' },
+              Action: 's3:PutObject',
+              Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [ids.accessLogs, 'Arn'] }, '/uploads/*']] },
+              Condition: {
+                ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': [ids.bucket, 'Arn'] } },
+                StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+              },
+            },
+          ]),
+        },
+      });
+    });
+  });
+
+  describe('clone queue', () => {
+    it('moves a message to the dead-letter queue after maxReceiveCount deliveries', () => {
+      template.hasResourceProperties('AWS::SQS::Queue', {
+        RedrivePolicy: {
+          deadLetterTargetArn: { 'Fn::GetAtt': [ids.deadLetterQueue, 'Arn'] },
+          maxReceiveCount: 8,
+        },
+      });
+    });
+
+    it('keeps dead letters for 14 days, longer than the clone queue keeps messages', () => {
+      const queue = resourceById(template, ids.queue).Properties;
+      const deadLetters = resourceById(template, ids.deadLetterQueue).Properties;
+
+      expect(deadLetters.MessageRetentionPeriod).toBe(Duration.days(14).toSeconds());
+      expect(deadLetters.MessageRetentionPeriod as number).toBeGreaterThan(
+        queue.MessageRetentionPeriod as number,
+      );
+    });
+
+    it('encrypts both queues and refuses requests that are not over TLS', () => {
+      for (const id of [ids.queue, ids.deadLetterQueue]) {
+        expect(resourceById(template, id).Properties.SqsManagedSseEnabled).toBe(true);
+        template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+          Queues: [{ Ref: id }],
+          PolicyDocument: {
+            Statement: Match.arrayWith([
+              Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+            ]),
+          },
+        });
+      }
+    });
+
+    it('hides a message for at least six clone function timeouts', () => {
+      const visibilityTimeout = resourceById(template, ids.queue).Properties.VisibilityTimeout as number;
+      const functionTimeout = resourceById(template, ids.function).Properties.Timeout as number;
+
+      expect(functionTimeout).toBe(300);
+      expect(visibilityTimeout).toBeGreaterThanOrEqual(6 * functionTimeout);
+    });
+
+    it('feeds the clone function with partial batch failures and bounded concurrency', () => {
+      template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        EventSourceArn: { 'Fn::GetAtt': [ids.queue, 'Arn'] },
+        FunctionName: { Ref: ids.function },
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        BatchSize: 5,
+        // An upload that arrives alone is cloned at once, not after a window.
+        MaximumBatchingWindowInSeconds: 0,
+        ScalingConfig: { MaximumConcurrency: 2 },
+      });
+    });
+  });
+
+  describe('voices table', () => {
+    it('is keyed by voiceId, on demand, with point-in-time recovery and encryption', () => {
+      template.hasResourceProperties('AWS::DynamoDB::Table', {
+        KeySchema: [{ AttributeName: 'voiceId', KeyType: 'HASH' }],
+        BillingMode: 'PAY_PER_REQUEST',
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        SSESpecification: { SSEEnabled: true },
+        DeletionProtectionEnabled: true,
+      });
+      expect(resourceById(template, ids.table).DeletionPolicy).toBe('Retain');
+    });
+
+    it('has the byCreatedAt index for listing voices newest first', () => {
+      template.hasResourceProperties('AWS::DynamoDB::Table', {
+        AttributeDefinitions: Match.arrayWith([
+          { AttributeName: 'listPartition', AttributeType: 'S' },
+          { AttributeName: 'createdAt', AttributeType: 'S' },
+        ]),
+        GlobalSecondaryIndexes: [
+          {
+            IndexName: 'byCreatedAt',
+            KeySchema: [
+              { AttributeName: 'listPartition', KeyType: 'HASH' },
+              { AttributeName: 'createdAt', KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'ALL' },
+          },
+        ],
+      });
+    });
+  });
+
+  describe('provider-keys secret', () => {
+    it('starts as one JSON object with an empty placeholder per provider', () => {
+      template.hasResourceProperties('AWS::SecretsManager::Secret', {
+        SecretString: JSON.stringify({ smallest: '', typecast: '' }),
+        Description: Match.stringLikeRegexp('aws secretsmanager put-secret-value'),
+      });
+      expect(resourceById(template, ids.secret).DeletionPolicy).toBe('Retain');
+    });
+  });
+});
