@@ -4,6 +4,12 @@ import * as z from 'zod';
 import { DEFAULT_CLONE_BATCH_SIZE } from '../functions/shared/contract';
 import { PROVIDER_LIMITS } from '../functions/shared/providers/limits';
 import { PROVIDER_NAMES, type ProviderName } from '../functions/shared/providers/types';
+import { TRIM_MODES, type TrimMode } from '../functions/shared/validation/options';
+import {
+  DEFAULT_QUALITY_THRESHOLDS,
+  QUALITY_THRESHOLD_NAMES,
+  type QualityThresholds,
+} from '../functions/shared/validation/quality-rules';
 
 /** The cdk.json context key that holds the project configuration. */
 export const CONFIG_CONTEXT_KEY = 'voicedrop';
@@ -93,6 +99,18 @@ export interface AlarmsConfig {
   readonly oldestMessageAgeMinutes: number;
 }
 
+/** How uploads are judged before a provider is called (functions/shared/validation/). */
+export interface ValidationConfig {
+  /**
+   * Trim for uploads that do not say (`trim` metadata, `POST /uploads` `trim`): `auto` cuts a sample longer
+   * than the provider's window to its best window of speech; `off` rejects it as too long.
+   * @default 'off'
+   */
+  readonly trim: TrimMode;
+  /** The speech-quality gate's thresholds (README "Speech quality"). */
+  readonly quality: QualityThresholds;
+}
+
 /** The project configuration: cdk.json context `voicedrop`, validated once per synth. */
 export interface VoicedropConfig {
   /**
@@ -135,6 +153,7 @@ export interface VoicedropConfig {
    */
   readonly alarmEmail: string | null;
   readonly alarms: AlarmsConfig;
+  readonly validation: ValidationConfig;
 }
 
 /** Every problem found in the configuration, reported together so one edit fixes them all. */
@@ -230,6 +249,16 @@ function wholeNumber(bounds: Bounds) {
 const RENAMED_CONCURRENCY =
   'was split in two: set cloneConcurrency (clone requests in flight) and speechConcurrency (synthesis requests in flight)';
 
+function qualityThreshold(key: keyof QualityThresholds) {
+  const [minimum, maximum] = QUALITY_THRESHOLD_NAMES[key].range;
+  const message = `must be a number from ${minimum} to ${maximum}`;
+  return z
+    .number({ error: message })
+    .min(minimum, { error: message })
+    .max(maximum, { error: message })
+    .default(DEFAULT_QUALITY_THRESHOLDS[key]);
+}
+
 function providerSchema(provider: ProviderName) {
   const limits = PROVIDER_LIMITS[provider];
   const models = limits.models;
@@ -303,6 +332,18 @@ const configSchema = z.strictObject({
   alarms: z
     .strictObject({
       oldestMessageAgeMinutes: wholeNumber(BOUNDS.oldestMessageAgeMinutes).default(60),
+    })
+    .prefault({}),
+  validation: z
+    .strictObject({
+      trim: z.enum(TRIM_MODES, { error: 'must be "off" or "auto"' }).default('off'),
+      quality: z
+        .strictObject({
+          silencePeakDbfs: qualityThreshold('silencePeakDbfs'),
+          minSpeechLevelDbfs: qualityThreshold('minSpeechLevelDbfs'),
+          maxClippedRatio: qualityThreshold('maxClippedRatio'),
+        })
+        .prefault({}),
     })
     .prefault({}),
 });

@@ -19,6 +19,11 @@ import {
   VOICES_TABLE,
 } from '../functions/shared/contract';
 import { PROVIDER_NAMES, type ProviderName } from '../functions/shared/providers/types';
+import { TRIM_MODES, type TrimMode } from '../functions/shared/validation/options';
+import {
+  QUALITY_THRESHOLD_NAMES,
+  type QualityThresholds,
+} from '../functions/shared/validation/quality-rules';
 import { acknowledge } from './acknowledgements';
 import {
   BOUNDS,
@@ -206,6 +211,11 @@ export interface VoicedropPipelineProps {
    * @default - the defaults of VoicedropAlarmOptions
    */
   readonly alarms?: VoicedropAlarmOptions;
+  /**
+   * How uploads are judged: the trim default and the speech-quality thresholds.
+   * @default - trim off; the thresholds of DEFAULT_QUALITY_THRESHOLDS
+   */
+  readonly validation?: { readonly trim?: TrimMode; readonly quality?: Partial<QualityThresholds> };
   /**
    * Name of the CloudWatch dashboard (letters, digits, hyphens, underscores).
    * @default - a name CloudFormation generates
@@ -404,6 +414,23 @@ export function resolvePipelineProps(
     defaults.alarms.oldestMessageAgeMinutes,
   );
 
+  const validation = {
+    trim: props.validation?.trim ?? defaults.validation.trim,
+    quality: { ...defaults.validation.quality, ...props.validation?.quality },
+  };
+  if (!TRIM_MODES.includes(validation.trim)) {
+    problems.push(`validation.trim must be "off" or "auto" (got "${validation.trim}")`);
+  }
+  for (const [key, names] of Object.entries(QUALITY_THRESHOLD_NAMES)) {
+    const value = validation.quality[key as keyof QualityThresholds];
+    const [minimum, maximum] = names.range;
+    if (!(value >= minimum && value <= maximum)) {
+      problems.push(
+        `validation.quality.${key} must be a number from ${minimum} to ${maximum} (got ${value})`,
+      );
+    }
+  }
+
   if (known(props.dashboardName) && !/^[A-Za-z0-9_-]{1,255}$/.test(props.dashboardName)) {
     problems.push(
       `dashboardName must be 1 to 255 letters, digits, hyphens or underscores (got "${props.dashboardName}")`,
@@ -423,6 +450,7 @@ export function resolvePipelineProps(
     removalPolicy: removalPolicy === RemovalPolicy.DESTROY ? 'destroy' : 'retain',
     alarmEmail: props.alarmEmail ?? null,
     alarms: { oldestMessageAgeMinutes },
+    validation,
     ...(props.dashboardName === undefined ? {} : { dashboardName: props.dashboardName }),
   };
 }
@@ -553,7 +581,14 @@ export class VoicedropPipeline extends Construct {
       TYPECAST_CLONE_CONCURRENCY: String(typecast.cloneConcurrency),
       SMALLEST_SPEECH_CONCURRENCY: String(smallest.speechConcurrency),
       TYPECAST_SPEECH_CONCURRENCY: String(typecast.speechConcurrency),
+      TRIM_DEFAULT: settings.validation.trim,
     };
+    const qualityEnvironment = Object.fromEntries(
+      Object.entries(QUALITY_THRESHOLD_NAMES).map(([key, names]) => [
+        names.env,
+        String(settings.validation.quality[key as keyof QualityThresholds]),
+      ]),
+    );
     this.cloneFunction = new HouseFunction(this, 'Clone', {
       entry: 'functions/clone/handler.ts',
       description: 'voicedrop clone: validates uploaded audio and clones the voice through the provider',
@@ -565,6 +600,7 @@ export class VoicedropPipeline extends Construct {
       logRemovalPolicy: removalPolicy,
       environment: {
         ...providerEnvironment,
+        ...qualityEnvironment,
         PROVIDER_TIMEOUT_MS: String(settings.providerTimeoutMs),
         CLONE_MAX_RECEIVE_COUNT: String(settings.cloneQueue.maxReceiveCount),
       },

@@ -37,6 +37,7 @@ export function pipelinePropsFromConfig(config: VoicedropConfig): VoicedropPipel
     removalPolicy: config.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
     alarmEmail: config.alarmEmail ?? undefined,
     alarms: { oldestCloneMessageAge: Duration.minutes(config.alarms.oldestMessageAgeMinutes) },
+    validation: config.validation,
   };
 }
 

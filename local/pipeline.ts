@@ -20,6 +20,7 @@ import { createProviders, readProviderSettings } from '../functions/shared/provi
 import { ProviderSlots } from '../functions/shared/providers/slots';
 import type { ProviderName } from '../functions/shared/providers/types';
 import { backoffDelayMs } from '../functions/shared/retry';
+import { readValidationSettings } from '../functions/shared/validation/settings';
 import { deriveVoiceId } from '../functions/shared/voices/record';
 import { DOCUMENT_TRANSLATION, VoiceRepository } from '../functions/shared/voices/repository';
 import { FINAL_STATUSES } from '../functions/shared/voices/status';
@@ -119,6 +120,8 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
   const environment = options.environment ?? process.env;
   const reader = new EnvironmentReader(environment);
   const settings = readProviderSettings(reader);
+  // The quality thresholds and the trim default, from the same variables as the clone function's.
+  const validation = readValidationSettings(reader);
   const { defaultProvider, timeoutMs } = settings;
   const key = (name: string) => environment[name]?.trim() || undefined;
   // A provider is live when a key or a base URL is configured (a base URL without a key then fails
@@ -209,6 +212,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       keys: keyStore,
       defaultProvider,
       defaultModels: settings.defaultModels,
+      validation,
       // More patient than the deployed queue (5 deliveries, 30 min apart): local redeliveries come within
       // seconds, and an upload waiting out a provider's lost answer or a 429 storm must not run out of them.
       maxReceiveCount: options.queue?.maxReceiveCount ?? 10,
@@ -263,6 +267,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       speechConcurrency: settings.speechConcurrency,
       speechUrlTtlSeconds: 900,
       uploadUrlTtlSeconds: 900,
+      defaultTrim: validation.defaultTrim,
       logger: options.log,
     });
     const gateway = await startLocalApiGateway({

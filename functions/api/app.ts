@@ -10,6 +10,7 @@ import { API_GATEWAY_TIMEOUT_MS } from '../shared/contract';
 import type { Log } from '../shared/logger';
 import { type MetricsRecorder, noMetrics } from '../shared/metrics';
 import type { ProviderName, VoiceProvider } from '../shared/providers/types';
+import type { TrimMode } from '../shared/validation/options';
 import type { VoiceRepository } from '../shared/voices/repository';
 import { deleteVoice } from './delete-voice';
 import { ApiError, toErrorAnswer } from './errors';
@@ -29,6 +30,8 @@ export interface ApiDependencies {
   readonly speechConcurrency?: Readonly<Record<ProviderName, number>>;
   readonly speechUrlTtlSeconds: number;
   readonly uploadUrlTtlSeconds: number;
+  /** Trim for uploads that do not say (TRIM_DEFAULT): it decides how large an upload form allows. */
+  readonly defaultTrim?: TrimMode;
   readonly logger: Log;
   /** Business metrics (embedded metrics in AWS); nothing by default. */
   readonly metrics?: MetricsRecorder;

@@ -8,6 +8,7 @@ import { createSecretsManagerKeyStore } from '../shared/keys';
 import { createLogger } from '../shared/logger';
 import { createLambdaMetrics } from '../shared/metrics';
 import { createProviders, readProviderSettings } from '../shared/providers/settings';
+import { TRIM_MODES } from '../shared/validation/options';
 import { VoiceRepository } from '../shared/voices/repository';
 import { createApiApp, SPEECH_PROVIDER_RETRY } from './app';
 
@@ -18,6 +19,7 @@ const bucket = environment.required('BUCKET_NAME');
 const secretId = environment.required('PROVIDER_KEYS_SECRET_ARN');
 const speechUrlTtlSeconds = environment.positiveInteger('SPEECH_URL_TTL_SECONDS', 900);
 const uploadUrlTtlSeconds = environment.positiveInteger('UPLOAD_URL_TTL_SECONDS', 900);
+const defaultTrim = environment.oneOf('TRIM_DEFAULT', TRIM_MODES, 'off');
 const settings = readProviderSettings(environment);
 environment.done();
 
@@ -41,6 +43,7 @@ const app = createApiApp({
   speechConcurrency: settings.speechConcurrency,
   speechUrlTtlSeconds,
   uploadUrlTtlSeconds,
+  defaultTrim,
   logger,
   metrics,
 });

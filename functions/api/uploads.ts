@@ -4,7 +4,7 @@ import { displayNameFromFileName } from '../clone/s3-events';
 import { INCOMING_PREFIX } from '../shared/contract';
 import { PROVIDER_LIMITS } from '../shared/providers/limits';
 import type { ProviderName } from '../shared/providers/types';
-import { checkOptions } from '../shared/validation/options';
+import { checkOptions, largestUploadBytes, type TrimMode } from '../shared/validation/options';
 import { ApiError } from './errors';
 import type { UploadRequestBody } from './schemas';
 
@@ -14,6 +14,8 @@ export interface UploadDependencies {
   readonly defaultProvider: ProviderName;
   readonly defaultModels: Readonly<Record<ProviderName, string>>;
   readonly uploadUrlTtlSeconds: number;
+  /** Trim for uploads that do not say (TRIM_DEFAULT); `off` when absent. */
+  readonly defaultTrim?: TrimMode;
   readonly now: () => Date;
 }
 
@@ -56,10 +58,12 @@ export async function createUpload(
     tags,
     trim: request.trim,
   });
-  if (request.sizeBytes !== undefined && request.sizeBytes > limits.maxBytes) {
+  // With trim, a longer recording may come: its cut is what must fit the provider's limit.
+  const largest = largestUploadBytes(limits, request.trim ?? dependencies.defaultTrim ?? 'off');
+  if (request.sizeBytes !== undefined && request.sizeBytes > largest) {
     issues.unshift({
       code: 'file_too_large',
-      message: `The file is ${request.sizeBytes} bytes; ${limits.title} accepts at most ${limits.maxBytes} bytes.`,
+      message: `The file is ${request.sizeBytes} bytes; ${limits.title} accepts at most ${largest} bytes${largest > limits.maxBytes ? ' for trimming' : ''}.`,
     });
   }
   if (request.sizeBytes === 0)
@@ -85,7 +89,7 @@ export async function createUpload(
   const key = `${INCOMING_PREFIX}${provider}/${request.fileName}`;
   if (request.contentType) fields['Content-Type'] = request.contentType;
   const [minBytes, maxBytes] =
-    request.sizeBytes === undefined ? [1, limits.maxBytes] : [request.sizeBytes, request.sizeBytes];
+    request.sizeBytes === undefined ? [1, largest] : [request.sizeBytes, request.sizeBytes];
   const presigned = await createPresignedPost(dependencies.s3, {
     Bucket: dependencies.bucket,
     Key: key,

@@ -457,6 +457,7 @@ describe('Stack: Voicedrop API with the cdk.json configuration', () => {
           TYPECAST_CLONE_CONCURRENCY: '2',
           SMALLEST_SPEECH_CONCURRENCY: '1',
           TYPECAST_SPEECH_CONCURRENCY: '2',
+          TRIM_DEFAULT: 'off',
           PROVIDER_TIMEOUT_MS: '25000',
           SPEECH_URL_TTL_SECONDS: '900',
           UPLOAD_URL_TTL_SECONDS: '900',

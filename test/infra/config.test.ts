@@ -32,6 +32,10 @@ const DEFAULTS: VoicedropConfig = {
   removalPolicy: 'retain',
   alarmEmail: null,
   alarms: { oldestMessageAgeMinutes: 60 },
+  validation: {
+    trim: 'off',
+    quality: { silencePeakDbfs: -60, minSpeechLevelDbfs: -50, maxClippedRatio: 0.01 },
+  },
 };
 
 function problemsOf(raw: unknown): readonly string[] {

@@ -232,7 +232,10 @@ describe('validateSource', () => {
       quality: expect.objectContaining({ measured: true, analyzedSec: 8, clippedRatio: 0 }),
       errors: [],
     });
-    expect(result.report.quality).toMatchObject({ speechSec: expect.any(Number), levelDbfs: expect.any(Number) });
+    expect(result.report.quality).toMatchObject({
+      speechSec: expect.any(Number),
+      levelDbfs: expect.any(Number),
+    });
     expect(result.resolved).toEqual({
       displayName: 'Alice',
       model: 'lightning-v3.1',

@@ -201,7 +201,7 @@ export async function decodeAudio(bytes: Uint8Array, probe: AudibleProbe): Promi
         return await decodeMp3(bytes);
       default:
         return notDecoded(
-          `${probe.codec ?? probe.format} audio in ${probe.format.toUpperCase()} is not measured`,
+          `${probe.codec ?? 'Its'} audio in ${FORMAT_NAMES[probe.format]} is not decoded here`,
         );
     }
   } catch {

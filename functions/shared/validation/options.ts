@@ -19,6 +19,18 @@ export interface UploadOptions {
 export const TRIM_MODES = ['off', 'auto'] as const;
 export type TrimMode = (typeof TRIM_MODES)[number];
 
+/**
+ * With `trim=auto`, a file over the provider's size limit is still read (up to this) and judged by its cut:
+ * a minutes-long WAV becomes a 15 s one. It bounds what one upload holds in the clone function's memory
+ * (the file and its decoded mono samples, about as large again).
+ */
+export const TRIM_SOURCE_MAX_BYTES = 32 * 1024 * 1024;
+
+/** The largest file an upload with `trim` may be (its cut must still be within the provider's limit). */
+export function largestUploadBytes(limits: ProviderLimits, trim: TrimMode): number {
+  return trim === 'auto' ? Math.max(limits.maxBytes, TRIM_SOURCE_MAX_BYTES) : limits.maxBytes;
+}
+
 export function isTrimMode(value: string): value is TrimMode {
   return (TRIM_MODES as readonly string[]).includes(value);
 }

@@ -10,7 +10,7 @@ import { PROVIDER_LIMITS } from '../providers/limits';
 import { isProviderName, PROVIDER_NAMES } from '../providers/types';
 import { checkAudio } from './audio-rules';
 import { unreadableSentence } from './messages';
-import { checkOptions, type ResolvedOptions, type UploadOptions } from './options';
+import { checkOptions, type ResolvedOptions, TRIM_SOURCE_MAX_BYTES, type UploadOptions } from './options';
 import { checkQuality, DEFAULT_QUALITY_THRESHOLDS, type QualityThresholds } from './quality-rules';
 import { judgeSound, type SoundJudgement } from './sound';
 import type { ValidationIssue, ValidationReport } from './types';
@@ -42,13 +42,6 @@ export interface ValidationResult {
   /** The bytes to send instead of the file's: the cut, when the sample was trimmed. */
   readonly audio?: Uint8Array;
 }
-
-/**
- * With `trim=auto`, a file over the provider's size limit is still read (up to this) and judged by its cut:
- * a minutes-long WAV becomes a 15 s one. It bounds what one upload holds in the clone function's memory
- * (the file and its decoded mono samples, about as large again).
- */
-export const TRIM_SOURCE_MAX_BYTES = 32 * 1024 * 1024;
 
 // Without a provider's limits, files larger than any provider accepts are not worth reading.
 const LARGEST_ACCEPTED_BYTES = Math.max(...PROVIDER_NAMES.map((name) => PROVIDER_LIMITS[name].maxBytes));
