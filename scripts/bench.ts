@@ -13,6 +13,7 @@ import { bundleContributors } from './bench/bundle-contents';
 import { findBundles, type LambdaBundle, synthesize } from './bench/bundles';
 import { buildPlainSdkBundle } from './bench/house-build';
 import { profileImports, timeImports } from './bench/import-times';
+import { benchQuality } from './bench/quality';
 import {
   type BenchResult,
   evaluateBudgets,
@@ -129,7 +130,9 @@ async function main(): Promise<number> {
       async run() {
         fixture ??= await startPipelineFixture({ bucket: 'bench-uploads', table: 'bench-voices' });
         progress('validation');
-        result.validation = await benchValidation(fixture, VALIDATION_RUNS);
+        const validation = await benchValidation(fixture, VALIDATION_RUNS);
+        progress('speech-quality gate (150 s WAV and MP3)');
+        result.validation = { ...validation, quality: await benchQuality(VALIDATION_RUNS) };
       },
     },
     {
