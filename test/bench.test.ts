@@ -86,8 +86,8 @@ function sampleResult(overrides: Partial<BenchResult> = {}): BenchResult {
     validation: {
       oversize: {
         sizeBytes: 31_457_280,
-        bytesRead: 0,
-        requests: 0,
+        bytesRead: 65_536,
+        requests: 1,
         ms: 0.01,
         verdict: 'file_too_large',
         runs: 7,
@@ -102,6 +102,24 @@ function sampleResult(overrides: Partial<BenchResult> = {}): BenchResult {
       },
       wav: { sizeBytes: 20_815_244, bytesRead: 65_536, requests: 1, ms: 3, verdict: 'ok', runs: 7 },
       mp3: { sizeBytes: 80_000, bytesRead: 80_000, requests: 3, ms: 5, verdict: 'ok', runs: 7 },
+      quality: {
+        wav: {
+          durationSec: 150,
+          sizeBytes: 13_230_044,
+          ms: 144,
+          speechSec: 150,
+          rssGrowthBytes: 66e6,
+          runs: 5,
+        },
+        mp3: {
+          durationSec: 150,
+          sizeBytes: 1_200_378,
+          ms: 1_000.5,
+          speechSec: 150,
+          rssGrowthBytes: 52e6,
+          runs: 5,
+        },
+      },
     },
     speech: {
       overheadMsP50: 12,
@@ -133,11 +151,18 @@ describe('Function: evaluateBudgets', () => {
   it('passes figures at or under their limit and fails those over it', () => {
     const verdicts = sampleResult().budgets;
     const verdict = (figure: string) => verdicts.find((entry) => entry.figure === figure);
-    expect(verdict('bundles.clone.bytes')).toMatchObject({ value: 600_000, limit: 600_000, pass: true });
+    expect(verdict('bundles.clone.bytes')).toMatchObject({ value: 600_000, limit: 900_000, pass: true });
     expect(verdict('bundles.api.bytes')).toMatchObject({ value: 600_001, limit: 600_000, pass: false });
     expect(verdict('bundles.clone.importOverheadMs')).toMatchObject({ value: 80, limit: 80, pass: true });
     expect(verdict('bundles.api.importOverheadMs')).toMatchObject({ value: 80.01, limit: 80, pass: false });
-    expect(verdict('validation.oversize.bytesRead')).toMatchObject({ value: 0, limit: 0, pass: true });
+    expect(verdict('validation.oversize.bytesRead')).toMatchObject({
+      value: 65_536,
+      limit: 65_536,
+      pass: true,
+    });
+    expect(verdict('validation.oversize.requests')).toMatchObject({ value: 1, limit: 1, pass: true });
+    expect(verdict('validation.quality.wav.ms')).toMatchObject({ value: 144, pass: true });
+    expect(verdict('validation.quality.mp3.ms')).toMatchObject({ value: 1_000.5, pass: false });
     expect(verdict('validation.garbage.bytesRead')).toMatchObject({ value: 65_536, pass: true });
     expect(verdict('speech.overheadMsP50')).toMatchObject({ value: 12, pass: false });
   });
@@ -152,11 +177,14 @@ describe('Function: evaluateBudgets', () => {
 
   it('holds the figures to the agreed budgets', () => {
     expect(BUDGETS.map(({ figure, limit, unit }) => `${figure} ≤ ${limit} ${unit}`)).toEqual([
-      'bundles.clone.bytes ≤ 600000 bytes',
+      'bundles.clone.bytes ≤ 900000 bytes',
       'bundles.api.bytes ≤ 600000 bytes',
       'bundles.clone.importOverheadMs ≤ 80 ms',
       'bundles.api.importOverheadMs ≤ 80 ms',
-      'validation.oversize.bytesRead ≤ 0 bytes',
+      'validation.oversize.bytesRead ≤ 65536 bytes',
+      'validation.oversize.requests ≤ 1 count',
+      'validation.quality.mp3.ms ≤ 1000 ms',
+      'validation.quality.wav.ms ≤ 1000 ms',
       'validation.garbage.bytesRead ≤ 65536 bytes',
       'clonePipeline.overheadMsP50 ≤ 50 ms',
       'speech.overheadMsP50 ≤ 10 ms',
@@ -205,7 +233,10 @@ describe('Function: formatReport', () => {
   it('shows the machine, the figures, PASS/FAIL per budget and what was not measured', () => {
     const report = formatReport(sampleResult());
     expect(report).toContain('Test CPU, 2 cores, 8192.00 MiB RAM, Node v24.0.0');
-    expect(report).toMatch(/PASS {2}bundles\.clone\.bytes +600,000 B {2}≤ 600,000 B/);
+    expect(report).toMatch(/PASS {2}bundles\.clone\.bytes +600,000 B {2}≤ 900,000 B/);
+    expect(report).toMatch(/PASS {2}validation\.oversize\.requests +1 {2}≤ 1/);
+    expect(report).toMatch(/FAIL {2}validation\.quality\.mp3\.ms +1000\.50 ms {2}≤ 1000\.00 ms/);
+    expect(report).toMatch(/mp3 +1\.14 MiB +1000\.50 ms +150\.0/);
     expect(report).toMatch(/FAIL {2}bundles\.api\.bytes +600,001 B {2}≤ 600,000 B/);
     expect(report).toMatch(/PASS {2}bundles\.clone\.importOverheadMs +80\.00 ms {2}≤ 80\.00 ms/);
     expect(report).toMatch(/FAIL {2}bundles\.api\.importOverheadMs +80\.01 ms {2}≤ 80\.00 ms/);

@@ -239,6 +239,7 @@ export function formatValue(value: number | undefined, unit: Budget['unit']): st
   if (value === undefined) return 'not measured';
   if (unit === 'bytes') return `${value.toLocaleString('en-US')} B`;
   if (unit === 'ms') return `${value.toFixed(2)} ms`;
+  if (unit === 'count') return value.toLocaleString('en-US');
   return `${value.toFixed(3)}×`;
 }
 
