@@ -37,6 +37,21 @@ export const voiceSchema = z.object({
     durationSec: z.optional(z.number()),
     sampleRate: z.optional(z.number()),
     channels: z.optional(z.number()),
+    quality: z.optional(
+      z.union([
+        z.object({
+          measured: z.literal(true),
+          speechSec: z.number(),
+          levelDbfs: z.nullable(z.number()),
+          peakDbfs: z.nullable(z.number()),
+          clippedRatio: z.number(),
+          noiseFloorDbfs: z.nullable(z.number()),
+          analyzedSec: z.number(),
+        }),
+        z.object({ measured: z.literal(false), reason: z.string() }),
+      ]),
+    ),
+    trimmed: z.optional(z.object({ startSec: z.number(), endSec: z.number() })),
   }),
   samples: z.optional(z.array(sampleSchema)),
   error: z.optional(
