@@ -27,7 +27,7 @@ describeProviderContract(
   'Smallest client against its simulator (deletes refused)',
   againstSimulator('api-key-refused'),
 );
-// As the guide documents it (the fallback to the newer route is in smallest.client.test.ts).
+// As the guide documents it (the fallback to the newer route is in smallest.voices.test.ts).
 describeProviderContract(
   'Smallest client against its simulator (the guide’s delete route)',
   againstSimulator('lightning-large'),

@@ -1,0 +1,160 @@
+import type { Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type ApiIds, apiIds } from './api-support';
+import { actionsOf, identityStatements, resourceById, type Statement, synthesize } from './support';
+
+// The api function and what its role may do.
+describe('Stack: Voicedrop API with the cdk.json configuration', () => {
+  let template: Template;
+  let ids: ApiIds;
+
+  beforeAll(() => {
+    const synthesized = synthesize();
+    template = synthesized.template;
+    ids = apiIds(synthesized.stack);
+  });
+
+  describe('api function', () => {
+    it('runs Node.js 24 on arm64 with 1 GB and a 30 s timeout, next to API Gateway’s 29 s', () => {
+      expect(resourceById(template, ids.function).Properties).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        Handler: 'index.handler',
+        MemorySize: 1024,
+        Timeout: 30,
+        LoggingConfig: { LogFormat: 'JSON', ApplicationLogLevel: 'INFO', LogGroup: { Ref: ids.logGroup } },
+      });
+    });
+
+    it('gets every variable the api handler reads', () => {
+      expect(resourceById(template, ids.function).Properties.Environment).toEqual({
+        Variables: {
+          VOICES_TABLE_NAME: { Ref: ids.table },
+          BUCKET_NAME: { Ref: ids.bucket },
+          PROVIDER_KEYS_SECRET_ARN: { Ref: ids.secret },
+          DEFAULT_PROVIDER: 'smallest',
+          SMALLEST_API_BASE_URL: 'https://api.smallest.ai',
+          TYPECAST_API_BASE_URL: 'https://api.typecast.ai',
+          SMALLEST_DEFAULT_MODEL: 'lightning-v3.1',
+          TYPECAST_DEFAULT_MODEL: 'ssfm-v30',
+          SMALLEST_CLONE_CONCURRENCY: '1',
+          TYPECAST_CLONE_CONCURRENCY: '2',
+          SMALLEST_SPEECH_CONCURRENCY: '1',
+          TYPECAST_SPEECH_CONCURRENCY: '2',
+          TRIM_DEFAULT: 'off',
+          PROVIDER_TIMEOUT_MS: '25000',
+          SPEECH_URL_TTL_SECONDS: '900',
+          UPLOAD_URL_TTL_SECONDS: '900',
+          POWERTOOLS_SERVICE_NAME: 'voicedrop-api',
+          POWERTOOLS_METRICS_NAMESPACE: 'Voicedrop',
+          POWERTOOLS_LOG_LEVEL: 'INFO',
+        },
+      });
+    });
+  });
+
+  describe('api permissions', () => {
+    function apiStatements(): Statement[] {
+      return identityStatements(template)
+        .filter(({ roles }) => roles.includes(ids.role))
+        .map(({ statement }) => statement);
+    }
+
+    it('gives the api role exactly the actions it needs, on exactly its resources', () => {
+      const bucketArn = { 'Fn::GetAtt': [ids.bucket, 'Arn'] };
+      const granted = apiStatements().map((statement) => ({
+        effect: statement.Effect,
+        actions: [...actionsOf(statement)].sort(),
+        resource: statement.Resource,
+        condition: (statement as Statement & { Condition?: unknown }).Condition,
+      }));
+
+      expect(granted).toEqual(
+        expect.arrayContaining([
+          {
+            effect: 'Allow',
+            actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+            resource: { 'Fn::GetAtt': [ids.logGroup, 'Arn'] },
+            condition: undefined,
+          },
+          {
+            effect: 'Allow',
+            actions: ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'],
+            resource: '*',
+            condition: undefined,
+          },
+          {
+            effect: 'Allow',
+            actions: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
+            resource: { 'Fn::GetAtt': [ids.table, 'Arn'] },
+            condition: undefined,
+          },
+          {
+            effect: 'Allow',
+            actions: ['dynamodb:Query'],
+            resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [ids.table, 'Arn'] }, '/index/byCreatedAt']] },
+            condition: undefined,
+          },
+          {
+            effect: 'Allow',
+            actions: ['s3:GetObject', 's3:PutObject'],
+            resource: { 'Fn::Join': ['', [bucketArn, '/speech/*']] },
+            condition: undefined,
+          },
+          {
+            effect: 'Allow',
+            actions: ['s3:DeleteObject', 's3:DeleteObjectVersion', 's3:PutObject'],
+            resource: { 'Fn::Join': ['', [bucketArn, '/incoming/*']] },
+            condition: undefined,
+          },
+          {
+            effect: 'Allow',
+            actions: ['s3:ListBucket', 's3:ListBucketVersions'],
+            resource: bucketArn,
+            condition: { StringLike: { 's3:prefix': 'incoming/*' } },
+          },
+          {
+            effect: 'Allow',
+            actions: ['secretsmanager:GetSecretValue'],
+            resource: { Ref: ids.secret },
+            condition: undefined,
+          },
+        ]),
+      );
+      expect(granted.flatMap(({ actions }) => actions).sort()).toEqual([
+        'dynamodb:DeleteItem',
+        'dynamodb:GetItem',
+        'dynamodb:Query',
+        'dynamodb:UpdateItem',
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        's3:DeleteObject',
+        's3:DeleteObjectVersion',
+        's3:GetObject',
+        's3:ListBucket',
+        's3:ListBucketVersions',
+        's3:PutObject',
+        's3:PutObject',
+        'secretsmanager:GetSecretValue',
+        'xray:PutTelemetryRecords',
+        'xray:PutTraceSegments',
+      ]);
+    });
+
+    it('never lists the bucket without the incoming/ prefix condition', () => {
+      const listing = apiStatements().filter((statement) =>
+        actionsOf(statement).some((action) => action.startsWith('s3:List')),
+      );
+
+      expect(listing).toHaveLength(1);
+      expect(listing[0]).toMatchObject({ Condition: { StringLike: { 's3:prefix': 'incoming/*' } } });
+    });
+
+    it('has no wildcard action and no managed policy', () => {
+      expect(
+        apiStatements().flatMap((statement) => actionsOf(statement).filter((a) => a.includes('*'))),
+      ).toEqual([]);
+      expect(resourceById(template, ids.role).Properties.ManagedPolicyArns).toBeUndefined();
+    });
+  });
+});
