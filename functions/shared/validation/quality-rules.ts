@@ -105,7 +105,7 @@ export function checkQuality(
   if (quality.speechSec < limits.minDurationSec && quality.analyzedSec >= limits.minDurationSec) {
     issues.push({
       code: 'too_little_speech',
-      message: `The audio holds ${quality.speechSec.toFixed(1)} s of speech; ${title} needs at least ${limits.minDurationSec} s of someone speaking (noise, hum and silence do not count).`,
+      message: `The audio holds ${quality.speechSec.toFixed(1)} s of speech; ${title} needs at least ${limits.minDurationSec} s of someone speaking (noise, hum, whispering and silence do not count).`,
     });
   }
   return issues;
