@@ -13,6 +13,7 @@ import { bundleContributors } from './bench/bundle-contents';
 import { findBundles, type LambdaBundle, synthesize } from './bench/bundles';
 import { buildPlainSdkBundle } from './bench/house-build';
 import { profileImports, timeImports } from './bench/import-times';
+import { benchQuality } from './bench/quality';
 import {
   type BenchResult,
   evaluateBudgets,
@@ -33,6 +34,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const IMPORT_RUNS = 15;
 const PROFILE_RUNS = 5;
 const VALIDATION_RUNS = 7;
+const QUALITY_RUNS = 5;
 const CLONE_UPLOADS = 40;
 const CLONE_WARMUP = 3;
 const SPEECH_REQUESTS = 300;
@@ -49,6 +51,7 @@ const METHODS: Readonly<Record<string, string>> = {
     'importMs − the same in-child measurement of importing an empty module; processWallMs is spawn-to-exit wall time measured by the parent, for comparison.',
   plainSdk:
     "plainSdkImportOverheadMs and plainSdkBytes: the same handler built with lib/house-function.ts's esbuild options but without BUNDLE_SUBSTITUTES (the SDK's full credential chain) into <tmp>/plain-sdk/<function>/index.mjs with its map, checked to contain the chain's markers the real bundle lacks, and timed in the same interleaved rounds with the same variables; printed as the baseline, not budgeted.",
+  quality: `validation.quality: decodeAudio + measureSpeech of a 150 s 44.1 kHz mono sample made in-process (voiced syllables; WAV 16-bit, MP3 64 kbit/s lamejs), ms = median of ${QUALITY_RUNS} passes after one warm-up pass (firstMs: the warm-up, which also compiles the MP3 decoder when nothing in the process decoded before).`,
   validation: `validateSource(s3ByteSource(...)) against s3rver with Typecast's rules; bytesRead from the source's counter, GETs counted by a wrapper; ms = median of ${VALIDATION_RUNS} runs. oversize = 30 MiB, garbage = 20 MiB deterministic noise, wav = 118 s 44.1 kHz stereo, mp3 = 10 s 64 kbit/s mono.`,
   clonePipeline: `${CLONE_UPLOADS} distinct 6 s 16 kHz Smallest uploads (after ${CLONE_WARMUP} warm-up ones), handleCloneEvent one after another (concurrency 1) against s3rver + dynalite and the zero-latency simulator, silent logger, no metrics; overhead = handler wall time − wall time of provider.cloneVoice (timing decorator); clonesPerSecond = uploads / summed handler time.`,
   speech: `${SPEECH_REQUESTS} POST /voices/{id}/speech (after ${SPEECH_WARMUP} warm-up) via app.request, inline WAV, body read; overhead = request time − wall time of provider.synthesize (timing decorator); voice lookup goes to dynalite.`,
@@ -129,7 +132,14 @@ async function main(): Promise<number> {
       async run() {
         fixture ??= await startPipelineFixture({ bucket: 'bench-uploads', table: 'bench-voices' });
         progress('validation');
-        result.validation = await benchValidation(fixture, VALIDATION_RUNS);
+        result.validation = { ...result.validation, ...(await benchValidation(fixture, VALIDATION_RUNS)) };
+      },
+    },
+    {
+      name: 'quality',
+      async run() {
+        progress('speech-quality gate (150 s WAV and MP3)');
+        result.validation = { ...result.validation, quality: await benchQuality(QUALITY_RUNS) };
       },
     },
     {

@@ -16,6 +16,7 @@ import {
   credentialChainMarkersIn,
   houseBuildOptions,
 } from '../scripts/bench/house-build';
+import { benchQuality } from '../scripts/bench/quality';
 import {
   type BenchResult,
   BUDGETS,
@@ -26,6 +27,7 @@ import {
   formatReport,
 } from '../scripts/bench/report';
 import { median, percentile } from '../scripts/bench/stats';
+import { makeMp3, makeWav } from './support/audio';
 
 describe('Function: percentile', () => {
   it('interpolates between the two nearest ranks', () => {
@@ -102,6 +104,28 @@ function sampleResult(overrides: Partial<BenchResult> = {}): BenchResult {
       },
       wav: { sizeBytes: 20_815_244, bytesRead: 65_536, requests: 1, ms: 3, verdict: 'ok', runs: 7 },
       mp3: { sizeBytes: 80_000, bytesRead: 80_000, requests: 3, ms: 5, verdict: 'ok', runs: 7 },
+      quality: {
+        wav: {
+          durationSec: 150,
+          sizeBytes: 13_230_044,
+          ms: 180.5,
+          decodeMs: 120.25,
+          measureMs: 60.25,
+          firstMs: 250,
+          speechSec: 150,
+          runs: 5,
+        },
+        mp3: {
+          durationSec: 150.04,
+          sizeBytes: 1_200_378,
+          ms: 1_000.5,
+          decodeMs: 950,
+          measureMs: 50.5,
+          firstMs: 1_200,
+          speechSec: 150.04,
+          runs: 5,
+        },
+      },
     },
     speech: {
       overheadMsP50: 12,
@@ -140,6 +164,8 @@ describe('Function: evaluateBudgets', () => {
     expect(verdict('validation.oversize.bytesRead')).toMatchObject({ value: 0, limit: 0, pass: true });
     expect(verdict('validation.garbage.bytesRead')).toMatchObject({ value: 65_536, pass: true });
     expect(verdict('speech.overheadMsP50')).toMatchObject({ value: 12, pass: false });
+    expect(verdict('validation.quality.wav.ms')).toMatchObject({ value: 180.5, limit: 1_000, pass: true });
+    expect(verdict('validation.quality.mp3.ms')).toMatchObject({ value: 1_000.5, pass: false });
   });
 
   it('fails a figure that was not measured', () => {
@@ -158,6 +184,8 @@ describe('Function: evaluateBudgets', () => {
       'bundles.api.importOverheadMs ≤ 80 ms',
       'validation.oversize.bytesRead ≤ 0 bytes',
       'validation.garbage.bytesRead ≤ 65536 bytes',
+      'validation.quality.wav.ms ≤ 1000 ms',
+      'validation.quality.mp3.ms ≤ 1000 ms',
       'clonePipeline.overheadMsP50 ≤ 50 ms',
       'speech.overheadMsP50 ≤ 10 ms',
       'memory.peakRssGrowthPerUploadByte ≤ 2.5 ratio',
@@ -212,6 +240,13 @@ describe('Function: formatReport', () => {
     expect(report).toMatch(/FAIL {2}clonePipeline\.overheadMsP50 +not measured/);
     expect(report).toContain('clonePipeline: simulator refused');
     expect(report).toMatch(/garbage +20\.00 MiB +65,536 +1 +4\.00 ms +unreadable_audio/);
+    expect(report).toMatch(/FAIL {2}validation\.quality\.mp3\.ms +1000\.50 ms {2}≤ 1000\.00 ms/);
+    expect(report).toContain('Speech-quality gate (decodeAudio + measureSpeech in-process)');
+    expect(report).toMatch(
+      / {2}wav +150\.0 s +12\.62 MiB +180\.50 ms +120\.25 ms +60\.25 ms +250\.00 ms +150\.0 s/,
+    );
+    // The quality figures are not a validation-read case.
+    expect(report).not.toMatch(/^ {2}quality /m);
   });
 
   it('shows the plain SDK bytes next to the bytes and its overhead next to the import overhead', () => {
@@ -446,4 +481,19 @@ describe('Function: buildPlainSdkBundle', () => {
     expect(code).not.toContain('sourceMappingURL');
     expect(statSync(plain.modulePath).size).toBeGreaterThan(statSync(lean.modulePath).size);
   }, 60_000);
+});
+
+describe('Function: benchQuality', () => {
+  it('decodes and measures each sample, and reports medians after a warm-up pass', async () => {
+    const figures = await benchQuality(2, {
+      wav: makeWav({ durationSec: 6, sampleRate: 16_000 }),
+      mp3: makeMp3({ durationSec: 6, sampleRate: 16_000 }),
+    });
+    for (const name of ['wav', 'mp3'] as const) {
+      expect(figures[name]).toMatchObject({ runs: 2, durationSec: expect.closeTo(6, 0) });
+      expect(figures[name].ms).toBeGreaterThan(0);
+      expect(figures[name].ms).toBeGreaterThanOrEqual(figures[name].decodeMs);
+      expect(figures[name].speechSec).toBeGreaterThan(5);
+    }
+  });
 });

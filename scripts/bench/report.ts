@@ -57,6 +57,27 @@ export interface ValidationFigures {
 
 export type ValidationCase = 'oversize' | 'garbage' | 'wav' | 'mp3';
 
+/** Decoding a 150 s sample to mono PCM and measuring its speech (scripts/bench/quality.ts). */
+export interface QualityFigures {
+  readonly durationSec: number;
+  readonly sizeBytes: number;
+  /** Median of `runs` decode + measure passes (after one warm-up pass). */
+  readonly ms: number;
+  readonly decodeMs: number;
+  readonly measureMs: number;
+  /** The warm-up pass: the first decode in the process also loads and compiles the MP3 decoder. */
+  readonly firstMs: number;
+  readonly speechSec: number;
+  readonly runs: number;
+}
+
+export type QualityCase = 'wav' | 'mp3';
+
+/** Validation reads per case, and the speech-quality gate's cost under `quality`. */
+export type ValidationResults = Partial<Readonly<Record<ValidationCase, ValidationFigures>>> & {
+  readonly quality?: Readonly<Record<QualityCase, QualityFigures>>;
+};
+
 export interface ClonePipelineFigures {
   readonly overheadMsP50: number;
   readonly overheadMsP95: number;
@@ -136,7 +157,7 @@ export interface BenchResult {
   readonly machine: MachineFacts;
   readonly durationSec: number;
   readonly bundles?: Readonly<Record<FunctionName, BundleFigures>>;
-  readonly validation?: Readonly<Record<ValidationCase, ValidationFigures>>;
+  readonly validation?: ValidationResults;
   readonly clonePipeline?: ClonePipelineFigures;
   readonly speech?: SpeechFigures;
   readonly memory?: MemoryFigures;
@@ -172,6 +193,8 @@ export const BUDGETS: readonly Budget[] = [
   { figure: 'bundles.api.importOverheadMs', limit: 80, unit: 'ms' },
   { figure: 'validation.oversize.bytesRead', limit: 0, unit: 'bytes' },
   { figure: 'validation.garbage.bytesRead', limit: 64 * 1024, unit: 'bytes' },
+  { figure: 'validation.quality.wav.ms', limit: 1_000, unit: 'ms' },
+  { figure: 'validation.quality.mp3.ms', limit: 1_000, unit: 'ms' },
   { figure: 'clonePipeline.overheadMsP50', limit: 50, unit: 'ms' },
   { figure: 'speech.overheadMsP50', limit: 10, unit: 'ms' },
   { figure: 'memory.peakRssGrowthPerUploadByte', limit: 2.5, unit: 'ratio' },
@@ -292,11 +315,13 @@ export function formatReport(result: BenchResult): string {
     );
   }
 
-  if (result.validation) {
+  const { quality, ...reads } = result.validation ?? {};
+  const readCases = Object.entries(reads).filter((entry): entry is [string, ValidationFigures] => !!entry[1]);
+  if (readCases.length > 0) {
     lines.push('', 'Validation (validateSource over s3ByteSource, Typecast rules)');
     const rows = [
       ['case', 'size', 'bytes read', 'GETs', 'ms (median)', 'verdict'],
-      ...Object.entries(result.validation).map(([name, figures]) => [
+      ...readCases.map(([name, figures]) => [
         name,
         formatBytes(figures.sizeBytes),
         figures.bytesRead.toLocaleString('en-US'),
@@ -306,6 +331,23 @@ export function formatReport(result: BenchResult): string {
       ]),
     ];
     lines.push(...table(rows, [1, 2, 3, 4]).map((line) => `  ${line}`));
+  }
+  if (quality) {
+    lines.push('', 'Speech-quality gate (decodeAudio + measureSpeech in-process)');
+    const rows = [
+      ['case', 'length', 'size', 'ms (median)', 'decode', 'measure', 'first', 'speech'],
+      ...Object.entries(quality).map(([name, figures]) => [
+        name,
+        `${figures.durationSec.toFixed(1)} s`,
+        formatBytes(figures.sizeBytes),
+        ms(figures.ms),
+        ms(figures.decodeMs),
+        ms(figures.measureMs),
+        ms(figures.firstMs),
+        `${figures.speechSec.toFixed(1)} s`,
+      ]),
+    ];
+    lines.push(...table(rows, [1, 2, 3, 4, 5, 6, 7]).map((line) => `  ${line}`));
   }
 
   if (result.clonePipeline) {
