@@ -15,7 +15,7 @@ export interface QualityThresholds {
 
 /**
  * Defaults that pass ordinary phone, laptop and studio recordings, quiet ones (speech around −35…−45 dBFS)
- * and ones with room noise, and fail only the clearly unusable (README "Speech quality"): digital silence
+ * and ones with room noise, and fail only the clearly unusable (docs/speech-quality.md): digital silence
  * or dither (peak below −60 dBFS), whispers far below a usable level (speech under −50 dBFS), and hard
  * clipping of more than 1 % of the samples.
  */
