@@ -9,7 +9,7 @@
  *    found by YIN's normalised difference on a ~4 kHz copy), and only within 0.4 s of one; noise whose
  *    level moves (a fan starting, bursts, an AGC pumping hiss) has no pitch and never counts, while the
  *    consonants between vowels do.
- * Linear in the length; memory is a few arrays per frame and a quarter-rate copy of the samples at most.
+ * Linear in the length; memory is a few arrays per frame and a copy of the signal at about 4 kHz.
  */
 
 import type { DecodedAudio } from './decode';
