@@ -114,7 +114,8 @@ export function findMpegStream(
   return undefined;
 }
 
-function xingOffset(offset: number, header: MpegFrameHeader): number {
+/** Where an Xing/Info tag starts in the frame at `offset`: after the header and the side information. */
+export function xingOffset(offset: number, header: MpegFrameHeader): number {
   const sideInformation =
     header.version === 1 ? (header.channels === 1 ? 17 : 32) : header.channels === 1 ? 9 : 17;
   return offset + 4 + sideInformation;

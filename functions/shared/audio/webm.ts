@@ -20,6 +20,7 @@ const ID = {
   trackNumber: 0xd7,
   trackType: 0x83,
   codecId: 0x86,
+  codecPrivate: 0x63a2,
   flagEnabled: 0xb9,
   flagDefault: 0x88,
   audio: 0xe1,
@@ -151,6 +152,8 @@ export interface WebmAudioTrack {
   readonly sampleRate: number | undefined;
   /** Channels (Matroska's default 1 when not given). */
   readonly channels: number | undefined;
+  /** The CodecPrivate element's bytes (Opus: its OpusHead), when present. */
+  readonly codecPrivate?: Uint8Array;
 }
 
 export interface WebmLayout {
@@ -174,6 +177,7 @@ interface TrackEntry {
   samplingFrequency?: number;
   outputSamplingFrequency?: number;
   channels?: number;
+  codecPrivate?: Uint8Array;
 }
 
 /**
@@ -196,8 +200,11 @@ function frequency(value: number | undefined): number | undefined {
   return value !== undefined && Number.isFinite(value) && value >= 1 && value < 1e7 ? value : undefined;
 }
 
-/** Walks a whole WebM/Matroska file (or what there is of it). Never throws; stops at the first cut. */
-export function walkWebm(bytes: Uint8Array): WebmLayout {
+/**
+ * Walks a whole WebM/Matroska file (or what there is of it). Never throws; stops at the first cut.
+ * `onAudioBlock` gets the body of each complete block of the audio track, in file order (decode.ts).
+ */
+export function walkWebm(bytes: Uint8Array, onAudioBlock?: (block: Uint8Array) => void): WebmLayout {
   let timecodeScale = DEFAULT_TIMECODE_SCALE_NS;
   let declaredDuration: number | undefined;
   const tracks: TrackEntry[] = [];
@@ -217,6 +224,7 @@ export function walkWebm(bytes: Uint8Array): WebmLayout {
     const relative = dataView(bytes).getInt16(start + track.length);
     const timestamp = clusterTimecode + relative;
     audioBlocks++;
+    onAudioBlock?.(bytes.subarray(start, end));
     firstTimestamp = Math.min(firstTimestamp, timestamp);
     if (timestamp >= lastTimestamp) {
       previousTimestamp = Number.isFinite(lastTimestamp) ? lastTimestamp : undefined;
@@ -285,6 +293,7 @@ export function walkWebm(bytes: Uint8Array): WebmLayout {
       if (child.id === ID.flagDefault) track.isDefault = value() !== 0;
       if (child.id === ID.codecId)
         track.codecId = latin1(bytes, child.dataStart, childEnd - child.dataStart).replace(/\0+$/, '');
+      if (child.id === ID.codecPrivate) track.codecPrivate = bytes.subarray(child.dataStart, childEnd);
       if (child.id === ID.audio) audioComplete = readAudio(child.dataStart, childEnd) && audioComplete;
     });
     tracks.push(track);
@@ -378,5 +387,6 @@ function describeTrack(track: TrackEntry, number: number): WebmAudioTrack {
         : track.channels >= 1 && track.channels <= 255
           ? track.channels
           : undefined,
+    ...(track.codecPrivate ? { codecPrivate: track.codecPrivate } : {}),
   };
 }

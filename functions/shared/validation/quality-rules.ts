@@ -15,7 +15,7 @@ export interface QualityThresholds {
 
 /**
  * Defaults that pass ordinary phone, laptop and studio recordings, quiet ones (speech around −35…−45 dBFS)
- * and ones with room noise, and fail only the clearly unusable (README "Speech quality"): digital silence
+ * and ones with room noise, and fail only the clearly unusable (docs/speech-quality.md): digital silence
  * or dither (peak below −60 dBFS), whispers far below a usable level (speech under −50 dBFS), and hard
  * clipping of more than 1 % of the samples.
  */
@@ -105,7 +105,7 @@ export function checkQuality(
   if (quality.speechSec < limits.minDurationSec && quality.analyzedSec >= limits.minDurationSec) {
     issues.push({
       code: 'too_little_speech',
-      message: `The audio holds ${quality.speechSec.toFixed(1)} s of speech; ${title} needs at least ${limits.minDurationSec} s of someone speaking (noise, hum and silence do not count).`,
+      message: `The audio holds ${quality.speechSec.toFixed(1)} s of speech; ${title} needs at least ${limits.minDurationSec} s of someone speaking (noise, hum, whispering and silence do not count).`,
     });
   }
   return issues;

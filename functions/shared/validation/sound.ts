@@ -46,8 +46,8 @@ export async function judgeSound(
 
   const plan = planTrim(whole.frames, { minSec: limits.minDurationSec, maxSec: limits.maxDurationSec });
   if ('reason' in plan) return { quality: measured(whole.quality), trimSkipped: plan.reason };
-  const frameSec = whole.frames.frameSec;
-  const cut = cutAudio(bytes, decoded, { startSec: plan.start * frameSec, endSec: plan.end * frameSec });
+  const cut = cutAudio(bytes, decoded, plan);
+  if (!cut.cut) return { quality: measured(whole.quality), trimSkipped: cut.reason };
   const decodedSec = decoded.samples.length / decoded.sampleRate;
   if (!span(decodedSec, cut.kept)) return { quality: measured(whole.quality) };
   const rate = decoded.sampleRate;
@@ -71,5 +71,7 @@ export async function recut(bytes: Uint8Array, kept: KeptSpan): Promise<Uint8Arr
     throw new Error('the uploaded object is no longer the audio that was validated');
   const decoded = await decodeAudio(bytes, probe);
   if (!decoded.decoded) throw new Error(`the uploaded object cannot be cut again: ${decoded.reason}`);
-  return cutAudio(bytes, decoded, kept).audio;
+  const cut = cutAudio(bytes, decoded, kept);
+  if (!cut.cut) throw new Error(`the uploaded object cannot be cut again: ${cut.reason}`);
+  return cut.audio;
 }
