@@ -1,11 +1,8 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { makeMp3, makeWav } from '../support/audio';
-import { cloneRequest, closeSimulators, failureOf, KEY, SAMPLE, setup } from './smallest.support';
+import { clientHarness, failureOf, SAMPLE } from './client-harness';
 
-afterEach(async () => {
-  vi.restoreAllMocks();
-  await closeSimulators();
-});
+const { cloneRequest, KEY, setup } = clientHarness('smallest');
 
 describe('Smallest client: clone', () => {
   it('sends every field as multipart with a bearer key, and the record id among the tags', async () => {

@@ -1,11 +1,8 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { SmallestSimulatorOptions } from '../../simulators/smallest/simulator';
-import { closeSimulators, failureOf, setup } from './smallest.support';
+import { clientHarness, failureOf } from './client-harness';
 
-afterEach(async () => {
-  vi.restoreAllMocks();
-  await closeSimulators();
-});
+const { setup } = clientHarness('smallest');
 
 describe('Smallest client: speech', () => {
   async function withVoice(simulatorOptions: SmallestSimulatorOptions = {}) {

@@ -1,11 +1,9 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { closeSimulators, KEY, setup } from './smallest.support';
+import { describe, expect, it, vi } from 'vitest';
+import { clientHarness } from './client-harness';
+
+const { KEY, setup } = clientHarness('smallest');
 
 // The Smallest client on clones that exist: finding and deleting them, and the key it asks for again.
-afterEach(async () => {
-  vi.restoreAllMocks();
-  await closeSimulators();
-});
 
 describe('Smallest client: findClone', () => {
   const hint = {

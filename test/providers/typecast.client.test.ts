@@ -1,60 +1,9 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ProviderError } from '../../functions/shared/providers/errors';
-import { createProvider } from '../../functions/shared/providers/registry';
-import type { CloneRequest, ProviderClientOptions } from '../../functions/shared/providers/types';
-import {
-  startTypecastSimulator,
-  type TypecastSimulator,
-  type TypecastSimulatorOptions,
-} from '../../simulators/typecast/simulator';
+import { describe, expect, it, vi } from 'vitest';
+import type { TypecastSimulatorOptions } from '../../simulators/typecast/simulator';
 import { makeMp3, makeWav } from '../support/audio';
+import { clientHarness, failureOf, SAMPLE } from './client-harness';
 
-const KEY = 'tc_test_simulator';
-const simulators: TypecastSimulator[] = [];
-
-afterEach(async () => {
-  vi.restoreAllMocks();
-  await Promise.all(simulators.splice(0).map((simulator) => simulator.close()));
-});
-
-async function setup(
-  simulatorOptions: TypecastSimulatorOptions = {},
-  clientOptions: Partial<ProviderClientOptions> = {},
-) {
-  const simulator = await startTypecastSimulator(simulatorOptions);
-  simulators.push(simulator);
-  const provider = createProvider('typecast', {
-    apiKey: async () => KEY,
-    baseUrl: simulator.url,
-    timeoutMs: 2_000,
-    retry: { baseDelayMs: 40, maxDelayMs: 200 },
-    ...clientOptions,
-  });
-  return { simulator, provider };
-}
-
-const SAMPLE = makeWav({ durationSec: 6, sampleRate: 16_000 });
-
-function cloneRequest(overrides: Partial<CloneRequest> = {}): CloneRequest {
-  return {
-    audio: SAMPLE,
-    format: 'wav',
-    displayName: 'Alice',
-    model: 'ssfm-v30',
-    voiceRecordId: 'vc_abcdefghijklmnopqrstuvwxyz',
-    ...overrides,
-  };
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<ProviderError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof ProviderError) return error;
-    throw error;
-  }
-  throw new Error('expected the call to fail');
-}
+const { cloneRequest, KEY, setup } = clientHarness('typecast');
 
 describe('Typecast client: clone', () => {
   it('sends file, name and model as multipart with the X-API-KEY header', async () => {
