@@ -35,6 +35,7 @@ export async function cloneHintFor(
       provider.limits.cloneLookup === 'name-and-time'
         ? await voices.knownProviderVoiceIds(providerName, displayName)
         : undefined,
+    providerVoiceId: record.processing?.processingProviderVoiceId ?? undefined,
   };
 }
 
@@ -58,10 +59,13 @@ export async function waitForCompletion(
     if (timeLeftMs() < pollMs + 1_000) return { outcome: 'still_processing' };
     await sleep(pollMs);
     const remaining = Math.max(1_000, timeLeftMs());
-    const lookup = await provider.findClone(await hint(), {
-      signal: AbortSignal.timeout(remaining),
-      deadline: Date.now() + remaining,
-    });
+    const lookup = await provider.findClone(
+      { ...(await hint()), providerVoiceId: voice.providerVoiceId },
+      {
+        signal: AbortSignal.timeout(remaining),
+        deadline: Date.now() + remaining,
+      },
+    );
     if (lookup.outcome !== 'found' || lookup.voice.providerVoiceId !== voice.providerVoiceId) {
       return { outcome: 'vanished' };
     }

@@ -173,7 +173,12 @@ export class UploadSession {
         ['cloning'],
         'cloning',
         {},
-        { cloneStartedAt: this.now().toISOString(), cloneOutcomeUnknown: true, cloneAnswerLost: true },
+        {
+          cloneStartedAt: this.now().toISOString(),
+          cloneOutcomeUnknown: true,
+          cloneAnswerLost: true,
+          processingProviderVoiceId: null,
+        },
       );
       await this.clone(provider, audio, source.format as AudioFormat);
     });
@@ -225,11 +230,7 @@ export class UploadSession {
         provider: providerName,
         ms: Date.now() - started,
       });
-      if ((await this.settleClone(providerName, voice)) === 'ready') {
-        if (this.hadLostAnswer && provider.limits.cloneLookup === 'tag') {
-          await removeStrayClone(provider, this.record, voice.providerVoiceId, this.logger);
-        }
-      }
+      await this.settleClone(providerName, voice);
     } catch (error) {
       if (!isProviderError(error)) throw error;
       this.logger.warn('clone request failed', {
@@ -298,7 +299,7 @@ export class UploadSession {
    * within this invocation's time; then the upload waits in the queue (`clone_processing`) and a later
    * delivery looks again. A clone that ended `failed` is removed and the sample reported.
    */
-  private async settleClone(providerName: ProviderName, voice: ClonedVoice): Promise<'ready' | 'failed'> {
+  private async settleClone(providerName: ProviderName, voice: ClonedVoice): Promise<void> {
     const provider = this.dependencies.providers[providerName];
     const completion = await waitForCompletion(
       provider,
@@ -307,8 +308,12 @@ export class UploadSession {
       () => this.attempt.context.getRemainingTimeInMillis() - RESULT_WRITE_RESERVE_MS,
     );
     if (completion.outcome === 'still_processing') {
-      // The next delivery finds the clone by its lookup and settles it then.
-      await this.setProcessing({ cloneOutcomeUnknown: true, cloneAnswerLost: false });
+      // The next delivery finds the clone by its id (a stray beside it cannot hide it) and settles it then.
+      await this.setProcessing({
+        cloneOutcomeUnknown: true,
+        cloneAnswerLost: false,
+        processingProviderVoiceId: voice.providerVoiceId,
+      });
       throw new WaitInQueueError(
         'clone_processing',
         `${provider.limits.title} is still processing the clone; it will be checked again shortly.`,
@@ -323,10 +328,13 @@ export class UploadSession {
     }
     if (completion.voice.status === 'failed') {
       await this.rejectFailedClone(provider, completion.voice);
-      return 'failed';
+      return;
     }
     await this.markReady(completion.voice);
-    return 'ready';
+    // An earlier request whose answer was lost may have made a second clone after all (a tag tells).
+    if (this.hadLostAnswer && provider.limits.cloneLookup === 'tag') {
+      await removeStrayClone(provider, this.record, completion.voice.providerVoiceId, this.logger);
+    }
   }
 
   private cloneHint(providerName: ProviderName): Promise<CloneHint> {

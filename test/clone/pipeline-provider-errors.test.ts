@@ -154,6 +154,47 @@ describe('clone pipeline (S3 and DynamoDB servers, provider simulators over HTTP
     expect(tagged.map((clone) => clone.voiceId)).toEqual([stored.providerVoiceId]);
   });
 
+  it("settles a clone still processing when a lost request's stray shows up beside it, then deletes the stray", async () => {
+    // As above, but the provider takes 3 s to finish each clone (it answers `pending`): while the retry
+    // waits for its own clone, the list holds two clones with the record's tag. The one it is waiting
+    // for is known by its id, so the stray neither hides it nor sends the voice to review.
+    const slowToFinish = await startSmallestSimulator({
+      cloneSlots: 1_000,
+      deleteMode: 'lightning-large',
+      cloneProcessingMs: 3_000,
+    });
+    try {
+      const deps = pipeline({
+        providers: {
+          ...env.dependencies.providers,
+          smallest: createProvider('smallest', {
+            apiKey: createStaticKeyStore(KEYS, 'the test').supplier('smallest'),
+            baseUrl: slowToFinish.url,
+            timeoutMs: 2_000,
+          }),
+        },
+      });
+      slowToFinish.injectFault({
+        route: 'clone',
+        type: 'slow',
+        delayMs: 2_500,
+        completeClone: true,
+        times: 1,
+      });
+      const { voiceId, record } = await upload('incoming/smallest/stray-pending.wav', uniqueWav());
+      await handleCloneEvent(sqsEvent(record(1)), lambdaContext(), deps);
+      const second = await handleCloneEvent(sqsEvent(record(2)), lambdaContext(), deps);
+      expect(second.batchItemFailures).toEqual([]);
+      const stored = await voice(voiceId);
+      expect(stored).toMatchObject({ status: 'ready' });
+      expect(slowToFinish.state.counts.clone).toBe(2);
+      const tagged = [...slowToFinish.state.clones.values()].filter((clone) => clone.tags.includes(voiceId));
+      expect(tagged.map((clone) => clone.voiceId)).toEqual([stored.providerVoiceId]);
+    } finally {
+      await slowToFinish.close();
+    }
+  });
+
   it('records failed with an actionable reason when the clone limit is exceeded, and does not retry', async () => {
     const limited = await startSmallestSimulator({ cloneSlots: 0 });
     try {

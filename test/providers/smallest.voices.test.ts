@@ -39,6 +39,16 @@ describe('Smallest client: findClone', () => {
     expect(lookup.outcome).toBe('ambiguous');
     if (lookup.outcome === 'ambiguous') expect(lookup.reason).toContain('2 Smallest AI Waves clones');
   });
+
+  it('finds the clone it is waiting for by its id, even beside another with the record id', async () => {
+    const { simulator, provider } = await setup();
+    simulator.seedClone({ displayName: 'Alice', tags: ['vc_target'] });
+    const awaited = simulator.seedClone({ displayName: 'Alice', tags: ['vc_target'] });
+
+    const lookup = await provider.findClone({ ...hint, providerVoiceId: awaited.voiceId });
+
+    expect(lookup).toMatchObject({ outcome: 'found', voice: { providerVoiceId: awaited.voiceId } });
+  });
 });
 
 describe('Smallest client: delete', () => {

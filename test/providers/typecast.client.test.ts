@@ -290,6 +290,16 @@ describe('Typecast client: findClone', () => {
       expect(lookup.reason).toMatch(/2 Typecast custom voices are named "Alice"/);
   });
 
+  it('finds the voice it is waiting for by its id, even beside another of the same name', async () => {
+    const { simulator, provider } = await setup();
+    simulator.seedClone({ name: 'Alice' });
+    const awaited = simulator.seedClone({ name: 'Alice' });
+
+    const lookup = await provider.findClone({ ...hint, providerVoiceId: awaited.voice_id });
+
+    expect(lookup).toMatchObject({ outcome: 'found', voice: { providerVoiceId: awaited.voice_id } });
+  });
+
   it('skips voices the caller already owns under other records', async () => {
     const { simulator, provider } = await setup();
     const older = simulator.seedClone({ name: 'Alice' });

@@ -124,6 +124,12 @@ export interface CloneHint {
    * same name from the one the lost answer created.
    */
   readonly knownProviderVoiceIds?: readonly string[];
+  /**
+   * The clone already known to be this record's (one the provider was still processing). When the list
+   * holds it, it is the answer, whatever else matches: a stray clone of an earlier lost request beside
+   * it does not make the lookup ambiguous.
+   */
+  readonly providerVoiceId?: string;
 }
 
 /** `found`: the clone exists; `absent`: it certainly does not; `ambiguous`: cannot tell (mark for review). */

@@ -51,6 +51,8 @@ export interface VoiceProcessing {
   readonly cloneOutcomeUnknown?: boolean;
   /** No answer came at all (timeout, dropped connection, crash): the provider may still be working on it. */
   readonly cloneAnswerLost?: boolean;
+  /** A clone the provider was still processing when a delivery ended: the next one looks for it by id. */
+  readonly processingProviderVoiceId?: string | null;
   /** The byte-identical-audio claim this voice owns (released when it fails). */
   readonly claimKey?: string;
 }

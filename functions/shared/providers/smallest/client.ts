@@ -261,8 +261,10 @@ export function createSmallestProvider(options: ProviderClientOptions): VoicePro
       );
       // The list is complete (no pagination) and the tag is unique per record: no match means no clone.
       if (matches.length === 0) return { outcome: 'absent' };
-      const [match] = matches;
-      if (matches.length > 1 || !match) {
+      const match =
+        matches.find((clone) => clone.voiceId === hint.providerVoiceId) ??
+        (matches.length === 1 ? matches[0] : undefined);
+      if (!match) {
         return {
           outcome: 'ambiguous',
           reason: `${matches.length} ${TITLE} clones carry tag ${hint.voiceRecordId}: ${matches.map((clone) => clone.voiceId).join(', ')}.`,

@@ -234,8 +234,10 @@ export function createTypecastProvider(options: ProviderClientOptions): VoicePro
         return Number.isNaN(created) || created >= earliest;
       });
 
-      const [match] = matches;
-      if (matches.length === 1 && match) {
+      const match =
+        matches.find((voice) => voice.voice_id === hint.providerVoiceId) ??
+        (matches.length === 1 ? matches[0] : undefined);
+      if (match) {
         return {
           outcome: 'found',
           voice: {
