@@ -89,6 +89,7 @@ async function main(input: MemoryChildInput): Promise<MemoryChildOutput> {
         }
       },
       synthesize: (request, options) => inner.synthesize(request, options),
+      synthesizeStream: (request, options) => inner.synthesizeStream(request, options),
       deleteVoice: (providerVoiceId, options) => inner.deleteVoice(providerVoiceId, options),
       findClone: (hint, options) => inner.findClone(hint, options),
     };

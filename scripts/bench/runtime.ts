@@ -52,6 +52,7 @@ export class ProviderClock {
       limits: provider.limits,
       cloneVoice: timed((request, options) => provider.cloneVoice(request, options)),
       synthesize: timed((request, options) => provider.synthesize(request, options)),
+      synthesizeStream: (request, options) => provider.synthesizeStream(request, options),
       deleteVoice: (providerVoiceId, options) => provider.deleteVoice(providerVoiceId, options),
       findClone: (hint, options) => provider.findClone(hint, options),
     };

@@ -104,6 +104,19 @@ export interface SpeechResult {
   readonly requestId?: string;
 }
 
+/**
+ * Speech arriving as the provider produces it. The chunks, in order, are the bytes of one complete audio
+ * file in `format` (a WAV's RIFF and data sizes may be 0xFFFFFFFF placeholders, as streamed WAV carries).
+ */
+export interface SpeechStream {
+  readonly format: 'wav' | 'mp3';
+  readonly contentType: 'audio/wav' | 'audio/mpeg';
+  readonly chunks: AsyncIterable<Uint8Array>;
+  /** True when a streaming route made it; false when the plain route did (then one chunk). */
+  readonly streamed: boolean;
+  readonly requestId?: string;
+}
+
 export interface DeleteResult {
   /** True when the provider confirmed deletion or already did not know the voice. */
   readonly deleted: boolean;
@@ -154,6 +167,13 @@ export interface VoiceProvider {
   readonly limits: ProviderLimits;
   cloneVoice(request: CloneRequest, options?: CallOptions): Promise<ClonedVoice>;
   synthesize(request: SpeechRequest, options?: CallOptions): Promise<SpeechResult>;
+  /**
+   * The same speech, streamed: through the provider's streaming route where it has one for the format,
+   * else (or when that route is gone: 404/410) the plain route as one chunk. Resolves once the provider
+   * has answered 200; errors before that are thrown (and retried) as `synthesize` does. A failure after
+   * that makes the iteration throw a ProviderError; aborting `options.signal` stops the request.
+   */
+  synthesizeStream(request: SpeechRequest, options?: CallOptions): Promise<SpeechStream>;
   deleteVoice(providerVoiceId: string, options?: CallOptions): Promise<DeleteResult>;
   /** Reconciliation after a lost clone answer: find the clone an earlier attempt may have created. */
   findClone(hint: CloneHint, options?: CallOptions): Promise<CloneLookup>;

@@ -8,6 +8,7 @@ import {
   readJson,
 } from '../http';
 import { MultipartBody } from '../multipart';
+import { plainSpeechStream } from '../speech-stream';
 import type {
   CallOptions,
   ClonedVoice,
@@ -18,6 +19,7 @@ import type {
   ProviderClientOptions,
   SpeechRequest,
   SpeechResult,
+  SpeechStream,
   VoiceProvider,
 } from '../types';
 import { mapSmallestError } from './errors';
@@ -187,6 +189,10 @@ export function createSmallestProvider(options: ProviderClientOptions): VoicePro
         samples: (data.samples ?? []).map((sample) => ({ text: sample.text, audioUrl: sample.audioUrl })),
         tags: data.tags ?? tags,
       };
+    },
+
+    async synthesizeStream(request: SpeechRequest, callOptions?: CallOptions): Promise<SpeechStream> {
+      return plainSpeechStream(await this.synthesize(request, callOptions));
     },
 
     async synthesize(request: SpeechRequest, callOptions?: CallOptions): Promise<SpeechResult> {

@@ -1,6 +1,7 @@
 import { ProviderError } from '../errors';
 import { createProviderHttp, invalidResponse, readJson } from '../http';
 import { MultipartBody } from '../multipart';
+import { plainSpeechStream } from '../speech-stream';
 import type {
   CallOptions,
   ClonedVoice,
@@ -11,6 +12,7 @@ import type {
   ProviderClientOptions,
   SpeechRequest,
   SpeechResult,
+  SpeechStream,
   VoiceProvider,
 } from '../types';
 import { mapTypecastError } from './errors';
@@ -161,6 +163,10 @@ export function createTypecastProvider(options: ProviderClientOptions): VoicePro
         // Typecast keeps neither tags nor samples; voicedrop keeps the tags on its record.
         samples: [],
       };
+    },
+
+    async synthesizeStream(request: SpeechRequest, callOptions?: CallOptions): Promise<SpeechStream> {
+      return plainSpeechStream(await this.synthesize(request, callOptions));
     },
 
     async synthesize(request: SpeechRequest, callOptions?: CallOptions): Promise<SpeechResult> {
