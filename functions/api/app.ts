@@ -6,7 +6,7 @@ import { Hono } from 'hono/tiny';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type * as z from 'zod/mini';
 import { withinDeadline } from '../shared/aws-deadline';
-import { API_GATEWAY_TIMEOUT_MS } from '../shared/contract';
+import { API_GATEWAY_TIMEOUT_MS, SPEECH_STREAM_LIMIT_MS } from '../shared/contract';
 import type { Log } from '../shared/logger';
 import { type MetricsRecorder, noMetrics } from '../shared/metrics';
 import type { ProviderName, VoiceProvider } from '../shared/providers/types';
@@ -105,19 +105,20 @@ export function createApiApp(dependencies: ApiDependencies): Hono<Environment> {
   app.post('/voices/:voiceId/speech', async (c) => {
     const voiceId = pathVoiceId(c.req.param('voiceId'));
     const request = parse(speechRequestSchema, await jsonBody(c.req.raw));
-    const answer = await speak(voiceId, request, deadlineOf(c.env?.lambdaContext), {
-      ...dependencies,
-      metrics,
-      now,
-    });
-    if (answer.kind === 'url') return c.json(answer.body);
-    // Too large for a Lambda response: the caller asked for audio, so send it to where the audio is.
-    if (answer.kind === 'redirect') return c.json(answer.body, 303, { Location: answer.body.url });
-    return c.body(answer.audio as Uint8Array<ArrayBuffer>, 200, {
-      'Content-Type': answer.contentType,
-      'Content-Length': String(answer.audio.length),
-      'X-Speech-Chunks': String(answer.chunks),
-    });
+    // Streamed speech is bounded by the function's own time (up to 15 minutes), not the gateway's 29 s;
+    // a caller that goes away stops it too.
+    const signal = AbortSignal.any([
+      c.req.raw.signal,
+      AbortSignal.timeout(Math.max(1_000, streamDeadlineOf(c.env?.lambdaContext) - Date.now())),
+    ]);
+    const answer = await speak(voiceId, request, signal, { ...dependencies, metrics, now });
+    const headers: Record<string, string> = {
+      'X-Cache': answer.cache,
+      'X-Speech-Chunks': String(answer.pieces),
+    };
+    if (answer.kind === 'url') return c.json(answer.body, 200, headers);
+    if (answer.contentLength !== undefined) headers['Content-Length'] = String(answer.contentLength);
+    return c.body(answer.body, 200, { ...headers, 'Content-Type': answer.contentType });
   });
 
   app.post('/uploads', async (c) => {
@@ -173,6 +174,12 @@ async function jsonBody(request: Request): Promise<unknown> {
   } catch {
     throw new ApiError(400, 'invalid_json', 'The request body is not valid JSON.');
   }
+}
+
+/** When streamed speech must have ended: the invocation's own end, less the reserve. */
+function streamDeadlineOf(context: Context | undefined): number {
+  const remaining = context?.getRemainingTimeInMillis?.() ?? SPEECH_STREAM_LIMIT_MS;
+  return Date.now() + Math.min(remaining, SPEECH_STREAM_LIMIT_MS) - RESPONSE_RESERVE_MS;
 }
 
 function deadlineOf(context: Context | undefined): number {

@@ -41,6 +41,8 @@ export const speechRequestSchema = z.strictObject({
   sampleRate: z.optional(z.literal(SPEECH_SAMPLE_RATES)),
   /** `inline`: the audio is the response body; `url`: stored under speech/ and returned as a short-lived URL. */
   delivery: z._default(z.enum(['inline', 'url']), 'inline'),
+  /** False: neither read nor write the synthesis cache (every piece is synthesized again). */
+  cache: z._default(z.boolean(), true),
 });
 export type SpeechRequestBody = z.infer<typeof speechRequestSchema>;
 

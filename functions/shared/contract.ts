@@ -17,6 +17,16 @@ export const INCOMING_PREFIX = 'incoming/';
 export const SPEECH_PREFIX = 'speech/';
 
 /**
+ * The synthesis cache: the audio of each provider speech request, at `cache/<voiceId>/<key>.<format>`
+ * (functions/api/speech/synthesis-cache.ts). Expired by a lifecycle rule, deleted with its voice; the
+ * speech function's grants and the lifecycle rule depend on it.
+ */
+export const SPEECH_CACHE_PREFIX = 'cache/';
+
+/** Days a cached piece of speech lives unless `speech.cacheDays` (cdk.json) or SPEECH_CACHE_DAYS says otherwise. */
+export const DEFAULT_SPEECH_CACHE_DAYS = 30;
+
+/**
  * The voices table: one item per voice record (and audio claims, provider slots), keyed by `voiceId`, with
  * one index that lists voice records newest first. The stack (lib/voicedrop-pipeline.ts) and local mode
  * (local/servers.ts) create it from this; all attributes are strings.
@@ -58,3 +68,9 @@ export const BINARY_MEDIA_TYPES = ['audio/wav', 'audio/mpeg', 'audio/*'] as cons
 
 /** API Gateway REST APIs end a Lambda integration after 29 s, whatever the function's own timeout. */
 export const API_GATEWAY_TIMEOUT_MS = 29_000;
+
+/**
+ * How long one streamed speech response may run: API Gateway's limit for response streaming (15 minutes),
+ * which is also the speech function's timeout and its integration's.
+ */
+export const SPEECH_STREAM_LIMIT_MS = 15 * 60 * 1_000;

@@ -10,7 +10,12 @@ export type BusinessMetric =
   | 'UploadsDuplicate'
   | 'ClonesDeferred'
   | 'SpeechRequests'
-  | 'SpeechCharacters';
+  | 'SpeechCharacters'
+  /** A speech stream that ended early after audio had been sent (the client sees a truncated body). */
+  | 'SpeechStreamsTruncated';
+
+/** Counts per provider (dimension `Provider`): what speech cost and what the cache saved. */
+export type ProviderMetric = 'SpeechProviderCharacters' | 'SpeechCacheHits' | 'SpeechCachedPieces';
 
 export type ProviderOperation = 'clone' | 'speech' | 'delete';
 
@@ -18,10 +23,11 @@ export type ProviderOperation = 'clone' | 'speech' | 'delete';
 export interface MetricsRecorder {
   count(name: BusinessMetric, value?: number): void;
   providerLatency(provider: string, operation: ProviderOperation, milliseconds: number): void;
+  providerCount(provider: string, name: ProviderMetric, value: number): void;
 }
 
 /** Records nothing (tests, local mode). */
-export const noMetrics: MetricsRecorder = { count() {}, providerLatency() {} };
+export const noMetrics: MetricsRecorder = { count() {}, providerLatency() {}, providerCount() {} };
 
 /**
  * Embedded metrics through Powertools: counts are buffered and written once per invocation by
@@ -39,6 +45,11 @@ export function createLambdaMetrics(serviceName: string): MetricsRecorder & { pu
       const single = metrics.singleMetric();
       single.addDimensions({ Provider: provider, Operation: operation });
       single.addMetric('ProviderLatency', MetricUnit.Milliseconds, milliseconds);
+    },
+    providerCount(provider, name, value) {
+      const single = metrics.singleMetric();
+      single.addDimensions({ Provider: provider });
+      single.addMetric(name, MetricUnit.Count, value);
     },
     publish() {
       // Publishing nothing would log a warning on every invocation without business events.

@@ -202,6 +202,7 @@ describe('clone pipeline (S3 and DynamoDB servers, provider simulators over HTTP
           counts[name] = (counts[name] ?? 0) + value;
         },
         providerLatency: (provider, operation) => latencies.push(`${provider}:${operation}`),
+        providerCount: () => undefined,
       },
     });
     const audio = uniqueWav();

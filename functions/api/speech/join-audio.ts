@@ -75,6 +75,14 @@ function readWav(bytes: Uint8Array, label: string): WavPart {
 }
 
 function wavPart(formatBody: Uint8Array, data: Uint8Array, label: string): WavPart {
+  const format = wavFormat(formatBody, label);
+  // A stream cut off mid-frame would shift every later sample by a byte or a channel: noise, not a click.
+  const samples = data.subarray(0, data.length - (data.length % format.blockAlign));
+  return { ...format, samples };
+}
+
+/** What a WAV's `fmt ` chunk says; throws AudioJoinError for formats that cannot be joined. */
+export function wavFormat(formatBody: Uint8Array, label: string): Omit<WavPart, 'samples'> {
   const tag = uint16LittleEndian(formatBody, 0);
   const channels = uint16LittleEndian(formatBody, 2);
   const sampleRate = uint32LittleEndian(formatBody, 4);
@@ -99,12 +107,10 @@ function wavPart(formatBody: Uint8Array, data: Uint8Array, label: string): WavPa
   if (channels === 0 || sampleRate === 0 || blockAlign === 0) {
     throw new AudioJoinError(`${label} has a corrupt format: ${channels} channels at ${sampleRate} Hz`);
   }
-  // A stream cut off mid-frame would shift every later sample by a byte or a channel: noise, not a click.
-  const samples = data.subarray(0, data.length - (data.length % blockAlign));
-  return { formatBody, formatTag, channels, sampleRate, bitsPerSample, blockAlign, samples };
+  return { formatBody, formatTag, channels, sampleRate, bitsPerSample, blockAlign };
 }
 
-function describeWav(part: WavPart): string {
+export function describeWav(part: Omit<WavPart, 'samples'>): string {
   const channels = part.channels === 1 ? '1 channel' : `${part.channels} channels`;
   return `${part.sampleRate} Hz, ${channels}, ${part.bitsPerSample}-bit ${FORMAT_NAMES.get(part.formatTag)}`;
 }
@@ -134,31 +140,38 @@ export function joinWav(parts: readonly Uint8Array[]): Uint8Array {
     }
   });
 
-  const formatBytes = first.formatBody.length;
   const dataBytes = wavs.reduce((sum, part) => sum + part.samples.length, 0);
-  const total = 12 + 8 + formatBytes + (formatBytes % 2) + 8 + dataBytes + (dataBytes % 2);
-  if (total - 8 > MAXIMUM_RIFF_SIZE) throw new AudioJoinError('Joined WAV would exceed the 4 GiB RIFF limit');
+  const header = wavHeader(first.formatBody, dataBytes);
+  // An odd-sized data chunk ends in a zero pad byte.
+  return concatBytes([header, ...wavs.map((part) => part.samples), new Uint8Array(dataBytes % 2)]);
+}
 
-  const output = new Uint8Array(total);
+/**
+ * The start of a RIFF/WAVE file up to its samples: `RIFF`, the `fmt ` chunk given, and a `data` chunk
+ * header for `dataBytes` of samples; without them (a stream of unknown length) both sizes are the
+ * 0xFFFFFFFF placeholder that streamed WAV carries.
+ */
+export function wavHeader(formatBody: Uint8Array, dataBytes?: number): Uint8Array {
+  const formatBytes = formatBody.length;
+  const headerBytes = 12 + 8 + formatBytes + (formatBytes % 2) + 8;
+  const total = dataBytes === undefined ? undefined : headerBytes + dataBytes + (dataBytes % 2);
+  if (total !== undefined && total - 8 > MAXIMUM_RIFF_SIZE) {
+    throw new AudioJoinError('Joined WAV would exceed the 4 GiB RIFF limit');
+  }
+  const output = new Uint8Array(headerBytes);
   const view = new DataView(output.buffer);
   const writeId = (offset: number, id: string) => {
     for (let index = 0; index < 4; index++) output[offset + index] = id.charCodeAt(index);
   };
   writeId(0, 'RIFF');
-  view.setUint32(4, total - 8, true);
+  view.setUint32(4, total === undefined ? 0xffffffff : total - 8, true);
   writeId(8, 'WAVE');
   writeId(12, 'fmt ');
   view.setUint32(16, formatBytes, true);
-  output.set(first.formatBody, 20);
-  let offset = 20 + formatBytes + (formatBytes % 2);
+  output.set(formatBody, 20);
+  const offset = 20 + formatBytes + (formatBytes % 2);
   writeId(offset, 'data');
-  view.setUint32(offset + 4, dataBytes, true);
-  offset += 8;
-  for (const part of wavs) {
-    output.set(part.samples, offset);
-    offset += part.samples.length;
-  }
-  // The pad byte of an odd-sized data chunk is already zero.
+  view.setUint32(offset + 4, dataBytes ?? 0xffffffff, true);
   return output;
 }
 
@@ -209,7 +222,7 @@ function withoutTags(bytes: Uint8Array): { start: number; end: number } {
 }
 
 /** Xing/Info (LAME) or VBRI frame: the encoder's frame count and seek table, silent as audio. */
-function isInformationFrame(bytes: Uint8Array, offset: number, header: MpegFrameHeader): boolean {
+export function isInformationFrame(bytes: Uint8Array, offset: number, header: MpegFrameHeader): boolean {
   const sideInformation =
     header.version === 1 ? (header.channels === 1 ? 17 : 32) : header.channels === 1 ? 9 : 17;
   const checksum = ((bytes[offset + 1] ?? 0) & 1) === 0 ? 2 : 0;
@@ -259,7 +272,7 @@ function readMp3(bytes: Uint8Array, label: string): Mp3Part {
   return { first, runs };
 }
 
-function describeMp3(header: MpegFrameHeader): string {
+export function describeMp3(header: MpegFrameHeader): string {
   const channels = header.channels === 1 ? 'mono' : 'stereo';
   return `MPEG ${header.version} Layer ${header.layer}, ${header.sampleRate} Hz, ${channels}`;
 }

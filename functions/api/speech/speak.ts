@@ -10,8 +10,9 @@ import type { VoiceRepository } from '../../shared/voices/repository';
 import { DELETED_STATUSES, IN_PROGRESS_STATUSES } from '../../shared/voices/status';
 import { ApiError } from '../errors';
 import type { SpeechRequestBody } from '../schemas';
-import { joinMp3, joinWav } from './join-audio';
-import { isSpeakable, splitText } from './split-text';
+import { type PlannedPiece, produceSpeech } from './speech-production';
+import { isSpeakable, speechPieces } from './split-text';
+import { normaliseSpeechText, type PieceIdentity, pieceCacheKey, SynthesisCache } from './synthesis-cache';
 
 export interface SpeechDependencies {
   readonly s3: S3Client;
@@ -26,12 +27,6 @@ export interface SpeechDependencies {
   readonly now: () => Date;
 }
 
-/**
- * Audio a Lambda can return inline: the response payload limit is 6 MB and binary bodies travel as
- * base64 (4/3 larger), with room for headers.
- */
-export const MAX_INLINE_AUDIO_BYTES = 4_400_000;
-
 export interface StoredSpeech {
   readonly url: string;
   readonly expiresAt: string;
@@ -39,17 +34,26 @@ export interface StoredSpeech {
   readonly bytes: number;
 }
 
+/** `hit`: every piece came from the synthesis cache; `partial`: some did; `miss`: none (or it was bypassed). */
+export type CacheOutcome = 'hit' | 'partial' | 'miss';
+
 export type SpeechAnswer =
   | {
-      readonly kind: 'audio';
-      readonly audio: Uint8Array;
+      readonly kind: 'stream';
+      readonly body: ReadableStream<Uint8Array>;
       readonly contentType: 'audio/wav' | 'audio/mpeg';
-      readonly chunks: number;
+      /** The exact body size, when every piece is cached; else the body is sent chunked. */
+      readonly contentLength?: number;
+      readonly pieces: number;
+      readonly cache: CacheOutcome;
     }
   /** `delivery: "url"` was asked for. */
-  | { readonly kind: 'url'; readonly body: StoredSpeech }
-  /** Inline was asked for, but the audio is larger than a response can carry: a 303 to the stored file. */
-  | { readonly kind: 'redirect'; readonly body: StoredSpeech };
+  | {
+      readonly kind: 'url';
+      readonly body: StoredSpeech;
+      readonly pieces: number;
+      readonly cache: CacheOutcome;
+    };
 
 /** Finds the voice that speaks for `voiceId` (a duplicate speaks with the voice it duplicates). */
 export async function speakingVoice(voiceId: string, voices: VoiceRepository): Promise<VoiceRecord> {
@@ -83,15 +87,17 @@ export async function speakingVoice(voiceId: string, voices: VoiceRepository): P
 }
 
 /**
- * Synthesizes `request.text` with the voice: text longer than one provider request allows is split at
- * sentence, then word, boundaries, synthesized in order within the provider's concurrency limit, and
- * joined into one WAV or MP3. Text with nothing to speak (no letter or digit) is a 400, before any
+ * Speaks `request.text` with the voice, as a stream that starts with the first piece's first bytes. The
+ * text is cut into pieces (speechPieces: a sentence each), each the audio of one provider request: cached
+ * pieces are read from the bucket, the others synthesized in order within the provider's concurrency and
+ * cached. Errors before the first byte (an unknown voice, the provider refusing the first piece) are
+ * thrown as usual; later ones end the stream early. Text with nothing to speak is a 400, before any
  * provider call.
  */
 export async function speak(
   voiceId: string,
   request: SpeechRequestBody,
-  deadline: number,
+  signal: AbortSignal,
   dependencies: SpeechDependencies,
 ): Promise<SpeechAnswer> {
   // Refused here, like the schema's own checks, rather than by the provider after a paid round trip.
@@ -107,48 +113,129 @@ export async function speak(
   const name = knownProviderOf(record);
   if (!name) throw new ApiError(409, 'voice_not_ready', `Voice ${voiceId} has no known provider.`);
   const provider = dependencies.providers[name];
-  const chunks = splitText(request.text, provider.limits.speech.maxCharsPerRequest);
-  const signal = AbortSignal.timeout(Math.max(1_000, deadline - Date.now()));
-  const started = Date.now();
-  const concurrency = dependencies.speechConcurrency?.[name] ?? provider.limits.speech.concurrency;
-  const parts = await mapInOrder(chunks, concurrency, (text) =>
-    provider.synthesize(
-      {
-        providerVoiceId: record.providerVoiceId as string,
-        text,
-        format: request.format,
-        model: record.model ?? provider.limits.models.default,
-        language: request.language ?? record.language,
-        speed: request.speed,
-        sampleRate: request.sampleRate,
-      },
-      { signal, deadline },
-    ),
-  );
-  const audio =
-    request.format === 'mp3'
-      ? joinMp3(parts.map((part) => part.audio))
-      : joinWav(parts.map((part) => part.audio));
+  const model = record.model ?? provider.limits.models.default;
+  const language = request.language ?? record.language;
+  const providerVoiceId = record.providerVoiceId as string;
+  const cache = request.cache ? new SynthesisCache(dependencies.s3, dependencies.bucket) : undefined;
+  const texts = speechPieces(normaliseSpeechText(request.text), provider.limits.speech.maxCharsPerRequest);
+  const pieces = await planPieces(texts, record.voiceId, cache, signal, {
+    provider: name,
+    providerVoiceId,
+    model,
+    format: request.format,
+    language,
+    speed: request.speed,
+    sampleRate: request.sampleRate,
+  });
+  const cachedCount = pieces.filter((piece) => piece.cached).length;
+  const cacheOutcome: CacheOutcome =
+    cachedCount === pieces.length ? 'hit' : cachedCount > 0 ? 'partial' : 'miss';
   const contentType = request.format === 'mp3' ? 'audio/mpeg' : 'audio/wav';
   const characters = [...request.text].length;
-  dependencies.metrics.count('SpeechRequests');
-  dependencies.metrics.count('SpeechCharacters', characters);
-  dependencies.metrics.providerLatency(record.provider, 'speech', Date.now() - started);
-  dependencies.logger.info('speech synthesized', {
-    voiceId,
-    provider: record.provider,
-    characters,
-    chunks: chunks.length,
-    bytes: audio.length,
-    providerMs: Date.now() - started,
-    delivery: request.delivery,
+  const started = Date.now();
+  const concurrency = dependencies.speechConcurrency?.[name] ?? provider.limits.speech.concurrency;
+
+  const production = await produceSpeech({
+    pieces,
+    format: request.format,
+    contentType,
+    concurrency,
+    cache,
+    signal,
+    logger: dependencies.logger,
+    synthesize: (text, pieceSignal) =>
+      provider.synthesizeStream(
+        {
+          providerVoiceId,
+          text,
+          format: request.format,
+          model,
+          language,
+          speed: request.speed,
+          sampleRate: request.sampleRate,
+        },
+        { signal: pieceSignal },
+      ),
+    onFinished: async (outcome) => {
+      const { metrics, logger } = dependencies;
+      metrics.count('SpeechRequests');
+      metrics.count('SpeechCharacters', characters);
+      metrics.providerCount(record.provider, 'SpeechProviderCharacters', outcome.providerCharacters);
+      metrics.providerCount(record.provider, 'SpeechCachedPieces', outcome.cachedPieces);
+      if (outcome.completed && cacheOutcome === 'hit')
+        metrics.providerCount(record.provider, 'SpeechCacheHits', 1);
+      if (outcome.synthesizedPieces > 0) {
+        metrics.providerLatency(record.provider, 'speech', Date.now() - started);
+      }
+      if (!outcome.completed && outcome.bytes > 0) metrics.count('SpeechStreamsTruncated');
+      const details = {
+        voiceId,
+        provider: record.provider,
+        characters,
+        pieces: pieces.length,
+        cachedPieces: outcome.cachedPieces,
+        synthesizedPieces: outcome.synthesizedPieces,
+        providerCharacters: outcome.providerCharacters,
+        bytes: outcome.bytes,
+        ms: Date.now() - started,
+        cache: cacheOutcome,
+        delivery: request.delivery,
+      };
+      if (outcome.completed) logger.info('speech synthesized', details);
+      else if (outcome.bytes > 0)
+        logger.error('speech stream ended early', { ...details, error: describe(outcome.error) });
+      try {
+        await dependencies.voices.recordUsage(record.voiceId, {
+          requests: 1,
+          characters,
+          providerCharacters: outcome.providerCharacters,
+          cacheHits: outcome.completed && cacheOutcome === 'hit' ? 1 : 0,
+          at: dependencies.now().toISOString(),
+        });
+      } catch (error) {
+        logger.warn('could not record speech usage', { voiceId, error: describe(error) });
+      }
+    },
   });
 
-  if (request.delivery === 'inline' && audio.length <= MAX_INLINE_AUDIO_BYTES) {
-    return { kind: 'audio', audio, contentType, chunks: chunks.length };
+  if (request.delivery === 'url') {
+    const audio = new Uint8Array(await new Response(production.body).arrayBuffer());
+    const stored = await storeSpeech(record.voiceId, audio, request.format, contentType, dependencies);
+    return { kind: 'url', body: stored, pieces: pieces.length, cache: cacheOutcome };
   }
-  const stored = await storeSpeech(record.voiceId, audio, request.format, contentType, dependencies);
-  return { kind: request.delivery === 'url' ? 'url' : 'redirect', body: stored };
+  return {
+    kind: 'stream',
+    body: production.body,
+    contentType,
+    contentLength: production.contentLength,
+    pieces: pieces.length,
+    cache: cacheOutcome,
+  };
+}
+
+/** Looks every piece up in the cache (a few at a time) before anything is synthesized. */
+async function planPieces(
+  texts: readonly string[],
+  voiceId: string,
+  cache: SynthesisCache | undefined,
+  signal: AbortSignal,
+  identity: Omit<PieceIdentity, 'text'>,
+): Promise<PlannedPiece[]> {
+  const keys = texts.map((text) => pieceCacheKey(voiceId, { ...identity, text }));
+  const found = cache
+    ? await mapWithin(keys, CACHE_LOOKUPS_IN_FLIGHT, (key) => cache.find(key, signal))
+    : keys.map(() => undefined);
+  return texts.map((text, index) => ({
+    text,
+    cacheKey: keys[index] as string,
+    cached: found[index],
+  }));
+}
+
+const CACHE_LOOKUPS_IN_FLIGHT = 16;
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 async function storeSpeech(
@@ -176,25 +263,18 @@ async function storeSpeech(
 }
 
 /** Runs `work` over `items` with at most `concurrency` in flight; results keep the input order. */
-async function mapInOrder<T, R>(
+async function mapWithin<T, R>(
   items: readonly T[],
   concurrency: number,
   work: (item: T) => Promise<R>,
 ): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
-  let failed = false;
   const worker = async () => {
-    // After a failure no new request starts: the answer is an error anyway.
-    while (next < items.length && !failed) {
+    while (next < items.length) {
       const index = next;
       next += 1;
-      try {
-        results[index] = await work(items[index] as T);
-      } catch (error) {
-        failed = true;
-        throw error;
-      }
+      results[index] = await work(items[index] as T);
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, worker));

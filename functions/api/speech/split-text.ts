@@ -33,6 +33,26 @@ interface Chunk extends Span {
 
 type Level = 'sentence' | 'word' | 'grapheme' | 'codePoint';
 
+export interface SplitOptions {
+  /**
+   * False: every sentence starts a new chunk (a sentence too long for one is still split finer), so a
+   * chunk's text depends on its own sentences only. An edit then changes the chunks it touches and no
+   * other: what a synthesis cache needs. Default true: sentences are packed greedily.
+   */
+  readonly pack?: boolean;
+  /** Without packing, a chunk shorter than this many code points takes the next sentence too, if it fits. */
+  readonly joinBelow?: number;
+}
+
+/**
+ * The pieces speech is synthesized and cached in: one sentence each, a sentence under 40 characters
+ * joined with the one after it ("Yes." is not worth a request of its own), a sentence longer than a
+ * provider request split at words. Changing a sentence changes its own piece only.
+ */
+export function speechPieces(text: string, maxCharacters: number): string[] {
+  return splitText(text, maxCharacters, { pack: false, joinBelow: 40 });
+}
+
 /**
  * Ordered chunks of at most `maxCharacters` Unicode code points whose concatenation (with any whitespace
  * between them) holds every speakable character of `text` in order. Whole sentences are packed greedily;
@@ -43,13 +63,13 @@ type Level = 'sentence' | 'word' | 'grapheme' | 'codePoint';
  * result fits; otherwise it is left out, as it carries no speech. Text with nothing to speak gives no
  * chunks.
  */
-export function splitText(text: string, maxCharacters: number): string[] {
+export function splitText(text: string, maxCharacters: number, options: SplitOptions = {}): string[] {
   if (!Number.isSafeInteger(maxCharacters) || maxCharacters < 1) {
     throw new RangeError(`maxCharacters must be a positive integer, got ${maxCharacters}`);
   }
   const whole = trimSpan(text, 0, text.length);
   if (!whole || !isSpeakable(text.slice(whole.start, whole.end))) return [];
-  if (codePointLength(text, whole.start, whole.end) <= maxCharacters)
+  if (options.pack !== false && codePointLength(text, whole.start, whole.end) <= maxCharacters)
     return [text.slice(whole.start, whole.end)];
 
   const chunks: Chunk[] = [];
@@ -62,6 +82,15 @@ export function splitText(text: string, maxCharacters: number): string[] {
   };
 
   const add = (span: Span, level: Level) => {
+    // Without packing a sentence starts its own chunk, unless the one before is short enough to join it.
+    if (
+      current &&
+      level === 'sentence' &&
+      options.pack === false &&
+      current.length >= (options.joinBelow ?? 0)
+    ) {
+      flush();
+    }
     if (current) {
       const extended = current.length + codePointLength(text, current.end, span.end);
       if (extended <= maxCharacters) {

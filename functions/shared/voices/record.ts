@@ -57,6 +57,18 @@ export interface VoiceProcessing {
   readonly claimKey?: string;
 }
 
+/** Counted atomically by every speech request that reached synthesis. */
+export interface VoiceUsage {
+  readonly requests: number;
+  /** Characters (code points) of the requests' text. */
+  readonly characters: number;
+  /** Characters sent to the provider: what was not in the synthesis cache. */
+  readonly providerCharacters: number;
+  /** Requests answered entirely from the synthesis cache (`X-Cache: hit`). */
+  readonly cacheHits: number;
+  readonly lastUsedAt: string;
+}
+
 export interface VoiceRecord {
   readonly voiceId: string;
   readonly status: VoiceStatus;
@@ -83,6 +95,8 @@ export interface VoiceRecord {
   readonly updatedAt: string;
   readonly deletedAt?: string;
   readonly processing?: VoiceProcessing;
+  /** What speech with this voice has used (README, "Speech"); absent until it first speaks. */
+  readonly usage?: VoiceUsage;
   /** Constant partition of the `byCreatedAt` index (lists voices newest first without a scan). */
   readonly listPartition?: string;
 }

@@ -372,6 +372,82 @@ export class VoiceRepository {
     }
   }
 
+  /**
+   * Adds one speech request's figures to the voice's `usage`, atomically (concurrent requests never lose
+   * a count). A record without `usage` gets it first; a record that no longer exists is left alone.
+   */
+  async recordUsage(
+    voiceId: string,
+    delta: {
+      requests: number;
+      characters: number;
+      providerCharacters: number;
+      cacheHits: number;
+      at: string;
+    },
+  ): Promise<void> {
+    const add = () =>
+      this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { voiceId },
+          UpdateExpression:
+            'ADD #usage.#requests :requests, #usage.#characters :characters, #usage.#providerCharacters :providerCharacters, #usage.#cacheHits :cacheHits SET #usage.#lastUsedAt = :at',
+          ConditionExpression: 'attribute_exists(voiceId) AND attribute_exists(#usage)',
+          ExpressionAttributeNames: {
+            '#usage': 'usage',
+            '#requests': 'requests',
+            '#characters': 'characters',
+            '#providerCharacters': 'providerCharacters',
+            '#cacheHits': 'cacheHits',
+            '#lastUsedAt': 'lastUsedAt',
+          },
+          ExpressionAttributeValues: {
+            ':requests': delta.requests,
+            ':characters': delta.characters,
+            ':providerCharacters': delta.providerCharacters,
+            ':cacheHits': delta.cacheHits,
+            ':at': delta.at,
+          },
+        }),
+      );
+    try {
+      await add();
+      return;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+    // No usage yet (or no record): create the map with zeros, unless another request just did.
+    try {
+      await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { voiceId },
+          UpdateExpression: 'SET #usage = :zero',
+          ConditionExpression: 'attribute_exists(voiceId) AND attribute_not_exists(#usage)',
+          ExpressionAttributeNames: { '#usage': 'usage' },
+          ExpressionAttributeValues: {
+            ':zero': {
+              requests: 0,
+              characters: 0,
+              providerCharacters: 0,
+              cacheHits: 0,
+              lastUsedAt: delta.at,
+            },
+          },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+    try {
+      await add();
+    } catch (error) {
+      // The record is gone: nothing to count on.
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
   /** Releases a claim this voice owns (after a failure), so a later identical upload can clone. */
   async releaseClaim(claimKey: string, voiceId: string): Promise<void> {
     try {

@@ -19,10 +19,11 @@ afterAll(async () => {
   await fixture?.stop();
 });
 
-/** Three pieces' worth of sentences for Typecast (2,000 characters per request; 4,900 in all). */
-const LONG_TEXT = Array.from({ length: 200 }, (_, index) => `Sentence ${index} is spoken.`)
-  .join(' ')
-  .slice(0, 4_900);
+/** Twelve sentences: twelve pieces, each one provider request. */
+const LONG_TEXT = Array.from(
+  { length: 12 },
+  (_, index) => `Sentence number ${index} is spoken at an even pace, one piece of its own.`,
+).join(' ');
 
 async function peakSpeechInFlight(speechConcurrency?: { smallest: number; typecast: number }) {
   fixture.typecast.state.peakInFlight.speech = 0;
@@ -31,13 +32,14 @@ async function peakSpeechInFlight(speechConcurrency?: { smallest: number; typeca
   const answer = await app.request(`/voices/${voiceId}/speech`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ text: LONG_TEXT, delivery: 'url' }),
+    // No cache: every run must reach the provider.
+    body: JSON.stringify({ text: LONG_TEXT, delivery: 'url', cache: false }),
   });
   expect(answer.status).toBe(200);
   const spoken = fixture.typecast.state.requests
     .slice(before)
     .filter((request) => request.route === 'speech');
-  expect(spoken).toHaveLength(3);
+  expect(spoken).toHaveLength(12);
   return fixture.typecast.state.peakInFlight.speech;
 }
 

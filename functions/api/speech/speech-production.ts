@@ -1,0 +1,385 @@
+/**
+ * Turns the pieces of one speech request into one audio stream, in order, as soon as each exists.
+ * Cached pieces are read from the bucket; the others are synthesized through the provider's streaming
+ * route within its concurrency, a few pieces ahead of the one being sent, and written to the cache once
+ * complete. The first piece's audio goes out the moment its first bytes arrive.
+ */
+
+import { concatBytes } from '../../shared/audio/bytes';
+import type { Log } from '../../shared/logger';
+import type { SpeechStream } from '../../shared/providers/types';
+import { AudioJoinError, wavHeader } from './join-audio';
+import { type PieceLayout, PieceReader } from './piece-reader';
+import type { CachedPiece, SynthesisCache } from './synthesis-cache';
+
+export interface PlannedPiece {
+  readonly text: string;
+  readonly cacheKey: string;
+  /** Present when the cache holds it (and the request did not bypass the cache). */
+  readonly cached?: CachedPiece;
+}
+
+export interface ProductionOptions {
+  readonly pieces: readonly PlannedPiece[];
+  readonly format: 'wav' | 'mp3';
+  readonly contentType: 'audio/wav' | 'audio/mpeg';
+  readonly synthesize: (text: string, signal: AbortSignal) => Promise<SpeechStream>;
+  /** Provider requests in flight at most. */
+  readonly concurrency: number;
+  /** Undefined: the cache is bypassed (nothing read, nothing written). */
+  readonly cache?: SynthesisCache;
+  /** Aborted when the caller goes away or time runs out: everything stops. */
+  readonly signal: AbortSignal;
+  readonly logger: Log;
+  /** Runs once, when the stream has ended (completely or not), before the body closes. */
+  readonly onFinished: (outcome: ProductionOutcome) => Promise<void>;
+}
+
+export interface ProductionOutcome {
+  readonly completed: boolean;
+  readonly error?: unknown;
+  /** Pieces the provider made (a cached piece that vanished counts here too), and their characters. */
+  readonly synthesizedPieces: number;
+  readonly providerCharacters: number;
+  readonly cachedPieces: number;
+  /** Bytes of the body sent. */
+  readonly bytes: number;
+}
+
+export interface SpeechProduction {
+  readonly body: ReadableStream<Uint8Array>;
+  /** Known when every piece comes from the cache: the exact size of the body. */
+  readonly contentLength?: number;
+}
+
+/** Pieces a task may run ahead of the one being sent, beyond the provider's concurrency. */
+const LOOKAHEAD = 2;
+
+/**
+ * Starts producing; resolves once the first piece's audio has begun (its header has arrived), so that a
+ * failure before any audio — the provider refusing the first piece, say — is still an HTTP error.
+ */
+export async function produceSpeech(options: ProductionOptions): Promise<SpeechProduction> {
+  const production = new Production(options);
+  const first = await production.start();
+  return { body: production.body(first), contentLength: production.exactLength(first) };
+}
+
+class Production {
+  private readonly buffers: PieceBuffer[];
+  private readonly stop = new AbortController();
+  private readonly slots: Semaphore;
+  private readonly cacheWrites: Promise<void>[] = [];
+  /** Pieces made (or being made) in this request, by cache key. */
+  private readonly made = new Map<string, Promise<MadePiece>>();
+  private started = 0;
+  private current = 0;
+  private synthesizedPieces = 0;
+  private providerCharacters = 0;
+  private cachedPieces = 0;
+  private bytes = 0;
+
+  constructor(private readonly options: ProductionOptions) {
+    this.buffers = options.pieces.map(() => new PieceBuffer());
+    this.slots = new Semaphore(Math.max(1, options.concurrency));
+    const abort = () => this.stop.abort(options.signal.reason);
+    if (options.signal.aborted) abort();
+    else options.signal.addEventListener('abort', abort, { once: true });
+  }
+
+  /** The first piece's layout; throws what stopped it from starting. */
+  async start(): Promise<PieceLayout> {
+    this.pump();
+    const first = this.buffers[0];
+    if (!first) throw new AudioJoinError('No speech pieces to produce');
+    try {
+      return await first.layoutReady;
+    } catch (error) {
+      this.stop.abort(error);
+      await this.finish({ completed: false, error });
+      throw error;
+    }
+  }
+
+  exactLength(layout: PieceLayout): number | undefined {
+    const total = this.cachedTotal();
+    if (total === undefined) return undefined;
+    return layout.format === 'wav' ? wavHeader(layout.formatBody, total).length + total + (total % 2) : total;
+  }
+
+  body(layout: PieceLayout): ReadableStream<Uint8Array> {
+    const iterator = this.output(layout);
+    return new ReadableStream<Uint8Array>({
+      pull: async (controller) => {
+        try {
+          const next = await iterator.next();
+          if (next.done) controller.close();
+          else controller.enqueue(next.value);
+        } catch (error) {
+          controller.error(error);
+        }
+      },
+      cancel: async (reason) => {
+        this.stop.abort(reason ?? new Error('the client went away'));
+        await iterator.return(undefined);
+      },
+    });
+  }
+
+  private async *output(layout: PieceLayout): AsyncGenerator<Uint8Array, void, undefined> {
+    let outcome: Pick<ProductionOutcome, 'completed' | 'error'> = { completed: false };
+    try {
+      const exact = this.cachedTotal();
+      if (layout.format === 'wav') yield this.count(wavHeader(layout.formatBody, exact));
+      for (let index = 0; index < this.buffers.length; index++) {
+        this.current = index;
+        this.pump();
+        const buffer = this.buffers[index] as PieceBuffer;
+        const pieceLayout = await buffer.layoutReady;
+        if (pieceLayout.description !== layout.description || pieceLayout.format !== layout.format) {
+          throw new AudioJoinError(
+            `Cannot join speech of different formats: piece 1 is ${layout.description}, piece ${index + 1} is ${pieceLayout.description}`,
+          );
+        }
+        for await (const part of buffer) yield this.count(part);
+      }
+      if (exact !== undefined) {
+        const payload =
+          this.bytes - (layout.format === 'wav' ? wavHeader(layout.formatBody, exact).length : 0);
+        // A cached piece that expired mid-request was synthesized again and may differ in length.
+        if (payload !== exact)
+          throw new AudioJoinError(`Cached speech changed while it was sent (${payload} of ${exact} bytes)`);
+        if (exact % 2 === 1) yield this.count(new Uint8Array(1));
+      }
+      outcome = { completed: true };
+    } catch (error) {
+      outcome = { completed: false, error };
+      throw error;
+    } finally {
+      if (!outcome.completed) this.stop.abort(outcome.error ?? new Error('the client went away'));
+      await this.finish(outcome);
+    }
+  }
+
+  private count(part: Uint8Array): Uint8Array {
+    this.bytes += part.length;
+    return part;
+  }
+
+  private cachedTotal(): number | undefined {
+    let total = 0;
+    for (const piece of this.options.pieces) {
+      if (!piece.cached) return undefined;
+      total += piece.cached.payloadBytes;
+    }
+    return total;
+  }
+
+  /** Starts the pieces that may start: in order, up to the lookahead beyond the one being sent. */
+  private pump(): void {
+    const limit = this.current + this.options.concurrency + LOOKAHEAD;
+    while (this.started < this.buffers.length && this.started <= limit && !this.stop.signal.aborted) {
+      const index = this.started;
+      this.started += 1;
+      const buffer = this.buffers[index] as PieceBuffer;
+      this.produce(index, buffer).catch((error: unknown) => buffer.fail(error));
+    }
+  }
+
+  private async produce(index: number, buffer: PieceBuffer): Promise<void> {
+    const piece = this.options.pieces[index] as PlannedPiece;
+    const label = `speech piece ${index + 1}`;
+    // The same piece twice in one text (a refrain) is made once and played again.
+    const earlier = this.made.get(piece.cacheKey);
+    if (earlier) {
+      const made = await earlier;
+      buffer.setLayout(made.layout);
+      for (const part of made.parts) buffer.push(part);
+      buffer.end();
+      return;
+    }
+    const made = this.make(piece, label, buffer);
+    this.made.set(piece.cacheKey, made);
+    await made;
+  }
+
+  /** One piece from the cache or the provider, into `buffer`; resolves with what it was. */
+  private async make(piece: PlannedPiece, label: string, buffer: PieceBuffer): Promise<MadePiece> {
+    if (piece.cached && this.options.cache) {
+      const bytes = await this.options.cache.read(piece.cached.key, this.stop.signal);
+      if (bytes) {
+        const reader = new PieceReader(this.options.format, label);
+        const payload = reader.push(bytes);
+        reader.end();
+        buffer.setLayout(reader.layout as PieceLayout);
+        for (const part of payload) buffer.push(part);
+        buffer.end();
+        this.cachedPieces += 1;
+        return { layout: reader.layout as PieceLayout, parts: payload };
+      }
+      this.options.logger.info('cached speech piece expired before it was read; synthesizing it', { label });
+    }
+    await this.slots.acquire(this.stop.signal);
+    try {
+      const stream = await this.options.synthesize(piece.text, this.stop.signal);
+      const reader = new PieceReader(this.options.format, label);
+      const payload: Uint8Array[] = [];
+      for await (const chunk of stream.chunks) {
+        for (const part of reader.push(chunk)) {
+          if (reader.layout) buffer.setLayout(reader.layout);
+          buffer.push(part);
+          payload.push(part);
+        }
+      }
+      reader.end();
+      buffer.setLayout(reader.layout as PieceLayout);
+      buffer.end();
+      this.synthesizedPieces += 1;
+      this.providerCharacters += [...piece.text].length;
+      if (this.options.cache) this.cacheWrites.push(this.store(piece, reader, payload));
+      return { layout: reader.layout as PieceLayout, parts: payload };
+    } finally {
+      this.slots.release();
+    }
+  }
+
+  /** Keeps a complete piece as a file of its own (canonical header, payload only). Best effort. */
+  private async store(piece: PlannedPiece, reader: PieceReader, payload: Uint8Array[]): Promise<void> {
+    const layout = reader.layout;
+    if (!layout || !this.options.cache) return;
+    const file =
+      layout.format === 'wav'
+        ? concatBytes([
+            wavHeader(layout.formatBody, reader.payloadBytes),
+            ...payload,
+            new Uint8Array(reader.payloadBytes % 2),
+          ])
+        : concatBytes(payload);
+    try {
+      await this.options.cache.write(piece.cacheKey, file, reader.payloadBytes, this.options.contentType);
+    } catch (error) {
+      this.options.logger.warn('could not cache a speech piece', {
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
+  }
+
+  private finished = false;
+
+  private async finish(outcome: Pick<ProductionOutcome, 'completed' | 'error'>): Promise<void> {
+    if (this.finished) return;
+    this.finished = true;
+    await Promise.all(this.cacheWrites);
+    await this.options.onFinished({
+      ...outcome,
+      synthesizedPieces: this.synthesizedPieces,
+      providerCharacters: this.providerCharacters,
+      cachedPieces: this.cachedPieces,
+      bytes: this.bytes,
+    });
+  }
+}
+
+interface MadePiece {
+  readonly layout: PieceLayout;
+  readonly parts: readonly Uint8Array[];
+}
+
+/** One piece's payload as it arrives, read once, in order, by the output. */
+class PieceBuffer implements AsyncIterable<Uint8Array> {
+  private readonly parts: Uint8Array[] = [];
+  private ended = false;
+  private error: unknown;
+  private failed = false;
+  private wake: (() => void) | undefined;
+  private resolveLayout!: (layout: PieceLayout) => void;
+  private rejectLayout!: (error: unknown) => void;
+  readonly layoutReady = new Promise<PieceLayout>((resolve, reject) => {
+    this.resolveLayout = resolve;
+    this.rejectLayout = reject;
+  });
+
+  constructor() {
+    // Read only when the output reaches this piece; a failure before then must not go unhandled.
+    this.layoutReady.catch(() => undefined);
+  }
+
+  setLayout(layout: PieceLayout): void {
+    this.resolveLayout(layout);
+  }
+
+  push(part: Uint8Array): void {
+    this.parts.push(part);
+    this.signal();
+  }
+
+  end(): void {
+    this.ended = true;
+    this.signal();
+  }
+
+  fail(error: unknown): void {
+    this.failed = true;
+    this.error = error;
+    this.rejectLayout(error);
+    this.signal();
+  }
+
+  private signal(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<Uint8Array, void, undefined> {
+    for (;;) {
+      const part = this.parts.shift();
+      if (part) {
+        yield part;
+        continue;
+      }
+      if (this.failed) throw this.error;
+      if (this.ended) return;
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+      });
+    }
+  }
+}
+
+/** At most `size` holders at once, served in the order they asked. */
+class Semaphore {
+  private free: number;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(size: number) {
+    this.free = size;
+  }
+
+  async acquire(signal: AbortSignal): Promise<void> {
+    signal.throwIfAborted();
+    if (this.free > 0) {
+      this.free -= 1;
+      return;
+    }
+    await new Promise<void>((resolve, reject) => {
+      const granted = () => {
+        signal.removeEventListener('abort', aborted);
+        resolve();
+      };
+      const aborted = () => {
+        const at = this.waiting.indexOf(granted);
+        if (at >= 0) this.waiting.splice(at, 1);
+        reject(signal.reason);
+      };
+      this.waiting.push(granted);
+      signal.addEventListener('abort', aborted, { once: true });
+    });
+  }
+
+  release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.free += 1;
+  }
+}

@@ -1,0 +1,152 @@
+/**
+ * The synthesis cache: the audio of every provider speech request, stored in the bucket under
+ * `cache/<voiceId>/` so that the same request is never paid for twice. A piece's key is a hash of
+ * everything the provider's audio depends on: provider, provider voice id, model, format, language,
+ * speed, sample rate and the piece's normalised text. Entries of one voice live under that voice's
+ * prefix only, so they can never be served for another voice and are deleted with it; a lifecycle rule
+ * expires them (README, "Speech").
+ */
+import { createHash } from 'node:crypto';
+import {
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { SPEECH_CACHE_PREFIX } from '../../shared/contract';
+
+/** Everything a piece's audio depends on. */
+export interface PieceIdentity {
+  readonly provider: string;
+  readonly providerVoiceId: string;
+  readonly model: string;
+  readonly format: 'wav' | 'mp3';
+  readonly language?: string;
+  readonly speed?: number;
+  readonly sampleRate?: number;
+  /** Normalised (see normaliseSpeechText). */
+  readonly text: string;
+}
+
+/** What a cached entry says about itself (object metadata), read without its body. */
+export interface CachedPiece {
+  readonly key: string;
+  /** Bytes the piece adds to a joined response: its PCM samples or MPEG frames, without the header. */
+  readonly payloadBytes: number;
+}
+
+// Object metadata names (x-amz-meta-…), lower case as S3 returns them.
+const PAYLOAD_BYTES = 'payload-bytes';
+
+/** NFC, with every run of whitespace one space and none at the ends: text that sounds the same is one key. */
+export function normaliseSpeechText(text: string): string {
+  return text.normalize('NFC').replace(/\s+/gu, ' ').trim();
+}
+
+/** The prefix of every cached piece of one voice. */
+export function voiceCachePrefix(voiceId: string): string {
+  return `${SPEECH_CACHE_PREFIX}${voiceId}/`;
+}
+
+export function pieceCacheKey(voiceId: string, piece: PieceIdentity): string {
+  // A JSON array of fixed order: no field can run into the next, and absent ones are explicit.
+  const identity = JSON.stringify([
+    1,
+    piece.provider,
+    piece.providerVoiceId,
+    piece.model,
+    piece.format,
+    piece.language ?? null,
+    piece.speed ?? null,
+    piece.sampleRate ?? null,
+    piece.text,
+  ]);
+  const digest = createHash('sha256').update(identity).digest('base64url');
+  return `${voiceCachePrefix(voiceId)}${digest}.${piece.format}`;
+}
+
+export class SynthesisCache {
+  constructor(
+    private readonly s3: S3Client,
+    private readonly bucket: string,
+  ) {}
+
+  /** The entry's metadata, or undefined when there is none (never cached, expired, or unreadable). */
+  async find(key: string, signal?: AbortSignal): Promise<CachedPiece | undefined> {
+    try {
+      const head = await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }), {
+        abortSignal: signal,
+      });
+      const payloadBytes = Number(head.Metadata?.[PAYLOAD_BYTES]);
+      // An entry without its size was not written by this code: synthesize again rather than guess.
+      if (!Number.isSafeInteger(payloadBytes) || payloadBytes < 0) return undefined;
+      return { key, payloadBytes };
+    } catch (error) {
+      if (isMissing(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /** The entry's bytes, or undefined when it went away since `find` (a lifecycle expiry, a deletion). */
+  async read(key: string, signal?: AbortSignal): Promise<Uint8Array | undefined> {
+    try {
+      const object = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }), {
+        abortSignal: signal,
+      });
+      return object.Body ? await object.Body.transformToByteArray() : undefined;
+    } catch (error) {
+      if (isMissing(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async write(key: string, audio: Uint8Array, payloadBytes: number, contentType: string): Promise<void> {
+    await this.s3.send(
+      new PutObjectCommand({
+        Bucket: this.bucket,
+        Key: key,
+        Body: audio,
+        ContentType: contentType,
+        Metadata: { [PAYLOAD_BYTES]: String(payloadBytes) },
+      }),
+    );
+  }
+
+  /** Deletes every cached piece of a voice; returns how many there were. */
+  async deleteVoice(voiceId: string): Promise<number> {
+    let deleted = 0;
+    let continuationToken: string | undefined;
+    do {
+      const page = await this.s3.send(
+        new ListObjectsV2Command({
+          Bucket: this.bucket,
+          Prefix: voiceCachePrefix(voiceId),
+          ContinuationToken: continuationToken,
+        }),
+      );
+      const keys = (page.Contents ?? []).flatMap((object) => (object.Key ? [{ Key: object.Key }] : []));
+      if (keys.length > 0) {
+        const result = await this.s3.send(
+          new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: keys, Quiet: true } }),
+        );
+        const failed = result.Errors ?? [];
+        if (failed.length > 0) {
+          throw new Error(
+            `Could not delete ${failed.length} cached speech objects of ${voiceId}: ${failed[0]?.Code ?? 'unknown'} ${failed[0]?.Message ?? ''}`.trim(),
+          );
+        }
+        deleted += keys.length;
+      }
+      continuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (continuationToken);
+    return deleted;
+  }
+}
+
+function isMissing(error: unknown): boolean {
+  const name = (error as { name?: string }).name;
+  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  return name === 'NoSuchKey' || name === 'NotFound' || status === 404;
+}
