@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { StreamingHandler } from '../functions/api/lambda-stream';
 import { API_GATEWAY_TIMEOUT_MS, BINARY_MEDIA_TYPES } from '../functions/shared/contract';
 import type { Log } from '../functions/shared/logger';
 import type { ApiHandler, Invocation } from './api-gateway/invocation';
@@ -21,6 +22,8 @@ export interface LocalApiGatewayOptions {
   /** 0 picks a free port (tests). */
   readonly port: number;
   readonly handler: ApiHandler;
+  /** The handler of the routes that stream (STREAMED_ROUTES); without it they are buffered too. */
+  readonly streamingHandler?: StreamingHandler;
   /**
    * Request bodies whose Content-Type matches one of these reach the handler base64-encoded, as the
    * deployed API's `binaryMediaTypes` make API Gateway do. `type/*` and `*\/*` wildcards work.
@@ -58,6 +61,7 @@ export const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
 export async function startLocalApiGateway(options: LocalApiGatewayOptions): Promise<LocalApiGateway> {
   const settings: GatewaySettings = {
     handler: options.handler,
+    streamingHandler: options.streamingHandler,
     binaryMediaTypes: options.binaryMediaTypes ?? BINARY_MEDIA_TYPES,
     stageName: options.stageName ?? 'v1',
     timeoutMs: options.timeoutMs ?? API_GATEWAY_TIMEOUT_MS,

@@ -5,6 +5,7 @@ import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { handle } from 'hono/aws-lambda';
 import { createApiApp, SPEECH_PROVIDER_RETRY } from '../functions/api/app';
+import { streamingHandler } from '../functions/api/lambda-stream';
 import { handleCloneEvent } from '../functions/clone/batch';
 import {
   type ClonePipelineDependencies,
@@ -31,6 +32,7 @@ import {
 } from '../simulators/smallest/simulator';
 import { startTypecastSimulator, type TypecastSimulator } from '../simulators/typecast/simulator';
 import { type ApiHandler, startLocalApiGateway } from './api-gateway';
+import { localResponseStreamRuntime } from './api-gateway/response-stream';
 import { LocalQueue } from './queue';
 import { watchRedrive } from './redrive';
 import {
@@ -273,6 +275,8 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     const gateway = await startLocalApiGateway({
       port: options.apiPort,
       handler: handle(api) as unknown as ApiHandler,
+      // Speech streams through the same handler as the speech function's in AWS.
+      streamingHandler: streamingHandler(api, localResponseStreamRuntime, options.log),
       log: options.log,
     });
     closers.push(() => gateway.close());

@@ -11,6 +11,7 @@ import { createProviders, readProviderSettings } from '../shared/providers/setti
 import { TRIM_MODES } from '../shared/validation/options';
 import { VoiceRepository } from '../shared/voices/repository';
 import { createApiApp, SPEECH_PROVIDER_RETRY } from './app';
+import { type ResponseStreamRuntime, type StreamingHandler, streamingHandler } from './lambda-stream';
 
 // Read once at cold start; a missing variable fails the first invocation with a message naming it.
 const environment = new EnvironmentReader();
@@ -56,3 +57,16 @@ export const handler = async (...request: Parameters<typeof handleRequest>) => {
     metrics.publish();
   }
 };
+
+const lambdaRuntime = (globalThis as unknown as { awslambda?: ResponseStreamRuntime }).awslambda;
+
+/**
+ * The speech function's handler (same bundle, `index.speechHandler`): the same app, its answer streamed
+ * through API Gateway's response streaming. Outside Lambda there is no `awslambda`; local mode builds its
+ * own with a stand-in (local/api-gateway/response-stream.ts).
+ */
+export const speechHandler: StreamingHandler = lambdaRuntime
+  ? streamingHandler(app, lambdaRuntime, logger, () => metrics.publish())
+  : async () => {
+      throw new Error("speechHandler runs in AWS Lambda only (it streams through the runtime's awslambda).");
+    };

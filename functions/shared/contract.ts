@@ -74,3 +74,9 @@ export const API_GATEWAY_TIMEOUT_MS = 29_000;
  * which is also the speech function's timeout and its integration's.
  */
 export const SPEECH_STREAM_LIMIT_MS = 15 * 60 * 1_000;
+
+/**
+ * The methods whose answer streams (API Gateway response streaming to the speech function); every other
+ * method is buffered through the api function. The stack and local mode's gateway both follow this.
+ */
+export const STREAMED_ROUTES = [{ method: 'POST', resource: '/voices/{voiceId}/speech' }] as const;

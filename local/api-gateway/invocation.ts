@@ -3,6 +3,7 @@
  * Gateway's timeout, after which the handler runs on but its answer goes nowhere.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { StreamingHandler } from '../../functions/api/lambda-stream';
 import type { Log } from '../../functions/shared/logger';
 import { LOCAL_ACCOUNT_ID } from './proxy-event';
 
@@ -18,6 +19,8 @@ export interface Invocation {
 
 export interface InvocationSettings {
   readonly handler: ApiHandler;
+  /** The handler of the routes that stream (their integration's responseTransferMode is STREAM). */
+  readonly streamingHandler?: StreamingHandler;
   readonly timeoutMs: number;
   readonly log: Log;
   /** The calls still waiting, so that closing the gateway can clear their timers. */
@@ -73,7 +76,7 @@ export function invoke(
   });
 }
 
-function createContext(requestId: string, deadline: number): Context {
+export function createContext(requestId: string, deadline: number): Context {
   const unsupported = (name: string) => () => {
     throw new Error(`context.${name}() is not supported: return (or throw from) the handler's promise`);
   };

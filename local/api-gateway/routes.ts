@@ -1,9 +1,17 @@
 /** The deployed REST API's resources, and a request target matched against them. */
+import { STREAMED_ROUTES } from '../../functions/shared/contract';
 
 export interface Route {
   readonly resource: string;
   readonly segments: readonly string[];
   readonly methods: readonly string[];
+}
+
+/** Whether `method` on the route streams its response (STREAMED_ROUTES, as the stack integrates them). */
+export function streams(route: Route, method: string): boolean {
+  return STREAMED_ROUTES.some(
+    (streamed) => streamed.resource === route.resource && streamed.method === method,
+  );
 }
 
 /** The resources and methods of the deployed REST API (README, "HTTPS API"). */

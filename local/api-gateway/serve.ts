@@ -4,12 +4,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { SPEECH_STREAM_LIMIT_MS } from '../../functions/shared/contract';
 import { sendError, sendInternalError } from './gateway-errors';
-import { type InvocationSettings, invoke } from './invocation';
+import { createContext, type InvocationSettings, invoke } from './invocation';
 import { matchesMediaType } from './media-types';
 import { proxyEvent, readBody } from './proxy-event';
 import { checkResult, writeResult } from './proxy-result';
-import { decodePathParameters, matchRoute, splitTarget, withoutStage } from './routes';
+import { relayStream } from './response-stream';
+import { decodePathParameters, matchRoute, splitTarget, streams, withoutStage } from './routes';
 
 export interface GatewaySettings extends InvocationSettings {
   readonly binaryMediaTypes: readonly string[];
@@ -106,6 +108,21 @@ async function serve(
     port: settings.port,
   });
 
+  const streamingHandler = settings.streamingHandler;
+  if (streamingHandler && streams(match.route, method)) {
+    // No 29 s limit here: a streamed response may run for up to 15 minutes.
+    const context = createContext(requestId, requestTimeEpoch + SPEECH_STREAM_LIMIT_MS);
+    await relayStream({
+      handler: streamingHandler,
+      event,
+      context,
+      request,
+      response,
+      requestId,
+      log: settings.log,
+    });
+    return;
+  }
   const outcome = await invoke(settings, event, requestId, requestTimeEpoch);
   if (response.destroyed) return;
   if (outcome.kind === 'timeout') {

@@ -93,7 +93,10 @@ describe.each(MODES)('API %s', (mode) => {
         { length: 12 },
         (_, index) => `Passage ${index} is read aloud at full quality, far too long for one response.`,
       ).join(' ');
-      const response = await call(`/voices/${voiceIds.bob}/speech`, { ...json({ text }), redirect: 'manual' });
+      const response = await call(`/voices/${voiceIds.bob}/speech`, {
+        ...json({ text }),
+        redirect: 'manual',
+      });
       expect(response.status).toBe(200);
       expect(response.headers.get('content-type')).toBe('audio/wav');
       const audio = new Uint8Array(await response.arrayBuffer());

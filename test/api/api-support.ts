@@ -2,8 +2,10 @@ import { handle } from 'hono/aws-lambda';
 import { parseBuffer } from 'music-metadata';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { type ApiDependencies, createApiApp } from '../../functions/api/app';
+import { streamingHandler } from '../../functions/api/lambda-stream';
 import { silentLog } from '../../functions/shared/logger';
 import { type ApiHandler, type LocalApiGateway, startLocalApiGateway } from '../../local/api-gateway';
+import { localResponseStreamRuntime } from '../../local/api-gateway/response-stream';
 import { startPipelineFixture } from '../support/pipeline-fixture';
 
 /** What the API tests share: the API over real servers and simulators, five voices, two ways to call it. */
@@ -33,7 +35,12 @@ export function useApi() {
 
   async function requesterFor(target: ReturnType<typeof createApiApp>, mode: Mode): Promise<Requester> {
     if (mode === 'in-process') return (path, init) => Promise.resolve(target.request(path, init));
-    const gateway = await startLocalApiGateway({ port: 0, handler: handle(target) as unknown as ApiHandler });
+    // Speech streams as the speech function does in AWS; the other routes are buffered.
+    const gateway = await startLocalApiGateway({
+      port: 0,
+      handler: handle(target) as unknown as ApiHandler,
+      streamingHandler: streamingHandler(target, localResponseStreamRuntime, silentLog),
+    });
     gateways.push(gateway);
     return (path, init) => fetch(`${gateway.url}${path}`, init);
   }

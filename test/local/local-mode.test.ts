@@ -132,7 +132,17 @@ describe('local mode (npm start)', () => {
     expect(wav.headers.get('content-type')).toBe('audio/wav');
     const wavBytes = new Uint8Array(await wav.arrayBuffer());
     expect(new TextDecoder().decode(wavBytes.subarray(0, 4))).toBe('RIFF');
-    expect(Number(wav.headers.get('content-length'))).toBe(wavBytes.length);
+    // Streamed as it is made, so chunked; said again, it comes whole from the cache with its exact size.
+    expect(wav.headers.get('x-cache')).toBe('miss');
+    expect(wav.headers.get('content-length')).toBeNull();
+    const again = await post(`/voices/${voice.voiceId}/speech`, {
+      text: 'Hello from local mode. This is WAV.',
+    });
+    expect(again.headers.get('x-cache')).toBe('hit');
+    const againBytes = new Uint8Array(await again.arrayBuffer());
+    expect(Number(again.headers.get('content-length'))).toBe(againBytes.length);
+    // The same samples; only the header's sizes differ (placeholders while streaming, exact from the cache).
+    expect(Buffer.from(againBytes.subarray(44)).equals(Buffer.from(wavBytes.subarray(44)))).toBe(true);
 
     const mp3 = await fetch(`${api}/v1/voices/${voice.voiceId}/speech`, {
       method: 'POST',
