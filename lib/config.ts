@@ -1,7 +1,7 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IConstruct } from 'constructs';
 import * as z from 'zod';
-import { DEFAULT_CLONE_BATCH_SIZE } from '../functions/shared/contract';
+import { DEFAULT_CLONE_BATCH_SIZE, DEFAULT_SPEECH_CACHE_DAYS } from '../functions/shared/contract';
 import { PROVIDER_LIMITS } from '../functions/shared/providers/limits';
 import { PROVIDER_NAMES, type ProviderName } from '../functions/shared/providers/types';
 import { TRIM_MODES, type TrimMode } from '../functions/shared/validation/options';
@@ -132,6 +132,12 @@ export interface VoicedropConfig {
    */
   readonly speechUrlTtlSeconds: number;
   /**
+   * Days a piece of synthesized speech stays in the synthesis cache (`cache/`), then a lifecycle rule
+   * expires it.
+   * @default 30
+   */
+  readonly speechCacheDays: number;
+  /**
    * Lifetime of the presigned POST form that `POST /uploads` answers with, in seconds.
    * @default 900
    */
@@ -194,6 +200,8 @@ export const BOUNDS = {
   // URLs are signed with the api function's temporary credentials, which can expire first; an hour keeps
   // the promised lifetime honest, and speech/ objects are gone within two days anyway.
   urlTtlSeconds: { minimum: 60, maximum: 3_600 },
+  // Cached speech derives from a voice (biometric data): kept at most about a year.
+  speechCacheDays: { minimum: 1, maximum: 365 },
   // The alarm looks at 5-minute periods; a day is far inside the clone queue's 4-day retention, so the alarm
   // fires while the waiting uploads can still be saved.
   oldestMessageAgeMinutes: { minimum: 5, maximum: 1_440, reason: 'the clone queue keeps messages 4 days' },
@@ -322,6 +330,7 @@ const configSchema = z.strictObject({
     })
     .prefault({}),
   speechUrlTtlSeconds: wholeNumber(BOUNDS.urlTtlSeconds).default(900),
+  speechCacheDays: wholeNumber(BOUNDS.speechCacheDays).default(DEFAULT_SPEECH_CACHE_DAYS),
   uploadUrlTtlSeconds: wholeNumber(BOUNDS.urlTtlSeconds).default(900),
   logRetentionDays: z
     .enum(RetentionDays, { error: retentionMessage })

@@ -22,7 +22,12 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, type IConstruct } from 'constructs';
-import { INCOMING_PREFIX, SPEECH_PREFIX, VOICES_BY_CREATED_AT_INDEX } from '../functions/shared/contract';
+import {
+  INCOMING_PREFIX,
+  SPEECH_CACHE_PREFIX,
+  SPEECH_PREFIX,
+  VOICES_BY_CREATED_AT_INDEX,
+} from '../functions/shared/contract';
 import { acknowledge, wildcardResourceFinding } from './acknowledgements';
 
 /** The repository root: where package.json, package-lock.json and tsconfig.json live. */
@@ -254,6 +259,34 @@ export class HouseFunction extends Construct implements IGrantable {
       wildcardReason:
         'Synthesized audio gets a new key per request below speech/ (expired by a lifecycle rule within ' +
         'days); the grant is that prefix of this bucket only.',
+    });
+    this.addEnvironment('BUCKET_NAME', bucket.bucketName);
+    return this;
+  }
+
+  /**
+   * Reads and writes the synthesis cache under `cache/` (BUCKET_NAME). No ListBucket: a missing entry then
+   * answers 403 rather than 404, which the cache reads as "not cached" (functions/api/speech/synthesis-cache.ts).
+   */
+  cachesSpeech(bucket: IBucket): this {
+    this.allow(['s3:GetObject', 's3:PutObject'], [bucket.arnForObjects(`${SPEECH_CACHE_PREFIX}*`)], {
+      wildcardReason:
+        'Cached speech lives at cache/<voiceId>/<hash of the request>: any key below cache/ can be read or ' +
+        'written; the grant is that prefix of this bucket only.',
+    });
+    this.addEnvironment('BUCKET_NAME', bucket.bucketName);
+    return this;
+  }
+
+  /** Deletes a voice's cached speech: lists `cache/` (only) and deletes below it (BUCKET_NAME). */
+  deletesSpeechCache(bucket: IBucket): this {
+    this.allow(['s3:ListBucket'], [bucket.bucketArn], {
+      conditions: { StringLike: { 's3:prefix': [`${SPEECH_CACHE_PREFIX}*`] } },
+    });
+    this.allow(['s3:DeleteObject'], [bucket.arnForObjects(`${SPEECH_CACHE_PREFIX}*`)], {
+      wildcardReason:
+        'Deleting a voice deletes every cached piece of its speech below cache/<voiceId>/; the grant is ' +
+        'that prefix of this bucket only.',
     });
     this.addEnvironment('BUCKET_NAME', bucket.bucketName);
     return this;

@@ -135,6 +135,11 @@ export interface VoicedropPipelineProps {
    */
   readonly speechUrlTtl?: Duration;
   /**
+   * How long a piece of synthesized speech stays in the synthesis cache (whole days, 1 to 365).
+   * @default Duration.days(30)
+   */
+  readonly speechCacheLifetime?: Duration;
+  /**
    * Lifetime of the presigned PUT URL that `POST /uploads` answers with (whole seconds, 1 minute to 1 hour).
    * @default Duration.minutes(15)
    */
@@ -214,7 +219,7 @@ export function resolvePipelineProps(
   const duration = (
     name: string,
     value: Duration | undefined,
-    unit: 'milliseconds' | 'seconds' | 'minutes',
+    unit: 'milliseconds' | 'seconds' | 'minutes' | 'days',
     bounds: Bounds,
     fallback: number,
   ): number => {
@@ -224,7 +229,8 @@ export function resolvePipelineProps(
       return fallback;
     }
     const amount =
-      value.toMilliseconds({ integral: false }) / { milliseconds: 1, seconds: 1_000, minutes: 60_000 }[unit];
+      value.toMilliseconds({ integral: false }) /
+      { milliseconds: 1, seconds: 1_000, minutes: 60_000, days: 86_400_000 }[unit];
     if (!Number.isInteger(amount) || amount < bounds.minimum || amount > bounds.maximum) {
       problems.push(`${name} ${boundsMessage(bounds, unit)} (got ${value.toHumanString()})`);
     }
@@ -332,6 +338,13 @@ export function resolvePipelineProps(
     BOUNDS.urlTtlSeconds,
     defaults.speechUrlTtlSeconds,
   );
+  const speechCacheDays = duration(
+    'speechCacheLifetime',
+    props.speechCacheLifetime,
+    'days',
+    BOUNDS.speechCacheDays,
+    defaults.speechCacheDays,
+  );
   const uploadUrlTtlSeconds = duration(
     'uploadUrlTtl',
     props.uploadUrlTtl,
@@ -394,6 +407,7 @@ export function resolvePipelineProps(
     cloneQueue,
     api,
     speechUrlTtlSeconds,
+    speechCacheDays,
     uploadUrlTtlSeconds,
     logRetentionDays,
     removalPolicy: removalPolicy === RemovalPolicy.DESTROY ? 'destroy' : 'retain',

@@ -1,4 +1,4 @@
-import { Annotations, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import {
   AccessLogField,
   AccessLogFormat,
@@ -9,6 +9,7 @@ import {
   MethodLoggingLevel,
   type Model,
   RequestValidator,
+  ResponseTransferMode,
   ResponseType,
   RestApi,
 } from 'aws-cdk-lib/aws-apigateway';
@@ -17,14 +18,16 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { z } from 'zod';
 import { listVoicesQuerySchema, speechRequestSchema, uploadRequestSchema } from '../functions/api/schemas';
-import { BINARY_MEDIA_TYPES } from '../functions/shared/contract';
+import { BINARY_MEDIA_TYPES, SPEECH_STREAM_LIMIT_MS } from '../functions/shared/contract';
 import { acknowledge } from './acknowledgements';
 import { apiGatewayModelSchema } from './api-models';
 import type { ApiConfig } from './config';
 
 export interface VoicedropApiProps {
-  /** The function behind every route, through one Lambda proxy integration. */
+  /** The function behind every route but the streamed ones, through one Lambda proxy integration. */
   readonly handler: IFunction;
+  /** The function behind STREAMED_ROUTES (speech), invoked with response streaming. */
+  readonly speechHandler: IFunction;
   readonly config: ApiConfig;
   readonly accessLogRetention: RetentionDays;
   /** What stack deletion does to the access logs; follows the data's removal policy. */
@@ -152,6 +155,12 @@ export class VoicedropApi extends Construct {
 
     // Test invocations from the console bypass authorization; nobody needs them, so Lambda does not allow them.
     const integration = new LambdaIntegration(props.handler, { allowTestInvoke: false });
+    // Speech streams as it is synthesized: no 10 MB or 29 s ceiling, up to 15 minutes per response.
+    const streamingIntegration = new LambdaIntegration(props.speechHandler, {
+      allowTestInvoke: false,
+      responseTransferMode: ResponseTransferMode.STREAM,
+      timeout: Duration.millis(SPEECH_STREAM_LIMIT_MS),
+    });
     const voiceIdPath = { 'method.request.path.voiceId': true };
 
     const voices = this.restApi.root.addResource('voices');
@@ -170,7 +179,7 @@ export class VoicedropApi extends Construct {
       requestValidator: parameterValidator,
       requestParameters: voiceIdPath,
     });
-    voice.addResource('speech').addMethod('POST', integration, {
+    voice.addResource('speech').addMethod('POST', streamingIntegration, {
       requestValidator: bodyValidator,
       requestParameters: voiceIdPath,
       requestModels: jsonModels(this.speechRequestModel),

@@ -34,9 +34,10 @@ export const CLONE_METRICS = [
   'ClonesDeferred',
 ] as const satisfies readonly BusinessMetric[];
 
-/** Counts the api handler emits, dimension `service` = voicedrop-api. */
-export const API_METRICS = [
+/** Counts the speech handler emits, dimension `service` = voicedrop-speech (in the order the dashboard shows them). */
+export const SPEECH_METRICS = [
   'SpeechRequests',
+  'SpeechStreamsTruncated',
   'SpeechCharacters',
 ] as const satisfies readonly BusinessMetric[];
 
@@ -53,6 +54,8 @@ export interface VoicedropMonitoringProps {
   readonly deadLetterQueue: IQueue;
   readonly cloneFunction: IFunction;
   readonly apiFunction: IFunction;
+  /** The function behind the streamed speech route. */
+  readonly speechFunction: IFunction;
   /** The API's stage: its metrics carry the ApiName and Stage dimensions. */
   readonly apiStage: Stage;
   /** The backlog alarm's threshold for the clone queue's ApproximateAgeOfOldestMessage. */
@@ -82,6 +85,9 @@ export interface VoicedropAlarms {
   readonly apiThrottles: Alarm;
   /** API Gateway answered 5xx: the function failed, timed out, or a provider failed (502/503). */
   readonly apiServerErrors: Alarm;
+  /** The speech function failed an invocation: an error (a stream that ended early included) or a timeout. */
+  readonly speechErrors: Alarm;
+  readonly speechThrottles: Alarm;
 }
 
 interface AlarmDefinition {
@@ -165,7 +171,7 @@ export class VoicedropMonitoring extends Construct {
     }
 
     const cloneService = { service: SERVICE_NAMES.clone };
-    const apiService = { service: SERVICE_NAMES.api };
+    const speechService = { service: SERVICE_NAMES.speech };
     const count = (metricName: string, dimensionsMap: Record<string, string>, period = FIVE_MINUTES) =>
       new Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap, statistic: Stats.SUM, period });
 
@@ -217,6 +223,18 @@ export class VoicedropMonitoring extends Construct {
         threshold: 0,
         description: "The api function was throttled: the account's Lambda concurrency is exhausted.",
       }),
+      speechErrors: this.alarm('SpeechErrors', {
+        metric: props.speechFunction.metricErrors(sum),
+        threshold: 0,
+        description:
+          'The speech function failed an invocation: an unhandled error, a stream that ended early after ' +
+          'audio had been sent (the caller got a truncated body; the log says why), or a timeout.',
+      }),
+      speechThrottles: this.alarm('SpeechThrottles', {
+        metric: props.speechFunction.metricThrottles(sum),
+        threshold: 0,
+        description: "The speech function was throttled: the account's Lambda concurrency is exhausted.",
+      }),
       apiServerErrors: this.alarm('ApiServerErrors', {
         metric: props.apiStage.metricServerError(sum),
         threshold: 0,
@@ -238,7 +256,7 @@ export class VoicedropMonitoring extends Construct {
               namespace: METRICS_NAMESPACE,
               metricName: PROVIDER_LATENCY_METRIC,
               dimensionsMap: {
-                service: operation === 'clone' ? SERVICE_NAMES.clone : SERVICE_NAMES.api,
+                service: operation === 'clone' ? SERVICE_NAMES.clone : SERVICE_NAMES.speech,
                 Provider: provider,
                 Operation: operation,
               },
@@ -312,6 +330,14 @@ export class VoicedropMonitoring extends Construct {
       }),
     );
     this.dashboard.addWidgets(
+      new GraphWidget({ title: 'Speech function', left: functionActivity(props.speechFunction), width: 6 }),
+      new GraphWidget({
+        title: 'Speech function duration (ms)',
+        left: functionDuration(props.speechFunction),
+        width: 6,
+      }),
+    );
+    this.dashboard.addWidgets(
       new GraphWidget({
         title: 'API requests',
         left: [
@@ -336,8 +362,11 @@ export class VoicedropMonitoring extends Construct {
       }),
       new GraphWidget({
         title: 'Speech (handler metrics)',
-        left: [count('SpeechRequests', apiService).with({ label: 'SpeechRequests' })],
-        right: [count('SpeechCharacters', apiService).with({ label: 'SpeechCharacters' })],
+        left: [
+          count('SpeechRequests', speechService).with({ label: 'SpeechRequests' }),
+          count('SpeechStreamsTruncated', speechService).with({ label: 'SpeechStreamsTruncated' }),
+        ],
+        right: [count('SpeechCharacters', speechService).with({ label: 'SpeechCharacters' })],
         width: 8,
       }),
     );

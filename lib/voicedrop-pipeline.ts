@@ -15,7 +15,9 @@ import {
   INCOMING_PREFIX,
   METRICS_NAMESPACE,
   SERVICE_NAMES,
+  SPEECH_CACHE_PREFIX,
   SPEECH_PREFIX,
+  SPEECH_STREAM_LIMIT_MS,
   VOICES_TABLE,
 } from '../functions/shared/contract';
 import {
@@ -47,6 +49,9 @@ const API_TIMEOUT = Duration.seconds(30);
 const API_MEMORY_MB = 1024;
 /** A provider call from the API must end in time for the answer to beat API Gateway's 29 s. */
 const API_PROVIDER_TIMEOUT_MS = 25_000;
+/** The speech function streams for up to API Gateway's 15-minute streaming limit; its memory holds a few pieces. */
+const SPEECH_TIMEOUT = Duration.millis(SPEECH_STREAM_LIMIT_MS);
+const SPEECH_MEMORY_MB = 1024;
 
 /**
  * CDK's own functions that this pipeline makes CDK add, one per stack: where they live in the stack and which
@@ -86,6 +91,8 @@ export class VoicedropPipeline extends Construct {
   readonly deadLetterQueue: Queue;
   readonly cloneFunction: HouseFunction;
   readonly apiFunction: HouseFunction;
+  /** Streams speech (the POST /voices/{voiceId}/speech route). */
+  readonly speechFunction: HouseFunction;
   readonly api: VoicedropApi;
   /** The alarms, their topic and its key, and the dashboard. */
   readonly monitoring: VoicedropMonitoring;
@@ -130,6 +137,12 @@ export class VoicedropPipeline extends Construct {
           abortIncompleteMultipartUploadAfter: Duration.days(1),
           // Once its noncurrent versions are gone a delete marker is all that is left of an object.
           expiredObjectDeleteMarker: true,
+        },
+        {
+          id: 'expire-speech-cache',
+          prefix: SPEECH_CACHE_PREFIX,
+          expiration: Duration.days(settings.speechCacheDays),
+          noncurrentVersionExpiration: Duration.days(1),
         },
         {
           id: 'expire-synthesized-speech',
@@ -285,7 +298,7 @@ export class VoicedropPipeline extends Construct {
 
     this.apiFunction = new HouseFunction(this, 'ApiFunction', {
       entry: 'functions/api/handler.ts',
-      description: 'voicedrop api: lists, reads, speaks with and deletes voices; presigns uploads',
+      description: 'voicedrop api: lists, reads and deletes voices (with their cached speech); presigns uploads',
       memorySize: API_MEMORY_MB,
       timeout: API_TIMEOUT,
       serviceName: SERVICE_NAMES.api,
@@ -295,16 +308,15 @@ export class VoicedropPipeline extends Construct {
       environment: {
         ...providerEnvironment,
         PROVIDER_TIMEOUT_MS: String(Math.min(settings.providerTimeoutMs, API_PROVIDER_TIMEOUT_MS)),
-        SPEECH_URL_TTL_SECONDS: String(settings.speechUrlTtlSeconds),
         UPLOAD_URL_TTL_SECONDS: String(settings.uploadUrlTtlSeconds),
       },
     })
       .readsVoicesTable(this.table)
       .updatesVoicesTable(this.table)
       .listsVoices(this.table)
-      .storesSpeech(this.bucket)
       .presignsUploads(this.bucket)
       .deletesUploads(this.bucket)
+      .deletesSpeechCache(this.bucket)
       .readsProviderKeys(this.secret);
     acknowledge(
       this.apiFunction.lambdaFunction,
@@ -313,8 +325,40 @@ export class VoicedropPipeline extends Construct {
         'asynchronous invocations only, and a failed request is answered to its caller.',
     );
 
+    // The same bundle as the api function (one asset), its other export: the speech route's answer streams.
+    this.speechFunction = new HouseFunction(this, 'SpeechFunction', {
+      entry: 'functions/api/handler.ts',
+      handler: 'speechHandler',
+      description:
+        'voicedrop speech: speaks text with a voice, streamed as it is synthesized, through the synthesis cache',
+      memorySize: SPEECH_MEMORY_MB,
+      timeout: SPEECH_TIMEOUT,
+      serviceName: SERVICE_NAMES.speech,
+      metricsNamespace: METRICS_NAMESPACE,
+      logRetention: settings.logRetentionDays,
+      logRemovalPolicy: removalPolicy,
+      environment: {
+        ...providerEnvironment,
+        PROVIDER_TIMEOUT_MS: String(settings.providerTimeoutMs),
+        SPEECH_URL_TTL_SECONDS: String(settings.speechUrlTtlSeconds),
+        UPLOAD_URL_TTL_SECONDS: String(settings.uploadUrlTtlSeconds),
+      },
+    })
+      .readsVoicesTable(this.table)
+      .updatesVoicesTable(this.table)
+      .storesSpeech(this.bucket)
+      .cachesSpeech(this.bucket)
+      .readsProviderKeys(this.secret);
+    acknowledge(
+      this.speechFunction.lambdaFunction,
+      'Serverless-LambdaDLQ',
+      'Only API Gateway invokes this function, synchronously (a streamed response); a function dead-letter ' +
+        'queue applies to asynchronous invocations only, and a failed request is answered to its caller.',
+    );
+
     this.api = new VoicedropApi(this, 'Api', {
       handler: this.apiFunction.lambdaFunction,
+      speechHandler: this.speechFunction.lambdaFunction,
       config: settings.api,
       accessLogRetention: settings.logRetentionDays,
       accessLogRemovalPolicy: removalPolicy,
@@ -325,6 +369,7 @@ export class VoicedropPipeline extends Construct {
       deadLetterQueue: this.deadLetterQueue,
       cloneFunction: this.cloneFunction.lambdaFunction,
       apiFunction: this.apiFunction.lambdaFunction,
+      speechFunction: this.speechFunction.lambdaFunction,
       apiStage: this.api.restApi.deploymentStage,
       oldestCloneMessageAge: Duration.minutes(settings.alarms.oldestMessageAgeMinutes),
       alarmEmail: settings.alarmEmail ?? undefined,

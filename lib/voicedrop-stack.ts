@@ -32,6 +32,7 @@ export function pipelinePropsFromConfig(config: VoicedropConfig): VoicedropPipel
       throttleBurstLimit: config.api.throttle.burstLimit,
     },
     speechUrlTtl: Duration.seconds(config.speechUrlTtlSeconds),
+    speechCacheLifetime: Duration.days(config.speechCacheDays),
     uploadUrlTtl: Duration.seconds(config.uploadUrlTtlSeconds),
     logRetention: config.logRetentionDays,
     removalPolicy: config.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,

@@ -4,6 +4,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { handle } from 'hono/aws-lambda';
 import { DeadlineBoundHttpHandler } from '../shared/aws-deadline';
 import { EnvironmentReader } from '../shared/config';
+import { SERVICE_NAMES } from '../shared/contract';
 import { createSecretsManagerKeyStore } from '../shared/keys';
 import { createLogger } from '../shared/logger';
 import { createLambdaMetrics } from '../shared/metrics';
@@ -22,10 +23,16 @@ const speechUrlTtlSeconds = environment.positiveInteger('SPEECH_URL_TTL_SECONDS'
 const uploadUrlTtlSeconds = environment.positiveInteger('UPLOAD_URL_TTL_SECONDS', 900);
 const defaultTrim = environment.oneOf('TRIM_DEFAULT', TRIM_MODES, 'off');
 const settings = readProviderSettings(environment);
+// One bundle, two functions: the api function and the speech function each log and count as themselves.
+const serviceName = environment.oneOf(
+  'POWERTOOLS_SERVICE_NAME',
+  [SERVICE_NAMES.api, SERVICE_NAMES.speech],
+  SERVICE_NAMES.api,
+);
 environment.done();
 
-const logger = createLogger('voicedrop-api');
-const metrics = createLambdaMetrics('voicedrop-api');
+const logger = createLogger(serviceName);
+const metrics = createLambdaMetrics(serviceName);
 // Built once per cold start; every request they send ends by the invocation's deadline (shared/aws-deadline).
 const keys = createSecretsManagerKeyStore({
   client: new SecretsManagerClient({ requestHandler: new DeadlineBoundHttpHandler() }),
@@ -58,7 +65,11 @@ export const handler = async (...request: Parameters<typeof handleRequest>) => {
   }
 };
 
-const lambdaRuntime = (globalThis as unknown as { awslambda?: ResponseStreamRuntime }).awslambda;
+const runtimeGlobal = (globalThis as unknown as { awslambda?: Partial<ResponseStreamRuntime> }).awslambda;
+const lambdaRuntime =
+  typeof runtimeGlobal?.streamifyResponse === 'function'
+    ? (runtimeGlobal as ResponseStreamRuntime)
+    : undefined;
 
 /**
  * The speech function's handler (same bundle, `index.speechHandler`): the same app, its answer streamed

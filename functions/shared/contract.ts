@@ -57,7 +57,11 @@ export const VOICES_BY_CREATED_AT_INDEX = VOICES_TABLE.byCreatedAt.indexName;
 export const METRICS_NAMESPACE = 'Voicedrop';
 
 /** POWERTOOLS_SERVICE_NAME of each function, and the `service` dimension of every metric it emits. */
-export const SERVICE_NAMES = { clone: 'voicedrop-clone', api: 'voicedrop-api' } as const;
+export const SERVICE_NAMES = {
+  clone: 'voicedrop-clone',
+  api: 'voicedrop-api',
+  speech: 'voicedrop-speech',
+} as const;
 
 /**
  * Response types API Gateway treats as binary: a Lambda answer with `isBase64Encoded: true` reaches the

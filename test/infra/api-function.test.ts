@@ -43,7 +43,6 @@ describe('Stack: Voicedrop API with the cdk.json configuration', () => {
           TYPECAST_SPEECH_CONCURRENCY: '2',
           TRIM_DEFAULT: 'off',
           PROVIDER_TIMEOUT_MS: '25000',
-          SPEECH_URL_TTL_SECONDS: '900',
           UPLOAD_URL_TTL_SECONDS: '900',
           POWERTOOLS_SERVICE_NAME: 'voicedrop-api',
           POWERTOOLS_METRICS_NAMESPACE: 'Voicedrop',
@@ -97,9 +96,15 @@ describe('Stack: Voicedrop API with the cdk.json configuration', () => {
           },
           {
             effect: 'Allow',
-            actions: ['s3:GetObject', 's3:PutObject'],
-            resource: { 'Fn::Join': ['', [bucketArn, '/speech/*']] },
+            actions: ['s3:DeleteObject'],
+            resource: { 'Fn::Join': ['', [bucketArn, '/cache/*']] },
             condition: undefined,
+          },
+          {
+            effect: 'Allow',
+            actions: ['s3:ListBucket'],
+            resource: bucketArn,
+            condition: { StringLike: { 's3:prefix': ['cache/*'] } },
           },
           {
             effect: 'Allow',
@@ -129,11 +134,11 @@ describe('Stack: Voicedrop API with the cdk.json configuration', () => {
         'logs:CreateLogStream',
         'logs:PutLogEvents',
         's3:DeleteObject',
+        's3:DeleteObject',
         's3:DeleteObjectVersion',
-        's3:GetObject',
+        's3:ListBucket',
         's3:ListBucket',
         's3:ListBucketVersions',
-        's3:PutObject',
         's3:PutObject',
         'secretsmanager:GetSecretValue',
         'xray:PutTelemetryRecords',
@@ -141,13 +146,15 @@ describe('Stack: Voicedrop API with the cdk.json configuration', () => {
       ]);
     });
 
-    it('never lists the bucket without the incoming/ prefix condition', () => {
+    it('never lists the bucket without a prefix condition (incoming/ or cache/)', () => {
       const listing = apiStatements().filter((statement) =>
         actionsOf(statement).some((action) => action.startsWith('s3:List')),
       );
 
-      expect(listing).toHaveLength(1);
-      expect(listing[0]).toMatchObject({ Condition: { StringLike: { 's3:prefix': 'incoming/*' } } });
+      expect(listing.map((statement) => (statement as { Condition?: unknown }).Condition)).toEqual([
+        { StringLike: { 's3:prefix': 'incoming/*' } },
+        { StringLike: { 's3:prefix': ['cache/*'] } },
+      ]);
     });
 
     it('has no wildcard action and no managed policy', () => {

@@ -74,6 +74,8 @@ export interface ApiIds {
   readonly function: string;
   readonly role: string;
   readonly logGroup: string;
+  readonly speechFunction: string;
+  readonly speechRole: string;
   readonly table: string;
   readonly bucket: string;
   readonly secret: string;
@@ -87,6 +89,8 @@ export function apiIds(stack: VoicedropStack): ApiIds {
     function: logicalId(stack.pipeline.apiFunction.lambdaFunction),
     role: logicalId(stack.pipeline.apiFunction.role),
     logGroup: logicalId(stack.pipeline.apiFunction.logGroup),
+    speechFunction: logicalId(stack.pipeline.speechFunction.lambdaFunction),
+    speechRole: logicalId(stack.pipeline.speechFunction.role),
     table: logicalId(stack.pipeline.table),
     bucket: logicalId(stack.pipeline.bucket),
     secret: logicalId(stack.pipeline.secret),

@@ -43,14 +43,41 @@ describe('Stack: Voicedrop API with the cdk.json configuration', () => {
       }
     });
 
-    it('sends every route to the api function through a Lambda proxy integration', () => {
+    it('sends every route to the api function through a Lambda proxy integration, and speech streamed to the speech function', () => {
       for (const { route, method } of routesOf(template)) {
-        const integration = method.Properties.Integration as { Type: string; Uri: unknown };
+        const integration = method.Properties.Integration as {
+          Type: string;
+          Uri: unknown;
+          ResponseTransferMode?: string;
+          TimeoutInMillis?: number;
+        };
         expect(integration.Type, route).toBe('AWS_PROXY');
-        expect(JSON.stringify(integration.Uri), route).toContain(
-          JSON.stringify({ 'Fn::GetAtt': [ids.function, 'Arn'] }),
-        );
+        const uri = JSON.stringify(integration.Uri);
+        if (route === 'POST /voices/{voiceId}/speech') {
+          expect(uri, route).toContain(JSON.stringify({ 'Fn::GetAtt': [ids.speechFunction, 'Arn'] }));
+          // InvokeWithResponseStream, for up to API Gateway's 15 minutes of streaming.
+          expect(uri, route).toContain('2021-11-15/functions/');
+          expect(uri, route).toContain('/response-streaming-invocations');
+          expect(integration.ResponseTransferMode, route).toBe('STREAM');
+          expect(integration.TimeoutInMillis, route).toBe(900_000);
+        } else {
+          expect(uri, route).toContain(JSON.stringify({ 'Fn::GetAtt': [ids.function, 'Arn'] }));
+          expect(integration.ResponseTransferMode ?? 'BUFFERED', route).toBe('BUFFERED');
+        }
       }
+    });
+
+    it('runs speech on its own function: the api bundle, its streaming handler, 15 minutes', () => {
+      const speech = resourceById(template, ids.speechFunction).Properties;
+      const api = resourceById(template, ids.function).Properties;
+      expect(speech.Handler).toBe('index.speechHandler');
+      expect(api.Handler).toBe('index.handler');
+      // One asset: the same bundle serves both.
+      expect(speech.Code).toEqual(api.Code);
+      expect(speech.Timeout).toBe(900);
+      expect(
+        (speech.Environment as { Variables: Record<string, unknown> }).Variables.POWERTOOLS_SERVICE_NAME,
+      ).toBe('voicedrop-speech');
     });
 
     it('lets API Gateway invoke the function from this stage only, without console test invocations', () => {
@@ -60,7 +87,10 @@ describe('Stack: Voicedrop API with the cdk.json configuration', () => {
 
       expect(permissions).toHaveLength(5);
       for (const permission of permissions) {
-        expect(permission.Properties.FunctionName).toEqual({ 'Fn::GetAtt': [ids.function, 'Arn'] });
+        const speech = JSON.stringify(permission.Properties.SourceArn).includes('/speech');
+        expect(permission.Properties.FunctionName).toEqual({
+          'Fn::GetAtt': [speech ? ids.speechFunction : ids.function, 'Arn'],
+        });
         expect(JSON.stringify(permission.Properties.SourceArn)).toContain(`{"Ref":"${ids.stage}"}`);
       }
     });
@@ -223,17 +253,16 @@ describe('Stack: Voicedrop API with authorization "none" and overrides', () => {
     });
   });
 
-  it('passes the URL lifetimes and a provider timeout below the cap to the function', () => {
+  it('passes the URL lifetimes and the provider timeout (capped for the 29 s api) to the functions', () => {
     expect(
       resourceById(template, logicalId(stack.pipeline.apiFunction.lambdaFunction)).Properties,
     ).toMatchObject({
-      Environment: {
-        Variables: {
-          SPEECH_URL_TTL_SECONDS: '120',
-          UPLOAD_URL_TTL_SECONDS: '300',
-          PROVIDER_TIMEOUT_MS: '10000',
-        },
-      },
+      Environment: { Variables: { UPLOAD_URL_TTL_SECONDS: '300', PROVIDER_TIMEOUT_MS: '10000' } },
+    });
+    expect(
+      resourceById(template, logicalId(stack.pipeline.speechFunction.lambdaFunction)).Properties,
+    ).toMatchObject({
+      Environment: { Variables: { SPEECH_URL_TTL_SECONDS: '120', PROVIDER_TIMEOUT_MS: '10000' } },
     });
   });
 

@@ -27,6 +27,7 @@ const DEFAULTS: VoicedropConfig = {
   cloneQueue: { batchSize: 5, maxBatchingWindowSeconds: 0, maxReceiveCount: 8, maxConcurrency: 2 },
   api: { authorization: 'iam', stageName: 'v1', throttle: { rateLimit: 10, burstLimit: 20 } },
   speechUrlTtlSeconds: 900,
+  speechCacheDays: 30,
   uploadUrlTtlSeconds: 900,
   logRetentionDays: 30,
   removalPolicy: 'retain',

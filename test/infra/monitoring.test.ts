@@ -6,8 +6,8 @@ import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { METRICS_NAMESPACE, SERVICE_NAMES } from '../../functions/shared/contract';
 import {
-  API_METRICS,
   CLONE_METRICS,
+  SPEECH_METRICS,
   type VoicedropMonitoring,
   VoicedropMonitoring as VoicedropMonitoringConstruct,
   type VoicedropMonitoringProps,
@@ -38,6 +38,7 @@ function monitored(props: Partial<VoicedropMonitoringProps> = {}): Monitored {
     deadLetterQueue,
     cloneFunction: importedFunction(stack, 'clone-function'),
     apiFunction: importedFunction(stack, 'api-function'),
+    speechFunction: importedFunction(stack, 'speech-function'),
     apiStage: restApi.deploymentStage,
     oldestCloneMessageAge: Duration.minutes(45),
     ...props,
@@ -192,12 +193,12 @@ describe('Class: VoicedropMonitoring', () => {
       return resource.Properties;
     }
 
-    it('are eight, each notifying the topic on ALARM and on OK, firing on one period above the threshold', () => {
+    it('are ten, each notifying the topic on ALARM and on OK, firing on one period above the threshold', () => {
       const alarms = Object.values(
         subject.template.findResources('AWS::CloudWatch::Alarm'),
       ) as TemplateResource[];
 
-      expect(alarms).toHaveLength(8);
+      expect(alarms).toHaveLength(10);
       for (const alarm of alarms) {
         expect(alarm.Properties).toMatchObject({
           AlarmActions: [{ Ref: subject.ids.topic }],
@@ -233,12 +234,14 @@ describe('Class: VoicedropMonitoring', () => {
       });
     });
 
-    it('fires on any error or throttle of either function within 5 minutes', () => {
+    it('fires on any error or throttle of any function within 5 minutes', () => {
       for (const [alarm, metric, functionName] of [
         ['cloneErrors', 'Errors', 'clone-function'],
         ['cloneThrottles', 'Throttles', 'clone-function'],
         ['apiErrors', 'Errors', 'api-function'],
         ['apiThrottles', 'Throttles', 'api-function'],
+        ['speechErrors', 'Errors', 'speech-function'],
+        ['speechThrottles', 'Throttles', 'speech-function'],
       ] as const) {
         expect(alarmOf(alarm), alarm).toMatchObject({
           Namespace: 'AWS/Lambda',
@@ -308,6 +311,8 @@ describe('Class: VoicedropMonitoring', () => {
         'Clone function duration (ms)',
         'Api function',
         'Api function duration (ms)',
+        'Speech function',
+        'Speech function duration (ms)',
         'API requests',
         'API latency (ms)',
         'Speech (handler metrics)',
@@ -355,16 +360,16 @@ describe('Class: VoicedropMonitoring', () => {
         })),
       );
       expect(shown('Speech (handler metrics)')).toEqual(
-        API_METRICS.map((name) => ({
+        SPEECH_METRICS.map((name) => ({
           namespace: METRICS_NAMESPACE,
           name,
-          dimensions: { service: SERVICE_NAMES.api },
+          dimensions: { service: SERVICE_NAMES.speech },
           stat: 'Sum',
         })),
       );
       for (const [operation, service] of [
         ['clone', 'voicedrop-clone'],
-        ['speech', 'voicedrop-api'],
+        ['speech', 'voicedrop-speech'],
       ] as const) {
         expect(shown(`Provider latency: ${operation} (ms)`)).toEqual(
           ['smallest', 'typecast'].flatMap((provider) =>

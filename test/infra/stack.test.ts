@@ -40,6 +40,7 @@ describe('Stack: Voicedrop with the cdk.json configuration', () => {
           ids.secret,
           ids.logGroup,
           logicalId(pipeline.apiFunction.logGroup),
+          logicalId(pipeline.speechFunction.logGroup),
           logicalId(pipeline.api.accessLogGroup),
           frameworkLogGroupId(template, 'BucketNotificationsHandler'),
           logicalId(pipeline.api.restApi.node.findChild('CloudWatchRole')),
@@ -70,7 +71,7 @@ describe('Stack: Voicedrop with the cdk.json configuration', () => {
         (resource) => (resource as TemplateResource).Properties.RetentionInDays,
       );
 
-      expect(retention).toEqual([30, 30, 30, 30]);
+      expect(retention).toEqual([30, 30, 30, 30, 30]);
     });
 
     it('sends every function of the stack, CDK’s bucket-notifications function included, to a log group of the stack', () => {
@@ -108,6 +109,12 @@ describe('Stack: Voicedrop with the cdk.json configuration', () => {
             ],
           },
           {
+            metric: 'Errors',
+            dimensions: [
+              { Name: 'FunctionName', Value: { Ref: logicalId(pipeline.speechFunction.lambdaFunction) } },
+            ],
+          },
+          {
             metric: '5XXError',
             dimensions: [
               { Name: 'ApiName', Value: 'Voicedrop-api' },
@@ -116,7 +123,7 @@ describe('Stack: Voicedrop with the cdk.json configuration', () => {
           },
         ]),
       );
-      expect(watched).toHaveLength(8);
+      expect(watched).toHaveLength(10);
     });
 
     it('alarm after 60 minutes of the oldest upload waiting, the cdk.json default', () => {

@@ -145,8 +145,13 @@ export class SynthesisCache {
   }
 }
 
+/**
+ * Not there. S3 answers a missing key with 403 to a role that may not list the bucket, and the speech
+ * function may not (least privilege), so 403 counts as missing too: a real permission problem then shows
+ * as every request missing the cache and every write failing, which is logged.
+ */
 function isMissing(error: unknown): boolean {
   const name = (error as { name?: string }).name;
   const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-  return name === 'NoSuchKey' || name === 'NotFound' || status === 404;
+  return name === 'NoSuchKey' || name === 'NotFound' || status === 404 || status === 403;
 }
