@@ -298,7 +298,8 @@ export class VoicedropPipeline extends Construct {
 
     this.apiFunction = new HouseFunction(this, 'ApiFunction', {
       entry: 'functions/api/handler.ts',
-      description: 'voicedrop api: lists, reads and deletes voices (with their cached speech); presigns uploads',
+      description:
+        'voicedrop api: lists, reads and deletes voices (with their cached speech); presigns uploads',
       memorySize: API_MEMORY_MB,
       timeout: API_TIMEOUT,
       serviceName: SERVICE_NAMES.api,

@@ -14,9 +14,12 @@ import { knownProviderOf, type VoiceDeletion, type VoiceRecord } from '../shared
 import type { VoiceRepository } from '../shared/voices/repository';
 import { DELETABLE_STATUSES, IN_PROGRESS_STATUSES } from '../shared/voices/status';
 import { ApiError } from './errors';
+import { SynthesisCache } from './speech/synthesis-cache';
 
 export interface DeleteDependencies {
   readonly s3: S3Client;
+  /** Where the synthesis cache lives (cache/<voiceId>/). */
+  readonly bucket: string;
   readonly voices: VoiceRepository;
   readonly providers: Readonly<Record<ProviderName, VoiceProvider>>;
   readonly logger: Log;
@@ -25,7 +28,7 @@ export interface DeleteDependencies {
 }
 
 /**
- * Deletes a voice everywhere: the provider's clone, the source audio in the bucket, then the record
+ * Deletes a voice everywhere: the provider's clone, the source audio and the cached speech in the bucket, then the record
  * becomes `deleted`. Idempotent: a deleted voice answers as it is, with no provider call. A failure
  * half-way leaves the record `deleting`, and the next DELETE carries on from there.
  */
@@ -58,6 +61,11 @@ export async function deleteVoice(voiceId: string, dependencies: DeleteDependenc
 
   const deletion = await deleteProviderClone(record, dependencies);
   await deleteSourceAudio(record, dependencies);
+  // Speech made with the voice goes with it. A request still streaming may cache a last piece after this;
+  // the cache's lifecycle rule removes that one.
+  const cachedObjectsDeleted = await new SynthesisCache(dependencies.s3, dependencies.bucket).deleteVoice(
+    voiceId,
+  );
   if (record.processing?.claimKey)
     await dependencies.voices.releaseClaim(record.processing.claimKey, voiceId);
 
@@ -66,7 +74,11 @@ export async function deleteVoice(voiceId: string, dependencies: DeleteDependenc
     from: ['deleting'],
     to: 'deleted',
     // Preview clips are the cloned voice speaking: they go with it.
-    changes: { deletedAt: deletedAt.toISOString(), deletion, samples: null },
+    changes: {
+      deletedAt: deletedAt.toISOString(),
+      deletion: { ...deletion, cachedObjectsDeleted },
+      samples: null,
+    },
     now: deletedAt,
   });
   const deleted = await dependencies.voices.get(voiceId);

@@ -25,6 +25,8 @@ export interface VoiceSource {
 export interface VoiceDeletion {
   readonly provider: 'deleted' | 'not_deleted' | 'not_applicable';
   readonly detail?: string;
+  /** Cached pieces of speech (cache/<voiceId>/) deleted with the voice. */
+  readonly cachedObjectsDeleted?: number;
 }
 
 export interface VoiceError {
