@@ -187,12 +187,15 @@ function speechOperation(): JsonObject {
     tags: ['speech'],
     summary: 'Speak text with a voice',
     description: [
-      'Synthesizes the text with the voice (a duplicate voice speaks with the voice it duplicates). Send',
-      '`Accept: audio/wav` or `Accept: audio/mpeg` to the deployed API so that API Gateway passes the audio',
-      'through as bytes. With `"delivery": "url"` the audio is stored (for a day) and the answer is JSON with',
-      'a short-lived URL; inline audio larger than a response can carry (about 4.4 MB) is stored the same way',
-      'and answered with `303 See Other` to it. Do not repeat the POST on the redirect: follow it with a GET',
-      '(as `curl -L` without `-X POST`, and `fetch`, do).',
+      'Synthesizes the text with the voice (a duplicate voice speaks with the voice it duplicates) and streams',
+      'the audio as it is made (API Gateway response streaming: no size or 29 s limit, up to 15 minutes): the',
+      'text is spoken one sentence per provider request, in order, and the first audio is sent as soon as the',
+      "first sentence has begun. Each sentence's audio is kept in the synthesis cache (`X-Cache`), so a",
+      'repeated text costs no provider request and an edited one only the sentences that changed. A WAV',
+      'streamed this way carries 0xFFFFFFFF placeholder sizes (exact sizes and `Content-Length` when every',
+      'sentence comes from the cache). Errors before the first byte have their usual status; a failure after',
+      'it ends the body early (a truncated chunked response). With `"delivery": "url"` the audio is stored',
+      '(for a day) and the answer is JSON with a short-lived URL.',
     ].join('\n'),
     requestBody: {
       required: true,
@@ -205,8 +208,15 @@ function speechOperation(): JsonObject {
           '`"delivery": "url"`, JSON with the URL of the stored audio.',
         headers: {
           'X-Speech-Chunks': {
-            description: 'Audio answers: how many provider requests the text was spoken in.',
+            description:
+              'How many pieces (sentences, each one provider request unless cached) the text was spoken in.',
             schema: { type: 'integer', minimum: 1 },
+          },
+          'X-Cache': {
+            description:
+              '`hit`: every piece came from the synthesis cache (no provider request); `partial`: some did; ' +
+              '`miss`: none did, or `"cache": false` bypassed it.',
+            schema: { type: 'string', enum: ['hit', 'partial', 'miss'] },
           },
         },
         content: {
@@ -214,19 +224,6 @@ function speechOperation(): JsonObject {
           'audio/mpeg': audio('audio/mpeg'),
           'application/json': { schema: schemaRef('SpeechUrlResponse') },
         },
-      },
-      303: {
-        description:
-          'The inline audio is too large for a response: it was stored, and `Location` is its presigned URL ' +
-          '(the JSON body says the same as `"delivery": "url"` would).',
-        headers: {
-          Location: {
-            description: 'The presigned URL of the stored audio.',
-            required: true,
-            schema: { type: 'string' },
-          },
-        },
-        content: { 'application/json': { schema: schemaRef('SpeechUrlResponse') } },
       },
       400: errorResponse(
         '`invalid_json`: no body, or not JSON; `invalid_request`: the body does not match `SpeechRequest` ' +

@@ -67,6 +67,16 @@ export const voiceSchema = z.object({
     z.object({
       provider: z.enum(['deleted', 'not_deleted', 'not_applicable']),
       detail: z.optional(z.string()),
+      cachedObjectsDeleted: z.optional(z.number().check(z.int(), z.nonnegative())),
+    }),
+  ),
+  usage: z.optional(
+    z.object({
+      requests: z.number().check(z.int(), z.nonnegative()),
+      characters: z.number().check(z.int(), z.nonnegative()),
+      providerCharacters: z.number().check(z.int(), z.nonnegative()),
+      cacheHits: z.number().check(z.int(), z.nonnegative()),
+      lastUsedAt: z.string(),
     }),
   ),
   createdAt: z.string(),

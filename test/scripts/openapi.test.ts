@@ -98,7 +98,7 @@ describe('the OpenAPI document', () => {
     'get /voices': ['200', '400'],
     'get /voices/{voiceId}': ['200', '404', '410'],
     'delete /voices/{voiceId}': ['200', '404', '409', '422', '503'],
-    'post /voices/{voiceId}/speech': ['200', '303', '400', '404', '409', '410', '413', '422', '503'],
+    'post /voices/{voiceId}/speech': ['200', '400', '404', '409', '410', '413', '422', '503'],
     'post /uploads': ['201', '400', '413', '422'],
   };
   const everywhere = ['401', '403', '429', '500', '502', '504'];
@@ -128,7 +128,7 @@ describe('the OpenAPI document', () => {
     expect(responseOf('get', '/voices', '429').description).not.toContain('provider');
   });
 
-  it('answers speech as audio or JSON, and a 303 with Location', () => {
+  it('answers speech as streamed audio or JSON, with X-Cache, and no redirect', () => {
     const content = objectAt(responseOf('post', '/voices/{voiceId}/speech', '200').content, 'content');
     expect(content['audio/wav']).toEqual({
       schema: { type: 'string', format: 'binary', contentMediaType: 'audio/wav' },
@@ -139,8 +139,9 @@ describe('the OpenAPI document', () => {
     expect(content['application/json']).toEqual({
       schema: { $ref: '#/components/schemas/SpeechUrlResponse' },
     });
-    const redirect = responseOf('post', '/voices/{voiceId}/speech', '303');
-    expect(objectAt(redirect.headers, 'headers').Location).toMatchObject({ required: true });
+    const headers = objectAt(responseOf('post', '/voices/{voiceId}/speech', '200').headers, 'headers');
+    expect(headers['X-Cache']).toMatchObject({ schema: { enum: ['hit', 'partial', 'miss'] } });
+    expect(() => responseOf('post', '/voices/{voiceId}/speech', '303')).toThrow();
   });
 
   it('uses the input view for requests and the output view for answers', () => {
