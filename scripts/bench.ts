@@ -29,6 +29,7 @@ import {
   benchValidation,
   MEMORY_UPLOAD,
 } from './bench/runtime';
+import { benchSpeechLatency, SPEECH_LATENCY } from './bench/speech-latency';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const IMPORT_RUNS = 15;
@@ -52,7 +53,8 @@ const METHODS: Readonly<Record<string, string>> = {
     "plainSdkImportOverheadMs and plainSdkBytes: the same handler built with lib/house-function.ts's esbuild options but without BUNDLE_SUBSTITUTES (the SDK's full credential chain) into <tmp>/plain-sdk/<function>/index.mjs with its map, checked to contain the chain's markers the real bundle lacks, and timed in the same interleaved rounds with the same variables; printed as the baseline, not budgeted.",
   validation: `validateSource(s3ByteSource(...)) against s3rver with Typecast's rules; bytesRead from the source's counter, GETs counted by a wrapper; ms = median of ${VALIDATION_RUNS} runs. oversize = 30 MiB, garbage = 20 MiB deterministic noise, wav = 118 s 44.1 kHz stereo, mp3 = 10 s 64 kbit/s mono.`,
   clonePipeline: `${CLONE_UPLOADS} distinct 6 s 16 kHz Smallest uploads (after ${CLONE_WARMUP} warm-up ones), handleCloneEvent one after another (concurrency 1) against s3rver + dynalite and the zero-latency simulator, silent logger, no metrics; overhead = handler wall time − wall time of provider.cloneVoice (timing decorator); clonesPerSecond = uploads / summed handler time.`,
-  speech: `${SPEECH_REQUESTS} POST /voices/{id}/speech (after ${SPEECH_WARMUP} warm-up) via app.request, inline WAV, body read; overhead = request time − wall time of provider.synthesize (timing decorator); voice lookup goes to dynalite.`,
+  speech: `${SPEECH_REQUESTS} POST /voices/{id}/speech (after ${SPEECH_WARMUP} warm-up) via app.request, inline WAV, "cache": false, body read; overhead = request time − wall time of provider.synthesizeStream until its last chunk (timing decorator); voice lookup goes to dynalite.`,
+  speechLatency: `speech.ttfbMs/totalMs: one POST per provider of 250, 2,000 and 5,000 characters of distinct sentences via app.request against simulators at ${SPEECH_LATENCY.speechFirstByteMs} ms to the first byte and ${SPEECH_LATENCY.speechRealTimeFactor}× real time, to the first and last body chunk; providerScheduleMs = each piece's synthesizeStream wall time (request to last chunk), list-scheduled in order at the provider's speech concurrency; cacheHitMsP50 = 15 repeats of the 250-character request per provider, all X-Cache: hit.`,
   memory: `fresh child process (--expose-gc, tsx) holding only the clone pipeline; one warm-up clone, two GCs, then RSS sampled every 2 ms during handleCloneEvent of a ${MEMORY_UPLOAD.durationSec} s 44.1 kHz stereo WAV for Typecast (plus maxRSS if the event raised it); growth = peak − RSS before, ÷ upload bytes.`,
   contributors: `bundle bytes: esbuild metafile of the handler built with lib/house-function.ts options (bytesInOutput per input, summed per package); import time: V8 CPU profiles (100 µs) of ${PROFILE_RUNS} imports per bundle in the function's environment, frames attributed through the bundle's source map, cut to the import by the monotonic clock; a sample with bundle code on its stack is charged to the package of the innermost bundle frame (source-mapped), any other to the loading step on its stack (compiling, built-ins, undici, source map, reading) or V8's pseudo-frame; mean ms per import (profiling inflates the total by ~15–25 %).`,
 };
@@ -152,6 +154,8 @@ async function main(): Promise<number> {
         clonedVoiceId ??= await fixture.cloneVoice('incoming/smallest/bench-speech.wav');
         progress(`speech (${SPEECH_REQUESTS} requests)`);
         result.speech = await benchSpeech(fixture, clonedVoiceId, SPEECH_REQUESTS, SPEECH_WARMUP);
+        progress('streamed speech against providers with latency (250, 2,000, 5,000 characters)');
+        result.speech = { ...result.speech, ...(await benchSpeechLatency()) };
       },
     },
     {

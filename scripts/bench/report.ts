@@ -2,6 +2,7 @@
  * What `npm run bench` measures, the budgets it holds the figures to, and the two ways it prints them:
  * one JSON line (`--json`) or a readable report. Pure: no timing, no I/O.
  */
+import type { SpeechLatencyFigures } from './speech-latency';
 
 export type FunctionName = 'clone' | 'api';
 export const FUNCTION_NAMES: readonly FunctionName[] = ['clone', 'api'];
@@ -81,7 +82,7 @@ export interface ClonePipelineFigures {
   readonly providerMsP50: number;
 }
 
-export interface SpeechFigures {
+export interface SpeechFigures extends Partial<SpeechLatencyFigures> {
   readonly overheadMsP50: number;
   readonly overheadMsP95: number;
   readonly requests: number;
@@ -193,6 +194,13 @@ export const BUDGETS: readonly Budget[] = [
   { figure: 'validation.garbage.bytesRead', limit: 64 * 1024, unit: 'bytes' },
   { figure: 'clonePipeline.overheadMsP50', limit: 50, unit: 'ms' },
   { figure: 'speech.overheadMsP50', limit: 10, unit: 'ms' },
+  // Streaming: 5,000 characters start within the provider's own first-byte latency + 50 ms and end within
+  // 10 % of the providers' time for the pieces at the allowed concurrency; a cache hit is fast.
+  { figure: 'speech.ttfbOverFirstByteMs.smallest.5000', limit: 50, unit: 'ms' },
+  { figure: 'speech.ttfbOverFirstByteMs.typecast.5000', limit: 50, unit: 'ms' },
+  { figure: 'speech.totalOverSchedule.smallest.5000', limit: 1.1, unit: 'ratio' },
+  { figure: 'speech.totalOverSchedule.typecast.5000', limit: 1.1, unit: 'ratio' },
+  { figure: 'speech.cacheHitMsP50', limit: 15, unit: 'ms' },
   { figure: 'memory.peakRssGrowthPerUploadByte', limit: 2.5, unit: 'ratio' },
 ];
 
@@ -366,6 +374,24 @@ export function formatReport(result: BenchResult): string {
         `${ms(speech.overheadMsP50)}, p95 ${ms(speech.overheadMsP95)}; handler p50 ` +
         `${ms(speech.handlerMsP50)}, provider p50 ${ms(speech.providerMsP50)}`,
     );
+    if (speech.ttfbMs && speech.totalMs && speech.providerScheduleMs && speech.pieces && speech.latency) {
+      lines.push(
+        `  streamed, providers at ${speech.latency.speechFirstByteMs} ms to the first byte and ` +
+          `${speech.latency.speechRealTimeFactor}× real time:`,
+      );
+      for (const provider of ['smallest', 'typecast'] as const) {
+        for (const [length, ttfb] of Object.entries(speech.ttfbMs[provider] ?? {})) {
+          const key = Number(length);
+          lines.push(
+            `    ${provider} ${length} characters (${speech.pieces[provider]?.[key]} pieces): first byte ` +
+              `${ms(ttfb)}, last ${ms(speech.totalMs[provider]?.[key] ?? Number.NaN)}, the providers alone ` +
+              `${ms(speech.providerScheduleMs[provider]?.[key] ?? Number.NaN)}`,
+          );
+        }
+      }
+      if (speech.cacheHitMsP50 !== undefined)
+        lines.push(`  cache hit (250 characters) p50 ${ms(speech.cacheHitMsP50)}`);
+    }
   }
 
   if (result.memory) {

@@ -1,0 +1,158 @@
+/**
+ * Streamed speech against providers with a realistic speech latency: the simulators answer their first
+ * audio byte after SPEECH_LATENCY.speechFirstByteMs and make audio at SPEECH_LATENCY.speechRealTimeFactor
+ * × real time. For 250, 2,000 and 5,000 characters per provider it measures the time to the first audio
+ * byte and to the last, next to what the providers alone need for the same pieces at the allowed
+ * concurrency; then the same request again, answered from the synthesis cache.
+ */
+import { createApiApp } from '../../functions/api/app';
+import { speechPieces } from '../../functions/api/speech/split-text';
+import { PROVIDER_LIMITS } from '../../functions/shared/providers/limits';
+import type { ProviderName, SpeechStream, VoiceProvider } from '../../functions/shared/providers/types';
+import { startPipelineFixture } from '../../test/support/pipeline-fixture';
+import { median } from './stats';
+
+export const SPEECH_LATENCY = { speechFirstByteMs: 400, speechRealTimeFactor: 20 } as const;
+export const SPEECH_LENGTHS = [250, 2_000, 5_000] as const;
+const CACHE_HIT_RUNS = 15;
+
+/** Per provider, per text length in characters: `ttfbMs.smallest.5000`. */
+export type ByLength = Readonly<Record<ProviderName, Readonly<Record<number, number>>>>;
+
+export interface SpeechLatencyFigures {
+  /** ms from the request to its first audio byte. */
+  readonly ttfbMs: ByLength;
+  /** ms to the last byte. */
+  readonly totalMs: ByLength;
+  /** The providers' own time for the same pieces, in order, at the allowed concurrency. */
+  readonly providerScheduleMs: ByLength;
+  /** totalMs ÷ providerScheduleMs. */
+  readonly totalOverSchedule: ByLength;
+  /** ttfbMs − the provider's first-byte latency of one piece. */
+  readonly ttfbOverFirstByteMs: ByLength;
+  readonly pieces: ByLength;
+  /** Median ms of a 250-character request answered whole from the cache (both providers). */
+  readonly cacheHitMsP50: number;
+  readonly latency: typeof SPEECH_LATENCY;
+}
+
+/** Distinct sentences (so nothing is cached) of about `length` characters. */
+function textOf(length: number, seed: string): string {
+  const sentences: string[] = [];
+  for (let index = 0; sentences.join(' ').length < length; index += 1) {
+    sentences.push(`Sentence ${index} of the ${seed} reading goes on at an easy, even pace for a while.`);
+  }
+  return sentences
+    .join(' ')
+    .slice(0, length)
+    .replace(/\s+\S*$/, '.');
+}
+
+/** Records when each synthesis began and ended, by the piece's text. */
+function timed(provider: VoiceProvider, spans: { start: number; end: number }[]): VoiceProvider {
+  return Object.assign(Object.create(provider) as VoiceProvider, {
+    synthesizeStream: async (
+      ...args: Parameters<VoiceProvider['synthesizeStream']>
+    ): Promise<SpeechStream> => {
+      const start = performance.now();
+      const stream = await provider.synthesizeStream(...args);
+      return {
+        ...stream,
+        chunks: (async function* () {
+          try {
+            yield* stream.chunks;
+          } finally {
+            spans.push({ start, end: performance.now() });
+          }
+        })(),
+      };
+    },
+  });
+}
+
+/** How long `durations`, run in order with at most `concurrency` at once, take (list scheduling). */
+function schedule(durations: readonly number[], concurrency: number): number {
+  const free = Array.from({ length: concurrency }, () => 0);
+  for (const duration of durations) {
+    const worker = free.indexOf(Math.min(...free));
+    free[worker] = (free[worker] ?? 0) + duration;
+  }
+  return Math.max(...free);
+}
+
+export async function benchSpeechLatency(): Promise<SpeechLatencyFigures> {
+  const fixture = await startPipelineFixture({
+    bucket: 'bench-speech',
+    table: 'bench-speech-voices',
+    simulators: { smallest: SPEECH_LATENCY, typecast: SPEECH_LATENCY },
+  });
+  const byLength = () => ({ smallest: {}, typecast: {} }) as Record<ProviderName, Record<number, number>>;
+  const figures = {
+    ttfbMs: byLength(),
+    totalMs: byLength(),
+    providerScheduleMs: byLength(),
+    totalOverSchedule: byLength(),
+    ttfbOverFirstByteMs: byLength(),
+    pieces: byLength(),
+  };
+  const hits: number[] = [];
+  try {
+    for (const provider of ['smallest', 'typecast'] as const satisfies readonly ProviderName[]) {
+      const voiceId = await fixture.cloneVoice(`incoming/${provider}/bench-latency.wav`);
+      const spans: { start: number; end: number }[] = [];
+      const app = createApiApp(
+        fixture.apiDependencies({
+          providers: { ...fixture.providers, [provider]: timed(fixture.providers[provider], spans) },
+        }),
+      );
+      const speak = async (text: string) => {
+        const started = performance.now();
+        const response = await app.request(`/voices/${voiceId}/speech`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ text }),
+        });
+        if (response.status !== 200 || !response.body) throw new Error(`speech answered ${response.status}`);
+        let first: number | undefined;
+        let bytes = 0;
+        for await (const chunk of response.body) {
+          first ??= performance.now() - started;
+          bytes += chunk.length;
+        }
+        return {
+          ttfb: first ?? Number.NaN,
+          total: performance.now() - started,
+          bytes,
+          cache: response.headers.get('x-cache'),
+        };
+      };
+      for (const length of SPEECH_LENGTHS) {
+        const text = textOf(length, `${provider}-${length}-${Date.now()}`);
+        spans.length = 0;
+        const run = await speak(text);
+        if (run.cache !== 'miss') throw new Error(`expected a cache miss, got ${run.cache}`);
+        const durations = spans.map((span) => span.end - span.start);
+        const concurrency = PROVIDER_LIMITS[provider].speech.concurrency;
+        figures.ttfbMs[provider][length] = run.ttfb;
+        figures.totalMs[provider][length] = run.total;
+        figures.providerScheduleMs[provider][length] = schedule(durations, concurrency);
+        figures.totalOverSchedule[provider][length] = run.total / schedule(durations, concurrency);
+        figures.ttfbOverFirstByteMs[provider][length] = run.ttfb - SPEECH_LATENCY.speechFirstByteMs;
+        figures.pieces[provider][length] = speechPieces(
+          text,
+          PROVIDER_LIMITS[provider].speech.maxCharsPerRequest,
+        ).length;
+        if (length === SPEECH_LENGTHS[0]) {
+          for (let index = 0; index < CACHE_HIT_RUNS; index += 1) {
+            const hit = await speak(text);
+            if (hit.cache !== 'hit') throw new Error(`expected a cache hit, got ${hit.cache}`);
+            hits.push(hit.total);
+          }
+        }
+      }
+    }
+  } finally {
+    await fixture.stop();
+  }
+  return { ...figures, cacheHitMsP50: median(hits), latency: SPEECH_LATENCY };
+}
