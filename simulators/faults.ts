@@ -33,7 +33,8 @@ export interface SimulatorFault {
    * `hang`: never answer; `drop`: reset the connection (after acting, when `completeClone`).
    * Inside a 200 answer's body, after `afterBytes` (default 0) of it: `cut` resets the connection, `stall`
    * sends nothing more (until the client leaves), `truncate` ends the body cleanly, `errorEvent` sends the
-   * vendor's in-band error (Smallest's SSE error event) and ends; a vendor without one cuts instead.
+   * vendor's in-band error (Smallest's SSE error event) before the piece that would pass `afterBytes`, and
+   * ends; a vendor without one cuts instead. `cut` ends the connection (FIN) without ending the body.
    */
   readonly type: 'status' | 'slow' | 'hang' | 'drop' | BodyFaultType;
   /** With a body fault: bytes of the body sent before it strikes. */

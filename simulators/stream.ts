@@ -70,14 +70,15 @@ export async function writeStream(
   const strike = async (): Promise<BodyOutcome> => {
     switch (fault?.type) {
       case 'cut':
-        response.socket?.destroy();
+        // FIN after what was written (a reset could make the client drop bytes it already received).
+        response.socket?.end();
         break;
       case 'stall':
         await closed;
         break;
       case 'errorEvent':
         if (!stream.errorEvent) {
-          response.socket?.destroy();
+          response.socket?.end();
           break;
         }
         await write(stream.errorEvent);
@@ -94,7 +95,8 @@ export async function writeStream(
     if (due > 0) await Promise.race([wait(due), closed]);
     if (gone) return outcome();
     if (sent + piece.bytes.byteLength >= limit) {
-      await write(piece.bytes.subarray(0, Math.max(0, limit - sent)));
+      // An in-band error event comes between pieces (events), never inside one.
+      if (fault?.type !== 'errorEvent') await write(piece.bytes.subarray(0, Math.max(0, limit - sent)));
       return gone ? outcome() : strike();
     }
     await write(piece.bytes);

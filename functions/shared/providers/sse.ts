@@ -33,14 +33,13 @@ export class SseParser {
   }
 
   /**
-   * The events left when the stream ends. Unlike the spec (which drops an event the stream ends inside),
-   * a last line without its line end, and an event without its blank line, are still dispatched: the
-   * JSON they carry shows whether they are whole, and a provider that omits the final blank line is
-   * not then read as one that stopped early.
+   * The events left when the stream ends. A last line without its line end is dropped, as the spec says
+   * (the stream was cut inside it); unlike the spec, an event whose lines are whole but whose blank line
+   * never came is still dispatched, so a provider that omits the final blank line is not read as one
+   * that stopped early.
    */
   end(): ServerSentEvent[] {
     const events = this.feed(this.decoder.decode());
-    if (this.pending !== '') this.line(this.pending, events);
     this.pending = '';
     this.dispatch(events);
     return events;

@@ -109,21 +109,21 @@ export async function* smallestLiveAudio(
   let audioBytes = 0;
   let done = false;
 
-  const chunksOf = (events: readonly ServerSentEvent[]): Uint8Array[] => {
-    const chunks: Uint8Array[] = [];
+  // A generator, so that the audio of the events before a bad one is yielded before the error is thrown.
+  const chunksOf = function* (events: readonly ServerSentEvent[]): Generator<Uint8Array> {
     for (const event of events) {
       const { audio, done: last } = interpret(event.data, context);
       if (audio) {
-        chunks.push(audioBytes === 0 ? joinBytes(streamingWavHeader(context.sampleRate), audio) : audio);
+        const chunk = audioBytes === 0 ? joinBytes(streamingWavHeader(context.sampleRate), audio) : audio;
         audioBytes += audio.byteLength;
+        yield chunk;
       }
       if (last) {
         // Whatever follows `done` is not this speech.
         done = true;
-        break;
+        return;
       }
     }
-    return chunks;
   };
 
   for await (const bytes of body) {
