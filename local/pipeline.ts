@@ -25,6 +25,7 @@ import { readValidationSettings } from '../functions/shared/validation/settings'
 import { deriveVoiceId } from '../functions/shared/voices/record';
 import { DOCUMENT_TRANSLATION, VoiceRepository } from '../functions/shared/voices/repository';
 import { FINAL_STATUSES } from '../functions/shared/voices/status';
+import { speechLatencyFromEnvironment } from '../simulators/latency';
 import {
   type SmallestDeleteMode,
   type SmallestSimulator,
@@ -124,6 +125,8 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
   const settings = readProviderSettings(reader);
   // The quality thresholds and the trim default, from the same variables as the clone function's.
   const validation = readValidationSettings(reader);
+  // SIMULATOR_SPEECH_FIRST_BYTE_MS, SIMULATOR_SPEECH_REAL_TIME_FACTOR: how slowly simulated speech comes.
+  const simulatorLatency = reader.parsed(speechLatencyFromEnvironment, {});
   const { defaultProvider, timeoutMs } = settings;
   const key = (name: string) => environment[name]?.trim() || undefined;
   // A provider is live when a key or a base URL is configured (a base URL without a key then fails
@@ -168,6 +171,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
         // account's concurrency is the configured plan's (it allows both settings), as the provider would
         // enforce it.
         const simulated = {
+          ...simulatorLatency,
           cloneSlots: LOCAL_SIMULATOR_CLONE_SLOTS,
           concurrency: Math.max(settings.cloneConcurrency[provider], settings.speechConcurrency[provider]),
         };

@@ -200,3 +200,63 @@ export async function probeAudio(bytes: Uint8Array, mimeType?: string): Promise<
     return undefined;
   }
 }
+
+/** The RIFF/WAVE header of a streamed 16-bit PCM WAV: RIFF and data sizes are 0xFFFFFFFF (length unknown). */
+export function streamingWavHeader(sampleRate: number, channels = 1): Uint8Array {
+  const header = encodeWav(new Int16Array(0), sampleRate, channels);
+  const view = new DataView(header.buffer, header.byteOffset, header.byteLength);
+  view.setUint32(4, 0xffff_ffff, true);
+  view.setUint32(40, 0xffff_ffff, true);
+  return header;
+}
+
+const MP3_BITRATES_KBPS = {
+  mpeg1: [0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320],
+  mpeg2: [0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160],
+} as const;
+const MP3_SAMPLE_RATES: Readonly<Record<number, readonly number[]>> = {
+  3: [44_100, 48_000, 32_000],
+  2: [22_050, 24_000, 16_000],
+  0: [11_025, 12_000, 8_000],
+};
+
+export interface Mp3Frame {
+  readonly offset: number;
+  readonly length: number;
+  /** Samples per channel the frame decodes to (1152 for MPEG-1, 576 for MPEG-2 and 2.5). */
+  readonly samples: number;
+  readonly sampleRate: number;
+}
+
+/**
+ * The Layer III frames of an MP3, in order (a leading ID3v2 tag skipped). Stops at the first bytes that
+ * are not a frame header; `encodeMp3`'s output is frames only.
+ */
+export function mp3Frames(bytes: Uint8Array): Mp3Frame[] {
+  const frames: Mp3Frame[] = [];
+  let offset = 0;
+  if (bytes.byteLength >= 10 && String.fromCharCode(bytes[0] ?? 0, bytes[1] ?? 0, bytes[2] ?? 0) === 'ID3') {
+    const size =
+      (((bytes[6] ?? 0) & 0x7f) << 21) |
+      (((bytes[7] ?? 0) & 0x7f) << 14) |
+      (((bytes[8] ?? 0) & 0x7f) << 7) |
+      ((bytes[9] ?? 0) & 0x7f);
+    offset = 10 + size;
+  }
+  while (offset + 4 <= bytes.byteLength) {
+    const b1 = bytes[offset + 1] ?? 0;
+    const b2 = bytes[offset + 2] ?? 0;
+    if (bytes[offset] !== 0xff || (b1 & 0xe0) !== 0xe0 || ((b1 >> 1) & 3) !== 1) break;
+    const version = (b1 >> 3) & 3;
+    const sampleRate = MP3_SAMPLE_RATES[version]?.[(b2 >> 2) & 3];
+    const kbps = (version === 3 ? MP3_BITRATES_KBPS.mpeg1 : MP3_BITRATES_KBPS.mpeg2)[b2 >> 4];
+    if (!sampleRate || !kbps) break;
+    const padding = (b2 >> 1) & 1;
+    const mpeg1 = version === 3;
+    const length = Math.floor(((mpeg1 ? 144_000 : 72_000) * kbps) / sampleRate) + padding;
+    if (offset + length > bytes.byteLength) break;
+    frames.push({ offset, length, samples: mpeg1 ? 1152 : 576, sampleRate });
+    offset += length;
+  }
+  return frames;
+}

@@ -2,6 +2,7 @@ import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Serv
 import type { AddressInfo } from 'node:net';
 import {
   DEFAULT_SLOW_FAULT_MS,
+  isBodyFault,
   type PendingFault,
   type SimulatorFault,
   type SimulatorRoute,
@@ -9,6 +10,7 @@ import {
   simulatorFaultSchema,
 } from './faults';
 import { flattenHeaders, type ParsedBody, readBody } from './request-body';
+import { type SimulatorStream, writeStream } from './stream';
 
 /**
  * The plumbing both provider simulators share: a node:http server on 127.0.0.1, multipart and JSON
@@ -34,6 +36,10 @@ export interface RecordedRequest {
   readonly json?: unknown;
   /** The status answered; undefined while in flight, or when the request hung or was dropped. */
   status?: number;
+  /** Set when the body was sent over time (a stream, or a body fault): its bytes sent so far. */
+  bytesSent?: number;
+  /** True when the client closed the connection before a streamed body ended. */
+  clientClosed?: boolean;
 }
 
 export interface SimulatorState<Clone> {
@@ -64,6 +70,8 @@ export interface SimulatorReply {
   /** Sent as application/json. */
   readonly json?: unknown;
   readonly body?: Uint8Array | string;
+  /** A body sent over time (streaming speech): the headers go at once, the pieces when due. */
+  readonly stream?: SimulatorStream;
 }
 
 export interface SimulatorContext {
@@ -164,9 +172,11 @@ export async function serveSimulator<Clone>(
     state.faults.push({ ...fault, remaining: fault.times ?? 1 });
   }
 
-  function takeFault(route: SimulatorRouteOrOther): PendingFault | undefined {
+  function takeFault(route: SimulatorRouteOrOther, path: string): PendingFault | undefined {
     if (route === 'other') return undefined;
-    const index = state.faults.findIndex((fault) => fault.route === '*' || fault.route === route);
+    const index = state.faults.findIndex(
+      (fault) => (fault.route === '*' || fault.route === route) && (fault.path ?? path) === path,
+    );
     const fault = state.faults[index];
     if (!fault) return undefined;
     fault.remaining -= 1;
@@ -199,6 +209,35 @@ export async function serveSimulator<Clone>(
     }
     response.writeHead(reply.status, headers);
     response.end(body);
+  }
+
+  /** Sends a reply, over time when it streams or a body fault strikes it. */
+  async function deliver(
+    response: ServerResponse,
+    reply: SimulatorReply,
+    recorded: RecordedRequest,
+    fault: PendingFault | undefined,
+  ): Promise<void> {
+    const bodyFault = isBodyFault(fault) && reply.status >= 200 && reply.status < 300 ? fault : undefined;
+    if (!reply.stream && !bodyFault) {
+      send(response, reply, recorded);
+      return;
+    }
+    if (response.destroyed || response.headersSent) return;
+    recorded.status = reply.status;
+    recorded.bytesSent = 0;
+    const plain = reply.json !== undefined ? JSON.stringify(reply.json) : reply.body;
+    const stream: SimulatorStream = reply.stream ?? {
+      pieces: plain === undefined ? [] : [{ atMs: 0, bytes: Buffer.from(plain) }],
+    };
+    const headers: Record<string, string> = { ...reply.headers };
+    if (reply.json !== undefined) headers['content-type'] ??= 'application/json';
+    response.writeHead(reply.status, headers);
+    response.flushHeaders();
+    await writeStream(response, stream, wait, bodyFault, (outcome) => {
+      recorded.bytesSent = outcome.bytesSent;
+      recorded.clientClosed = outcome.clientClosed;
+    });
   }
 
   async function onAdmin(request: IncomingMessage, response: ServerResponse, url: URL): Promise<void> {
@@ -268,7 +307,7 @@ export async function serveSimulator<Clone>(
       if (!response.writableFinished) clientGone = true;
     });
 
-    const fault = takeFault(route);
+    const fault = takeFault(route, url.pathname);
     if (fault?.type === 'drop' && !fault.completeClone) {
       request.socket.destroy();
       return;
@@ -334,7 +373,8 @@ export async function serveSimulator<Clone>(
         request.socket.destroy();
         return;
       }
-      if (reply && !clientGone) send(response, reply, recorded);
+      // A stream holds its concurrency slot until it ends, as the providers count it.
+      if (reply && !clientGone) await deliver(response, reply, recorded, fault);
     } finally {
       if (limited) inFlight.set(auth.apiKey, (inFlight.get(auth.apiKey) ?? 1) - 1);
     }

@@ -17,6 +17,7 @@ import {
   type SimulatorFault,
   type SimulatorRouteOrOther,
 } from '../faults';
+import { audioReadyMs, pacedPieces, type SpeechLatencyOptions, STREAM_CHUNK_SEC } from '../latency';
 import {
   createSimulatorState,
   type SimulatorHandle,
@@ -45,6 +46,7 @@ import {
   SPEECH_CONCURRENCY,
   SPEECH_DEFAULT_OUTPUT_FORMAT,
   SPEECH_DEFAULT_SAMPLE_RATE,
+  type SpeechRequestBody,
   speechRequestSchema,
 } from './contract';
 
@@ -57,7 +59,7 @@ import {
  * `/__sim/*` (see ../server.ts).
  */
 
-export interface SmallestSimulatorOptions {
+export interface SmallestSimulatorOptions extends SpeechLatencyOptions {
   /** Default 0: any free port. */
   readonly port?: number;
   /** Accepted keys (default `['sk_test_simulator']`). */
@@ -67,7 +69,10 @@ export interface SmallestSimulatorOptions {
   /** Concurrent TTS requests per key (default 1, as documented); excess → 429. */
   readonly concurrency?: number;
   readonly cloneLatencyMs?: number;
+  /** A fixed wait before any speech route starts to answer (on top of the latency model, ../latency.ts). */
   readonly speechLatencyMs?: number;
+  /** False: `POST /waves/v1/tts/live` is missing (404), as on a deployment without streaming (default true). */
+  readonly streamingRoute?: boolean;
   /**
    * Which delete route works (docs/providers.md#smallest-delete): `api-key-refused` (the default, as
    * Smallest answers since July 2026: the guide's route 410, `POST /waves/v1/voice-cloning/delete` 401 for
@@ -261,36 +266,54 @@ export async function startSmallestSimulator(
     };
   };
 
-  const speak: SimulatorRouteHandler = async (request, context) => {
+  /** The checks every speech route makes: the valid body and its clone (if one of ours), or the answer. */
+  function checkSpeech(
+    request: SimulatorRequest,
+  ):
+    | { readonly reply: SimulatorReply }
+    | { readonly body: SpeechRequestBody; readonly voice?: SmallestSimulatedClone } {
     if (request.jsonInvalid || typeof request.json !== 'object' || request.json === null) {
-      return error(400, 'InvalidRequest', { message: 'The request body must be a JSON object.' });
+      return { reply: error(400, 'InvalidRequest', { message: 'The request body must be a JSON object.' }) };
     }
     const parsed = speechRequestSchema.safeParse(request.json);
-    if (!parsed.success) return issues(parsed.error.issues);
+    if (!parsed.success) return { reply: issues(parsed.error.issues) };
     const body = parsed.data;
     const voice = state.clones.get(body.voice_id);
     // Cloned ids look like voice_…; anything else is a catalogue voice, which the simulator accepts.
     if (body.voice_id.startsWith('voice_') && !voice) {
-      return issues([{ code: 'custom', path: ['voice_id'], message: 'Invalid Voice ID' }]);
+      return { reply: issues([{ code: 'custom', path: ['voice_id'], message: 'Invalid Voice ID' }]) };
     }
-    if (!(await context.settle(options.speechLatencyMs ?? 0))) return undefined;
+    return { body, voice };
+  }
 
-    const headers = {
-      // Whatever the format: the documented quirk clients must not trust.
-      'content-type': 'audio/wav',
-      'x-request-id': randomUUID(),
-      'x-session-id': randomUUID(),
-    };
+  /** Only a clone without any v3 embedding (made by the old lightning-large endpoint) speaks nothing. */
+  const speaksNothing = (voice: SmallestSimulatedClone | undefined) =>
+    voice !== undefined && !voice.modelIds.some((id) => id.startsWith('lightning-v3'));
+  const durationOf = (body: SpeechRequestBody) =>
+    Math.max(0.6, (body.text.length * SECONDS_PER_CHARACTER) / (body.speed ?? 1));
+  const speechHeaders = (contentType: string) => ({
+    'content-type': contentType,
+    'x-request-id': randomUUID(),
+    'x-session-id': randomUUID(),
+  });
+
+  const speak: SimulatorRouteHandler = async (request, context) => {
+    const checked = checkSpeech(request);
+    if ('reply' in checked) return checked.reply;
+    const { body, voice } = checked;
+    const durationSec = speaksNothing(voice) ? 0 : durationOf(body);
+    // The plain route answers once the whole audio is made.
+    const readyMs = audioReadyMs(options, durationSec);
+    if (!(await context.settle((options.speechLatencyMs ?? 0) + readyMs))) return undefined;
+
+    // Whatever the format: the documented quirk clients must not trust.
+    const headers = speechHeaders('audio/wav');
     const accept = String(request.headers.accept ?? '');
     if (!accept.includes('audio/wav')) return { status: 200, headers, body: new Uint8Array(0) };
 
     const sampleRate = body.sample_rate ?? SPEECH_DEFAULT_SAMPLE_RATE;
-    // Only a clone without any v3 embedding (made by the old lightning-large endpoint) comes back empty;
-    // other pairings are not rejected by the provider, just possibly worse.
-    if (voice && !voice.modelIds.some((id) => id.startsWith('lightning-v3'))) {
-      return { status: 200, headers, body: emptyWav(sampleRate) };
-    }
-    const durationSec = Math.max(0.6, (body.text.length * SECONDS_PER_CHARACTER) / (body.speed ?? 1));
+    // Other pairings are not rejected by the provider, just possibly worse.
+    if (speaksNothing(voice)) return { status: 200, headers, body: emptyWav(sampleRate) };
     const samples = voicedSignal(durationSec, sampleRate, seedFor(body.voice_id));
     const format = body.output_format ?? SPEECH_DEFAULT_OUTPUT_FORMAT;
     const encoded =
@@ -304,6 +327,38 @@ export async function startSmallestSimulator(
               ? encodeALaw(samples)
               : encodePcm(samples);
     return { status: 200, headers, body: encoded };
+  };
+
+  /**
+   * `POST /waves/v1/tts/live`: Server-Sent Events, each `data:` a JSON `{ audio: <base64 PCM 16-bit mono
+   * at sample_rate>, done: false, status: "206" }` of ~100 ms, then `{ status: "200", done: true }` when the
+   * whole audio is made. PCM whatever `output_format` says (the documented events carry PCM only).
+   */
+  const live: SimulatorRouteHandler = async (request, context) => {
+    const checked = checkSpeech(request);
+    if ('reply' in checked) return checked.reply;
+    const { body, voice } = checked;
+    if (!(await context.settle(options.speechLatencyMs ?? 0))) return undefined;
+
+    const sampleRate = body.sample_rate ?? SPEECH_DEFAULT_SAMPLE_RATE;
+    const durationSec = speaksNothing(voice) ? 0 : durationOf(body);
+    const pcm = encodePcm(voicedSignal(durationSec, sampleRate, seedFor(body.voice_id)));
+    const event = (data: unknown) => new TextEncoder().encode(`data: ${JSON.stringify(data)}\n\n`);
+    const chunkBytes = Math.round(STREAM_CHUNK_SEC * sampleRate) * 2;
+    const chunks: { startSec: number; bytes: Uint8Array }[] = [];
+    for (let offset = 0; offset < pcm.byteLength; offset += chunkBytes) {
+      const audio = Buffer.from(pcm.subarray(offset, offset + chunkBytes)).toString('base64');
+      chunks.push({ startSec: offset / 2 / sampleRate, bytes: event({ audio, done: false, status: '206' }) });
+    }
+    chunks.push({ startSec: durationSec, bytes: event({ status: '200', done: true }) });
+    return {
+      status: 200,
+      headers: { ...speechHeaders('text/event-stream'), 'cache-control': 'no-cache' },
+      stream: {
+        pieces: pacedPieces(options, chunks),
+        errorEvent: event({ status: '500', done: true, error: 'Internal Server Error' }),
+      },
+    };
   };
 
   const remove: SimulatorRouteHandler = async (request, context) => {
@@ -324,7 +379,8 @@ export async function startSmallestSimulator(
       if (pathname === '/waves/v1/voice-cloning') return method === 'GET' ? 'list' : 'clone';
       if (pathname === '/waves/v1/lightning-large' && method === 'DELETE') return 'delete';
       if (pathname === '/waves/v1/voice-cloning/delete') return 'delete';
-      if (pathname === '/waves/v1/tts' || /^\/waves\/v1\/[^/]+\/get_speech$/.test(pathname)) return 'speech';
+      if (pathname === '/waves/v1/tts' || pathname === '/waves/v1/tts/live') return 'speech';
+      if (/^\/waves\/v1\/[^/]+\/get_speech$/.test(pathname)) return 'speech';
       return 'other';
     },
 
@@ -380,6 +436,8 @@ export async function startSmallestSimulator(
           }
           return remove(request, context);
         case 'speech': {
+          if (path === '/waves/v1/tts/live')
+            return options.streamingRoute !== false ? live(request, context) : routeMissing(request);
           if (path === '/waves/v1/tts')
             return speechRoutes.has('unified') ? speak(request, context) : routeMissing(request);
           const segment = path.split('/')[3] ?? '';

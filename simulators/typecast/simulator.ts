@@ -1,16 +1,27 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import * as z from 'zod';
-import { encodeMp3, encodeWav, probeAudio, seedFor, voicedSignal } from '../audio';
+import {
+  encodeMp3,
+  encodePcm,
+  encodeWav,
+  mp3Frames,
+  probeAudio,
+  seedFor,
+  streamingWavHeader,
+  voicedSignal,
+} from '../audio';
 import {
   faultAnswer,
   genericStatusMessage,
   type SimulatorFault,
   type SimulatorRouteOrOther,
 } from '../faults';
+import { audioReadyMs, pacedPieces, type SpeechLatencyOptions, STREAM_CHUNK_SEC } from '../latency';
 import {
   createSimulatorState,
   type SimulatorHandle,
   type SimulatorReply,
+  type SimulatorRequest,
   type SimulatorRouteHandler,
   type SimulatorVendor,
   serveSimulator,
@@ -30,6 +41,7 @@ import {
   type Model,
   SEED_DEFAULT_MODEL,
   SPEECH_SAMPLE_RATE,
+  type SpeechRequestBody,
   speechRequestSchema,
 } from './contract';
 
@@ -41,7 +53,7 @@ import {
  * then 404, and real 44.1 kHz WAV/MP3 speech with `X-Audio-Duration`.
  */
 
-export interface TypecastSimulatorOptions {
+export interface TypecastSimulatorOptions extends SpeechLatencyOptions {
   /** Default 0: any free port. */
   readonly port?: number;
   /** Accepted keys (default `['tc_test_simulator']`). */
@@ -51,7 +63,10 @@ export interface TypecastSimulatorOptions {
   /** Concurrent requests per key (default 2, the Free plan); excess → 429. */
   readonly concurrency?: number;
   readonly cloneLatencyMs?: number;
+  /** A fixed wait before any speech route starts to answer (on top of the latency model, ../latency.ts). */
   readonly speechLatencyMs?: number;
+  /** False: `POST /v1/text-to-speech/stream` is missing (404 `Not Found`), to test fallbacks (default true). */
+  readonly streamingRoute?: boolean;
   /** False answers every clone with 403 "not available on your plan" (default true). */
   readonly cloningAvailable?: boolean;
   /** Characters the account may still synthesize (default unlimited); beyond → 402. */
@@ -165,39 +180,68 @@ export async function startTypecastSimulator(
     return { status: 200, json: { voice_id: created.voice_id, name: created.name, model: created.model } };
   };
 
-  const speak: SimulatorRouteHandler = async (request, context) => {
+  /** The checks both speech routes make, in FastAPI's order: the valid body, or the answer. */
+  function checkSpeech(
+    request: SimulatorRequest,
+    streaming: boolean,
+  ): { readonly reply: SimulatorReply } | { readonly body: SpeechRequestBody } {
     if (request.jsonInvalid || request.json === undefined) {
-      return validation([{ type: 'json_invalid', loc: ['body', 0], msg: 'JSON decode error' }]);
+      return { reply: validation([{ type: 'json_invalid', loc: ['body', 0], msg: 'JSON decode error' }]) };
     }
     const parsed = speechRequestSchema.safeParse(request.json);
-    if (!parsed.success) return validation(fastApiIssues(parsed.error));
+    if (!parsed.success) return { reply: validation(fastApiIssues(parsed.error)) };
     const body = parsed.data;
+    if (streaming && body.output?.volume !== undefined) {
+      // docs/providers.md#typecast-streaming: no output.volume on the stream (target_lufs instead).
+      return {
+        reply: validation([
+          {
+            type: 'extra_forbidden',
+            loc: ['body', 'output', 'volume'],
+            msg: 'Extra inputs are not permitted',
+          },
+        ]),
+      };
+    }
     if (!/[\p{L}\p{N}]/u.test(body.text)) {
       return {
-        status: 400,
-        json: {
-          error_code: 'TEXT_NOT_SYNTHESIZABLE',
-          message: 'The text contains nothing that can be spoken.',
+        reply: {
+          status: 400,
+          json: {
+            error_code: 'TEXT_NOT_SYNTHESIZABLE',
+            message: 'The text contains nothing that can be spoken.',
+          },
         },
       };
     }
     const custom = state.clones.get(body.voice_id);
     const catalogue = CATALOGUE.some((voice) => voice.voice_id === body.voice_id);
-    if (!custom && !catalogue) return detail(404, 'Voice not found');
+    if (!custom && !catalogue) return { reply: detail(404, 'Voice not found') };
     if (custom && custom.model !== body.model) {
-      return detail(
-        400,
-        `Voice ${custom.voice_id} was cloned for ${custom.model} and cannot be used with ${body.model}`,
-      );
+      return {
+        reply: detail(
+          400,
+          `Voice ${custom.voice_id} was cloned for ${custom.model} and cannot be used with ${body.model}`,
+        ),
+      };
     }
-    if (body.text.length > creditsLeft) return detail(402, 'Insufficient credits');
-    if (!(await context.settle(options.speechLatencyMs ?? 0))) return undefined;
+    if (body.text.length > creditsLeft) return { reply: detail(402, 'Insufficient credits') };
+    return { body };
+  }
+
+  const durationOf = (body: SpeechRequestBody) =>
+    Math.max(0.6, (body.text.length * SECONDS_PER_CHARACTER) / (body.output?.audio_tempo ?? 1));
+
+  const speak: SimulatorRouteHandler = async (request, context) => {
+    const checked = checkSpeech(request, false);
+    if ('reply' in checked) return checked.reply;
+    const { body } = checked;
+    const durationSec = durationOf(body);
+    // The plain route answers once the whole audio is made.
+    const readyMs = audioReadyMs(options, durationSec);
+    if (!(await context.settle((options.speechLatencyMs ?? 0) + readyMs))) return undefined;
     creditsLeft -= body.text.length;
 
-    const durationSec = Math.max(
-      0.6,
-      (body.text.length * SECONDS_PER_CHARACTER) / (body.output?.audio_tempo ?? 1),
-    );
     const samples = voicedSignal(durationSec, SPEECH_SAMPLE_RATE, seedFor(body.voice_id));
     const mp3 = body.output?.audio_format === 'mp3';
     return {
@@ -208,6 +252,56 @@ export async function startTypecastSimulator(
         'x-request-id': randomUUID(),
       },
       body: mp3 ? encodeMp3(samples, SPEECH_SAMPLE_RATE) : encodeWav(samples, SPEECH_SAMPLE_RATE),
+    };
+  };
+
+  /**
+   * `POST /v1/text-to-speech/stream`: chunked, ~100 ms of audio per chunk, paced by the latency model.
+   * WAV: the first chunk is a RIFF header whose sizes are 0xFFFFFFFF plus the first PCM; MP3: whole frames.
+   */
+  const stream: SimulatorRouteHandler = async (request, context) => {
+    const checked = checkSpeech(request, true);
+    if ('reply' in checked) return checked.reply;
+    const { body } = checked;
+    if (!(await context.settle(options.speechLatencyMs ?? 0))) return undefined;
+    creditsLeft -= body.text.length;
+
+    const rate = SPEECH_SAMPLE_RATE;
+    const samples = voicedSignal(durationOf(body), rate, seedFor(body.voice_id));
+    const mp3 = body.output?.audio_format === 'mp3';
+    const chunks: { startSec: number; bytes: Uint8Array }[] = [];
+    if (mp3) {
+      const encoded = encodeMp3(samples, rate);
+      let start = 0;
+      let startSamples = 0;
+      let doneSamples = 0;
+      let end = 0;
+      for (const frame of mp3Frames(encoded)) {
+        end = frame.offset + frame.length;
+        doneSamples += frame.samples;
+        if (doneSamples - startSamples >= STREAM_CHUNK_SEC * rate) {
+          chunks.push({ startSec: startSamples / rate, bytes: encoded.subarray(start, end) });
+          start = end;
+          startSamples = doneSamples;
+        }
+      }
+      // The rest (the last frames, and anything that did not parse as a frame).
+      if (start < encoded.byteLength) {
+        chunks.push({ startSec: startSamples / rate, bytes: encoded.subarray(start) });
+      }
+    } else {
+      const pcm = encodePcm(samples);
+      const chunkBytes = Math.round(STREAM_CHUNK_SEC * rate) * 2;
+      for (let offset = 0; offset < pcm.byteLength; offset += chunkBytes) {
+        const part = pcm.subarray(offset, offset + chunkBytes);
+        const bytes = offset === 0 ? Buffer.concat([streamingWavHeader(rate), part]) : part;
+        chunks.push({ startSec: offset / 2 / rate, bytes });
+      }
+    }
+    return {
+      status: 200,
+      headers: { 'content-type': mp3 ? 'audio/mpeg' : 'audio/wav', 'x-request-id': randomUUID() },
+      stream: { pieces: pacedPieces(options, chunks) },
     };
   };
 
@@ -237,6 +331,7 @@ export async function startTypecastSimulator(
       if (method === 'GET' && (pathname === '/v2/voices' || pathname === '/v1/voices')) return 'list';
       if (method === 'DELETE' && /^\/v1\/voices\/[^/]+$/.test(pathname)) return 'delete';
       if (method === 'POST' && pathname === '/v1/text-to-speech') return 'speech';
+      if (method === 'POST' && pathname === '/v1/text-to-speech/stream') return 'speech';
       return 'other';
     },
 
@@ -265,7 +360,8 @@ export async function startTypecastSimulator(
         case 'clone':
           return clone(request, context);
         case 'speech':
-          return speak(request, context);
+          if (request.url.pathname === '/v1/text-to-speech') return speak(request, context);
+          return options.streamingRoute === false ? detail(404, 'Not Found') : stream(request, context);
         case 'list':
           await context.settle(0);
           return list();

@@ -11,6 +11,7 @@ import type {
   VoiceProvider,
 } from '../../functions/shared/providers/types';
 import { makeWav, wavPeak } from '../support/audio';
+import { collect, decodeWav } from './stream-support';
 
 /**
  * The one behaviour every provider client must show, run over real HTTP against each vendor's
@@ -30,6 +31,11 @@ export interface ContractTarget {
    * live provider that may change its mind.
    */
   readonly deletion: 'succeeds' | 'refused' | 'either';
+  /**
+   * Whether `synthesizeStream` must come through a streaming route (`streamed: true`) for WAV and for
+   * MP3; undefined for a live provider, whose routes may come and go (the client falls back).
+   */
+  readonly streams?: { readonly wav: boolean; readonly mp3: boolean };
   close(): Promise<void>;
 }
 
@@ -171,6 +177,51 @@ export function describeProviderContract(
         expect(speech.format).toBe('mp3');
         expect(speech.contentType).toBe('audio/mpeg');
         const metadata = await parseBuffer(speech.audio, { mimeType: 'audio/mpeg' }, { duration: true });
+        expect(metadata.format.container).toBe('MPEG');
+        expect(metadata.format.duration).toBeGreaterThan(0.5);
+      },
+      timeout,
+    );
+
+    it(
+      'streams speech whose chunks join into a playable 16-bit WAV that is not silence',
+      async () => {
+        const { provider, model, language, streams } = ready();
+        const stream = await provider.synthesizeStream({
+          providerVoiceId: cloned().providerVoiceId,
+          text: 'Streaming speech from voicedrop, one piece after another.',
+          format: 'wav',
+          model,
+          language,
+        });
+        const { whole } = await collect(stream);
+
+        expect(stream).toMatchObject({ format: 'wav', contentType: 'audio/wav' });
+        if (streams) expect(stream.streamed).toBe(streams.wav);
+        const wav = decodeWav(whole);
+        expect(wav).toMatchObject({ channels: 1, bitsPerSample: 16 });
+        expect(wav.samples.length / wav.sampleRate).toBeGreaterThan(0.5);
+        expect(wavPeak(whole)).toBeGreaterThan(1000);
+      },
+      timeout,
+    );
+
+    it(
+      'streams speech as a playable MP3',
+      async () => {
+        const { provider, model, language, streams } = ready();
+        const stream = await provider.synthesizeStream({
+          providerVoiceId: cloned().providerVoiceId,
+          text: 'The same stream, compressed as MP3.',
+          format: 'mp3',
+          model,
+          language,
+        });
+        const { whole } = await collect(stream);
+
+        expect(stream).toMatchObject({ format: 'mp3', contentType: 'audio/mpeg' });
+        if (streams) expect(stream.streamed).toBe(streams.mp3);
+        const metadata = await parseBuffer(whole, { mimeType: 'audio/mpeg' }, { duration: true });
         expect(metadata.format.container).toBe('MPEG');
         expect(metadata.format.duration).toBeGreaterThan(0.5);
       },

@@ -316,3 +316,51 @@ describe('Function: createProviderHttp', () => {
     expect(gaps[3]).toBeLessThan(250);
   });
 });
+
+describe('Function: createProviderHttp stream()', () => {
+  it('retries as send() does, then hands over the 2xx body before it has ended', async () => {
+    let finish: () => void = () => {};
+    const server = await scriptedServer(
+      answer(503),
+      answer(429, '{}', { 'retry-after': '0' }),
+      (_request, response) => {
+        response.writeHead(200, { 'content-type': 'audio/wav' });
+        response.write('first');
+        finish = () => response.end('last');
+      },
+    );
+
+    const response = await client(server.url).stream(read);
+    const iterator = response.body[Symbol.asyncIterator]();
+    const first = await iterator.next();
+    finish();
+    const rest: string[] = [];
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
+      rest.push(new TextDecoder().decode(next.value));
+    }
+
+    expect(response.status).toBe(200);
+    expect(server.hits).toHaveLength(3);
+    expect(new TextDecoder().decode(first.value)).toBe('first');
+    expect(rest.join('')).toBe('last');
+  });
+
+  it('throws a non-retryable timeout when the body stalls longer than timeoutMs between chunks', async () => {
+    const server = await scriptedServer((_request, response) => {
+      response.writeHead(200);
+      response.write('some');
+    });
+
+    const response = await client(server.url, { timeoutMs: 150 }).stream(read);
+    const chunks: Uint8Array[] = [];
+    const error = await failureOf(
+      (async () => {
+        for await (const chunk of response.body) chunks.push(chunk);
+      })(),
+    );
+
+    expect(chunks).toHaveLength(1);
+    expect(error).toMatchObject({ kind: 'timeout', retryable: false });
+    expect(error.message).toContain('mid-stream');
+  });
+});

@@ -17,6 +17,8 @@ function againstSimulator(deleteMode: SmallestDeleteMode) {
       model: 'lightning-v3.1',
       language: 'en',
       deletion: deleteMode === 'api-key-refused' ? 'refused' : 'succeeds',
+      // The live route speaks PCM (as WAV); MP3 comes from the plain route.
+      streams: { wav: true, mp3: false },
       close: () => simulator.close(),
     });
   };

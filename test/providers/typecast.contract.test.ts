@@ -16,6 +16,7 @@ describeProviderContract('Typecast client against its simulator', async () => {
     model: 'ssfm-v30',
     language: 'eng',
     deletion: 'succeeds',
+    streams: { wav: true, mp3: true },
     close: () => simulator.close(),
   });
 });

@@ -1,4 +1,5 @@
 import { type Backoff, parseRetryAfter, retryDelayMs, sleep } from '../retry';
+import { AttemptTimer, type ProviderBodyStream, readBodyStream } from './body-stream';
 import { ProviderError, type ProviderErrorDetails, type ProviderErrorKind } from './errors';
 import { MultipartBody } from './multipart';
 import type { CallOptions, ProviderClientOptions, ProviderName } from './types';
@@ -48,10 +49,27 @@ export interface ProviderHttpConfig {
   readonly mapError: ErrorMapper;
 }
 
+/** A 2xx whose body is read as it arrives (see `ProviderHttp.stream`). */
+export interface ProviderStreamResponse {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly body: ProviderBodyStream;
+}
+
 export interface ProviderHttp {
   /** Sends with per-attempt deadline, retries and one key refresh after a 401; throws ProviderError. */
   send(request: ProviderRequest, options?: CallOptions): Promise<ProviderResponse>;
+  /**
+   * The same request, retried and mapped exactly as `send` does until the provider answers 2xx; that
+   * answer's body is then handed over unread, to be read as it arrives. `timeoutMs` bounds the wait for the
+   * answer and then each wait for the next chunk; a failure while reading throws a non-retryable
+   * ProviderError that says it happened mid-stream (the caller has already used part of the body).
+   */
+  stream(request: ProviderRequest, options?: CallOptions): Promise<ProviderStreamResponse>;
 }
+
+/** One attempt's outcome: done (a 2xx, in the caller's form) or a failed answer for the error mapper. */
+type AttemptOutcome<T> = { readonly done: T } | { readonly failed: ProviderResponse };
 
 export const DEFAULT_RETRY = { maxAttempts: 4, baseDelayMs: 500, maxDelayMs: 30_000 } as const;
 
@@ -87,32 +105,104 @@ export function createProviderHttp(config: ProviderHttpConfig): ProviderHttp {
   const baseDelayMs = client.retry?.baseDelayMs ?? DEFAULT_RETRY.baseDelayMs;
   const maxDelayMs = client.retry?.maxDelayMs ?? DEFAULT_RETRY.maxDelayMs;
 
-  async function attempt(request: ProviderRequest, apiKey: string, signal?: AbortSignal) {
+  function requestInit(request: ProviderRequest, apiKey: string, signal: AbortSignal): RequestInit {
+    const multipart = request.body instanceof MultipartBody ? request.body : undefined;
+    return {
+      method: request.method,
+      headers: {
+        ...request.headers,
+        ...(multipart
+          ? { 'Content-Type': multipart.contentType, 'Content-Length': String(multipart.length) }
+          : {}),
+        ...config.authorize(apiKey),
+      },
+      body: multipart ? multipart.stream() : (request.body as string | undefined),
+      // Required by fetch for a streamed request body.
+      ...(multipart ? { duplex: 'half' as const } : {}),
+      signal,
+    };
+  }
+
+  async function attempt(
+    request: ProviderRequest,
+    apiKey: string,
+    signal?: AbortSignal,
+  ): Promise<AttemptOutcome<ProviderResponse>> {
     const timeout = AbortSignal.timeout(client.timeoutMs);
     const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
     try {
-      const multipart = request.body instanceof MultipartBody ? request.body : undefined;
-      const response = await fetchImplementation(`${client.baseUrl}${request.path}`, {
-        method: request.method,
-        headers: {
-          ...request.headers,
-          ...(multipart
-            ? { 'Content-Type': multipart.contentType, 'Content-Length': String(multipart.length) }
-            : {}),
-          ...config.authorize(apiKey),
-        },
-        body: multipart ? multipart.stream() : (request.body as string | undefined),
-        // Required by fetch for a streamed request body.
-        ...(multipart ? { duplex: 'half' as const } : {}),
-        signal: combined,
-      });
+      const response = await fetchImplementation(
+        `${client.baseUrl}${request.path}`,
+        requestInit(request, apiKey, combined),
+      );
       // Reading the body is part of the attempt: a provider that stalls mid-body hits the same deadline.
       const body = new Uint8Array(await response.arrayBuffer());
-      return { status: response.status, headers: response.headers, body };
+      const answer = { status: response.status, headers: response.headers, body };
+      return isSuccess(answer.status) ? { done: answer } : { failed: answer };
     } catch (error) {
       if (signal?.aborted) throw abortedError(request, error);
       throw transportError(error, request, timeout.aborted);
     }
+  }
+
+  async function streamAttempt(
+    request: ProviderRequest,
+    apiKey: string,
+    signal?: AbortSignal,
+  ): Promise<AttemptOutcome<ProviderStreamResponse>> {
+    const timer = new AttemptTimer(client.timeoutMs);
+    const combined = signal ? AbortSignal.any([signal, timer.signal]) : timer.signal;
+    let response: Response;
+    try {
+      response = await fetchImplementation(
+        `${client.baseUrl}${request.path}`,
+        requestInit(request, apiKey, combined),
+      );
+      if (!isSuccess(response.status)) {
+        // An error answer is small: read it whole for the mapper, within the same deadline.
+        const body = new Uint8Array(await response.arrayBuffer());
+        timer.stop();
+        return { failed: { status: response.status, headers: response.headers, body } };
+      }
+    } catch (error) {
+      timer.stop();
+      if (signal?.aborted) throw abortedError(request, error);
+      throw transportError(error, request, timer.fired);
+    }
+    const body = readBodyStream(response, timer, (error, receivedBytes) =>
+      midStreamError(request, error, receivedBytes, signal, timer),
+    );
+    return { done: { status: response.status, headers: response.headers, body } };
+  }
+
+  function midStreamError(
+    request: ProviderRequest,
+    error: unknown,
+    receivedBytes: number,
+    signal: AbortSignal | undefined,
+    timer: AttemptTimer,
+  ): ProviderError {
+    if (signal?.aborted) return abortedError(request, error);
+    const verb = describeOperation(request.operation);
+    const after = `after ${receivedBytes} bytes`;
+    if (timer.fired) {
+      return new ProviderError({
+        provider,
+        kind: 'timeout',
+        retryable: false,
+        message: `${title} stopped sending mid-stream while trying to ${verb} (nothing for ${formatSeconds(client.timeoutMs)}, ${after}).`,
+        cause: error,
+      });
+    }
+    const code = networkErrorCode(error);
+    return new ProviderError({
+      provider,
+      kind: 'network',
+      retryable: false,
+      message: `The connection to ${title} was cut mid-stream while trying to ${verb} (${after}${code ? `, ${code}` : ''}).`,
+      providerCode: code,
+      cause: error,
+    });
   }
 
   function abortedError(request: ProviderRequest, cause: unknown): ProviderError {
@@ -158,52 +248,67 @@ export function createProviderHttp(config: ProviderHttpConfig): ProviderHttp {
 
   const backoff: Backoff = { baseMs: baseDelayMs, maxMs: maxDelayMs, jitter: 'full' };
 
-  return {
-    async send(request, options = {}) {
-      const { signal, deadline } = options;
-      if (signal?.aborted) throw abortedError(request, signal.reason);
-      let apiKey = await client.apiKey();
-      let refreshed = false;
-      let failedAttempts = 0;
+  /** The retry loop of `send` and `stream`: one attempt after another until one is done or must be thrown. */
+  async function retrying<T>(
+    request: ProviderRequest,
+    options: CallOptions,
+    once: (apiKey: string, signal?: AbortSignal) => Promise<AttemptOutcome<T>>,
+  ): Promise<T> {
+    const { signal, deadline } = options;
+    if (signal?.aborted) throw abortedError(request, signal.reason);
+    let apiKey = await client.apiKey();
+    let refreshed = false;
+    let failedAttempts = 0;
 
-      for (;;) {
-        let error: ProviderError;
-        try {
-          const response = await attempt(request, apiKey, signal);
-          if (response.status >= 200 && response.status < 300) return response;
-          error = config.mapError({
-            ...response,
-            operation: request.operation,
-            retryAfterMs: parseRetryAfter(response.headers.get('retry-after')),
-            requestId: response.headers.get('x-request-id') ?? undefined,
-          });
-          if (response.status === 401 && !refreshed) {
-            // The cached key may have been rotated: fetch it again once, and retry only if it changed.
-            refreshed = true;
-            const fresh = await client.apiKey({ refresh: true });
-            if (fresh !== apiKey) {
-              apiKey = fresh;
-              continue;
-            }
-          }
-        } catch (caught) {
-          if (!(caught instanceof ProviderError)) throw caught;
-          error = caught;
-        }
-
-        failedAttempts += 1;
-        if (failedAttempts >= maxAttempts || !shouldRetry(error, request)) throw error;
-
-        const delayMs = retryDelayMs(failedAttempts, backoff, error.retryAfterMs);
-        const remainingMs = deadline === undefined ? Number.POSITIVE_INFINITY : deadline - Date.now();
-        // Never sleep past the cap or the caller's deadline: the caller (a queue) can wait longer than we can.
-        if (delayMs > maxDelayMs || delayMs >= remainingMs) throw error;
-        await sleep(delayMs, signal).catch(() => {
-          throw abortedError(request, signal?.reason);
+    for (;;) {
+      let error: ProviderError;
+      try {
+        const outcome = await once(apiKey, signal);
+        if ('done' in outcome) return outcome.done;
+        const response = outcome.failed;
+        error = config.mapError({
+          ...response,
+          operation: request.operation,
+          retryAfterMs: parseRetryAfter(response.headers.get('retry-after')),
+          requestId: response.headers.get('x-request-id') ?? undefined,
         });
+        if (response.status === 401 && !refreshed) {
+          // The cached key may have been rotated: fetch it again once, and retry only if it changed.
+          refreshed = true;
+          const fresh = await client.apiKey({ refresh: true });
+          if (fresh !== apiKey) {
+            apiKey = fresh;
+            continue;
+          }
+        }
+      } catch (caught) {
+        if (!(caught instanceof ProviderError)) throw caught;
+        error = caught;
       }
-    },
+
+      failedAttempts += 1;
+      if (failedAttempts >= maxAttempts || !shouldRetry(error, request)) throw error;
+
+      const delayMs = retryDelayMs(failedAttempts, backoff, error.retryAfterMs);
+      const remainingMs = deadline === undefined ? Number.POSITIVE_INFINITY : deadline - Date.now();
+      // Never sleep past the cap or the caller's deadline: the caller (a queue) can wait longer than we can.
+      if (delayMs > maxDelayMs || delayMs >= remainingMs) throw error;
+      await sleep(delayMs, signal).catch(() => {
+        throw abortedError(request, signal?.reason);
+      });
+    }
+  }
+
+  return {
+    send: (request, options = {}) =>
+      retrying(request, options, (apiKey, signal) => attempt(request, apiKey, signal)),
+    stream: (request, options = {}) =>
+      retrying(request, options, (apiKey, signal) => streamAttempt(request, apiKey, signal)),
   };
+}
+
+function isSuccess(status: number): boolean {
+  return status >= 200 && status < 300;
 }
 
 /** A network failure that knows whether any byte of the request can have reached the provider. */

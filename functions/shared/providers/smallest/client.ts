@@ -5,10 +5,11 @@ import {
   invalidResponse,
   type ProviderOperation,
   type ProviderResponse,
+  type ProviderStreamResponse,
   readJson,
 } from '../http';
 import { MultipartBody } from '../multipart';
-import { plainSpeechStream } from '../speech-stream';
+import { plainSpeechStream, streamedChunks } from '../speech-stream';
 import type {
   CallOptions,
   ClonedVoice,
@@ -24,6 +25,7 @@ import type {
 } from '../types';
 import { mapSmallestError } from './errors';
 import { SMALLEST_LIMITS } from './limits';
+import { smallestLiveAudio } from './live';
 import {
   SMALLEST_DEFAULT_SAMPLE_RATE,
   type SmallestListedClone,
@@ -64,6 +66,8 @@ export function createSmallestProvider(options: ProviderClientOptions): VoicePro
   // Which route answered last time, per client instance: the provider is mid-migration on both.
   let speechRoute: SpeechRoute | undefined;
   let deleteRoute: DeleteRoute | undefined;
+  /** False once the live (SSE) route answered 404 or 410 and the plain route worked instead. */
+  let liveRoute = true;
 
   async function sendJson(
     operation: ProviderOperation,
@@ -97,16 +101,7 @@ export function createSmallestProvider(options: ProviderClientOptions): VoicePro
   }
 
   async function speakOn(route: SpeechRoute, request: SpeechRequest, callOptions?: CallOptions) {
-    const body: SmallestSpeechRequest = {
-      text: request.text,
-      voice_id: request.providerVoiceId,
-      // Always explicit: the server's default output is headerless PCM, and its sample rate default may move.
-      output_format: request.format,
-      sample_rate: (request.sampleRate ??
-        SMALLEST_DEFAULT_SAMPLE_RATE) as SmallestSpeechRequest['sample_rate'],
-      ...(request.speed === undefined ? {} : { speed: request.speed }),
-      ...(request.language === undefined ? {} : { language: request.language }),
-    };
+    const body = speechBody(request, request.format);
     if (route === 'unified') {
       return sendJson(
         'speech',
@@ -192,7 +187,44 @@ export function createSmallestProvider(options: ProviderClientOptions): VoicePro
     },
 
     async synthesizeStream(request: SpeechRequest, callOptions?: CallOptions): Promise<SpeechStream> {
-      return plainSpeechStream(await this.synthesize(request, callOptions));
+      // The live route speaks PCM only (wrapped here in a WAV header): MP3 comes from the plain route.
+      if (request.format !== 'wav' || !liveRoute) {
+        return plainSpeechStream(await this.synthesize(request, callOptions));
+      }
+      const sampleRate = request.sampleRate ?? SMALLEST_DEFAULT_SAMPLE_RATE;
+      let response: ProviderStreamResponse;
+      try {
+        response = await http.stream(
+          {
+            operation: 'speech',
+            method: 'POST',
+            path: '/waves/v1/tts/live',
+            headers: { 'Content-Type': 'application/json', Accept: 'text/event-stream' },
+            // The unified route's body; `pcm` because that is what the events carry, whatever is asked.
+            body: JSON.stringify({
+              ...speechBody(request, 'pcm'),
+              model: smallestSpeechModel(request.model),
+            }),
+            idempotent: true,
+          },
+          callOptions,
+        );
+      } catch (error) {
+        if (!isMissingRoute(error)) throw error;
+        const plain = await this.synthesize(request, callOptions);
+        // Only now is the route known to be gone (not the voice): later calls go straight to the plain one.
+        liveRoute = false;
+        return plainSpeechStream(plain);
+      }
+      const requestId = response.headers.get('x-request-id') ?? undefined;
+      const context = { sampleRate, providerVoiceId: request.providerVoiceId, requestId };
+      return {
+        format: 'wav',
+        contentType: 'audio/wav',
+        streamed: true,
+        requestId,
+        chunks: streamedChunks(response.body, (body) => smallestLiveAudio(body, context)),
+      };
     },
 
     async synthesize(request: SpeechRequest, callOptions?: CallOptions): Promise<SpeechResult> {
@@ -291,6 +323,20 @@ export function createSmallestProvider(options: ProviderClientOptions): VoicePro
       };
     },
   };
+}
+
+/** The JSON every speech route takes (the unified and live routes add `model`). */
+function speechBody(request: SpeechRequest, outputFormat: SmallestSpeechRequest['output_format']) {
+  const body: SmallestSpeechRequest = {
+    text: request.text,
+    voice_id: request.providerVoiceId,
+    // Always explicit: the server's default output is headerless PCM, and its sample rate default may move.
+    output_format: outputFormat,
+    sample_rate: (request.sampleRate ?? SMALLEST_DEFAULT_SAMPLE_RATE) as SmallestSpeechRequest['sample_rate'],
+    ...(request.speed === undefined ? {} : { speed: request.speed }),
+    ...(request.language === undefined ? {} : { language: request.language }),
+  };
+  return body;
 }
 
 /** A 404 or 410 for a route, as opposed to an unknown voice: the next route may still work. */

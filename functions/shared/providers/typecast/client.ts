@@ -1,7 +1,13 @@
 import { ProviderError } from '../errors';
-import { createProviderHttp, invalidResponse, readJson } from '../http';
+import {
+  createProviderHttp,
+  invalidResponse,
+  type ProviderRequest,
+  type ProviderStreamResponse,
+  readJson,
+} from '../http';
 import { MultipartBody } from '../multipart';
-import { plainSpeechStream } from '../speech-stream';
+import { plainSpeechStream, streamedChunks } from '../speech-stream';
 import type {
   CallOptions,
   ClonedVoice,
@@ -92,6 +98,62 @@ export function typecastPrompt(model: string): TypecastSpeechRequest['prompt'] {
     : { emotion_type: 'preset', emotion_preset: 'normal', emotion_intensity: 1 };
 }
 
+/**
+ * Both speech routes take the same JSON; the streaming one refuses `output.volume` (docs/providers.md#typecast-streaming),
+ * which voicedrop never sends.
+ */
+function speechRequest(path: string, request: SpeechRequest): ProviderRequest {
+  const language = typecastLanguage(request.language);
+  const body: TypecastSpeechRequest = {
+    voice_id: request.providerVoiceId,
+    text: request.text,
+    model: request.model as TypecastSpeechRequest['model'],
+    ...(language === undefined ? {} : { language }),
+    prompt: typecastPrompt(request.model),
+    // Typecast's output is 44.1 kHz whatever is asked, so sampleRate has nothing to map to.
+    output: {
+      audio_format: request.format,
+      ...(request.speed === undefined ? {} : { audio_tempo: request.speed }),
+    },
+  };
+  return {
+    operation: 'speech',
+    method: 'POST',
+    path,
+    headers: {
+      'Content-Type': 'application/json',
+      Accept: request.format === 'mp3' ? 'audio/mpeg' : 'audio/wav',
+    },
+    body: JSON.stringify(body),
+    idempotent: true,
+  };
+}
+
+/**
+ * A streamed answer's chunks as they come (a WAV's first carries the RIFF header with placeholder sizes;
+ * MP3 chunks are whole frames). One that ends without a byte is as invalid as an empty plain answer.
+ */
+async function* passThrough(body: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array, void, undefined> {
+  let bytes = 0;
+  for await (const chunk of body) {
+    bytes += chunk.byteLength;
+    yield chunk;
+  }
+  if (bytes === 0) {
+    throw new ProviderError({
+      provider: 'typecast',
+      kind: 'invalid_response',
+      retryable: false,
+      message: `${TITLE} ended the speech stream without any audio.`,
+    });
+  }
+}
+
+/** A 404 or 410 for the streaming route: gone, or an unknown voice (the plain route then tells which). */
+function isMissingRoute(error: unknown): boolean {
+  return error instanceof ProviderError && (error.statusCode === 404 || error.statusCode === 410);
+}
+
 export function createTypecastProvider(options: ProviderClientOptions): VoiceProvider {
   const http = createProviderHttp({
     provider: 'typecast',
@@ -100,6 +162,8 @@ export function createTypecastProvider(options: ProviderClientOptions): VoicePro
     authorize: (apiKey) => ({ 'X-API-KEY': apiKey }),
     mapError: mapTypecastError,
   });
+  /** False once the streaming route answered 404 or 410 and the plain route worked instead. */
+  let streamRoute = true;
 
   /** Every voice the key can see, or `complete: false` when the pages did not end. */
   async function listVoices(callOptions?: CallOptions) {
@@ -166,37 +230,28 @@ export function createTypecastProvider(options: ProviderClientOptions): VoicePro
     },
 
     async synthesizeStream(request: SpeechRequest, callOptions?: CallOptions): Promise<SpeechStream> {
-      return plainSpeechStream(await this.synthesize(request, callOptions));
+      if (!streamRoute) return plainSpeechStream(await this.synthesize(request, callOptions));
+      let response: ProviderStreamResponse;
+      try {
+        response = await http.stream(speechRequest('/v1/text-to-speech/stream', request), callOptions);
+      } catch (error) {
+        // 404 is also Typecast's unknown voice: the route is known to be gone only once the plain one works.
+        if (!isMissingRoute(error)) throw error;
+        const plain = await this.synthesize(request, callOptions);
+        streamRoute = false;
+        return plainSpeechStream(plain);
+      }
+      return {
+        format: request.format,
+        contentType: request.format === 'mp3' ? 'audio/mpeg' : 'audio/wav',
+        streamed: true,
+        requestId: response.headers.get('x-request-id') ?? undefined,
+        chunks: streamedChunks(response.body, passThrough),
+      };
     },
 
     async synthesize(request: SpeechRequest, callOptions?: CallOptions): Promise<SpeechResult> {
-      const language = typecastLanguage(request.language);
-      const body: TypecastSpeechRequest = {
-        voice_id: request.providerVoiceId,
-        text: request.text,
-        model: request.model as TypecastSpeechRequest['model'],
-        ...(language === undefined ? {} : { language }),
-        prompt: typecastPrompt(request.model),
-        // Typecast's output is 44.1 kHz whatever is asked, so sampleRate has nothing to map to.
-        output: {
-          audio_format: request.format,
-          ...(request.speed === undefined ? {} : { audio_tempo: request.speed }),
-        },
-      };
-      const response = await http.send(
-        {
-          operation: 'speech',
-          method: 'POST',
-          path: '/v1/text-to-speech',
-          headers: {
-            'Content-Type': 'application/json',
-            Accept: request.format === 'mp3' ? 'audio/mpeg' : 'audio/wav',
-          },
-          body: JSON.stringify(body),
-          idempotent: true,
-        },
-        callOptions,
-      );
+      const response = await http.send(speechRequest('/v1/text-to-speech', request), callOptions);
       if (response.body.byteLength === 0) throw invalidResponse('typecast', TITLE, 'speech', response);
       return {
         audio: response.body,

@@ -1,0 +1,227 @@
+import { describe, expect, it, vi } from 'vitest';
+import { ProviderError } from '../../functions/shared/providers/errors';
+import type { SpeechRequest } from '../../functions/shared/providers/types';
+import type { SmallestSimulatorOptions } from '../../simulators/smallest/simulator';
+import { clientHarness, failureOf } from './client-harness';
+import { collect, decodeWav, streamFailure } from './stream-support';
+
+const { setup } = clientHarness('smallest');
+const LIVE = '/waves/v1/tts/live';
+/** About 5 s of simulated speech. */
+const LONG_TEXT = 'Streaming speech arrives in pieces, so playback can start long before the end.';
+
+describe('Smallest client: streaming speech', () => {
+  async function withVoice(simulatorOptions: SmallestSimulatorOptions = {}, timeoutMs?: number) {
+    const context = await setup(simulatorOptions, timeoutMs ? { timeoutMs } : {});
+    const voice = context.simulator.seedClone({ displayName: 'Alice' });
+    const request = (overrides: Partial<SpeechRequest> = {}): SpeechRequest => ({
+      providerVoiceId: voice.voiceId,
+      text: LONG_TEXT,
+      format: 'wav',
+      model: 'lightning-v3.1',
+      ...overrides,
+    });
+    return { ...context, request };
+  }
+  const paths = (simulator: { state: { requests: { path: string; status?: number }[] } }) =>
+    simulator.state.requests.map((entry) => `${entry.path} ${entry.status}`);
+
+  it('streams WAV from the SSE live route: the first chunk arrives well before the whole', async () => {
+    const { simulator, provider, request } = await withVoice({
+      speechFirstByteMs: 50,
+      speechRealTimeFactor: 5,
+    });
+
+    const startedAt = Date.now();
+    const stream = await provider.synthesizeStream(request());
+    const read = await collect(stream, startedAt);
+
+    expect(stream).toMatchObject({ format: 'wav', contentType: 'audio/wav', streamed: true });
+    expect(stream.requestId).toMatch(/^[0-9a-f-]{36}$/);
+    // ~5.1 s of audio at 5× real time: about a second from first chunk to last.
+    expect(read.chunks.length).toBeGreaterThan(20);
+    expect(read.endMs - read.firstMs).toBeGreaterThan(600);
+    expect(read.firstMs).toBeLessThan(read.endMs / 2);
+    const sent = simulator.state.requests.at(-1);
+    expect(sent?.path).toBe(LIVE);
+    expect(sent?.headers.accept).toBe('text/event-stream');
+    expect(sent?.json).toEqual({
+      text: LONG_TEXT,
+      voice_id: request().providerVoiceId,
+      model: 'lightning_v3.1',
+      output_format: 'pcm',
+      sample_rate: 44_100,
+    });
+  });
+
+  it('yields a WAV (placeholder sizes) that decodes to the plain route’s samples, at the asked rate', async () => {
+    const { provider, request } = await withVoice();
+
+    for (const sampleRate of [44_100, 24_000]) {
+      const streamed = decodeWav(
+        (await collect(await provider.synthesizeStream(request({ sampleRate })))).whole,
+      );
+      const plain = decodeWav((await provider.synthesize(request({ sampleRate }))).audio);
+
+      expect(streamed).toMatchObject({ sampleRate, channels: 1, bitsPerSample: 16 });
+      expect(streamed.riffSize).toBe(0xffff_ffff);
+      expect(streamed.dataSize).toBe(0xffff_ffff);
+      expect(streamed.samples.length).toBe(plain.samples.length);
+      expect(Buffer.from(streamed.samples.buffer).equals(Buffer.from(plain.samples.buffer))).toBe(true);
+    }
+  });
+
+  it('speaks MP3 through the plain route as one chunk (the live route carries PCM only)', async () => {
+    const { simulator, provider, request } = await withVoice();
+
+    const stream = await provider.synthesizeStream(request({ format: 'mp3', text: 'Hello' }));
+    const read = await collect(stream);
+
+    expect(stream).toMatchObject({ format: 'mp3', contentType: 'audio/mpeg', streamed: false });
+    expect(read.chunks).toHaveLength(1);
+    expect(paths(simulator)).toEqual(['/waves/v1/tts 200']);
+  });
+
+  it('falls back to the plain route when the live route is missing (404), and remembers it', async () => {
+    const { simulator, provider, request } = await withVoice({ streamingRoute: false });
+
+    const first = await provider.synthesizeStream(request({ text: 'Hi' }));
+    const second = await provider.synthesizeStream(request({ text: 'Hi' }));
+
+    expect([first.streamed, second.streamed]).toEqual([false, false]);
+    expect(decodeWav((await collect(first)).whole).samples.length).toBeGreaterThan(0);
+    expect(paths(simulator)).toEqual([`${LIVE} 404`, '/waves/v1/tts 200', '/waves/v1/tts 200']);
+  });
+
+  it('falls back on 410 as well', async () => {
+    const { simulator, provider, request } = await withVoice();
+    simulator.injectFault({ route: 'speech', path: LIVE, type: 'status', status: 410 });
+
+    const stream = await provider.synthesizeStream(request({ text: 'Hi' }));
+
+    expect(stream.streamed).toBe(false);
+    expect(paths(simulator)).toEqual([`${LIVE} 410`, '/waves/v1/tts 200']);
+  });
+
+  it('retries a 429 answered before the stream, as synthesize does', async () => {
+    const { simulator, provider, request } = await withVoice();
+    simulator.injectFault({ route: 'speech', path: LIVE, type: 'status', status: 429, retryAfterSec: 0 });
+
+    const stream = await provider.synthesizeStream(request({ text: 'Hi' }));
+    await collect(stream);
+
+    expect(stream.streamed).toBe(true);
+    expect(paths(simulator)).toEqual([`${LIVE} 429`, `${LIVE} 200`]);
+  });
+
+  it('holds the one-request limit while a stream runs: a second one gets 429 and is retried', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0.999);
+    const { simulator, provider, request } = await withVoice({ speechRealTimeFactor: 10, retryAfterSec: 0 });
+
+    const streams = await Promise.all([
+      provider.synthesizeStream(request({ text: 'Hi there' })).then(collect),
+      provider.synthesizeStream(request({ text: 'Hi there' })).then(collect),
+    ]);
+
+    expect(streams.every((read) => read.whole.byteLength > 44)).toBe(true);
+    expect(simulator.state.rateLimited).toBeGreaterThanOrEqual(1);
+    expect(simulator.state.peakInFlight.speech).toBe(2);
+  });
+
+  it('maps errors before the stream as synthesize does (Invalid Voice ID → not found)', async () => {
+    const { provider, request } = await withVoice();
+
+    const error = await failureOf(provider.synthesizeStream(request({ providerVoiceId: 'voice_missing' })));
+
+    expect(error).toMatchObject({ kind: 'not_found', statusCode: 400 });
+  });
+
+  it('throws a non-retryable ProviderError for an error event mid-stream', async () => {
+    const { simulator, provider, request } = await withVoice();
+    simulator.injectFault({ route: 'speech', path: LIVE, type: 'errorEvent', afterBytes: 30_000 });
+
+    const stream = await provider.synthesizeStream(request());
+    const { error, bytes } = await streamFailure(stream);
+
+    expect(bytes).toBeGreaterThan(0);
+    expect(error).toBeInstanceOf(ProviderError);
+    expect(error).toMatchObject({ kind: 'unavailable', statusCode: 500, retryable: false });
+    expect((error as Error).message).toContain('mid-stream');
+  });
+
+  it('throws when the stream ends before its done event', async () => {
+    const { simulator, provider, request } = await withVoice();
+    simulator.injectFault({ route: 'speech', path: LIVE, type: 'truncate', afterBytes: 30_000 });
+
+    const { error } = await streamFailure(await provider.synthesizeStream(request()));
+
+    expect(error).toMatchObject({ kind: 'network', retryable: false });
+    expect((error as Error).message).toContain('before its final "done" event');
+  });
+
+  it('throws a non-retryable error when the connection is cut mid-stream', async () => {
+    const { simulator, provider, request } = await withVoice();
+    simulator.injectFault({ route: 'speech', path: LIVE, type: 'cut', afterBytes: 30_000 });
+
+    const { error, bytes } = await streamFailure(await provider.synthesizeStream(request()));
+
+    expect(bytes).toBeGreaterThan(0);
+    expect(error).toMatchObject({ provider: 'smallest', kind: 'network', retryable: false });
+    expect((error as Error).message).toMatch(/cut mid-stream/);
+    expect(simulator.state.counts.speech).toBe(1);
+  });
+
+  it('ends a stalled stream with a timeout after one deadline without a chunk', async () => {
+    const { simulator, provider, request } = await withVoice({}, 300);
+    simulator.injectFault({ route: 'speech', path: LIVE, type: 'stall', afterBytes: 30_000 });
+
+    const { error } = await streamFailure(await provider.synthesizeStream(request()));
+
+    expect(error).toMatchObject({ kind: 'timeout', retryable: false });
+    expect((error as Error).message).toContain('mid-stream');
+  });
+
+  it('stops the request when the signal aborts: the simulator sees the connection close', async () => {
+    const { simulator, provider, request } = await withVoice({ speechRealTimeFactor: 2 });
+    const controller = new AbortController();
+
+    const stream = await provider.synthesizeStream(request(), { signal: controller.signal });
+    const iterator = stream.chunks[Symbol.asyncIterator]();
+    await iterator.next();
+    controller.abort();
+    const error = await iterator.next().then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+
+    expect(error).toMatchObject({ kind: 'aborted' });
+    await vi.waitFor(() => expect(simulator.state.requests.at(-1)?.clientClosed).toBe(true));
+    // ~2.5 s of streaming left unsent.
+    expect(simulator.state.requests.at(-1)?.bytesSent ?? 0).toBeLessThan(200_000);
+  });
+
+  it('closes the connection when the reader leaves early', async () => {
+    const { simulator, provider, request } = await withVoice({ speechRealTimeFactor: 2 });
+
+    const stream = await provider.synthesizeStream(request());
+    for await (const _chunk of stream.chunks) break;
+
+    await vi.waitFor(() => expect(simulator.state.requests.at(-1)?.clientClosed).toBe(true));
+  });
+
+  it('explains a live stream without audio (a lightning-large-only clone) as an incompatible voice', async () => {
+    const { simulator, provider } = await setup();
+    const legacy = simulator.seedClone({ displayName: 'Old', modelIds: ['lightning-large'] });
+
+    const stream = await provider.synthesizeStream({
+      providerVoiceId: legacy.voiceId,
+      text: 'Hello',
+      format: 'wav',
+      model: 'lightning-v3.1',
+    });
+    const { error, bytes } = await streamFailure(stream);
+
+    expect(bytes).toBe(0);
+    expect(error).toMatchObject({ kind: 'incompatible_voice', retryable: false });
+  });
+});

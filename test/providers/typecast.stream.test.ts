@@ -1,0 +1,155 @@
+import { parseBuffer } from 'music-metadata';
+import { describe, expect, it, vi } from 'vitest';
+import type { SpeechRequest } from '../../functions/shared/providers/types';
+import type { TypecastSimulatorOptions } from '../../simulators/typecast/simulator';
+import { clientHarness, failureOf } from './client-harness';
+import { collect, decodeWav, streamFailure } from './stream-support';
+
+const { setup } = clientHarness('typecast');
+const STREAM = '/v1/text-to-speech/stream';
+/** About 5 s of simulated speech. */
+const LONG_TEXT = 'Streaming speech arrives in pieces, so playback can start long before the end.';
+
+describe('Typecast client: streaming speech', () => {
+  async function withVoice(simulatorOptions: TypecastSimulatorOptions = {}) {
+    const context = await setup(simulatorOptions);
+    const voice = context.simulator.seedClone({ name: 'Alice', model: 'ssfm-v30' });
+    const request = (overrides: Partial<SpeechRequest> = {}): SpeechRequest => ({
+      providerVoiceId: voice.voice_id,
+      text: LONG_TEXT,
+      format: 'wav',
+      model: 'ssfm-v30',
+      ...overrides,
+    });
+    return { ...context, request };
+  }
+  const paths = (simulator: { state: { requests: { path: string; status?: number }[] } }) =>
+    simulator.state.requests.map((entry) => `${entry.path} ${entry.status}`);
+
+  it('streams WAV from the chunked route: the first chunk arrives well before the whole', async () => {
+    const { simulator, provider, request } = await withVoice({
+      speechFirstByteMs: 50,
+      speechRealTimeFactor: 5,
+    });
+
+    const startedAt = Date.now();
+    const stream = await provider.synthesizeStream(request({ language: 'en', speed: 1.1 }));
+    const read = await collect(stream, startedAt);
+
+    expect(stream).toMatchObject({ format: 'wav', contentType: 'audio/wav', streamed: true });
+    expect(read.chunks.length).toBeGreaterThan(10);
+    expect(read.endMs - read.firstMs).toBeGreaterThan(500);
+    expect(read.firstMs).toBeLessThan(read.endMs / 2);
+    const sent = simulator.state.requests.at(-1);
+    expect(sent?.path).toBe(STREAM);
+    expect(sent?.headers.accept).toBe('audio/wav');
+    expect(sent?.json).toEqual({
+      voice_id: request().providerVoiceId,
+      text: LONG_TEXT,
+      model: 'ssfm-v30',
+      language: 'eng',
+      prompt: { emotion_type: 'preset', emotion_preset: 'normal', emotion_intensity: 1 },
+      output: { audio_format: 'wav', audio_tempo: 1.1 },
+    });
+  });
+
+  it('yields a WAV (placeholder sizes) that decodes to the plain route’s samples', async () => {
+    const { provider, request } = await withVoice();
+
+    const read = await collect(await provider.synthesizeStream(request()));
+    const streamed = decodeWav(read.whole);
+    const plain = decodeWav((await provider.synthesize(request())).audio);
+
+    expect(streamed).toMatchObject({ sampleRate: 44_100, channels: 1, bitsPerSample: 16 });
+    expect([streamed.riffSize, streamed.dataSize]).toEqual([0xffff_ffff, 0xffff_ffff]);
+    expect(Buffer.from(streamed.samples.buffer).equals(Buffer.from(plain.samples.buffer))).toBe(true);
+  });
+
+  it('streams MP3 as whole frames, early, that join into the plain route’s MP3', async () => {
+    const { provider, request } = await withVoice({ speechFirstByteMs: 50, speechRealTimeFactor: 4 });
+
+    const startedAt = Date.now();
+    const stream = await provider.synthesizeStream(request({ format: 'mp3' }));
+    const read = await collect(stream, startedAt);
+    const plain = await provider.synthesize(request({ format: 'mp3' }));
+
+    expect(stream).toMatchObject({ format: 'mp3', contentType: 'audio/mpeg', streamed: true });
+    expect(read.chunks.length).toBeGreaterThan(10);
+    expect(read.endMs - read.firstMs).toBeGreaterThan(500);
+    for (const { bytes } of read.chunks) expect([bytes[0], (bytes[1] ?? 0) & 0xe0]).toEqual([0xff, 0xe0]);
+    expect(Buffer.from(read.whole).equals(Buffer.from(plain.audio))).toBe(true);
+    const metadata = await parseBuffer(read.whole, { mimeType: 'audio/mpeg' }, { duration: true });
+    expect(metadata.format.duration).toBeGreaterThan(4);
+  });
+
+  it('falls back to the plain route when the streaming route is missing (404), and remembers it', async () => {
+    const { simulator, provider, request } = await withVoice({ streamingRoute: false });
+
+    const first = await provider.synthesizeStream(request({ text: 'Hi' }));
+    const second = await provider.synthesizeStream(request({ text: 'Hi', format: 'mp3' }));
+
+    expect([first.streamed, second.streamed]).toEqual([false, false]);
+    expect((await collect(first)).chunks).toHaveLength(1);
+    expect(second.contentType).toBe('audio/mpeg');
+    expect(paths(simulator)).toEqual([`${STREAM} 404`, '/v1/text-to-speech 200', '/v1/text-to-speech 200']);
+  });
+
+  it('does not take an unknown voice’s 404 for a missing route', async () => {
+    const { simulator, provider, request } = await withVoice();
+
+    const error = await failureOf(provider.synthesizeStream(request({ providerVoiceId: 'uc_missing' })));
+    await collect(await provider.synthesizeStream(request({ text: 'Hi' })));
+
+    expect(error).toMatchObject({ kind: 'not_found', statusCode: 404 });
+    expect(paths(simulator)).toEqual([`${STREAM} 404`, '/v1/text-to-speech 404', `${STREAM} 200`]);
+  });
+
+  it('retries a 429 answered before the stream, as synthesize does', async () => {
+    const { simulator, provider, request } = await withVoice();
+    simulator.injectFault({ route: 'speech', path: STREAM, type: 'status', status: 429, retryAfterSec: 0 });
+
+    const stream = await provider.synthesizeStream(request({ text: 'Hi' }));
+    await collect(stream);
+
+    expect(stream.streamed).toBe(true);
+    expect(paths(simulator)).toEqual([`${STREAM} 429`, `${STREAM} 200`]);
+  });
+
+  it('throws a non-retryable error when the connection is cut mid-stream', async () => {
+    const { simulator, provider, request } = await withVoice({ speechRealTimeFactor: 10 });
+    simulator.injectFault({ route: 'speech', path: STREAM, type: 'cut', afterBytes: 40_000 });
+
+    const { error, bytes } = await streamFailure(await provider.synthesizeStream(request()));
+
+    expect(bytes).toBe(40_000);
+    expect(error).toMatchObject({ provider: 'typecast', kind: 'network', retryable: false });
+    expect((error as Error).message).toContain('cut mid-stream');
+  });
+
+  it('answers a stream that ends without a byte as an invalid response', async () => {
+    const { simulator, provider, request } = await withVoice();
+    simulator.injectFault({ route: 'speech', path: STREAM, type: 'truncate', afterBytes: 0 });
+
+    const { error } = await streamFailure(await provider.synthesizeStream(request({ text: 'Hi' })));
+
+    expect(error).toMatchObject({ kind: 'invalid_response', retryable: false });
+  });
+
+  it('stops the request when the signal aborts: the simulator sees the connection close', async () => {
+    const { simulator, provider, request } = await withVoice({ speechRealTimeFactor: 2 });
+    const controller = new AbortController();
+
+    const stream = await provider.synthesizeStream(request(), { signal: controller.signal });
+    const iterator = stream.chunks[Symbol.asyncIterator]();
+    await iterator.next();
+    controller.abort();
+    const error = await iterator.next().then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+
+    expect(error).toMatchObject({ kind: 'aborted' });
+    await vi.waitFor(() => expect(simulator.state.requests.at(-1)?.clientClosed).toBe(true));
+    expect(simulator.state.requests.at(-1)?.bytesSent ?? 0).toBeLessThan(300_000);
+  });
+});
