@@ -118,7 +118,7 @@ export async function speak(
   const providerVoiceId = record.providerVoiceId as string;
   const cache = request.cache ? new SynthesisCache(dependencies.s3, dependencies.bucket) : undefined;
   const texts = speechPieces(normaliseSpeechText(request.text), provider.limits.speech.maxCharsPerRequest);
-  const pieces = await planPieces(texts, record.voiceId, cache, signal, {
+  const pieces = planPieces(texts, record.voiceId, cache, signal, {
     provider: name,
     providerVoiceId,
     model,
@@ -127,9 +127,8 @@ export async function speak(
     speed: request.speed,
     sampleRate: request.sampleRate,
   });
-  const cachedCount = pieces.filter((piece) => piece.cached).length;
-  const cacheOutcome: CacheOutcome =
-    cachedCount === pieces.length ? 'hit' : cachedCount > 0 ? 'partial' : 'miss';
+  // Known once the first piece has begun (every lookup has answered by then).
+  let cacheOutcome: CacheOutcome = 'miss';
   const contentType = request.format === 'mp3' ? 'audio/mpeg' : 'audio/wav';
   const characters = [...request.text].length;
   const started = Date.now();
@@ -198,6 +197,8 @@ export async function speak(
     },
   });
 
+  cacheOutcome =
+    production.cachedPieces === pieces.length ? 'hit' : production.cachedPieces > 0 ? 'partial' : 'miss';
   if (request.delivery === 'url') {
     const audio = new Uint8Array(await new Response(production.body).arrayBuffer());
     const stored = await storeSpeech(record.voiceId, audio, request.format, contentType, dependencies);
@@ -213,26 +214,52 @@ export async function speak(
   };
 }
 
-/** Looks every piece up in the cache (a few at a time) before anything is synthesized. */
-async function planPieces(
+/**
+ * Each piece with its cache lookup under way (a few at a time, in order). The first pieces are fetched
+ * whole, since they are needed at once; the others only asked about (HEAD), their bytes read when due.
+ */
+function planPieces(
   texts: readonly string[],
   voiceId: string,
   cache: SynthesisCache | undefined,
   signal: AbortSignal,
   identity: Omit<PieceIdentity, 'text'>,
-): Promise<PlannedPiece[]> {
+): PlannedPiece[] {
   const keys = texts.map((text) => pieceCacheKey(voiceId, { ...identity, text }));
-  const found = cache
-    ? await mapWithin(keys, CACHE_LOOKUPS_IN_FLIGHT, (key) => cache.find(key, signal))
-    : keys.map(() => undefined);
-  return texts.map((text, index) => ({
-    text,
-    cacheKey: keys[index] as string,
-    cached: found[index],
-  }));
+  const limit = new Limit(CACHE_LOOKUPS_IN_FLIGHT);
+  return texts.map((text, index) => {
+    const key = keys[index] as string;
+    const lookup = cache
+      ? limit.run(() => (index < FETCHED_WHOLE ? cache.fetch(key, signal) : cache.find(key, signal)))
+      : Promise.resolve(undefined);
+    // Awaited by the production; until then a failure must not count as unhandled.
+    lookup.catch(() => undefined);
+    return { text, cacheKey: key, lookup };
+  });
 }
 
 const CACHE_LOOKUPS_IN_FLIGHT = 16;
+/** Pieces whose cache lookup reads the audio too (those the stream starts with). */
+const FETCHED_WHOLE = 4;
+
+/** Runs tasks with at most `size` in flight, in the order they were given. */
+class Limit {
+  private active = 0;
+  private readonly queue: (() => void)[] = [];
+
+  constructor(private readonly size: number) {}
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.active >= this.size) await new Promise<void>((resolve) => this.queue.push(resolve));
+    this.active += 1;
+    try {
+      return await task();
+    } finally {
+      this.active -= 1;
+      this.queue.shift()?.();
+    }
+  }
+}
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -260,23 +287,4 @@ async function storeSpeech(
     dependencies.now().getTime() + dependencies.speechUrlTtlSeconds * 1_000,
   ).toISOString();
   return { url, expiresAt, contentType, bytes: audio.length };
-}
-
-/** Runs `work` over `items` with at most `concurrency` in flight; results keep the input order. */
-async function mapWithin<T, R>(
-  items: readonly T[],
-  concurrency: number,
-  work: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next;
-      next += 1;
-      results[index] = await work(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, worker));
-  return results;
 }

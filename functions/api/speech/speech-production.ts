@@ -15,8 +15,11 @@ import type { CachedPiece, SynthesisCache } from './synthesis-cache';
 export interface PlannedPiece {
   readonly text: string;
   readonly cacheKey: string;
-  /** Present when the cache holds it (and the request did not bypass the cache). */
-  readonly cached?: CachedPiece;
+  /**
+   * What the cache holds for it (undefined: nothing, or the cache is bypassed), with the bytes when the
+   * lookup fetched them too. Lookups run while the first piece is made, not before.
+   */
+  readonly lookup: Promise<(CachedPiece & { readonly bytes?: Uint8Array }) | undefined>;
 }
 
 export interface ProductionOptions {
@@ -50,6 +53,8 @@ export interface SpeechProduction {
   readonly body: ReadableStream<Uint8Array>;
   /** Known when every piece comes from the cache: the exact size of the body. */
   readonly contentLength?: number;
+  /** Pieces the cache holds (as looked up before the first byte). */
+  readonly cachedPieces: number;
 }
 
 /** Pieces a task may run ahead of the one being sent, beyond the provider's concurrency. */
@@ -62,7 +67,11 @@ const LOOKAHEAD = 2;
 export async function produceSpeech(options: ProductionOptions): Promise<SpeechProduction> {
   const production = new Production(options);
   const first = await production.start();
-  return { body: production.body(first), contentLength: production.exactLength(first) };
+  return {
+    body: production.body(first),
+    contentLength: production.exactLength(first),
+    cachedPieces: production.found.filter((found) => found !== undefined).length,
+  };
 }
 
 class Production {
@@ -87,13 +96,21 @@ class Production {
     else options.signal.addEventListener('abort', abort, { once: true });
   }
 
+  /** What every lookup found, once `start` has resolved. */
+  found: (CachedPiece | undefined)[] = [];
+
   /** The first piece's layout; throws what stopped it from starting. */
   async start(): Promise<PieceLayout> {
     this.pump();
     const first = this.buffers[0];
     if (!first) throw new AudioJoinError('No speech pieces to produce');
     try {
-      return await first.layoutReady;
+      const [layout, found] = await Promise.all([
+        first.layoutReady,
+        Promise.all(this.options.pieces.map((piece) => piece.lookup)),
+      ]);
+      this.found = found;
+      return layout;
     } catch (error) {
       this.stop.abort(error);
       await this.finish({ completed: false, error });
@@ -168,9 +185,9 @@ class Production {
 
   private cachedTotal(): number | undefined {
     let total = 0;
-    for (const piece of this.options.pieces) {
-      if (!piece.cached) return undefined;
-      total += piece.cached.payloadBytes;
+    for (const found of this.found) {
+      if (!found) return undefined;
+      total += found.payloadBytes;
     }
     return total;
   }
@@ -205,8 +222,11 @@ class Production {
 
   /** One piece from the cache or the provider, into `buffer`; resolves with what it was. */
   private async make(piece: PlannedPiece, label: string, buffer: PieceBuffer): Promise<MadePiece> {
-    if (piece.cached && this.options.cache) {
-      const bytes = await this.options.cache.read(piece.cached.key, this.stop.signal);
+    // In order: a later piece never takes a provider slot before an earlier one that needs it.
+    const lookups = this.options.pieces.slice(0, this.options.pieces.indexOf(piece) + 1);
+    const [cached] = await Promise.all([piece.lookup, ...lookups.map((earlier) => earlier.lookup)]);
+    if (cached && this.options.cache) {
+      const bytes = cached.bytes ?? (await this.options.cache.read(cached.key, this.stop.signal));
       if (bytes) {
         const reader = new PieceReader(this.options.format, label);
         const payload = reader.push(bytes);

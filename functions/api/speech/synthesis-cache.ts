@@ -89,6 +89,22 @@ export class SynthesisCache {
     }
   }
 
+  /** The entry with its bytes in one request (for pieces needed at once), or undefined when there is none. */
+  async fetch(key: string, signal?: AbortSignal): Promise<(CachedPiece & { bytes: Uint8Array }) | undefined> {
+    try {
+      const object = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }), {
+        abortSignal: signal,
+      });
+      const payloadBytes = Number(object.Metadata?.[PAYLOAD_BYTES]);
+      const bytes = object.Body ? await object.Body.transformToByteArray() : undefined;
+      if (!bytes || !Number.isSafeInteger(payloadBytes) || payloadBytes < 0) return undefined;
+      return { key, payloadBytes, bytes };
+    } catch (error) {
+      if (isMissing(error)) return undefined;
+      throw error;
+    }
+  }
+
   /** The entry's bytes, or undefined when it went away since `find` (a lifecycle expiry, a deletion). */
   async read(key: string, signal?: AbortSignal): Promise<Uint8Array | undefined> {
     try {
