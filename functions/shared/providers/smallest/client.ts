@@ -137,7 +137,8 @@ export function createSmallestProvider(options: ProviderClientOptions): VoicePro
     return response;
   }
 
-  return {
+  // Not `this`: a caller may hand the methods around on their own.
+  const provider: VoiceProvider = {
     name: 'smallest',
     limits: SMALLEST_LIMITS,
 
@@ -189,7 +190,7 @@ export function createSmallestProvider(options: ProviderClientOptions): VoicePro
     async synthesizeStream(request: SpeechRequest, callOptions?: CallOptions): Promise<SpeechStream> {
       // The live route speaks PCM only (wrapped here in a WAV header): MP3 comes from the plain route.
       if (request.format !== 'wav' || !liveRoute) {
-        return plainSpeechStream(await this.synthesize(request, callOptions));
+        return plainSpeechStream(await provider.synthesize(request, callOptions));
       }
       const sampleRate = request.sampleRate ?? SMALLEST_DEFAULT_SAMPLE_RATE;
       let response: ProviderStreamResponse;
@@ -211,7 +212,7 @@ export function createSmallestProvider(options: ProviderClientOptions): VoicePro
         );
       } catch (error) {
         if (!isMissingRoute(error)) throw error;
-        const plain = await this.synthesize(request, callOptions);
+        const plain = await provider.synthesize(request, callOptions);
         // Only now is the route known to be gone (not the voice): later calls go straight to the plain one.
         liveRoute = false;
         return plainSpeechStream(plain);
@@ -323,6 +324,7 @@ export function createSmallestProvider(options: ProviderClientOptions): VoicePro
       };
     },
   };
+  return provider;
 }
 
 /** The JSON every speech route takes (the unified and live routes add `model`). */

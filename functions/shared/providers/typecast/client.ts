@@ -190,7 +190,8 @@ export function createTypecastProvider(options: ProviderClientOptions): VoicePro
     return { voices, complete: false };
   }
 
-  return {
+  // Not `this`: a caller may hand the methods around on their own.
+  const provider: VoiceProvider = {
     name: 'typecast',
     limits: TYPECAST_LIMITS,
 
@@ -230,14 +231,14 @@ export function createTypecastProvider(options: ProviderClientOptions): VoicePro
     },
 
     async synthesizeStream(request: SpeechRequest, callOptions?: CallOptions): Promise<SpeechStream> {
-      if (!streamRoute) return plainSpeechStream(await this.synthesize(request, callOptions));
+      if (!streamRoute) return plainSpeechStream(await provider.synthesize(request, callOptions));
       let response: ProviderStreamResponse;
       try {
         response = await http.stream(speechRequest('/v1/text-to-speech/stream', request), callOptions);
       } catch (error) {
         // 404 is also Typecast's unknown voice: the route is known to be gone only once the plain one works.
         if (!isMissingRoute(error)) throw error;
-        const plain = await this.synthesize(request, callOptions);
+        const plain = await provider.synthesize(request, callOptions);
         streamRoute = false;
         return plainSpeechStream(plain);
       }
@@ -327,4 +328,5 @@ export function createTypecastProvider(options: ProviderClientOptions): VoicePro
       return { outcome: 'absent' };
     },
   };
+  return provider;
 }
