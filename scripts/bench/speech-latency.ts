@@ -28,7 +28,9 @@ export interface SpeechLatencyFigures {
   readonly providerScheduleMs: ByLength;
   /** totalMs ÷ providerScheduleMs. */
   readonly totalOverSchedule: ByLength;
-  /** ttfbMs − the provider's first-byte latency of one piece. */
+  /** The first piece's own first-byte latency, from the client's request to its first chunk. */
+  readonly providerFirstByteMs: ByLength;
+  /** ttfbMs − providerFirstByteMs: what voicedrop adds before the first byte. */
   readonly ttfbOverFirstByteMs: ByLength;
   readonly pieces: ByLength;
   /** Median ms of a 250-character request answered whole from the cache (both providers). */
@@ -48,21 +50,32 @@ function textOf(length: number, seed: string): string {
     .replace(/\s+\S*$/, '.');
 }
 
-/** Records when each synthesis began and ended, by the piece's text. */
-function timed(provider: VoiceProvider, spans: { start: number; end: number }[]): VoiceProvider {
+interface Span {
+  readonly start: number;
+  /** When its first chunk arrived: the provider's own first-byte latency, as this client sees it. */
+  firstChunk?: number;
+  end?: number;
+}
+
+/** Records when each synthesis began, sent its first chunk and ended, in the order they began. */
+function timed(provider: VoiceProvider, spans: Span[]): VoiceProvider {
   return Object.assign(Object.create(provider) as VoiceProvider, {
     synthesizeStream: async (
       ...args: Parameters<VoiceProvider['synthesizeStream']>
     ): Promise<SpeechStream> => {
-      const start = performance.now();
+      const span: Span = { start: performance.now() };
+      spans.push(span);
       const stream = await provider.synthesizeStream(...args);
       return {
         ...stream,
         chunks: (async function* () {
           try {
-            yield* stream.chunks;
+            for await (const chunk of stream.chunks) {
+              span.firstChunk ??= performance.now();
+              yield chunk;
+            }
           } finally {
-            spans.push({ start, end: performance.now() });
+            span.end = performance.now();
           }
         })(),
       };
@@ -93,13 +106,14 @@ export async function benchSpeechLatency(): Promise<SpeechLatencyFigures> {
     providerScheduleMs: byLength(),
     totalOverSchedule: byLength(),
     ttfbOverFirstByteMs: byLength(),
+    providerFirstByteMs: byLength(),
     pieces: byLength(),
   };
   const hits: number[] = [];
   try {
     for (const provider of ['smallest', 'typecast'] as const satisfies readonly ProviderName[]) {
       const voiceId = await fixture.cloneVoice(`incoming/${provider}/bench-latency.wav`);
-      const spans: { start: number; end: number }[] = [];
+      const spans: Span[] = [];
       const app = createApiApp(
         fixture.apiDependencies({
           providers: { ...fixture.providers, [provider]: timed(fixture.providers[provider], spans) },
@@ -131,13 +145,16 @@ export async function benchSpeechLatency(): Promise<SpeechLatencyFigures> {
         spans.length = 0;
         const run = await speak(text);
         if (run.cache !== 'miss') throw new Error(`expected a cache miss, got ${run.cache}`);
-        const durations = spans.map((span) => span.end - span.start);
+        const durations = spans.map((span) => (span.end ?? span.start) - span.start);
+        const firstPiece = spans[0];
+        const providerFirstByte = (firstPiece?.firstChunk ?? Number.NaN) - (firstPiece?.start ?? 0);
         const concurrency = PROVIDER_LIMITS[provider].speech.concurrency;
         figures.ttfbMs[provider][length] = run.ttfb;
         figures.totalMs[provider][length] = run.total;
         figures.providerScheduleMs[provider][length] = schedule(durations, concurrency);
         figures.totalOverSchedule[provider][length] = run.total / schedule(durations, concurrency);
-        figures.ttfbOverFirstByteMs[provider][length] = run.ttfb - SPEECH_LATENCY.speechFirstByteMs;
+        figures.providerFirstByteMs[provider][length] = providerFirstByte;
+        figures.ttfbOverFirstByteMs[provider][length] = run.ttfb - providerFirstByte;
         figures.pieces[provider][length] = speechPieces(
           text,
           PROVIDER_LIMITS[provider].speech.maxCharsPerRequest,

@@ -227,11 +227,23 @@ function planPieces(
 ): PlannedPiece[] {
   const keys = texts.map((text) => pieceCacheKey(voiceId, { ...identity, text }));
   const limit = new Limit(CACHE_LOOKUPS_IN_FLIGHT);
+  let first: Promise<unknown> | undefined;
   return texts.map((text, index) => {
     const key = keys[index] as string;
-    const lookup = cache
-      ? limit.run(() => (index < FETCHED_WHOLE ? cache.fetch(key, signal) : cache.find(key, signal)))
-      : Promise.resolve(undefined);
+    const ask = async () => {
+      if (!cache) return undefined;
+      return index < FETCHED_WHOLE ? cache.fetch(key, signal) : cache.find(key, signal);
+    };
+    // The first piece's lookup goes alone: the stream waits on it, the others have until its audio exists.
+    const lookup = !cache
+      ? Promise.resolve(undefined)
+      : index === 0
+        ? limit.run(ask)
+        : limit.run(async () => {
+            await first?.catch(() => undefined);
+            return ask();
+          });
+    if (index === 0) first = lookup;
     // Awaited by the production; until then a failure must not count as unhandled.
     lookup.catch(() => undefined);
     return { text, cacheKey: key, lookup };
