@@ -188,6 +188,11 @@ describe('Function: evaluateBudgets', () => {
       'validation.garbage.bytesRead ≤ 65536 bytes',
       'clonePipeline.overheadMsP50 ≤ 50 ms',
       'speech.overheadMsP50 ≤ 10 ms',
+      'speech.ttfbOverFirstByteMs.smallest.5000 ≤ 50 ms',
+      'speech.ttfbOverFirstByteMs.typecast.5000 ≤ 50 ms',
+      'speech.totalOverSchedule.smallest.5000 ≤ 1.1 ratio',
+      'speech.totalOverSchedule.typecast.5000 ≤ 1.1 ratio',
+      'speech.cacheHitMsP50 ≤ 15 ms',
       'memory.peakRssGrowthPerUploadByte ≤ 2.5 ratio',
     ]);
   });

@@ -212,7 +212,8 @@ describe('local mode (npm start)', () => {
       '--sim-smallest-delete',
       'lightning-large',
     ]);
-    expect(await cloneAndDelete(72)).toEqual({ provider: 'deleted' });
+    // Nothing was spoken with it, so no cached speech went with it.
+    expect(await cloneAndDelete(72)).toEqual({ provider: 'deleted', cachedObjectsDeleted: 0 });
     expect(await running.stop()).toBe(0);
     running = undefined;
   }, 120_000);
