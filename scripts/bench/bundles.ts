@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { SERVICE_NAMES } from '../../functions/shared/contract';
-import type { FunctionName } from './report';
+import { FUNCTION_NAMES, type FunctionName } from './report';
 import { runNode } from './spawn';
 
 export interface LambdaBundle {
@@ -53,7 +53,8 @@ const DUMMY_VALUES: Readonly<Record<string, string>> = {
 
 /**
  * Finds each function's asset in a synth output directory: AWS::Lambda::Function with Code.S3Key
- * `<hash>.zip` → `asset.<hash>/index.mjs`, told apart by POWERTOOLS_SERVICE_NAME.
+ * `<hash>.zip` → `asset.<hash>/index.mjs`, told apart by POWERTOOLS_SERVICE_NAME (the speech function runs the
+ * api bundle, so it is measured as the api).
  */
 export function findBundles(outDir: string): Record<FunctionName, LambdaBundle> {
   const found: Partial<Record<FunctionName, LambdaBundle>> = {};
@@ -67,7 +68,7 @@ export function findBundles(outDir: string): Record<FunctionName, LambdaBundle> 
       const properties = resource.Properties ?? {};
       const s3Key = properties.Code?.S3Key;
       const variables = properties.Environment?.Variables ?? {};
-      const name = (Object.keys(SERVICE_NAMES) as FunctionName[]).find(
+      const name = FUNCTION_NAMES.find(
         (candidate) => variables.POWERTOOLS_SERVICE_NAME === SERVICE_NAMES[candidate],
       );
       if (!name || typeof s3Key !== 'string') continue;
@@ -91,7 +92,7 @@ export function findBundles(outDir: string): Record<FunctionName, LambdaBundle> 
       };
     }
   }
-  const missing = (Object.keys(SERVICE_NAMES) as FunctionName[]).filter((name) => !found[name]);
+  const missing = FUNCTION_NAMES.filter((name) => !found[name]);
   if (missing.length > 0) {
     throw new Error(`no bundled function with POWERTOOLS_SERVICE_NAME for: ${missing.join(', ')}`);
   }
