@@ -1,61 +1,58 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Match, type Template } from 'aws-cdk-lib/assertions';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { Match } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
 import {
   actionsOf,
   identityStatements,
   logicalId,
   resourceById,
   rolesWithManagedPolicies,
-  type StackIds,
-  type Synthesized,
-  stackIds,
-  synthesize,
+  useDefaultStack,
   wildcardResourcePolicyGrants,
 } from './support';
 
 // The default stack's clone function and the permissions of every role and resource policy.
 describe('Stack: Voicedrop with the cdk.json configuration', () => {
-  let synthesized: Synthesized;
-  let template: Template;
-  let ids: StackIds;
-
-  beforeAll(() => {
-    synthesized = synthesize();
-    template = synthesized.template;
-    ids = stackIds(synthesized.stack);
-  });
+  const synthesized = useDefaultStack();
 
   describe('clone function', () => {
     it('runs Node.js 24 on arm64 with explicit memory and timeout', () => {
-      template.hasResourceProperties('AWS::Lambda::Function', {
+      synthesized.template.hasResourceProperties('AWS::Lambda::Function', {
         Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
         Handler: 'index.handler',
         MemorySize: 1024,
         Timeout: 300,
       });
-      expect(resourceById(template, ids.function).Properties.ReservedConcurrentExecutions).toBeUndefined();
+      expect(
+        resourceById(synthesized.template, synthesized.ids.function).Properties.ReservedConcurrentExecutions,
+      ).toBeUndefined();
     });
 
     it('traces every invocation with X-Ray', () => {
-      expect(resourceById(template, ids.function).Properties.TracingConfig).toEqual({ Mode: 'Active' });
+      expect(resourceById(synthesized.template, synthesized.ids.function).Properties.TracingConfig).toEqual({
+        Mode: 'Active',
+      });
     });
 
     it('logs JSON into its own log group, kept for the configured retention', () => {
-      template.hasResourceProperties('AWS::Lambda::Function', {
-        LoggingConfig: { LogFormat: 'JSON', ApplicationLogLevel: 'INFO', LogGroup: { Ref: ids.logGroup } },
+      synthesized.template.hasResourceProperties('AWS::Lambda::Function', {
+        LoggingConfig: {
+          LogFormat: 'JSON',
+          ApplicationLogLevel: 'INFO',
+          LogGroup: { Ref: synthesized.ids.logGroup },
+        },
       });
-      template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+      synthesized.template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
     });
 
     it('gets every variable the clone handler reads', () => {
-      template.hasResourceProperties('AWS::Lambda::Function', {
+      synthesized.template.hasResourceProperties('AWS::Lambda::Function', {
         Environment: {
           Variables: {
-            VOICES_TABLE_NAME: { Ref: ids.table },
-            PROVIDER_KEYS_SECRET_ARN: { Ref: ids.secret },
+            VOICES_TABLE_NAME: { Ref: synthesized.ids.table },
+            PROVIDER_KEYS_SECRET_ARN: { Ref: synthesized.ids.secret },
             DEFAULT_PROVIDER: 'smallest',
             SMALLEST_API_BASE_URL: 'https://api.smallest.ai',
             TYPECAST_API_BASE_URL: 'https://api.typecast.ai',
@@ -83,9 +80,11 @@ describe('Stack: Voicedrop with the cdk.json configuration', () => {
 
     it('tells the handler the same maxReceiveCount the queue redrives at', () => {
       const variables = (
-        resourceById(template, ids.function).Properties.Environment as { Variables: Record<string, unknown> }
+        resourceById(synthesized.template, synthesized.ids.function).Properties.Environment as {
+          Variables: Record<string, unknown>;
+        }
       ).Variables;
-      const redrive = resourceById(template, ids.queue).Properties.RedrivePolicy as {
+      const redrive = resourceById(synthesized.template, synthesized.ids.queue).Properties.RedrivePolicy as {
         maxReceiveCount: number;
       };
 
@@ -94,7 +93,9 @@ describe('Stack: Voicedrop with the cdk.json configuration', () => {
 
     it('is bundled as a minified ES module with a require shim and an unannounced source map beside it', () => {
       const assembly = synthesized.app.synth();
-      const code = resourceById(template, ids.function).Properties.Code as { S3Key: string };
+      const code = resourceById(synthesized.template, synthesized.ids.function).Properties.Code as {
+        S3Key: string;
+      };
       const assetDirectory = path.join(assembly.directory, `asset.${code.S3Key.replace(/\.zip$/, '')}`);
       const bundle = readFileSync(path.join(assetDirectory, 'index.mjs'), 'utf8');
       const map = JSON.parse(readFileSync(path.join(assetDirectory, 'index.mjs.map'), 'utf8')) as {
@@ -112,8 +113,8 @@ describe('Stack: Voicedrop with the cdk.json configuration', () => {
 
   describe('permissions', () => {
     it('gives the clone role exactly the actions it needs, on exactly its resources', () => {
-      const granted = identityStatements(template)
-        .filter(({ roles }) => roles.includes(ids.role))
+      const granted = identityStatements(synthesized.template)
+        .filter(({ roles }) => roles.includes(synthesized.ids.role))
         .map(({ statement }) => ({
           effect: statement.Effect,
           actions: [...actionsOf(statement)].sort(),
@@ -125,26 +126,38 @@ describe('Stack: Voicedrop with the cdk.json configuration', () => {
           {
             effect: 'Allow',
             actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-            resource: { 'Fn::GetAtt': [ids.logGroup, 'Arn'] },
+            resource: { 'Fn::GetAtt': [synthesized.ids.logGroup, 'Arn'] },
           },
           { effect: 'Allow', actions: ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'], resource: '*' },
           {
             effect: 'Allow',
             actions: ['s3:GetObject', 's3:GetObjectVersion'],
-            resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [ids.bucket, 'Arn'] }, '/incoming/*']] },
+            resource: {
+              'Fn::Join': ['', [{ 'Fn::GetAtt': [synthesized.ids.bucket, 'Arn'] }, '/incoming/*']],
+            },
           },
-          { effect: 'Allow', actions: ['s3:ListBucket'], resource: { 'Fn::GetAtt': [ids.bucket, 'Arn'] } },
+          {
+            effect: 'Allow',
+            actions: ['s3:ListBucket'],
+            resource: { 'Fn::GetAtt': [synthesized.ids.bucket, 'Arn'] },
+          },
           {
             effect: 'Allow',
             actions: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
-            resource: { 'Fn::GetAtt': [ids.table, 'Arn'] },
+            resource: { 'Fn::GetAtt': [synthesized.ids.table, 'Arn'] },
           },
           {
             effect: 'Allow',
             actions: ['dynamodb:Query'],
-            resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [ids.table, 'Arn'] }, '/index/byCreatedAt']] },
+            resource: {
+              'Fn::Join': ['', [{ 'Fn::GetAtt': [synthesized.ids.table, 'Arn'] }, '/index/byCreatedAt']],
+            },
           },
-          { effect: 'Allow', actions: ['secretsmanager:GetSecretValue'], resource: { Ref: ids.secret } },
+          {
+            effect: 'Allow',
+            actions: ['secretsmanager:GetSecretValue'],
+            resource: { Ref: synthesized.ids.secret },
+          },
           {
             effect: 'Allow',
             actions: [
@@ -156,7 +169,7 @@ describe('Stack: Voicedrop with the cdk.json configuration', () => {
               // Requeues an upload that waits for a provider slot (functions/clone/redeliveries.ts).
               'sqs:SendMessage',
             ],
-            resource: { 'Fn::GetAtt': [ids.queue, 'Arn'] },
+            resource: { 'Fn::GetAtt': [synthesized.ids.queue, 'Arn'] },
           },
         ]),
       );
@@ -184,22 +197,24 @@ describe('Stack: Voicedrop with the cdk.json configuration', () => {
     });
 
     it('gives the clone role no managed policy (AWSLambdaBasicExecutionRole may write any log group)', () => {
-      expect(resourceById(template, ids.role).Properties.ManagedPolicyArns).toBeUndefined();
+      expect(
+        resourceById(synthesized.template, synthesized.ids.role).Properties.ManagedPolicyArns,
+      ).toBeUndefined();
     });
 
     it('allows no wildcard action in any role or policy of the stack, CDK framework roles included', () => {
-      const wildcards = identityStatements(template).flatMap(({ roles, statement }) =>
+      const wildcards = identityStatements(synthesized.template).flatMap(({ roles, statement }) =>
         actionsOf(statement)
           .filter((action) => action.includes('*'))
           .map((action) => `${roles.join(',')}: ${action}`),
       );
 
-      expect(identityStatements(template).length).toBeGreaterThan(10);
+      expect(identityStatements(synthesized.template).length).toBeGreaterThan(10);
       expect(wildcards).toEqual([]);
     });
 
     it('attaches AWS managed policies only to CDK framework roles and the API Gateway logging role', () => {
-      expect(rolesWithManagedPolicies(template).sort()).toEqual(
+      expect(rolesWithManagedPolicies(synthesized.template).sort()).toEqual(
         [
           'BucketNotificationsHandler050a0587b7544547bf325f094a3db834RoleB6FB88EC: AWSLambdaBasicExecutionRole',
           `${logicalId(synthesized.stack.pipeline.api.restApi.node.findChild('CloudWatchRole'))}: AmazonAPIGatewayPushToCloudWatchLogs`,
@@ -208,7 +223,7 @@ describe('Stack: Voicedrop with the cdk.json configuration', () => {
     });
 
     it('grants wildcard actions in resource policies only to the account root of the alarm key', () => {
-      expect(wildcardResourcePolicyGrants(template)).toEqual([
+      expect(wildcardResourcePolicyGrants(synthesized.template)).toEqual([
         `AWS::KMS::Key ${logicalId(synthesized.stack.pipeline.monitoring.alarmTopicKey)}: kms:* to account root`,
       ]);
     });

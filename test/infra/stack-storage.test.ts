@@ -1,24 +1,16 @@
 import { Duration } from 'aws-cdk-lib';
-import { Match, type Template } from 'aws-cdk-lib/assertions';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { resourceById, type StackIds, type Synthesized, stackIds, synthesize } from './support';
+import { Match } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { resourceById, useDefaultStack } from './support';
 
 // The default stack's storage and queues: the upload and access-log buckets, the clone queue, the voices
 // table and the provider-keys secret.
 describe('Stack: Voicedrop with the cdk.json configuration', () => {
-  let synthesized: Synthesized;
-  let template: Template;
-  let ids: StackIds;
-
-  beforeAll(() => {
-    synthesized = synthesize();
-    template = synthesized.template;
-    ids = stackIds(synthesized.stack);
-  });
+  const synthesized = useDefaultStack();
 
   describe('upload bucket', () => {
     it('is private, encrypted, versioned and expires old versions and abandoned uploads', () => {
-      template.hasResourceProperties('AWS::S3::Bucket', {
+      synthesized.template.hasResourceProperties('AWS::S3::Bucket', {
         BucketEncryption: {
           ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
         },
@@ -42,13 +34,13 @@ describe('Stack: Voicedrop with the cdk.json configuration', () => {
     });
 
     it('is retained when the stack is deleted, and nothing empties it', () => {
-      expect(resourceById(template, ids.bucket).DeletionPolicy).toBe('Retain');
-      template.resourceCountIs('Custom::S3AutoDeleteObjects', 0);
+      expect(resourceById(synthesized.template, synthesized.ids.bucket).DeletionPolicy).toBe('Retain');
+      synthesized.template.resourceCountIs('Custom::S3AutoDeleteObjects', 0);
     });
 
     it('refuses every request that is not over TLS', () => {
-      template.hasResourceProperties('AWS::S3::BucketPolicy', {
-        Bucket: { Ref: ids.bucket },
+      synthesized.template.hasResourceProperties('AWS::S3::BucketPolicy', {
+        Bucket: { Ref: synthesized.ids.bucket },
         PolicyDocument: {
           Statement: Match.arrayWith([
             Match.objectLike({
@@ -63,21 +55,23 @@ describe('Stack: Voicedrop with the cdk.json configuration', () => {
     });
 
     it('writes server access logs into the access-log bucket, below uploads/', () => {
-      expect(resourceById(template, ids.bucket).Properties.LoggingConfiguration).toEqual({
-        DestinationBucketName: { Ref: ids.accessLogs },
+      expect(
+        resourceById(synthesized.template, synthesized.ids.bucket).Properties.LoggingConfiguration,
+      ).toEqual({
+        DestinationBucketName: { Ref: synthesized.ids.accessLogs },
         LogFilePrefix: 'uploads/',
       });
     });
 
     it('notifies the clone queue of objects created under incoming/ only', () => {
-      template.hasResourceProperties('Custom::S3BucketNotifications', {
-        BucketName: { Ref: ids.bucket },
+      synthesized.template.hasResourceProperties('Custom::S3BucketNotifications', {
+        BucketName: { Ref: synthesized.ids.bucket },
         NotificationConfiguration: {
           QueueConfigurations: [
             {
               Events: ['s3:ObjectCreated:*'],
               Filter: { Key: { FilterRules: [{ Name: 'prefix', Value: 'incoming/' }] } },
-              QueueArn: { 'Fn::GetAtt': [ids.queue, 'Arn'] },
+              QueueArn: { 'Fn::GetAtt': [synthesized.ids.queue, 'Arn'] },
             },
           ],
         },
@@ -85,15 +79,15 @@ describe('Stack: Voicedrop with the cdk.json configuration', () => {
     });
 
     it('lets only this bucket send to the clone queue', () => {
-      template.hasResourceProperties('AWS::SQS::QueuePolicy', {
-        Queues: [{ Ref: ids.queue }],
+      synthesized.template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        Queues: [{ Ref: synthesized.ids.queue }],
         PolicyDocument: {
           Statement: Match.arrayWith([
             Match.objectLike({
               Effect: 'Allow',
               Principal: { Service: 's3.amazonaws.com' },
               Action: Match.arrayWith(['sqs:SendMessage']),
-              Condition: { ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': [ids.bucket, 'Arn'] } } },
+              Condition: { ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': [synthesized.ids.bucket, 'Arn'] } } },
             }),
           ]),
         },
@@ -103,7 +97,7 @@ describe('Stack: Voicedrop with the cdk.json configuration', () => {
 
   describe('access-log bucket', () => {
     it('is private, encrypted with SSE-S3 (all S3 log delivery supports), without ACLs, and expires logs after 90 days', () => {
-      expect(resourceById(template, ids.accessLogs).Properties).toEqual(
+      expect(resourceById(synthesized.template, synthesized.ids.accessLogs).Properties).toEqual(
         expect.objectContaining({
           BucketEncryption: {
             ServerSideEncryptionConfiguration: [
@@ -122,16 +116,18 @@ describe('Stack: Voicedrop with the cdk.json configuration', () => {
           },
         }),
       );
-      expect(resourceById(template, ids.accessLogs).Properties.LoggingConfiguration).toBeUndefined();
+      expect(
+        resourceById(synthesized.template, synthesized.ids.accessLogs).Properties.LoggingConfiguration,
+      ).toBeUndefined();
     });
 
     it('is retained with the data', () => {
-      expect(resourceById(template, ids.accessLogs).DeletionPolicy).toBe('Retain');
+      expect(resourceById(synthesized.template, synthesized.ids.accessLogs).DeletionPolicy).toBe('Retain');
     });
 
     it('refuses requests that are not over TLS 1.2, and takes logs from S3 for the upload bucket only', () => {
-      template.hasResourceProperties('AWS::S3::BucketPolicy', {
-        Bucket: { Ref: ids.accessLogs },
+      synthesized.template.hasResourceProperties('AWS::S3::BucketPolicy', {
+        Bucket: { Ref: synthesized.ids.accessLogs },
         PolicyDocument: {
           Statement: Match.arrayWith([
             Match.objectLike({
@@ -148,9 +144,11 @@ describe('Stack: Voicedrop with the cdk.json configuration', () => {
               Effect: 'Allow',
               Principal: { Service: 'logging.s3.amazonaws.com' },
               Action: 's3:PutObject',
-              Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [ids.accessLogs, 'Arn'] }, '/uploads/*']] },
+              Resource: {
+                'Fn::Join': ['', [{ 'Fn::GetAtt': [synthesized.ids.accessLogs, 'Arn'] }, '/uploads/*']],
+              },
               Condition: {
-                ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': [ids.bucket, 'Arn'] } },
+                ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': [synthesized.ids.bucket, 'Arn'] } },
                 StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
               },
             },
@@ -162,17 +160,17 @@ describe('Stack: Voicedrop with the cdk.json configuration', () => {
 
   describe('clone queue', () => {
     it('moves a message to the dead-letter queue after maxReceiveCount deliveries', () => {
-      template.hasResourceProperties('AWS::SQS::Queue', {
+      synthesized.template.hasResourceProperties('AWS::SQS::Queue', {
         RedrivePolicy: {
-          deadLetterTargetArn: { 'Fn::GetAtt': [ids.deadLetterQueue, 'Arn'] },
+          deadLetterTargetArn: { 'Fn::GetAtt': [synthesized.ids.deadLetterQueue, 'Arn'] },
           maxReceiveCount: 8,
         },
       });
     });
 
     it('keeps dead letters for 14 days, longer than the clone queue keeps messages', () => {
-      const queue = resourceById(template, ids.queue).Properties;
-      const deadLetters = resourceById(template, ids.deadLetterQueue).Properties;
+      const queue = resourceById(synthesized.template, synthesized.ids.queue).Properties;
+      const deadLetters = resourceById(synthesized.template, synthesized.ids.deadLetterQueue).Properties;
 
       expect(deadLetters.MessageRetentionPeriod).toBe(Duration.days(14).toSeconds());
       expect(deadLetters.MessageRetentionPeriod as number).toBeGreaterThan(
@@ -181,9 +179,9 @@ describe('Stack: Voicedrop with the cdk.json configuration', () => {
     });
 
     it('encrypts both queues and refuses requests that are not over TLS', () => {
-      for (const id of [ids.queue, ids.deadLetterQueue]) {
-        expect(resourceById(template, id).Properties.SqsManagedSseEnabled).toBe(true);
-        template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      for (const id of [synthesized.ids.queue, synthesized.ids.deadLetterQueue]) {
+        expect(resourceById(synthesized.template, id).Properties.SqsManagedSseEnabled).toBe(true);
+        synthesized.template.hasResourceProperties('AWS::SQS::QueuePolicy', {
           Queues: [{ Ref: id }],
           PolicyDocument: {
             Statement: Match.arrayWith([
@@ -195,17 +193,19 @@ describe('Stack: Voicedrop with the cdk.json configuration', () => {
     });
 
     it('hides a message for at least six clone function timeouts', () => {
-      const visibilityTimeout = resourceById(template, ids.queue).Properties.VisibilityTimeout as number;
-      const functionTimeout = resourceById(template, ids.function).Properties.Timeout as number;
+      const visibilityTimeout = resourceById(synthesized.template, synthesized.ids.queue).Properties
+        .VisibilityTimeout as number;
+      const functionTimeout = resourceById(synthesized.template, synthesized.ids.function).Properties
+        .Timeout as number;
 
       expect(functionTimeout).toBe(300);
       expect(visibilityTimeout).toBeGreaterThanOrEqual(6 * functionTimeout);
     });
 
     it('feeds the clone function with partial batch failures and bounded concurrency', () => {
-      template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
-        EventSourceArn: { 'Fn::GetAtt': [ids.queue, 'Arn'] },
-        FunctionName: { Ref: ids.function },
+      synthesized.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        EventSourceArn: { 'Fn::GetAtt': [synthesized.ids.queue, 'Arn'] },
+        FunctionName: { Ref: synthesized.ids.function },
         FunctionResponseTypes: ['ReportBatchItemFailures'],
         BatchSize: 5,
         // An upload that arrives alone is cloned at once, not after a window.
@@ -217,18 +217,18 @@ describe('Stack: Voicedrop with the cdk.json configuration', () => {
 
   describe('voices table', () => {
     it('is keyed by voiceId, on demand, with point-in-time recovery and encryption', () => {
-      template.hasResourceProperties('AWS::DynamoDB::Table', {
+      synthesized.template.hasResourceProperties('AWS::DynamoDB::Table', {
         KeySchema: [{ AttributeName: 'voiceId', KeyType: 'HASH' }],
         BillingMode: 'PAY_PER_REQUEST',
         PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
         SSESpecification: { SSEEnabled: true },
         DeletionProtectionEnabled: true,
       });
-      expect(resourceById(template, ids.table).DeletionPolicy).toBe('Retain');
+      expect(resourceById(synthesized.template, synthesized.ids.table).DeletionPolicy).toBe('Retain');
     });
 
     it('has the byCreatedAt index for listing voices newest first', () => {
-      template.hasResourceProperties('AWS::DynamoDB::Table', {
+      synthesized.template.hasResourceProperties('AWS::DynamoDB::Table', {
         AttributeDefinitions: Match.arrayWith([
           { AttributeName: 'listPartition', AttributeType: 'S' },
           { AttributeName: 'createdAt', AttributeType: 'S' },
@@ -249,11 +249,11 @@ describe('Stack: Voicedrop with the cdk.json configuration', () => {
 
   describe('provider-keys secret', () => {
     it('starts as one JSON object with an empty placeholder per provider', () => {
-      template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      synthesized.template.hasResourceProperties('AWS::SecretsManager::Secret', {
         SecretString: JSON.stringify({ smallest: '', typecast: '' }),
         Description: Match.stringLikeRegexp('aws secretsmanager put-secret-value'),
       });
-      expect(resourceById(template, ids.secret).DeletionPolicy).toBe('Retain');
+      expect(resourceById(synthesized.template, synthesized.ids.secret).DeletionPolicy).toBe('Retain');
     });
   });
 });

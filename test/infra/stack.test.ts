@@ -8,56 +8,50 @@ import {
   logicalId,
   resourceById,
   retainedResources,
-  type StackIds,
-  type Synthesized,
-  stackIds,
   synthesize,
   type TemplateResource,
+  useDefaultStack,
   wildcardResourcePolicyGrants,
 } from './support';
 
 // The default stack's removal, logs, alarms and outputs, and the variant with removalPolicy "destroy".
 describe('Stack: Voicedrop with the cdk.json configuration', () => {
-  let synthesized: Synthesized;
-  let template: Template;
-  let ids: StackIds;
-
-  beforeAll(() => {
-    synthesized = synthesize();
-    template = synthesized.template;
-    ids = stackIds(synthesized.stack);
-  });
+  const synthesized = useDefaultStack();
 
   describe('removal', () => {
     it('keeps the data, its logs and the account-wide API Gateway logging role when the stack is deleted', () => {
       const { pipeline } = synthesized.stack;
 
-      expect(retainedResources(template)).toEqual(
+      expect(retainedResources(synthesized.template)).toEqual(
         [
-          ids.bucket,
-          ids.accessLogs,
-          ids.table,
-          ids.secret,
-          ids.logGroup,
+          synthesized.ids.bucket,
+          synthesized.ids.accessLogs,
+          synthesized.ids.table,
+          synthesized.ids.secret,
+          synthesized.ids.logGroup,
           logicalId(pipeline.apiFunction.logGroup),
           logicalId(pipeline.speechFunction.logGroup),
           logicalId(pipeline.api.accessLogGroup),
-          frameworkLogGroupId(template, 'BucketNotificationsHandler'),
+          frameworkLogGroupId(synthesized.template, 'BucketNotificationsHandler'),
           logicalId(pipeline.api.restApi.node.findChild('CloudWatchRole')),
-          Object.keys(template.findResources('AWS::ApiGateway::Account'))[0],
+          Object.keys(synthesized.template.findResources('AWS::ApiGateway::Account'))[0],
         ].sort(),
       );
     });
 
     it('protects the table from deletion while the data is retained', () => {
-      expect(resourceById(template, ids.table).Properties.DeletionProtectionEnabled).toBe(true);
+      expect(
+        resourceById(synthesized.template, synthesized.ids.table).Properties.DeletionProtectionEnabled,
+      ).toBe(true);
     });
 
     it('deletes what holds no data: queues and the alarm key', () => {
-      expect(resourceById(template, ids.queue).DeletionPolicy).toBe('Delete');
-      expect(resourceById(template, ids.deadLetterQueue).DeletionPolicy).toBe('Delete');
+      expect(resourceById(synthesized.template, synthesized.ids.queue).DeletionPolicy).toBe('Delete');
+      expect(resourceById(synthesized.template, synthesized.ids.deadLetterQueue).DeletionPolicy).toBe(
+        'Delete',
+      );
       expect(
-        resourceById(template, logicalId(synthesized.stack.pipeline.monitoring.alarmTopicKey)),
+        resourceById(synthesized.template, logicalId(synthesized.stack.pipeline.monitoring.alarmTopicKey)),
       ).toMatchObject({
         DeletionPolicy: 'Delete',
         Properties: { PendingWindowInDays: 7 },
@@ -67,7 +61,7 @@ describe('Stack: Voicedrop with the cdk.json configuration', () => {
 
   describe('logs', () => {
     it('keeps every log group of the stack for the configured 30 days', () => {
-      const retention = Object.values(template.findResources('AWS::Logs::LogGroup')).map(
+      const retention = Object.values(synthesized.template.findResources('AWS::Logs::LogGroup')).map(
         (resource) => (resource as TemplateResource).Properties.RetentionInDays,
       );
 
@@ -75,33 +69,46 @@ describe('Stack: Voicedrop with the cdk.json configuration', () => {
     });
 
     it('sends every function of the stack, CDK’s bucket-notifications function included, to a log group of the stack', () => {
-      expect(functionsWithoutOwnLogGroup(template)).toEqual([]);
+      expect(functionsWithoutOwnLogGroup(synthesized.template)).toEqual([]);
       expect(
-        resourceById(template, frameworkFunctionId(template, 'BucketNotificationsHandler')).Properties
-          .LoggingConfig,
-      ).toEqual({ LogGroup: { Ref: frameworkLogGroupId(template, 'BucketNotificationsHandler') } });
+        resourceById(
+          synthesized.template,
+          frameworkFunctionId(synthesized.template, 'BucketNotificationsHandler'),
+        ).Properties.LoggingConfig,
+      ).toEqual({
+        LogGroup: { Ref: frameworkLogGroupId(synthesized.template, 'BucketNotificationsHandler') },
+      });
     });
   });
 
   describe('alarms and dashboard', () => {
     it('watch this pipeline’s queues, functions and API stage', () => {
       const { pipeline } = synthesized.stack;
-      const watched = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((resource) => {
-        const properties = (resource as TemplateResource).Properties;
-        return { metric: properties.MetricName, dimensions: properties.Dimensions };
-      });
+      const watched = Object.values(synthesized.template.findResources('AWS::CloudWatch::Alarm')).map(
+        (resource) => {
+          const properties = (resource as TemplateResource).Properties;
+          return { metric: properties.MetricName, dimensions: properties.Dimensions };
+        },
+      );
 
       expect(watched).toEqual(
         expect.arrayContaining([
           {
             metric: 'ApproximateNumberOfMessagesVisible',
-            dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [ids.deadLetterQueue, 'QueueName'] } }],
+            dimensions: [
+              { Name: 'QueueName', Value: { 'Fn::GetAtt': [synthesized.ids.deadLetterQueue, 'QueueName'] } },
+            ],
           },
           {
             metric: 'ApproximateAgeOfOldestMessage',
-            dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [ids.queue, 'QueueName'] } }],
+            dimensions: [
+              { Name: 'QueueName', Value: { 'Fn::GetAtt': [synthesized.ids.queue, 'QueueName'] } },
+            ],
           },
-          { metric: 'Errors', dimensions: [{ Name: 'FunctionName', Value: { Ref: ids.function } }] },
+          {
+            metric: 'Errors',
+            dimensions: [{ Name: 'FunctionName', Value: { Ref: synthesized.ids.function } }],
+          },
           {
             metric: 'Throttles',
             dimensions: [
@@ -127,25 +134,27 @@ describe('Stack: Voicedrop with the cdk.json configuration', () => {
     });
 
     it('alarm after 60 minutes of the oldest upload waiting, the cdk.json default', () => {
-      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      synthesized.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         MetricName: 'ApproximateAgeOfOldestMessage',
         Threshold: 3600,
       });
     });
 
     it('subscribe nobody when no alarm e-mail is configured', () => {
-      template.resourceCountIs('AWS::SNS::Subscription', 0);
+      synthesized.template.resourceCountIs('AWS::SNS::Subscription', 0);
     });
 
     it('name the dashboard after the stack', () => {
-      template.hasResourceProperties('AWS::CloudWatch::Dashboard', { DashboardName: 'Voicedrop' });
+      synthesized.template.hasResourceProperties('AWS::CloudWatch::Dashboard', {
+        DashboardName: 'Voicedrop',
+      });
     });
   });
 
   it('outputs what a user needs after deploying', () => {
     const { pipeline } = synthesized.stack;
 
-    expect(Object.keys(template.findOutputs('*')).sort()).toEqual([
+    expect(Object.keys(synthesized.template.findOutputs('*')).sort()).toEqual([
       'AccessLogsBucketName',
       'AlarmTopicArn',
       'ApiFunctionName',
@@ -160,18 +169,18 @@ describe('Stack: Voicedrop with the cdk.json configuration', () => {
       'ProviderKeysSecretName',
       'VoicesTableName',
     ]);
-    template.hasOutput('BucketName', { Value: { Ref: ids.bucket } });
-    template.hasOutput('AccessLogsBucketName', { Value: { Ref: ids.accessLogs } });
-    template.hasOutput('VoicesTableName', { Value: { Ref: ids.table } });
-    template.hasOutput('ProviderKeysSecretArn', { Value: { Ref: ids.secret } });
-    template.hasOutput('CloneQueueUrl', { Value: { Ref: ids.queue } });
-    template.hasOutput('DeadLetterQueueUrl', { Value: { Ref: ids.deadLetterQueue } });
-    template.hasOutput('DeadLetterQueueName', {
-      Value: { 'Fn::GetAtt': [ids.deadLetterQueue, 'QueueName'] },
+    synthesized.template.hasOutput('BucketName', { Value: { Ref: synthesized.ids.bucket } });
+    synthesized.template.hasOutput('AccessLogsBucketName', { Value: { Ref: synthesized.ids.accessLogs } });
+    synthesized.template.hasOutput('VoicesTableName', { Value: { Ref: synthesized.ids.table } });
+    synthesized.template.hasOutput('ProviderKeysSecretArn', { Value: { Ref: synthesized.ids.secret } });
+    synthesized.template.hasOutput('CloneQueueUrl', { Value: { Ref: synthesized.ids.queue } });
+    synthesized.template.hasOutput('DeadLetterQueueUrl', { Value: { Ref: synthesized.ids.deadLetterQueue } });
+    synthesized.template.hasOutput('DeadLetterQueueName', {
+      Value: { 'Fn::GetAtt': [synthesized.ids.deadLetterQueue, 'QueueName'] },
     });
-    template.hasOutput('AlarmTopicArn', { Value: { Ref: logicalId(pipeline.alarmTopic) } });
-    template.hasOutput('DashboardName', { Value: { Ref: logicalId(pipeline.dashboard) } });
-    const url = JSON.stringify(template.findOutputs('DashboardUrl').DashboardUrl?.Value);
+    synthesized.template.hasOutput('AlarmTopicArn', { Value: { Ref: logicalId(pipeline.alarmTopic) } });
+    synthesized.template.hasOutput('DashboardName', { Value: { Ref: logicalId(pipeline.dashboard) } });
+    const url = JSON.stringify(synthesized.template.findOutputs('DashboardUrl').DashboardUrl?.Value);
     expect(url).toContain('"Fn::FindInMap":["ConsoleHosts",{"Ref":"AWS::Partition"},"host"]');
     expect(url).toContain(`#dashboards/dashboard/",{"Ref":"${logicalId(pipeline.dashboard)}"}`);
   });

@@ -3,6 +3,7 @@ import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import type { Construct, IConstruct } from 'constructs';
+import { beforeAll } from 'vitest';
 import { readConfig } from '../../lib/config';
 import { VoicedropStack } from '../../lib/voicedrop-stack';
 
@@ -56,6 +57,40 @@ export function stackIds(stack: VoicedropStack): StackIds {
     function: logicalId(stack.pipeline.cloneFunction.lambdaFunction),
     logGroup: logicalId(stack.pipeline.cloneFunction.logGroup),
     role: logicalId(stack.pipeline.cloneFunction.role),
+  };
+}
+
+export interface DefaultStack extends Synthesized {
+  readonly ids: StackIds;
+}
+
+/**
+ * The stack of the cdk.json configuration, synthesized once before the tests of the calling describe block
+ * (a synth takes seconds). Read its fields inside tests only: they are filled in by beforeAll.
+ */
+export function useDefaultStack(): DefaultStack {
+  let synthesized: DefaultStack | undefined;
+  beforeAll(() => {
+    const { app, stack, template } = synthesize();
+    synthesized = { app, stack, template, ids: stackIds(stack) };
+  });
+  const current = (): DefaultStack => {
+    if (!synthesized) throw new Error('useDefaultStack: read the stack inside a test, after beforeAll');
+    return synthesized;
+  };
+  return {
+    get app() {
+      return current().app;
+    },
+    get stack() {
+      return current().stack;
+    },
+    get template() {
+      return current().template;
+    },
+    get ids() {
+      return current().ids;
+    },
   };
 }
 
