@@ -1,7 +1,7 @@
 import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type ApiIds, apiIds } from './api-support';
-import { actionsOf, identityStatements, resourceById, type Statement, synthesize } from './support';
+import { type ApiIds, defaultApiStack } from './api-support';
+import { actionsOf, identityStatements, resourceById, type Statement } from './support';
 
 // The api function and what its role may do.
 describe('Stack: Voicedrop API with the cdk.json configuration', () => {
@@ -9,9 +9,7 @@ describe('Stack: Voicedrop API with the cdk.json configuration', () => {
   let ids: ApiIds;
 
   beforeAll(() => {
-    const synthesized = synthesize();
-    template = synthesized.template;
-    ids = apiIds(synthesized.stack);
+    ({ template, ids } = defaultApiStack());
   });
 
   describe('api function', () => {

@@ -1,7 +1,7 @@
 /** Helpers the API stack tests share: routes, gateway responses, the CloudWatch role, logical ids. */
 import type { Template } from 'aws-cdk-lib/assertions';
 import type { VoicedropStack } from '../../lib/voicedrop-stack';
-import { logicalId, type TemplateResource } from './support';
+import { logicalId, synthesize, type TemplateResource } from './support';
 
 export interface Route {
   readonly route: string;
@@ -95,4 +95,10 @@ export function apiIds(stack: VoicedropStack): ApiIds {
     bucket: logicalId(stack.pipeline.bucket),
     secret: logicalId(stack.pipeline.secret),
   };
+}
+
+/** The default stack's template and the API's logical ids (each test file synthesizes its own, once). */
+export function defaultApiStack(): { template: Template; ids: ApiIds } {
+  const { stack, template } = synthesize();
+  return { template, ids: apiIds(stack) };
 }

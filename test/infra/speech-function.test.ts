@@ -1,7 +1,7 @@
 import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type ApiIds, apiIds } from './api-support';
-import { actionsOf, identityStatements, resourceById, type Statement, synthesize } from './support';
+import { type ApiIds, defaultApiStack } from './api-support';
+import { actionsOf, identityStatements, resourceById, type Statement } from './support';
 
 // The speech function (streamed speech, the synthesis cache) and what its role may do.
 describe('Stack: Voicedrop speech function with the cdk.json configuration', () => {
@@ -9,9 +9,7 @@ describe('Stack: Voicedrop speech function with the cdk.json configuration', () 
   let ids: ApiIds;
 
   beforeAll(() => {
-    const synthesized = synthesize();
-    template = synthesized.template;
-    ids = apiIds(synthesized.stack);
+    ({ template, ids } = defaultApiStack());
   });
 
   it('runs Node.js 24 on arm64 with 1 GB for up to the 15 minutes a stream may last', () => {
