@@ -8,12 +8,13 @@ import type { AudioFormat } from '../shared/audio/types';
 import { VoicedropError } from '../shared/errors';
 import { describeError, type Log } from '../shared/logger';
 import { type BusinessMetric, type MetricsRecorder, noMetrics } from '../shared/metrics';
-import { isProviderError, type ProviderError } from '../shared/providers/errors';
+import { isProviderError } from '../shared/providers/errors';
 import type { ClonedVoice, CloneHint, ProviderName, VoiceProvider } from '../shared/providers/types';
 import { knownProviderOf, type VoiceError, type VoiceRecord } from '../shared/voices/record';
 import { audioClaimKey, type VoiceRepository } from '../shared/voices/repository';
 import { FINAL_STATUSES, mayMove, statusesThatMayBecome } from '../shared/voices/status';
 import { type Attempt, type ClonePipelineDependencies, DEFAULT_LOST_ANSWER_GRACE_MS } from './dependencies';
+import { isOperatorFixable, providerFailure, safeMessage, unknownProviderFailure } from './failures';
 import { inspectUpload, type Route, readAudioToSend } from './inspect-upload';
 import { cloneHintFor, deleteUselessClone, removeStrayClone, waitForCompletion } from './provider-clones';
 import { holdingProviderSlot } from './provider-slot';
@@ -483,21 +484,3 @@ const FINAL_STATUS_METRICS: Readonly<Record<'ready' | 'rejected' | 'failed' | 'd
     failed: 'ClonesFailed',
     duplicate: 'UploadsDuplicate',
   };
-
-/** A missing or rejected key is fixed by an operator, not by the uploader: keep the upload for a retry. */
-function isOperatorFixable(error: ProviderError): boolean {
-  return error.kind === 'auth';
-}
-
-function providerFailure(error: ProviderError): VoiceError {
-  return { code: error.code, message: safeMessage(error), retryable: false };
-}
-
-function unknownProviderFailure(provider: string): VoiceError {
-  const message = `The voice record names provider "${provider}", which voicedrop does not serve; re-upload.`;
-  return { code: 'needs_review', message, retryable: false };
-}
-
-function safeMessage(error: VoicedropError): string {
-  return error.message.slice(0, 1_000);
-}
