@@ -3,12 +3,10 @@ import { ProviderError } from '../../functions/shared/providers/errors';
 import type { SpeechRequest } from '../../functions/shared/providers/types';
 import type { SmallestSimulatorOptions } from '../../simulators/smallest/simulator';
 import { clientHarness, failureOf } from './client-harness';
-import { collect, decodeWav, streamFailure } from './stream-support';
+import { collect, decodeWav, LONG_TEXT, paths, streamFailure } from './stream-support';
 
 const { setup } = clientHarness('smallest');
 const LIVE = '/waves/v1/tts/live';
-/** About 5 s of simulated speech. */
-const LONG_TEXT = 'Streaming speech arrives in pieces, so playback can start long before the end.';
 
 describe('Smallest client: streaming speech', () => {
   async function withVoice(simulatorOptions: SmallestSimulatorOptions = {}, timeoutMs?: number) {
@@ -23,8 +21,6 @@ describe('Smallest client: streaming speech', () => {
     });
     return { ...context, request };
   }
-  const paths = (simulator: { state: { requests: { path: string; status?: number }[] } }) =>
-    simulator.state.requests.map((entry) => `${entry.path} ${entry.status}`);
 
   it('streams WAV from the SSE live route: the first chunk arrives well before the whole', async () => {
     const { simulator, provider, request } = await withVoice({

@@ -73,3 +73,10 @@ export function decodeWav(wav: Uint8Array): DecodedWav {
   }
   throw new Error('no data chunk');
 }
+
+/** About 5 s of simulated speech. */
+export const LONG_TEXT = 'Streaming speech arrives in pieces, so playback can start long before the end.';
+
+/** The simulator's requests so far, as `path status`. */
+export const paths = (simulator: { state: { requests: { path: string; status?: number }[] } }) =>
+  simulator.state.requests.map((entry) => `${entry.path} ${entry.status}`);

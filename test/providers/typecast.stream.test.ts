@@ -3,12 +3,10 @@ import { describe, expect, it, vi } from 'vitest';
 import type { SpeechRequest } from '../../functions/shared/providers/types';
 import type { TypecastSimulatorOptions } from '../../simulators/typecast/simulator';
 import { clientHarness, failureOf } from './client-harness';
-import { collect, decodeWav, streamFailure } from './stream-support';
+import { collect, decodeWav, LONG_TEXT, paths, streamFailure } from './stream-support';
 
 const { setup } = clientHarness('typecast');
 const STREAM = '/v1/text-to-speech/stream';
-/** About 5 s of simulated speech. */
-const LONG_TEXT = 'Streaming speech arrives in pieces, so playback can start long before the end.';
 
 describe('Typecast client: streaming speech', () => {
   async function withVoice(simulatorOptions: TypecastSimulatorOptions = {}) {
@@ -23,8 +21,6 @@ describe('Typecast client: streaming speech', () => {
     });
     return { ...context, request };
   }
-  const paths = (simulator: { state: { requests: { path: string; status?: number }[] } }) =>
-    simulator.state.requests.map((entry) => `${entry.path} ${entry.status}`);
 
   it('streams WAV from the chunked route: the first chunk arrives well before the whole', async () => {
     const { simulator, provider, request } = await withVoice({

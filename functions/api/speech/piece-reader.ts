@@ -92,7 +92,12 @@ export class PieceReader {
         const layout: PieceLayout = { format: 'wav', formatBody, description: describeWav(format) };
         this.check(layout);
         this.blockAlign = format.blockAlign;
-        this.dataLeft = UNKNOWN_SIZES.has(size) ? Number.POSITIVE_INFINITY : size;
+        // 0xFFFFFFFF is a streaming placeholder; so is 0, unless the RIFF size reaches past the data header
+        // (then the writer knew the layout, and what follows is other chunks: LIST, say), as joinWav reads it.
+        const riffSize = uint32LittleEndian(bytes, 4) ?? 0;
+        const placeholder =
+          size === 0xffffffff || (size === 0 && (UNKNOWN_SIZES.has(riffSize) || riffSize + 8 <= body));
+        this.dataLeft = placeholder ? Number.POSITIVE_INFINITY : size;
         this.pending = bytes.subarray(body);
         this.started = true;
         return true;

@@ -215,16 +215,17 @@ class Production {
       buffer.end();
       return;
     }
-    const made = this.make(piece, label, buffer);
+    const made = this.make(index, label, buffer);
     this.made.set(piece.cacheKey, made);
     await made;
   }
 
   /** One piece from the cache or the provider, into `buffer`; resolves with what it was. */
-  private async make(piece: PlannedPiece, label: string, buffer: PieceBuffer): Promise<MadePiece> {
+  private async make(index: number, label: string, buffer: PieceBuffer): Promise<MadePiece> {
+    const piece = this.options.pieces[index] as PlannedPiece;
     // In order: a later piece never takes a provider slot before an earlier one that needs it.
-    const lookups = this.options.pieces.slice(0, this.options.pieces.indexOf(piece) + 1);
-    const [cached] = await Promise.all([piece.lookup, ...lookups.map((earlier) => earlier.lookup)]);
+    const lookups = this.options.pieces.slice(0, index + 1).map((earlier) => earlier.lookup);
+    const cached = (await Promise.all(lookups))[index];
     if (cached && this.options.cache) {
       const bytes = cached.bytes ?? (await this.options.cache.read(cached.key, this.stop.signal));
       if (bytes) {
