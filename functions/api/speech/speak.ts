@@ -10,6 +10,7 @@ import type { VoiceRepository } from '../../shared/voices/repository';
 import { DELETED_STATUSES, IN_PROGRESS_STATUSES } from '../../shared/voices/status';
 import { ApiError } from '../errors';
 import type { SpeechRequestBody } from '../schemas';
+import { Semaphore } from './semaphore';
 import { type PlannedPiece, produceSpeech } from './speech-production';
 import { isSpeakable, speechPieces } from './split-text';
 import { normaliseSpeechText, type PieceIdentity, pieceCacheKey, SynthesisCache } from './synthesis-cache';
@@ -226,7 +227,7 @@ function planPieces(
   identity: Omit<PieceIdentity, 'text'>,
 ): PlannedPiece[] {
   const keys = texts.map((text) => pieceCacheKey(voiceId, { ...identity, text }));
-  const limit = new Limit(CACHE_LOOKUPS_IN_FLIGHT);
+  const limit = new Semaphore(CACHE_LOOKUPS_IN_FLIGHT);
   let first: Promise<unknown> | undefined;
   return texts.map((text, index) => {
     const key = keys[index] as string;
@@ -253,25 +254,6 @@ function planPieces(
 const CACHE_LOOKUPS_IN_FLIGHT = 16;
 /** Pieces whose cache lookup reads the audio too (those the stream starts with). */
 const FETCHED_WHOLE = 4;
-
-/** Runs tasks with at most `size` in flight, in the order they were given. */
-class Limit {
-  private active = 0;
-  private readonly queue: (() => void)[] = [];
-
-  constructor(private readonly size: number) {}
-
-  async run<T>(task: () => Promise<T>): Promise<T> {
-    if (this.active >= this.size) await new Promise<void>((resolve) => this.queue.push(resolve));
-    this.active += 1;
-    try {
-      return await task();
-    } finally {
-      this.active -= 1;
-      this.queue.shift()?.();
-    }
-  }
-}
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

@@ -10,6 +10,7 @@ import type { Log } from '../../shared/logger';
 import type { SpeechStream } from '../../shared/providers/types';
 import { AudioJoinError, wavHeader } from './join-audio';
 import { type PieceLayout, PieceReader } from './piece-reader';
+import { Semaphore } from './semaphore';
 import type { CachedPiece, SynthesisCache } from './synthesis-cache';
 
 export interface PlannedPiece {
@@ -365,42 +366,5 @@ class PieceBuffer implements AsyncIterable<Uint8Array> {
         this.wake = resolve;
       });
     }
-  }
-}
-
-/** At most `size` holders at once, served in the order they asked. */
-class Semaphore {
-  private free: number;
-  private readonly waiting: (() => void)[] = [];
-
-  constructor(size: number) {
-    this.free = size;
-  }
-
-  async acquire(signal: AbortSignal): Promise<void> {
-    signal.throwIfAborted();
-    if (this.free > 0) {
-      this.free -= 1;
-      return;
-    }
-    await new Promise<void>((resolve, reject) => {
-      const granted = () => {
-        signal.removeEventListener('abort', aborted);
-        resolve();
-      };
-      const aborted = () => {
-        const at = this.waiting.indexOf(granted);
-        if (at >= 0) this.waiting.splice(at, 1);
-        reject(signal.reason);
-      };
-      this.waiting.push(granted);
-      signal.addEventListener('abort', aborted, { once: true });
-    });
-  }
-
-  release(): void {
-    const next = this.waiting.shift();
-    if (next) next();
-    else this.free += 1;
   }
 }
