@@ -5,14 +5,12 @@
  */
 
 import { handleCloneEvent } from '../../functions/clone/batch';
-import type { ClonePipelineDependencies } from '../../functions/clone/dependencies';
 import { createStaticKeyStore } from '../../functions/shared/keys';
-import { silentLog } from '../../functions/shared/logger';
-import { createProvider } from '../../functions/shared/providers/registry';
 import type { ProviderName, VoiceProvider } from '../../functions/shared/providers/types';
 import { VoiceRepository } from '../../functions/shared/voices/repository';
 import { localDynamoClient, localS3Client } from '../../local/servers';
 import { lambdaContext, s3NotificationRecord, sqsEvent } from '../../test/support/aws-local';
+import { testCloneDependencies, testProviders } from '../../test/support/clone-dependencies';
 
 export interface MemoryChildObject {
   readonly key: string;
@@ -56,12 +54,7 @@ const SAMPLE_EVERY_MS = 2;
 
 async function main(input: MemoryChildInput): Promise<MemoryChildOutput> {
   const keys = createStaticKeyStore(input.keys, 'the benchmark');
-  const provider = (name: ProviderName) =>
-    createProvider(name, {
-      apiKey: keys.supplier(name),
-      baseUrl: input.providerUrls[name],
-      timeoutMs: 60_000,
-    });
+  const clients = testProviders({ urls: input.providerUrls, keys, timeoutMs: 60_000 });
   let phase: Phase = 'beforeProvider';
   const peakRssByPhase: Record<Phase, number> = { beforeProvider: 0, provider: 0, afterProvider: 0 };
   let atProviderCall: MemoryUsage = { rss: 0, heapUsed: 0, external: 0, arrayBuffers: 0 };
@@ -72,7 +65,7 @@ async function main(input: MemoryChildInput): Promise<MemoryChildOutput> {
   };
   // Marks the phases: the provider's clone call is where the multipart body is built and sent.
   const phased = (name: ProviderName): VoiceProvider => {
-    const inner = provider(name);
+    const inner = clients[name];
     return {
       name: inner.name,
       limits: inner.limits,
@@ -94,17 +87,12 @@ async function main(input: MemoryChildInput): Promise<MemoryChildOutput> {
       findClone: (hint, options) => inner.findClone(hint, options),
     };
   };
-  const dependencies: ClonePipelineDependencies = {
+  const dependencies = testCloneDependencies({
     s3: localS3Client(input.s3Endpoint),
     voices: new VoiceRepository(localDynamoClient(input.dynamoEndpoint), input.table),
     providers: { smallest: phased('smallest'), typecast: phased('typecast') },
     keys,
-    defaultProvider: 'smallest',
-    defaultModels: { smallest: 'lightning-v3.1', typecast: 'ssfm-v30' },
-    maxReceiveCount: 3,
-    logger: silentLog,
-    lostAnswerGraceMs: 0,
-  };
+  });
   const eventFor = (object: MemoryChildObject) =>
     sqsEvent(s3NotificationRecord({ bucket: input.bucket, ...object }));
 

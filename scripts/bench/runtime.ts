@@ -15,7 +15,8 @@ import { validateSource } from '../../functions/shared/validation/validate';
 import { deriveVoiceId } from '../../functions/shared/voices/record';
 import { makeMp3, makeWav } from '../../test/support/audio';
 import { lambdaContext, s3NotificationRecord, sqsEvent } from '../../test/support/aws-local';
-import { SIMULATOR_KEYS, type startPipelineFixture } from '../../test/support/pipeline-fixture';
+import { SIMULATOR_KEYS } from '../../test/support/clone-dependencies';
+import type { startPipelineFixture } from '../../test/support/pipeline-fixture';
 import type { MemoryChildInput, MemoryChildOutput } from './memory-child';
 import type {
   ClonePipelineFigures,

@@ -3,7 +3,7 @@ import { parseBuffer } from 'music-metadata';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createApiApp } from '../../functions/api/app';
 import { createStaticKeyStore } from '../../functions/shared/keys';
-import { SIMULATOR_KEYS } from '../support/pipeline-fixture';
+import { SIMULATOR_KEYS } from '../support/clone-dependencies';
 import { errorOf, json, MODES, type Requester, useApi, wavDuration } from './api-support';
 
 // The API's speech route, in-process and over HTTP.

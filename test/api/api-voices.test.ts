@@ -4,7 +4,7 @@ import { createApiApp } from '../../functions/api/app';
 import { createStaticKeyStore } from '../../functions/shared/keys';
 import { createProvider } from '../../functions/shared/providers/registry';
 import { startSmallestSimulator } from '../../simulators/smallest/simulator';
-import { SIMULATOR_KEYS } from '../support/pipeline-fixture';
+import { SIMULATOR_KEYS } from '../support/clone-dependencies';
 import { errorOf, json, MODES, type Requester, useApi } from './api-support';
 
 // The API's voices: listing, reading and deleting them, and unknown routes, in-process and over HTTP.

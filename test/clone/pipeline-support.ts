@@ -2,16 +2,13 @@ import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import type { ClonePipelineDependencies } from '../../functions/clone/dependencies';
 import { createStaticKeyStore } from '../../functions/shared/keys';
-import { silentLog } from '../../functions/shared/logger';
-import { createProvider } from '../../functions/shared/providers/registry';
-import type { ProviderName } from '../../functions/shared/providers/types';
 import { deriveVoiceId, type VoiceRecord } from '../../functions/shared/voices/record';
 import { VoiceRepository } from '../../functions/shared/voices/repository';
 import { type SmallestSimulator, startSmallestSimulator } from '../../simulators/smallest/simulator';
 import { startTypecastSimulator, type TypecastSimulator } from '../../simulators/typecast/simulator';
 import { makeWav } from '../support/audio';
 import { s3NotificationRecord, startAwsLocal } from '../support/aws-local';
-import { SIMULATOR_KEYS } from '../support/pipeline-fixture';
+import { SIMULATOR_KEYS, testCloneDependencies, testProviders } from '../support/clone-dependencies';
 
 /**
  * The clone pipeline tests' world: real S3 and DynamoDB servers, both provider simulators over HTTP, and
@@ -47,27 +44,13 @@ export function useClonePipeline() {
 
   function pipeline(overrides: Partial<ClonePipelineDependencies> = {}): ClonePipelineDependencies {
     const keys = createStaticKeyStore(KEYS, 'the test');
-    const options = (name: ProviderName, url: string) => ({
-      apiKey: keys.supplier(name),
-      baseUrl: url,
+    const providers = testProviders({
+      urls: { smallest: env.smallest.url, typecast: env.typecast.url },
+      keys,
       timeoutMs: 2_000,
       retry: { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 50 },
     });
-    return {
-      s3: env.local.s3,
-      voices: env.voices,
-      providers: {
-        smallest: createProvider('smallest', options('smallest', env.smallest.url)),
-        typecast: createProvider('typecast', options('typecast', env.typecast.url)),
-      },
-      keys,
-      defaultProvider: 'smallest',
-      defaultModels: { smallest: 'lightning-v3.1', typecast: 'ssfm-v30' },
-      maxReceiveCount: 3,
-      logger: silentLog,
-      lostAnswerGraceMs: 0,
-      ...overrides,
-    };
+    return testCloneDependencies({ s3: env.local.s3, voices: env.voices, providers, keys }, overrides);
   }
 
   async function upload(key: string, body: Uint8Array, metadata: Record<string, string> = {}) {

@@ -2,11 +2,8 @@ import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { ApiDependencies } from '../../functions/api/app';
 import { handleCloneEvent } from '../../functions/clone/batch';
-import type { ClonePipelineDependencies } from '../../functions/clone/dependencies';
 import { createStaticKeyStore, type KeyStore } from '../../functions/shared/keys';
 import { silentLog } from '../../functions/shared/logger';
-import { createProvider } from '../../functions/shared/providers/registry';
-import type { ProviderName, VoiceProvider } from '../../functions/shared/providers/types';
 import { deriveVoiceId } from '../../functions/shared/voices/record';
 import { DOCUMENT_TRANSLATION, VoiceRepository } from '../../functions/shared/voices/repository';
 import {
@@ -21,8 +18,12 @@ import {
 } from '../../simulators/typecast/simulator';
 import { makeWav } from './audio';
 import { lambdaContext, s3NotificationRecord, sqsEvent, startAwsLocal } from './aws-local';
-
-export const SIMULATOR_KEYS = { smallest: 'sk_test_simulator', typecast: 'tc_test_simulator' } as const;
+import {
+  SIMULATOR_KEYS,
+  TEST_DEFAULT_MODELS,
+  testCloneDependencies,
+  testProviders,
+} from './clone-dependencies';
 
 /**
  * Real S3 and DynamoDB servers, both provider simulators and the clone pipeline wired to them: enough to
@@ -49,26 +50,15 @@ export async function startPipelineFixture(
   });
   const voices = new VoiceRepository(local.dynamo, table);
   const keys = createStaticKeyStore(SIMULATOR_KEYS, 'the test');
-  const providersWith = (
-    keyStore: KeyStore,
-    retry = { maxAttempts: 2, baseDelayMs: 10, maxDelayMs: 100 },
-  ) => {
-    const make = (name: ProviderName, url: string): VoiceProvider =>
-      createProvider(name, { apiKey: keyStore.supplier(name), baseUrl: url, timeoutMs: 5_000, retry });
-    return { smallest: make('smallest', smallest.url), typecast: make('typecast', typecast.url) };
-  };
+  const providersWith = (keyStore: KeyStore, retry = { maxAttempts: 2, baseDelayMs: 10, maxDelayMs: 100 }) =>
+    testProviders({
+      urls: { smallest: smallest.url, typecast: typecast.url },
+      keys: keyStore,
+      timeoutMs: 5_000,
+      retry,
+    });
   const providers = providersWith(keys);
-  const cloneDependencies: ClonePipelineDependencies = {
-    s3: local.s3,
-    voices,
-    providers,
-    keys,
-    defaultProvider: 'smallest',
-    defaultModels: { smallest: 'lightning-v3.1', typecast: 'ssfm-v30' },
-    maxReceiveCount: 3,
-    logger: silentLog,
-    lostAnswerGraceMs: 0,
-  };
+  const cloneDependencies = testCloneDependencies({ s3: local.s3, voices, providers, keys });
   let sampleNumber = 0;
 
   /** Uploads `audio` (or a distinct sample) to `key` and runs the clone handler on its event. */
@@ -115,7 +105,7 @@ export async function startPipelineFixture(
     voices,
     providers,
     defaultProvider: 'smallest',
-    defaultModels: { smallest: 'lightning-v3.1', typecast: 'ssfm-v30' },
+    defaultModels: TEST_DEFAULT_MODELS,
     speechUrlTtlSeconds: 900,
     uploadUrlTtlSeconds: 900,
     logger: silentLog,
