@@ -10,24 +10,51 @@ function clampRange(start: number, end: number, size: number): [number, number] 
   return [from, to];
 }
 
-/** Bytes already in memory (tests, and callers that downloaded the object anyway). */
-export function bufferByteSource(bytes: Uint8Array): MeteredByteSource {
+/** Adds the bytes a fetch actually transferred to its source's bytesRead. */
+type CountBytes = (bytes: number) => void;
+
+/** How one kind of source fetches its bytes. */
+interface ByteFetcher {
+  /** A non-empty range, already clamped to the source. */
+  readRange(from: number, to: number, count: CountBytes): Promise<Uint8Array>;
+  readAll(count: CountBytes): Promise<Uint8Array>;
+}
+
+/**
+ * What every source shares: its size, its bytesRead meter, and ranges clamped to the source, an empty one
+ * answered without any I/O (S3 would refuse it with 416).
+ */
+function meteredByteSource(size: number, fetcher: ByteFetcher): MeteredByteSource {
   let bytesRead = 0;
+  const count: CountBytes = (bytes) => {
+    bytesRead += bytes;
+  };
   return {
-    size: bytes.length,
+    size,
     get bytesRead() {
       return bytesRead;
     },
     async read(start, end) {
-      const [from, to] = clampRange(start, end, bytes.length);
-      bytesRead += to - from;
+      const [from, to] = clampRange(start, end, size);
+      if (to === from) return new Uint8Array(0);
+      return fetcher.readRange(from, to, count);
+    },
+    readAll: () => fetcher.readAll(count),
+  };
+}
+
+/** Bytes already in memory (tests, and callers that downloaded the object anyway). */
+export function bufferByteSource(bytes: Uint8Array): MeteredByteSource {
+  return meteredByteSource(bytes.length, {
+    async readRange(from, to, count) {
+      count(to - from);
       return bytes.subarray(from, to);
     },
-    async readAll() {
-      bytesRead += bytes.length;
+    async readAll(count) {
+      count(bytes.length);
       return bytes;
     },
-  };
+  });
 }
 
 /**
@@ -40,15 +67,8 @@ export async function fileByteSource(path: string): Promise<MeteredByteSource> {
     if (!stats.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'EISDIR' });
     return stats.size;
   });
-  let bytesRead = 0;
-  return {
-    size,
-    get bytesRead() {
-      return bytesRead;
-    },
-    async read(start, end) {
-      const [from, to] = clampRange(start, end, size);
-      if (to === from) return new Uint8Array(0);
+  return meteredByteSource(size, {
+    async readRange(from, to, count) {
       const buffer = new Uint8Array(to - from);
       const filled = await fileOperation(path, async () => {
         const handle = await open(path, 'r');
@@ -65,15 +85,15 @@ export async function fileByteSource(path: string): Promise<MeteredByteSource> {
           await handle.close();
         }
       });
-      bytesRead += filled;
+      count(filled);
       return buffer.subarray(0, filled);
     },
-    async readAll() {
+    async readAll(count) {
       const bytes = new Uint8Array(await fileOperation(path, () => readFile(path)));
-      bytesRead += bytes.length;
+      count(bytes.length);
       return bytes;
     },
-  };
+  });
 }
 
 const FILE_ERRORS: Readonly<Record<string, string>> = {
@@ -110,13 +130,13 @@ export interface S3ByteSourceOptions {
 /** An S3 object read with ranged GETs (`Range: bytes=a-b`), and one plain GET when everything is needed. */
 export function s3ByteSource(options: S3ByteSourceOptions): MeteredByteSource {
   const { client, bucket, key, versionId, size, abortSignal } = options;
-  let bytesRead = 0;
   // The longest run of bytes read from the start: a whole-object read only fetches what follows it.
   let head: Uint8Array | undefined;
 
   /** `whole`: the bytes so far (or none) to complete into the whole object, in one buffer of its size. */
   async function get(
     range: string | undefined,
+    count: CountBytes,
     whole?: { readonly start?: Uint8Array },
   ): Promise<Uint8Array> {
     try {
@@ -128,7 +148,7 @@ export function s3ByteSource(options: S3ByteSourceOptions): MeteredByteSource {
       const bytes = whole
         ? await collectInto(response.Body as AsyncIterable<Uint8Array>, size, whole.start)
         : await response.Body.transformToByteArray();
-      bytesRead += bytes.length - (whole?.start?.length ?? 0);
+      count(bytes.length - (whole?.start?.length ?? 0));
       return bytes;
     } catch (error) {
       const what = range ? `${range} of ` : '';
@@ -143,25 +163,18 @@ export function s3ByteSource(options: S3ByteSourceOptions): MeteredByteSource {
     }
   }
 
-  return {
-    size,
-    get bytesRead() {
-      return bytesRead;
-    },
-    async read(start, end) {
-      const [from, to] = clampRange(start, end, size);
-      // S3 answers an empty or unsatisfiable range with 416; nothing to fetch anyway.
-      if (to === from) return new Uint8Array(0);
-      const bytes = await get(`bytes=${from}-${to - 1}`);
+  return meteredByteSource(size, {
+    async readRange(from, to, count) {
+      const bytes = await get(`bytes=${from}-${to - 1}`, count);
       if (from === 0 && bytes.length > (head?.length ?? 0)) head = bytes;
       return bytes;
     },
-    readAll: async () => {
-      if (!head) return get(undefined, {});
+    readAll: async (count) => {
+      if (!head) return get(undefined, count, {});
       if (head.length >= size) return head;
-      return get(`bytes=${head.length}-${size - 1}`, { start: head });
+      return get(`bytes=${head.length}-${size - 1}`, count, { start: head });
     },
-  };
+  });
 }
 
 /** Bytes of download between two young-generation collections. */
