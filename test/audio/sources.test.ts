@@ -11,6 +11,7 @@ import {
   fileByteSource,
   s3ByteSource,
 } from '../../functions/shared/audio/sources';
+import type { MeteredByteSource } from '../../functions/shared/audio/types';
 import { validateSource } from '../../functions/shared/validation/validate';
 import { type LocalS3, localS3Client, startLocalS3 } from '../../local/servers';
 import { fixture, fixturePath, randomBytes, wavFile } from './helpers';
@@ -55,8 +56,10 @@ describe('s3ByteSource against an S3-compatible server (s3rver)', () => {
   let server: LocalS3;
   let client: S3Client;
 
-  async function put(key: string, body: Uint8Array): Promise<void> {
+  /** Puts `body` at `key` and reads it back through an s3ByteSource of its size. */
+  async function uploaded(key: string, body: Uint8Array): Promise<MeteredByteSource> {
     await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+    return s3ByteSource({ client, bucket, key, size: body.length });
   }
 
   beforeAll(async () => {
@@ -73,13 +76,7 @@ describe('s3ByteSource against an S3-compatible server (s3rver)', () => {
 
   it('reads a byte range with a ranged GET and everything with a plain GET', async () => {
     const bytes = fixture('speech-16bit-mono.wav');
-    await put('incoming/smallest/Range Test.wav', bytes);
-    const source = s3ByteSource({
-      client,
-      bucket,
-      key: 'incoming/smallest/Range Test.wav',
-      size: bytes.length,
-    });
+    const source = await uploaded('incoming/smallest/Range Test.wav', bytes);
 
     const range = await source.read(100, 164);
     const afterRange = source.bytesRead;
@@ -93,13 +90,7 @@ describe('s3ByteSource against an S3-compatible server (s3rver)', () => {
 
   it('completes the whole object from what it already read from the start, fetching only the rest', async () => {
     const bytes = fixture('speech-16bit-mono.wav');
-    await put('incoming/smallest/Head Then All.wav', bytes);
-    const source = s3ByteSource({
-      client,
-      bucket,
-      key: 'incoming/smallest/Head Then All.wav',
-      size: bytes.length,
-    });
+    const source = await uploaded('incoming/smallest/Head Then All.wav', bytes);
 
     const head = await source.read(0, 4_096);
     const all = await source.readAll();
@@ -111,8 +102,7 @@ describe('s3ByteSource against an S3-compatible server (s3rver)', () => {
 
   it('judges a 20 MB WAV from its first 64 KiB when the quality gate is off', async () => {
     const wav = wavFile({ sampleRate: 44100, channels: 2, bitsPerSample: 16, dataBytes: 20 * MEGABYTE });
-    await put('incoming/typecast/long.wav', wav);
-    const source = s3ByteSource({ client, bucket, key: 'incoming/typecast/long.wav', size: wav.length });
+    const source = await uploaded('incoming/typecast/long.wav', wav);
 
     const { report } = await validateSource(source, {
       provider: 'typecast',
@@ -128,10 +118,7 @@ describe('s3ByteSource against an S3-compatible server (s3rver)', () => {
 
   it('reads a WAV within the limit whole for the quality gate, once, and hears its silence', async () => {
     const wav = wavFile({ sampleRate: 44100, channels: 2, bitsPerSample: 16, dataBytes: 20 * MEGABYTE });
-    await put('incoming/typecast/silent.wav', wav);
-    const source = cachingSource(
-      s3ByteSource({ client, bucket, key: 'incoming/typecast/silent.wav', size: wav.length }),
-    );
+    const source = cachingSource(await uploaded('incoming/typecast/silent.wav', wav));
 
     const { report } = await validateSource(source, {
       provider: 'typecast',
@@ -146,13 +133,7 @@ describe('s3ByteSource against an S3-compatible server (s3rver)', () => {
 
   it('rejects 6 MB of garbage after reading at most 64 KiB', async () => {
     const garbage = randomBytes(6 * MEGABYTE, 11);
-    await put('incoming/typecast/garbage.wav', garbage);
-    const source = s3ByteSource({
-      client,
-      bucket,
-      key: 'incoming/typecast/garbage.wav',
-      size: garbage.length,
-    });
+    const source = await uploaded('incoming/typecast/garbage.wav', garbage);
 
     const { report } = await validateSource(source, {
       provider: 'typecast',
@@ -167,8 +148,7 @@ describe('s3ByteSource against an S3-compatible server (s3rver)', () => {
 
   it('rejects an oversize upload with every problem its first 64 KiB show (one ranged GET)', async () => {
     const oversize = wavFile({ sampleRate: 44100, channels: 2, bitsPerSample: 16, dataBytes: 6 * MEGABYTE });
-    await put('incoming/smallest/big.wav', oversize);
-    const source = s3ByteSource({ client, bucket, key: 'incoming/smallest/big.wav', size: oversize.length });
+    const source = await uploaded('incoming/smallest/big.wav', oversize);
 
     const { report } = await validateSource(source, {
       provider: 'smallest',
