@@ -18,13 +18,34 @@ class OutsideHeaderWindow extends Error {}
 
 const OPUS_SAMPLE_RATE = 48_000;
 
-function headerOnly(format: AudioFormat, facts: Partial<Record<'sampleRate' | 'channels', number>> = {}) {
+/** The sample rate and channel count a header states, where it states them. */
+type HeaderFacts = Partial<Record<'sampleRate' | 'channels', number>>;
+
+function headerOnly(format: AudioFormat, facts: HeaderFacts = {}) {
   return {
     kind: 'header-only',
     format,
     sampleRate: facts.sampleRate ?? null,
     channels: facts.channels ?? null,
   } as const satisfies AudioProbe;
+}
+
+/** A container whose header states its duration: audio, as far as this look can tell. */
+function durationFromHeader(
+  format: AudioFormat,
+  durationSec: number,
+  facts: HeaderFacts,
+  codec: string | null,
+): AudioProbe {
+  return {
+    kind: 'audio',
+    format,
+    durationSec,
+    sampleRate: facts.sampleRate ?? null,
+    channels: facts.channels ?? null,
+    codec,
+    durationFrom: 'header',
+  };
 }
 
 function mp3FromHeader(prefix: Uint8Array, firstFrame: number, size: number): AudioProbe {
@@ -61,15 +82,7 @@ function mp4FromHeader(prefix: Uint8Array): AudioProbe {
   if (!layout.hasMovieBox || !audio || declared === undefined || !(declared > 0)) {
     return headerOnly('mp4', facts);
   }
-  return {
-    kind: 'audio',
-    format: 'mp4',
-    durationSec: declared,
-    sampleRate: audio.sampleRate ?? null,
-    channels: audio.channels ?? null,
-    codec: audio.codec,
-    durationFrom: 'header',
-  };
+  return durationFromHeader('mp4', declared, facts, audio.codec);
 }
 
 function webmFromHeader(prefix: Uint8Array): AudioProbe {
@@ -79,15 +92,7 @@ function webmFromHeader(prefix: Uint8Array): AudioProbe {
   const facts = { sampleRate: isOpus ? OPUS_SAMPLE_RATE : track?.sampleRate, channels: track?.channels };
   const declared = layout.declaredDurationSec;
   if (!track || declared === undefined || !(declared > 0)) return headerOnly('webm', facts);
-  return {
-    kind: 'audio',
-    format: 'webm',
-    durationSec: declared,
-    sampleRate: facts.sampleRate ?? null,
-    channels: track.channels ?? null,
-    codec: track.codec,
-    durationFrom: 'header',
-  };
+  return durationFromHeader('webm', declared, facts, track.codec);
 }
 
 /**
