@@ -179,6 +179,22 @@ export class VoicedropMonitoring extends Construct {
     const maximum = { statistic: Stats.MAXIMUM, period: FIVE_MINUTES };
     const oldestAgeSeconds = props.oldestCloneMessageAge.toSeconds();
 
+    // Every function is watched alike: any failed or throttled invocation raises the alarm.
+    const failedInvocations = (
+      fn: IFunction,
+      name: string,
+      causes = 'an unhandled error or a timeout',
+    ): AlarmDefinition => ({
+      metric: fn.metricErrors(sum),
+      threshold: 0,
+      description: `The ${name} function failed an invocation: ${causes}.`,
+    });
+    const throttledInvocations = (fn: IFunction, name: string): AlarmDefinition => ({
+      metric: fn.metricThrottles(sum),
+      threshold: 0,
+      description: `The ${name} function was throttled: the account's Lambda concurrency is exhausted.`,
+    });
+
     this.alarms = {
       deadLetters: this.alarm('DeadLetters', {
         metric: props.deadLetterQueue.metricApproximateNumberOfMessagesVisible(maximum),
@@ -197,44 +213,26 @@ export class VoicedropMonitoring extends Construct {
           `An upload has waited more than ${props.oldestCloneMessageAge.toHumanString()} in the clone queue: ` +
           'clones are failing and being retried, or the queue does not drain (throttling, provider limits).',
       }),
-      cloneErrors: this.alarm('CloneErrors', {
-        metric: props.cloneFunction.metricErrors(sum),
-        threshold: 0,
-        description: 'The clone function failed an invocation (an unhandled error or a timeout).',
-      }),
-      cloneThrottles: this.alarm('CloneThrottles', {
-        metric: props.cloneFunction.metricThrottles(sum),
-        threshold: 0,
-        description: "The clone function was throttled: the account's Lambda concurrency is exhausted.",
-      }),
+      cloneErrors: this.alarm('CloneErrors', failedInvocations(props.cloneFunction, 'clone')),
+      cloneThrottles: this.alarm('CloneThrottles', throttledInvocations(props.cloneFunction, 'clone')),
       clonesFailed: this.alarm('ClonesFailed', {
         metric: count('ClonesFailed', cloneService, Duration.minutes(15)),
         threshold: 0,
         description:
           'A clone ended as failed (provider error or rejection after retries); the voice record says why.',
       }),
-      apiErrors: this.alarm('ApiErrors', {
-        metric: props.apiFunction.metricErrors(sum),
-        threshold: 0,
-        description: 'The api function failed an invocation (an unhandled error or a timeout).',
-      }),
-      apiThrottles: this.alarm('ApiThrottles', {
-        metric: props.apiFunction.metricThrottles(sum),
-        threshold: 0,
-        description: "The api function was throttled: the account's Lambda concurrency is exhausted.",
-      }),
-      speechErrors: this.alarm('SpeechErrors', {
-        metric: props.speechFunction.metricErrors(sum),
-        threshold: 0,
-        description:
-          'The speech function failed an invocation: an unhandled error, a stream that ended early after ' +
-          'audio had been sent (the caller got a truncated body; the log says why), or a timeout.',
-      }),
-      speechThrottles: this.alarm('SpeechThrottles', {
-        metric: props.speechFunction.metricThrottles(sum),
-        threshold: 0,
-        description: "The speech function was throttled: the account's Lambda concurrency is exhausted.",
-      }),
+      apiErrors: this.alarm('ApiErrors', failedInvocations(props.apiFunction, 'api')),
+      apiThrottles: this.alarm('ApiThrottles', throttledInvocations(props.apiFunction, 'api')),
+      speechErrors: this.alarm(
+        'SpeechErrors',
+        failedInvocations(
+          props.speechFunction,
+          'speech',
+          'an unhandled error, a stream that ended early after audio had been sent (the caller got a ' +
+            'truncated body; the log says why), or a timeout',
+        ),
+      ),
+      speechThrottles: this.alarm('SpeechThrottles', throttledInvocations(props.speechFunction, 'speech')),
       apiServerErrors: this.alarm('ApiServerErrors', {
         metric: props.apiStage.metricServerError(sum),
         threshold: 0,
