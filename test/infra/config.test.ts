@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { App } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import { InvalidConfigurationError, parseConfig, readConfig, type VoicedropConfig } from '../../lib/config';
+import { problemsReported } from './support';
 
 const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as {
   readonly context: { readonly voicedrop: unknown };
@@ -39,15 +40,7 @@ const DEFAULTS: VoicedropConfig = {
   },
 };
 
-function problemsOf(raw: unknown): readonly string[] {
-  try {
-    parseConfig(raw);
-  } catch (error) {
-    if (error instanceof InvalidConfigurationError) return error.problems;
-    throw error;
-  }
-  throw new Error('expected the configuration to be rejected');
-}
+const problemsOf = (raw: unknown) => problemsReported(() => parseConfig(raw), InvalidConfigurationError);
 
 describe('Function: parseConfig', () => {
   it('returns the defaults when the context has no voicedrop key', () => {

@@ -11,16 +11,10 @@ import {
   type VoicedropPipelineProps,
 } from '../../lib/voicedrop-pipeline';
 import { pipelinePropsFromConfig } from '../../lib/voicedrop-stack';
+import { problemsReported } from './support';
 
-function problemsOf(props: VoicedropPipelineProps): readonly string[] {
-  try {
-    resolvePipelineProps(props);
-  } catch (error) {
-    if (error instanceof InvalidPipelinePropsError) return error.problems;
-    throw error;
-  }
-  throw new Error('expected the props to be rejected');
-}
+const problemsOf = (props: VoicedropPipelineProps) =>
+  problemsReported(() => resolvePipelineProps(props), InvalidPipelinePropsError);
 
 describe('Function: resolvePipelineProps', () => {
   it('defaults every prop to the cdk.json defaults', () => {

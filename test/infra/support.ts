@@ -295,3 +295,20 @@ export function acknowledgementsIn(scope: IConstruct): RecordedAcknowledgement[]
   }
   return found;
 }
+
+/**
+ * What `read` reports when it refuses settings: the `problems` of the error of class `refusal` it throws
+ * (parseConfig's and resolvePipelineProps' report every problem at once). Fails when `read` accepts them.
+ */
+export function problemsReported(
+  read: () => unknown,
+  refusal: abstract new (...args: never[]) => { readonly problems: readonly string[] },
+): readonly string[] {
+  try {
+    read();
+  } catch (error) {
+    if (error instanceof refusal) return error.problems;
+    throw error;
+  }
+  throw new Error('expected the settings to be refused');
+}
