@@ -1,28 +1,21 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { speechLatencyFromEnvironment } from '../../simulators/latency';
-import type { SimulatorHandle } from '../../simulators/server';
-import { startSmallestSimulator } from '../../simulators/smallest/simulator';
-import { startTypecastSimulator } from '../../simulators/typecast/simulator';
+import { simulatorsClosedAfterEach } from './simulator-handles';
 
 /**
  * The simulators' streaming speech routes and latency model as an outside script sees them: plain
  * HTTP, read by hand (not by the clients' SSE parser), against the documents (docs/providers.md).
  */
 
-const handles: SimulatorHandle<unknown>[] = [];
-afterEach(async () => {
-  await Promise.all(handles.splice(0).map((handle) => handle.close()));
-});
+const started = simulatorsClosedAfterEach();
 
-async function smallest(options: Parameters<typeof startSmallestSimulator>[0] = {}) {
-  const simulator = await startSmallestSimulator(options);
-  handles.push(simulator);
+async function smallest(options: Parameters<typeof started.smallest>[0] = {}) {
+  const simulator = await started.smallest(options);
   return { simulator, voiceId: simulator.seedClone({ displayName: 'Alice' }).voiceId };
 }
 
-async function typecast(options: Parameters<typeof startTypecastSimulator>[0] = {}) {
-  const simulator = await startTypecastSimulator(options);
-  handles.push(simulator);
+async function typecast(options: Parameters<typeof started.typecast>[0] = {}) {
+  const simulator = await started.typecast(options);
   return { simulator, voiceId: simulator.seedClone({ name: 'Alice', model: 'ssfm-v30' }).voice_id };
 }
 

@@ -1,33 +1,15 @@
 import { parseBuffer } from 'music-metadata';
-import { afterEach, describe, expect, it } from 'vitest';
-import type { SimulatorHandle } from '../../simulators/server';
-import { startSmallestSimulator } from '../../simulators/smallest/simulator';
-import { startTypecastSimulator } from '../../simulators/typecast/simulator';
+import { describe, expect, it } from 'vitest';
 import { makeWav, wavPeak } from '../support/audio';
 import { relativeImportsUnder } from '../support/imports';
+import { simulatorsClosedAfterEach } from './simulator-handles';
 
 /**
  * The simulators as an outside script sees them: plain HTTP, the documented answers, and the
  * `/__sim/*` admin routes local mode uses to inject faults and read state.
  */
 
-const handles: SimulatorHandle<unknown>[] = [];
-
-afterEach(async () => {
-  await Promise.all(handles.splice(0).map((handle) => handle.close()));
-});
-
-async function smallest(options: Parameters<typeof startSmallestSimulator>[0] = {}) {
-  const simulator = await startSmallestSimulator(options);
-  handles.push(simulator);
-  return simulator;
-}
-
-async function typecast(options: Parameters<typeof startTypecastSimulator>[0] = {}) {
-  const simulator = await startTypecastSimulator(options);
-  handles.push(simulator);
-  return simulator;
-}
+const { smallest, typecast } = simulatorsClosedAfterEach();
 
 const bearer = { authorization: 'Bearer sk_test_simulator' };
 /** A JSON answer, typed as the test expects it (the assertions check the shape). */
