@@ -21,7 +21,7 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { METRICS_NAMESPACE, SERVICE_NAMES } from '../functions/shared/contract';
 import type { BusinessMetric, ProviderOperation } from '../functions/shared/metrics';
-import type { ProviderName } from '../functions/shared/providers/types';
+import { PROVIDER_NAMES } from '../functions/shared/providers/types';
 import { acknowledge } from './acknowledgements';
 
 /** Counts the clone handler emits, dimension `service` = voicedrop-clone. */
@@ -46,8 +46,6 @@ export const SPEECH_METRICS = [
  * (clone | speech | delete).
  */
 export const PROVIDER_LATENCY_METRIC = 'ProviderLatency';
-
-const PROVIDERS: readonly ProviderName[] = ['smallest', 'typecast'];
 
 export interface VoicedropMonitoringProps {
   readonly cloneQueue: IQueue;
@@ -247,7 +245,7 @@ export class VoicedropMonitoring extends Construct {
       defaultInterval: Duration.hours(24),
     });
     const latency = (operation: Extract<ProviderOperation, 'clone' | 'speech'>) =>
-      PROVIDERS.flatMap((provider) =>
+      PROVIDER_NAMES.flatMap((provider) =>
         [Stats.p(50), Stats.p(95)].map(
           (statistic) =>
             new Metric({
