@@ -235,16 +235,16 @@ function planPieces(
       if (!cache) return undefined;
       return index < FETCHED_WHOLE ? cache.fetch(key, signal) : cache.find(key, signal);
     };
-    // The pieces the stream starts with are looked up at once (a whole hit waits on one round trip, not
-    // two); the others wait for the first answer, so they never delay it on a miss.
+    // The first piece's lookup goes alone: the stream waits on it, the others have until its audio exists.
     const lookup = !cache
       ? Promise.resolve(undefined)
-      : index < FETCHED_WHOLE
+      : index === 0
         ? limit.run(ask)
         : limit.run(async () => {
             await first?.catch(() => undefined);
             return ask();
           });
+    if (index === 0) first = lookup;
     // Awaited by the production; until then a failure must not count as unhandled.
     lookup.catch(() => undefined);
     return { text, cacheKey: key, lookup };
