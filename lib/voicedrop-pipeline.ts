@@ -171,6 +171,14 @@ export class VoicedropPipeline extends Construct {
       sortKey: { name: VOICES_TABLE.byCreatedAt.sortKey, type: AttributeType.STRING },
       projectionType: ProjectionType.ALL,
     });
+    // Sparse: only voice records that named a consent carry `consentId`. Revoking a consent reads its
+    // voices here instead of scanning the table.
+    this.table.addGlobalSecondaryIndex({
+      indexName: VOICES_TABLE.byConsent.indexName,
+      partitionKey: { name: VOICES_TABLE.byConsent.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: VOICES_TABLE.byConsent.sortKey, type: AttributeType.STRING },
+      projectionType: ProjectionType.ALL,
+    });
 
     this.secret = new Secret(this, 'ProviderKeys', {
       description:

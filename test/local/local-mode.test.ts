@@ -212,8 +212,15 @@ describe('local mode (npm start)', () => {
       '--sim-smallest-delete',
       'lightning-large',
     ]);
-    // Nothing was spoken with it, so no cached speech went with it.
-    expect(await cloneAndDelete(72)).toEqual({ provider: 'deleted', cachedObjectsDeleted: 0 });
+    // Nothing was spoken with it, so no cached speech went with it; the receipt names local mode's caller.
+    expect(await cloneAndDelete(72)).toEqual({
+      reason: 'requested',
+      by: 'arn:aws:iam::000000000000:user/local-mode',
+      at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      provider: 'deleted',
+      sourceVersionsDeleted: 1,
+      cachedObjectsDeleted: 0,
+    });
     expect(await running.stop()).toBe(0);
     running = undefined;
   }, 120_000);
