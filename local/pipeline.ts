@@ -12,10 +12,12 @@ import {
 } from '../functions/clone/dependencies';
 import { type RetryBackoff, redeliveryPolicy } from '../functions/clone/redelivery-policy';
 import { encodeS3EventKey } from '../functions/clone/s3-events';
+import { readRetentionSettings } from '../functions/retention/settings';
 import { EnvironmentReader } from '../functions/shared/config';
 import { DEFAULT_CLONE_BATCH_SIZE, INCOMING_PREFIX } from '../functions/shared/contract';
 import { createStaticKeyStore } from '../functions/shared/keys';
 import type { Log } from '../functions/shared/logger';
+import { noMetrics } from '../functions/shared/metrics';
 import { createProviders, readProviderSettings } from '../functions/shared/providers/settings';
 import { ProviderSlots } from '../functions/shared/providers/slots';
 import type { ProviderName } from '../functions/shared/providers/types';
@@ -31,6 +33,7 @@ import { localResponseStreamRuntime } from './api-gateway/response-stream';
 import { startLocalProviders } from './providers';
 import { LocalQueue } from './queue';
 import { watchRedrive } from './redrive';
+import { startRetentionSchedule, writeLocalModeState } from './retention';
 import {
   dataPaths,
   ensureVoicesTable,
@@ -120,6 +123,8 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
   const validation = readValidationSettings(reader);
   // SIMULATOR_SPEECH_FIRST_BYTE_MS, SIMULATOR_SPEECH_REAL_TIME_FACTOR: how slowly simulated speech comes.
   const simulatorLatency = reader.parsed(speechLatencyFromEnvironment, {});
+  // RETENTION_UNUSED_DAYS, RETENTION_MAX_AGE_DAYS, RETENTION_REJECTED_DAYS, as the retention function reads them.
+  const retention = readRetentionSettings(reader);
   const { defaultProvider, timeoutMs } = settings;
   const key = (name: string) => environment[name]?.trim() || undefined;
   // A provider is live when a key or a base URL is configured (a base URL without a key then fails
@@ -240,6 +245,34 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       log: options.log,
     });
     closers.push(() => gateway.close());
+
+    // The retention schedule, swept at start and daily; `npm run retention -- --local` finds these servers
+    // and simulators through the state file.
+    closers.push(
+      startRetentionSchedule({
+        settings: retention,
+        dependencies: {
+          s3: s3Client,
+          bucket: LOCAL_BUCKET,
+          voices,
+          providers: createProviders(keyStore, { baseUrls, timeoutMs }),
+          logger: options.log,
+          metrics: noMetrics,
+          now: () => new Date(),
+        },
+        log: options.log,
+      }),
+    );
+    closers.push(
+      await writeLocalModeState(dataDir, {
+        pid: process.pid,
+        dynamodbEndpoint: dynamo.endpoint,
+        s3Endpoint: s3.endpoint,
+        bucket: LOCAL_BUCKET,
+        table: LOCAL_TABLE,
+        simulatorUrls,
+      }),
+    );
 
     const info: ReadyInfo = {
       s3Endpoint: s3.endpoint,
