@@ -62,6 +62,9 @@ export const CONSENT_EVIDENCE_PREFIX = 'consents/';
 /** Days the audio of a rejected, failed or duplicate upload is kept unless `retention.rejectedDays` says otherwise. */
 export const DEFAULT_RETENTION_REJECTED_DAYS = 30;
 
+/** Days a ready voice may go unused before the sweep deletes it, unless `retention.unusedDays` says otherwise. */
+export const DEFAULT_RETENTION_UNUSED_DAYS = 1_095;
+
 /** BIPA's ceiling: biometric data is destroyed at most three years after the last interaction. */
 export const MAX_RETENTION_DAYS = 1_095;
 
