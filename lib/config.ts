@@ -1,7 +1,13 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IConstruct } from 'constructs';
 import * as z from 'zod';
-import { DEFAULT_CLONE_BATCH_SIZE, DEFAULT_SPEECH_CACHE_DAYS } from '../functions/shared/contract';
+import {
+  DEFAULT_CLONE_BATCH_SIZE,
+  DEFAULT_RETENTION_REJECTED_DAYS,
+  DEFAULT_RETENTION_UNUSED_DAYS,
+  DEFAULT_SPEECH_CACHE_DAYS,
+  MAX_RETENTION_DAYS,
+} from '../functions/shared/contract';
 import { PROVIDER_LIMITS } from '../functions/shared/providers/limits';
 import { PROVIDER_NAMES, type ProviderName } from '../functions/shared/providers/types';
 import { TRIM_MODES, type TrimMode } from '../functions/shared/validation/options';
@@ -111,6 +117,37 @@ export interface ValidationConfig {
   readonly quality: QualityThresholds;
 }
 
+/** Consent to clone (README "Voice data"). */
+export interface ConsentConfig {
+  /**
+   * Uploads must name a consent on record (`consent-id` metadata, `POST /uploads` `consentId`); without one
+   * they are rejected `consent_required`, with an unknown, revoked or expired one `consent_invalid`.
+   * @default false
+   */
+  readonly required: boolean;
+}
+
+/** The retention schedule the daily sweep applies (README "Voice data"). */
+export interface RetentionConfig {
+  /**
+   * A ready voice not spoken with for this many days is deleted (last use: `usage.lastUsedAt`, else its
+   * creation); `null` turns it off. At most 1,095 (BIPA: three years after the last interaction).
+   * @default 1095
+   */
+  readonly unusedDays: number | null;
+  /**
+   * A ready voice older than this many days is deleted, used or not; `null` turns it off. At most 1,095.
+   * @default null
+   */
+  readonly maxAgeDays: number | null;
+  /**
+   * Days the audio of rejected, failed and duplicate uploads is kept after they ended (their records stay,
+   * with the deletion receipt).
+   * @default 30
+   */
+  readonly rejectedDays: number;
+}
+
 /** The project configuration: cdk.json context `voicedrop`, validated once per synth. */
 export interface VoicedropConfig {
   /**
@@ -160,6 +197,8 @@ export interface VoicedropConfig {
   readonly alarmEmail: string | null;
   readonly alarms: AlarmsConfig;
   readonly validation: ValidationConfig;
+  readonly consent: ConsentConfig;
+  readonly retention: RetentionConfig;
 }
 
 /** Every problem found in the configuration, reported together so one edit fixes them all. */
@@ -205,6 +244,11 @@ export const BOUNDS = {
   // The alarm looks at 5-minute periods; a day is far inside the clone queue's 4-day retention, so the alarm
   // fires while the waiting uploads can still be saved.
   oldestMessageAgeMinutes: { minimum: 5, maximum: 1_440, reason: 'the clone queue keeps messages 4 days' },
+  retentionDays: {
+    minimum: 1,
+    maximum: MAX_RETENTION_DAYS,
+    reason: 'BIPA: at most three years after the last interaction',
+  },
 } as const satisfies Record<string, Bounds>;
 
 /** `must be a whole number from 1 to 10 (the Lambda limit)`, with an optional unit after "number of". */
@@ -353,6 +397,18 @@ const configSchema = z.strictObject({
           maxClippedRatio: qualityThreshold('maxClippedRatio'),
         })
         .prefault({}),
+    })
+    .prefault({}),
+  consent: z
+    .strictObject({
+      required: z.boolean({ error: 'must be true or false' }).default(false),
+    })
+    .prefault({}),
+  retention: z
+    .strictObject({
+      unusedDays: wholeNumber(BOUNDS.retentionDays).nullable().default(DEFAULT_RETENTION_UNUSED_DAYS),
+      maxAgeDays: wholeNumber(BOUNDS.retentionDays).nullable().default(null),
+      rejectedDays: wholeNumber(BOUNDS.retentionDays).default(DEFAULT_RETENTION_REJECTED_DAYS),
     })
     .prefault({}),
 });

@@ -23,9 +23,11 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, type IConstruct } from 'constructs';
 import {
+  CONSENT_EVIDENCE_PREFIX,
   INCOMING_PREFIX,
   SPEECH_CACHE_PREFIX,
   SPEECH_PREFIX,
+  VOICES_BY_CONSENT_INDEX,
   VOICES_BY_CREATED_AT_INDEX,
 } from '../functions/shared/contract';
 import { acknowledge, wildcardResourceFinding } from './acknowledgements';
@@ -318,6 +320,54 @@ export class HouseFunction extends Construct implements IGrantable {
     });
     this.allow(['s3:ListBucketVersions', 's3:ListBucket'], [bucket.bucketArn], {
       conditions: { StringLike: { 's3:prefix': `${INCOMING_PREFIX}*` } },
+    });
+    this.addEnvironment('BUCKET_NAME', bucket.bucketName);
+    return this;
+  }
+
+  /**
+   * Deletes a voice's stored speech (`"delivery": "url"` files below speech/<voiceId>/): lists `speech/`
+   * (only) and deletes below it (BUCKET_NAME).
+   */
+  deletesStoredSpeech(bucket: IBucket): this {
+    this.allow(['s3:ListBucket'], [bucket.bucketArn], {
+      conditions: { StringLike: { 's3:prefix': [`${SPEECH_PREFIX}*`] } },
+    });
+    this.allow(['s3:DeleteObject'], [bucket.arnForObjects(`${SPEECH_PREFIX}*`)], {
+      wildcardReason:
+        'Deleting a voice deletes the speech stored for it below speech/<voiceId>/; the grant is that prefix ' +
+        'of this bucket only.',
+    });
+    this.addEnvironment('BUCKET_NAME', bucket.bucketName);
+    return this;
+  }
+
+  /**
+   * Records new consents (VOICES_TABLE_NAME): PutItem only on items whose key starts `cs_` (the
+   * `dynamodb:LeadingKeys` condition), so this grant cannot create or overwrite voice records or claims.
+   * Revocation is an UpdateItem (updatesVoicesTable).
+   */
+  recordsConsents(table: ITable): this {
+    this.allow(['dynamodb:PutItem'], [table.tableArn], {
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['cs_*'] } },
+    });
+    this.addEnvironment('VOICES_TABLE_NAME', table.tableName);
+    return this;
+  }
+
+  /** Lists the voices cloned under a consent: Query on the `byConsent` index only (VOICES_TABLE_NAME). */
+  listsConsentVoices(table: ITable): this {
+    this.allow(['dynamodb:Query'], [`${table.tableArn}/index/${VOICES_BY_CONSENT_INDEX}`]);
+    this.addEnvironment('VOICES_TABLE_NAME', table.tableName);
+    return this;
+  }
+
+  /** Checks that a consent's evidence exists (HEAD below `consents/`; BUCKET_NAME). */
+  readsConsentEvidence(bucket: IBucket): this {
+    this.allow(['s3:GetObject'], [bucket.arnForObjects(`${CONSENT_EVIDENCE_PREFIX}*`)], {
+      wildcardReason:
+        'POST /consents checks that the evidence key it is given exists; any key below consents/ can be ' +
+        'named, and the grant is that prefix of this bucket only, read-only.',
     });
     this.addEnvironment('BUCKET_NAME', bucket.bucketName);
     return this;

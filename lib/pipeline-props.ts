@@ -171,6 +171,20 @@ export interface VoicedropPipelineProps {
    */
   readonly validation?: { readonly trim?: TrimMode; readonly quality?: Partial<QualityThresholds> };
   /**
+   * Whether uploads must name a consent on record (README "Voice data").
+   * @default - not required
+   */
+  readonly consent?: { readonly required?: boolean };
+  /**
+   * The retention schedule the daily sweep applies, in days (at most 1,095); `null` turns a rule off.
+   * @default - unusedDays 1,095, maxAgeDays off, rejectedDays 30
+   */
+  readonly retention?: {
+    readonly unusedDays?: number | null;
+    readonly maxAgeDays?: number | null;
+    readonly rejectedDays?: number;
+  };
+  /**
    * Name of the CloudWatch dashboard (letters, digits, hyphens, underscores).
    * @default - a name CloudFormation generates
    */
@@ -393,6 +407,30 @@ export function resolvePipelineProps(
     }
   }
 
+  const consent = { required: props.consent?.required ?? defaults.consent.required };
+  if (typeof consent.required !== 'boolean') {
+    problems.push(`consent.required must be true or false (got ${JSON.stringify(consent.required)})`);
+  }
+  const optionalDays = (name: 'unusedDays' | 'maxAgeDays'): number | null => {
+    const value = props.retention?.[name];
+    if (value === null) return null;
+    return (
+      whole(`retention.${name}`, value, BOUNDS.retentionDays, defaults.retention[name] as number) ?? null
+    );
+  };
+  const retention = {
+    unusedDays:
+      props.retention?.unusedDays === undefined ? defaults.retention.unusedDays : optionalDays('unusedDays'),
+    maxAgeDays:
+      props.retention?.maxAgeDays === undefined ? defaults.retention.maxAgeDays : optionalDays('maxAgeDays'),
+    rejectedDays: whole(
+      'retention.rejectedDays',
+      props.retention?.rejectedDays,
+      BOUNDS.retentionDays,
+      defaults.retention.rejectedDays,
+    ),
+  };
+
   if (known(props.dashboardName) && !/^[A-Za-z0-9_-]{1,255}$/.test(props.dashboardName)) {
     problems.push(
       `dashboardName must be 1 to 255 letters, digits, hyphens or underscores (got "${props.dashboardName}")`,
@@ -414,6 +452,8 @@ export function resolvePipelineProps(
     alarmEmail: props.alarmEmail ?? null,
     alarms: { oldestMessageAgeMinutes },
     validation,
+    consent,
+    retention,
     ...(props.dashboardName === undefined ? {} : { dashboardName: props.dashboardName }),
   };
 }

@@ -17,7 +17,12 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { z } from 'zod';
-import { listVoicesQuerySchema, speechRequestSchema, uploadRequestSchema } from '../functions/api/schemas';
+import {
+  consentRequestSchema,
+  listVoicesQuerySchema,
+  speechRequestSchema,
+  uploadRequestSchema,
+} from '../functions/api/schemas';
 import { BINARY_MEDIA_TYPES, SPEECH_STREAM_LIMIT_MS } from '../functions/shared/contract';
 import { acknowledge } from './acknowledgements';
 import { apiGatewayModelSchema } from './api-models';
@@ -64,6 +69,7 @@ export class VoicedropApi extends Construct {
   readonly accessLogGroup: LogGroup;
   readonly speechRequestModel: Model;
   readonly uploadRequestModel: Model;
+  readonly consentRequestModel: Model;
 
   constructor(scope: Construct, id: string, props: VoicedropApiProps) {
     super(scope, id);
@@ -141,6 +147,7 @@ export class VoicedropApi extends Construct {
 
     this.speechRequestModel = this.model('SpeechRequest', speechRequestSchema);
     this.uploadRequestModel = this.model('UploadRequest', uploadRequestSchema);
+    this.consentRequestModel = this.model('ConsentRequest', consentRequestSchema);
     // Parameter validation only checks that required parameters are present (API Gateway never checks their
     // format); the handler parses voiceId and the query with the same zod schemas.
     const parameterValidator = new RequestValidator(this, 'ParameterValidator', {
@@ -188,6 +195,19 @@ export class VoicedropApi extends Construct {
       requestValidator: bodyValidator,
       requestModels: jsonModels(this.uploadRequestModel),
     });
+    const consents = this.restApi.root.addResource('consents');
+    consents.addMethod('POST', integration, {
+      requestValidator: bodyValidator,
+      requestModels: jsonModels(this.consentRequestModel),
+    });
+    const consentIdPath = { 'method.request.path.consentId': true };
+    const consent = consents.addResource('{consentId}');
+    for (const method of ['GET', 'DELETE']) {
+      consent.addMethod(method, integration, {
+        requestValidator: parameterValidator,
+        requestParameters: consentIdPath,
+      });
+    }
 
     if (iam) {
       for (const method of this.restApi.methods) {

@@ -33,6 +33,7 @@ import {
 } from './pipeline-props';
 import { VoicedropApi } from './voicedrop-api';
 import { type VoicedropAlarms, VoicedropMonitoring } from './voicedrop-monitoring';
+import { VoicedropRetention } from './voicedrop-retention';
 
 /** AWS's guidance for SQS event sources: visibility at least six times the function timeout. */
 export const VISIBILITY_TIMEOUT_FACTOR = 6;
@@ -96,6 +97,8 @@ export class VoicedropPipeline extends Construct {
   readonly api: VoicedropApi;
   /** The alarms, their topic and its key, and the dashboard. */
   readonly monitoring: VoicedropMonitoring;
+  /** The retention schedule: its function and the daily schedule that runs it. */
+  readonly retention: VoicedropRetention;
   /** Every alarm notifies it on ALARM and OK; encrypted, TLS only. */
   readonly alarmTopic: Topic;
   readonly alarms: VoicedropAlarms;
@@ -171,6 +174,14 @@ export class VoicedropPipeline extends Construct {
       sortKey: { name: VOICES_TABLE.byCreatedAt.sortKey, type: AttributeType.STRING },
       projectionType: ProjectionType.ALL,
     });
+    // Sparse: only voice records that named a consent carry `consentId`. Revoking a consent reads its
+    // voices here instead of scanning the table.
+    this.table.addGlobalSecondaryIndex({
+      indexName: VOICES_TABLE.byConsent.indexName,
+      partitionKey: { name: VOICES_TABLE.byConsent.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: VOICES_TABLE.byConsent.sortKey, type: AttributeType.STRING },
+      projectionType: ProjectionType.ALL,
+    });
 
     this.secret = new Secret(this, 'ProviderKeys', {
       description:
@@ -226,6 +237,7 @@ export class VoicedropPipeline extends Construct {
         ...qualityEnvironment,
         PROVIDER_TIMEOUT_MS: String(settings.providerTimeoutMs),
         CLONE_MAX_RECEIVE_COUNT: String(settings.cloneQueue.maxReceiveCount),
+        CONSENT_REQUIRED: String(settings.consent.required),
       },
     })
       .readsUploads(this.bucket)
@@ -233,6 +245,10 @@ export class VoicedropPipeline extends Construct {
       .writesVoicesTable(this.table)
       // Reconciling a Typecast clone by name excludes the voices it already knows (a filtered index query).
       .listsVoices(this.table)
+      // A voice whose consent was revoked while it was cloned is deleted everywhere at once.
+      .deletesUploads(this.bucket)
+      .deletesSpeechCache(this.bucket)
+      .deletesStoredSpeech(this.bucket)
       .readsProviderKeys(this.secret);
     acknowledge(
       this.cloneFunction.lambdaFunction,
@@ -310,14 +326,19 @@ export class VoicedropPipeline extends Construct {
         ...providerEnvironment,
         PROVIDER_TIMEOUT_MS: String(Math.min(settings.providerTimeoutMs, API_PROVIDER_TIMEOUT_MS)),
         UPLOAD_URL_TTL_SECONDS: String(settings.uploadUrlTtlSeconds),
+        CONSENT_REQUIRED: String(settings.consent.required),
       },
     })
       .readsVoicesTable(this.table)
       .updatesVoicesTable(this.table)
       .listsVoices(this.table)
+      .recordsConsents(this.table)
+      .listsConsentVoices(this.table)
+      .readsConsentEvidence(this.bucket)
       .presignsUploads(this.bucket)
       .deletesUploads(this.bucket)
       .deletesSpeechCache(this.bucket)
+      .deletesStoredSpeech(this.bucket)
       .readsProviderKeys(this.secret);
     acknowledge(
       this.apiFunction.lambdaFunction,
@@ -363,6 +384,17 @@ export class VoicedropPipeline extends Construct {
       config: settings.api,
       accessLogRetention: settings.logRetentionDays,
       accessLogRemovalPolicy: removalPolicy,
+    });
+
+    this.retention = new VoicedropRetention(this, 'Retention', {
+      bucket: this.bucket,
+      table: this.table,
+      secret: this.secret,
+      retention: settings.retention,
+      providerEnvironment,
+      providerTimeoutMs: settings.providerTimeoutMs,
+      logRetention: settings.logRetentionDays,
+      logRemovalPolicy: removalPolicy,
     });
 
     this.monitoring = new VoicedropMonitoring(this, 'Monitoring', {

@@ -39,6 +39,8 @@ export function pipelinePropsFromConfig(config: VoicedropConfig): VoicedropPipel
     alarmEmail: config.alarmEmail ?? undefined,
     alarms: { oldestCloneMessageAge: Duration.minutes(config.alarms.oldestMessageAgeMinutes) },
     validation: config.validation,
+    consent: config.consent,
+    retention: config.retention,
   };
 }
 
@@ -85,6 +87,10 @@ export class VoicedropStack extends Stack {
       value: pipeline.api.url,
     });
     new CfnOutput(this, 'ApiFunctionName', { value: pipeline.apiFunction.lambdaFunction.functionName });
+    new CfnOutput(this, 'RetentionFunctionName', {
+      description: 'Applies the retention schedule (daily by itself); npm run retention invokes it on demand',
+      value: pipeline.retention.retentionFunction.lambdaFunction.functionName,
+    });
     new CfnOutput(this, 'AlarmTopicArn', {
       description: 'Every alarm notifies this topic (ALARM and OK); subscribe to it, or set alarmEmail',
       value: pipeline.alarmTopic.topicArn,

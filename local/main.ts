@@ -6,13 +6,16 @@ import { startLocalPipeline } from './pipeline';
 import { localS3Client } from './servers';
 
 const USAGE = `Usage: npm start -- [--data-dir DIR] [--s3-port N] [--dynamodb-port N] [--api-port N] [--sim]
-                 [--sim-smallest-delete ${SMALLEST_DELETE_MODES.join('|')}] [--verbose]
+                 [--sim-smallest-delete ${SMALLEST_DELETE_MODES.join('|')}] [--require-consent] [--verbose]
 
 Runs the voicedrop pipeline on this machine: an S3-compatible server, a DynamoDB-compatible server,
 the clone handler, and the providers (live when SMALLEST_API_KEY / TYPECAST_API_KEY or their
 *_API_BASE_URL are set, built-in simulators otherwise or with --sim). Port 0 picks a free port.
 The Smallest simulator refuses API-key deletes as Smallest does (api-key-refused, the default);
---sim-smallest-delete lightning-large makes it delete through the guide's route.`;
+--sim-smallest-delete lightning-large makes it delete through the guide's route.
+--require-consent rejects uploads that name no valid consent (POST /consents), as consent.required does.
+RETENTION_UNUSED_DAYS, RETENTION_MAX_AGE_DAYS and RETENTION_REJECTED_DAYS (default 30) set the retention
+sweep, which runs at start and daily.`;
 
 function usageError(message: string): never {
   process.stderr.write(`${message}\n\n${USAGE}\n`);
@@ -76,6 +79,7 @@ async function main(): Promise<void> {
         'dynamodb-port': { type: 'string' },
         'api-port': { type: 'string' },
         sim: { type: 'boolean' },
+        'require-consent': { type: 'boolean' },
         'sim-smallest-delete': { type: 'string' },
         verbose: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -97,6 +101,7 @@ async function main(): Promise<void> {
     dynamodbPort: parsePort('dynamodb-port', values['dynamodb-port'] as string | undefined, 8000),
     apiPort: parsePort('api-port', values['api-port'] as string | undefined, 3000),
     forceSimulators: values.sim === true,
+    requireConsent: values['require-consent'] === true,
     smallestDeleteMode: parseDeleteMode(values['sim-smallest-delete'] as string | undefined),
     log,
   });

@@ -1,7 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { handle } from 'hono/aws-lambda';
 import { createApiApp, SPEECH_PROVIDER_RETRY } from '../functions/api/app';
@@ -13,29 +12,28 @@ import {
 } from '../functions/clone/dependencies';
 import { type RetryBackoff, redeliveryPolicy } from '../functions/clone/redelivery-policy';
 import { encodeS3EventKey } from '../functions/clone/s3-events';
+import { readRetentionSettings } from '../functions/retention/settings';
 import { EnvironmentReader } from '../functions/shared/config';
 import { DEFAULT_CLONE_BATCH_SIZE, INCOMING_PREFIX } from '../functions/shared/contract';
 import { createStaticKeyStore } from '../functions/shared/keys';
 import type { Log } from '../functions/shared/logger';
+import { noMetrics } from '../functions/shared/metrics';
 import { createProviders, readProviderSettings } from '../functions/shared/providers/settings';
 import { ProviderSlots } from '../functions/shared/providers/slots';
 import type { ProviderName } from '../functions/shared/providers/types';
 import { backoffDelayMs } from '../functions/shared/retry';
 import { readValidationSettings } from '../functions/shared/validation/settings';
 import { deriveVoiceId } from '../functions/shared/voices/record';
-import { DOCUMENT_TRANSLATION, VoiceRepository } from '../functions/shared/voices/repository';
+import { VoiceRepository } from '../functions/shared/voices/repository';
 import { FINAL_STATUSES } from '../functions/shared/voices/status';
 import { speechLatencyFromEnvironment } from '../simulators/latency';
-import {
-  type SmallestDeleteMode,
-  type SmallestSimulator,
-  startSmallestSimulator,
-} from '../simulators/smallest/simulator';
-import { startTypecastSimulator, type TypecastSimulator } from '../simulators/typecast/simulator';
+import type { SmallestDeleteMode } from '../simulators/smallest/simulator';
 import { type ApiHandler, startLocalApiGateway } from './api-gateway';
 import { localResponseStreamRuntime } from './api-gateway/response-stream';
+import { startLocalProviders } from './providers';
 import { LocalQueue } from './queue';
 import { watchRedrive } from './redrive';
+import { startRetentionSchedule, writeLocalModeState } from './retention';
 import {
   dataPaths,
   ensureVoicesTable,
@@ -49,7 +47,6 @@ import {
 
 export const LOCAL_BUCKET = 'voicedrop-local';
 export const LOCAL_TABLE = 'voicedrop-voices';
-const LOCAL_SIMULATOR_CLONE_SLOTS = 10_000;
 /** Local redeliveries come within seconds (AWS: 10 s doubling to 15 min). */
 const LOCAL_RETRY_BACKOFF: RetryBackoff = { baseSeconds: 2, maxSeconds: 60 };
 /** The clone function's timeout in AWS; local deliveries get the same time budget. */
@@ -67,6 +64,8 @@ export interface LocalPipelineOptions {
    * 2026: the voice leaves voicedrop, the clone stays); `lightning-large` deletes through the guide's route.
    */
   readonly smallestDeleteMode?: SmallestDeleteMode;
+  /** Uploads must name a valid consent (`--require-consent`; in AWS `consent.required`). */
+  readonly requireConsent?: boolean;
   readonly environment?: Readonly<Record<string, string | undefined>>;
   readonly log: Log;
   readonly queue?: {
@@ -84,7 +83,9 @@ export interface LocalPipelineOptions {
   readonly lostAnswerGraceMs?: number;
 }
 
-export type ProviderMode = 'live' | 'sim';
+import type { ProviderMode } from './providers';
+
+export type { ProviderMode };
 
 /** What the READY line prints: everything a client needs to talk to local mode. */
 export interface ReadyInfo {
@@ -110,11 +111,6 @@ export interface LocalPipeline {
   close(): Promise<void>;
 }
 
-const SIMULATOR_KEYS: Readonly<Record<ProviderName, string>> = {
-  smallest: 'sk_test_simulator',
-  typecast: 'tc_test_simulator',
-};
-
 /**
  * The whole pipeline on this machine: S3- and DynamoDB-compatible servers, the S3→SQS notification as an
  * in-process queue, the clone handler's own code, and real or simulated providers.
@@ -127,6 +123,8 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
   const validation = readValidationSettings(reader);
   // SIMULATOR_SPEECH_FIRST_BYTE_MS, SIMULATOR_SPEECH_REAL_TIME_FACTOR: how slowly simulated speech comes.
   const simulatorLatency = reader.parsed(speechLatencyFromEnvironment, {});
+  // RETENTION_UNUSED_DAYS, RETENTION_MAX_AGE_DAYS, RETENTION_REJECTED_DAYS, as the retention function reads them.
+  const retention = readRetentionSettings(reader);
   const { defaultProvider, timeoutMs } = settings;
   const key = (name: string) => environment[name]?.trim() || undefined;
   // A provider is live when a key or a base URL is configured (a base URL without a key then fails
@@ -155,55 +153,16 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     await ensureVoicesTable(dynamoClient, LOCAL_TABLE);
     const s3Client = localS3Client(s3.endpoint);
 
-    const modes = {} as Record<ProviderName, ProviderMode>;
-    const keys: Partial<Record<ProviderName, string>> = {};
-    const baseUrls = {} as Record<ProviderName, string>;
-    const simulatorUrls: Partial<Record<ProviderName, string>> = {};
-    for (const provider of ['smallest', 'typecast'] as const) {
-      const { key, baseUrlSet } = configured[provider];
-      const live = !options.forceSimulators && (key !== undefined || baseUrlSet);
-      modes[provider] = live ? 'live' : 'sim';
-      if (live) {
-        keys[provider] = key;
-        baseUrls[provider] = settings.baseUrls[provider];
-      } else {
-        // Generous clone slots: a newcomer trying local mode should not meet a plan's clone limit. The
-        // account's concurrency is the configured plan's (it allows both settings), as the provider would
-        // enforce it.
-        const simulated = {
-          ...simulatorLatency,
-          cloneSlots: LOCAL_SIMULATOR_CLONE_SLOTS,
-          concurrency: Math.max(settings.cloneConcurrency[provider], settings.speechConcurrency[provider]),
-        };
-        const simulator =
-          provider === 'smallest'
-            ? await startSmallestSimulator({ ...simulated, deleteMode: options.smallestDeleteMode })
-            : await startTypecastSimulator(simulated);
-        closers.push(() => simulator.close());
-        // The simulators keep clones in memory: give them back the clones of the voices this data
-        // folder remembers, so voices made before a restart still speak.
-        for (const voice of await rememberedClones(dynamoClient, provider)) {
-          if (provider === 'smallest') {
-            (simulator as SmallestSimulator).seedClone({
-              voiceId: voice.providerVoiceId,
-              displayName: voice.displayName || 'voice',
-              tags: [voice.voiceId],
-              createdAt: voice.createdAt,
-            });
-          } else {
-            (simulator as TypecastSimulator).seedClone({
-              voice_id: voice.providerVoiceId,
-              name: voice.displayName || 'voice',
-              model: voice.model === 'ssfm-v21' ? 'ssfm-v21' : 'ssfm-v30',
-              createdAt: voice.createdAt,
-            });
-          }
-        }
-        keys[provider] = SIMULATOR_KEYS[provider];
-        baseUrls[provider] = simulator.url;
-        simulatorUrls[provider] = simulator.url;
-      }
-    }
+    const { modes, keys, baseUrls, simulatorUrls } = await startLocalProviders({
+      dynamoClient,
+      tableName: LOCAL_TABLE,
+      configured,
+      forceSimulators: options.forceSimulators,
+      smallestDeleteMode: options.smallestDeleteMode,
+      simulatorLatency,
+      settings,
+      closers,
+    });
     const keyStore = createStaticKeyStore(keys, 'the environment (SMALLEST_API_KEY / TYPECAST_API_KEY)');
     const voices = new VoiceRepository(dynamoClient, LOCAL_TABLE);
     const retryBackoff = options.queue?.retryBackoff ?? LOCAL_RETRY_BACKOFF;
@@ -216,6 +175,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       retryBackoff,
       providers: createProviders(keyStore, { baseUrls, timeoutMs }),
       keys: keyStore,
+      consentRequired: options.requireConsent === true,
       defaultProvider,
       defaultModels: settings.defaultModels,
       validation,
@@ -274,6 +234,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       speechUrlTtlSeconds: 900,
       uploadUrlTtlSeconds: 900,
       defaultTrim: validation.defaultTrim,
+      consentRequired: options.requireConsent === true,
       logger: options.log,
     });
     const gateway = await startLocalApiGateway({
@@ -284,6 +245,34 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       log: options.log,
     });
     closers.push(() => gateway.close());
+
+    // The retention schedule, swept at start and daily; `npm run retention -- --local` finds these servers
+    // and simulators through the state file.
+    closers.push(
+      startRetentionSchedule({
+        settings: retention,
+        dependencies: {
+          s3: s3Client,
+          bucket: LOCAL_BUCKET,
+          voices,
+          providers: createProviders(keyStore, { baseUrls, timeoutMs }),
+          logger: options.log,
+          metrics: noMetrics,
+          now: () => new Date(),
+        },
+        log: options.log,
+      }),
+    );
+    closers.push(
+      await writeLocalModeState(dataDir, {
+        pid: process.pid,
+        dynamodbEndpoint: dynamo.endpoint,
+        s3Endpoint: s3.endpoint,
+        bucket: LOCAL_BUCKET,
+        table: LOCAL_TABLE,
+        simulatorUrls,
+      }),
+    );
 
     const info: ReadyInfo = {
       s3Endpoint: s3.endpoint,
@@ -379,34 +368,6 @@ async function enqueueUnfinished(options: {
     }
     continuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (continuationToken);
-}
-
-/** Voices with a live clone at `provider`, read from the local table (a scan: local mode only). */
-async function rememberedClones(client: ReturnType<typeof localDynamoClient>, provider: ProviderName) {
-  const documents = DynamoDBDocumentClient.from(client, DOCUMENT_TRANSLATION);
-  const voices: {
-    voiceId: string;
-    providerVoiceId: string;
-    displayName?: string;
-    model?: string;
-    createdAt?: string;
-  }[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await documents.send(
-      new ScanCommand({
-        TableName: LOCAL_TABLE,
-        FilterExpression:
-          '#provider = :provider AND attribute_exists(providerVoiceId) AND #status IN (:ready, :deleting)',
-        ExpressionAttributeNames: { '#provider': 'provider', '#status': 'status' },
-        ExpressionAttributeValues: { ':provider': provider, ':ready': 'ready', ':deleting': 'deleting' },
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    voices.push(...((page.Items ?? []) as typeof voices));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
-  return voices;
 }
 
 function lambdaContext(): Pick<Context, 'getRemainingTimeInMillis' | 'awsRequestId'> {

@@ -176,6 +176,7 @@ async function createVoicesTable(client: DynamoDBClient, tableName: string): Pro
           VOICES_TABLE.partitionKey,
           VOICES_TABLE.byCreatedAt.partitionKey,
           VOICES_TABLE.byCreatedAt.sortKey,
+          VOICES_TABLE.byConsent.partitionKey,
         ].map((name) => ({ AttributeName: name, AttributeType: 'S' as const })),
         KeySchema: [{ AttributeName: VOICES_TABLE.partitionKey, KeyType: 'HASH' }],
         GlobalSecondaryIndexes: [
@@ -184,6 +185,14 @@ async function createVoicesTable(client: DynamoDBClient, tableName: string): Pro
             KeySchema: [
               { AttributeName: VOICES_TABLE.byCreatedAt.partitionKey, KeyType: 'HASH' },
               { AttributeName: VOICES_TABLE.byCreatedAt.sortKey, KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'ALL' },
+          },
+          {
+            IndexName: VOICES_TABLE.byConsent.indexName,
+            KeySchema: [
+              { AttributeName: VOICES_TABLE.byConsent.partitionKey, KeyType: 'HASH' },
+              { AttributeName: VOICES_TABLE.byConsent.sortKey, KeyType: 'RANGE' },
             ],
             Projection: { ProjectionType: 'ALL' },
           },

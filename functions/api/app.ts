@@ -6,16 +6,26 @@ import { Hono } from 'hono/tiny';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type * as z from 'zod/mini';
 import { withinDeadline } from '../shared/aws-deadline';
+import { CONSENT_ID_PATTERN } from '../shared/consents/record';
+import { ConsentRepository } from '../shared/consents/repository';
 import { API_GATEWAY_TIMEOUT_MS, SPEECH_STREAM_LIMIT_MS } from '../shared/contract';
 import type { Log } from '../shared/logger';
 import { type MetricsRecorder, noMetrics } from '../shared/metrics';
 import type { ProviderName, VoiceProvider } from '../shared/providers/types';
 import type { TrimMode } from '../shared/validation/options';
 import type { VoiceRepository } from '../shared/voices/repository';
+import { createConsent, readConsent, revokeConsent } from './consents';
 import { deleteVoice } from './delete-voice';
 import { ApiError, toErrorAnswer } from './errors';
-import { listVoicesQuerySchema, speechRequestSchema, uploadRequestSchema, voiceIdSchema } from './schemas';
+import {
+  consentRequestSchema,
+  listVoicesQuerySchema,
+  speechRequestSchema,
+  uploadRequestSchema,
+  voiceIdSchema,
+} from './schemas';
 import { speak } from './speech/speak';
+import { checkUploadConsent } from './upload-consent';
 import { createUpload } from './uploads';
 import { decodeCursor, encodeCursor, toVoiceJson } from './voice-json';
 
@@ -23,6 +33,10 @@ export interface ApiDependencies {
   readonly s3: S3Client;
   readonly bucket: string;
   readonly voices: VoiceRepository;
+  /** The consent ledger; default: the one in the voices table. */
+  readonly consents?: ConsentRepository;
+  /** Uploads must name a valid consent (`consent.required`, CONSENT_REQUIRED); default false. */
+  readonly consentRequired?: boolean;
   readonly providers: Readonly<Record<ProviderName, VoiceProvider>>;
   readonly defaultProvider: ProviderName;
   readonly defaultModels: Readonly<Record<ProviderName, string>>;
@@ -44,7 +58,14 @@ export const SPEECH_PROVIDER_RETRY = { maxAttempts: 2 } as const;
 /** Work stops this long before the invocation's end, so an answer (even an error) gets out. */
 const RESPONSE_RESERVE_MS = 1_500;
 
-type Environment = { Bindings: { lambdaContext?: Context } };
+/** The part of API Gateway's event that says who called (IAM auth: the SigV4 signer's ARN). */
+interface CallerEvent {
+  readonly requestContext?: {
+    readonly identity?: { readonly userArn?: string | null; readonly caller?: string | null };
+  };
+}
+
+type Environment = { Bindings: { lambdaContext?: Context; event?: CallerEvent } };
 
 /**
  * The HTTPS API as one Hono app. The Lambda handler adapts API Gateway events at the edge
@@ -53,6 +74,7 @@ type Environment = { Bindings: { lambdaContext?: Context } };
 export function createApiApp(dependencies: ApiDependencies): Hono<Environment> {
   const now = dependencies.now ?? (() => new Date());
   const metrics = dependencies.metrics ?? noMetrics;
+  const consents = dependencies.consents ?? ConsentRepository.beside(dependencies.voices);
   const app = new Hono<Environment>();
 
   // Every AWS call a request makes ends by the request's deadline, early enough for an answer.
@@ -98,8 +120,31 @@ export function createApiApp(dependencies: ApiDependencies): Hono<Environment> {
 
   app.delete('/voices/:voiceId', async (c) => {
     const voiceId = pathVoiceId(c.req.param('voiceId'));
-    const record = await deleteVoice(voiceId, { ...dependencies, metrics, now });
+    const by = principalOf(c.env?.event);
+    const record = await deleteVoice(voiceId, { reason: 'requested', by }, { ...dependencies, metrics, now });
     return c.json(toVoiceJson(record));
+  });
+
+  app.post('/consents', async (c) => {
+    const request = parse(consentRequestSchema, await jsonBody(c.req.raw));
+    const consent = await createConsent(request, principalOf(c.env?.event), {
+      ...dependencies,
+      consents,
+      metrics,
+      now,
+    });
+    return c.json(consent, 201);
+  });
+
+  app.get('/consents/:consentId', async (c) => {
+    return c.json(await readConsent(pathConsentId(c.req.param('consentId')), { consents }));
+  });
+
+  app.delete('/consents/:consentId', async (c) => {
+    const consentId = pathConsentId(c.req.param('consentId'));
+    return c.json(
+      await revokeConsent(consentId, principalOf(c.env?.event), { ...dependencies, consents, metrics, now }),
+    );
   });
 
   app.post('/voices/:voiceId/speech', async (c) => {
@@ -123,6 +168,7 @@ export function createApiApp(dependencies: ApiDependencies): Hono<Environment> {
 
   app.post('/uploads', async (c) => {
     const request = parse(uploadRequestSchema, await jsonBody(c.req.raw));
+    await checkUploadConsent(request.consentId, dependencies.consentRequired === true, consents, now());
     return c.json(await createUpload(request, { ...dependencies, now }), 201);
   });
 
@@ -164,6 +210,17 @@ function pathVoiceId(raw: string): string {
   const parsed = voiceIdSchema.safeParse(raw);
   if (!parsed.success) throw new ApiError(404, 'voice_not_found', 'No such voice.');
   return parsed.data;
+}
+
+function pathConsentId(raw: string): string {
+  if (!CONSENT_ID_PATTERN.test(raw)) throw new ApiError(404, 'consent_not_found', 'No such consent.');
+  return raw;
+}
+
+/** Who called: the IAM principal API Gateway authenticated (local mode's gateway names a stand-in). */
+function principalOf(event: CallerEvent | undefined): string {
+  const identity = event?.requestContext?.identity;
+  return identity?.userArn || identity?.caller || 'unidentified';
 }
 
 async function jsonBody(request: Request): Promise<unknown> {

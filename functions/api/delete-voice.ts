@@ -6,11 +6,18 @@ import {
   NotFound,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import { deleteObjectsBelow } from '../shared/bucket-prefix';
+import { SPEECH_PREFIX } from '../shared/contract';
 import type { Log } from '../shared/logger';
 import type { MetricsRecorder } from '../shared/metrics';
 import { isProviderError } from '../shared/providers/errors';
 import type { ProviderName, VoiceProvider } from '../shared/providers/types';
-import { knownProviderOf, type VoiceDeletion, type VoiceRecord } from '../shared/voices/record';
+import {
+  type DeletionReason,
+  knownProviderOf,
+  type VoiceDeletion,
+  type VoiceRecord,
+} from '../shared/voices/record';
 import type { VoiceRepository } from '../shared/voices/repository';
 import { DELETABLE_STATUSES, IN_PROGRESS_STATUSES } from '../shared/voices/status';
 import { ApiError } from './errors';
@@ -18,7 +25,7 @@ import { SynthesisCache } from './speech/synthesis-cache';
 
 export interface DeleteDependencies {
   readonly s3: S3Client;
-  /** Where the synthesis cache lives (cache/<voiceId>/). */
+  /** Where the synthesis cache and stored speech live (cache/<voiceId>/, speech/<voiceId>/). */
   readonly bucket: string;
   readonly voices: VoiceRepository;
   readonly providers: Readonly<Record<ProviderName, VoiceProvider>>;
@@ -27,12 +34,36 @@ export interface DeleteDependencies {
   readonly now: () => Date;
 }
 
+/** Why a voice goes and on whose word: the start of its receipt. */
+export interface DeletionRequest {
+  readonly reason: DeletionReason;
+  /** The caller's IAM principal; `retention` or `consent` for the sweep and revocations. */
+  readonly by: string;
+  /**
+   * The sweep's guard: delete only while `usage.lastUsedAt` is still what it listed (null: never used),
+   * so a voice spoken with since then stays.
+   */
+  readonly lastUsedAt?: string | null;
+}
+
+const KEEPS_ERROR: ReadonlySet<string> = new Set(['rejected', 'failed']);
+
+/** The voice was used, or moved on, between being chosen and being deleted: it stays. */
+export class DeletionRefusedError extends ApiError {}
+
 /**
- * Deletes a voice everywhere: the provider's clone, the source audio and the cached speech in the bucket, then the record
- * becomes `deleted`. Idempotent: a deleted voice answers as it is, with no provider call. A failure
- * half-way leaves the record `deleting`, and the next DELETE carries on from there.
+ * Deletes a voice everywhere, the one routine for the API, the retention sweep and consent revocations: the
+ * provider's clone, every version of the source audio, the cached and stored speech and the preview clips;
+ * then the record becomes `deleted` with its receipt (`deletion`) and without the data derived from the
+ * audio (hash, quality figures, preview URLs). Idempotent: a deleted voice answers as it is, with no
+ * provider call. A failure half-way leaves the record `deleting` (with the reason already recorded), and the
+ * next attempt (API or sweep) carries on from there.
  */
-export async function deleteVoice(voiceId: string, dependencies: DeleteDependencies): Promise<VoiceRecord> {
+export async function deleteVoice(
+  voiceId: string,
+  request: DeletionRequest,
+  dependencies: DeleteDependencies,
+): Promise<VoiceRecord> {
   const record = await dependencies.voices.get(voiceId);
   if (!record?.voiceId.startsWith('vc_')) {
     throw new ApiError(404, 'voice_not_found', `No voice ${voiceId}.`);
@@ -48,36 +79,49 @@ export async function deleteVoice(voiceId: string, dependencies: DeleteDependenc
       },
     );
   }
+  // A deletion that stopped half-way keeps the reason it started with.
+  const started: VoiceDeletion =
+    record.status === 'deleting' && record.deletion?.reason
+      ? record.deletion
+      : { reason: request.reason, by: request.by, at: dependencies.now().toISOString() };
   const moved = await dependencies.voices.transition(voiceId, {
     from: DELETABLE_STATUSES,
     to: 'deleting',
-    changes: { error: null },
+    // A rejected or failed upload keeps why it was refused.
+    changes: { error: KEEPS_ERROR.has(record.status) ? undefined : null, deletion: started },
+    lastUsedAt: request.lastUsedAt,
     now: dependencies.now(),
   });
-  if (!moved)
+  if (!moved) {
+    if (request.lastUsedAt !== undefined) {
+      throw new DeletionRefusedError(409, 'voice_used', `Voice ${voiceId} was used or changed; it stays.`);
+    }
     throw new ApiError(409, 'voice_busy', `Voice ${voiceId} changed while deleting; try again.`, {
       retryable: true,
     });
+  }
 
-  const deletion = await deleteProviderClone(record, dependencies);
-  await deleteSourceAudio(record, dependencies);
+  const provider = await deleteProviderClone(record, dependencies);
+  const sourceVersionsDeleted = await deleteSourceAudio(record, dependencies);
   // Speech made with the voice goes with it. A request still streaming may cache a last piece after this;
   // the cache's lifecycle rule removes that one.
-  const cachedObjectsDeleted = await new SynthesisCache(dependencies.s3, dependencies.bucket).deleteVoice(
-    voiceId,
-  );
+  const cachedObjectsDeleted =
+    (await new SynthesisCache(dependencies.s3, dependencies.bucket).deleteVoice(voiceId)) +
+    (await deleteObjectsBelow(dependencies.s3, dependencies.bucket, `${SPEECH_PREFIX}${voiceId}/`));
   if (record.processing?.claimKey)
     await dependencies.voices.releaseClaim(record.processing.claimKey, voiceId);
 
   const deletedAt = dependencies.now();
+  const { sha256: _sha256, quality: _quality, ...source } = record.source;
   await dependencies.voices.transition(voiceId, {
     from: ['deleting'],
     to: 'deleted',
-    // Preview clips are the cloned voice speaking: they go with it.
+    // Preview clips are the cloned voice speaking: they go with it; so do the hash and quality figures.
     changes: {
       deletedAt: deletedAt.toISOString(),
-      deletion: { ...deletion, cachedObjectsDeleted },
+      deletion: { ...started, ...provider, sourceVersionsDeleted, cachedObjectsDeleted },
       samples: null,
+      source,
     },
     now: deletedAt,
   });
@@ -86,7 +130,11 @@ export async function deleteVoice(voiceId: string, dependencies: DeleteDependenc
   dependencies.logger.info('voice deleted', {
     voiceId,
     provider: record.provider,
-    providerDeletion: deletion.provider,
+    providerDeletion: provider.provider,
+    reason: started.reason,
+    by: started.by,
+    sourceVersionsDeleted,
+    cachedObjectsDeleted,
   });
   return deleted;
 }
@@ -94,7 +142,7 @@ export async function deleteVoice(voiceId: string, dependencies: DeleteDependenc
 async function deleteProviderClone(
   record: VoiceRecord,
   dependencies: DeleteDependencies,
-): Promise<VoiceDeletion> {
+): Promise<Pick<VoiceDeletion, 'provider' | 'detail'>> {
   // A duplicate shares its owner's clone; rejected and most failed uploads never had one.
   if (!record.providerVoiceId || record.status === 'duplicate' || record.duplicateOf) {
     return { provider: 'not_applicable' };
@@ -122,21 +170,24 @@ async function deleteProviderClone(
  * content belong to other voices and stay. Without versioning (local mode), the object is deleted if it
  * still holds this voice's bytes.
  */
-async function deleteSourceAudio(record: VoiceRecord, dependencies: DeleteDependencies): Promise<void> {
+async function deleteSourceAudio(record: VoiceRecord, dependencies: DeleteDependencies): Promise<number> {
   const { bucket, key, versionId, etag } = record.source;
   const versions = await listVersions(dependencies.s3, bucket, key);
   if (!versions) {
     try {
       const head = await dependencies.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-      if (etag && head.ETag?.replace(/"/g, '') !== etag) return;
+      if (etag && head.ETag?.replace(/"/g, '') !== etag) return 0;
       await dependencies.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+      return 1;
     } catch (error) {
       if (!(error instanceof NotFound || (error as { name?: string }).name === 'NotFound')) throw error;
     }
-    return;
+    return 0;
   }
+  // A duplicate's bytes are its owner's too: only its own version goes, the owner's source stays.
+  const sameBytes = etag !== undefined && !record.duplicateOf;
   const ours = versions.objects.filter(
-    (version) => version.versionId === versionId || (etag !== undefined && version.etag === etag),
+    (version) => version.versionId === versionId || (sameBytes && version.etag === etag),
   );
   for (const version of ours) {
     await dependencies.s3.send(
@@ -148,6 +199,7 @@ async function deleteSourceAudio(record: VoiceRecord, dependencies: DeleteDepend
       await dependencies.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key, VersionId: marker }));
     }
   }
+  return ours.length;
 }
 
 interface KeyVersions {

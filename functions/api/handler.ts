@@ -22,6 +22,7 @@ const secretId = environment.required('PROVIDER_KEYS_SECRET_ARN');
 const speechUrlTtlSeconds = environment.positiveInteger('SPEECH_URL_TTL_SECONDS', 900);
 const uploadUrlTtlSeconds = environment.positiveInteger('UPLOAD_URL_TTL_SECONDS', 900);
 const defaultTrim = environment.oneOf('TRIM_DEFAULT', TRIM_MODES, 'off');
+const consentRequired = environment.oneOf('CONSENT_REQUIRED', ['true', 'false'], 'false') === 'true';
 const settings = readProviderSettings(environment);
 // One bundle, two functions: the api function and the speech function each log and count as themselves.
 const serviceName = environment.oneOf(
@@ -52,6 +53,7 @@ const app = createApiApp({
   speechUrlTtlSeconds,
   uploadUrlTtlSeconds,
   defaultTrim,
+  consentRequired,
   logger,
   metrics,
 });

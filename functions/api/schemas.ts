@@ -2,6 +2,8 @@
 // the kinds used (about 20 KB instead of 95 KB). A namespace import lets the bundler drop what is unused.
 import * as z from 'zod/mini';
 
+import { CONSENT_ID_PATTERN } from '../shared/consents/record';
+import { CONSENT_EVIDENCE_PREFIX } from '../shared/contract';
 import { PROVIDER_NAMES } from '../shared/providers/types';
 import { TRIM_MODES } from '../shared/validation/options';
 import '../shared/zod-messages';
@@ -46,6 +48,35 @@ export const speechRequestSchema = z.strictObject({
 });
 export type SpeechRequestBody = z.infer<typeof speechRequestSchema>;
 
+export const consentIdSchema = z
+  .string()
+  .check(z.regex(CONSENT_ID_PATTERN, 'must be cs_ followed by 26 lowercase base32 characters'));
+
+const EVIDENCE_KEY_PATTERN = new RegExp(`^${CONSENT_EVIDENCE_PREFIX}[^\\p{Cc}]+$`, 'u');
+
+export const consentRequestSchema = z.strictObject({
+  /** Whose voice may be cloned. */
+  speakerName: z.string().check(z.minLength(1), z.maxLength(200)),
+  /** Who gave the release: the speaker, or their legally authorised representative. */
+  grantedBy: z.string().check(z.minLength(1), z.maxLength(200)),
+  /** What the voice may be used for, as the release says. */
+  purpose: z.string().check(z.minLength(1), z.maxLength(1_000)),
+  /** The release's wording, when given in text. */
+  statement: z.optional(z.string().check(z.minLength(1), z.maxLength(10_000))),
+  /** An object below consents/ in the bucket (a recorded or signed statement), uploaded beforehand. */
+  evidenceKey: z.optional(
+    z
+      .string()
+      .check(
+        z.maxLength(1_024),
+        z.regex(EVIDENCE_KEY_PATTERN, `must be an object key below ${CONSENT_EVIDENCE_PREFIX}`),
+      ),
+  ),
+  /** When the release ends (ISO 8601 with time zone); after it no upload is covered and its voices are deleted. */
+  expiresAt: z.optional(z.iso.datetime({ offset: true })),
+});
+export type ConsentRequestBody = z.infer<typeof consentRequestSchema>;
+
 const FILE_NAME_PATTERN = /^[^/\\\p{Cc}]+$/u;
 /** S3's variable for the form's file name in a POST policy key: "${filename}". */
 export const POST_FILENAME_VARIABLE = `$${'{filename}'}`;
@@ -83,6 +114,8 @@ export const uploadRequestSchema = z.strictObject({
   /** `auto`: a sample longer than the provider's window is cut to its best window of speech (default: the stack's). */
   trim: z.optional(z.enum(TRIM_MODES)),
   contentType: z.optional(z.string().check(z.maxLength(100))),
+  /** The speaker's consent on record (POST /consents); required when the stack requires consent. */
+  consentId: z.optional(consentIdSchema),
 });
 export type UploadRequestBody = z.infer<typeof uploadRequestSchema>;
 

@@ -85,6 +85,7 @@ export async function createUpload(
   put('description', request.description);
   put('tags', tags);
   put('trim', request.trim);
+  put('consent-id', request.consentId);
 
   const key = `${INCOMING_PREFIX}${provider}/${request.fileName}`;
   if (request.contentType) fields['Content-Type'] = request.contentType;

@@ -1,5 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
+import type { ConsentRepository } from '../shared/consents/repository';
 import type { KeyStore } from '../shared/keys';
 import type { Log } from '../shared/logger';
 import type { MetricsRecorder } from '../shared/metrics';
@@ -15,6 +16,10 @@ export interface ClonePipelineDependencies {
   readonly voices: VoiceRepository;
   readonly providers: Readonly<Record<ProviderName, VoiceProvider>>;
   readonly keys: KeyStore;
+  /** Uploads must name a valid consent (`consent.required`, CONSENT_REQUIRED); default false. */
+  readonly consentRequired?: boolean;
+  /** The consent ledger; default: the one in the voices table. */
+  readonly consents?: ConsentRepository;
   readonly defaultProvider: ProviderName;
   /** Model used when the upload names none (configuration may differ from the provider's default). */
   readonly defaultModels: Readonly<Record<ProviderName, string>>;

@@ -21,6 +21,7 @@ const environment = new EnvironmentReader();
 const tableName = environment.required('VOICES_TABLE_NAME');
 const secretId = environment.required('PROVIDER_KEYS_SECRET_ARN');
 const maxReceiveCount = environment.positiveInteger('CLONE_MAX_RECEIVE_COUNT', 8);
+const consentRequired = environment.oneOf('CONSENT_REQUIRED', ['true', 'false'], 'false') === 'true';
 const settings = readProviderSettings(environment);
 const validation = readValidationSettings(environment);
 environment.done();
@@ -44,6 +45,7 @@ const dependencies = {
   defaultModels: settings.defaultModels,
   validation,
   maxReceiveCount,
+  consentRequired,
   // The provider may finish a clone whose answer we lost until well after our own deadline.
   lostAnswerGraceMs: Math.max(DEFAULT_LOST_ANSWER_GRACE_MS, 2 * settings.timeoutMs),
   logger,

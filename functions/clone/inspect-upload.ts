@@ -7,7 +7,8 @@ import { cachingSource, s3ByteSource } from '../shared/audio/sources';
 import type { ByteSource } from '../shared/audio/types';
 import { recut } from '../shared/validation/sound';
 import { validateSource } from '../shared/validation/validate';
-import type { VoiceRecord, VoiceSource } from '../shared/voices/record';
+import type { VoiceError, VoiceRecord, VoiceSource } from '../shared/voices/record';
+import { consentRefusal } from './consent-check';
 import type { ClonePipelineDependencies } from './dependencies';
 import { displayNameFromFileName, readUploadOptions, type routeUploadKey } from './s3-events';
 
@@ -18,6 +19,8 @@ type Validation = Awaited<ReturnType<typeof validateSource>>;
 
 export type Inspection =
   | { readonly outcome: 'missing' }
+  /** Refused for its consent before its audio was read (consent-check.ts). */
+  | { readonly outcome: 'refused'; readonly error: VoiceError; readonly consentId?: string }
   | {
       readonly outcome: 'inspected';
       readonly report: Validation['report'];
@@ -27,7 +30,7 @@ export type Inspection =
       /** The record's descriptive fields: from the metadata, as the provider's rules resolved them. */
       readonly descriptive: Pick<
         VoiceRecord,
-        'displayName' | 'model' | 'language' | 'accent' | 'description' | 'tags'
+        'displayName' | 'model' | 'language' | 'accent' | 'description' | 'tags' | 'consentId'
       >;
       /** The object's bytes, read once (validation and the clone request share them). */
       readonly byteSource: ByteSource & { readonly bytesRead: number };
@@ -39,7 +42,10 @@ export type Inspection =
 export async function inspectUpload(
   record: VoiceRecord,
   route: Route,
-  dependencies: Pick<ClonePipelineDependencies, 's3' | 'defaultModels' | 'validation' | 'logger'>,
+  dependencies: Pick<
+    ClonePipelineDependencies,
+    's3' | 'defaultModels' | 'validation' | 'logger' | 'consents' | 'consentRequired' | 'voices' | 'now'
+  >,
 ): Promise<Inspection> {
   const source = record.source;
   let metadata: Record<string, string>;
@@ -56,6 +62,9 @@ export async function inspectUpload(
     throw error;
   }
   const options = readUploadOptions(metadata);
+  // Biometric audio is not even read without the speaker's consent on record.
+  const refused = await consentRefusal(options.consentId, dependencies);
+  if (refused) return { outcome: 'refused', error: refused, consentId: options.consentId };
   const provider = route.kind === 'upload' ? route.provider : route.folder;
   const displayName = options.displayName ?? displayNameFromFileName(route.fileName);
   if (route.kind === 'upload' && options.model === undefined) {
@@ -112,6 +121,7 @@ export async function inspectUpload(
       accent: resolved?.accent ?? options.accent,
       description: resolved?.description ?? options.description,
       tags: resolved?.tags,
+      consentId: options.consentId,
     },
     byteSource,
     ...(audio ? { audio } : {}),

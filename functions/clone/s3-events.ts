@@ -161,5 +161,6 @@ export function readUploadOptions(metadata: Readonly<Record<string, string>>): U
     description: read('description'),
     tags: read('tags'),
     trim: read('trim'),
+    consentId: read('consent-id'),
   };
 }

@@ -13,6 +13,7 @@ import type { ClonedVoice, CloneHint, ProviderName, VoiceProvider } from '../sha
 import { knownProviderOf, type VoiceError, type VoiceRecord } from '../shared/voices/record';
 import { audioClaimKey, type VoiceRepository } from '../shared/voices/repository';
 import { FINAL_STATUSES, mayMove, statusesThatMayBecome } from '../shared/voices/status';
+import { consentRefusal, deleteIfConsentWithdrawn } from './consent-check';
 import { type Attempt, type ClonePipelineDependencies, DEFAULT_LOST_ANSWER_GRACE_MS } from './dependencies';
 import { isOperatorFixable, providerFailure, safeMessage, unknownProviderFailure } from './failures';
 import { inspectUpload, type Route, readAudioToSend } from './inspect-upload';
@@ -85,6 +86,10 @@ export class UploadSession {
           retryable: false,
         },
       });
+      return;
+    }
+    if (inspection.outcome === 'refused') {
+      await this.finish('rejected', { consentId: inspection.consentId, error: inspection.error });
       return;
     }
     const { report, resolved, facts, descriptive, byteSource, audio: trimmedAudio } = inspection;
@@ -167,6 +172,9 @@ export class UploadSession {
         );
       }
     }
+    // The consent may have been revoked since the first attempt: no new clone request then.
+    const refused = this.record.consentId && (await consentRefusal(this.record.consentId, this.dependencies));
+    if (refused) return this.failPermanently(refused);
     const source = this.record.source;
     await this.withProviderSlot(provider, async () => {
       const audio = await readAudioToSend(this.dependencies.s3, source);
@@ -357,12 +365,14 @@ export class UploadSession {
   }
 
   private async markReady(voice: ClonedVoice): Promise<void> {
-    await this.finish('ready', {
+    const ready = await this.finish('ready', {
       providerVoiceId: voice.providerVoiceId,
       samples: voice.samples.map((sample) => ({ text: sample.text, audioUrl: sample.audioUrl })),
       model: voice.model || this.record.model,
       error: null,
     });
+    // A consent revoked while the clone was made: the voice goes at once (see consent-check.ts).
+    if (ready) await deleteIfConsentWithdrawn(this.record, this.dependencies);
   }
 
   private async failPermanently(error: VoiceError): Promise<void> {

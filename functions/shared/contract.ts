@@ -39,7 +39,34 @@ export const VOICES_TABLE = {
     partitionKey: 'listPartition',
     sortKey: 'createdAt',
   },
+  /**
+   * The voices cloned under one consent, oldest first: sparse, since only voice records that named a
+   * consent carry `consentId` (consent items themselves are keyed `cs_…` and carry no `consentId`).
+   */
+  byConsent: {
+    indexName: 'byConsent',
+    partitionKey: 'consentId',
+    sortKey: 'createdAt',
+  },
 } as const;
+
+/** The voices table's index of the voices cloned under each consent. */
+export const VOICES_BY_CONSENT_INDEX = VOICES_TABLE.byConsent.indexName;
+
+/**
+ * Evidence of consent (a recorded or signed statement) is uploaded below this prefix and named by
+ * `evidenceKey` in `POST /consents`. Nothing clones from it; it is kept with its consent.
+ */
+export const CONSENT_EVIDENCE_PREFIX = 'consents/';
+
+/** Days the audio of a rejected, failed or duplicate upload is kept unless `retention.rejectedDays` says otherwise. */
+export const DEFAULT_RETENTION_REJECTED_DAYS = 30;
+
+/** Days a ready voice may go unused before the sweep deletes it, unless `retention.unusedDays` says otherwise. */
+export const DEFAULT_RETENTION_UNUSED_DAYS = 1_095;
+
+/** BIPA's ceiling: biometric data is destroyed at most three years after the last interaction. */
+export const MAX_RETENTION_DAYS = 1_095;
 
 /**
  * Messages per clone invocation unless `cloneQueue.batchSize` says otherwise: the stack's default
@@ -61,6 +88,7 @@ export const SERVICE_NAMES = {
   clone: 'voicedrop-clone',
   api: 'voicedrop-api',
   speech: 'voicedrop-speech',
+  retention: 'voicedrop-retention',
 } as const;
 
 /**

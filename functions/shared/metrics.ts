@@ -12,7 +12,11 @@ export type BusinessMetric =
   | 'SpeechRequests'
   | 'SpeechCharacters'
   /** A speech stream that ended early after audio had been sent (the client sees a truncated body). */
-  | 'SpeechStreamsTruncated';
+  | 'SpeechStreamsTruncated'
+  /** Voices (and expired upload audio) the retention sweep deleted. */
+  | 'RetentionDeletions'
+  /** Deletions the retention sweep could not finish (retried by its next run). */
+  | 'RetentionFailures';
 
 /** Counts per provider (dimension `Provider`): what speech cost and what the cache saved. */
 export type ProviderMetric = 'SpeechProviderCharacters' | 'SpeechCacheHits' | 'SpeechCachedPieces';

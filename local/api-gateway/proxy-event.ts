@@ -5,6 +5,9 @@ import { matchesMediaType } from './media-types';
 import type { Route } from './routes';
 
 export const LOCAL_ACCOUNT_ID = '000000000000';
+/** Who local mode's gateway says called (no SigV4 locally): the `by` of deletions made through the API. */
+export const LOCAL_CALLER = 'local-mode';
+export const LOCAL_CALLER_ARN = `arn:aws:iam::${LOCAL_ACCOUNT_ID}:user/${LOCAL_CALLER}`;
 
 export interface ProxyEventInput {
   readonly request: IncomingMessage;
@@ -51,7 +54,8 @@ export function proxyEvent(input: ProxyEventInput): APIGatewayProxyEvent {
         accountId: null,
         apiKey: null,
         apiKeyId: null,
-        caller: null,
+        // IAM auth's caller as API Gateway fills it in; locally there is no signer, so a stand-in.
+        caller: LOCAL_CALLER,
         clientCert: null,
         cognitoAuthenticationProvider: null,
         cognitoAuthenticationType: null,
@@ -61,7 +65,7 @@ export function proxyEvent(input: ProxyEventInput): APIGatewayProxyEvent {
         sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
         user: null,
         userAgent: request.headers['user-agent'] ?? null,
-        userArn: null,
+        userArn: LOCAL_CALLER_ARN,
       },
       path: `/${input.stageName}${path === '/' ? '' : path}`,
       protocol: `HTTP/${request.httpVersion}`,

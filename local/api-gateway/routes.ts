@@ -20,6 +20,8 @@ const ROUTES: readonly Route[] = [
   route('/voices/{voiceId}', ['GET', 'DELETE']),
   route('/voices/{voiceId}/speech', ['POST']),
   route('/uploads', ['POST']),
+  route('/consents', ['POST']),
+  route('/consents/{consentId}', ['GET', 'DELETE']),
 ];
 
 function route(resource: string, methods: readonly string[]): Route {

@@ -48,6 +48,7 @@ export function buildOpenApiDocument(options: OpenApiOptions = {}): object {
       { name: 'voices', description: 'Cloned voices: list, read, delete.' },
       { name: 'speech', description: 'Text to speech with a cloned voice.' },
       { name: 'uploads', description: 'Presigned uploads of voice samples.' },
+      { name: 'consents', description: "The consent ledger: a speaker's release to clone their voice." },
     ],
     paths: {
       '/voices': { get: listVoicesOperation() },
@@ -61,6 +62,12 @@ export function buildOpenApiDocument(options: OpenApiOptions = {}): object {
         post: speechOperation(),
       },
       '/uploads': { post: uploadOperation() },
+      '/consents': { post: createConsentOperation() },
+      '/consents/{consentId}': {
+        parameters: [{ $ref: '#/components/parameters/ConsentId' }],
+        get: getConsentOperation(),
+        delete: revokeConsentOperation(),
+      },
     },
     components: {
       schemas,
@@ -71,6 +78,13 @@ export function buildOpenApiDocument(options: OpenApiOptions = {}): object {
           required: true,
           description: 'The voice. An id of another form is simply unknown (404).',
           schema: schemaRef('VoiceId'),
+        },
+        ConsentId: {
+          name: 'consentId',
+          in: 'path',
+          required: true,
+          description: 'The consent. An id of another form is simply unknown (404).',
+          schema: schemaRef('ConsentId'),
         },
       },
       headers: {
@@ -265,8 +279,64 @@ function uploadOperation(): JsonObject {
       413: requestTooLarge(),
       422: errorResponse(
         "The options break the provider's rules; the code is the first problem's, e.g. `invalid_name`, " +
-          '`file_too_large`, `empty_file`, and the message lists them all.',
+          '`file_too_large`, `empty_file`, and the message lists them all; `consent_required` (the stack ' +
+          'requires consent and none is named) or `consent_invalid` (unknown, revoked or expired).',
       ),
+    }),
+  };
+}
+
+function createConsentOperation(): JsonObject {
+  return {
+    operationId: 'createConsent',
+    tags: ['consents'],
+    summary: "Record a speaker's consent",
+    description:
+      'Records a release once (never overwritten; revocation is its only change) and answers its `consentId`, ' +
+      'which uploads name (`consent-id` metadata, `POST /uploads` `consentId`). `evidenceKey` names an object ' +
+      'below `consents/` in the bucket (a recorded or signed statement), which must exist. `createdBy` is the ' +
+      "caller's IAM principal.",
+    requestBody: {
+      required: true,
+      content: { 'application/json': { schema: schemaRef('ConsentRequest') } },
+    },
+    responses: withCommonErrors({
+      201: jsonResponse('The consent, as recorded.', 'Consent'),
+      400: errorResponse(
+        '`invalid_json`; `invalid_request`: the body does not match `ConsentRequest`, or `expiresAt` is past.',
+      ),
+      413: requestTooLarge(),
+      422: errorResponse('`evidence_not_found`: no object at `evidenceKey`.'),
+    }),
+  };
+}
+
+function getConsentOperation(): JsonObject {
+  return {
+    operationId: 'getConsent',
+    tags: ['consents'],
+    summary: 'Read a consent and the voices cloned under it',
+    responses: withCommonErrors({
+      200: jsonResponse('The consent with its voices (deleted ones too).', 'ConsentWithVoices'),
+      404: errorResponse('`consent_not_found`.'),
+    }),
+  };
+}
+
+function revokeConsentOperation(): JsonObject {
+  return {
+    operationId: 'revokeConsent',
+    tags: ['consents'],
+    summary: 'Revoke a consent, deleting its voices everywhere',
+    description:
+      'Sets `revokedAt` (once) and deletes every voice cloned under the consent everywhere, each with the ' +
+      'receipt `deletion.reason: consent_revoked`, `by: consent`. Later uploads naming it are rejected ' +
+      '`consent_invalid`. A voice still being cloned is deleted by its clone as soon as it is made; one that ' +
+      'could not be deleted now (a provider outage) is listed with its status and deleted by calling this ' +
+      'again or by the daily retention run. The consent itself is kept.',
+    responses: withCommonErrors({
+      200: jsonResponse('The consent, revoked, with its voices as they are now.', 'ConsentWithVoices'),
+      404: errorResponse('`consent_not_found`.'),
     }),
   };
 }

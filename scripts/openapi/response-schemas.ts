@@ -15,6 +15,17 @@ export const errorBodySchema = z.object({
 const sampleSchema = z.object({ text: z.string(), audioUrl: z.string() });
 
 /** The public voice JSON: the record's own attribute names, without internal bookkeeping. */
+/** The receipt a deleted voice keeps (README "Voice data"). */
+const deletionSchema = z.object({
+  reason: z.optional(z.enum(['requested', 'expired', 'consent_revoked'])),
+  by: z.optional(z.string()),
+  at: z.optional(z.string()),
+  provider: z.optional(z.enum(['deleted', 'not_deleted', 'not_applicable'])),
+  detail: z.optional(z.string()),
+  sourceVersionsDeleted: z.optional(z.number().check(z.int(), z.nonnegative())),
+  cachedObjectsDeleted: z.optional(z.number().check(z.int(), z.nonnegative())),
+});
+
 export const voiceSchema = z.object({
   voiceId: z.string(),
   status: z.enum(VOICE_STATUSES),
@@ -63,13 +74,8 @@ export const voiceSchema = z.object({
     }),
   ),
   duplicateOf: z.optional(z.string()),
-  deletion: z.optional(
-    z.object({
-      provider: z.enum(['deleted', 'not_deleted', 'not_applicable']),
-      detail: z.optional(z.string()),
-      cachedObjectsDeleted: z.optional(z.number().check(z.int(), z.nonnegative())),
-    }),
-  ),
+  consentId: z.optional(z.string()),
+  deletion: z.optional(deletionSchema),
   usage: z.optional(
     z.object({
       requests: z.number().check(z.int(), z.nonnegative()),
@@ -82,6 +88,33 @@ export const voiceSchema = z.object({
   createdAt: z.string(),
   updatedAt: z.string(),
   deletedAt: z.optional(z.string()),
+});
+
+export const consentVoiceSchema = z.object({
+  voiceId: z.string(),
+  status: z.string(),
+  provider: z.string(),
+  createdAt: z.string(),
+  deletion: z.optional(deletionSchema),
+});
+
+export const consentSchema = z.object({
+  consentId: z.string(),
+  speakerName: z.string(),
+  grantedBy: z.string(),
+  purpose: z.string(),
+  statement: z.optional(z.string()),
+  evidenceKey: z.optional(z.string()),
+  expiresAt: z.optional(z.string()),
+  createdAt: z.string(),
+  createdBy: z.string(),
+  revokedAt: z.optional(z.string()),
+  revokedBy: z.optional(z.string()),
+});
+
+export const consentWithVoicesSchema = z.object({
+  ...consentSchema.shape,
+  voices: z.array(consentVoiceSchema),
 });
 
 export const voiceListSchema = z.object({ items: z.array(voiceSchema), nextCursor: z.nullable(z.string()) });

@@ -1,6 +1,8 @@
 // zod's functional build, as in functions/api/schemas.ts.
 import type * as z from 'zod/mini';
 import {
+  consentIdSchema,
+  consentRequestSchema,
   listVoicesQuerySchema,
   MAX_SPEECH_CHARACTERS,
   speechRequestSchema,
@@ -8,6 +10,8 @@ import {
   voiceIdSchema,
 } from '../../functions/api/schemas';
 import {
+  consentSchema,
+  consentWithVoicesSchema,
   errorBodySchema,
   speechUrlResponseSchema,
   uploadResponseSchema,
@@ -25,6 +29,8 @@ export const REQUEST_SCHEMAS = {
   VoiceId: voiceIdSchema,
   SpeechRequest: speechRequestSchema,
   UploadRequest: uploadRequestSchema,
+  ConsentId: consentIdSchema,
+  ConsentRequest: consentRequestSchema,
 } as const satisfies Record<string, z.core.$ZodType>;
 
 /** Answer shapes, converted with zod's `output` view. */
@@ -33,6 +39,8 @@ export const RESPONSE_SCHEMAS = {
   VoiceList: voiceListSchema,
   SpeechUrlResponse: speechUrlResponseSchema,
   UploadResponse: uploadResponseSchema,
+  Consent: consentSchema,
+  ConsentWithVoices: consentWithVoicesSchema,
   ErrorBody: errorBodySchema,
 } as const satisfies Record<string, z.core.$ZodType>;
 

@@ -42,6 +42,7 @@ describe('Stack: Voicedrop API with the cdk.json configuration', () => {
           TRIM_DEFAULT: 'off',
           PROVIDER_TIMEOUT_MS: '25000',
           UPLOAD_URL_TTL_SECONDS: '900',
+          CONSENT_REQUIRED: 'false',
           POWERTOOLS_SERVICE_NAME: 'voicedrop-api',
           POWERTOOLS_METRICS_NAMESPACE: 'Voicedrop',
           POWERTOOLS_LOG_LEVEL: 'INFO',
@@ -89,14 +90,39 @@ describe('Stack: Voicedrop API with the cdk.json configuration', () => {
           {
             effect: 'Allow',
             actions: ['dynamodb:Query'],
-            resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [ids.table, 'Arn'] }, '/index/byCreatedAt']] },
+            resource: [
+              { 'Fn::Join': ['', [{ 'Fn::GetAtt': [ids.table, 'Arn'] }, '/index/byConsent']] },
+              { 'Fn::Join': ['', [{ 'Fn::GetAtt': [ids.table, 'Arn'] }, '/index/byCreatedAt']] },
+            ],
+            condition: undefined,
+          },
+          // Consents only: PutItem on items whose key starts cs_.
+          {
+            effect: 'Allow',
+            actions: ['dynamodb:PutItem'],
+            resource: { 'Fn::GetAtt': [ids.table, 'Arn'] },
+            condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['cs_*'] } },
+          },
+          {
+            effect: 'Allow',
+            actions: ['s3:GetObject'],
+            resource: { 'Fn::Join': ['', [bucketArn, '/consents/*']] },
             condition: undefined,
           },
           {
             effect: 'Allow',
             actions: ['s3:DeleteObject'],
-            resource: { 'Fn::Join': ['', [bucketArn, '/cache/*']] },
+            resource: [
+              { 'Fn::Join': ['', [bucketArn, '/cache/*']] },
+              { 'Fn::Join': ['', [bucketArn, '/speech/*']] },
+            ],
             condition: undefined,
+          },
+          {
+            effect: 'Allow',
+            actions: ['s3:ListBucket'],
+            resource: bucketArn,
+            condition: { StringLike: { 's3:prefix': ['speech/*'] } },
           },
           {
             effect: 'Allow',
@@ -127,6 +153,7 @@ describe('Stack: Voicedrop API with the cdk.json configuration', () => {
       expect(granted.flatMap(({ actions }) => actions).sort()).toEqual([
         'dynamodb:DeleteItem',
         'dynamodb:GetItem',
+        'dynamodb:PutItem',
         'dynamodb:Query',
         'dynamodb:UpdateItem',
         'logs:CreateLogStream',
@@ -134,6 +161,8 @@ describe('Stack: Voicedrop API with the cdk.json configuration', () => {
         's3:DeleteObject',
         's3:DeleteObject',
         's3:DeleteObjectVersion',
+        's3:GetObject',
+        's3:ListBucket',
         's3:ListBucket',
         's3:ListBucket',
         's3:ListBucketVersions',
@@ -144,7 +173,7 @@ describe('Stack: Voicedrop API with the cdk.json configuration', () => {
       ]);
     });
 
-    it('never lists the bucket without a prefix condition (incoming/ or cache/)', () => {
+    it('never lists the bucket without a prefix condition (incoming/, cache/ or speech/)', () => {
       const listing = apiStatements().filter((statement) =>
         actionsOf(statement).some((action) => action.startsWith('s3:List')),
       );
@@ -152,6 +181,7 @@ describe('Stack: Voicedrop API with the cdk.json configuration', () => {
       expect(listing.map((statement) => (statement as { Condition?: unknown }).Condition)).toEqual([
         { StringLike: { 's3:prefix': 'incoming/*' } },
         { StringLike: { 's3:prefix': ['cache/*'] } },
+        { StringLike: { 's3:prefix': ['speech/*'] } },
       ]);
     });
 

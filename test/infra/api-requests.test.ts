@@ -130,7 +130,11 @@ describe('Stack: Voicedrop API with the cdk.json configuration', () => {
     it('has JSON Schema draft-4 models only (no const, boolean exclusive bounds, no references)', () => {
       const models = Object.values(template.findResources('AWS::ApiGateway::Model')) as TemplateResource[];
 
-      expect(models.map((model) => model.Properties.Name).sort()).toEqual(['SpeechRequest', 'UploadRequest']);
+      expect(models.map((model) => model.Properties.Name).sort()).toEqual([
+        'ConsentRequest',
+        'SpeechRequest',
+        'UploadRequest',
+      ]);
       for (const model of models) {
         const schema = model.Properties.Schema as Record<string, unknown>;
         expect(model.Properties.ContentType).toBe('application/json');

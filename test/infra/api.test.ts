@@ -23,15 +23,18 @@ describe('Stack: Voicedrop API with the cdk.json configuration', () => {
   });
 
   describe('REST API', () => {
-    it('has exactly the five routes of the README, and no OPTIONS (no CORS)', () => {
+    it('has exactly the eight routes of the README, and no OPTIONS (no CORS)', () => {
       expect(
         routesOf(template)
           .map(({ route }) => route)
           .sort(),
       ).toEqual([
+        'DELETE /consents/{consentId}',
         'DELETE /voices/{voiceId}',
+        'GET /consents/{consentId}',
         'GET /voices',
         'GET /voices/{voiceId}',
+        'POST /consents',
         'POST /uploads',
         'POST /voices/{voiceId}/speech',
       ]);
@@ -85,7 +88,7 @@ describe('Stack: Voicedrop API with the cdk.json configuration', () => {
         (resource) => (resource as TemplateResource).Properties.Principal === 'apigateway.amazonaws.com',
       ) as TemplateResource[];
 
-      expect(permissions).toHaveLength(5);
+      expect(permissions).toHaveLength(8);
       for (const permission of permissions) {
         const speech = JSON.stringify(permission.Properties.SourceArn).includes('/speech');
         expect(permission.Properties.FunctionName).toEqual({
@@ -233,7 +236,7 @@ describe('Stack: Voicedrop API with authorization "none" and overrides', () => {
       ({ rule, path }) => `${rule} ${path.replace(/^.*\/Default\//, '')}`,
     );
 
-    expect(routes).toBe(5);
+    expect(routes).toBe(8);
     expect(findings.filter((finding) => finding.startsWith('AwsSolutions-APIG4 '))).toHaveLength(routes);
     expect(findings.filter((finding) => finding.startsWith('AwsSolutions-COG4 '))).toHaveLength(routes);
     expect(findings).toHaveLength(2 * routes);

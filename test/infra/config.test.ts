@@ -38,11 +38,37 @@ const DEFAULTS: VoicedropConfig = {
     trim: 'off',
     quality: { silencePeakDbfs: -60, minSpeechLevelDbfs: -50, maxClippedRatio: 0.01 },
   },
+  consent: { required: false },
+  retention: { unusedDays: 1_095, maxAgeDays: null, rejectedDays: 30 },
 };
 
 const problemsOf = (raw: unknown) => problemsReported(() => parseConfig(raw), InvalidConfigurationError);
 
 describe('Function: parseConfig', () => {
+  it('takes consent and retention settings, and reports every bad one together', () => {
+    const config = parseConfig({
+      consent: { required: true },
+      retention: { unusedDays: null, maxAgeDays: 365, rejectedDays: 7 },
+    });
+    expect(config.consent).toEqual({ required: true });
+    expect(config.retention).toEqual({ unusedDays: null, maxAgeDays: 365, rejectedDays: 7 });
+    const problems = problemsOf({
+      consent: { required: 'yes' },
+      retention: { unusedDays: 1_096, maxAgeDays: 0, rejectedDays: null, keepForever: true },
+    });
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^voicedrop\.consent\.required must be true or false/),
+        expect.stringMatching(
+          /^voicedrop\.retention\.unusedDays must be a whole number from 1 to 1095 \(BIPA/,
+        ),
+        expect.stringMatching(/^voicedrop\.retention\.maxAgeDays must be a whole number from 1 to 1095/),
+        expect.stringMatching(/^voicedrop\.retention\.rejectedDays must be a whole number/),
+        expect.stringMatching(/^voicedrop\.retention has unknown key "keepForever"/),
+      ]),
+    );
+  });
+
   it('returns the defaults when the context has no voicedrop key', () => {
     expect(parseConfig(undefined)).toEqual(DEFAULTS);
   });

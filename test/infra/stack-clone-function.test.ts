@@ -129,12 +129,21 @@ describe('Stack: Voicedrop with the cdk.json configuration', () => {
             resource: { 'Fn::GetAtt': [synthesized.ids.logGroup, 'Arn'] },
           },
           { effect: 'Allow', actions: ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'], resource: '*' },
+          // Reads uploads; deletes a voice everywhere whose consent was revoked while it was cloned.
           {
             effect: 'Allow',
-            actions: ['s3:GetObject', 's3:GetObjectVersion'],
+            actions: ['s3:DeleteObject', 's3:DeleteObjectVersion', 's3:GetObject', 's3:GetObjectVersion'],
             resource: {
               'Fn::Join': ['', [{ 'Fn::GetAtt': [synthesized.ids.bucket, 'Arn'] }, '/incoming/*']],
             },
+          },
+          {
+            effect: 'Allow',
+            actions: ['s3:DeleteObject'],
+            resource: [
+              { 'Fn::Join': ['', [{ 'Fn::GetAtt': [synthesized.ids.bucket, 'Arn'] }, '/cache/*']] },
+              { 'Fn::Join': ['', [{ 'Fn::GetAtt': [synthesized.ids.bucket, 'Arn'] }, '/speech/*']] },
+            ],
           },
           {
             effect: 'Allow',
@@ -181,9 +190,16 @@ describe('Stack: Voicedrop with the cdk.json configuration', () => {
         'dynamodb:UpdateItem',
         'logs:CreateLogStream',
         'logs:PutLogEvents',
+        's3:DeleteObject',
+        's3:DeleteObject',
+        's3:DeleteObjectVersion',
         's3:GetObject',
         's3:GetObjectVersion',
         's3:ListBucket',
+        's3:ListBucket',
+        's3:ListBucket',
+        's3:ListBucket',
+        's3:ListBucketVersions',
         'secretsmanager:GetSecretValue',
         'sqs:ChangeMessageVisibility',
         'sqs:DeleteMessage',

@@ -227,17 +227,26 @@ describe('Stack: Voicedrop with the cdk.json configuration', () => {
       expect(resourceById(synthesized.template, synthesized.ids.table).DeletionPolicy).toBe('Retain');
     });
 
-    it('has the byCreatedAt index for listing voices newest first', () => {
+    it('has the byCreatedAt index for listing voices newest first, and the sparse byConsent index', () => {
       synthesized.template.hasResourceProperties('AWS::DynamoDB::Table', {
         AttributeDefinitions: Match.arrayWith([
           { AttributeName: 'listPartition', AttributeType: 'S' },
           { AttributeName: 'createdAt', AttributeType: 'S' },
+          { AttributeName: 'consentId', AttributeType: 'S' },
         ]),
         GlobalSecondaryIndexes: [
           {
             IndexName: 'byCreatedAt',
             KeySchema: [
               { AttributeName: 'listPartition', KeyType: 'HASH' },
+              { AttributeName: 'createdAt', KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'ALL' },
+          },
+          {
+            IndexName: 'byConsent',
+            KeySchema: [
+              { AttributeName: 'consentId', KeyType: 'HASH' },
               { AttributeName: 'createdAt', KeyType: 'RANGE' },
             ],
             Projection: { ProjectionType: 'ALL' },

@@ -31,6 +31,7 @@ describe('Stack: Voicedrop with the cdk.json configuration', () => {
           synthesized.ids.logGroup,
           logicalId(pipeline.apiFunction.logGroup),
           logicalId(pipeline.speechFunction.logGroup),
+          logicalId(pipeline.retention.retentionFunction.logGroup),
           logicalId(pipeline.api.accessLogGroup),
           frameworkLogGroupId(synthesized.template, 'BucketNotificationsHandler'),
           logicalId(pipeline.api.restApi.node.findChild('CloudWatchRole')),
@@ -65,7 +66,7 @@ describe('Stack: Voicedrop with the cdk.json configuration', () => {
         (resource) => (resource as TemplateResource).Properties.RetentionInDays,
       );
 
-      expect(retention).toEqual([30, 30, 30, 30, 30]);
+      expect(retention).toEqual([30, 30, 30, 30, 30, 30]);
     });
 
     it('sends every function of the stack, CDK’s bucket-notifications function included, to a log group of the stack', () => {
@@ -167,6 +168,7 @@ describe('Stack: Voicedrop with the cdk.json configuration', () => {
       'DeadLetterQueueUrl',
       'ProviderKeysSecretArn',
       'ProviderKeysSecretName',
+      'RetentionFunctionName',
       'VoicesTableName',
     ]);
     synthesized.template.hasOutput('BucketName', { Value: { Ref: synthesized.ids.bucket } });

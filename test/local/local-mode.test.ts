@@ -7,6 +7,7 @@ import { deriveVoiceId, type VoiceRecord } from '../../functions/shared/voices/r
 import { VoiceRepository } from '../../functions/shared/voices/repository';
 import { localDynamoClient, localS3Client } from '../../local/servers';
 import { makeWav } from '../support/audio';
+import { wavTags } from '../support/audio-tags';
 import { type RunningLocalMode, startLocalMode } from '../support/local-mode';
 import { postForm, type UploadForm } from '../support/upload-form';
 
@@ -141,8 +142,19 @@ describe('local mode (npm start)', () => {
     expect(again.headers.get('x-cache')).toBe('hit');
     const againBytes = new Uint8Array(await again.arrayBuffer());
     expect(Number(again.headers.get('content-length'))).toBe(againBytes.length);
-    // The same samples; only the header's sizes differ (placeholders while streaming, exact from the cache).
-    expect(Buffer.from(againBytes.subarray(44)).equals(Buffer.from(wavBytes.subarray(44)))).toBe(true);
+    // The same samples; only the header differs: its sizes (placeholders while streaming, exact from the
+    // cache) and the time in its AI-generated marking.
+    const samples = (bytes: Uint8Array) => {
+      const start = wavTags(bytes).chunks.length;
+      let offset = 12;
+      for (let chunk = 1; chunk < start; chunk++) {
+        const size = Buffer.from(bytes).readUInt32LE(offset + 4);
+        offset += 8 + size + (size % 2);
+      }
+      return Buffer.from(bytes.subarray(offset + 8));
+    };
+    expect(wavTags(againBytes).info.ICMT).toContain(voice.voiceId);
+    expect(samples(againBytes).equals(samples(wavBytes))).toBe(true);
 
     const mp3 = await fetch(`${api}/v1/voices/${voice.voiceId}/speech`, {
       method: 'POST',
@@ -212,8 +224,15 @@ describe('local mode (npm start)', () => {
       '--sim-smallest-delete',
       'lightning-large',
     ]);
-    // Nothing was spoken with it, so no cached speech went with it.
-    expect(await cloneAndDelete(72)).toEqual({ provider: 'deleted', cachedObjectsDeleted: 0 });
+    // Nothing was spoken with it, so no cached speech went with it; the receipt names local mode's caller.
+    expect(await cloneAndDelete(72)).toEqual({
+      reason: 'requested',
+      by: 'arn:aws:iam::000000000000:user/local-mode',
+      at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      provider: 'deleted',
+      sourceVersionsDeleted: 1,
+      cachedObjectsDeleted: 0,
+    });
     expect(await running.stop()).toBe(0);
     running = undefined;
   }, 120_000);

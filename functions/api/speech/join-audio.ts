@@ -147,13 +147,15 @@ export function joinWav(parts: readonly Uint8Array[]): Uint8Array {
 }
 
 /**
- * The start of a RIFF/WAVE file up to its samples: `RIFF`, the `fmt ` chunk given, and a `data` chunk
- * header for `dataBytes` of samples; without them (a stream of unknown length) both sizes are the
- * 0xFFFFFFFF placeholder that streamed WAV carries.
+ * The start of a RIFF/WAVE file up to its samples: `RIFF`, the `fmt ` chunk given, any `chunks` (whole,
+ * even-sized chunks such as the AI-generated LIST/INFO marking) and a `data` chunk header for `dataBytes` of
+ * samples; without them (a stream of unknown length) both sizes are the 0xFFFFFFFF placeholder that
+ * streamed WAV carries.
  */
-export function wavHeader(formatBody: Uint8Array, dataBytes?: number): Uint8Array {
+export function wavHeader(formatBody: Uint8Array, dataBytes?: number, chunks?: Uint8Array): Uint8Array {
   const formatBytes = formatBody.length;
-  const headerBytes = 12 + 8 + formatBytes + (formatBytes % 2) + 8;
+  const extraBytes = chunks?.length ?? 0;
+  const headerBytes = 12 + 8 + formatBytes + (formatBytes % 2) + extraBytes + 8;
   const total = dataBytes === undefined ? undefined : headerBytes + dataBytes + (dataBytes % 2);
   if (total !== undefined && total - 8 > MAXIMUM_RIFF_SIZE) {
     throw new AudioJoinError('Joined WAV would exceed the 4 GiB RIFF limit');
@@ -169,7 +171,11 @@ export function wavHeader(formatBody: Uint8Array, dataBytes?: number): Uint8Arra
   writeId(12, 'fmt ');
   view.setUint32(16, formatBytes, true);
   output.set(formatBody, 20);
-  const offset = 20 + formatBytes + (formatBytes % 2);
+  let offset = 20 + formatBytes + (formatBytes % 2);
+  if (chunks) {
+    output.set(chunks, offset);
+    offset += extraBytes;
+  }
   writeId(offset, 'data');
   view.setUint32(offset + 4, dataBytes ?? 0xffffffff, true);
   return output;

@@ -143,6 +143,7 @@ export async function speak(
     cache,
     signal,
     logger: dependencies.logger,
+    marking: { voiceId: record.voiceId, at: dependencies.now().toISOString() },
     synthesize: (text, pieceSignal) =>
       provider.synthesizeStream(
         {

@@ -8,6 +8,7 @@
 import { concatBytes } from '../../shared/audio/bytes';
 import type { Log } from '../../shared/logger';
 import type { SpeechStream } from '../../shared/providers/types';
+import { id3Tag, type SpeechMarking, wavInfoChunk } from './ai-marking';
 import { AudioJoinError, wavHeader } from './join-audio';
 import { type PieceLayout, PieceReader } from './piece-reader';
 import { Semaphore } from './semaphore';
@@ -35,6 +36,8 @@ export interface ProductionOptions {
   /** Aborted when the caller goes away or time runs out: everything stops. */
   readonly signal: AbortSignal;
   readonly logger: Log;
+  /** What every file says about itself: AI-generated, by which voice, when (ai-marking.ts). */
+  readonly marking: SpeechMarking;
   /** Runs once, when the stream has ended (completely or not), before the body closes. */
   readonly onFinished: (outcome: ProductionOutcome) => Promise<void>;
 }
@@ -88,9 +91,13 @@ class Production {
   private providerCharacters = 0;
   private cachedPieces = 0;
   private bytes = 0;
+  private readonly wavMarking: Uint8Array;
+  private readonly mp3Marking: Uint8Array;
 
   constructor(private readonly options: ProductionOptions) {
     this.buffers = options.pieces.map(() => new PieceBuffer());
+    this.wavMarking = wavInfoChunk(options.marking);
+    this.mp3Marking = id3Tag(options.marking);
     this.slots = new Semaphore(Math.max(1, options.concurrency));
     const abort = () => this.stop.abort(options.signal.reason);
     if (options.signal.aborted) abort();
@@ -122,7 +129,16 @@ class Production {
   exactLength(layout: PieceLayout): number | undefined {
     const total = this.cachedTotal();
     if (total === undefined) return undefined;
-    return layout.format === 'wav' ? wavHeader(layout.formatBody, total).length + total + (total % 2) : total;
+    return this.head(layout, total).length + total + (layout.format === 'wav' ? total % 2 : 0);
+  }
+
+  /**
+   * What the response starts with before the first piece's payload: the WAV header with the AI-generated
+   * LIST/INFO chunk, or the MP3's ID3v2 tag saying the same. A few hundred bytes, sent at once.
+   */
+  private head(layout: PieceLayout, exact: number | undefined): Uint8Array {
+    if (layout.format === 'wav') return wavHeader(layout.formatBody, exact, this.wavMarking);
+    return this.mp3Marking;
   }
 
   body(layout: PieceLayout): ReadableStream<Uint8Array> {
@@ -148,7 +164,8 @@ class Production {
     let outcome: Pick<ProductionOutcome, 'completed' | 'error'> = { completed: false };
     try {
       const exact = this.cachedTotal();
-      if (layout.format === 'wav') yield this.count(wavHeader(layout.formatBody, exact));
+      const head = this.head(layout, exact);
+      yield this.count(head);
       for (let index = 0; index < this.buffers.length; index++) {
         this.current = index;
         this.pump();
@@ -162,12 +179,11 @@ class Production {
         for await (const part of buffer) yield this.count(part);
       }
       if (exact !== undefined) {
-        const payload =
-          this.bytes - (layout.format === 'wav' ? wavHeader(layout.formatBody, exact).length : 0);
+        const payload = this.bytes - head.length;
         // A cached piece that expired mid-request was synthesized again and may differ in length.
         if (payload !== exact)
           throw new AudioJoinError(`Cached speech changed while it was sent (${payload} of ${exact} bytes)`);
-        if (exact % 2 === 1) yield this.count(new Uint8Array(1));
+        if (layout.format === 'wav' && exact % 2 === 1) yield this.count(new Uint8Array(1));
       }
       outcome = { completed: true };
     } catch (error) {
@@ -269,14 +285,15 @@ class Production {
   private async store(piece: PlannedPiece, reader: PieceReader, payload: Uint8Array[]): Promise<void> {
     const layout = reader.layout;
     if (!layout || !this.options.cache) return;
+    // Stored files are marked too (with the time the piece was made); readers skip the marking.
     const file =
       layout.format === 'wav'
         ? concatBytes([
-            wavHeader(layout.formatBody, reader.payloadBytes),
+            wavHeader(layout.formatBody, reader.payloadBytes, this.wavMarking),
             ...payload,
             new Uint8Array(reader.payloadBytes % 2),
           ])
-        : concatBytes(payload);
+        : concatBytes([this.mp3Marking, ...payload]);
     try {
       await this.options.cache.write(piece.cacheKey, file, reader.payloadBytes, this.options.contentType);
     } catch (error) {

@@ -7,14 +7,8 @@
  * expires them (README, "Speech").
  */
 import { createHash } from 'node:crypto';
-import {
-  DeleteObjectsCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { deleteObjectsBelow } from '../../shared/bucket-prefix';
 import { SPEECH_CACHE_PREFIX } from '../../shared/contract';
 
 /** Everything a piece's audio depends on. */
@@ -131,33 +125,8 @@ export class SynthesisCache {
   }
 
   /** Deletes every cached piece of a voice; returns how many there were. */
-  async deleteVoice(voiceId: string): Promise<number> {
-    let deleted = 0;
-    let continuationToken: string | undefined;
-    do {
-      const page = await this.s3.send(
-        new ListObjectsV2Command({
-          Bucket: this.bucket,
-          Prefix: voiceCachePrefix(voiceId),
-          ContinuationToken: continuationToken,
-        }),
-      );
-      const keys = (page.Contents ?? []).flatMap((object) => (object.Key ? [{ Key: object.Key }] : []));
-      if (keys.length > 0) {
-        const result = await this.s3.send(
-          new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: keys, Quiet: true } }),
-        );
-        const failed = result.Errors ?? [];
-        if (failed.length > 0) {
-          throw new Error(
-            `Could not delete ${failed.length} cached speech objects of ${voiceId}: ${failed[0]?.Code ?? 'unknown'} ${failed[0]?.Message ?? ''}`.trim(),
-          );
-        }
-        deleted += keys.length;
-      }
-      continuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (continuationToken);
-    return deleted;
+  deleteVoice(voiceId: string): Promise<number> {
+    return deleteObjectsBelow(this.s3, this.bucket, voiceCachePrefix(voiceId));
   }
 }
 

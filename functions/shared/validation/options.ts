@@ -14,6 +14,8 @@ export interface UploadOptions {
   tags?: string;
   /** `auto`: cut a sample longer than the provider's window to its best window of speech; `off`. */
   trim?: string;
+  /** The speaker's consent on record (`consent-id`). */
+  consentId?: string;
 }
 
 export const TRIM_MODES = ['off', 'auto'] as const;

@@ -22,9 +22,19 @@ export interface VoiceSource {
   readonly trimmed?: KeptSpan;
 }
 
+export const DELETION_REASONS = ['requested', 'expired', 'consent_revoked'] as const;
+export type DeletionReason = (typeof DELETION_REASONS)[number];
+
+/** The receipt a deleted voice keeps: why, by whom, when, and what went. */
 export interface VoiceDeletion {
-  readonly provider: 'deleted' | 'not_deleted' | 'not_applicable';
+  readonly reason?: DeletionReason;
+  /** The caller's IAM principal for API calls; `retention` for the sweep, `consent` for a revocation. */
+  readonly by?: string;
+  readonly at?: string;
+  readonly provider?: 'deleted' | 'not_deleted' | 'not_applicable';
   readonly detail?: string;
+  /** Versions of the source object deleted (the object itself when the store keeps no versions). */
+  readonly sourceVersionsDeleted?: number;
   /** Cached pieces of speech (cache/<voiceId>/) deleted with the voice. */
   readonly cachedObjectsDeleted?: number;
 }
@@ -89,6 +99,8 @@ export interface VoiceRecord {
   readonly source: VoiceSource;
   readonly samples?: readonly VoiceSample[];
   readonly error?: VoiceError;
+  /** The consent the upload named (`consent-id` metadata); indexed by `byConsent`. */
+  readonly consentId?: string;
   /** Set when status is `duplicate`: the voice this upload duplicates. */
   readonly duplicateOf?: string;
   /** Set on deletion: whether the provider's clone is gone too, and why not when it is not. */

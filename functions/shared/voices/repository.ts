@@ -55,8 +55,9 @@ export class VoiceRepository {
   private readonly documents: DynamoDBDocumentClient;
 
   constructor(
-    client: DynamoDBClient,
-    private readonly tableName: string,
+    /** The table's client and name: the consent ledger (shared/consents) lives in the same table. */
+    readonly client: DynamoDBClient,
+    readonly tableName: string,
   ) {
     this.documents = DynamoDBDocumentClient.from(client, DOCUMENT_TRANSLATION);
   }
@@ -152,6 +153,11 @@ export class VoiceRepository {
       readonly changes?: VoiceChanges;
       readonly processing?: Readonly<Record<string, unknown>>;
       readonly releaseLease?: boolean;
+      /**
+       * Only while the voice's `usage.lastUsedAt` is still this (null: it has never spoken): the retention
+       * sweep's guard against deleting a voice used since it was listed.
+       */
+      readonly lastUsedAt?: string | null;
       readonly now: Date;
     },
   ): Promise<boolean> {
@@ -198,16 +204,24 @@ export class VoiceRepository {
     options.from.forEach((status, position) => {
       values[`:from${position}`] = status;
     });
+    const conditions = [`#status IN (${fromNames.join(', ')})`];
+    if (options.token !== undefined) conditions.push('#processing.#leaseToken = :token');
+    if (options.lastUsedAt !== undefined) {
+      names['#usage'] = 'usage';
+      names['#lastUsedAt'] = 'lastUsedAt';
+      if (options.lastUsedAt === null) conditions.push('attribute_not_exists(#usage.#lastUsedAt)');
+      else {
+        values[':lastUsedAt'] = options.lastUsedAt;
+        conditions.push('#usage.#lastUsedAt = :lastUsedAt');
+      }
+    }
     try {
       await this.documents.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { voiceId },
           UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
-          ConditionExpression:
-            options.token === undefined
-              ? `#status IN (${fromNames.join(', ')})`
-              : `#status IN (${fromNames.join(', ')}) AND #processing.#leaseToken = :token`,
+          ConditionExpression: conditions.join(' AND '),
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
         }),

@@ -51,10 +51,20 @@ function saved(name: string, bytes: Uint8Array): string {
 describe('streamed WAV in players', () => {
   it('carries placeholder sizes while streaming and exact ones from the cache', () => {
     const view = (bytes: Uint8Array) => new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    // The data chunk follows fmt and the AI-generated LIST/INFO chunk.
+    const dataChunk = (bytes: Uint8Array) => {
+      let offset = 12;
+      while (String.fromCharCode(...bytes.subarray(offset, offset + 4)) !== 'data') {
+        const size = view(bytes).getUint32(offset + 4, true);
+        offset += 8 + size + (size % 2);
+      }
+      return offset;
+    };
+    expect(dataChunk(streamed)).toBeGreaterThan(36);
     expect(view(streamed).getUint32(4, true)).toBe(0xffffffff);
-    expect(view(streamed).getUint32(40, true)).toBe(0xffffffff);
+    expect(view(streamed).getUint32(dataChunk(streamed) + 4, true)).toBe(0xffffffff);
     expect(view(cached).getUint32(4, true)).toBe(cached.length - 8);
-    expect(view(cached).getUint32(40, true)).toBe(cached.length - 44);
+    expect(view(cached).getUint32(dataChunk(cached) + 4, true)).toBe(cached.length - dataChunk(cached) - 8);
     expect(wavDurationSec(streamed)).toBeCloseTo(wavDurationSec(cached), 3);
   });
 

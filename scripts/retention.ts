@@ -1,0 +1,140 @@
+import { parseArgs } from 'node:util';
+import type { SweepReport } from '../functions/retention/sweep';
+
+const USAGE = `Usage:
+  npm run retention -- [--stack NAME] [--region REGION] [--as-of ISO-TIME] [--dry-run] [--json]
+  npm run retention -- --local [--data-dir DIR] [--as-of ISO-TIME] [--dry-run] [--json]
+
+Applies the retention schedule now (it also runs daily by itself): deletes, everywhere and with a receipt,
+every voice not used for retention.unusedDays or older than retention.maxAgeDays, every voice whose
+consent was revoked or expired, and the audio of rejected, failed and duplicate uploads older than
+retention.rejectedDays.
+
+AWS (default): invokes the stack's retention function (found from the stack's outputs, default stack
+Voicedrop), which applies the stack's settings.
+Local (--local): sweeps <data-dir> (default .voicedrop) with RETENTION_UNUSED_DAYS, RETENTION_MAX_AGE_DAYS
+and RETENTION_REJECTED_DAYS from the environment, through local mode if it is running, else on the folder.
+  --as-of     judge ages as if it were this time (ISO 8601), e.g. to see what a schedule will delete
+  --dry-run   only report what would be deleted
+  --json      print the report as JSON`;
+
+async function main(): Promise<number> {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = parseArgs({
+      options: {
+        stack: { type: 'string' },
+        region: { type: 'string' },
+        local: { type: 'boolean' },
+        'data-dir': { type: 'string' },
+        'as-of': { type: 'string' },
+        'dry-run': { type: 'boolean' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      allowPositionals: false,
+    }).values;
+  } catch (error) {
+    return usage(error instanceof Error ? error.message : String(error));
+  }
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (values.local && (values.stack !== undefined || values.region !== undefined)) {
+    return usage('--stack and --region are for AWS; --local works on the local data folder');
+  }
+  if (!values.local && values['data-dir'] !== undefined) return usage('--data-dir needs --local');
+  const asOfText = values['as-of'] as string | undefined;
+  const asOf = asOfText === undefined ? new Date() : new Date(asOfText);
+  if (Number.isNaN(asOf.getTime()) || (asOfText !== undefined && !/^\d{4}-\d\d-\d\d/.test(asOfText))) {
+    return usage(`--as-of must be an ISO 8601 time such as 2027-01-31T00:00:00Z (got "${asOfText}")`);
+  }
+  const dryRun = values['dry-run'] === true;
+  try {
+    const report = values.local
+      ? await sweepLocal((values['data-dir'] as string | undefined) ?? '.voicedrop', asOf, dryRun)
+      : await sweepAws(values.stack as string | undefined, values.region as string | undefined, asOf, dryRun);
+    if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    else printReport(report);
+    return report.failed.length > 0 ? 1 : 0;
+  } catch (error) {
+    const name = error instanceof Error ? error.name : 'Error';
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`retention: ${name === 'RetentionError' ? message : `${name}: ${message}`}\n`);
+    return 1;
+  }
+}
+
+async function sweepLocal(dataDir: string, asOf: Date, dryRun: boolean): Promise<SweepReport> {
+  const { runLocalRetention } = await import('../local/retention');
+  const { LOCAL_BUCKET, LOCAL_TABLE } = await import('../local/pipeline');
+  const quiet = {
+    debug() {},
+    info() {},
+    warn() {},
+    error: (message: string, attributes?: unknown) => {
+      process.stderr.write(`${JSON.stringify({ level: 'ERROR', message, ...(attributes as object) })}\n`);
+    },
+  };
+  return runLocalRetention({
+    dataDir,
+    asOf,
+    dryRun,
+    environment: process.env,
+    log: quiet,
+    bucket: LOCAL_BUCKET,
+    table: LOCAL_TABLE,
+  });
+}
+
+async function sweepAws(
+  stack: string | undefined,
+  region: string | undefined,
+  asOf: Date,
+  dryRun: boolean,
+): Promise<SweepReport> {
+  const { CloudFormationClient } = await import('@aws-sdk/client-cloudformation');
+  const { LambdaClient } = await import('@aws-sdk/client-lambda');
+  const { invokeRetention } = await import('./retention/aws');
+  const { DEFAULT_STACK_NAME } = await import('./redrive/aws');
+  const config = region ? { region } : {};
+  const clients = { cloudFormation: new CloudFormationClient(config), lambda: new LambdaClient(config) };
+  try {
+    return await invokeRetention(clients, { stackName: stack ?? DEFAULT_STACK_NAME, asOf, dryRun });
+  } finally {
+    clients.cloudFormation.destroy();
+    clients.lambda.destroy();
+  }
+}
+
+function printReport(report: SweepReport & { via?: string }): void {
+  const print = (line: string) => process.stdout.write(`${line}\n`);
+  const { settings } = report;
+  print(
+    `Retention as of ${report.asOf}${report.via ? ` (${report.via})` : ''}: unusedDays ${settings.unusedDays ?? 'off'}, maxAgeDays ${settings.maxAgeDays ?? 'off'}, rejectedDays ${settings.rejectedDays}.`,
+  );
+  print(
+    `${report.examined} voice records examined; ${report.dryRun ? 'would delete' : 'deleted'} ${report.deleted.length}.`,
+  );
+  for (const entry of report.deleted)
+    print(`  ${entry.voiceId}  ${entry.status} → ${entry.reason}: ${entry.because}`);
+  for (const entry of report.kept) print(`  kept ${entry.voiceId}: used or changed since it was listed`);
+  for (const entry of report.failed)
+    print(`  FAILED ${entry.voiceId}: ${entry.error} (the next run tries again)`);
+  if (!report.complete)
+    print('Stopped at the per-run bound; run again (or wait for the next daily run) for the rest.');
+}
+
+function usage(problem: string): number {
+  process.stderr.write(`${problem}\n\n${USAGE}\n`);
+  return 2;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`retention: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  },
+);
