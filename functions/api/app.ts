@@ -109,10 +109,11 @@ export function createApiApp(dependencies: ApiDependencies): Hono<Environment> {
     const record = await dependencies.voices.get(voiceId);
     if (!record) throw new ApiError(404, 'voice_not_found', `No voice ${voiceId}.`);
     if (record.status === 'deleted') {
-      throw new ApiError(
+      // Gone, but its receipt is the proof of deletion: the answer carries the record with it.
+      const message = `Voice ${voiceId} was deleted at ${record.deletedAt ?? 'an earlier time'}.`;
+      return c.json(
+        { error: { code: 'voice_deleted', message, retryable: false }, voice: toVoiceJson(record) },
         410,
-        'voice_deleted',
-        `Voice ${voiceId} was deleted at ${record.deletedAt ?? 'an earlier time'}.`,
       );
     }
     return c.json(toVoiceJson(record));

@@ -165,7 +165,11 @@ function getVoiceOperation(): JsonObject {
     responses: withCommonErrors({
       200: jsonResponse('The voice.', 'Voice'),
       404: voiceNotFound(),
-      410: errorResponse('`voice_deleted`: the voice was deleted.'),
+      410: {
+        description:
+          '`voice_deleted`: the voice was deleted; `voice` is its record with the deletion receipt.',
+        content: { 'application/json': { schema: schemaRef('DeletedVoiceBody') } },
+      },
     }),
   };
 }

@@ -117,6 +117,9 @@ export const consentWithVoicesSchema = z.object({
   voices: z.array(consentVoiceSchema),
 });
 
+/** GET of a deleted voice: the 410 error and the record with its receipt. */
+export const deletedVoiceBodySchema = z.object({ ...errorBodySchema.shape, voice: voiceSchema });
+
 export const voiceListSchema = z.object({ items: z.array(voiceSchema), nextCursor: z.nullable(z.string()) });
 
 export const speechUrlResponseSchema = z.object({

@@ -12,6 +12,7 @@ import {
 import {
   consentSchema,
   consentWithVoicesSchema,
+  deletedVoiceBodySchema,
   errorBodySchema,
   speechUrlResponseSchema,
   uploadResponseSchema,
@@ -42,6 +43,7 @@ export const RESPONSE_SCHEMAS = {
   Consent: consentSchema,
   ConsentWithVoices: consentWithVoicesSchema,
   ErrorBody: errorBodySchema,
+  DeletedVoiceBody: deletedVoiceBodySchema,
 } as const satisfies Record<string, z.core.$ZodType>;
 
 export type SchemaName = keyof typeof REQUEST_SCHEMAS | keyof typeof RESPONSE_SCHEMAS;
@@ -123,6 +125,10 @@ export const SCHEMA_NOTES: ReadonlyMap<z.core.$ZodType, SchemaNote> = new Map<z.
   [query.cursor, { description: 'The `nextCursor` of the previous page.' }],
   [voiceSchema, { description: "A voice: the record's own attribute names, without internal bookkeeping." }],
   [voiceListSchema, { description: 'One page of voices, newest first.' }],
+  [
+    deletedVoiceBodySchema,
+    { description: 'A deleted voice: the `voice_deleted` error and the record with its deletion receipt.' },
+  ],
   [voiceListSchema.shape.nextCursor, { description: 'The cursor of the next page; null on the last page.' }],
   [
     speechUrlResponseSchema,

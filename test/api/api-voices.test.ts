@@ -130,7 +130,17 @@ describe.each(MODES)('API %s', (mode) => {
       expect(((await again.json()) as { status: string }).status).toBe('deleted');
       expect(fixture.typecast.state.counts.delete).toBe(deletesBefore);
 
-      expect((await call(`/voices/${voiceId}`)).status).toBe(410);
+      const gone = await call(`/voices/${voiceId}`);
+      expect(gone.status).toBe(410);
+      const goneBody = (await gone.json()) as {
+        error: { code: string };
+        voice: { status: string; deletion: { reason: string; provider: string } };
+      };
+      expect(goneBody.error.code).toBe('voice_deleted');
+      expect(goneBody.voice).toMatchObject({
+        status: 'deleted',
+        deletion: { reason: 'requested', provider: 'deleted' },
+      });
       expect((await call(`/voices/${voiceId}/speech`, json({ text: 'gone' }))).status).toBe(410);
       const listed = (await (await call('/voices?limit=100')).json()) as {
         items: { voiceId: string }[];
