@@ -54,6 +54,8 @@ export interface VoicedropMonitoringProps {
   readonly apiFunction: IFunction;
   /** The function behind the streamed speech route. */
   readonly speechFunction: IFunction;
+  /** The daily retention sweep's function. */
+  readonly retentionFunction: IFunction;
   /** The API's stage: its metrics carry the ApiName and Stage dimensions. */
   readonly apiStage: Stage;
   /** The backlog alarm's threshold for the clone queue's ApproximateAgeOfOldestMessage. */
@@ -86,6 +88,9 @@ export interface VoicedropAlarms {
   /** The speech function failed an invocation: an error (a stream that ended early included) or a timeout. */
   readonly speechErrors: Alarm;
   readonly speechThrottles: Alarm;
+  /** The retention sweep failed a run, or could not delete a voice it should have (RetentionFailures). */
+  readonly retentionErrors: Alarm;
+  readonly retentionFailures: Alarm;
 }
 
 interface AlarmDefinition {
@@ -231,6 +236,14 @@ export class VoicedropMonitoring extends Construct {
         ),
       ),
       speechThrottles: this.alarm('SpeechThrottles', throttledInvocations(props.speechFunction, 'speech')),
+      retentionErrors: this.alarm('RetentionErrors', failedInvocations(props.retentionFunction, 'retention')),
+      retentionFailures: this.alarm('RetentionFailures', {
+        metric: count('RetentionFailures', { service: SERVICE_NAMES.retention }, Duration.days(1)),
+        threshold: 0,
+        description:
+          'The retention sweep could not delete a voice that its schedule says must go (the function log ' +
+          'names it and why); the next daily run tries again, or run npm run retention.',
+      }),
       apiServerErrors: this.alarm('ApiServerErrors', {
         metric: props.apiStage.metricServerError(sum),
         threshold: 0,
@@ -331,6 +344,19 @@ export class VoicedropMonitoring extends Construct {
         title: 'Speech function duration (ms)',
         left: functionDuration(props.speechFunction),
         width: 6,
+      }),
+      new GraphWidget({
+        title: 'Retention sweep',
+        left: [
+          ...functionActivity(props.retentionFunction),
+          count('RetentionDeletions', { service: SERVICE_NAMES.retention }, Duration.days(1)).with({
+            label: 'Voices deleted',
+          }),
+          count('RetentionFailures', { service: SERVICE_NAMES.retention }, Duration.days(1)).with({
+            label: 'Deletions failed',
+          }),
+        ],
+        width: 12,
       }),
     );
     this.dashboard.addWidgets(

@@ -403,6 +403,7 @@ export class VoicedropPipeline extends Construct {
       cloneFunction: this.cloneFunction.lambdaFunction,
       apiFunction: this.apiFunction.lambdaFunction,
       speechFunction: this.speechFunction.lambdaFunction,
+      retentionFunction: this.retention.retentionFunction.lambdaFunction,
       apiStage: this.api.restApi.deploymentStage,
       oldestCloneMessageAge: Duration.minutes(settings.alarms.oldestMessageAgeMinutes),
       alarmEmail: settings.alarmEmail ?? undefined,

@@ -39,6 +39,7 @@ function monitored(props: Partial<VoicedropMonitoringProps> = {}): Monitored {
     cloneFunction: importedFunction(stack, 'clone-function'),
     apiFunction: importedFunction(stack, 'api-function'),
     speechFunction: importedFunction(stack, 'speech-function'),
+    retentionFunction: importedFunction(stack, 'retention-function'),
     apiStage: restApi.deploymentStage,
     oldestCloneMessageAge: Duration.minutes(45),
     ...props,
@@ -193,12 +194,12 @@ describe('Class: VoicedropMonitoring', () => {
       return resource.Properties;
     }
 
-    it('are ten, each notifying the topic on ALARM and on OK, firing on one period above the threshold', () => {
+    it('are twelve, each notifying the topic on ALARM and on OK, firing on one period above the threshold', () => {
       const alarms = Object.values(
         subject.template.findResources('AWS::CloudWatch::Alarm'),
       ) as TemplateResource[];
 
-      expect(alarms).toHaveLength(10);
+      expect(alarms).toHaveLength(12);
       for (const alarm of alarms) {
         expect(alarm.Properties).toMatchObject({
           AlarmActions: [{ Ref: subject.ids.topic }],
@@ -208,6 +209,18 @@ describe('Class: VoicedropMonitoring', () => {
           AlarmDescription: expect.any(String),
         });
       }
+    });
+
+    it('fires when a daily retention sweep could not delete a voice it had to', () => {
+      expect(alarmOf('retentionFailures')).toMatchObject({
+        Namespace: METRICS_NAMESPACE,
+        MetricName: 'RetentionFailures',
+        Dimensions: [{ Name: 'service', Value: SERVICE_NAMES.retention }],
+        Statistic: 'Sum',
+        Period: 86_400,
+        Threshold: 0,
+      });
+      expect(alarmOf('retentionErrors')).toMatchObject({ MetricName: 'Errors', Threshold: 0 });
     });
 
     it('fires on any message in the dead-letter queue, and keeps firing while SQS reports nothing', () => {
@@ -313,6 +326,7 @@ describe('Class: VoicedropMonitoring', () => {
         'Api function duration (ms)',
         'Speech function',
         'Speech function duration (ms)',
+        'Retention sweep',
         'API requests',
         'API latency (ms)',
         'Speech (handler metrics)',
@@ -339,6 +353,13 @@ describe('Class: VoicedropMonitoring', () => {
           'Duration Maximum',
         ]);
       }
+      expect(shown('Retention sweep').map(({ name }) => name)).toEqual([
+        'Invocations',
+        'Errors',
+        'Throttles',
+        'RetentionDeletions',
+        'RetentionFailures',
+      ]);
       expect(shown('API requests').map(({ name }) => name)).toEqual(['Count', '4XXError', '5XXError']);
       expect(shown('API latency (ms)').map(({ name, stat }) => `${name} ${stat}`)).toEqual([
         'Latency p50',
