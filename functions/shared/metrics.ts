@@ -12,7 +12,11 @@ export type BusinessMetric =
   | 'SpeechRequests'
   | 'SpeechCharacters'
   /** A speech stream that ended early after audio had been sent (the client sees a truncated body). */
-  | 'SpeechStreamsTruncated';
+  | 'SpeechStreamsTruncated'
+  /** Webhook deliveries the endpoint took (2xx), failed (retried or refused) and refused (dead-lettered at once). */
+  | 'WebhooksDelivered'
+  | 'WebhookDeliveriesFailed'
+  | 'WebhooksRefused';
 
 /** Counts per provider (dimension `Provider`): what speech cost and what the cache saved. */
 export type ProviderMetric = 'SpeechProviderCharacters' | 'SpeechCacheHits' | 'SpeechCachedPieces';
