@@ -39,6 +39,7 @@ export function pipelinePropsFromConfig(config: VoicedropConfig): VoicedropPipel
     alarmEmail: config.alarmEmail ?? undefined,
     alarms: { oldestCloneMessageAge: Duration.minutes(config.alarms.oldestMessageAgeMinutes) },
     validation: config.validation,
+    webhooks: config.webhooks,
   };
 }
 
@@ -72,6 +73,15 @@ export class VoicedropStack extends Stack {
       value: pipeline.secret.secretArn,
     });
     new CfnOutput(this, 'CloneQueueUrl', { value: pipeline.cloneQueue.queueUrl });
+    new CfnOutput(this, 'EventBusName', {
+      description: 'Voice lifecycle events (source voicedrop): route them with EventBridge rules',
+      value: pipeline.events.bus.eventBusName,
+    });
+    new CfnOutput(this, 'EventBusArn', { value: pipeline.events.bus.eventBusArn });
+    new CfnOutput(this, 'WebhookDeadLetterQueueUrl', {
+      description: 'Webhooks that failed for 24 hours or were refused; redrive to the webhook queue',
+      value: pipeline.events.webhookDeadLetterQueue.queueUrl,
+    });
     new CfnOutput(this, 'DeadLetterQueueUrl', {
       description: 'Uploads that failed every attempt; redrive to the clone queue after fixing the cause',
       value: pipeline.deadLetterQueue.queueUrl,
