@@ -1,6 +1,7 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IConstruct } from 'constructs';
 import * as z from 'zod';
+import { type VoiceEventType, WEBHOOK_EVENT_TYPES } from '../functions/events/voice-events';
 import {
   DEFAULT_CLONE_BATCH_SIZE,
   DEFAULT_RETENTION_REJECTED_DAYS,
@@ -199,6 +200,19 @@ export interface VoicedropConfig {
   readonly validation: ValidationConfig;
   readonly consent: ConsentConfig;
   readonly retention: RetentionConfig;
+  /**
+   * Webhook endpoints (README "Events and webhooks"): HTTPS only; `events` limits the webhook types sent
+   * (all when absent); `secretArn` names an existing Secrets Manager secret holding the `whsec_…` signing
+   * secret, else the stack creates one per endpoint.
+   * @default []
+   */
+  readonly webhooks: readonly WebhookConfig[];
+}
+
+export interface WebhookConfig {
+  readonly url: string;
+  readonly events?: readonly VoiceEventType[];
+  readonly secretArn?: string;
 }
 
 /** Every problem found in the configuration, reported together so one edit fixes them all. */
@@ -387,6 +401,28 @@ const configSchema = z.strictObject({
       oldestMessageAgeMinutes: wholeNumber(BOUNDS.oldestMessageAgeMinutes).default(60),
     })
     .prefault({}),
+  webhooks: z
+    .array(
+      z.strictObject({
+        url: z.url({ protocol: /^https$/, error: 'must be an https:// URL' }),
+        events: z
+          .array(
+            z.enum(WEBHOOK_EVENT_TYPES as [VoiceEventType, ...VoiceEventType[]], {
+              error: `must be one of ${WEBHOOK_EVENT_TYPES.join(', ')}`,
+            }),
+          )
+          .nonempty({ error: 'must name at least one event type (leave it out for all)' })
+          .optional(),
+        secretArn: z
+          .string()
+          .regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/, {
+            error: 'must be a Secrets Manager secret ARN',
+          })
+          .optional(),
+      }),
+    )
+    .max(20, { error: 'takes at most 20 endpoints' })
+    .default([]),
   validation: z
     .strictObject({
       trim: z.enum(TRIM_MODES, { error: 'must be "off" or "auto"' }).default('off'),

@@ -19,6 +19,7 @@ import {
   STAGE_NAME_MESSAGE,
   STAGE_NAME_PATTERN,
   type VoicedropConfig,
+  type WebhookConfig,
 } from './config';
 
 export interface VoicedropProviderOptions {
@@ -161,6 +162,8 @@ export interface VoicedropPipelineProps {
    * @default - no subscription; the topic is there to subscribe to
    */
   readonly alarmEmail?: string;
+  /** Webhook endpoints for the voice lifecycle events (lib/voicedrop-events.ts); HTTPS only. */
+  readonly webhooks?: readonly WebhookConfig[];
   /**
    * @default - the defaults of VoicedropAlarmOptions
    */
@@ -437,6 +440,12 @@ export function resolvePipelineProps(
     );
   }
 
+  (props.webhooks ?? []).forEach((webhook, index) => {
+    if (known(webhook.url) && !isHttpsUrl(webhook.url)) {
+      problems.push(`webhooks[${index}].url must be an https:// URL (got "${webhook.url}")`);
+    }
+  });
+
   if (problems.length > 0) throw new InvalidPipelinePropsError(path, problems);
   return {
     defaultProvider,
@@ -454,6 +463,7 @@ export function resolvePipelineProps(
     validation,
     consent,
     retention,
+    webhooks: props.webhooks ?? [],
     ...(props.dashboardName === undefined ? {} : { dashboardName: props.dashboardName }),
   };
 }

@@ -1,6 +1,13 @@
 import { CfnResource, Duration, FeatureFlags, RemovalPolicy, SecretValue, Stack } from 'aws-cdk-lib';
 import type { Dashboard } from 'aws-cdk-lib/aws-cloudwatch';
-import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import {
+  AttributeType,
+  BillingMode,
+  ProjectionType,
+  StreamViewType,
+  Table,
+  TableEncryption,
+} from 'aws-cdk-lib/aws-dynamodb';
 import { CfnFunction, EventSourceMapping } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -32,6 +39,7 @@ import {
   type VoicedropPipelineSettings,
 } from './pipeline-props';
 import { VoicedropApi } from './voicedrop-api';
+import { VoicedropEvents } from './voicedrop-events';
 import { type VoicedropAlarms, VoicedropMonitoring } from './voicedrop-monitoring';
 import { VoicedropRetention } from './voicedrop-retention';
 
@@ -88,6 +96,8 @@ export class VoicedropPipeline extends Construct {
   readonly table: Table;
   /** Provider API keys as JSON `{"smallest": "...", "typecast": "..."}`. */
   readonly secret: Secret;
+  /** Lifecycle events and webhooks (lib/voicedrop-events.ts). */
+  readonly events: VoicedropEvents;
   readonly cloneQueue: Queue;
   readonly deadLetterQueue: Queue;
   readonly cloneFunction: HouseFunction;
@@ -165,6 +175,8 @@ export class VoicedropPipeline extends Construct {
       encryption: TableEncryption.AWS_MANAGED,
       deletionProtection: retain,
       removalPolicy,
+      // Read by the events function (lib/voicedrop-events.ts): every committed status change.
+      stream: StreamViewType.NEW_AND_OLD_IMAGES,
     });
     // One constant partition for listing: a few thousand voices per deployment stay far below a
     // partition's limits, and a sorted Query pages without scanning the table.
@@ -181,6 +193,13 @@ export class VoicedropPipeline extends Construct {
       partitionKey: { name: VOICES_TABLE.byConsent.partitionKey, type: AttributeType.STRING },
       sortKey: { name: VOICES_TABLE.byConsent.sortKey, type: AttributeType.STRING },
       projectionType: ProjectionType.ALL,
+    });
+
+    this.events = new VoicedropEvents(this, 'Events', {
+      table: this.table,
+      webhooks: settings.webhooks,
+      logRetention: settings.logRetentionDays,
+      removalPolicy,
     });
 
     this.secret = new Secret(this, 'ProviderKeys', {

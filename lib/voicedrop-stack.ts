@@ -41,6 +41,7 @@ export function pipelinePropsFromConfig(config: VoicedropConfig): VoicedropPipel
     validation: config.validation,
     consent: config.consent,
     retention: config.retention,
+    webhooks: config.webhooks,
   };
 }
 
@@ -74,6 +75,15 @@ export class VoicedropStack extends Stack {
       value: pipeline.secret.secretArn,
     });
     new CfnOutput(this, 'CloneQueueUrl', { value: pipeline.cloneQueue.queueUrl });
+    new CfnOutput(this, 'EventBusName', {
+      description: 'Voice lifecycle events (source voicedrop): route them with EventBridge rules',
+      value: pipeline.events.bus.eventBusName,
+    });
+    new CfnOutput(this, 'EventBusArn', { value: pipeline.events.bus.eventBusArn });
+    new CfnOutput(this, 'WebhookDeadLetterQueueUrl', {
+      description: 'Webhooks that failed for 24 hours or were refused; redrive to the webhook queue',
+      value: pipeline.events.webhookDeadLetterQueue.queueUrl,
+    });
     new CfnOutput(this, 'DeadLetterQueueUrl', {
       description: 'Uploads that failed every attempt; redrive to the clone queue after fixing the cause',
       value: pipeline.deadLetterQueue.queueUrl,

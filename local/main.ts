@@ -6,7 +6,7 @@ import { startLocalPipeline } from './pipeline';
 import { localS3Client } from './servers';
 
 const USAGE = `Usage: npm start -- [--data-dir DIR] [--s3-port N] [--dynamodb-port N] [--api-port N] [--sim]
-                 [--sim-smallest-delete ${SMALLEST_DELETE_MODES.join('|')}] [--require-consent] [--verbose]
+                 [--sim-smallest-delete ${SMALLEST_DELETE_MODES.join('|')}] [--require-consent] [--webhook URL]... [--verbose]
 
 Runs the voicedrop pipeline on this machine: an S3-compatible server, a DynamoDB-compatible server,
 the clone handler, and the providers (live when SMALLEST_API_KEY / TYPECAST_API_KEY or their
@@ -15,7 +15,24 @@ The Smallest simulator refuses API-key deletes as Smallest does (api-key-refused
 --sim-smallest-delete lightning-large makes it delete through the guide's route.
 --require-consent rejects uploads that name no valid consent (POST /consents), as consent.required does.
 RETENTION_UNUSED_DAYS, RETENTION_MAX_AGE_DAYS and RETENTION_REJECTED_DAYS (default 30) set the retention
-sweep, which runs at start and daily.`;
+sweep, which runs at start and daily.
+Each voice event is appended to <data-dir>/events.jsonl; --webhook URL (repeatable) also delivers it
+there as a Standard Webhooks POST signed with WEBHOOK_SECRET (whsec_…; generated when absent).`;
+
+function parseWebhooks(values: readonly string[] | undefined): string[] {
+  return (values ?? []).map((value) => {
+    let url: URL | undefined;
+    try {
+      url = new URL(value);
+    } catch {
+      // reported below
+    }
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+      usageError(`--webhook must be an http(s) URL (got "${value}")`);
+    }
+    return url.href;
+  });
+}
 
 function usageError(message: string): never {
   process.stderr.write(`${message}\n\n${USAGE}\n`);
@@ -53,6 +70,11 @@ function terminalLog(verbose: boolean): Log {
           `voice ${String(attributes.voiceId)} ${String(attributes.status)}${code} [${String(attributes.provider)}]\n`,
         );
       }
+      if (message === 'voice event' && attributes) {
+        process.stdout.write(
+          `event ${String(attributes.type)} ${String(attributes.voiceId)} [${String(attributes.provider)}] ${String(attributes.eventId)}\n`,
+        );
+      }
       if (verbose) write('INFO', message, attributes);
     },
     warn: (message, attributes) => write('WARN', message, attributes),
@@ -81,6 +103,7 @@ async function main(): Promise<void> {
         sim: { type: 'boolean' },
         'require-consent': { type: 'boolean' },
         'sim-smallest-delete': { type: 'string' },
+        webhook: { type: 'string', multiple: true },
         verbose: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -89,7 +112,7 @@ async function main(): Promise<void> {
   } catch (error) {
     usageError(error instanceof Error ? error.message : String(error));
   }
-  const values = parsed.values as Record<string, string | boolean | undefined>;
+  const values = parsed.values as Record<string, string | boolean | string[] | undefined>;
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
     return;
@@ -103,6 +126,7 @@ async function main(): Promise<void> {
     forceSimulators: values.sim === true,
     requireConsent: values['require-consent'] === true,
     smallestDeleteMode: parseDeleteMode(values['sim-smallest-delete'] as string | undefined),
+    webhooks: parseWebhooks(values.webhook as string[] | undefined),
     log,
   });
   const { info } = pipeline;
@@ -140,6 +164,12 @@ Use the API (the same handler as in AWS; locally without SigV4):
 ${info.providers.smallest === 'sim' ? smallestDeleteNote(values['sim-smallest-delete'] as string | undefined) : ''}
 Read the table directly:
   ${credentials} aws --endpoint-url ${info.dynamodbEndpoint} dynamodb scan --table-name ${info.table}
+
+Voice events (received, ready, rejected, failed, duplicate, deleted) are appended to ${info.events}${
+    info.webhooks.length
+      ? `\nand delivered to ${info.webhooks.join(', ')} (Standard Webhooks${info.webhookSecret ? `; generated secret ${info.webhookSecret}: set WEBHOOK_SECRET to keep one` : ', signed with WEBHOOK_SECRET'}).`
+      : '; --webhook URL delivers them as signed webhooks too.'
+  }
 
 Uploads that ran out of retries are kept in ${info.dataDir}/dead-letters.jsonl; fix the cause, then send them back:
   npm run redrive -- --local --data-dir ${info.dataDir}

@@ -30,6 +30,7 @@ import { speechLatencyFromEnvironment } from '../simulators/latency';
 import type { SmallestDeleteMode } from '../simulators/smallest/simulator';
 import { type ApiHandler, startLocalApiGateway } from './api-gateway';
 import { localResponseStreamRuntime } from './api-gateway/response-stream';
+import { type LocalEvents, readWebhookSecret, startLocalEvents } from './events';
 import { startLocalProviders } from './providers';
 import { LocalQueue } from './queue';
 import { watchRedrive } from './redrive';
@@ -81,6 +82,10 @@ export interface LocalPipelineOptions {
   };
   /** See ClonePipelineDependencies.lostAnswerGraceMs (tests shorten it). */
   readonly lostAnswerGraceMs?: number;
+  /** Webhook endpoints (`--webhook URL`, repeatable): every event, signed with WEBHOOK_SECRET. */
+  readonly webhooks?: readonly string[];
+  /** Local webhook retry delays (default 2 s doubling to 60 s). */
+  readonly webhookBackoff?: RetryBackoff;
 }
 
 import type { ProviderMode } from './providers';
@@ -101,12 +106,19 @@ export interface ReadyInfo {
   readonly defaultProvider: ProviderName;
   readonly inbox: string;
   readonly dataDir: string;
+  /** Where each lifecycle event is appended (one PutEvents entry per line). */
+  readonly events: string;
+  readonly webhooks: readonly string[];
+  /** The webhooks' signing secret, shown only when local mode generated it (no WEBHOOK_SECRET). */
+  readonly webhookSecret?: string;
 }
 
 export interface LocalPipeline {
   readonly info: ReadyInfo;
   readonly queue: LocalQueue;
   readonly voices: VoiceRepository;
+  /** The voices table's stream stand-in and the webhook queue (tests wait on them). */
+  readonly events: LocalEvents;
   readonly simulatorUrls: Readonly<Partial<Record<ProviderName, string>>>;
   close(): Promise<void>;
 }
@@ -133,6 +145,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     smallest: { key: key('SMALLEST_API_KEY'), baseUrlSet: key('SMALLEST_API_BASE_URL') !== undefined },
     typecast: { key: key('TYPECAST_API_KEY'), baseUrlSet: key('TYPECAST_API_BASE_URL') !== undefined },
   };
+  const webhookSecret = readWebhookSecret(reader);
   reader.done();
 
   const dataDir = resolve(options.dataDir);
@@ -149,6 +162,17 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     const s3 = await startLocalS3({ port: options.s3Port, directory: paths.s3, bucket: LOCAL_BUCKET });
     closers.push(s3.close);
 
+    // Before anything writes: every committed write of the voices table from here on is a stream record.
+    const events = await startLocalEvents({
+      store: dynamo.store,
+      tableName: LOCAL_TABLE,
+      paths,
+      webhooks: options.webhooks ?? [],
+      secret: webhookSecret.secret,
+      backoff: options.webhookBackoff,
+      log: options.log,
+    });
+    closers.push(() => events.stop());
     const dynamoClient = localDynamoClient(dynamo.endpoint);
     await ensureVoicesTable(dynamoClient, LOCAL_TABLE);
     const s3Client = localS3Client(s3.endpoint);
@@ -287,8 +311,11 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       defaultProvider,
       inbox: paths.inbox,
       dataDir,
+      events: paths.events,
+      webhooks: options.webhooks ?? [],
+      ...(webhookSecret.generated ? { webhookSecret: webhookSecret.secret } : {}),
     };
-    return { info, queue, voices, simulatorUrls, close: closeAll };
+    return { info, queue, voices, events, simulatorUrls, close: closeAll };
   } catch (error) {
     await closeAll();
     throw error;

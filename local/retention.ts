@@ -27,6 +27,7 @@ import {
   startLocalDynamo,
   startLocalS3,
 } from './servers';
+import { LocalTableStream } from './table-stream';
 
 const DAY_MS = 86_400_000;
 
@@ -108,6 +109,9 @@ export async function runLocalRetention(options: {
       const paths = dataPaths(resolve(options.dataDir));
       const dynamo = await startLocalDynamo({ port: 0, directory: paths.dynamodb });
       closers.push(dynamo.close);
+      // The sweep's deletions are status changes like any other: captured into the table's stream stand-in,
+      // so local mode announces them (Voice Deleted, webhooks) when it next starts.
+      await LocalTableStream.capture({ store: dynamo.store, tableName: options.table, log: options.log });
       const s3 = await startLocalS3({ port: 0, directory: paths.s3, bucket: options.bucket });
       closers.push(s3.close);
       endpoints = { dynamodb: dynamo.endpoint, s3: s3.endpoint };

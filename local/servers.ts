@@ -15,6 +15,7 @@ import S3rver from 's3rver';
 import { DeadlineBoundHttpHandler } from '../functions/shared/aws-deadline';
 import { VOICES_TABLE } from '../functions/shared/contract';
 import { sleep } from '../functions/shared/retry';
+import { createDynaliteWithStore, type DynaliteStore } from './table-stream';
 
 /** s3rver accepts only its own key pair; dynalite accepts any. */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
@@ -28,6 +29,8 @@ export interface LocalS3 {
 
 export interface LocalDynamo {
   readonly endpoint: string;
+  /** dynalite's store, for the table stream stand-in (local/table-stream.ts). */
+  readonly store: DynaliteStore;
   close(): Promise<void>;
 }
 
@@ -106,7 +109,12 @@ async function* unframeAwsChunked(body: NodeJS.ReadableStream): AsyncGenerator<B
 /** A DynamoDB-compatible server in-process; with `directory` the data survives restarts. */
 export async function startLocalDynamo(options: { port: number; directory?: string }): Promise<LocalDynamo> {
   if (options.directory) mkdirSync(options.directory, { recursive: true });
-  const server = dynalite({ path: options.directory, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  const { server, store } = createDynaliteWithStore(dynalite, {
+    path: options.directory,
+    createTableMs: 0,
+    deleteTableMs: 0,
+    updateTableMs: 0,
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, '127.0.0.1', () => resolve());
@@ -114,6 +122,7 @@ export async function startLocalDynamo(options: { port: number; directory?: stri
   const address = server.address() as AddressInfo;
   return {
     endpoint: `http://127.0.0.1:${address.port}`,
+    store,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
@@ -210,5 +219,8 @@ export function dataPaths(dataDir: string) {
     dynamodb: join(dataDir, 'dynamodb'),
     inbox: join(dataDir, 'inbox'),
     deadLetters: join(dataDir, 'dead-letters.jsonl'),
+    events: join(dataDir, 'events.jsonl'),
+    webhookOutbox: join(dataDir, 'webhooks'),
+    webhookDeadLetters: join(dataDir, 'webhook-dead-letters.jsonl'),
   };
 }

@@ -89,6 +89,8 @@ export const SERVICE_NAMES = {
   api: 'voicedrop-api',
   speech: 'voicedrop-speech',
   retention: 'voicedrop-retention',
+  events: 'voicedrop-events',
+  webhooks: 'voicedrop-webhooks',
 } as const;
 
 /**
@@ -112,3 +114,10 @@ export const SPEECH_STREAM_LIMIT_MS = 15 * 60 * 1_000;
  * method is buffered through the api function. The stack and local mode's gateway both follow this.
  */
 export const STREAMED_ROUTES = [{ method: 'POST', resource: '/voices/{voiceId}/speech' }] as const;
+
+/**
+ * Voice lifecycle events (README, "Events and webhooks"): the bus the stack creates and the source of every
+ * event on it. The stack (lib/voicedrop-events.ts), the events function and local mode agree on these.
+ */
+export const EVENT_BUS_NAME = 'voicedrop';
+export const EVENT_SOURCE = 'voicedrop';

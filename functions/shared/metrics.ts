@@ -16,7 +16,11 @@ export type BusinessMetric =
   /** Voices (and expired upload audio) the retention sweep deleted. */
   | 'RetentionDeletions'
   /** Deletions the retention sweep could not finish (retried by its next run). */
-  | 'RetentionFailures';
+  | 'RetentionFailures'
+  /** Webhook deliveries the endpoint took (2xx), failed (retried or refused) and refused (dead-lettered at once). */
+  | 'WebhooksDelivered'
+  | 'WebhookDeliveriesFailed'
+  | 'WebhooksRefused';
 
 /** Counts per provider (dimension `Provider`): what speech cost and what the cache saved. */
 export type ProviderMetric = 'SpeechProviderCharacters' | 'SpeechCacheHits' | 'SpeechCachedPieces';

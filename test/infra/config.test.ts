@@ -9,6 +9,7 @@ const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.ur
 };
 
 const DEFAULTS: VoicedropConfig = {
+  webhooks: [],
   defaultProvider: 'smallest',
   providers: {
     smallest: {

@@ -124,7 +124,15 @@ const BASE32_ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567';
  * (or ETag when the bucket is not versioned), so every delivery of one event maps to the same record.
  */
 export function deriveVoiceId(bucket: string, key: string, version: string): string {
-  const digest = createHash('sha256').update(`${bucket}\n${key}\n${version}`).digest();
+  return hashedId('vc_', [bucket, key, version]);
+}
+
+/**
+ * `prefix` + 26 lowercase base32 characters (130 bits) of SHA-256 over `parts` joined by newlines: the
+ * voice ids above and the lifecycle events' ids (functions/events/voice-events.ts).
+ */
+export function hashedId(prefix: string, parts: readonly string[]): string {
+  const digest = createHash('sha256').update(parts.join('\n')).digest();
   let bits = 0;
   let value = 0;
   let output = '';
@@ -138,7 +146,7 @@ export function deriveVoiceId(bucket: string, key: string, version: string): str
     value &= (1 << bits) - 1;
     if (output.length === 26) break;
   }
-  return `vc_${output}`;
+  return `${prefix}${output}`;
 }
 
 export const VOICE_ID_PATTERN = /^vc_[a-z2-7]{26}$/;
