@@ -56,6 +56,13 @@ export interface VoicedropMonitoringProps {
   readonly speechFunction: IFunction;
   /** The daily retention sweep's function. */
   readonly retentionFunction: IFunction;
+  /**
+   * Alarms other constructs define (the events' and webhooks' dead letters and delivery failures): they
+   * notify the topic and show on the dashboard like these.
+   */
+  readonly otherAlarms?: readonly Alarm[];
+  /** Further functions to chart beside the pipeline's (the events and webhook functions). */
+  readonly otherFunctions?: readonly { readonly title: string; readonly fn: IFunction }[];
   /** The API's stage: its metrics carry the ApiName and Stage dimensions. */
   readonly apiStage: Stage;
   /** The backlog alarm's threshold for the clone queue's ApproximateAgeOfOldestMessage. */
@@ -253,6 +260,9 @@ export class VoicedropMonitoring extends Construct {
       }),
     };
 
+    const otherAlarms = props.otherAlarms ?? [];
+    for (const alarm of otherAlarms) this.notify(alarm);
+
     this.dashboard = new Dashboard(this, 'Dashboard', {
       dashboardName: props.dashboardName,
       defaultInterval: Duration.hours(24),
@@ -296,7 +306,12 @@ export class VoicedropMonitoring extends Construct {
       }),
     );
     this.dashboard.addWidgets(
-      new AlarmStatusWidget({ title: 'Alarms', alarms: Object.values(this.alarms), width: 24, height: 3 }),
+      new AlarmStatusWidget({
+        title: 'Alarms',
+        alarms: [...Object.values(this.alarms), ...otherAlarms],
+        width: 24,
+        height: 3,
+      }),
     );
     this.dashboard.addWidgets(
       new GraphWidget({
@@ -359,6 +374,13 @@ export class VoicedropMonitoring extends Construct {
         width: 12,
       }),
     );
+    if (props.otherFunctions?.length) {
+      this.dashboard.addWidgets(
+        ...props.otherFunctions.map(
+          ({ title, fn }) => new GraphWidget({ title, left: functionActivity(fn), width: 6 }),
+        ),
+      );
+    }
     this.dashboard.addWidgets(
       new GraphWidget({
         title: 'API requests',
@@ -408,6 +430,11 @@ export class VoicedropMonitoring extends Construct {
       alarmDescription: definition.description,
       treatMissingData: definition.treatMissingData ?? TreatMissingData.NOT_BREACHING,
     });
+    return this.notify(alarm);
+  }
+
+  /** ALARM and OK of `alarm` go to the topic. */
+  private notify(alarm: Alarm): Alarm {
     const action = new SnsAction(this.alarmTopic);
     alarm.addAlarmAction(action);
     alarm.addOkAction(action);

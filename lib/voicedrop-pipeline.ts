@@ -423,6 +423,13 @@ export class VoicedropPipeline extends Construct {
       apiFunction: this.apiFunction.lambdaFunction,
       speechFunction: this.speechFunction.lambdaFunction,
       retentionFunction: this.retention.retentionFunction.lambdaFunction,
+      otherAlarms: this.events.alarms,
+      otherFunctions: [
+        { title: 'Events function', fn: this.events.eventsFunction.lambdaFunction },
+        ...(this.events.webhookFunction
+          ? [{ title: 'Webhook function', fn: this.events.webhookFunction.lambdaFunction }]
+          : []),
+      ],
       apiStage: this.api.restApi.deploymentStage,
       oldestCloneMessageAge: Duration.minutes(settings.alarms.oldestMessageAgeMinutes),
       alarmEmail: settings.alarmEmail ?? undefined,

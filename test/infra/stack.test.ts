@@ -32,6 +32,7 @@ describe('Stack: Voicedrop with the cdk.json configuration', () => {
           logicalId(pipeline.apiFunction.logGroup),
           logicalId(pipeline.speechFunction.logGroup),
           logicalId(pipeline.retention.retentionFunction.logGroup),
+          logicalId(pipeline.events.eventsFunction.logGroup),
           logicalId(pipeline.api.accessLogGroup),
           frameworkLogGroupId(synthesized.template, 'BucketNotificationsHandler'),
           logicalId(pipeline.api.restApi.node.findChild('CloudWatchRole')),
@@ -66,7 +67,7 @@ describe('Stack: Voicedrop with the cdk.json configuration', () => {
         (resource) => (resource as TemplateResource).Properties.RetentionInDays,
       );
 
-      expect(retention).toEqual([30, 30, 30, 30, 30, 30]);
+      expect(retention).toEqual([30, 30, 30, 30, 30, 30, 30]);
     });
 
     it('sends every function of the stack, CDK’s bucket-notifications function included, to a log group of the stack', () => {
@@ -131,7 +132,13 @@ describe('Stack: Voicedrop with the cdk.json configuration', () => {
           },
         ]),
       );
-      expect(watched).toHaveLength(10);
+      // The pipeline's twelve, and the events' three: events not published, webhooks dead-lettered, failing.
+      expect(watched).toHaveLength(15);
+      for (const alarm of Object.values(synthesized.template.findResources('AWS::CloudWatch::Alarm'))) {
+        expect((alarm as TemplateResource).Properties.AlarmActions).toEqual([
+          { Ref: logicalId(pipeline.monitoring.alarmTopic) },
+        ]);
+      }
     });
 
     it('alarm after 60 minutes of the oldest upload waiting, the cdk.json default', () => {
@@ -166,10 +173,13 @@ describe('Stack: Voicedrop with the cdk.json configuration', () => {
       'DashboardUrl',
       'DeadLetterQueueName',
       'DeadLetterQueueUrl',
+      'EventBusArn',
+      'EventBusName',
       'ProviderKeysSecretArn',
       'ProviderKeysSecretName',
       'RetentionFunctionName',
       'VoicesTableName',
+      'WebhookDeadLetterQueueUrl',
     ]);
     synthesized.template.hasOutput('BucketName', { Value: { Ref: synthesized.ids.bucket } });
     synthesized.template.hasOutput('AccessLogsBucketName', { Value: { Ref: synthesized.ids.accessLogs } });
