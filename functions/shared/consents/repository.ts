@@ -1,12 +1,7 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { VOICES_BY_CONSENT_INDEX } from '../contract';
+import { queryItems } from '../query-items';
 import type { VoiceRecord } from '../voices/record';
 import { DOCUMENT_TRANSLATION, type VoiceRepository } from '../voices/repository';
 import { CONSENT_ID_PATTERN, type ConsentRecord } from './record';
@@ -90,21 +85,11 @@ export class ConsentRepository {
    * scan). The index is eventually consistent: callers that act on a status read the record again.
    */
   async voices(consentId: string): Promise<VoiceRecord[]> {
-    const items: VoiceRecord[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const response = await this.documents.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: VOICES_BY_CONSENT_INDEX,
-          KeyConditionExpression: 'consentId = :consent',
-          ExpressionAttributeValues: { ':consent': consentId },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      items.push(...((response.Items ?? []) as VoiceRecord[]));
-      startKey = response.LastEvaluatedKey;
-    } while (startKey);
-    return items;
+    return queryItems<VoiceRecord>(this.documents, {
+      TableName: this.tableName,
+      IndexName: VOICES_BY_CONSENT_INDEX,
+      KeyConditionExpression: 'consentId = :consent',
+      ExpressionAttributeValues: { ':consent': consentId },
+    });
   }
 }

@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { VOICES_BY_CREATED_AT_INDEX } from '../contract';
 import { VoicedropError } from '../errors';
+import { queryItems } from '../query-items';
 import { LIST_PARTITION, type VoiceRecord } from './record';
 import {
   FINAL_STATUSES,
@@ -299,32 +300,20 @@ export class VoiceRepository {
    * filter (a rare path: only after a clone request's answer was lost).
    */
   async knownProviderVoiceIds(provider: string, displayName: string): Promise<string[]> {
-    const ids: string[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const response = await this.documents.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: VOICES_BY_CREATED_AT_INDEX,
-          KeyConditionExpression: 'listPartition = :partition',
-          FilterExpression:
-            '#provider = :provider AND displayName = :name AND attribute_exists(providerVoiceId)',
-          ExpressionAttributeNames: { '#provider': 'provider' },
-          ExpressionAttributeValues: {
-            ':partition': LIST_PARTITION,
-            ':provider': provider,
-            ':name': displayName,
-          },
-          ProjectionExpression: 'providerVoiceId',
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of response.Items ?? []) {
-        if (typeof item.providerVoiceId === 'string') ids.push(item.providerVoiceId);
-      }
-      startKey = response.LastEvaluatedKey;
-    } while (startKey);
-    return ids;
+    const items = await queryItems<{ providerVoiceId?: unknown }>(this.documents, {
+      TableName: this.tableName,
+      IndexName: VOICES_BY_CREATED_AT_INDEX,
+      KeyConditionExpression: 'listPartition = :partition',
+      FilterExpression: '#provider = :provider AND displayName = :name AND attribute_exists(providerVoiceId)',
+      ExpressionAttributeNames: { '#provider': 'provider' },
+      ExpressionAttributeValues: {
+        ':partition': LIST_PARTITION,
+        ':provider': provider,
+        ':name': displayName,
+      },
+      ProjectionExpression: 'providerVoiceId',
+    });
+    return items.flatMap((item) => (typeof item.providerVoiceId === 'string' ? [item.providerVoiceId] : []));
   }
 
   /**
