@@ -5,10 +5,10 @@
  * the outbox (local/webhook-outbox.ts).
  */
 import { randomBytes } from 'node:crypto';
-import type { RetryBackoff } from '../functions/clone/redelivery-policy';
 import { handleVoiceStream } from '../functions/events/stream-batch';
 import type { EnvironmentReader } from '../functions/shared/config';
 import type { Log } from '../functions/shared/logger';
+import type { RetryBackoff } from '../functions/shared/sqs-redeliveries';
 import { localEventBus } from './event-bus';
 import type { dataPaths } from './servers';
 import { type DynaliteStore, LocalTableStream } from './table-stream';

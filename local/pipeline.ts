@@ -10,7 +10,6 @@ import {
   type ClonePipelineDependencies,
   DEFAULT_LOST_ANSWER_GRACE_MS,
 } from '../functions/clone/dependencies';
-import { type RetryBackoff, redeliveryPolicy } from '../functions/clone/redelivery-policy';
 import { encodeS3EventKey } from '../functions/clone/s3-events';
 import { readRetentionSettings } from '../functions/retention/settings';
 import { EnvironmentReader } from '../functions/shared/config';
@@ -22,6 +21,7 @@ import { createProviders, readProviderSettings } from '../functions/shared/provi
 import { ProviderSlots } from '../functions/shared/providers/slots';
 import type { ProviderName } from '../functions/shared/providers/types';
 import { backoffDelayMs } from '../functions/shared/retry';
+import { type RetryBackoff, redeliveryPolicy } from '../functions/shared/sqs-redeliveries';
 import { readValidationSettings } from '../functions/shared/validation/settings';
 import { deriveVoiceId } from '../functions/shared/voices/record';
 import { VoiceRepository } from '../functions/shared/voices/repository';

@@ -1,15 +1,15 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { appendFile } from 'node:fs/promises';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import type { Redelivery } from '../functions/clone/redelivery-policy';
 import type { Log } from '../functions/shared/logger';
 import { sleep } from '../functions/shared/retry';
+import type { Redelivery } from '../functions/shared/sqs-redeliveries';
 import { type DeadLetterLine, deadLetterContext } from './redrive';
 
 export interface LocalQueueOptions {
   /**
    * Delivers one batch, as Lambda's SQS event source mapping does. A redelivery plan, when given, is
-   * applied as the clone handler's SQS adapter applies it in AWS (functions/clone/redeliveries.ts).
+   * applied as the clone handler's SQS adapter applies it in AWS (functions/shared/sqs-redeliveries.ts).
    */
   readonly deliver: (
     event: SQSEvent,

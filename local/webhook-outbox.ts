@@ -11,8 +11,8 @@ import { mkdirSync } from 'node:fs';
 import { appendFile, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SQSRecord } from 'aws-lambda';
-import type { RetryBackoff } from '../functions/clone/redelivery-policy';
 import { describeError, type Log } from '../functions/shared/logger';
+import type { RetryBackoff } from '../functions/shared/sqs-redeliveries';
 import {
   handleWebhookBatch,
   type WebhookEndpoint,

@@ -6,10 +6,11 @@ import { randomUUID } from 'node:crypto';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { withinInvocationDeadline } from '../shared/aws-deadline';
 import { describeError } from '../shared/logger';
+import type { Redelivery, RedeliveryPlan } from '../shared/sqs-redeliveries';
 import { deriveVoiceId } from '../shared/voices/record';
 import { isResumable } from '../shared/voices/status';
 import { type Attempt, type ClonePipelineDependencies, MINIMUM_TIME_FOR_A_MESSAGE_MS } from './dependencies';
-import { type CloneBatchResult, type Redelivery, redeliveryFor } from './redelivery-policy';
+import { redeliveryFor } from './redelivery-policy';
 import {
   displayNameFromFileName,
   parseS3NotificationBody,
@@ -31,7 +32,7 @@ export async function handleCloneEvent(
   event: SQSEvent,
   context: Pick<Context, 'getRemainingTimeInMillis' | 'awsRequestId'>,
   dependencies: ClonePipelineDependencies,
-): Promise<CloneBatchResult> {
+): Promise<RedeliveryPlan> {
   // The messages of a batch are independent uploads: they run side by side, each waiting for its own
   // provider's slot, so one busy provider does not hold up another's uploads in the same batch. AWS calls
   // end early enough for the redelivery calls after them.

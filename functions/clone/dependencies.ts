@@ -6,9 +6,9 @@ import type { Log } from '../shared/logger';
 import type { MetricsRecorder } from '../shared/metrics';
 import type { ProviderSlots } from '../shared/providers/slots';
 import type { ProviderName, VoiceProvider } from '../shared/providers/types';
+import type { RetryBackoff } from '../shared/sqs-redeliveries';
 import type { ValidationSettings } from '../shared/validation/settings';
 import type { VoiceRepository } from '../shared/voices/repository';
-import type { RetryBackoff } from './redelivery-policy';
 
 /** What the clone pipeline is given: AWS clients, providers, keys and its settings (handler.ts builds them). */
 export interface ClonePipelineDependencies {

@@ -10,11 +10,11 @@ import { createLogger } from '../shared/logger';
 import { createLambdaMetrics } from '../shared/metrics';
 import { createProviders, readProviderSettings } from '../shared/providers/settings';
 import { ProviderSlots } from '../shared/providers/slots';
+import { applyRedeliveries } from '../shared/sqs-redeliveries';
 import { readValidationSettings } from '../shared/validation/settings';
 import { VoiceRepository } from '../shared/voices/repository';
 import { handleCloneEvent } from './batch';
 import { DEFAULT_LOST_ANSWER_GRACE_MS } from './dependencies';
-import { applyRedeliveries } from './redeliveries';
 
 // Read once at cold start; a missing variable fails the first invocation with a message naming it.
 const environment = new EnvironmentReader();

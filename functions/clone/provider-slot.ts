@@ -2,8 +2,9 @@ import { describeError } from '../shared/logger';
 import { noMetrics } from '../shared/metrics';
 import type { ProviderName } from '../shared/providers/types';
 import { backoffDelayMs } from '../shared/retry';
+import { type RetryBackoff, redeliveryPolicy } from '../shared/sqs-redeliveries';
 import { type Attempt, type ClonePipelineDependencies, MINIMUM_TIME_FOR_A_MESSAGE_MS } from './dependencies';
-import { ProviderBusyError, type RetryBackoff, redeliveryPolicy } from './redelivery-policy';
+import { ProviderBusyError } from './redelivery-policy';
 
 /**
  * Runs `work` (the clone request and recording its answer) holding one of the provider's slots

@@ -1,19 +1,10 @@
-/**
- * When the clone pipeline sees a message again, and how: capped exponential backoff for a failed delivery
- * (the shared retry policy, functions/shared/retry.ts), a requeue for an upload that only waits, and one
- * cap for every delay. functions/clone/redeliveries.ts applies the plan on SQS, local/queue.ts locally.
- */
-import type { SQSBatchResponse } from 'aws-lambda';
 import { VoicedropError } from '../shared/errors';
 import { isProviderError } from '../shared/providers/errors';
 import type { ProviderName } from '../shared/providers/types';
-import { type Backoff, retryDelayMs } from '../shared/retry';
+import { retryDelayMs } from '../shared/retry';
+import { type Redelivery, type RetryBackoff, redeliveryPolicy } from '../shared/sqs-redeliveries';
 
-export interface RetryBackoff {
-  readonly baseSeconds: number;
-  readonly maxSeconds: number;
-}
-
+/** The clone queue's backoff unless configuration says otherwise. */
 export const DEFAULT_RETRY_BACKOFF: RetryBackoff = { baseSeconds: 10, maxSeconds: 900 };
 
 /**
@@ -21,30 +12,6 @@ export const DEFAULT_RETRY_BACKOFF: RetryBackoff = { baseSeconds: 10, maxSeconds
  * for a message delay; 15 minutes is plenty here.
  */
 const MAX_REDELIVERY_DELAY_SECONDS = 900;
-
-/** A redelivery backoff as the shared retry policy: equal jitter, so a retry never comes back at once. */
-export function redeliveryPolicy(backoff: RetryBackoff): Backoff {
-  return { baseMs: backoff.baseSeconds * 1_000, maxMs: backoff.maxSeconds * 1_000, jitter: 'equal' };
-}
-
-/**
- * What the queue adapter (SQS in AWS, LocalQueue locally) does with a message the handler did not finish.
- * `retry`: it stays a batch item failure and becomes visible again after `delaySeconds` (SQS
- * ChangeMessageVisibility), counting as a delivery. `requeue`: nothing failed, the upload only waits (for
- * a provider slot, for a lost answer's grace period); the adapter sends the body again with `delaySeconds`
- * and acknowledges this one, so waiting never uses up deliveries. If the requeue cannot be sent, the
- * message stays a batch item failure.
- */
-export interface Redelivery {
-  readonly messageId: string;
-  readonly kind: 'retry' | 'requeue';
-  readonly delaySeconds: number;
-}
-
-/** The SQS batch response plus how to redeliver each message in it. */
-export interface CloneBatchResult extends SQSBatchResponse {
-  readonly redeliveries: readonly Redelivery[];
-}
 
 /** A problem a later delivery of the same message can fix: the message is reported as a batch item failure. */
 export class RetryLaterError extends VoicedropError {

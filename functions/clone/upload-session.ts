@@ -10,6 +10,7 @@ import { describeError, type Log } from '../shared/logger';
 import { type BusinessMetric, type MetricsRecorder, noMetrics } from '../shared/metrics';
 import { isProviderError } from '../shared/providers/errors';
 import type { ClonedVoice, CloneHint, ProviderName, VoiceProvider } from '../shared/providers/types';
+import type { RetryBackoff } from '../shared/sqs-redeliveries';
 import { knownProviderOf, type VoiceError, type VoiceRecord } from '../shared/voices/record';
 import { audioClaimKey, type VoiceRepository } from '../shared/voices/repository';
 import { FINAL_STATUSES, mayMove, statusesThatMayBecome } from '../shared/voices/status';
@@ -19,12 +20,7 @@ import { isOperatorFixable, providerFailure, safeMessage, unknownProviderFailure
 import { inspectUpload, type Route, readAudioToSend } from './inspect-upload';
 import { cloneHintFor, deleteUselessClone, removeStrayClone, waitForCompletion } from './provider-clones';
 import { holdingProviderSlot } from './provider-slot';
-import {
-  DEFAULT_RETRY_BACKOFF,
-  type RetryBackoff,
-  RetryLaterError,
-  WaitInQueueError,
-} from './redelivery-policy';
+import { DEFAULT_RETRY_BACKOFF, RetryLaterError, WaitInQueueError } from './redelivery-policy';
 
 /** Time kept back from the Lambda's deadline to record the outcome after a provider call. */
 const RESULT_WRITE_RESERVE_MS = 15_000;

@@ -1,12 +1,12 @@
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
-import {
-  type CloneBatchResult,
-  type Redelivery,
-  type RetryBackoff,
-  redeliveryPolicy,
-} from '../clone/redelivery-policy';
 import { describeError, type Log } from '../shared/logger';
 import { backoffDelayMs, retryDelayMs } from '../shared/retry';
+import {
+  type Redelivery,
+  type RedeliveryPlan,
+  type RetryBackoff,
+  redeliveryPolicy,
+} from '../shared/sqs-redeliveries';
 import { type DeliveryOutcome, deliverWebhook } from './deliver';
 import { parseWebhookMessage, webhookPayload } from './payload';
 
@@ -65,7 +65,7 @@ export interface WebhookBatchDependencies {
 export async function handleWebhookBatch(
   event: SQSEvent,
   dependencies: WebhookBatchDependencies,
-): Promise<CloneBatchResult> {
+): Promise<RedeliveryPlan> {
   const results = await Promise.all(event.Records.map((record) => deliverRecord(record, dependencies)));
   const redeliveries = results.filter((result): result is Redelivery => result !== undefined);
   return {

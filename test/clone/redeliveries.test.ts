@@ -2,10 +2,10 @@ import { ChangeMessageVisibilityCommand, SendMessageCommand, SQSClient } from '@
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { receiveCountOf } from '../../functions/clone/batch';
-import { applyRedeliveries, queueUrlFromArn } from '../../functions/clone/redeliveries';
 import { ProviderBusyError, redeliveryFor, WaitInQueueError } from '../../functions/clone/redelivery-policy';
 import { silentLog } from '../../functions/shared/logger';
 import { ProviderError } from '../../functions/shared/providers/errors';
+import { applyRedeliveries, queueUrlFromArn } from '../../functions/shared/sqs-redeliveries';
 import { sqsRecord } from '../support/aws-local';
 
 // SQS has no local implementation here: the client is mocked (aws-sdk-client-mock) to check the calls.

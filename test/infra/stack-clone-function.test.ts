@@ -175,7 +175,7 @@ describe('Stack: Voicedrop with the cdk.json configuration', () => {
               'sqs:GetQueueAttributes',
               'sqs:GetQueueUrl',
               'sqs:ReceiveMessage',
-              // Requeues an upload that waits for a provider slot (functions/clone/redeliveries.ts).
+              // Requeues an upload that waits for a provider slot (functions/shared/sqs-redeliveries.ts).
               'sqs:SendMessage',
             ],
             resource: { 'Fn::GetAtt': [synthesized.ids.queue, 'Arn'] },
