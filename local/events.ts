@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { handleVoiceStream } from '../functions/events/stream-batch';
 import type { EnvironmentReader } from '../functions/shared/config';
 import type { Log } from '../functions/shared/logger';
-import type { RetryBackoff } from '../functions/shared/sqs-redeliveries';
+import type { RetryBackoff } from '../functions/shared/redelivery-plan';
 import { localEventBus } from './event-bus';
 import type { dataPaths } from './servers';
 import { type DynaliteStore, LocalTableStream } from './table-stream';

@@ -2,8 +2,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import { appendFile } from 'node:fs/promises';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { Log } from '../functions/shared/logger';
+import type { Redelivery } from '../functions/shared/redelivery-plan';
 import { sleep } from '../functions/shared/retry';
-import type { Redelivery } from '../functions/shared/sqs-redeliveries';
 import { type DeadLetterLine, deadLetterContext } from './redrive';
 
 export interface LocalQueueOptions {

@@ -12,7 +12,7 @@ import { appendFile, readdir, readFile, rename, unlink, writeFile } from 'node:f
 import { join } from 'node:path';
 import type { SQSRecord } from 'aws-lambda';
 import { describeError, type Log } from '../functions/shared/logger';
-import type { RetryBackoff } from '../functions/shared/sqs-redeliveries';
+import type { RetryBackoff } from '../functions/shared/redelivery-plan';
 import {
   handleWebhookBatch,
   type WebhookEndpoint,

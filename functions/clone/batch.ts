@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { withinInvocationDeadline } from '../shared/aws-deadline';
 import { describeError } from '../shared/logger';
-import type { Redelivery, RedeliveryPlan } from '../shared/sqs-redeliveries';
+import type { Redelivery, RedeliveryPlan } from '../shared/redelivery-plan';
 import { deriveVoiceId } from '../shared/voices/record';
 import { isResumable } from '../shared/voices/status';
 import { type Attempt, type ClonePipelineDependencies, MINIMUM_TIME_FOR_A_MESSAGE_MS } from './dependencies';

@@ -6,7 +6,7 @@ import type { Log } from '../shared/logger';
 import type { MetricsRecorder } from '../shared/metrics';
 import type { ProviderSlots } from '../shared/providers/slots';
 import type { ProviderName, VoiceProvider } from '../shared/providers/types';
-import type { RetryBackoff } from '../shared/sqs-redeliveries';
+import type { RetryBackoff } from '../shared/redelivery-plan';
 import type { ValidationSettings } from '../shared/validation/settings';
 import type { VoiceRepository } from '../shared/voices/repository';
 

@@ -1,8 +1,8 @@
 import { describeError } from '../shared/logger';
 import { noMetrics } from '../shared/metrics';
 import type { ProviderName } from '../shared/providers/types';
+import { type RetryBackoff, redeliveryPolicy } from '../shared/redelivery-plan';
 import { backoffDelayMs } from '../shared/retry';
-import { type RetryBackoff, redeliveryPolicy } from '../shared/sqs-redeliveries';
 import { type Attempt, type ClonePipelineDependencies, MINIMUM_TIME_FOR_A_MESSAGE_MS } from './dependencies';
 import { ProviderBusyError } from './redelivery-policy';
 

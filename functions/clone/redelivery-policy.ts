@@ -1,8 +1,8 @@
 import { VoicedropError } from '../shared/errors';
 import { isProviderError } from '../shared/providers/errors';
 import type { ProviderName } from '../shared/providers/types';
+import { type Redelivery, type RetryBackoff, redeliveryPolicy } from '../shared/redelivery-plan';
 import { retryDelayMs } from '../shared/retry';
-import { type Redelivery, type RetryBackoff, redeliveryPolicy } from '../shared/sqs-redeliveries';
 
 /** The clone queue's backoff unless configuration says otherwise. */
 export const DEFAULT_RETRY_BACKOFF: RetryBackoff = { baseSeconds: 10, maxSeconds: 900 };

@@ -1,12 +1,12 @@
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { describeError, type Log } from '../shared/logger';
-import { backoffDelayMs, retryDelayMs } from '../shared/retry';
 import {
   type Redelivery,
   type RedeliveryPlan,
   type RetryBackoff,
   redeliveryPolicy,
-} from '../shared/sqs-redeliveries';
+} from '../shared/redelivery-plan';
+import { backoffDelayMs, retryDelayMs } from '../shared/retry';
 import { type DeliveryOutcome, deliverWebhook } from './deliver';
 import { parseWebhookMessage, webhookPayload } from './payload';
 
