@@ -80,8 +80,10 @@ export class VoicedropStack extends Stack {
       value: pipeline.events.bus.eventBusName,
     });
     new CfnOutput(this, 'EventBusArn', { value: pipeline.events.bus.eventBusArn });
+    new CfnOutput(this, 'WebhookQueueUrl', { value: pipeline.events.webhookQueue.queueUrl });
     new CfnOutput(this, 'WebhookDeadLetterQueueUrl', {
-      description: 'Webhooks that failed for 24 hours or were refused; redrive to the webhook queue',
+      description:
+        'Webhooks that failed for 24 hours or were refused; npm run redrive -- --webhooks moves them back',
       value: pipeline.events.webhookDeadLetterQueue.queueUrl,
     });
     new CfnOutput(this, 'DeadLetterQueueUrl', {

@@ -10,6 +10,7 @@ import type { EnvironmentReader } from '../functions/shared/config';
 import type { Log } from '../functions/shared/logger';
 import type { RetryBackoff } from '../functions/shared/redelivery-plan';
 import { localEventBus } from './event-bus';
+import { watchRedrive } from './redrive';
 import type { dataPaths } from './servers';
 import { type DynaliteStore, LocalTableStream } from './table-stream';
 import { WebhookOutbox } from './webhook-outbox';
@@ -38,6 +39,7 @@ export function readWebhookSecret(reader: EnvironmentReader): { secret: string; 
 }
 
 export async function startLocalEvents(options: {
+  readonly dataDir: string;
   readonly store: DynaliteStore;
   readonly tableName: string;
   readonly paths: ReturnType<typeof dataPaths>;
@@ -61,6 +63,13 @@ export async function startLocalEvents(options: {
     log: options.log,
   });
   await outbox.resume();
+  // Dead-lettered webhooks moved back by `npm run redrive -- --local --webhooks`, now and while running.
+  const redrive = watchRedrive({
+    dataDir: options.dataDir,
+    target: 'webhooks',
+    send: (body, letter) => outbox.redeliver(letter.messageId, body),
+    log: options.log,
+  });
   const publish = localEventBus({ eventsFile: options.paths.events, endpoints, outbox, log: options.log });
   stream.start((event) => handleVoiceStream(event, { publish, log: options.log }));
   return {
@@ -72,6 +81,7 @@ export async function startLocalEvents(options: {
     },
     async stop() {
       await stream.stop();
+      await redrive.close();
       await outbox.stop();
     },
   };

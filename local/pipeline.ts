@@ -164,6 +164,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
 
     // Before anything writes: every committed write of the voices table from here on is a stream record.
     const events = await startLocalEvents({
+      dataDir,
       store: dynamo.store,
       tableName: LOCAL_TABLE,
       paths,
@@ -241,7 +242,13 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     await enqueueUnfinished({ s3Client, voices, queue });
     // Dead letters moved back by `npm run redrive -- --local`, now and while running (failed records are
     // not re-enqueued above: only a redrive retries them).
-    const redrive = watchRedrive({ dataDir, send: (body) => queue.send(body), log: options.log });
+    const redrive = watchRedrive({
+      dataDir,
+      send: (body) => {
+        queue.send(body);
+      },
+      log: options.log,
+    });
     closers.push(() => redrive.close());
 
     // The API: the deployed handler's app behind a local stand-in for API Gateway (loopback, no auth).

@@ -219,8 +219,12 @@ export function dataPaths(dataDir: string) {
     dynamodb: join(dataDir, 'dynamodb'),
     inbox: join(dataDir, 'inbox'),
     deadLetters: join(dataDir, 'dead-letters.jsonl'),
+    /** Clone queue dead letters moved back by `npm run redrive -- --local`, until local mode sends them. */
+    redrive: join(dataDir, 'redrive'),
     events: join(dataDir, 'events.jsonl'),
     webhookOutbox: join(dataDir, 'webhooks'),
     webhookDeadLetters: join(dataDir, 'webhook-dead-letters.jsonl'),
+    /** Webhook dead letters moved back by `npm run redrive -- --local --webhooks`. */
+    webhookRedrive: join(dataDir, 'webhook-redrive'),
   };
 }

@@ -18,6 +18,7 @@ import {
   type WebhookEndpoint,
   webhookMaxReceiveCount,
 } from '../functions/webhooks/batch';
+import type { WebhookDeadLetterLine } from './redrive';
 
 /** Local retries come within seconds: 2 s doubling to 60 s. */
 export const LOCAL_WEBHOOK_BACKOFF: RetryBackoff = { baseSeconds: 2, maxSeconds: 60 };
@@ -67,6 +68,16 @@ export class WebhookOutbox {
   /** Stores one message durably (the same message id for the same event and endpoint), then delivers it. */
   async send(body: string, key: string): Promise<void> {
     const messageId = createHash('sha256').update(key).digest('hex').slice(0, 32);
+    const entry: OutboxEntry = { messageId, body, sentAt: Date.now(), receiveCount: 0, nextAt: Date.now() };
+    await this.write(entry);
+    this.schedule(entry);
+  }
+
+  /**
+   * Puts a dead-lettered message back (`npm run redrive -- --local --webhooks`): delivered at once, under
+   * its old message id and the event's webhook-id, with a fresh round of retries.
+   */
+  async redeliver(messageId: string, body: string): Promise<void> {
     const entry: OutboxEntry = { messageId, body, sentAt: Date.now(), receiveCount: 0, nextAt: Date.now() };
     await this.write(entry);
     this.schedule(entry);
@@ -140,7 +151,7 @@ export class WebhookOutbox {
     reason: string,
     body: string,
   ): Promise<void> {
-    const line = {
+    const line: WebhookDeadLetterLine = {
       messageId: entry.messageId,
       receiveCount,
       sentAt: new Date(entry.sentAt).toISOString(),

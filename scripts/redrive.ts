@@ -2,18 +2,20 @@ import { isAbsolute, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 const USAGE = `Usage:
-  npm run redrive -- [--stack NAME] [--region REGION] [--dry-run | --status]
-  npm run redrive -- --local [--data-dir DIR] [--dry-run | --status]
+  npm run redrive -- [--webhooks] [--stack NAME] [--region REGION] [--dry-run | --status]
+  npm run redrive -- --local [--webhooks] [--data-dir DIR] [--dry-run | --status]
 
 Moves dead-lettered uploads back to the clone queue, where they are processed again (a voice that says
-\`failed\` with error.retryable is taken up again).
+\`failed\` with error.retryable is taken up again). With --webhooks, moves dead-lettered webhooks back to
+the webhook queue instead: each is delivered again under its webhook-id, with another 24 hours of retries.
 
 AWS (default): finds the queues from the stack's outputs (default stack Voicedrop), reports the
-dead-letter queue's approximate size and starts an SQS move task from it to the clone queue.
+dead-letter queue's approximate size and starts an SQS move task from it to its queue.
   --status    list the dead-letter queue's move tasks and their progress
   --dry-run   only report what would move
-Local (--local): moves <data-dir>/dead-letters.jsonl (default .voicedrop) into <data-dir>/redrive/;
-local mode (npm start) sends those messages again, at once if it is running, else when it next starts.`;
+Local (--local): moves <data-dir>/dead-letters.jsonl (default .voicedrop) into <data-dir>/redrive/, or
+with --webhooks <data-dir>/webhook-dead-letters.jsonl into <data-dir>/webhook-redrive/; local mode
+(npm start) sends those messages again, at once if it is running, else when it next starts.`;
 
 async function main(): Promise<number> {
   let values: Record<string, string | boolean | undefined>;
@@ -25,6 +27,7 @@ async function main(): Promise<number> {
         'dry-run': { type: 'boolean' },
         status: { type: 'boolean' },
         local: { type: 'boolean' },
+        webhooks: { type: 'boolean' },
         'data-dir': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -43,40 +46,46 @@ async function main(): Promise<number> {
   }
   if (!values.local && values['data-dir'] !== undefined) return usage('--data-dir needs --local');
   const mode = values.status ? 'status' : values['dry-run'] ? 'dry-run' : 'start';
+  const target = values.webhooks ? 'webhooks' : 'clone';
   return values.local
-    ? redriveLocal((values['data-dir'] as string | undefined) ?? '.voicedrop', mode)
-    : redriveAws(values.stack as string | undefined, values.region as string | undefined, mode);
+    ? redriveLocal((values['data-dir'] as string | undefined) ?? '.voicedrop', mode, target)
+    : redriveAws(values.stack as string | undefined, values.region as string | undefined, mode, target);
 }
 
-async function redriveLocal(dataDir: string, mode: 'start' | 'dry-run' | 'status'): Promise<number> {
-  const { localDeadLetterStatus, redriveLocalDeadLetters } = await import('../local/redrive');
-  const { dataPaths } = await import('../local/servers');
+async function redriveLocal(
+  dataDir: string,
+  mode: 'start' | 'dry-run' | 'status',
+  target: 'clone' | 'webhooks',
+): Promise<number> {
+  const {
+    deadLetterFile: deadLetterFileOf,
+    localDeadLetterStatus,
+    redriveFolder,
+    redriveLocalDeadLetters,
+  } = await import('../local/redrive');
   const shown = (path: string) => {
     const nearby = relative(process.cwd(), path);
     return nearby.startsWith('..') || isAbsolute(nearby) ? resolve(path) : nearby || '.';
   };
-  const deadLetterFile = shown(dataPaths(dataDir).deadLetters);
+  const deadLetterFile = shown(deadLetterFileOf(dataDir, target));
   const list = (letters: Awaited<ReturnType<typeof redriveLocalDeadLetters>>['letters']) => {
     for (const letter of letters) {
-      const what =
-        letter.uploads.map((upload) => `${upload.voiceId}  ${upload.key}`).join(', ') ||
-        `(${letter.problem ?? 'no upload'})`;
-      print(`  ${what}  (${letter.receiveCount} deliveries; dead-lettered ${letter.at})`);
+      print(`  ${letter.summary}  (${letter.receiveCount} deliveries; dead-lettered ${letter.at})`);
     }
   };
 
   if (mode === 'status') {
-    const status = await localDeadLetterStatus(dataDir);
+    const status = await localDeadLetterStatus(dataDir, target);
     print(`${plural(status.waiting.length, 'dead letter')} in ${deadLetterFile}`);
     list(status.waiting);
     if (status.redriving > 0) {
       print(
-        `${plural(status.redriving, 'redriven message')} waiting in ${shown(`${dataDir}/redrive`)} for local mode (npm start) to send them again.`,
+        `${plural(status.redriving, 'redriven message')} waiting in ${shown(redriveFolder(dataDir, target))} for local mode (npm start) to send them again.`,
       );
     }
     return 0;
   }
-  const result = await redriveLocalDeadLetters({ dataDir, dryRun: mode === 'dry-run' });
+  const result = await redriveLocalDeadLetters({ dataDir, target, dryRun: mode === 'dry-run' });
   if (result.moved === 0) {
     print(`No dead letters in ${deadLetterFile}: nothing to redrive.`);
     return 0;
@@ -89,11 +98,14 @@ async function redriveLocal(dataDir: string, mode: 'start' | 'dry-run' | 'status
   print(`Moved ${plural(result.moved, 'dead letter')} to ${shown(result.file ?? '')}:`);
   list(result.letters);
   if (result.unreadable > 0) print(`(${result.unreadable} of them unreadable; local mode keeps those aside)`);
+  const queue = target === 'clone' ? 'the clone queue' : 'the webhook outbox';
   print(
-    `Local mode sends them back to the clone queue: at once if it is running, else when it next starts (npm start -- --data-dir ${dataDir}).`,
+    `Local mode sends them back to ${queue}: at once if it is running, else when it next starts (npm start -- --data-dir ${dataDir}).`,
   );
   print(
-    'Each upload is processed again; voices that say `failed` (retryable) become `ready` or get a new reason.',
+    target === 'clone'
+      ? 'Each upload is processed again; voices that say `failed` (retryable) become `ready` or get a new reason.'
+      : 'Each webhook is delivered again under its webhook-id, to the --webhook URL of the same position (endpoint-N).',
   );
   return 0;
 }
@@ -102,6 +114,7 @@ async function redriveAws(
   stack: string | undefined,
   regionOption: string | undefined,
   mode: 'start' | 'dry-run' | 'status',
+  target: 'clone' | 'webhooks',
 ): Promise<number> {
   const { CloudFormationClient } = await import('@aws-sdk/client-cloudformation');
   const { SQSClient } = await import('@aws-sdk/client-sqs');
@@ -111,7 +124,7 @@ async function redriveAws(
   let region: string | undefined;
   try {
     region = await clients.sqs.config.region();
-    await runAwsRedrive(clients, { stackName: stack ?? DEFAULT_STACK_NAME, mode, print, region });
+    await runAwsRedrive(clients, { stackName: stack ?? DEFAULT_STACK_NAME, mode, target, print, region });
     return 0;
   } catch (error) {
     const explained = explainAwsError(error, { region });

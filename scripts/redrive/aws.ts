@@ -20,10 +20,42 @@ export interface RedriveClients {
   readonly sqs: SQSClient;
 }
 
+/** Which dead letters a redrive moves: uploads back to the clone queue, or webhooks back to theirs. */
+export type RedriveTarget = 'clone' | 'webhooks';
+
+interface QueuePair {
+  /** The stack outputs naming the dead-letter queue and the queue its messages go back to. */
+  readonly deadLetterOutput: string;
+  readonly destinationOutput: string;
+  /** How the destination is called in what the command prints. */
+  readonly destinationName: string;
+  /** What happens to a moved message. */
+  readonly afterwards: string;
+}
+
+const QUEUE_PAIRS: Record<RedriveTarget, QueuePair> = {
+  clone: {
+    deadLetterOutput: 'DeadLetterQueueUrl',
+    destinationOutput: 'CloneQueueUrl',
+    destinationName: 'clone queue',
+    afterwards:
+      'Each upload is processed again; voices that say `failed` (retryable) become `ready`, or `failed` with a new reason.',
+  },
+  webhooks: {
+    deadLetterOutput: 'WebhookDeadLetterQueueUrl',
+    destinationOutput: 'WebhookQueueUrl',
+    destinationName: 'webhook queue',
+    afterwards:
+      'Each webhook is delivered again under its webhook-id (receivers that dedupe see it once), and retried for another 24 hours.',
+  },
+};
+
 export interface StackQueues {
   readonly stackName: string;
-  readonly cloneQueueUrl: string;
-  readonly cloneQueueArn: string;
+  readonly target: RedriveTarget;
+  /** The queue the dead letters go back to (the clone queue, or the webhook queue). */
+  readonly destinationQueueUrl: string;
+  readonly destinationQueueArn: string;
   readonly deadLetterQueueUrl: string;
   readonly deadLetterQueueArn: string;
   /** ApproximateNumberOfMessages of the dead-letter queue. */
@@ -43,28 +75,32 @@ export interface AwsRedriveResult {
 
 /**
  * `npm run redrive`: finds the stack's queues from its outputs, reports the dead letters, and (unless a dry
- * run or a status request) starts an SQS message move task from the dead-letter queue to the clone queue.
- * Each moved message is a clone queue message again: the clone function takes the upload up once more
- * (a `failed` record with `error.retryable` is processed again).
+ * run or a status request) starts an SQS message move task from the dead-letter queue to the queue its
+ * messages came from. For the clone queue (the default), the clone function takes each upload up once more
+ * (a `failed` record with `error.retryable` is processed again); for the webhook queue (`--webhooks`), the
+ * webhook function delivers each event again under the same webhook-id (it is the event's id).
  */
 export async function runAwsRedrive(
   clients: RedriveClients,
   options: {
     readonly stackName: string;
     readonly mode: AwsRedriveMode;
+    /** Default `clone`. */
+    readonly target?: RedriveTarget;
     readonly print: (line: string) => void;
     /** For messages only (the clients carry the region they use). */
     readonly region?: string;
   },
 ): Promise<AwsRedriveResult> {
   const { print } = options;
-  const queues = await findStackQueues(clients, options.stackName, options.region);
+  const pair = QUEUE_PAIRS[options.target ?? 'clone'];
+  const queues = await findStackQueues(clients, options.stackName, options.region, options.target);
   print(`Stack ${queues.stackName}${options.region ? ` (${options.region})` : ''}`);
   print(
     `  dead-letter queue: ${queues.deadLetterQueueUrl}  about ${plural(queues.deadLetters, 'message')}` +
       (queues.deadLettersInFlight > 0 ? ` (+${queues.deadLettersInFlight} in flight)` : ''),
   );
-  print(`  clone queue:       ${queues.cloneQueueUrl}`);
+  print(`  ${`${pair.destinationName}:`.padEnd(18)} ${queues.destinationQueueUrl}`);
 
   const tasks = await listMoveTasks(clients.sqs, queues.deadLetterQueueArn);
   const running = tasks.find((task) => task.Status === 'RUNNING');
@@ -84,7 +120,7 @@ export async function runAwsRedrive(
       return { queues, tasks };
     }
     print(
-      `Dry run: would start a move task of ${plural(total, 'message')} from ${queues.deadLetterQueueArn} to ${queues.cloneQueueArn}.`,
+      `Dry run: would start a move task of ${plural(total, 'message')} from ${queues.deadLetterQueueArn} to ${queues.destinationQueueArn}.`,
     );
     return { queues, tasks };
   }
@@ -99,7 +135,7 @@ export async function runAwsRedrive(
     const started = await clients.sqs.send(
       new StartMessageMoveTaskCommand({
         SourceArn: queues.deadLetterQueueArn,
-        DestinationArn: queues.cloneQueueArn,
+        DestinationArn: queues.destinationQueueArn,
       }),
     );
     taskHandle = started.TaskHandle;
@@ -111,21 +147,24 @@ export async function runAwsRedrive(
     }
     throw error;
   }
-  print(`Started moving about ${plural(total, 'message')} back to the clone queue.`);
+  print(`Started moving about ${plural(total, 'message')} back to the ${pair.destinationName}.`);
   print(`  task handle: ${taskHandle ?? '(none returned)'}`);
-  print('  progress:    npm run redrive -- --status');
-  print(
-    'Each upload is processed again; voices that say `failed` (retryable) become `ready`, or `failed` with a new reason.',
-  );
+  print(`  progress:    npm run redrive -- ${options.target === 'webhooks' ? '--webhooks ' : ''}--status`);
+  print(pair.afterwards);
   return { queues, tasks, taskHandle };
 }
 
-/** The stack's CloneQueueUrl and DeadLetterQueueUrl outputs, with both queues' ARNs and the DLQ's size. */
+/**
+ * The stack outputs naming the dead-letter queue and its destination (CloneQueueUrl and DeadLetterQueueUrl,
+ * or WebhookQueueUrl and WebhookDeadLetterQueueUrl), with both queues' ARNs and the DLQ's size.
+ */
 export async function findStackQueues(
   clients: RedriveClients,
   stackName: string,
   region?: string,
+  target: RedriveTarget = 'clone',
 ): Promise<StackQueues> {
+  const pair = QUEUE_PAIRS[target];
   let outputs: Record<string, string>;
   try {
     const described = await clients.cloudFormation.send(new DescribeStacksCommand({ StackName: stackName }));
@@ -142,17 +181,20 @@ export async function findStackQueues(
     }
     throw error;
   }
-  const cloneQueueUrl = outputs.CloneQueueUrl;
-  const deadLetterQueueUrl = outputs.DeadLetterQueueUrl;
-  if (!cloneQueueUrl || !deadLetterQueueUrl) {
-    const missing = [cloneQueueUrl ? [] : ['CloneQueueUrl'], deadLetterQueueUrl ? [] : ['DeadLetterQueueUrl']]
+  const destinationQueueUrl = outputs[pair.destinationOutput];
+  const deadLetterQueueUrl = outputs[pair.deadLetterOutput];
+  if (!destinationQueueUrl || !deadLetterQueueUrl) {
+    const missing = [
+      destinationQueueUrl ? [] : [pair.destinationOutput],
+      deadLetterQueueUrl ? [] : [pair.deadLetterOutput],
+    ]
       .flat()
       .join(' and ');
     throw new RedriveError(
       `Stack ${stackName} has no ${missing} output: is it a voicedrop stack, deployed from this version (npx cdk deploy)?`,
     );
   }
-  const [deadLetters, clone] = await Promise.all([
+  const [deadLetters, destination] = await Promise.all([
     clients.sqs.send(
       new GetQueueAttributesCommand({
         QueueUrl: deadLetterQueueUrl,
@@ -160,18 +202,19 @@ export async function findStackQueues(
       }),
     ),
     clients.sqs.send(
-      new GetQueueAttributesCommand({ QueueUrl: cloneQueueUrl, AttributeNames: ['QueueArn'] }),
+      new GetQueueAttributesCommand({ QueueUrl: destinationQueueUrl, AttributeNames: ['QueueArn'] }),
     ),
   ]);
   const deadLetterQueueArn = deadLetters.Attributes?.QueueArn;
-  const cloneQueueArn = clone.Attributes?.QueueArn;
-  if (!deadLetterQueueArn || !cloneQueueArn) {
+  const destinationQueueArn = destination.Attributes?.QueueArn;
+  if (!deadLetterQueueArn || !destinationQueueArn) {
     throw new RedriveError('SQS did not return the queues’ ARNs (GetQueueAttributes QueueArn).');
   }
   return {
     stackName,
-    cloneQueueUrl,
-    cloneQueueArn,
+    target,
+    destinationQueueUrl,
+    destinationQueueArn,
     deadLetterQueueUrl,
     deadLetterQueueArn,
     deadLetters: Number(deadLetters.Attributes?.ApproximateNumberOfMessages ?? 0),
@@ -204,7 +247,7 @@ export function explainAwsError(error: unknown, context: { readonly region?: str
     return `AWS rejected the credentials (${name}: ${message}). Refresh them (aws sso login, new keys) and run it again.`;
   }
   if (name === 'AccessDenied' || name === 'AccessDeniedException' || /not authorized/i.test(message)) {
-    return `Not allowed: ${message}\nThe caller needs cloudformation:DescribeStacks on the stack; sqs:GetQueueAttributes on both queues; sqs:ListMessageMoveTasks, sqs:StartMessageMoveTask, sqs:ReceiveMessage and sqs:DeleteMessage on the dead-letter queue; sqs:SendMessage on the clone queue.`;
+    return `Not allowed: ${message}\nThe caller needs cloudformation:DescribeStacks on the stack; sqs:GetQueueAttributes on both queues; sqs:ListMessageMoveTasks, sqs:StartMessageMoveTask, sqs:ReceiveMessage and sqs:DeleteMessage on the dead-letter queue; sqs:SendMessage on the queue they go back to (the clone queue, or the webhook queue).`;
   }
   if (name === 'QueueDoesNotExist' || name === 'AWS.SimpleQueueService.NonExistentQueue') {
     return `A queue named in the stack outputs does not exist${context.region ? ` in ${context.region}` : ''}: ${message}`;

@@ -180,6 +180,7 @@ describe('Stack: Voicedrop with the cdk.json configuration', () => {
       'RetentionFunctionName',
       'VoicesTableName',
       'WebhookDeadLetterQueueUrl',
+      'WebhookQueueUrl',
     ]);
     synthesized.template.hasOutput('BucketName', { Value: { Ref: synthesized.ids.bucket } });
     synthesized.template.hasOutput('AccessLogsBucketName', { Value: { Ref: synthesized.ids.accessLogs } });

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -8,7 +7,6 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
@@ -24,9 +22,8 @@ import {
 } from '../../local/redrive';
 import { dataPaths, localS3Client } from '../../local/servers';
 import { makeWav } from '../support/audio';
+import { runRedriveCli } from '../support/redrive-cli';
 
-const TSX_CLI = createRequire(import.meta.url).resolve('tsx/cli');
-const ROOT = new URL('../..', import.meta.url).pathname;
 const MAX_RECEIVE_COUNT = 2;
 
 const dataDir = mkdtempSync(join(tmpdir(), 'voicedrop-redrive-'));
@@ -102,25 +99,6 @@ const deadLetterLines = (): DeadLetterLine[] => {
 };
 
 const redriveFiles = () => readdirSync(redriveFolder(dataDir)).filter((name) => name.endsWith('.jsonl'));
-
-/** `npm run redrive -- --local --data-dir …` as a user runs it (tsx, a separate process). */
-function runRedriveCli(
-  args: readonly string[],
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [TSX_CLI, 'scripts/redrive.ts', ...args], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (data: Buffer) => {
-    stdout += data.toString();
-  });
-  child.stderr.on('data', (data: Buffer) => {
-    stderr += data.toString();
-  });
-  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stdout, stderr })));
-}
 
 describe('local dead letters and npm run redrive -- --local', () => {
   it('keeps a dead letter’s context, and a redrive while local mode runs clones the voice once the fault is gone', async () => {
@@ -202,7 +180,9 @@ describe('local dead letters and npm run redrive -- --local', () => {
       const sent: string[] = [];
       const watcher = watchRedrive({
         dataDir: folderDir,
-        send: (sentBody) => sent.push(sentBody),
+        send: (sentBody) => {
+          sent.push(sentBody);
+        },
         log: silentLog,
       });
       await waitFor('the file to be sent', () => (existsSync(file) ? undefined : true));

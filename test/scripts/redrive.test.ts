@@ -27,6 +27,10 @@ const DLQ_URL = `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/Voicedrop-CloneD
 const CLONE_ARN = `arn:aws:sqs:${REGION}:${ACCOUNT}:Voicedrop-CloneQueue-AbC123`;
 const DLQ_ARN = `arn:aws:sqs:${REGION}:${ACCOUNT}:Voicedrop-CloneDeadLetters-XyZ789`;
 const HANDLE = 'eyJ0YXNrSWQiOiJkYjFh…';
+const WEBHOOK_URL = `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/Voicedrop-WebhookQueue-Wh1`;
+const WEBHOOK_DLQ_URL = `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/Voicedrop-WebhookDeadLetters-Wh2`;
+const WEBHOOK_ARN = `arn:aws:sqs:${REGION}:${ACCOUNT}:Voicedrop-WebhookQueue-Wh1`;
+const WEBHOOK_DLQ_ARN = `arn:aws:sqs:${REGION}:${ACCOUNT}:Voicedrop-WebhookDeadLetters-Wh2`;
 
 const cloudFormation = mockClient(CloudFormationClient);
 const sqs = mockClient(SQSClient);
@@ -47,6 +51,8 @@ function givenStack(deadLetters = 3, inFlight = 0): void {
           { OutputKey: 'CloneQueueUrl', OutputValue: CLONE_URL },
           { OutputKey: 'DeadLetterQueueUrl', OutputValue: DLQ_URL },
           { OutputKey: 'DeadLetterQueueName', OutputValue: 'Voicedrop-CloneDeadLetters-XyZ789' },
+          { OutputKey: 'WebhookQueueUrl', OutputValue: WEBHOOK_URL },
+          { OutputKey: 'WebhookDeadLetterQueueUrl', OutputValue: WEBHOOK_DLQ_URL },
         ],
       },
     ],
@@ -64,11 +70,16 @@ function givenStack(deadLetters = 3, inFlight = 0): void {
   sqs.on(ListMessageMoveTasksCommand).resolves({ Results: [] });
 }
 
-async function run(mode: 'start' | 'dry-run' | 'status', stackName = 'Voicedrop') {
+async function run(
+  mode: 'start' | 'dry-run' | 'status',
+  stackName = 'Voicedrop',
+  target: 'clone' | 'webhooks' = 'clone',
+) {
   const lines: string[] = [];
   const result = await runAwsRedrive(clients, {
     stackName,
     mode,
+    target,
     region: REGION,
     print: (line) => lines.push(line),
   });
@@ -108,7 +119,7 @@ describe('npm run redrive (AWS)', () => {
       taskHandle: HANDLE,
       queues: {
         deadLetterQueueArn: DLQ_ARN,
-        cloneQueueArn: CLONE_ARN,
+        destinationQueueArn: CLONE_ARN,
         deadLetters: 3,
         deadLettersInFlight: 1,
       },
@@ -117,6 +128,40 @@ describe('npm run redrive (AWS)', () => {
     expect(output).toContain(`dead-letter queue: ${DLQ_URL}  about 3 messages (+1 in flight)`);
     expect(output).toContain(`task handle: ${HANDLE}`);
     expect(output).toContain('npm run redrive -- --status');
+  });
+
+  it('moves dead-lettered webhooks back to the webhook queue with --webhooks', async () => {
+    givenStack(0);
+    sqs.on(GetQueueAttributesCommand, { QueueUrl: WEBHOOK_DLQ_URL }).resolves({
+      Attributes: {
+        QueueArn: WEBHOOK_DLQ_ARN,
+        ApproximateNumberOfMessages: '2',
+        ApproximateNumberOfMessagesNotVisible: '0',
+      },
+    });
+    sqs
+      .on(GetQueueAttributesCommand, { QueueUrl: WEBHOOK_URL })
+      .resolves({ Attributes: { QueueArn: WEBHOOK_ARN } });
+    sqs.on(StartMessageMoveTaskCommand).resolves({ TaskHandle: HANDLE });
+
+    const { result, output } = await run('start', 'Voicedrop', 'webhooks');
+
+    expect(sqs.commandCalls(StartMessageMoveTaskCommand).map((call) => call.args[0].input)).toEqual([
+      { SourceArn: WEBHOOK_DLQ_ARN, DestinationArn: WEBHOOK_ARN },
+    ]);
+    expect(sqs.commandCalls(ListMessageMoveTasksCommand)[0]?.args[0].input).toMatchObject({
+      SourceArn: WEBHOOK_DLQ_ARN,
+    });
+    expect(result.queues).toMatchObject({
+      target: 'webhooks',
+      destinationQueueUrl: WEBHOOK_URL,
+      deadLetters: 2,
+    });
+    expect(output).toContain(`dead-letter queue: ${WEBHOOK_DLQ_URL}  about 2 messages`);
+    expect(output).toContain(`webhook queue:     ${WEBHOOK_URL}`);
+    expect(output).toContain('Started moving about 2 messages back to the webhook queue.');
+    expect(output).toContain('npm run redrive -- --webhooks --status');
+    expect(output).toContain('under its webhook-id');
   });
 
   it('only reports on a dry run', async () => {
@@ -254,6 +299,9 @@ describe('npm run redrive (AWS)', () => {
     });
 
     await expect(run('start')).rejects.toThrow('Stack Voicedrop has no DeadLetterQueueUrl output');
+    await expect(run('start', 'Voicedrop', 'webhooks')).rejects.toThrow(
+      'Stack Voicedrop has no WebhookQueueUrl and WebhookDeadLetterQueueUrl output',
+    );
   });
 
   it('explains missing or rejected credentials and a missing region', () => {
