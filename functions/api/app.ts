@@ -158,6 +158,7 @@ export function createApiApp(dependencies: ApiDependencies): Hono<Environment> {
       AbortSignal.timeout(Math.max(1_000, streamDeadlineOf(c.env?.lambdaContext) - Date.now())),
     ]);
     const answer = await speak(voiceId, request, signal, { ...dependencies, metrics, now });
+    afterResponse(c, answer.finished);
     const headers: Record<string, string> = {
       'X-Cache': answer.cache,
       'X-Speech-Chunks': String(answer.pieces),
@@ -232,6 +233,24 @@ async function jsonBody(request: Request): Promise<unknown> {
   } catch {
     throw new ApiError(400, 'invalid_json', 'The request body is not valid JSON.');
   }
+}
+
+/**
+ * Work to finish after the response (usage, metrics): handed to the execution context, whose owner (the
+ * streaming adapter, functions/api/lambda-stream.ts) waits for it after the body has ended and before the
+ * invocation returns. Without one (`app.request` in tests, the buffered adapter) the work just runs on.
+ */
+function afterResponse(
+  c: { readonly executionCtx: { waitUntil(work: Promise<unknown>): void } },
+  work: Promise<void>,
+) {
+  let context: { waitUntil(work: Promise<unknown>): void } | undefined;
+  try {
+    context = c.executionCtx;
+  } catch {
+    // Hono throws when the request came without an execution context.
+  }
+  context?.waitUntil(work);
 }
 
 /** When streamed speech must have ended: the invocation's own end, less the reserve. */

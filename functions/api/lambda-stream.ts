@@ -31,10 +31,18 @@ export type StreamingHandler = (
   context: Context,
 ) => Promise<void>;
 
+/** What a route hands over to finish after its response (Hono's `c.executionCtx.waitUntil`). */
+export interface AfterResponse {
+  waitUntil(work: Promise<unknown>): void;
+  passThroughOnException(): void;
+  readonly props: unknown;
+}
+
 interface FetchApp {
   fetch(
     request: Request,
     env: { lambdaContext: Context; event: APIGatewayProxyEvent },
+    executionContext: AfterResponse,
   ): Response | Promise<Response>;
 }
 
@@ -62,6 +70,31 @@ async function respond(
   responseStream: Writable,
   context: Context,
 ): Promise<void> {
+  // Work a route leaves for after its response (usage, metrics): the caller has the whole body while it
+  // runs, and the invocation waits for it, since Lambda waits for nothing once the handler has returned.
+  const pending: Promise<unknown>[] = [];
+  const afterResponse: AfterResponse = {
+    waitUntil: (work) => {
+      pending.push(work);
+    },
+    passThroughOnException: () => undefined,
+    props: {},
+  };
+  try {
+    await relay(app, runtime, logger, { event, context, afterResponse }, responseStream);
+  } finally {
+    await Promise.allSettled(pending);
+  }
+}
+
+async function relay(
+  app: FetchApp,
+  runtime: ResponseStreamRuntime,
+  logger: Log,
+  invocation: { event: APIGatewayProxyEvent; context: Context; afterResponse: AfterResponse },
+  responseStream: Writable,
+): Promise<void> {
+  const { event, context } = invocation;
   const caller = new AbortController();
   let done = false;
   const hungUp = () => {
@@ -70,7 +103,11 @@ async function respond(
   responseStream.once('close', hungUp);
   responseStream.once('error', hungUp);
 
-  const response = await app.fetch(requestOf(event, caller.signal), { lambdaContext: context, event });
+  const response = await app.fetch(
+    requestOf(event, caller.signal),
+    { lambdaContext: context, event },
+    invocation.afterResponse,
+  );
   const stream = runtime.HttpResponseStream.from(responseStream, {
     statusCode: response.status,
     headers: Object.fromEntries(response.headers),

@@ -3,7 +3,8 @@
  * for the routes that stream: the handler writes a JSON prelude (status and headers), eight zero bytes,
  * then the body; the gateway answers with that status and those headers and passes the body on chunked,
  * as it arrives. A handler that fails after the prelude ends the response without its last chunk, so the
- * client sees a truncated body; a client that hangs up closes the handler's stream.
+ * client sees a truncated body; a client that hangs up closes the handler's stream. The response ends
+ * with the stream, not with the handler, which may go on with work it left for after the response.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { PassThrough, type Writable } from 'node:stream';
@@ -76,6 +77,11 @@ export async function relayStream(options: {
     toClient.once('end', resolve);
     toClient.once('close', resolve);
   });
+  // The client has the whole answer when the stream ends, while the handler may still be working (work
+  // it left for after the response), as in AWS.
+  toClient.once('end', () => {
+    if (started) response.end();
+  });
 
   try {
     await options.handler(options.event, toClient, options.context);
@@ -86,13 +92,14 @@ export async function relayStream(options: {
       sendInternalError(response, requestId);
       return;
     }
-    response.end();
+    if (!response.writableEnded) response.end();
   } catch (error) {
     log.error('streaming handler failed', {
       requestId,
       afterFirstByte: started,
       error: error instanceof Error ? error.message : String(error),
     });
+    if (response.writableEnded) return;
     if (started || response.headersSent) response.destroy();
     else sendInternalError(response, requestId);
   }

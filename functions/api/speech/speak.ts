@@ -47,6 +47,8 @@ export type SpeechAnswer =
       readonly contentLength?: number;
       readonly pieces: number;
       readonly cache: CacheOutcome;
+      /** Resolves once the request's usage and metrics are recorded (after the body has ended). */
+      readonly finished: Promise<void>;
     }
   /** `delivery: "url"` was asked for. */
   | {
@@ -54,6 +56,7 @@ export type SpeechAnswer =
       readonly body: StoredSpeech;
       readonly pieces: number;
       readonly cache: CacheOutcome;
+      readonly finished: Promise<void>;
     };
 
 /** Finds the voice that speaks for `voiceId` (a duplicate speaks with the voice it duplicates). */
@@ -204,7 +207,13 @@ export async function speak(
   if (request.delivery === 'url') {
     const audio = new Uint8Array(await new Response(production.body).arrayBuffer());
     const stored = await storeSpeech(record.voiceId, audio, request.format, contentType, dependencies);
-    return { kind: 'url', body: stored, pieces: pieces.length, cache: cacheOutcome };
+    return {
+      kind: 'url',
+      body: stored,
+      pieces: pieces.length,
+      cache: cacheOutcome,
+      finished: production.finished,
+    };
   }
   return {
     kind: 'stream',
@@ -213,6 +222,7 @@ export async function speak(
     contentLength: production.contentLength,
     pieces: pieces.length,
     cache: cacheOutcome,
+    finished: production.finished,
   };
 }
 

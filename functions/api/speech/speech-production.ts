@@ -38,7 +38,10 @@ export interface ProductionOptions {
   readonly logger: Log;
   /** What every file says about itself: AI-generated, by which voice, when (ai-marking.ts). */
   readonly marking: SpeechMarking;
-  /** Runs once, when the stream has ended (completely or not), before the body closes. */
+  /**
+   * Runs once, when the stream has ended (completely or not), after the body has closed: the caller has
+   * every byte while this runs (usage, metrics). `SpeechProduction.finished` says when it is done.
+   */
   readonly onFinished: (outcome: ProductionOutcome) => Promise<void>;
 }
 
@@ -59,6 +62,11 @@ export interface SpeechProduction {
   readonly contentLength?: number;
   /** Pieces the cache holds (as looked up before the first byte). */
   readonly cachedPieces: number;
+  /**
+   * Resolves (never rejects) once the body has ended and `onFinished` has run: what the handler must
+   * still wait for after the response has gone (a Lambda function is frozen once its handler returns).
+   */
+  readonly finished: Promise<void>;
 }
 
 /** Pieces a task may run ahead of the one being sent, beyond the provider's concurrency. */
@@ -75,6 +83,7 @@ export async function produceSpeech(options: ProductionOptions): Promise<SpeechP
     body: production.body(first),
     contentLength: production.exactLength(first),
     cachedPieces: production.found.filter((found) => found !== undefined).length,
+    finished: production.finished,
   };
 }
 
@@ -152,13 +161,21 @@ class Production {
         } catch (error) {
           controller.error(error);
         }
+        // The body has ended: the outcome is recorded after it, not before.
+        if (this.outcome) void this.finish(this.outcome);
       },
       cancel: async (reason) => {
-        this.stop.abort(reason ?? new Error('the client went away'));
+        const error = reason ?? new Error('the client went away');
+        this.stop.abort(error);
         await iterator.return(undefined);
+        // A body cancelled before its first read never ran the generator.
+        void this.finish(this.outcome ?? { completed: false, error });
       },
     });
   }
+
+  /** How the output ended, once it has. */
+  private outcome: Pick<ProductionOutcome, 'completed' | 'error'> | undefined;
 
   private async *output(layout: PieceLayout): AsyncGenerator<Uint8Array, void, undefined> {
     let outcome: Pick<ProductionOutcome, 'completed' | 'error'> = { completed: false };
@@ -191,7 +208,9 @@ class Production {
       throw error;
     } finally {
       if (!outcome.completed) this.stop.abort(outcome.error ?? new Error('the client went away'));
-      await this.finish(outcome);
+      // Cached pieces are written before the body ends, so a request right after this one finds them.
+      await Promise.all(this.cacheWrites);
+      this.outcome = outcome;
     }
   }
 
@@ -303,19 +322,33 @@ class Production {
     }
   }
 
-  private finished = false;
+  private settle: () => void = () => undefined;
+  readonly finished = new Promise<void>((resolve) => {
+    this.settle = resolve;
+  });
+  private finishing: Promise<void> | undefined;
 
-  private async finish(outcome: Pick<ProductionOutcome, 'completed' | 'error'>): Promise<void> {
-    if (this.finished) return;
-    this.finished = true;
-    await Promise.all(this.cacheWrites);
-    await this.options.onFinished({
-      ...outcome,
-      synthesizedPieces: this.synthesizedPieces,
-      providerCharacters: this.providerCharacters,
-      cachedPieces: this.cachedPieces,
-      bytes: this.bytes,
-    });
+  /** Runs onFinished once; later calls wait for the first. */
+  private finish(outcome: Pick<ProductionOutcome, 'completed' | 'error'>): Promise<void> {
+    this.finishing ??= (async () => {
+      try {
+        await Promise.all(this.cacheWrites);
+        await this.options.onFinished({
+          ...outcome,
+          synthesizedPieces: this.synthesizedPieces,
+          providerCharacters: this.providerCharacters,
+          cachedPieces: this.cachedPieces,
+          bytes: this.bytes,
+        });
+      } catch (error) {
+        this.options.logger.error('recording a speech request failed', {
+          error: error instanceof Error ? error.message : String(error),
+        });
+      } finally {
+        this.settle();
+      }
+    })();
+    return this.finishing;
   }
 }
 

@@ -4,6 +4,7 @@ import { createApiApp } from '../../../functions/api/app';
 import { voiceCachePrefix } from '../../../functions/api/speech/synthesis-cache';
 import { ProviderError } from '../../../functions/shared/providers/errors';
 import type { VoiceProvider } from '../../../functions/shared/providers/types';
+import { collectAfterResponse } from '../../support/after-response';
 import { startPipelineFixture } from '../../support/pipeline-fixture';
 import { wavDuration } from '../api-support';
 
@@ -26,12 +27,19 @@ afterAll(async () => {
 
 type Provider = 'smallest' | 'typecast';
 
-const speak = (voiceId: string, body: Record<string, unknown>, target = app) =>
-  target.request(`/voices/${voiceId}/speech`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify(body),
-  });
+/** What the routes leave for after their responses (usage), as the streaming adapter collects it. */
+const after = collectAfterResponse();
+const settled = after.settled;
+
+const speak = async (voiceId: string, body: Record<string, unknown>, target = app) => {
+  await settled();
+  return target.request(
+    `/voices/${voiceId}/speech`,
+    { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) },
+    undefined,
+    after.executionContext,
+  );
+};
 
 function speechRequests(provider: Provider): number {
   return fixture[provider].state.requests.filter((request) => request.route === 'speech').length;
@@ -124,6 +132,8 @@ describe('synthesis cache and voices', () => {
     await (await speak(voiceId, { text: edited })).arrayBuffer();
     const editedPiece = `In chapter 2 of the counted story the purple river runs north again.`;
 
+    // Usage is recorded after each response has ended.
+    await settled();
     const answer = await app.request(`/voices/${voiceId}`);
     const voice = (await answer.json()) as { usage: Record<string, unknown> };
     expect(voice.usage).toEqual({
