@@ -24,6 +24,7 @@ import {
   uploadRequestSchema,
   voiceIdSchema,
 } from './schemas';
+import { RECENT_PIECES, RecentPieces } from './speech/recent-pieces';
 import { speak } from './speech/speak';
 import { checkUploadConsent } from './upload-consent';
 import { createUpload } from './uploads';
@@ -44,6 +45,11 @@ export interface ApiDependencies {
   readonly speechConcurrency?: Readonly<Record<ProviderName, number>>;
   readonly speechUrlTtlSeconds: number;
   readonly uploadUrlTtlSeconds: number;
+  /**
+   * The synthesis cache's tier in memory, shared by the app's requests; default: RECENT_PIECES (32 MiB,
+   * 15 minutes). `false` sends every lookup to S3.
+   */
+  readonly recentPieces?: RecentPieces | false;
   /** Trim for uploads that do not say (TRIM_DEFAULT): it decides how large an upload form allows. */
   readonly defaultTrim?: TrimMode;
   readonly logger: Log;
@@ -76,6 +82,7 @@ export function createApiApp(dependencies: ApiDependencies): Hono<Environment> {
   const metrics = dependencies.metrics ?? noMetrics;
   const consents = dependencies.consents ?? ConsentRepository.beside(dependencies.voices);
   const app = new Hono<Environment>();
+  const recentPieces = dependencies.recentPieces ?? new RecentPieces(RECENT_PIECES);
 
   // Every AWS call a request makes ends by the request's deadline, early enough for an answer.
   app.use(async (c, next) => {
@@ -157,7 +164,12 @@ export function createApiApp(dependencies: ApiDependencies): Hono<Environment> {
       c.req.raw.signal,
       AbortSignal.timeout(Math.max(1_000, streamDeadlineOf(c.env?.lambdaContext) - Date.now())),
     ]);
-    const answer = await speak(voiceId, request, signal, { ...dependencies, metrics, now });
+    const answer = await speak(voiceId, request, signal, {
+      ...dependencies,
+      recentPieces: recentPieces || undefined,
+      metrics,
+      now,
+    });
     afterResponse(c, answer.finished);
     const headers: Record<string, string> = {
       'X-Cache': answer.cache,

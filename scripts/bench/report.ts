@@ -390,7 +390,10 @@ export function formatReport(result: BenchResult): string {
         }
       }
       if (speech.cacheHitMsP50 !== undefined)
-        lines.push(`  cache hit (250 characters) p50 ${ms(speech.cacheHitMsP50)}`);
+        lines.push(
+          `  cache hit (250 characters) p50 ${ms(speech.cacheHitMsP50)} on a warm instance (pieces in its memory), ` +
+            `${ms(speech.cacheHitFromS3MsP50 ?? Number.NaN)} with every piece read from S3`,
+        );
     }
   }
 

@@ -10,6 +10,7 @@ import type { VoiceRepository } from '../../shared/voices/repository';
 import { DELETED_STATUSES, IN_PROGRESS_STATUSES } from '../../shared/voices/status';
 import { ApiError } from '../errors';
 import type { SpeechRequestBody } from '../schemas';
+import type { RecentPieces } from './recent-pieces';
 import { Semaphore } from './semaphore';
 import { type PlannedPiece, produceSpeech } from './speech-production';
 import { isSpeakable, speechPieces } from './split-text';
@@ -23,6 +24,8 @@ export interface SpeechDependencies {
   /** Synthesis requests in flight per provider (SMALLEST_SPEECH_CONCURRENCY, …); default: its limits. */
   readonly speechConcurrency?: Readonly<Record<ProviderName, number>>;
   readonly speechUrlTtlSeconds: number;
+  /** The synthesis cache's tier in this instance's memory; without it every lookup goes to S3. */
+  readonly recentPieces?: RecentPieces;
   readonly logger: Log;
   readonly metrics: MetricsRecorder;
   readonly now: () => Date;
@@ -120,7 +123,9 @@ export async function speak(
   const model = record.model ?? provider.limits.models.default;
   const language = request.language ?? record.language;
   const providerVoiceId = record.providerVoiceId as string;
-  const cache = request.cache ? new SynthesisCache(dependencies.s3, dependencies.bucket) : undefined;
+  const cache = request.cache
+    ? new SynthesisCache(dependencies.s3, dependencies.bucket, dependencies.recentPieces)
+    : undefined;
   const texts = speechPieces(normaliseSpeechText(request.text), provider.limits.speech.maxCharsPerRequest);
   const pieces = planPieces(texts, record.voiceId, cache, signal, {
     provider: name,

@@ -4,12 +4,14 @@
  * everything the provider's audio depends on: provider, provider voice id, model, format, language,
  * speed, sample rate and the piece's normalised text. Entries of one voice live under that voice's
  * prefix only, so they can never be served for another voice and are deleted with it; a lifecycle rule
- * expires them (README, "Speech").
+ * expires them (README, "Speech"). A warm instance also keeps the pieces it used lately in memory
+ * (recent-pieces.ts), asked first.
  */
 import { createHash } from 'node:crypto';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { deleteObjectsBelow } from '../../shared/bucket-prefix';
 import { SPEECH_CACHE_PREFIX } from '../../shared/contract';
+import type { RecentPieces } from './recent-pieces';
 
 /** Everything a piece's audio depends on. */
 export interface PieceIdentity {
@@ -65,10 +67,14 @@ export class SynthesisCache {
   constructor(
     private readonly s3: S3Client,
     private readonly bucket: string,
+    /** The tier in this instance's memory (recent-pieces.ts), asked before S3 and filled from it. */
+    private readonly recent?: RecentPieces,
   ) {}
 
   /** The entry's metadata, or undefined when there is none (never cached, expired, or unreadable). */
   async find(key: string, signal?: AbortSignal): Promise<CachedPiece | undefined> {
+    const recent = this.recent?.get(key);
+    if (recent) return { key, payloadBytes: recent.payloadBytes };
     try {
       const head = await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }), {
         abortSignal: signal,
@@ -85,6 +91,8 @@ export class SynthesisCache {
 
   /** The entry with its bytes in one request (for pieces needed at once), or undefined when there is none. */
   async fetch(key: string, signal?: AbortSignal): Promise<(CachedPiece & { bytes: Uint8Array }) | undefined> {
+    const recent = this.recent?.get(key);
+    if (recent) return { key, payloadBytes: recent.payloadBytes, bytes: recent.bytes };
     try {
       const object = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }), {
         abortSignal: signal,
@@ -92,6 +100,7 @@ export class SynthesisCache {
       const payloadBytes = Number(object.Metadata?.[PAYLOAD_BYTES]);
       const bytes = object.Body ? await object.Body.transformToByteArray() : undefined;
       if (!bytes || !Number.isSafeInteger(payloadBytes) || payloadBytes < 0) return undefined;
+      this.recent?.put(key, { bytes, payloadBytes });
       return { key, payloadBytes, bytes };
     } catch (error) {
       if (isMissing(error)) return undefined;
@@ -101,6 +110,8 @@ export class SynthesisCache {
 
   /** The entry's bytes, or undefined when it went away since `find` (a lifecycle expiry, a deletion). */
   async read(key: string, signal?: AbortSignal): Promise<Uint8Array | undefined> {
+    const recent = this.recent?.get(key);
+    if (recent) return recent.bytes;
     try {
       const object = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }), {
         abortSignal: signal,
@@ -122,6 +133,7 @@ export class SynthesisCache {
         Metadata: { [PAYLOAD_BYTES]: String(payloadBytes) },
       }),
     );
+    this.recent?.put(key, { bytes: audio, payloadBytes });
   }
 
   /** Deletes every cached piece of a voice; returns how many there were. */

@@ -15,7 +15,8 @@ const voiceIds = { smallest: '', typecast: '', other: '' };
 
 beforeAll(async () => {
   fixture = await startPipelineFixture();
-  app = createApiApp(fixture.apiDependencies());
+  // Every lookup goes to S3 here; the tier in memory has a test of its own below.
+  app = createApiApp(fixture.apiDependencies({ recentPieces: false }));
   voiceIds.smallest = await fixture.cloneVoice('incoming/smallest/Cached.wav');
   voiceIds.typecast = await fixture.cloneVoice('incoming/typecast/Cached.wav');
   voiceIds.other = await fixture.cloneVoice('incoming/smallest/Other.wav');
@@ -108,6 +109,45 @@ describe.each(['smallest', 'typecast'] as const)('synthesis cache (%s)', (provid
     const same = await speak(voiceId, { text, format: 'mp3' });
     await same.arrayBuffer();
     expect(same.headers.get('x-cache')).toBe('hit');
+  });
+});
+
+describe('synthesis cache in memory (a warm instance)', () => {
+  it('speaks a repeated text with no S3 request, and a fresh instance still finds it in S3', async () => {
+    const cacheReads: string[] = [];
+    fixture.local.s3.middlewareStack.add(
+      (next, context) => async (args) => {
+        const key = (args.input as { Key?: string }).Key ?? '';
+        if (key.startsWith('cache/')) cacheReads.push(`${context.commandName} ${key}`);
+        return next(args);
+      },
+      { step: 'initialize', name: 'countCacheReads' },
+    );
+    try {
+      const warm = createApiApp(fixture.apiDependencies());
+      const text = story('warm');
+      await (await speak(voiceIds.smallest, { text }, warm)).arrayBuffer();
+      const writes = cacheReads.filter((read) => read.startsWith('PutObject')).length;
+      expect(writes).toBe(10);
+
+      cacheReads.length = 0;
+      const before = speechRequests('smallest');
+      const again = await speak(voiceIds.smallest, { text }, warm);
+      await again.arrayBuffer();
+      expect(again.headers.get('x-cache')).toBe('hit');
+      expect(cacheReads).toEqual([]);
+      expect(speechRequests('smallest') - before).toBe(0);
+
+      const cold = await speak(voiceIds.smallest, { text }, createApiApp(fixture.apiDependencies()));
+      await cold.arrayBuffer();
+      expect(cold.headers.get('x-cache')).toBe('hit');
+      // The first four pieces fetched whole, the other six asked about (HEAD) and then read.
+      const reads = (command: string) => cacheReads.filter((read) => read.startsWith(command)).length;
+      expect([reads('GetObject'), reads('HeadObject')]).toEqual([10, 6]);
+      expect(speechRequests('smallest') - before).toBe(0);
+    } finally {
+      fixture.local.s3.middlewareStack.remove('countCacheReads');
+    }
   });
 });
 
