@@ -13,7 +13,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { silentLog } from '../../functions/shared/logger';
 import { deriveVoiceId, type VoiceRecord } from '../../functions/shared/voices/record';
-import { type LocalPipeline, startLocalPipeline } from '../../local/pipeline';
+import type { LocalPipeline } from '../../local/pipeline';
 import {
   type DeadLetterLine,
   redriveFolder,
@@ -22,7 +22,9 @@ import {
 } from '../../local/redrive';
 import { dataPaths, localS3Client } from '../../local/servers';
 import { makeWav } from '../support/audio';
-import { runRedriveCli } from '../support/redrive-cli';
+import { startTestPipeline } from '../support/local-pipeline';
+import { runScript } from '../support/processes';
+import { waitFor } from '../support/wait';
 
 const MAX_RECEIVE_COUNT = 2;
 
@@ -36,14 +38,7 @@ afterAll(async () => {
 
 /** Local mode on free ports with the simulators, giving up on a message after two quick deliveries. */
 const start = () =>
-  startLocalPipeline({
-    dataDir,
-    s3Port: 0,
-    dynamodbPort: 0,
-    apiPort: 0,
-    forceSimulators: true,
-    environment: {},
-    log: silentLog,
+  startTestPipeline(dataDir, {
     queue: { maxReceiveCount: MAX_RECEIVE_COUNT, retryBackoff: { baseSeconds: 0.05, maxSeconds: 0.2 } },
   });
 
@@ -71,16 +66,6 @@ async function upload(pipeline: LocalPipeline, key: string, seed: number): Promi
     }),
   );
   return deriveVoiceId(pipeline.info.bucket, key, (put.ETag ?? '').replace(/"/g, ''));
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 const waitForStatus = (pipeline: LocalPipeline, voiceId: string, status: string) =>
@@ -147,19 +132,19 @@ describe('local dead letters and npm run redrive -- --local', () => {
     await local.close();
     local = undefined;
 
-    const dryRun = await runRedriveCli(['--local', '--data-dir', dataDir, '--dry-run']);
+    const dryRun = await runScript('scripts/redrive.ts', ['--local', '--data-dir', dataDir, '--dry-run']);
     expect(dryRun).toMatchObject({ code: 0, stderr: '' });
     expect(dryRun.stdout).toContain('Dry run: would move 1 dead letter');
     expect(existsSync(dataPaths(dataDir).deadLetters)).toBe(true);
 
-    const cli = await runRedriveCli(['--local', '--data-dir', dataDir]);
+    const cli = await runScript('scripts/redrive.ts', ['--local', '--data-dir', dataDir]);
     expect(cli).toMatchObject({ code: 0, stderr: '' });
     expect(cli.stdout).toContain('Moved 1 dead letter to');
     expect(cli.stdout).toContain(`${voiceId}  ${key}`);
     expect(existsSync(dataPaths(dataDir).deadLetters)).toBe(false);
     expect(redriveFiles()).toHaveLength(1);
 
-    const status = await runRedriveCli(['--local', '--data-dir', dataDir, '--status']);
+    const status = await runScript('scripts/redrive.ts', ['--local', '--data-dir', dataDir, '--status']);
     expect(status.stdout).toContain('0 dead letters in');
     expect(status.stdout).toContain('1 redriven message waiting');
 

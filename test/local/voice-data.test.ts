@@ -4,23 +4,20 @@
  * any provider call, marked speech, revocation deleting everywhere, and `npm run retention -- --local`
  * (a separate process, as a user runs it) moving the clock.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SweepReport } from '../../functions/retention/sweep';
-import { silentLog } from '../../functions/shared/logger';
 import { deriveVoiceId, type VoiceRecord } from '../../functions/shared/voices/record';
-import { type LocalPipeline, startLocalPipeline } from '../../local/pipeline';
+import type { LocalPipeline } from '../../local/pipeline';
 import { localS3Client } from '../../local/servers';
 import { makeWav } from '../support/audio';
 import { id3Tags, wavTags } from '../support/audio-tags';
+import { startTestPipeline } from '../support/local-pipeline';
+import { runScript } from '../support/processes';
 
-const TSX_CLI = createRequire(import.meta.url).resolve('tsx/cli');
-const ROOT = new URL('../..', import.meta.url).pathname;
 const RETENTION = { RETENTION_UNUSED_DAYS: '30', RETENTION_REJECTED_DAYS: '7' };
 const DAY_MS = 86_400_000;
 
@@ -29,17 +26,11 @@ let local: LocalPipeline;
 let api: string;
 
 beforeAll(async () => {
-  local = await startLocalPipeline({
-    dataDir,
-    s3Port: 0,
-    dynamodbPort: 0,
-    apiPort: 0,
-    forceSimulators: true,
+  local = await startTestPipeline(dataDir, {
     requireConsent: true,
     // Deletes at Smallest too (its default refuses API-key deletes, reported as not_deleted).
     smallestDeleteMode: 'lightning-large',
     environment: RETENTION,
-    log: silentLog,
   });
   api = local.info.apiEndpoint as string;
 }, 60_000);
@@ -101,34 +92,14 @@ async function sourceExists(record: VoiceRecord): Promise<boolean> {
   }
 }
 
-function runRetention(asOf: Date): Promise<SweepReport> {
-  const args = [
+async function runRetention(asOf: Date): Promise<SweepReport> {
+  const run = await runScript(
     'scripts/retention.ts',
-    '--local',
-    '--data-dir',
-    dataDir,
-    '--as-of',
-    asOf.toISOString(),
-    '--json',
-  ];
-  const child = spawn(process.execPath, [TSX_CLI, ...args], {
-    cwd: ROOT,
-    env: { ...process.env, ...RETENTION },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (data: Buffer) => {
-    stdout += data.toString();
-  });
-  child.stderr.on('data', (data: Buffer) => {
-    stderr += data.toString();
-  });
-  return new Promise((resolve, reject) =>
-    child.once('exit', (code) =>
-      code === 0 ? resolve(JSON.parse(stdout) as SweepReport) : reject(new Error(`exit ${code}: ${stderr}`)),
-    ),
+    ['--local', '--data-dir', dataDir, '--as-of', asOf.toISOString(), '--json'],
+    RETENTION,
   );
+  if (run.code !== 0) throw new Error(`exit ${run.code}: ${run.stderr}`);
+  return JSON.parse(run.stdout) as SweepReport;
 }
 
 describe('voice data in local mode with consent required', () => {

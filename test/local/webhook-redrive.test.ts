@@ -5,58 +5,30 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { Webhook } from 'standardwebhooks';
 import { afterAll, describe, expect, it } from 'vitest';
-import { silentLog } from '../../functions/shared/logger';
 import { deriveVoiceId } from '../../functions/shared/voices/record';
-import { type LocalPipeline, startLocalPipeline } from '../../local/pipeline';
+import type { LocalPipeline } from '../../local/pipeline';
 import { redriveFolder, type WebhookDeadLetterLine } from '../../local/redrive';
 import { dataPaths, localS3Client } from '../../local/servers';
 import { makeWav } from '../support/audio';
-import { runRedriveCli } from '../support/redrive-cli';
+import { startTestPipeline } from '../support/local-pipeline';
+import { runScript } from '../support/processes';
+import { waitFor } from '../support/wait';
+import { startWebhookReceiver } from '../support/webhook-receiver';
 
 const secret = `whsec_${randomBytes(24).toString('base64')}`;
 const dataDir = mkdtempSync(join(tmpdir(), 'voicedrop-webhook-redrive-'));
 let local: LocalPipeline | undefined;
-let answer = 410;
-const accepted: { id: string; type: string }[] = [];
-const refused: string[] = [];
-const verifier = new Webhook(secret);
-const receiver = createServer((request, response) => {
-  const chunks: Buffer[] = [];
-  request.on('data', (chunk: Buffer) => chunks.push(chunk));
-  request.on('end', () => {
-    const payload = verifier.verify(
-      Buffer.concat(chunks).toString('utf8'),
-      request.headers as Record<string, string>,
-    ) as { type: string };
-    const id = String(request.headers['webhook-id']);
-    if (answer < 300) accepted.push({ id, type: payload.type });
-    else refused.push(id);
-    response.writeHead(answer).end();
-  });
-});
+let closeReceiver: (() => Promise<void>) | undefined;
 
 afterAll(async () => {
   await local?.close();
-  await new Promise((done) => receiver.close(done));
+  await closeReceiver?.();
   rmSync(dataDir, { recursive: true, force: true });
 });
-
-async function waitFor<T>(what: string, probe: () => T | undefined): Promise<T> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 const deadLetters = (): WebhookDeadLetterLine[] => {
   const file = dataPaths(dataDir).webhookDeadLetters;
@@ -67,19 +39,17 @@ const deadLetters = (): WebhookDeadLetterLine[] => {
     .map((line) => JSON.parse(line) as WebhookDeadLetterLine);
 };
 
+const redrive = (...args: string[]) =>
+  runScript('scripts/redrive.ts', ['--local', '--webhooks', '--data-dir', dataDir, ...args]);
+
 describe('npm run redrive -- --local --webhooks', () => {
   it('delivers dead-lettered webhooks again under their webhook-ids once the endpoint accepts them', async () => {
-    await new Promise<void>((listening) => receiver.listen(0, '127.0.0.1', listening));
-    const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`;
-    local = await startLocalPipeline({
-      dataDir,
-      s3Port: 0,
-      dynamodbPort: 0,
-      apiPort: 0,
-      forceSimulators: true,
+    let accepting = false;
+    const receiver = await startWebhookReceiver(secret, () => (accepting ? 204 : 410));
+    closeReceiver = receiver.close;
+    local = await startTestPipeline(dataDir, {
       environment: { WEBHOOK_SECRET: secret },
-      log: silentLog,
-      webhooks: [url],
+      webhooks: [receiver.url],
     });
     const put = await localS3Client(local.info.s3Endpoint).send(
       new PutObjectCommand({
@@ -103,22 +73,27 @@ describe('npm run redrive -- --local --webhooks', () => {
       expect.stringContaining('410'),
       expect.stringContaining('410'),
     ]);
+    const refused = receiver.deliveries.map((delivery) => delivery.id);
     expect(refused).toHaveLength(2);
 
-    const dryRun = await runRedriveCli(['--local', '--webhooks', '--data-dir', dataDir, '--dry-run']);
+    const dryRun = await redrive('--dry-run');
     expect(dryRun.code).toBe(0);
     expect(dryRun.stdout).toContain('Dry run: would move 2 dead letters');
     expect(dryRun.stdout).toMatch(new RegExp(`voice\\.ready ${voiceId} to endpoint-1, webhook-id evt_`));
     expect(deadLetters()).toHaveLength(2);
 
-    answer = 204;
-    const moved = await runRedriveCli(['--local', '--webhooks', '--data-dir', dataDir]);
+    accepting = true;
+    const moved = await redrive();
     expect(moved.code).toBe(0);
     expect(moved.stdout).toContain('Moved 2 dead letters');
 
-    await waitFor('both webhooks delivered', () => (accepted.length === 2 ? true : undefined));
+    const accepted = await waitFor('both webhooks delivered', () => {
+      const delivered = receiver.deliveries.filter((delivery) => delivery.answered === 204);
+      return delivered.length === 2 ? delivered : undefined;
+    });
     expect(accepted.map((delivery) => delivery.id).sort()).toEqual([...refused].sort());
     expect(accepted.map((delivery) => delivery.type).sort()).toEqual(['voice.ready', 'voice.received']);
+    expect(receiver.badSignatures).toEqual([]);
     await waitFor('the redrive folder and the outbox to empty', () =>
       readdirSync(redriveFolder(dataDir, 'webhooks')).length === 0 &&
       readdirSync(dataPaths(dataDir).webhookOutbox).filter((name) => name.endsWith('.json')).length === 0
@@ -127,7 +102,7 @@ describe('npm run redrive -- --local --webhooks', () => {
     );
     expect(existsSync(dataPaths(dataDir).webhookDeadLetters)).toBe(false);
 
-    const status = await runRedriveCli(['--local', '--webhooks', '--data-dir', dataDir, '--status']);
+    const status = await redrive('--status');
     expect(status.stdout).toContain('0 dead letters in');
   });
 });

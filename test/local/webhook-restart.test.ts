@@ -4,60 +4,39 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { Webhook } from 'standardwebhooks';
 import { afterAll, describe, expect, it } from 'vitest';
 import { deriveVoiceId } from '../../functions/shared/voices/record';
 import { dataPaths, localS3Client } from '../../local/servers';
 import { makeWav } from '../support/audio';
 import { type RunningLocalMode, startLocalMode } from '../support/local-mode';
+import { waitFor } from '../support/wait';
+import { startWebhookReceiver } from '../support/webhook-receiver';
 
 const secret = `whsec_${randomBytes(24).toString('base64')}`;
 const dataDir = mkdtempSync(join(tmpdir(), 'voicedrop-webhook-restart-'));
 let running: RunningLocalMode | undefined;
-let accepting = false;
-const deliveries: { id: string; type: string; answered: number }[] = [];
-const verifier = new Webhook(secret);
-const receiver = createServer((request, response) => {
-  const chunks: Buffer[] = [];
-  request.on('data', (chunk: Buffer) => chunks.push(chunk));
-  request.on('end', () => {
-    const payload = verifier.verify(
-      Buffer.concat(chunks).toString('utf8'),
-      request.headers as Record<string, string>,
-    ) as { type: string };
-    const answered = accepting ? 204 : 503;
-    deliveries.push({ id: String(request.headers['webhook-id']), type: payload.type, answered });
-    response.writeHead(answered).end();
-  });
-});
+let closeReceiver: (() => Promise<void>) | undefined;
 
 afterAll(async () => {
   await running?.stop();
-  await new Promise((done) => receiver.close(done));
+  await closeReceiver?.();
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}:\n${running?.output()}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+const pendingFiles = () =>
+  readdirSync(dataPaths(dataDir).webhookOutbox).filter((name) => name.endsWith('.json'));
 
 describe('webhooks across a crash of local mode', () => {
   it('delivers what was pending under the same webhook-ids, and announces nothing twice', async () => {
-    await new Promise<void>((listening) => receiver.listen(0, '127.0.0.1', listening));
-    const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`;
+    let accepting = false;
+    const receiver = await startWebhookReceiver(secret, () => (accepting ? 204 : 503));
+    closeReceiver = receiver.close;
+    const detail = { timeoutMs: 60_000, detail: () => running?.output() ?? '' };
     const args = ['--data-dir', dataDir, '--s3-port', '0', '--dynamodb-port', '0', '--api-port', '0'];
-    running = await startLocalMode([...args, '--webhook', url], { WEBHOOK_SECRET: secret });
+    running = await startLocalMode([...args, '--webhook', receiver.url], { WEBHOOK_SECRET: secret });
     const { info } = running;
     const put = await localS3Client(info.s3Endpoint).send(
       new PutObjectCommand({
@@ -67,28 +46,31 @@ describe('webhooks across a crash of local mode', () => {
       }),
     );
     const voiceId = deriveVoiceId(info.bucket, 'incoming/restart.wav', (put.ETag ?? '').replace(/"/g, ''));
-    await waitFor('voice.ready refused once', () =>
-      deliveries.some((delivery) => delivery.type === 'voice.ready') ? true : undefined,
+    await waitFor(
+      'voice.ready refused once',
+      () => (receiver.deliveries.some((delivery) => delivery.type === 'voice.ready') ? true : undefined),
+      detail,
     );
 
     await running.crash();
     running = undefined;
-    const pending = readdirSync(dataPaths(dataDir).webhookOutbox).filter((name) => name.endsWith('.json'));
-    expect(pending).toHaveLength(2);
-    const refusedIds = [...new Set(deliveries.map((delivery) => delivery.id))].sort();
+    expect(pendingFiles()).toHaveLength(2);
+    const refusedIds = [...new Set(receiver.deliveries.map((delivery) => delivery.id))].sort();
     expect(refusedIds).toHaveLength(2);
 
     accepting = true;
-    running = await startLocalMode([...args, '--webhook', url], { WEBHOOK_SECRET: secret });
-    const accepted = await waitFor('both webhooks delivered after the restart', () => {
-      const delivered = deliveries.filter((delivery) => delivery.answered === 204);
-      return delivered.length >= 2 ? delivered : undefined;
-    });
+    running = await startLocalMode([...args, '--webhook', receiver.url], { WEBHOOK_SECRET: secret });
+    const accepted = await waitFor(
+      'both webhooks delivered after the restart',
+      () => {
+        const delivered = receiver.deliveries.filter((delivery) => delivery.answered === 204);
+        return delivered.length >= 2 ? delivered : undefined;
+      },
+      detail,
+    );
     expect(accepted.map((delivery) => delivery.id).sort()).toEqual(refusedIds);
     expect(accepted.map((delivery) => delivery.type).sort()).toEqual(['voice.ready', 'voice.received']);
-    await waitFor('the outbox to empty', () =>
-      readdirSync(dataPaths(dataDir).webhookOutbox).some((name) => name.endsWith('.json')) ? undefined : true,
-    );
+    await waitFor('the outbox to empty', () => (pendingFiles().length === 0 ? true : undefined), detail);
 
     const events = readFileSync(dataPaths(dataDir).events, 'utf8')
       .split('\n')
@@ -96,8 +78,9 @@ describe('webhooks across a crash of local mode', () => {
       .map((line) => JSON.parse(line) as { DetailType: string; Detail: string });
     expect(events.map((event) => event.DetailType)).toEqual(['Voice Received', 'Voice Ready']);
     expect(events.every((event) => JSON.parse(event.Detail).voiceId === voiceId)).toBe(true);
-    // A second second: nothing more arrives (no event invented by the restart).
+    // Another second: nothing more arrives (no event invented by the restart).
     await new Promise((resolve) => setTimeout(resolve, 1_000));
-    expect(deliveries.filter((delivery) => delivery.answered === 204)).toHaveLength(2);
+    expect(receiver.deliveries.filter((delivery) => delivery.answered === 204)).toHaveLength(2);
+    expect(receiver.badSignatures).toEqual([]);
   });
 });

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FIXTURES, fixturePath, MANIFEST } from '../audio/helpers';
+import { outputOf } from '../support/processes';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const JSON_KEYS = [
@@ -27,28 +28,16 @@ interface Run {
 }
 
 /** The real command a user types: `npm run --silent validate -- …`, from `cwd`. */
-function validate(
+async function validate(
   args: readonly string[],
   options: { cwd?: string; env?: Record<string, string> } = {},
 ): Promise<Run> {
   const env: NodeJS.ProcessEnv = { ...process.env, ...options.env };
   if (!options.env?.DEFAULT_PROVIDER) delete env.DEFAULT_PROVIDER;
-  return new Promise((resolve, reject) => {
-    const child = spawn('npm', ['run', '--silent', 'validate', '--', ...args], {
-      cwd: options.cwd ?? ROOT,
-      env,
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr, lines: stdout.split('\n').filter(Boolean) }));
-  });
+  const run = await outputOf(
+    spawn('npm', ['run', '--silent', 'validate', '--', ...args], { cwd: options.cwd ?? ROOT, env }),
+  );
+  return { ...run, lines: run.stdout.split('\n').filter(Boolean) };
 }
 
 function parsed(run: Run): Record<string, unknown>[] {
