@@ -6,7 +6,6 @@
  */
 import { readFile, unlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { DeleteDependencies } from '../functions/api/delete-voice';
 import type { RetentionSettings } from '../functions/retention/policy';
 import { readRetentionSettings } from '../functions/retention/settings';
 import { type SweepReport, sweepRetention } from '../functions/retention/sweep';
@@ -16,6 +15,7 @@ import { describeError, type Log } from '../functions/shared/logger';
 import { noMetrics } from '../functions/shared/metrics';
 import { createProviders, readProviderSettings } from '../functions/shared/providers/settings';
 import { PROVIDER_NAMES, type ProviderName } from '../functions/shared/providers/types';
+import type { DeleteDependencies } from '../functions/shared/voices/deletion';
 import { VoiceRepository } from '../functions/shared/voices/repository';
 import { speechLatencyFromEnvironment } from '../simulators/latency';
 import { SIMULATOR_KEYS, startLocalProviders } from './providers';

@@ -13,9 +13,9 @@ import type { Log } from '../shared/logger';
 import { type MetricsRecorder, noMetrics } from '../shared/metrics';
 import type { ProviderName, VoiceProvider } from '../shared/providers/types';
 import type { TrimMode } from '../shared/validation/options';
+import { deleteVoice } from '../shared/voices/deletion';
 import type { VoiceRepository } from '../shared/voices/repository';
 import { createConsent, readConsent, revokeConsent } from './consents';
-import { deleteVoice } from './delete-voice';
 import { ApiError, toErrorAnswer } from './errors';
 import {
   consentRequestSchema,

@@ -6,9 +6,9 @@ import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { type ConsentRecord, newConsentId } from '../shared/consents/record';
 import type { ConsentRepository } from '../shared/consents/repository';
 import { describeError } from '../shared/logger';
+import { type DeleteDependencies, deleteVoice } from '../shared/voices/deletion';
 import type { VoiceRecord } from '../shared/voices/record';
 import { DELETED_STATUSES, IN_PROGRESS_STATUSES } from '../shared/voices/status';
-import { type DeleteDependencies, deleteVoice } from './delete-voice';
 import { ApiError } from './errors';
 import type { ConsentRequestBody } from './schemas';
 

@@ -2,6 +2,7 @@
 import { $ZodError, type $ZodIssue } from 'zod/v4/core';
 import { ProviderKeyMissingError, VoicedropError } from '../shared/errors';
 import { isProviderError, type ProviderError } from '../shared/providers/errors';
+import { VoiceDeletionError } from '../shared/voices/deletion';
 
 /** An error with the HTTP answer it deserves. Its message is shown to the caller, so it must be safe. */
 export class ApiError extends VoicedropError {
@@ -34,6 +35,9 @@ export function toErrorAnswer(error: unknown): ErrorAnswer {
     return answer(error.statusCode, error.code, error.message, error.retryable, error.headers);
   if (error instanceof $ZodError) {
     return answer(400, 'invalid_request', describeZodError(error), false);
+  }
+  if (error instanceof VoiceDeletionError) {
+    return answer(error.code === 'voice_not_found' ? 404 : 409, error.code, error.message, error.retryable);
   }
   if (error instanceof ProviderKeyMissingError) {
     return answer(503, 'provider_key_missing', error.message, true);

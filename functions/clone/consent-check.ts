@@ -3,11 +3,12 @@
  * whenever it names one) before its audio is read or any provider is called; and a clone that was in flight
  * when its consent was revoked never stays `ready`.
  */
-import { deleteVoice } from '../api/delete-voice';
+
 import { consentProblem, consentProblemMessage } from '../shared/consents/record';
 import { ConsentRepository } from '../shared/consents/repository';
 import { describeError } from '../shared/logger';
 import { noMetrics } from '../shared/metrics';
+import { deleteVoice } from '../shared/voices/deletion';
 import type { VoiceError, VoiceRecord } from '../shared/voices/record';
 import type { ClonePipelineDependencies } from './dependencies';
 

@@ -7,10 +7,11 @@
  * its `usage.lastUsedAt` is still what was listed (a conditional write), so a voice spoken with meanwhile
  * stays.
  */
-import { type DeleteDependencies, DeletionRefusedError, deleteVoice } from '../api/delete-voice';
+
 import { type ConsentProblem, consentProblem } from '../shared/consents/record';
 import { ConsentRepository } from '../shared/consents/repository';
 import { describeError } from '../shared/logger';
+import { type DeleteDependencies, deleteVoice, VoiceDeletionError } from '../shared/voices/deletion';
 import type { DeletionReason, VoiceRecord } from '../shared/voices/record';
 import { type RetentionSettings, retentionDecision } from './policy';
 
@@ -108,7 +109,7 @@ async function deleteOne(
     report.deleted.push(entry);
     dependencies.logger.info('retention deleted a voice', { ...entry });
   } catch (error) {
-    if (error instanceof DeletionRefusedError) {
+    if (error instanceof VoiceDeletionError && error.code === 'voice_used') {
       report.kept.push(entry);
       return;
     }

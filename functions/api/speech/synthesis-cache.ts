@@ -9,7 +9,6 @@
  */
 import { createHash } from 'node:crypto';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { deleteObjectsBelow } from '../../shared/bucket-prefix';
 import { SPEECH_CACHE_PREFIX } from '../../shared/contract';
 import type { RecentPieces } from './recent-pieces';
 
@@ -134,11 +133,6 @@ export class SynthesisCache {
       }),
     );
     this.recent?.put(key, { bytes: audio, payloadBytes });
-  }
-
-  /** Deletes every cached piece of a voice; returns how many there were. */
-  deleteVoice(voiceId: string): Promise<number> {
-    return deleteObjectsBelow(this.s3, this.bucket, voiceCachePrefix(voiceId));
   }
 }
 

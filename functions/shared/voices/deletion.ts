@@ -6,22 +6,22 @@ import {
   NotFound,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { deleteObjectsBelow } from '../shared/bucket-prefix';
-import { SPEECH_PREFIX } from '../shared/contract';
-import type { Log } from '../shared/logger';
-import type { MetricsRecorder } from '../shared/metrics';
-import { isProviderError } from '../shared/providers/errors';
-import type { ProviderName, VoiceProvider } from '../shared/providers/types';
-import {
-  type DeletionReason,
-  knownProviderOf,
-  type VoiceDeletion,
-  type VoiceRecord,
-} from '../shared/voices/record';
-import type { VoiceRepository } from '../shared/voices/repository';
-import { DELETABLE_STATUSES, IN_PROGRESS_STATUSES } from '../shared/voices/status';
-import { ApiError } from './errors';
-import { SynthesisCache } from './speech/synthesis-cache';
+import { deleteObjectsBelow } from '../bucket-prefix';
+import { SPEECH_CACHE_PREFIX, SPEECH_PREFIX } from '../contract';
+import { VoicedropError } from '../errors';
+import type { Log } from '../logger';
+import type { MetricsRecorder } from '../metrics';
+import { isProviderError } from '../providers/errors';
+import type { ProviderName, VoiceProvider } from '../providers/types';
+import { type DeletionReason, knownProviderOf, type VoiceDeletion, type VoiceRecord } from './record';
+import type { VoiceRepository } from './repository';
+import { DELETABLE_STATUSES, IN_PROGRESS_STATUSES } from './status';
+
+/**
+ * Deleting a voice everywhere: the one routine for the API (DELETE /voices/{id}), the retention sweep,
+ * consent revocations and a clone whose consent was withdrawn while it ran. Its refusals are domain errors
+ * (VoiceDeletionError); the API turns them into HTTP answers (functions/api/errors.ts).
+ */
 
 export interface DeleteDependencies {
   readonly s3: S3Client;
@@ -48,11 +48,20 @@ export interface DeletionRequest {
 
 const KEEPS_ERROR: ReadonlySet<string> = new Set(['rejected', 'failed']);
 
-/** The voice was used, or moved on, between being chosen and being deleted: it stays. */
-export class DeletionRefusedError extends ApiError {}
+/**
+ * Why a voice could not be deleted now: `voice_not_found`; `voice_busy` (still being processed, or changed
+ * meanwhile: retryable); `voice_used` (the sweep's guard: used or changed since it was listed, so it stays).
+ */
+export class VoiceDeletionError extends VoicedropError {
+  declare readonly code: 'voice_not_found' | 'voice_busy' | 'voice_used';
+
+  constructor(code: VoiceDeletionError['code'], message: string) {
+    super(code, message, { retryable: code === 'voice_busy' });
+  }
+}
 
 /**
- * Deletes a voice everywhere, the one routine for the API, the retention sweep and consent revocations: the
+ * Deletes a voice everywhere: the
  * provider's clone, every version of the source audio, the cached and stored speech and the preview clips;
  * then the record becomes `deleted` with its receipt (`deletion`) and without the data derived from the
  * audio (hash, quality figures, preview URLs). Idempotent: a deleted voice answers as it is, with no
@@ -66,17 +75,13 @@ export async function deleteVoice(
 ): Promise<VoiceRecord> {
   const record = await dependencies.voices.get(voiceId);
   if (!record?.voiceId.startsWith('vc_')) {
-    throw new ApiError(404, 'voice_not_found', `No voice ${voiceId}.`);
+    throw new VoiceDeletionError('voice_not_found', `No voice ${voiceId}.`);
   }
   if (record.status === 'deleted') return record;
   if (IN_PROGRESS_STATUSES.has(record.status)) {
-    throw new ApiError(
-      409,
+    throw new VoiceDeletionError(
       'voice_busy',
       `Voice ${voiceId} is still being processed (${record.status}); try again shortly.`,
-      {
-        retryable: true,
-      },
     );
   }
   // A deletion that stopped half-way keeps the reason it started with.
@@ -94,11 +99,9 @@ export async function deleteVoice(
   });
   if (!moved) {
     if (request.lastUsedAt !== undefined) {
-      throw new DeletionRefusedError(409, 'voice_used', `Voice ${voiceId} was used or changed; it stays.`);
+      throw new VoiceDeletionError('voice_used', `Voice ${voiceId} was used or changed; it stays.`);
     }
-    throw new ApiError(409, 'voice_busy', `Voice ${voiceId} changed while deleting; try again.`, {
-      retryable: true,
-    });
+    throw new VoiceDeletionError('voice_busy', `Voice ${voiceId} changed while deleting; try again.`);
   }
 
   const provider = await deleteProviderClone(record, dependencies);
@@ -106,7 +109,7 @@ export async function deleteVoice(
   // Speech made with the voice goes with it. A request still streaming may cache a last piece after this;
   // the cache's lifecycle rule removes that one.
   const cachedObjectsDeleted =
-    (await new SynthesisCache(dependencies.s3, dependencies.bucket).deleteVoice(voiceId)) +
+    (await deleteObjectsBelow(dependencies.s3, dependencies.bucket, `${SPEECH_CACHE_PREFIX}${voiceId}/`)) +
     (await deleteObjectsBelow(dependencies.s3, dependencies.bucket, `${SPEECH_PREFIX}${voiceId}/`));
   if (record.processing?.claimKey)
     await dependencies.voices.releaseClaim(record.processing.claimKey, voiceId);
@@ -126,7 +129,7 @@ export async function deleteVoice(
     now: deletedAt,
   });
   const deleted = await dependencies.voices.get(voiceId);
-  if (!deleted) throw new ApiError(404, 'voice_not_found', `No voice ${voiceId}.`);
+  if (!deleted) throw new VoiceDeletionError('voice_not_found', `No voice ${voiceId}.`);
   dependencies.logger.info('voice deleted', {
     voiceId,
     provider: record.provider,
