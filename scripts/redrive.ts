@@ -118,7 +118,8 @@ async function redriveAws(
 ): Promise<number> {
   const { CloudFormationClient } = await import('@aws-sdk/client-cloudformation');
   const { SQSClient } = await import('@aws-sdk/client-sqs');
-  const { DEFAULT_STACK_NAME, explainAwsError, runAwsRedrive } = await import('./redrive/aws');
+  const { DEFAULT_STACK_NAME } = await import('./aws/stack');
+  const { explainAwsError, runAwsRedrive } = await import('./redrive/aws');
   const config = regionOption ? { region: regionOption } : {};
   const clients = { cloudFormation: new CloudFormationClient(config), sqs: new SQSClient(config) };
   let region: string | undefined;

@@ -59,9 +59,12 @@ async function main(): Promise<number> {
     else printReport(report);
     return report.failed.length > 0 ? 1 : 0;
   } catch (error) {
+    const { explainAwsError } = await import('./aws/stack');
+    const { RETENTION_PERMISSIONS } = await import('./retention/aws');
+    const explained = explainAwsError(error, { permissions: RETENTION_PERMISSIONS });
     const name = error instanceof Error ? error.name : 'Error';
     const message = error instanceof Error ? error.message : String(error);
-    process.stderr.write(`retention: ${name === 'RetentionError' ? message : `${name}: ${message}`}\n`);
+    process.stderr.write(`retention: ${explained ?? `${name}: ${message}`}\n`);
     return 1;
   }
 }
@@ -97,11 +100,17 @@ async function sweepAws(
   const { CloudFormationClient } = await import('@aws-sdk/client-cloudformation');
   const { LambdaClient } = await import('@aws-sdk/client-lambda');
   const { invokeRetention } = await import('./retention/aws');
-  const { DEFAULT_STACK_NAME } = await import('./redrive/aws');
+  const { DEFAULT_STACK_NAME } = await import('./aws/stack');
   const config = region ? { region } : {};
   const clients = { cloudFormation: new CloudFormationClient(config), lambda: new LambdaClient(config) };
   try {
-    return await invokeRetention(clients, { stackName: stack ?? DEFAULT_STACK_NAME, asOf, dryRun });
+    const resolvedRegion = await clients.lambda.config.region().catch(() => region);
+    return await invokeRetention(clients, {
+      stackName: stack ?? DEFAULT_STACK_NAME,
+      asOf,
+      dryRun,
+      region: resolvedRegion,
+    });
   } finally {
     clients.cloudFormation.destroy();
     clients.lambda.destroy();

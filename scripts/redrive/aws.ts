@@ -1,4 +1,4 @@
-import { type CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import {
   GetQueueAttributesCommand,
   ListMessageMoveTasksCommand,
@@ -7,13 +7,18 @@ import {
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
 
-/** The stack name bin/voicedrop.ts deploys. */
-export const DEFAULT_STACK_NAME = 'Voicedrop';
+import {
+  CommandError,
+  errorMessage,
+  errorName,
+  explainAwsError as explainAnyAwsError,
+  requireOutputs,
+  stackOutputs,
+} from '../aws/stack';
 
-/** A problem the person running the command can act on; printed without a stack trace. */
-export class RedriveError extends Error {
-  override readonly name = 'RedriveError';
-}
+/** What redriving needs, for an access-denied answer. */
+const PERMISSIONS =
+  'cloudformation:DescribeStacks on the stack; sqs:GetQueueAttributes on both queues; sqs:ListMessageMoveTasks, sqs:StartMessageMoveTask, sqs:ReceiveMessage and sqs:DeleteMessage on the dead-letter queue; sqs:SendMessage on the queue they go back to (the clone queue, or the webhook queue).';
 
 export interface RedriveClients {
   readonly cloudFormation: CloudFormationClient;
@@ -165,35 +170,13 @@ export async function findStackQueues(
   target: RedriveTarget = 'clone',
 ): Promise<StackQueues> {
   const pair = QUEUE_PAIRS[target];
-  let outputs: Record<string, string>;
-  try {
-    const described = await clients.cloudFormation.send(new DescribeStacksCommand({ StackName: stackName }));
-    const stack = described.Stacks?.[0];
-    if (!stack) throw stackNotFound(stackName, region);
-    outputs = Object.fromEntries(
-      (stack.Outputs ?? []).flatMap((output) =>
-        output.OutputKey && output.OutputValue ? [[output.OutputKey, output.OutputValue]] : [],
-      ),
-    );
-  } catch (error) {
-    if (errorName(error) === 'ValidationError' && /does not exist/i.test(errorMessage(error))) {
-      throw stackNotFound(stackName, region);
-    }
-    throw error;
-  }
-  const destinationQueueUrl = outputs[pair.destinationOutput];
-  const deadLetterQueueUrl = outputs[pair.deadLetterOutput];
-  if (!destinationQueueUrl || !deadLetterQueueUrl) {
-    const missing = [
-      destinationQueueUrl ? [] : [pair.destinationOutput],
-      deadLetterQueueUrl ? [] : [pair.deadLetterOutput],
-    ]
-      .flat()
-      .join(' and ');
-    throw new RedriveError(
-      `Stack ${stackName} has no ${missing} output: is it a voicedrop stack, deployed from this version (npx cdk deploy)?`,
-    );
-  }
+  const outputs = requireOutputs(
+    await stackOutputs(clients.cloudFormation, stackName, region),
+    [pair.destinationOutput, pair.deadLetterOutput],
+    stackName,
+  );
+  const destinationQueueUrl = outputs[pair.destinationOutput] as string;
+  const deadLetterQueueUrl = outputs[pair.deadLetterOutput] as string;
   const [deadLetters, destination] = await Promise.all([
     clients.sqs.send(
       new GetQueueAttributesCommand({
@@ -208,7 +191,7 @@ export async function findStackQueues(
   const deadLetterQueueArn = deadLetters.Attributes?.QueueArn;
   const destinationQueueArn = destination.Attributes?.QueueArn;
   if (!deadLetterQueueArn || !destinationQueueArn) {
-    throw new RedriveError('SQS did not return the queues’ ARNs (GetQueueAttributes QueueArn).');
+    throw new CommandError('SQS did not return the queues’ ARNs (GetQueueAttributes QueueArn).');
   }
   return {
     stackName,
@@ -223,36 +206,15 @@ export async function findStackQueues(
 }
 
 /**
- * A sentence for an AWS error a person can fix (credentials, region, permissions); undefined for others.
+ * A sentence for an AWS error a person can fix (credentials, region, permissions, a queue that is gone);
+ * undefined for others.
  */
 export function explainAwsError(error: unknown, context: { readonly region?: string }): string | undefined {
-  if (error instanceof RedriveError) return error.message;
   const name = errorName(error);
-  const message = errorMessage(error);
-  if (name === 'CredentialsProviderError' || /could not load credentials/i.test(message)) {
-    return 'No AWS credentials found. Sign in (aws configure, aws sso login, or AWS_PROFILE / AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY) and run it again.';
-  }
-  if (/region is missing/i.test(message)) {
-    return 'No AWS region: pass --region REGION (the one you deployed to) or set AWS_REGION.';
-  }
-  if (
-    [
-      'ExpiredToken',
-      'ExpiredTokenException',
-      'InvalidClientTokenId',
-      'UnrecognizedClientException',
-      'SignatureDoesNotMatch',
-    ].includes(name)
-  ) {
-    return `AWS rejected the credentials (${name}: ${message}). Refresh them (aws sso login, new keys) and run it again.`;
-  }
-  if (name === 'AccessDenied' || name === 'AccessDeniedException' || /not authorized/i.test(message)) {
-    return `Not allowed: ${message}\nThe caller needs cloudformation:DescribeStacks on the stack; sqs:GetQueueAttributes on both queues; sqs:ListMessageMoveTasks, sqs:StartMessageMoveTask, sqs:ReceiveMessage and sqs:DeleteMessage on the dead-letter queue; sqs:SendMessage on the queue they go back to (the clone queue, or the webhook queue).`;
-  }
   if (name === 'QueueDoesNotExist' || name === 'AWS.SimpleQueueService.NonExistentQueue') {
-    return `A queue named in the stack outputs does not exist${context.region ? ` in ${context.region}` : ''}: ${message}`;
+    return `A queue named in the stack outputs does not exist${context.region ? ` in ${context.region}` : ''}: ${errorMessage(error)}`;
   }
-  return undefined;
+  return explainAnyAwsError(error, { ...context, permissions: PERMISSIONS });
 }
 
 export function describeTask(task: ListMessageMoveTasksResultEntry): string {
@@ -272,12 +234,12 @@ async function listMoveTasks(sqs: SQSClient, sourceArn: string): Promise<ListMes
   return [...(listed.Results ?? [])].sort((a, b) => (b.StartedTimestamp ?? 0) - (a.StartedTimestamp ?? 0));
 }
 
-function alreadyRunning(task: ListMessageMoveTasksResultEntry | undefined): RedriveError {
+function alreadyRunning(task: ListMessageMoveTasksResultEntry | undefined): CommandError {
   const detail = task ? ` (${describeTask(task)})` : '';
   const cancel = task?.TaskHandle
     ? `, or cancel it: aws sqs cancel-message-move-task --task-handle ${task.TaskHandle}`
     : '';
-  return new RedriveError(
+  return new CommandError(
     `A move task is already running on the dead-letter queue${detail}. SQS runs one at a time: wait for it (npm run redrive -- --status)${cancel}.`,
   );
 }
@@ -290,20 +252,6 @@ function isAlreadyRunning(error: unknown): boolean {
   );
 }
 
-function stackNotFound(stackName: string, region: string | undefined): RedriveError {
-  return new RedriveError(
-    `Stack ${stackName} not found in ${region ?? 'this region'} for these credentials. Pass --stack NAME (default ${DEFAULT_STACK_NAME}) and --region REGION for where you deployed it.`,
-  );
-}
-
 function plural(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? '' : 's'}`;
-}
-
-function errorName(error: unknown): string {
-  return error instanceof Error ? error.name : '';
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -1,14 +1,14 @@
-import { type CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import type { SweepReport } from '../../functions/retention/sweep';
+import { CommandError, requireOutputs, stackOutputs } from '../aws/stack';
 
 /** The stack output naming the retention function (lib/voicedrop-stack.ts). */
 export const RETENTION_FUNCTION_OUTPUT = 'RetentionFunctionName';
 
-/** A problem the person running the command can act on; printed without a stack trace. */
-export class RetentionError extends Error {
-  override readonly name = 'RetentionError';
-}
+/** What invoking the sweep needs, for an access-denied answer. */
+export const RETENTION_PERMISSIONS =
+  'cloudformation:DescribeStacks on the stack and lambda:InvokeFunction on the retention function.';
 
 /**
  * `npm run retention` in AWS: finds the retention function from the stack's outputs and invokes it
@@ -16,28 +16,28 @@ export class RetentionError extends Error {
  */
 export async function invokeRetention(
   clients: { readonly cloudFormation: CloudFormationClient; readonly lambda: LambdaClient },
-  options: { readonly stackName: string; readonly asOf: Date; readonly dryRun: boolean },
+  options: {
+    readonly stackName: string;
+    readonly asOf: Date;
+    readonly dryRun: boolean;
+    /** For messages only (the clients carry the region they use). */
+    readonly region?: string;
+  },
 ): Promise<SweepReport> {
-  const stacks = await clients.cloudFormation.send(
-    new DescribeStacksCommand({ StackName: options.stackName }),
+  const outputs = requireOutputs(
+    await stackOutputs(clients.cloudFormation, options.stackName, options.region),
+    [RETENTION_FUNCTION_OUTPUT],
+    options.stackName,
   );
-  const output = stacks.Stacks?.[0]?.Outputs?.find(
-    (candidate) => candidate.OutputKey === RETENTION_FUNCTION_OUTPUT,
-  );
-  if (!output?.OutputValue) {
-    throw new RetentionError(
-      `Stack ${options.stackName} has no ${RETENTION_FUNCTION_OUTPUT} output; deploy this version of voicedrop first.`,
-    );
-  }
   const answer = await clients.lambda.send(
     new InvokeCommand({
-      FunctionName: output.OutputValue,
+      FunctionName: outputs[RETENTION_FUNCTION_OUTPUT],
       Payload: new TextEncoder().encode(
         JSON.stringify({ asOf: options.asOf.toISOString(), dryRun: options.dryRun }),
       ),
     }),
   );
   const text = new TextDecoder().decode(answer.Payload ?? new Uint8Array());
-  if (answer.FunctionError) throw new RetentionError(`The retention function failed: ${text}`);
+  if (answer.FunctionError) throw new CommandError(`The retention function failed: ${text}`);
   return JSON.parse(text) as SweepReport;
 }

@@ -12,7 +12,8 @@ import {
 } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { explainAwsError, RedriveError, runAwsRedrive } from '../../scripts/redrive/aws';
+import { CommandError } from '../../scripts/aws/stack';
+import { explainAwsError, runAwsRedrive } from '../../scripts/redrive/aws';
 
 /*
  * `npm run redrive` against AWS. Neither CloudFormation nor SQS message move tasks have a local
@@ -202,7 +203,7 @@ describe('npm run redrive (AWS)', () => {
 
     const failure = await run('start').catch((error: unknown) => error);
 
-    expect(failure).toBeInstanceOf(RedriveError);
+    expect(failure).toBeInstanceOf(CommandError);
     expect((failure as Error).message).toMatch(/already running.*2 of 7 moved/);
     expect((failure as Error).message).toContain(`aws sqs cancel-message-move-task --task-handle ${HANDLE}`);
     expect(sqs.commandCalls(StartMessageMoveTaskCommand)).toHaveLength(0);
@@ -279,7 +280,7 @@ describe('npm run redrive (AWS)', () => {
 
     const failure = await run('start', 'Elsewhere').catch((error: unknown) => error);
 
-    expect(failure).toBeInstanceOf(RedriveError);
+    expect(failure).toBeInstanceOf(CommandError);
     expect(explainAwsError(failure, { region: REGION })).toBe(
       `Stack Elsewhere not found in ${REGION} for these credentials. Pass --stack NAME (default Voicedrop) and --region REGION for where you deployed it.`,
     );
