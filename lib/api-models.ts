@@ -6,7 +6,7 @@ import * as z from 'zod';
  * Anything else in a generated schema is a newer keyword the validator would silently ignore, so it fails
  * the synth instead of weakening validation unnoticed.
  */
-const DRAFT_4_KEYWORDS: ReadonlySet<string> = new Set([
+export const DRAFT_4_KEYWORDS: ReadonlySet<string> = new Set([
   '$schema',
   'title',
   'description',

@@ -1,5 +1,5 @@
 import { isAbsolute, relative, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseCommand, plural, print, runCommand, usageError } from './command-line';
 
 const USAGE = `Usage:
   npm run redrive -- [--webhooks] [--stack NAME] [--region REGION] [--dry-run | --status]
@@ -18,38 +18,20 @@ with --webhooks <data-dir>/webhook-dead-letters.jsonl into <data-dir>/webhook-re
 (npm start) sends those messages again, at once if it is running, else when it next starts.`;
 
 async function main(): Promise<number> {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    values = parseArgs({
-      options: {
-        stack: { type: 'string' },
-        region: { type: 'string' },
-        'dry-run': { type: 'boolean' },
-        status: { type: 'boolean' },
-        local: { type: 'boolean' },
-        webhooks: { type: 'boolean' },
-        'data-dir': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      allowPositionals: false,
-    }).values;
-  } catch (error) {
-    return usage(error instanceof Error ? error.message : String(error));
-  }
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
-  if (values['dry-run'] && values.status) return usage('--dry-run and --status do not go together');
-  if (values.local && (values.stack !== undefined || values.region !== undefined)) {
-    return usage('--stack and --region are for AWS; --local works on the local data folder');
-  }
-  if (!values.local && values['data-dir'] !== undefined) return usage('--data-dir needs --local');
+  const parsed = parseCommand(USAGE, {
+    'dry-run': { type: 'boolean' },
+    status: { type: 'boolean' },
+    webhooks: { type: 'boolean' },
+  });
+  if (!parsed.ok) return parsed.exitCode;
+  const { values, where } = parsed;
+  if (values['dry-run'] && values.status)
+    return usageError(USAGE, '--dry-run and --status do not go together');
   const mode = values.status ? 'status' : values['dry-run'] ? 'dry-run' : 'start';
   const target = values.webhooks ? 'webhooks' : 'clone';
-  return values.local
-    ? redriveLocal((values['data-dir'] as string | undefined) ?? '.voicedrop', mode, target)
-    : redriveAws(values.stack as string | undefined, values.region as string | undefined, mode, target);
+  return where.local
+    ? redriveLocal(where.dataDir, mode, target)
+    : redriveAws(where.stack, where.region, mode, target);
 }
 
 async function redriveLocal(
@@ -139,25 +121,4 @@ async function redriveAws(
   }
 }
 
-function print(line: string): void {
-  process.stdout.write(`${line}\n`);
-}
-
-function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? '' : 's'}`;
-}
-
-function usage(problem: string): number {
-  process.stderr.write(`${problem}\n\n${USAGE}\n`);
-  return 2;
-}
-
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    process.stderr.write(`redrive failed: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exitCode = 1;
-  },
-);
+runCommand('redrive', main);

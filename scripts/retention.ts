@@ -1,5 +1,5 @@
-import { parseArgs } from 'node:util';
 import type { SweepReport } from '../functions/retention/sweep';
+import { parseCommand, print, runCommand, usageError } from './command-line';
 
 const USAGE = `Usage:
   npm run retention -- [--stack NAME] [--region REGION] [--as-of ISO-TIME] [--dry-run] [--json]
@@ -19,42 +19,26 @@ and RETENTION_REJECTED_DAYS from the environment, through local mode if it is ru
   --json      print the report as JSON`;
 
 async function main(): Promise<number> {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    values = parseArgs({
-      options: {
-        stack: { type: 'string' },
-        region: { type: 'string' },
-        local: { type: 'boolean' },
-        'data-dir': { type: 'string' },
-        'as-of': { type: 'string' },
-        'dry-run': { type: 'boolean' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      allowPositionals: false,
-    }).values;
-  } catch (error) {
-    return usage(error instanceof Error ? error.message : String(error));
-  }
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
-  if (values.local && (values.stack !== undefined || values.region !== undefined)) {
-    return usage('--stack and --region are for AWS; --local works on the local data folder');
-  }
-  if (!values.local && values['data-dir'] !== undefined) return usage('--data-dir needs --local');
+  const parsed = parseCommand(USAGE, {
+    'as-of': { type: 'string' },
+    'dry-run': { type: 'boolean' },
+    json: { type: 'boolean' },
+  });
+  if (!parsed.ok) return parsed.exitCode;
+  const { values, where } = parsed;
   const asOfText = values['as-of'] as string | undefined;
   const asOf = asOfText === undefined ? new Date() : new Date(asOfText);
   if (Number.isNaN(asOf.getTime()) || (asOfText !== undefined && !/^\d{4}-\d\d-\d\d/.test(asOfText))) {
-    return usage(`--as-of must be an ISO 8601 time such as 2027-01-31T00:00:00Z (got "${asOfText}")`);
+    return usageError(
+      USAGE,
+      `--as-of must be an ISO 8601 time such as 2027-01-31T00:00:00Z (got "${asOfText}")`,
+    );
   }
   const dryRun = values['dry-run'] === true;
   try {
-    const report = values.local
-      ? await sweepLocal((values['data-dir'] as string | undefined) ?? '.voicedrop', asOf, dryRun)
-      : await sweepAws(values.stack as string | undefined, values.region as string | undefined, asOf, dryRun);
+    const report = where.local
+      ? await sweepLocal(where.dataDir, asOf, dryRun)
+      : await sweepAws(where.stack, where.region, asOf, dryRun);
     if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     else printReport(report);
     return report.failed.length > 0 ? 1 : 0;
@@ -118,7 +102,6 @@ async function sweepAws(
 }
 
 function printReport(report: SweepReport & { via?: string }): void {
-  const print = (line: string) => process.stdout.write(`${line}\n`);
   const { settings } = report;
   print(
     `Retention as of ${report.asOf}${report.via ? ` (${report.via})` : ''}: unusedDays ${settings.unusedDays ?? 'off'}, maxAgeDays ${settings.maxAgeDays ?? 'off'}, rejectedDays ${settings.rejectedDays}.`,
@@ -135,15 +118,4 @@ function printReport(report: SweepReport & { via?: string }): void {
     print('Stopped at the per-run bound; run again (or wait for the next daily run) for the rest.');
 }
 
-function usage(problem: string): number {
-  process.stderr.write(`${problem}\n\n${USAGE}\n`);
-  return 2;
-}
-
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    process.stderr.write(`retention: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(1);
-  },
-);
+runCommand('retention', main);

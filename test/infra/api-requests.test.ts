@@ -1,5 +1,6 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { DRAFT_4_KEYWORDS } from '../../lib/api-models';
 import {
   gatewayResponse,
   gatewayResponseBody,
@@ -10,38 +11,6 @@ import {
 import { resourceById, synthesize, type TemplateResource } from './support';
 
 // The API's request validation (models, parameters) and its gateway responses.
-/** JSON Schema draft-4 keywords; anything else in a model is ignored by API Gateway's validator. */
-const DRAFT_4_KEYWORDS = new Set([
-  '$schema',
-  'title',
-  'description',
-  'default',
-  'type',
-  'enum',
-  'multipleOf',
-  'maximum',
-  'exclusiveMaximum',
-  'minimum',
-  'exclusiveMinimum',
-  'maxLength',
-  'minLength',
-  'pattern',
-  'items',
-  'additionalItems',
-  'maxItems',
-  'minItems',
-  'uniqueItems',
-  'maxProperties',
-  'minProperties',
-  'required',
-  'properties',
-  'additionalProperties',
-  'patternProperties',
-  'allOf',
-  'anyOf',
-  'oneOf',
-  'not',
-]);
 
 /** Keywords of a schema and its subschemas that draft 4 does not have, or spells differently. */
 function draft4Problems(schema: Record<string, unknown>, where = '#'): string[] {
