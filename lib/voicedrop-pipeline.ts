@@ -1,4 +1,4 @@
-import { CfnResource, Duration, FeatureFlags, RemovalPolicy, SecretValue, Stack } from 'aws-cdk-lib';
+import { Duration, FeatureFlags, RemovalPolicy, SecretValue } from 'aws-cdk-lib';
 import type { Dashboard } from 'aws-cdk-lib/aws-cloudwatch';
 import {
   AttributeType,
@@ -8,9 +8,8 @@ import {
   Table,
   TableEncryption,
 } from 'aws-cdk-lib/aws-dynamodb';
-import { CfnFunction, EventSourceMapping } from 'aws-cdk-lib/aws-lambda';
+import { EventSourceMapping } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { BlockPublicAccess, Bucket, BucketEncryption, EventType, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { SqsDestination } from 'aws-cdk-lib/aws-s3-notifications';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -32,6 +31,7 @@ import {
   type QualityThresholds,
 } from '../functions/shared/validation/quality-rules';
 import { acknowledge } from './acknowledgements';
+import { keepFrameworkFunctionLogs } from './framework-function-logs';
 import { HouseFunction } from './house-function';
 import {
   resolvePipelineProps,
@@ -69,15 +69,6 @@ const SPEECH_MEMORY_MB = 1024;
  * they are deleted (removal policy DESTROY only).
  */
 export * from './pipeline-props';
-
-const FRAMEWORK_FUNCTIONS = [
-  {
-    id: 'BucketNotificationsHandler050a0587b7544547bf325f094a3db834',
-    functionChild: 'Resource',
-    required: true,
-  },
-  { id: 'Custom::S3AutoDeleteObjectsCustomResourceProvider', functionChild: 'Handler', required: false },
-] as const;
 
 /**
  * voicedrop as one construct. The clone half: upload bucket (server access logs into their own bucket) → S3
@@ -439,47 +430,7 @@ export class VoicedropPipeline extends Construct {
     this.alarms = this.monitoring.alarms;
     this.dashboard = this.monitoring.dashboard;
 
-    this.keepFrameworkFunctionLogs(settings.logRetentionDays, removalPolicy);
-  }
-
-  /**
-   * CDK's own functions (FRAMEWORK_FUNCTIONS) would log into groups Lambda creates on first use, without
-   * retention, and that outlive the stack: the auto-delete function even runs while the stack is being
-   * deleted. They log into groups of ours instead, with the pipeline's retention and removal policy; the
-   * dependency on the group makes CloudFormation delete the group last. One per stack, shared by every
-   * pipeline in it, so the first pipeline sets it up. Their framework permissions are acknowledged there.
-   */
-  private keepFrameworkFunctionLogs(retention: RetentionDays, removalPolicy: RemovalPolicy): void {
-    const stack = Stack.of(this);
-    for (const framework of FRAMEWORK_FUNCTIONS) {
-      const provider = stack.node.tryFindChild(framework.id);
-      if (!provider) {
-        if (!framework.required) continue;
-        throw new Error(`${this.node.path}: CDK's ${framework.id} is not where it used to be`);
-      }
-      const logsId = `${framework.id.replace(/[^A-Za-z0-9]/g, '')}Logs`;
-      if (stack.node.tryFindChild(logsId)) continue;
-      const handler = provider.node.tryFindChild(framework.functionChild);
-      if (
-        !CfnResource.isCfnResource(handler) ||
-        handler.cfnResourceType !== CfnFunction.CFN_RESOURCE_TYPE_NAME
-      ) {
-        throw new Error(
-          `${this.node.path}: CDK's ${framework.id} has no function ${framework.functionChild}`,
-        );
-      }
-      const logGroup = new LogGroup(stack, logsId, { retention, removalPolicy });
-      handler.addPropertyOverride('LoggingConfig', { LogGroup: logGroup.logGroupName });
-    }
-    const notificationsHandler = stack.node.tryFindChild(FRAMEWORK_FUNCTIONS[0].id);
-    if (notificationsHandler) {
-      acknowledge(
-        notificationsHandler,
-        'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-        "CDK's own bucket-notifications function (framework code, one per stack) comes with this managed " +
-          'policy; it only lets the function write its logs.',
-      );
-    }
+    keepFrameworkFunctionLogs(this, settings.logRetentionDays, removalPolicy);
   }
 }
 
