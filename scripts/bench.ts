@@ -45,7 +45,7 @@ const progress = (message: string) => process.stderr.write(`bench: ${message}\n`
 
 const METHODS: Readonly<Record<string, string>> = {
   bundles:
-    '`cdk synth --quiet -o <tmp>`; each function found by POWERTOOLS_SERVICE_NAME, Code.S3Key → asset.<hash>/index.mjs; bytes = index.mjs without its .map.',
+    "`cdk synth --quiet -c voicedrop=<cdk.json's settings plus one webhook endpoint when it has none> -o <tmp>` (the webhook function exists only with an endpoint); every function (clone, api, events, retention, webhooks; speech runs the api bundle) found by POWERTOOLS_SERVICE_NAME, Code.S3Key → asset.<hash>/index.mjs; bytes = index.mjs without its .map.",
   importMs: `median of ${IMPORT_RUNS} fresh Node processes (this Node) timing \`await import(bundle)\` with performance.now() inside the child, with the function's environment from the template (NODE_OPTIONS as the template sets it, dummies for references, Lambda runtime variables); variants interleaved round by round after one warm-up round.`,
   importOverheadMs:
     'importMs − the same in-child measurement of importing an empty module; processWallMs is spawn-to-exit wall time measured by the parent, for comparison.',
