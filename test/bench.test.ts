@@ -97,7 +97,7 @@ function sampleResult(overrides: Partial<BenchResult> = {}): BenchResult {
       // fails nothing. events sits at its limit, retention just over, webhooks under.
       events: { ...bundle, bytes: 250_000, importOverheadMs: 200 },
       retention: { ...bundle, bytes: 550_001, importOverheadMs: 200 },
-      webhooks: { ...bundle, bytes: 699_999, importOverheadMs: 200 },
+      webhooks: { ...bundle, bytes: 299_999, importOverheadMs: 200 },
     },
     validation: {
       oversize: {
@@ -173,7 +173,7 @@ describe('Function: evaluateBudgets', () => {
     expect(verdict('bundles.api.importOverheadMs')).toMatchObject({ value: 80.01, limit: 80, pass: false });
     expect(verdict('bundles.events.bytes')).toMatchObject({ value: 250_000, limit: 250_000, pass: true });
     expect(verdict('bundles.retention.bytes')).toMatchObject({ value: 550_001, limit: 550_000, pass: false });
-    expect(verdict('bundles.webhooks.bytes')).toMatchObject({ value: 699_999, limit: 700_000, pass: true });
+    expect(verdict('bundles.webhooks.bytes')).toMatchObject({ value: 299_999, limit: 300_000, pass: true });
     expect(verdict('validation.oversize.bytesRead')).toMatchObject({
       value: 65_536,
       limit: 65_536,
@@ -200,7 +200,7 @@ describe('Function: evaluateBudgets', () => {
       'bundles.api.bytes ≤ 600000 bytes',
       'bundles.events.bytes ≤ 250000 bytes',
       'bundles.retention.bytes ≤ 550000 bytes',
-      'bundles.webhooks.bytes ≤ 700000 bytes',
+      'bundles.webhooks.bytes ≤ 300000 bytes',
       'bundles.clone.importOverheadMs ≤ 80 ms',
       'bundles.api.importOverheadMs ≤ 80 ms',
       'validation.oversize.bytesRead ≤ 65536 bytes',
@@ -298,7 +298,7 @@ describe('Function: formatReport', () => {
     for (const [name, bytes] of [
       ['events', '250,000'],
       ['retention', '550,001'],
-      ['webhooks', '699,999'],
+      ['webhooks', '299,999'],
     ]) {
       expect(lines).toContainEqual(
         expect.stringMatching(

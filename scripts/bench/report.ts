@@ -191,7 +191,7 @@ export const BUDGETS: readonly Budget[] = [
   // The stream, sweep and webhook functions: size only (their cold starts are off any caller's path).
   { figure: 'bundles.events.bytes', limit: 250_000, unit: 'bytes' },
   { figure: 'bundles.retention.bytes', limit: 550_000, unit: 'bytes' },
-  { figure: 'bundles.webhooks.bytes', limit: 700_000, unit: 'bytes' },
+  { figure: 'bundles.webhooks.bytes', limit: 300_000, unit: 'bytes' },
   { figure: 'bundles.clone.importOverheadMs', limit: 80, unit: 'ms' },
   { figure: 'bundles.api.importOverheadMs', limit: 80, unit: 'ms' },
   // An oversize upload: its first 64 KiB only, for every verdict its header allows.

@@ -176,6 +176,22 @@ describe('Lambda bundles as cdk synth builds them', () => {
     },
   );
 
+  it.each(FUNCTION_NAMES)('%s: holds zod as zod/mini with English messages only, not classic zod', (name) => {
+    // Classic `zod` brings every locale and its JSON Schema code: ~450 KB the webhook bundle once carried.
+    const zodSources = sourcesOf(found[name].mapPath).filter((source) =>
+      source.includes('node_modules/zod/'),
+    );
+
+    expect(
+      zodSources.filter((source) => /node_modules\/zod\/(v4\/classic\/|index\.js)/.test(source)),
+    ).toEqual([]);
+    expect(
+      zodSources.filter(
+        (source) => source.includes('/locales/') && !/\/locales\/(en|index)\.js$/.test(source),
+      ),
+    ).toEqual([]);
+  });
+
   it.each(FUNCTION_NAMES)('%s: loads neither node:http nor undici when it is imported', (name) => {
     // node:http's ES module facade reads http.WebSocket & co, which loads Node's undici: ~20 ms of every
     // cold start. The SDK's request handler reaches AWS over node:https, which needs neither.
