@@ -23,6 +23,7 @@ import {
   credentialChainMarkersIn,
   houseBuildOptions,
 } from '../scripts/bench/house-build';
+import { measuredInRound } from '../scripts/bench/import-times';
 import {
   type BenchResult,
   BUDGETS,
@@ -575,5 +576,20 @@ describe('Function: variableValue', () => {
     expect(JSON.parse(variableValue('WEBHOOK_ENDPOINTS', endpoints))).toEqual([
       { id: 'endpoint-1', secretArn: 'voicedrop-bench-webhook_endpoints' },
     ]);
+  });
+});
+
+describe('Function: measuredInRound', () => {
+  const rounds = (runs: number, of: number) =>
+    Array.from({ length: of }, (_, round) => round).filter((round) => measuredInRound(round, runs, of));
+
+  it('measures a variant with as many runs as rounds in every round', () => {
+    expect(rounds(15, 15)).toHaveLength(15);
+  });
+
+  it('spreads fewer runs evenly over the rounds, the first and the last included', () => {
+    expect(rounds(7, 15)).toEqual([0, 2, 5, 7, 9, 12, 14]);
+    expect(rounds(2, 15)).toEqual([0, 14]);
+    expect(rounds(1, 15)).toEqual([0]);
   });
 });
