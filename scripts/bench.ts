@@ -34,6 +34,17 @@ import { benchSpeechLatency, SPEECH_LATENCY } from './bench/speech-latency';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const IMPORT_RUNS = 15;
 const PROFILE_RUNS = 5;
+/**
+ * The functions off every caller's path (a stream, a daily sweep, webhook deliveries) are measured with
+ * fewer runs, which keeps the bench's time near what it was with clone and api alone.
+ */
+const SECONDARY_FUNCTIONS: readonly FunctionName[] = ['events', 'retention', 'webhooks'];
+const SECONDARY_IMPORT_RUNS = 7;
+const SECONDARY_PROFILE_RUNS = 2;
+const importRuns = (name: FunctionName) =>
+  SECONDARY_FUNCTIONS.includes(name) ? SECONDARY_IMPORT_RUNS : IMPORT_RUNS;
+const profileRuns = (name: FunctionName) =>
+  SECONDARY_FUNCTIONS.includes(name) ? SECONDARY_PROFILE_RUNS : PROFILE_RUNS;
 const VALIDATION_RUNS = 7;
 const CLONE_UPLOADS = 40;
 const CLONE_WARMUP = 3;
@@ -45,8 +56,8 @@ const progress = (message: string) => process.stderr.write(`bench: ${message}\n`
 
 const METHODS: Readonly<Record<string, string>> = {
   bundles:
-    '`cdk synth --quiet -o <tmp>`; each function found by POWERTOOLS_SERVICE_NAME, Code.S3Key → asset.<hash>/index.mjs; bytes = index.mjs without its .map.',
-  importMs: `median of ${IMPORT_RUNS} fresh Node processes (this Node) timing \`await import(bundle)\` with performance.now() inside the child, with the function's environment from the template (NODE_OPTIONS as the template sets it, dummies for references, Lambda runtime variables); variants interleaved round by round after one warm-up round.`,
+    "`cdk synth --quiet -c voicedrop=<cdk.json's settings plus one webhook endpoint when it has none> -o <tmp>` (the webhook function exists only with an endpoint); every function (clone, api, events, retention, webhooks; speech runs the api bundle) found by POWERTOOLS_SERVICE_NAME, Code.S3Key → asset.<hash>/index.mjs; bytes = index.mjs without its .map.",
+  importMs: `median of ${IMPORT_RUNS} fresh Node processes (this Node) for clone and api, ${SECONDARY_IMPORT_RUNS} for ${SECONDARY_FUNCTIONS.join(', ')} (in rounds spread evenly over the ${IMPORT_RUNS}), timing \`await import(bundle)\` with performance.now() inside the child, with the function's environment from the template (NODE_OPTIONS as the template sets it, dummies for references, Fn::Join joined around them, Lambda runtime variables); variants interleaved round by round after one warm-up round; importMsWithoutSourceMaps is a variant of its own only for a function that sets NODE_OPTIONS, else the same measurement as importMs.`,
   importOverheadMs:
     'importMs − the same in-child measurement of importing an empty module; processWallMs is spawn-to-exit wall time measured by the parent, for comparison.',
   plainSdk:
@@ -56,7 +67,7 @@ const METHODS: Readonly<Record<string, string>> = {
   speech: `${SPEECH_REQUESTS} POST /voices/{id}/speech (after ${SPEECH_WARMUP} warm-up) via app.request, inline WAV, "cache": false, body read; overhead = request time − wall time of provider.synthesizeStream until its last chunk (timing decorator); voice lookup goes to dynalite.`,
   speechLatency: `speech.ttfbMs/totalMs: one POST per provider of 250, 2,000 and 5,000 characters of distinct sentences via app.request against simulators at ${SPEECH_LATENCY.speechFirstByteMs} ms to the first byte and ${SPEECH_LATENCY.speechRealTimeFactor}× real time, to the first and last body chunk; providerScheduleMs = each piece's synthesizeStream wall time (request to last chunk), list-scheduled in order at the provider's speech concurrency; cacheHitMsP50 = 15 repeats of the 250-character request per provider, all X-Cache: hit, on the same app (a warm instance: pieces from its memory); cacheHitFromS3MsP50 = the same requests, interleaved, on an app without the memory tier (recentPieces: false), every piece read from s3rver.`,
   memory: `fresh child process (--expose-gc, tsx) holding only the clone pipeline; one warm-up clone, two GCs, then RSS sampled every 2 ms during handleCloneEvent of a ${MEMORY_UPLOAD.durationSec} s 44.1 kHz stereo WAV for Typecast (plus maxRSS if the event raised it); growth = peak − RSS before, ÷ upload bytes.`,
-  contributors: `bundle bytes: esbuild metafile of the handler built with lib/house-function.ts options (bytesInOutput per input, summed per package); import time: V8 CPU profiles (100 µs) of ${PROFILE_RUNS} imports per bundle in the function's environment, frames attributed through the bundle's source map, cut to the import by the monotonic clock; a sample with bundle code on its stack is charged to the package of the innermost bundle frame (source-mapped), any other to the loading step on its stack (compiling, built-ins, undici, source map, reading) or V8's pseudo-frame; mean ms per import (profiling inflates the total by ~15–25 %).`,
+  contributors: `bundle bytes: esbuild metafile of the handler built with lib/house-function.ts options (bytesInOutput per input, summed per package); import time: V8 CPU profiles (100 µs) of ${PROFILE_RUNS} imports per bundle (${SECONDARY_PROFILE_RUNS} for ${SECONDARY_FUNCTIONS.join(', ')}) in the function's environment, frames attributed through the bundle's source map, cut to the import by the monotonic clock; a sample with bundle code on its stack is charged to the package of the innermost bundle frame (source-mapped), any other to the loading step on its stack (compiling, built-ins, undici, source map, reading) or V8's pseudo-frame; mean ms per import (profiling inflates the total by ~15–25 %).`,
 };
 
 interface Section {
@@ -102,11 +113,12 @@ async function main(): Promise<number> {
           plainSdk[name] = await buildPlainSdkBundle(ROOT, bundles[name], scratch);
         }
         progress(`import timing (${IMPORT_RUNS} rounds)`);
-        result.bundles = await timeImports(bundles, plainSdk, scratch, IMPORT_RUNS);
-        progress(`import profiles (${PROFILE_RUNS} per bundle)`);
+        const runs = Object.fromEntries(FUNCTION_NAMES.map((name) => [name, importRuns(name)]));
+        result.bundles = await timeImports(bundles, plainSdk, scratch, runs as Record<FunctionName, number>);
+        progress(`import profiles (${PROFILE_RUNS} per bundle, ${SECONDARY_PROFILE_RUNS} for the others)`);
         const importTime = {} as Record<FunctionName, Awaited<ReturnType<typeof profileImports>>>;
         for (const name of FUNCTION_NAMES) {
-          importTime[name] = await profileImports(bundles[name], scratch, PROFILE_RUNS);
+          importTime[name] = await profileImports(bundles[name], scratch, profileRuns(name));
         }
         result.contributors = { ...result.contributors, importTime };
       },

@@ -5,9 +5,16 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../lib/config';
 import { BUNDLE_SUBSTITUTES } from '../lib/house-function';
 import { packageOf, rankInputs } from '../scripts/bench/bundle-contents';
-import type { LambdaBundle } from '../scripts/bench/bundles';
+import {
+  BENCH_WEBHOOK,
+  benchConfigContext,
+  type LambdaBundle,
+  variableValue,
+  withBenchWebhook,
+} from '../scripts/bench/bundles';
 import { attributeProfile, type CpuProfile } from '../scripts/bench/cpu-profile';
 import {
   assertPlainSdkDiffers,
@@ -16,10 +23,12 @@ import {
   credentialChainMarkersIn,
   houseBuildOptions,
 } from '../scripts/bench/house-build';
+import { measuredInRound } from '../scripts/bench/import-times';
 import {
   type BenchResult,
   BUDGETS,
   evaluateBudgets,
+  FUNCTION_NAMES,
   figureAt,
   formatBytes,
   formatJsonLine,
@@ -82,7 +91,15 @@ function sampleResult(overrides: Partial<BenchResult> = {}): BenchResult {
       platform: 'linux-x64',
     },
     durationSec: 30,
-    bundles: { clone: bundle, api: { ...bundle, bytes: 600_001, importOverheadMs: 80.01 } },
+    bundles: {
+      clone: bundle,
+      api: { ...bundle, bytes: 600_001, importOverheadMs: 80.01 },
+      // The stream, sweep and webhook bundles have a size budget only: an import overhead far over 80 ms
+      // fails nothing. events sits at its limit, retention just over, webhooks under.
+      events: { ...bundle, bytes: 250_000, importOverheadMs: 200 },
+      retention: { ...bundle, bytes: 550_001, importOverheadMs: 200 },
+      webhooks: { ...bundle, bytes: 299_999, importOverheadMs: 200 },
+    },
     validation: {
       oversize: {
         sizeBytes: 31_457_280,
@@ -155,6 +172,9 @@ describe('Function: evaluateBudgets', () => {
     expect(verdict('bundles.api.bytes')).toMatchObject({ value: 600_001, limit: 600_000, pass: false });
     expect(verdict('bundles.clone.importOverheadMs')).toMatchObject({ value: 80, limit: 80, pass: true });
     expect(verdict('bundles.api.importOverheadMs')).toMatchObject({ value: 80.01, limit: 80, pass: false });
+    expect(verdict('bundles.events.bytes')).toMatchObject({ value: 250_000, limit: 250_000, pass: true });
+    expect(verdict('bundles.retention.bytes')).toMatchObject({ value: 550_001, limit: 550_000, pass: false });
+    expect(verdict('bundles.webhooks.bytes')).toMatchObject({ value: 299_999, limit: 300_000, pass: true });
     expect(verdict('validation.oversize.bytesRead')).toMatchObject({
       value: 65_536,
       limit: 65_536,
@@ -179,6 +199,9 @@ describe('Function: evaluateBudgets', () => {
     expect(BUDGETS.map(({ figure, limit, unit }) => `${figure} ≤ ${limit} ${unit}`)).toEqual([
       'bundles.clone.bytes ≤ 900000 bytes',
       'bundles.api.bytes ≤ 600000 bytes',
+      'bundles.events.bytes ≤ 250000 bytes',
+      'bundles.retention.bytes ≤ 550000 bytes',
+      'bundles.webhooks.bytes ≤ 300000 bytes',
       'bundles.clone.importOverheadMs ≤ 80 ms',
       'bundles.api.importOverheadMs ≤ 80 ms',
       'validation.oversize.bytesRead ≤ 65536 bytes',
@@ -195,6 +218,15 @@ describe('Function: evaluateBudgets', () => {
       'speech.cacheHitMsP50 ≤ 15 ms',
       'memory.peakRssGrowthPerUploadByte ≤ 2.5 ratio',
     ]);
+  });
+
+  it('budgets the import overhead of clone and api only, and the bytes of every function', () => {
+    const budgeted = (figure: string) => BUDGETS.filter((budget) => budget.figure.endsWith(`.${figure}`));
+    expect(budgeted('importOverheadMs').map((budget) => budget.figure)).toEqual([
+      'bundles.clone.importOverheadMs',
+      'bundles.api.importOverheadMs',
+    ]);
+    expect(budgeted('bytes').map((budget) => budget.figure.split('.')[1])).toEqual([...FUNCTION_NAMES]);
   });
 
   it('does not budget the plain SDK baseline, however large it is', () => {
@@ -228,7 +260,7 @@ describe('Function: formatJsonLine', () => {
 
   it('carries the plain SDK baseline of each function', () => {
     const parsed = JSON.parse(formatJsonLine(sampleResult()));
-    for (const name of ['clone', 'api']) {
+    for (const name of FUNCTION_NAMES) {
       expect(parsed.bundles[name]).toMatchObject({ plainSdkBytes: 713_000, plainSdkImportOverheadMs: 95.25 });
     }
   });
@@ -264,6 +296,17 @@ describe('Function: formatReport', () => {
     expect(lines).toContainEqual(
       expect.stringMatching(/^ {2}api +600,001 +713,000 +878\.9 KiB +80\.50 ms +80\.01 ms +95\.25 ms/),
     );
+    for (const [name, bytes] of [
+      ['events', '250,000'],
+      ['retention', '550,001'],
+      ['webhooks', '299,999'],
+    ]) {
+      expect(lines).toContainEqual(
+        expect.stringMatching(
+          new RegExp(`^ {2}${name} +${bytes} +713,000 +878\\.9 KiB +80\\.50 ms +200\\.00 ms`),
+        ),
+      );
+    }
     // Not a budget: the baseline appears in no budget line.
     expect(lines.filter((line) => /^ {2}(PASS|FAIL) /.test(line) && line.includes('plainSdk'))).toEqual([]);
   });
@@ -276,12 +319,19 @@ describe('Function: formatReport', () => {
           bundleBytes: {
             clone: { ...contributors, matchesCdkBundle: true },
             api: { ...contributors, matchesCdkBundle: false },
+            events: contributors,
+            retention: contributors,
+            webhooks: { ...contributors, matchesCdkBundle: true },
           },
         },
       }),
     );
     expect(report).toContain('Bundle size, clone (esbuild metafile: 400,000 B, the size of the CDK bundle)');
     expect(report).toContain('Bundle size, api (esbuild metafile: 400,000 B, NOT the size of the CDK bundle');
+    expect(report).toContain('Bundle size, events (esbuild metafile: 400,000 B)\n');
+    expect(report).toContain(
+      'Bundle size, webhooks (esbuild metafile: 400,000 B, the size of the CDK bundle)',
+    );
   });
 
   it('leaves out sections that have no figures', () => {
@@ -482,4 +532,64 @@ describe('Function: buildPlainSdkBundle', () => {
     expect(code).not.toContain('sourceMappingURL');
     expect(statSync(plain.modulePath).size).toBeGreaterThan(statSync(lean.modulePath).size);
   }, 60_000);
+});
+
+describe('Function: withBenchWebhook', () => {
+  const repository = fileURLToPath(new URL('..', import.meta.url));
+  const cdkJson = JSON.parse(readFileSync(join(repository, 'cdk.json'), 'utf8')) as {
+    context: { voicedrop: Record<string, unknown> };
+  };
+
+  it("adds one endpoint to cdk.json's settings and keeps every other setting", () => {
+    const voicedrop = { ...cdkJson.context.voicedrop, webhooks: [] };
+    const settings = withBenchWebhook(voicedrop);
+
+    expect(settings).toEqual({ ...voicedrop, webhooks: [BENCH_WEBHOOK] });
+    expect(parseConfig(JSON.stringify(settings))).toEqual({
+      ...parseConfig(voicedrop),
+      webhooks: [BENCH_WEBHOOK],
+    });
+  });
+
+  it('keeps configured endpoints as they are, and works without a voicedrop context', () => {
+    const webhooks = [{ url: 'https://hooks.example.org/in' }];
+    expect(withBenchWebhook({ webhooks })).toEqual({ webhooks });
+    expect(withBenchWebhook(undefined)).toEqual({ webhooks: [BENCH_WEBHOOK] });
+  });
+
+  it("is what the bench passes as -c voicedrop: cdk.json's settings with a webhook, valid", () => {
+    const context = benchConfigContext(repository);
+
+    expect(parseConfig(context).webhooks.length).toBeGreaterThan(0);
+    expect(JSON.parse(context)).toMatchObject({ defaultProvider: cdkJson.context.voicedrop.defaultProvider });
+  });
+});
+
+describe('Function: variableValue', () => {
+  it('keeps literals, joins Fn::Join with dummies for references and dummies the rest', () => {
+    expect(variableValue('EVENT_BUS_NAME', 'voicedrop-bus')).toBe('voicedrop-bus');
+    expect(variableValue('BUCKET_NAME', { Ref: 'Bucket' })).toBe('voicedrop-bench-bucket');
+    expect(variableValue('WEBHOOK_DLQ_URL', { Ref: 'Queue' })).toBe('voicedrop-bench-webhook_dlq_url');
+    const endpoints = {
+      'Fn::Join': ['', ['[{"id":"endpoint-1","secretArn":"', { Ref: 'Secret' }, '"}]']],
+    };
+    expect(JSON.parse(variableValue('WEBHOOK_ENDPOINTS', endpoints))).toEqual([
+      { id: 'endpoint-1', secretArn: 'voicedrop-bench-webhook_endpoints' },
+    ]);
+  });
+});
+
+describe('Function: measuredInRound', () => {
+  const rounds = (runs: number, of: number) =>
+    Array.from({ length: of }, (_, round) => round).filter((round) => measuredInRound(round, runs, of));
+
+  it('measures a variant with as many runs as rounds in every round', () => {
+    expect(rounds(15, 15)).toHaveLength(15);
+  });
+
+  it('spreads fewer runs evenly over the rounds, the first and the last included', () => {
+    expect(rounds(7, 15)).toEqual([0, 2, 5, 7, 9, 12, 14]);
+    expect(rounds(2, 15)).toEqual([0, 14]);
+    expect(rounds(1, 15)).toEqual([0]);
+  });
 });

@@ -1,7 +1,7 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { DeadlineBoundHttpHandler, withinInvocationDeadline } from '../shared/aws-deadline';
 import { EnvironmentReader } from '../shared/config';
 import { SERVICE_NAMES } from '../shared/contract';
@@ -9,6 +9,7 @@ import { ConfigurationError } from '../shared/errors';
 import { createLogger } from '../shared/logger';
 import { createLambdaMetrics } from '../shared/metrics';
 import { applyRedeliveries } from '../shared/sqs-redeliveries';
+import '../shared/zod-messages';
 import { handleWebhookBatch } from './batch';
 
 // Read once at cold start; a missing variable fails the first invocation with a message naming it.

@@ -3,9 +3,10 @@
  * and the queue message each (event, endpoint) pair becomes: the EventBridge rule of each endpoint sends
  * `{ endpoint, detailType, detail }` to the webhook queue (lib/voicedrop-events.ts), local mode the same.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { EVENT_STATUSES, VOICE_EVENT_TYPES, type VoiceEventDetail } from '../events/voice-events';
 import { VOICE_STATUSES } from '../shared/voices/status';
+import '../shared/zod-messages';
 
 export interface WebhookPayload {
   readonly type: string;
@@ -15,17 +16,17 @@ export interface WebhookPayload {
 }
 
 const detailSchema = z.object({
-  eventId: z.string().regex(/^evt_[a-z2-7]{26}$/),
+  eventId: z.string().check(z.regex(/^evt_[a-z2-7]{26}$/)),
   voiceId: z.string(),
   status: z.enum(EVENT_STATUSES as [string, ...string[]]),
-  previousStatus: z.enum(VOICE_STATUSES).nullable(),
+  previousStatus: z.nullable(z.enum(VOICE_STATUSES)),
   provider: z.string(),
   occurredAt: z.string(),
   voice: z.record(z.string(), z.unknown()),
 });
 
 const messageSchema = z.object({
-  endpoint: z.string().min(1),
+  endpoint: z.string().check(z.minLength(1)),
   detailType: z.string(),
   detail: detailSchema,
 });

@@ -6,6 +6,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { SERVICE_NAMES } from '../../functions/shared/contract';
+import { CONFIG_CONTEXT_KEY } from '../../lib/config';
 import { FUNCTION_NAMES, type FunctionName } from './report';
 import { runNode } from './spawn';
 
@@ -19,14 +20,45 @@ export interface LambdaBundle {
   readonly variables: Readonly<Record<string, string>>;
 }
 
-/** Runs `cdk synth --quiet -o <outDir>` with the project's CDK CLI under this Node. */
+/**
+ * The endpoint the bench configures when cdk.json has none: the webhook function exists only for
+ * configured endpoints, and is measured like the others. Never called (nothing is invoked at import).
+ */
+export const BENCH_WEBHOOK = { url: 'https://webhooks.example.com/voicedrop' } as const;
+
+/**
+ * The `voicedrop` context the bench synthesizes with: cdk.json's, plus BENCH_WEBHOOK when it configures no
+ * webhook. Passed as `-c voicedrop=<json>`, which replaces cdk.json's object as a whole (lib/config.ts,
+ * parseConfig), so every other setting is carried over.
+ */
+export function withBenchWebhook(voicedrop: unknown): Record<string, unknown> {
+  const settings = typeof voicedrop === 'object' && voicedrop !== null ? { ...voicedrop } : {};
+  const webhooks = (settings as { webhooks?: unknown }).webhooks;
+  return Array.isArray(webhooks) && webhooks.length > 0
+    ? settings
+    : { ...settings, webhooks: [BENCH_WEBHOOK] };
+}
+
+/** cdk.json's `voicedrop` context with BENCH_WEBHOOK, as JSON for `-c voicedrop=<json>`. */
+export function benchConfigContext(root: string): string {
+  const cdkJson = JSON.parse(readFileSync(join(root, 'cdk.json'), 'utf8')) as {
+    context?: Record<string, unknown>;
+  };
+  return JSON.stringify(withBenchWebhook(cdkJson.context?.[CONFIG_CONTEXT_KEY]));
+}
+
+/**
+ * Runs `cdk synth --quiet -o <outDir>` with the project's CDK CLI under this Node, with cdk.json's
+ * configuration plus a webhook endpoint (benchConfigContext) so that every function is synthesized.
+ */
 export async function synthesize(root: string, outDir: string): Promise<void> {
   const cdk = join(root, 'node_modules', 'aws-cdk', 'bin', 'cdk');
   // cdk.json runs the app through `npx tsx`: keep this Node first on PATH so the app runs on it too.
   const path = [dirname(process.execPath), join(root, 'node_modules', '.bin'), process.env.PATH ?? ''].join(
     delimiter,
   );
-  await runNode([cdk, 'synth', '--quiet', '--no-notices', '-o', outDir], {
+  const context = `${CONFIG_CONTEXT_KEY}=${benchConfigContext(root)}`;
+  await runNode([cdk, 'synth', '--quiet', '--no-notices', '-c', context, '-o', outDir], {
     cwd: root,
     env: { ...process.env, PATH: path, CDK_DISABLE_VERSION_CHECK: '1', CDK_DISABLE_CLI_TELEMETRY: 'true' },
     timeoutMs: 150_000,
@@ -50,6 +82,20 @@ const DUMMY_VALUES: Readonly<Record<string, string>> = {
   BUCKET_NAME: 'voicedrop-bench-bucket',
   PROVIDER_KEYS_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:voicedrop-bench-AbCdEf',
 };
+
+/**
+ * A template variable's value with dummies for what other resources fill in: literal strings as they are,
+ * `Fn::Join` joined with dummies for its references (so that a JSON value, such as WEBHOOK_ENDPOINTS with
+ * its secrets' ARNs, stays JSON), any other reference a dummy.
+ */
+export function variableValue(key: string, value: unknown): string {
+  if (typeof value === 'string') return value;
+  const join = (value as { 'Fn::Join'?: unknown } | null)?.['Fn::Join'];
+  if (Array.isArray(join) && typeof join[0] === 'string' && Array.isArray(join[1])) {
+    return join[1].map((part: unknown) => variableValue(key, part)).join(join[0]);
+  }
+  return DUMMY_VALUES[key] ?? `voicedrop-bench-${key.toLowerCase()}`;
+}
 
 /**
  * Finds each function's asset in a synth output directory: AWS::Lambda::Function with Code.S3Key
@@ -84,10 +130,7 @@ export function findBundles(outDir: string): Record<FunctionName, LambdaBundle> 
         mapPath: `${modulePath}.map`,
         memorySize: properties.MemorySize ?? 128,
         variables: Object.fromEntries(
-          Object.entries(variables).map(([key, value]) => [
-            key,
-            typeof value === 'string' ? value : (DUMMY_VALUES[key] ?? `voicedrop-bench-${key.toLowerCase()}`),
-          ]),
+          Object.entries(variables).map(([key, value]) => [key, variableValue(key, value)]),
         ),
       };
     }

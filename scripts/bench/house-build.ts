@@ -13,6 +13,9 @@ import type { FunctionName } from './report';
 export const ENTRIES: Readonly<Record<FunctionName, string>> = {
   clone: 'functions/clone/handler.ts',
   api: 'functions/api/handler.ts',
+  events: 'functions/events/handler.ts',
+  retention: 'functions/retention/handler.ts',
+  webhooks: 'functions/webhooks/handler.ts',
 };
 
 /**

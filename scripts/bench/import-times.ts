@@ -40,41 +40,69 @@ async function importOnce(
 }
 
 /**
- * Import time of each bundle: `runs` fresh processes per variant, the variants interleaved round by round
+ * Whether a variant measured `runs` times over `rounds` rounds is measured in round `round` (0-based):
+ * spread evenly over the rounds, first and last included when it has at least two runs, so that drift in
+ * the machine's load reaches it as it reaches the variants measured every round.
+ */
+export function measuredInRound(round: number, runs: number, rounds: number): boolean {
+  if (runs >= rounds) return true;
+  if (runs <= 1) return round === 0;
+  const step = (rounds - 1) / (runs - 1);
+  return Array.from({ length: runs }, (_, index) => Math.round(index * step)).includes(round);
+}
+
+/**
+ * Import time of each bundle: `runs[name]` fresh processes per variant, the variants interleaved round by
+ * round (a function with fewer runs than the most is measured in rounds spread over them, measuredInRound)
  * so that drift in the machine's load spreads over all of them. The baseline imports an empty module; each
  * function's plain SDK build (see buildPlainSdkBundle, house-build.ts) is imported in the same rounds,
- * with the same variables, as the comparison its bundle is measured against.
+ * with the same variables, as the comparison its bundle is measured against. A function that sets no
+ * NODE_OPTIONS is imported without them already, so its importMsWithoutSourceMaps is its importMs, not a
+ * second variant.
  */
 export async function timeImports(
   bundles: Readonly<Record<FunctionName, LambdaBundle>>,
   plainSdk: Readonly<Record<FunctionName, LambdaBundle>>,
   scratch: string,
-  runs: number,
+  runs: Readonly<Record<FunctionName, number>>,
 ): Promise<Record<FunctionName, BundleFigures>> {
   const empty = join(scratch, 'empty.mjs');
   writeFileSync(empty, 'export {};\n');
   const names = Object.keys(bundles) as FunctionName[];
+  const rounds = Math.max(...names.map((name) => runs[name]));
   const variants = [
-    { key: 'baseline', modulePath: empty, env: lambdaEnvironment(bundles.clone) },
+    { key: 'baseline', modulePath: empty, env: lambdaEnvironment(bundles.clone), runs: rounds },
     ...names.flatMap((name) => [
-      { key: `${name}`, modulePath: bundles[name].modulePath, env: lambdaEnvironment(bundles[name]) },
       {
-        key: `${name}-no-maps`,
+        key: `${name}`,
         modulePath: bundles[name].modulePath,
-        env: lambdaEnvironment(bundles[name], false),
+        env: lambdaEnvironment(bundles[name]),
+        runs: runs[name],
       },
+      ...(bundles[name].variables.NODE_OPTIONS === undefined
+        ? []
+        : [
+            {
+              key: `${name}-no-maps`,
+              modulePath: bundles[name].modulePath,
+              env: lambdaEnvironment(bundles[name], false),
+              runs: runs[name],
+            },
+          ]),
       {
         key: `${name}-plain-sdk`,
         modulePath: plainSdk[name].modulePath,
         env: lambdaEnvironment(plainSdk[name]),
+        runs: runs[name],
       },
     ]),
   ];
   const samples = new Map<string, ImportSample[]>(variants.map((variant) => [variant.key, []]));
   // One unmeasured round warms the file system cache and Node's own start-up files.
   for (const variant of variants) await importOnce(variant.modulePath, variant.env);
-  for (let round = 0; round < runs; round += 1) {
+  for (let round = 0; round < rounds; round += 1) {
     for (const variant of variants) {
+      if (!measuredInRound(round, variant.runs, rounds)) continue;
       samples.get(variant.key)?.push(await importOnce(variant.modulePath, variant.env));
     }
   }
@@ -96,10 +124,12 @@ export async function timeImports(
       importOverheadMs: withMaps.importMs - baseline.importMs,
       plainSdkBytes: statSync(plainSdk[name].modulePath).size,
       plainSdkImportOverheadMs: medians(`${name}-plain-sdk`).importMs - baseline.importMs,
-      importMsWithoutSourceMaps: medians(`${name}-no-maps`).importMs,
+      importMsWithoutSourceMaps: samples.has(`${name}-no-maps`)
+        ? medians(`${name}-no-maps`).importMs
+        : withMaps.importMs,
       processWallMs: withMaps.wallMs,
       processWallOverheadMs: withMaps.wallMs - baseline.wallMs,
-      runs,
+      runs: samples.get(name)?.length ?? 0,
     };
   }
   return figures;

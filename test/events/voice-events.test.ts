@@ -11,7 +11,7 @@ import type { EventEntry } from '../../functions/events/voice-events';
 import { voiceEventFrom } from '../../functions/events/voice-events';
 import { silentLog } from '../../functions/shared/logger';
 import { handleWebhookBatch } from '../../functions/webhooks/batch';
-import { webhookMessage } from '../../functions/webhooks/payload';
+import { parseWebhookMessage, webhookMessage } from '../../functions/webhooks/payload';
 import { sqsRecord } from '../support/aws-local';
 
 const ajv = new Ajv2020({ allErrors: true, validateFormats: false });
@@ -209,5 +209,22 @@ describe('webhook deliveries', () => {
       server.closeAllConnections();
       server.close();
     }
+  });
+
+  it('reads the message an endpoint rule writes, and says in English what is wrong with another', () => {
+    expect(parseWebhookMessage(webhookMessage('endpoint-1', 'Voice Ready', event.detail))).toEqual({
+      ok: true,
+      message: { endpoint: 'endpoint-1', detailType: 'Voice Ready', detail: event.detail },
+    });
+    const malformed = { endpoint: '', detailType: 'Voice Ready', detail: { ...event.detail, eventId: 'x' } };
+
+    // The dead-letter reason: each field with zod's English message (functions/shared/zod-messages.ts).
+    expect(parseWebhookMessage(JSON.stringify(malformed))).toEqual({
+      ok: false,
+      problem:
+        'endpoint: Too small: expected string to have >=1 characters; ' +
+        'detail.eventId: Invalid string: must match pattern /^evt_[a-z2-7]{26}$/',
+    });
+    expect(parseWebhookMessage('{')).toEqual({ ok: false, problem: 'the body is not JSON' });
   });
 });

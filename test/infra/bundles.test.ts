@@ -8,16 +8,22 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { build } from 'esbuild';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { defaultProvider } from '../../lib/bundle-substitutes/credential-provider-node';
+import { CONFIG_CONTEXT_KEY } from '../../lib/config';
 import {
   BUNDLE_INJECTS,
   BUNDLE_SUBSTITUTES,
   ESM_REQUIRE_BANNER,
   REPOSITORY_ROOT,
 } from '../../lib/house-function';
-import { findBundles, type LambdaBundle, lambdaEnvironment } from '../../scripts/bench/bundles';
-import type { FunctionName } from '../../scripts/bench/report';
+import {
+  findBundles,
+  type LambdaBundle,
+  lambdaEnvironment,
+  withBenchWebhook,
+} from '../../scripts/bench/bundles';
+import { FUNCTION_NAMES, type FunctionName } from '../../scripts/bench/report';
 import { relativeImportsUnder } from '../support/imports';
-import { synthesize } from './support';
+import { cdkJson, synthesize } from './support';
 
 /** Text only the credential sources a Lambda function never uses carry, each with what it stands for. */
 const OTHER_CREDENTIAL_SOURCES: Readonly<Record<string, string>> = {
@@ -50,6 +56,17 @@ const SDK_PACKAGES_USED: Readonly<Record<FunctionName, readonly string[]>> = {
     '@aws-sdk/lib-dynamodb',
     '@aws-sdk/client-secrets-manager',
   ],
+  // Voice records from the table's stream to EventBridge (the stream images are plain util-dynamodb).
+  events: ['@aws-sdk/client-eventbridge'],
+  // The sweep: records and claims, the audio, and provider keys to delete voices at the providers.
+  retention: [
+    '@aws-sdk/client-s3',
+    '@aws-sdk/client-dynamodb',
+    '@aws-sdk/lib-dynamodb',
+    '@aws-sdk/client-secrets-manager',
+  ],
+  // Signing secrets, and the dead-letter queue.
+  webhooks: ['@aws-sdk/client-secrets-manager', '@aws-sdk/client-sqs'],
 };
 const SDK_ENTRY_PACKAGES = [...new Set(Object.values(SDK_PACKAGES_USED).flat())];
 
@@ -97,46 +114,40 @@ describe('Lambda bundles as cdk synth builds them', () => {
   let bundles: Record<FunctionName, string>;
 
   beforeAll(() => {
-    const { app } = synthesize();
+    // With a webhook endpoint, as the bench synthesizes: the webhook function exists only for one.
+    const { app } = synthesize(withBenchWebhook(cdkJson.context[CONFIG_CONTEXT_KEY]));
     found = findBundles(app.synth().directory);
-    bundles = {
-      clone: readFileSync(found.clone.modulePath, 'utf8'),
-      api: readFileSync(found.api.modulePath, 'utf8'),
-    };
+    bundles = Object.fromEntries(
+      FUNCTION_NAMES.map((name) => [name, readFileSync(found[name].modulePath, 'utf8')]),
+    ) as Record<FunctionName, string>;
   });
 
-  it.each(['clone', 'api'] as const)(
-    '%s: takes credentials from the environment and from nowhere else',
-    (name) => {
-      const bundle = bundles[name];
+  it.each(FUNCTION_NAMES)('%s: takes credentials from the environment and from nowhere else', (name) => {
+    const bundle = bundles[name];
 
-      expect(bundle).toContain('Unable to find environment variable credentials.');
-      const present = Object.entries(OTHER_CREDENTIAL_SOURCES).filter(([marker]) => bundle.includes(marker));
-      expect(present.map(([marker, source]) => `${source} (${marker})`)).toEqual([]);
-      const packages = packagesIn(found[name].mapPath);
-      expect(packages).toContain('@aws-sdk/credential-provider-env');
-      expect(packages).not.toContain('@aws-sdk/credential-provider-node');
-    },
-  );
+    expect(bundle).toContain('Unable to find environment variable credentials.');
+    const present = Object.entries(OTHER_CREDENTIAL_SOURCES).filter(([marker]) => bundle.includes(marker));
+    expect(present.map(([marker, source]) => `${source} (${marker})`)).toEqual([]);
+    const packages = packagesIn(found[name].mapPath);
+    expect(packages).toContain('@aws-sdk/credential-provider-env');
+    expect(packages).not.toContain('@aws-sdk/credential-provider-node');
+  });
 
-  it.each(['clone', 'api'] as const)(
-    '%s: is built with every module substitute instead of its module',
-    (name) => {
-      const sources = sourcesOf(found[name].mapPath);
+  it.each(FUNCTION_NAMES)('%s: is built with every module substitute instead of its module', (name) => {
+    const sources = sourcesOf(found[name].mapPath);
 
-      expect(Object.keys(REPLACED_SOURCES).sort()).toEqual(Object.keys(BUNDLE_SUBSTITUTES).sort());
-      for (const [module, substitute] of Object.entries(BUNDLE_SUBSTITUTES)) {
-        expect(
-          sources.some((source) => source.endsWith(substitute)),
-          `${substitute} in the bundle`,
-        ).toBe(true);
-        const replaced = sources.filter((source) => source.includes(REPLACED_SOURCES[module] ?? module));
-        expect(replaced, `${module} left out`).toEqual([]);
-      }
-    },
-  );
+    expect(Object.keys(REPLACED_SOURCES).sort()).toEqual(Object.keys(BUNDLE_SUBSTITUTES).sort());
+    for (const [module, substitute] of Object.entries(BUNDLE_SUBSTITUTES)) {
+      expect(
+        sources.some((source) => source.endsWith(substitute)),
+        `${substitute} in the bundle`,
+      ).toBe(true);
+      const replaced = sources.filter((source) => source.includes(REPLACED_SOURCES[module] ?? module));
+      expect(replaced, `${module} left out`).toEqual([]);
+    }
+  });
 
-  it.each(['clone', 'api'] as const)('%s: holds the SDK clients its function uses and no other', (name) => {
+  it.each(FUNCTION_NAMES)('%s: holds the SDK clients its function uses and no other', (name) => {
     const packages = packagesIn(found[name].mapPath);
 
     expect(SDK_ENTRY_PACKAGES.filter((entry) => packages.has(entry)).sort()).toEqual(
@@ -146,7 +157,7 @@ describe('Lambda bundles as cdk synth builds them', () => {
     expect(packages).not.toContain('aws4fetch');
   });
 
-  it.each(['clone', 'api'] as const)(
+  it.each(FUNCTION_NAMES)(
     '%s: holds Lambda code only: nothing from simulators/, scripts/, local/ or test/',
     (name) => {
       const ownSources = sourcesOf(found[name].mapPath).filter((source) => !source.includes('node_modules/'));
@@ -165,7 +176,23 @@ describe('Lambda bundles as cdk synth builds them', () => {
     },
   );
 
-  it.each(['clone', 'api'] as const)('%s: loads neither node:http nor undici when it is imported', (name) => {
+  it.each(FUNCTION_NAMES)('%s: holds zod as zod/mini with English messages only, not classic zod', (name) => {
+    // Classic `zod` brings every locale and its JSON Schema code: ~450 KB the webhook bundle once carried.
+    const zodSources = sourcesOf(found[name].mapPath).filter((source) =>
+      source.includes('node_modules/zod/'),
+    );
+
+    expect(
+      zodSources.filter((source) => /node_modules\/zod\/(v4\/classic\/|index\.js)/.test(source)),
+    ).toEqual([]);
+    expect(
+      zodSources.filter(
+        (source) => source.includes('/locales/') && !/\/locales\/(en|index)\.js$/.test(source),
+      ),
+    ).toEqual([]);
+  });
+
+  it.each(FUNCTION_NAMES)('%s: loads neither node:http nor undici when it is imported', (name) => {
     // node:http's ES module facade reads http.WebSocket & co, which loads Node's undici: ~20 ms of every
     // cold start. The SDK's request handler reaches AWS over node:https, which needs neither.
     const loaded = builtinsLoadedByImport(found[name]);
