@@ -8,7 +8,7 @@ import { VoiceRepository } from '../../functions/shared/voices/repository';
 import { localDynamoClient, localS3Client } from '../../local/servers';
 import { type SmallestSimulator, startSmallestSimulator } from '../../simulators/smallest/simulator';
 import { makeWav } from '../support/audio';
-import { type RunningLocalMode, startLocalMode } from '../support/local-mode';
+import { onFreePorts, type RunningLocalMode, startLocalMode } from '../support/local-mode';
 
 const KEY = 'sk_durability';
 
@@ -28,7 +28,7 @@ describe('local mode durability', () => {
   });
 
   const start = () =>
-    startLocalMode(['--data-dir', dataDir, '--s3-port', '0', '--dynamodb-port', '0', '--api-port', '0'], {
+    startLocalMode(onFreePorts(dataDir), {
       SMALLEST_API_KEY: KEY,
       SMALLEST_API_BASE_URL: smallest.url,
     });

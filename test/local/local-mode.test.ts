@@ -8,7 +8,7 @@ import { VoiceRepository } from '../../functions/shared/voices/repository';
 import { localDynamoClient, localS3Client } from '../../local/servers';
 import { makeWav } from '../support/audio';
 import { wavTags } from '../support/audio-tags';
-import { type RunningLocalMode, startLocalMode } from '../support/local-mode';
+import { onFreePorts, type RunningLocalMode, startLocalMode } from '../support/local-mode';
 import { postForm, type UploadForm } from '../support/upload-form';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'voicedrop-local-mode-'));
@@ -34,8 +34,7 @@ async function waitForStatus(
 }
 
 /** `npm start` on this test's data folder, every server on a free port. */
-const startOnFreePorts = () =>
-  startLocalMode(['--data-dir', dataDir, '--s3-port', '0', '--dynamodb-port', '0', '--api-port', '0']);
+const startOnFreePorts = () => startLocalMode(onFreePorts(dataDir));
 
 describe('local mode (npm start)', () => {
   it('clones uploads and inbox files with the simulators, stops on Ctrl-C and keeps the voices on restart', async () => {
@@ -212,18 +211,7 @@ describe('local mode (npm start)', () => {
     expect(refused.detail).toMatch(/Smallest dashboard/);
     expect(await running.stop()).toBe(0);
 
-    running = await startLocalMode([
-      '--data-dir',
-      dataDir,
-      '--s3-port',
-      '0',
-      '--dynamodb-port',
-      '0',
-      '--api-port',
-      '0',
-      '--sim-smallest-delete',
-      'lightning-large',
-    ]);
+    running = await startLocalMode(onFreePorts(dataDir, '--sim-smallest-delete', 'lightning-large'));
     // Nothing was spoken with it, so no cached speech went with it; the receipt names local mode's caller.
     expect(await cloneAndDelete(72)).toEqual({
       reason: 'requested',

@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { deriveVoiceId } from '../../functions/shared/voices/record';
 import { dataPaths, localS3Client } from '../../local/servers';
 import { makeWav } from '../support/audio';
-import { type RunningLocalMode, startLocalMode } from '../support/local-mode';
+import { onFreePorts, type RunningLocalMode, startLocalMode } from '../support/local-mode';
 import { waitFor } from '../support/wait';
 import { startWebhookReceiver } from '../support/webhook-receiver';
 
@@ -35,7 +35,7 @@ describe('webhooks across a crash of local mode', () => {
     const receiver = await startWebhookReceiver(secret, () => (accepting ? 204 : 503));
     closeReceiver = receiver.close;
     const detail = { timeoutMs: 60_000, detail: () => running?.output() ?? '' };
-    const args = ['--data-dir', dataDir, '--s3-port', '0', '--dynamodb-port', '0', '--api-port', '0'];
+    const args = onFreePorts(dataDir);
     running = await startLocalMode([...args, '--webhook', receiver.url], { WEBHOOK_SECRET: secret });
     const { info } = running;
     const put = await localS3Client(info.s3Endpoint).send(

@@ -13,7 +13,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { deriveVoiceId } from '../../functions/shared/voices/record';
 import { localS3Client } from '../../local/servers';
 import { makeWav } from '../support/audio';
-import { type RunningLocalMode, startLocalMode } from '../support/local-mode';
+import { onFreePorts, type RunningLocalMode, startLocalMode } from '../support/local-mode';
 import { waitFor } from '../support/wait';
 import { type ReceivedWebhook, startWebhookReceiver } from '../support/webhook-receiver';
 
@@ -33,21 +33,9 @@ describe('events and webhooks in local mode (acceptance)', () => {
     // Refuses the first delivery of every event with a 500, takes the next under the same webhook-id.
     const receiver = await startWebhookReceiver(secret, (_delivery, earlier) => (earlier > 0 ? 204 : 500));
     closeReceiver = receiver.close;
-    running = await startLocalMode(
-      [
-        '--data-dir',
-        dataDir,
-        '--s3-port',
-        '0',
-        '--dynamodb-port',
-        '0',
-        '--api-port',
-        '0',
-        '--webhook',
-        receiver.url,
-      ],
-      { WEBHOOK_SECRET: secret },
-    );
+    running = await startLocalMode(onFreePorts(dataDir, '--webhook', receiver.url), {
+      WEBHOOK_SECRET: secret,
+    });
     const { info } = running;
     const wait = { timeoutMs: 60_000, detail: () => running?.output() ?? '' };
     expect(info.webhooks).toEqual([receiver.url]);

@@ -36,6 +36,18 @@ describe('retention policy', () => {
     updatedAt: '2026-01-01T00:00:00.000Z',
   } as VoiceRecord;
   const at = (days: number) => new Date(Date.parse(ready.createdAt) + days * DAY_MS);
+  /** The ready voice, last spoken with `days` after it was created. */
+  const usedOn = (days: number) =>
+    ({
+      ...ready,
+      usage: {
+        requests: 1,
+        characters: 1,
+        providerCharacters: 1,
+        cacheHits: 0,
+        lastUsedAt: at(days).toISOString(),
+      },
+    }) as VoiceRecord;
 
   it('measures unused time from the last use, else from creation', () => {
     const settings = { unusedDays: 30, rejectedDays: 7 };
@@ -44,16 +56,7 @@ describe('retention policy', () => {
       reason: 'expired',
       lastUsedAt: null,
     });
-    const used = {
-      ...ready,
-      usage: {
-        requests: 1,
-        characters: 1,
-        providerCharacters: 1,
-        cacheHits: 0,
-        lastUsedAt: at(20).toISOString(),
-      },
-    };
+    const used = usedOn(20);
     expect(retentionDecision(used, settings, at(40), undefined)).toBeUndefined();
     expect(retentionDecision(used, settings, at(50), undefined)).toMatchObject({
       lastUsedAt: at(20).toISOString(),
@@ -61,16 +64,7 @@ describe('retention policy', () => {
   });
 
   it('deletes at maxAgeDays used or not, and at once for a revoked consent', () => {
-    const used = {
-      ...ready,
-      usage: {
-        requests: 1,
-        characters: 1,
-        providerCharacters: 1,
-        cacheHits: 0,
-        lastUsedAt: at(99).toISOString(),
-      },
-    };
+    const used = usedOn(99);
     expect(retentionDecision(used, { maxAgeDays: 100, rejectedDays: 7 }, at(100), undefined)?.reason).toBe(
       'expired',
     );

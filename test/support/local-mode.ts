@@ -23,6 +23,11 @@ export interface RunningLocalMode {
   crash(): Promise<void>;
 }
 
+/** `npm start`'s flags for `dataDir` with every server on a free port, then `more`. */
+export function onFreePorts(dataDir: string, ...more: string[]): string[] {
+  return ['--data-dir', dataDir, '--s3-port', '0', '--dynamodb-port', '0', '--api-port', '0', ...more];
+}
+
 /** Starts `npm start`'s program (local/main.ts) as a child process and waits for its READY line. */
 export async function startLocalMode(
   args: readonly string[],
