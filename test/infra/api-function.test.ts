@@ -1,35 +1,40 @@
-import type { Template } from 'aws-cdk-lib/assertions';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { type ApiIds, defaultApiStack } from './api-support';
-import { actionsOf, identityStatements, resourceById, type Statement } from './support';
+import { describe, expect, it } from 'vitest';
+import { useDefaultApiStack } from './api-support';
+import {
+  actionsOf,
+  expectExactly,
+  grantsTo,
+  identityStatements,
+  resourceById,
+  type Statement,
+} from './support';
 
 // The api function and what its role may do.
 describe('Stack: Voicedrop API with the cdk.json configuration', () => {
-  let template: Template;
-  let ids: ApiIds;
-
-  beforeAll(() => {
-    ({ template, ids } = defaultApiStack());
-  });
+  const api = useDefaultApiStack();
 
   describe('api function', () => {
     it('runs Node.js 24 on arm64 with 1 GB and a 30 s timeout, next to API Gateway’s 29 s', () => {
-      expect(resourceById(template, ids.function).Properties).toMatchObject({
+      expect(resourceById(api.template, api.ids.function).Properties).toMatchObject({
         Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
         Handler: 'index.handler',
         MemorySize: 1024,
         Timeout: 30,
-        LoggingConfig: { LogFormat: 'JSON', ApplicationLogLevel: 'INFO', LogGroup: { Ref: ids.logGroup } },
+        LoggingConfig: {
+          LogFormat: 'JSON',
+          ApplicationLogLevel: 'INFO',
+          LogGroup: { Ref: api.ids.logGroup },
+        },
       });
     });
 
     it('gets every variable the api handler reads', () => {
-      expect(resourceById(template, ids.function).Properties.Environment).toEqual({
+      expect(resourceById(api.template, api.ids.function).Properties.Environment).toEqual({
         Variables: {
-          VOICES_TABLE_NAME: { Ref: ids.table },
-          BUCKET_NAME: { Ref: ids.bucket },
-          PROVIDER_KEYS_SECRET_ARN: { Ref: ids.secret },
+          VOICES_TABLE_NAME: { Ref: api.ids.table },
+          BUCKET_NAME: { Ref: api.ids.bucket },
+          PROVIDER_KEYS_SECRET_ARN: { Ref: api.ids.secret },
           DEFAULT_PROVIDER: 'smallest',
           SMALLEST_API_BASE_URL: 'https://api.smallest.ai',
           TYPECAST_API_BASE_URL: 'https://api.typecast.ai',
@@ -53,123 +58,94 @@ describe('Stack: Voicedrop API with the cdk.json configuration', () => {
 
   describe('api permissions', () => {
     function apiStatements(): Statement[] {
-      return identityStatements(template)
-        .filter(({ roles }) => roles.includes(ids.role))
+      return identityStatements(api.template)
+        .filter(({ roles }) => roles.includes(api.ids.role))
         .map(({ statement }) => statement);
     }
 
     it('gives the api role exactly the actions it needs, on exactly its resources', () => {
-      const bucketArn = { 'Fn::GetAtt': [ids.bucket, 'Arn'] };
-      const granted = apiStatements().map((statement) => ({
-        effect: statement.Effect,
-        actions: [...actionsOf(statement)].sort(),
-        resource: statement.Resource,
-        condition: (statement as Statement & { Condition?: unknown }).Condition,
-      }));
+      const bucketArn = { 'Fn::GetAtt': [api.ids.bucket, 'Arn'] };
 
-      expect(granted).toEqual(
-        expect.arrayContaining([
-          {
-            effect: 'Allow',
-            actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-            resource: { 'Fn::GetAtt': [ids.logGroup, 'Arn'] },
-            condition: undefined,
-          },
-          {
-            effect: 'Allow',
-            actions: ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'],
-            resource: '*',
-            condition: undefined,
-          },
-          {
-            effect: 'Allow',
-            actions: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
-            resource: { 'Fn::GetAtt': [ids.table, 'Arn'] },
-            condition: undefined,
-          },
-          {
-            effect: 'Allow',
-            actions: ['dynamodb:Query'],
-            resource: [
-              { 'Fn::Join': ['', [{ 'Fn::GetAtt': [ids.table, 'Arn'] }, '/index/byConsent']] },
-              { 'Fn::Join': ['', [{ 'Fn::GetAtt': [ids.table, 'Arn'] }, '/index/byCreatedAt']] },
-            ],
-            condition: undefined,
-          },
-          // Consents only: PutItem on items whose key starts cs_.
-          {
-            effect: 'Allow',
-            actions: ['dynamodb:PutItem'],
-            resource: { 'Fn::GetAtt': [ids.table, 'Arn'] },
-            condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['cs_*'] } },
-          },
-          {
-            effect: 'Allow',
-            actions: ['s3:GetObject'],
-            resource: { 'Fn::Join': ['', [bucketArn, '/consents/*']] },
-            condition: undefined,
-          },
-          {
-            effect: 'Allow',
-            actions: ['s3:DeleteObject'],
-            resource: [
-              { 'Fn::Join': ['', [bucketArn, '/cache/*']] },
-              { 'Fn::Join': ['', [bucketArn, '/speech/*']] },
-            ],
-            condition: undefined,
-          },
-          {
-            effect: 'Allow',
-            actions: ['s3:ListBucket'],
-            resource: bucketArn,
-            condition: { StringLike: { 's3:prefix': ['speech/*'] } },
-          },
-          {
-            effect: 'Allow',
-            actions: ['s3:ListBucket'],
-            resource: bucketArn,
-            condition: { StringLike: { 's3:prefix': ['cache/*'] } },
-          },
-          {
-            effect: 'Allow',
-            actions: ['s3:DeleteObject', 's3:DeleteObjectVersion', 's3:PutObject'],
-            resource: { 'Fn::Join': ['', [bucketArn, '/incoming/*']] },
-            condition: undefined,
-          },
-          {
-            effect: 'Allow',
-            actions: ['s3:ListBucket', 's3:ListBucketVersions'],
-            resource: bucketArn,
-            condition: { StringLike: { 's3:prefix': 'incoming/*' } },
-          },
-          {
-            effect: 'Allow',
-            actions: ['secretsmanager:GetSecretValue'],
-            resource: { Ref: ids.secret },
-            condition: undefined,
-          },
-        ]),
-      );
-      expect(granted.flatMap(({ actions }) => actions).sort()).toEqual([
-        'dynamodb:DeleteItem',
-        'dynamodb:GetItem',
-        'dynamodb:PutItem',
-        'dynamodb:Query',
-        'dynamodb:UpdateItem',
-        'logs:CreateLogStream',
-        'logs:PutLogEvents',
-        's3:DeleteObject',
-        's3:DeleteObject',
-        's3:DeleteObjectVersion',
-        's3:GetObject',
-        's3:ListBucket',
-        's3:ListBucket',
-        's3:ListBucket',
-        's3:ListBucketVersions',
-        's3:PutObject',
-        'secretsmanager:GetSecretValue',
-        'xray:PutTelemetryRecords',
-        'xray:PutTraceSegments',
+      expectExactly(grantsTo(api.template, api.ids.role), [
+        {
+          effect: 'Allow',
+          actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+          resource: { 'Fn::GetAtt': [api.ids.logGroup, 'Arn'] },
+          condition: undefined,
+        },
+        {
+          effect: 'Allow',
+          actions: ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'],
+          resource: '*',
+          condition: undefined,
+        },
+        {
+          effect: 'Allow',
+          actions: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
+          resource: { 'Fn::GetAtt': [api.ids.table, 'Arn'] },
+          condition: undefined,
+        },
+        {
+          effect: 'Allow',
+          actions: ['dynamodb:Query'],
+          resource: [
+            { 'Fn::Join': ['', [{ 'Fn::GetAtt': [api.ids.table, 'Arn'] }, '/index/byConsent']] },
+            { 'Fn::Join': ['', [{ 'Fn::GetAtt': [api.ids.table, 'Arn'] }, '/index/byCreatedAt']] },
+          ],
+          condition: undefined,
+        },
+        // Consents only: PutItem on items whose key starts cs_.
+        {
+          effect: 'Allow',
+          actions: ['dynamodb:PutItem'],
+          resource: { 'Fn::GetAtt': [api.ids.table, 'Arn'] },
+          condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['cs_*'] } },
+        },
+        {
+          effect: 'Allow',
+          actions: ['s3:GetObject'],
+          resource: { 'Fn::Join': ['', [bucketArn, '/consents/*']] },
+          condition: undefined,
+        },
+        {
+          effect: 'Allow',
+          actions: ['s3:DeleteObject'],
+          resource: [
+            { 'Fn::Join': ['', [bucketArn, '/cache/*']] },
+            { 'Fn::Join': ['', [bucketArn, '/speech/*']] },
+          ],
+          condition: undefined,
+        },
+        {
+          effect: 'Allow',
+          actions: ['s3:ListBucket'],
+          resource: bucketArn,
+          condition: { StringLike: { 's3:prefix': ['speech/*'] } },
+        },
+        {
+          effect: 'Allow',
+          actions: ['s3:ListBucket'],
+          resource: bucketArn,
+          condition: { StringLike: { 's3:prefix': ['cache/*'] } },
+        },
+        {
+          effect: 'Allow',
+          actions: ['s3:DeleteObject', 's3:DeleteObjectVersion', 's3:PutObject'],
+          resource: { 'Fn::Join': ['', [bucketArn, '/incoming/*']] },
+          condition: undefined,
+        },
+        {
+          effect: 'Allow',
+          actions: ['s3:ListBucket', 's3:ListBucketVersions'],
+          resource: bucketArn,
+          condition: { StringLike: { 's3:prefix': 'incoming/*' } },
+        },
+        {
+          effect: 'Allow',
+          actions: ['secretsmanager:GetSecretValue'],
+          resource: { Ref: api.ids.secret },
+          condition: undefined,
+        },
       ]);
     });
 
@@ -189,7 +165,7 @@ describe('Stack: Voicedrop API with the cdk.json configuration', () => {
       expect(
         apiStatements().flatMap((statement) => actionsOf(statement).filter((a) => a.includes('*'))),
       ).toEqual([]);
-      expect(resourceById(template, ids.role).Properties.ManagedPolicyArns).toBeUndefined();
+      expect(resourceById(api.template, api.ids.role).Properties.ManagedPolicyArns).toBeUndefined();
     });
   });
 });

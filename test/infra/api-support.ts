@@ -1,7 +1,7 @@
 /** Helpers the API stack tests share: routes, gateway responses, the CloudWatch role, logical ids. */
 import type { Template } from 'aws-cdk-lib/assertions';
 import type { VoicedropStack } from '../../lib/voicedrop-stack';
-import { logicalId, synthesize, type TemplateResource } from './support';
+import { logicalId, synthesize, synthesizedOnce, type TemplateResource } from './support';
 
 export interface Route {
   readonly route: string;
@@ -76,6 +76,7 @@ export interface ApiIds {
   readonly logGroup: string;
   readonly speechFunction: string;
   readonly speechRole: string;
+  readonly speechLogGroup: string;
   readonly table: string;
   readonly bucket: string;
   readonly secret: string;
@@ -91,14 +92,17 @@ export function apiIds(stack: VoicedropStack): ApiIds {
     logGroup: logicalId(stack.pipeline.apiFunction.logGroup),
     speechFunction: logicalId(stack.pipeline.speechFunction.lambdaFunction),
     speechRole: logicalId(stack.pipeline.speechFunction.role),
+    speechLogGroup: logicalId(stack.pipeline.speechFunction.logGroup),
     table: logicalId(stack.pipeline.table),
     bucket: logicalId(stack.pipeline.bucket),
     secret: logicalId(stack.pipeline.secret),
   };
 }
 
-/** The default stack's template and the API's logical ids (each test file synthesizes its own, once). */
-export function defaultApiStack(): { template: Template; ids: ApiIds } {
-  const { stack, template } = synthesize();
-  return { template, ids: apiIds(stack) };
+/** The default stack's template and the API's logical ids, synthesized once for the calling describe block. */
+export function useDefaultApiStack(): { readonly template: Template; readonly ids: ApiIds } {
+  return synthesizedOnce(() => {
+    const { stack, template } = synthesize();
+    return { template, ids: apiIds(stack) };
+  });
 }

@@ -1,19 +1,13 @@
-import type { Template } from 'aws-cdk-lib/assertions';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { type ApiIds, defaultApiStack } from './api-support';
-import { actionsOf, identityStatements, resourceById, type Statement } from './support';
+import { describe, expect, it } from 'vitest';
+import { useDefaultApiStack } from './api-support';
+import { expectExactly, grantsTo, resourceById } from './support';
 
 // The speech function (streamed speech, the synthesis cache) and what its role may do.
 describe('Stack: Voicedrop speech function with the cdk.json configuration', () => {
-  let template: Template;
-  let ids: ApiIds;
-
-  beforeAll(() => {
-    ({ template, ids } = defaultApiStack());
-  });
+  const api = useDefaultApiStack();
 
   it('runs Node.js 24 on arm64 with 1 GB for up to the 15 minutes a stream may last', () => {
-    expect(resourceById(template, ids.speechFunction).Properties).toMatchObject({
+    expect(resourceById(api.template, api.ids.speechFunction).Properties).toMatchObject({
       Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
       Handler: 'index.speechHandler',
@@ -24,14 +18,14 @@ describe('Stack: Voicedrop speech function with the cdk.json configuration', () 
 
   it('gets every variable the handler reads, as the speech service', () => {
     const variables = (
-      resourceById(template, ids.speechFunction).Properties.Environment as {
+      resourceById(api.template, api.ids.speechFunction).Properties.Environment as {
         Variables: Record<string, unknown>;
       }
     ).Variables;
     expect(variables).toMatchObject({
-      VOICES_TABLE_NAME: { Ref: ids.table },
-      BUCKET_NAME: { Ref: ids.bucket },
-      PROVIDER_KEYS_SECRET_ARN: { Ref: ids.secret },
+      VOICES_TABLE_NAME: { Ref: api.ids.table },
+      BUCKET_NAME: { Ref: api.ids.bucket },
+      PROVIDER_KEYS_SECRET_ARN: { Ref: api.ids.secret },
       SMALLEST_SPEECH_CONCURRENCY: '1',
       TYPECAST_SPEECH_CONCURRENCY: '2',
       PROVIDER_TIMEOUT_MS: '60000',
@@ -41,40 +35,39 @@ describe('Stack: Voicedrop speech function with the cdk.json configuration', () 
   });
 
   it('may read voices, count usage, store speech and read and write the cache: nothing else', () => {
-    const bucketArn = { 'Fn::GetAtt': [ids.bucket, 'Arn'] };
-    const statements: Statement[] = identityStatements(template)
-      .filter(({ roles }) => roles.includes(ids.speechRole))
-      .map(({ statement }) => statement);
-    const granted = statements.map((statement) => ({
-      actions: [...actionsOf(statement)].sort(),
-      resource: statement.Resource,
-    }));
-    expect(granted).toEqual(
-      expect.arrayContaining([
-        {
-          actions: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
-          resource: { 'Fn::GetAtt': [ids.table, 'Arn'] },
-        },
-        // Statements with the same actions are merged: speech/ and cache/ share one.
-        {
-          actions: ['s3:GetObject', 's3:PutObject'],
-          resource: [
-            { 'Fn::Join': ['', [bucketArn, '/cache/*']] },
-            { 'Fn::Join': ['', [bucketArn, '/speech/*']] },
-          ],
-        },
-        { actions: ['secretsmanager:GetSecretValue'], resource: { Ref: ids.secret } },
-      ]),
-    );
+    const bucketArn = { 'Fn::GetAtt': [api.ids.bucket, 'Arn'] };
+    expectExactly(grantsTo(api.template, api.ids.speechRole), [
+      {
+        effect: 'Allow',
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resource: { 'Fn::GetAtt': [api.ids.speechLogGroup, 'Arn'] },
+      },
+      { effect: 'Allow', actions: ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'], resource: '*' },
+      {
+        effect: 'Allow',
+        actions: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
+        resource: { 'Fn::GetAtt': [api.ids.table, 'Arn'] },
+      },
+      // Statements with the same actions are merged: speech/ and cache/ share one.
+      {
+        effect: 'Allow',
+        actions: ['s3:GetObject', 's3:PutObject'],
+        resource: [
+          { 'Fn::Join': ['', [bucketArn, '/cache/*']] },
+          { 'Fn::Join': ['', [bucketArn, '/speech/*']] },
+        ],
+      },
+      { effect: 'Allow', actions: ['secretsmanager:GetSecretValue'], resource: { Ref: api.ids.secret } },
+    ]);
     // No listing, no deletion, no uploads: a missing cache entry answers 403, which reads as a miss.
-    const actions = statements.flatMap((statement) => actionsOf(statement));
+    const actions = grantsTo(api.template, api.ids.speechRole).flatMap(({ actions }) => actions);
     expect(
       actions.filter((action) => action.startsWith('s3:List') || action.startsWith('s3:Delete')),
     ).toEqual([]);
   });
 
   it('expires cached speech after the configured 30 days', () => {
-    const bucket = resourceById(template, ids.bucket).Properties as {
+    const bucket = resourceById(api.template, api.ids.bucket).Properties as {
       LifecycleConfiguration: { Rules: { Id: string; Prefix?: string; ExpirationInDays?: number }[] };
     };
     expect(bucket.LifecycleConfiguration.Rules).toContainEqual(

@@ -5,6 +5,14 @@ import { resourceById, useDefaultStack } from './support';
 
 // The default stack's storage and queues: the upload and access-log buckets, the clone queue, the voices
 // table and the provider-keys secret.
+/** The bucket policy statement both buckets carry: anyone's request that is not over TLS is refused. */
+const DENIES_PLAIN_HTTP = Match.objectLike({
+  Effect: 'Deny',
+  Principal: { AWS: '*' },
+  Action: 's3:*',
+  Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+});
+
 describe('Stack: Voicedrop with the cdk.json configuration', () => {
   const synthesized = useDefaultStack();
 
@@ -42,14 +50,7 @@ describe('Stack: Voicedrop with the cdk.json configuration', () => {
       synthesized.template.hasResourceProperties('AWS::S3::BucketPolicy', {
         Bucket: { Ref: synthesized.ids.bucket },
         PolicyDocument: {
-          Statement: Match.arrayWith([
-            Match.objectLike({
-              Effect: 'Deny',
-              Principal: { AWS: '*' },
-              Action: 's3:*',
-              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
-            }),
-          ]),
+          Statement: Match.arrayWith([DENIES_PLAIN_HTTP]),
         },
       });
     });
@@ -130,11 +131,7 @@ describe('Stack: Voicedrop with the cdk.json configuration', () => {
         Bucket: { Ref: synthesized.ids.accessLogs },
         PolicyDocument: {
           Statement: Match.arrayWith([
-            Match.objectLike({
-              Effect: 'Deny',
-              Action: 's3:*',
-              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
-            }),
+            DENIES_PLAIN_HTTP,
             Match.objectLike({
               Effect: 'Deny',
               Action: 's3:*',

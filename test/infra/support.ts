@@ -3,7 +3,7 @@ import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import type { Construct, IConstruct } from 'constructs';
-import { beforeAll } from 'vitest';
+import { beforeAll, expect } from 'vitest';
 import { readConfig } from '../../lib/config';
 import { VoicedropStack } from '../../lib/voicedrop-stack';
 
@@ -65,33 +65,28 @@ export interface DefaultStack extends Synthesized {
 }
 
 /**
- * The stack of the cdk.json configuration, synthesized once before the tests of the calling describe block
- * (a synth takes seconds). Read its fields inside tests only: they are filled in by beforeAll.
+ * What `make` returns, made once before the tests of the calling describe block (a synth takes seconds).
+ * Read its fields inside tests only: they are filled in by beforeAll.
  */
-export function useDefaultStack(): DefaultStack {
-  let synthesized: DefaultStack | undefined;
+export function synthesizedOnce<T extends object>(make: () => T): T {
+  let made: T | undefined;
   beforeAll(() => {
-    const { app, stack, template } = synthesize();
-    synthesized = { app, stack, template, ids: stackIds(stack) };
+    made = make();
   });
-  const current = (): DefaultStack => {
-    if (!synthesized) throw new Error('useDefaultStack: read the stack inside a test, after beforeAll');
-    return synthesized;
-  };
-  return {
-    get app() {
-      return current().app;
+  return new Proxy({} as T, {
+    get(_, field) {
+      if (!made) throw new Error('read the synthesized stack inside a test, after beforeAll');
+      return Reflect.get(made, field);
     },
-    get stack() {
-      return current().stack;
-    },
-    get template() {
-      return current().template;
-    },
-    get ids() {
-      return current().ids;
-    },
-  };
+  });
+}
+
+/** The stack of the cdk.json configuration and its logical ids, synthesized once for the calling describe block. */
+export function useDefaultStack(): DefaultStack {
+  return synthesizedOnce(() => {
+    const { app, stack, template } = synthesize();
+    return { app, stack, template, ids: stackIds(stack) };
+  });
 }
 
 export interface Statement {
@@ -131,6 +126,32 @@ export function identityStatements(
     for (const policy of inline ?? []) add([id], policy.PolicyDocument);
   }
   return found;
+}
+
+/** A statement as the permission tests write it: its actions sorted, `condition` undefined when it has none. */
+export interface Grant {
+  readonly effect: Statement['Effect'];
+  readonly actions: readonly string[];
+  readonly resource: unknown;
+  readonly condition?: unknown;
+}
+
+/** What the identity policies let one role do, a grant per statement. */
+export function grantsTo(template: Template, roleId: string): Grant[] {
+  return identityStatements(template)
+    .filter(({ roles }) => roles.includes(roleId))
+    .map(({ statement }) => ({
+      effect: statement.Effect,
+      actions: [...actionsOf(statement)].sort(),
+      resource: statement.Resource,
+      condition: (statement as Statement & { Condition?: unknown }).Condition,
+    }));
+}
+
+/** Asserts that `actual` holds every one of `expected` (no two of them alike) and nothing else, in any order. */
+export function expectExactly<T>(actual: readonly T[], expected: readonly T[]): void {
+  expect(actual).toEqual(expect.arrayContaining([...expected] as unknown[]));
+  expect(actual).toHaveLength(expected.length);
 }
 
 export function resourceById(template: Template, id: string): TemplateResource {
