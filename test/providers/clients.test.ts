@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { makeMp3 } from '../support/audio';
 import { clientHarness, failureOf, SAMPLE } from './client-harness';
-import { collect, paths } from './stream-support';
+import { collect, LONG_TEXT, paths } from './stream-support';
 
 /**
  * What both vendors' clients do alike, tested once for each on its own simulator; what only one vendor
@@ -12,6 +12,22 @@ const VENDORS = [
     title: 'Smallest',
     harness: clientHarness('smallest'),
     streamPath: '/waves/v1/tts/live',
+    live: {
+      route: 'SSE live route',
+      overrides: {},
+      accept: 'text/event-stream',
+      stream: { requestId: expect.stringMatching(/^[0-9a-f-]{36}$/) },
+      // ~5.1 s of audio at 5× real time: about a second from first chunk to last.
+      minChunks: 20,
+      minSpreadMs: 600,
+      sent: (voiceId: string) => ({
+        text: LONG_TEXT,
+        voice_id: voiceId,
+        model: 'lightning_v3.1',
+        output_format: 'pcm',
+        sample_rate: 44_100,
+      }),
+    },
     /** ~2.5 s of streaming left unsent. */
     abortedBytesBelow: 200_000,
   },
@@ -19,31 +35,41 @@ const VENDORS = [
     title: 'Typecast',
     harness: clientHarness('typecast'),
     streamPath: '/v1/text-to-speech/stream',
+    live: {
+      route: 'chunked route',
+      overrides: { language: 'en', speed: 1.1 },
+      accept: 'audio/wav',
+      stream: {},
+      minChunks: 10,
+      minSpreadMs: 500,
+      sent: (voiceId: string) => ({
+        voice_id: voiceId,
+        text: LONG_TEXT,
+        model: 'ssfm-v30',
+        language: 'eng',
+        prompt: { emotion_type: 'preset', emotion_preset: 'normal', emotion_intensity: 1 },
+        output: { audio_format: 'wav', audio_tempo: 1.1 },
+      }),
+    },
     abortedBytesBelow: 300_000,
   },
 ] as const;
+/** `[title, vendor]`, so that `%s` names each describe block without quotes. */
+const EACH_VENDOR = VENDORS.map((vendor) => [vendor.title, vendor] as const);
 
-describe.each(VENDORS)('$title client: clone', ({ harness: { cloneRequest, setup } }) => {
+describe.each(EACH_VENDOR)('%s client: clone', (_title, { harness: { cloneRequest, setup } }) => {
   it.each([
-    { format: 'wav', audio: SAMPLE, filename: 'sample.wav', mimeType: 'audio/wav' },
-    {
-      format: 'mp3',
-      audio: makeMp3({ durationSec: 6, sampleRate: 16_000 }),
-      filename: 'sample.mp3',
-      mimeType: 'audio/mpeg',
-    },
-  ] as const)(
-    'uploads a $format sample as one file, $filename, $mimeType',
-    async ({ format, audio, filename, mimeType }) => {
-      const { simulator, provider } = await setup();
+    ['wav', 'sample.wav', 'audio/wav', SAMPLE],
+    ['mp3', 'sample.mp3', 'audio/mpeg', makeMp3({ durationSec: 6, sampleRate: 16_000 })],
+  ] as const)('uploads a sample in %s as one file, %s, %s', async (format, filename, mimeType, audio) => {
+    const { simulator, provider } = await setup();
 
-      await provider.cloneVoice(cloneRequest({ audio, format }));
+    await provider.cloneVoice(cloneRequest({ audio, format }));
 
-      expect(simulator.state.requests[0]?.files).toEqual([
-        { fieldName: 'file', filename, mimeType, size: audio.byteLength, truncated: false },
-      ]);
-    },
-  );
+    expect(simulator.state.requests[0]?.files).toEqual([
+      { fieldName: 'file', filename, mimeType, size: audio.byteLength, truncated: false },
+    ]);
+  });
 
   it('times out a slow clone as outcome-unknown while the provider still creates it, and findClone finds it', async () => {
     const { simulator, provider } = await setup({}, { timeoutMs: 150 });
@@ -66,9 +92,34 @@ describe.each(VENDORS)('$title client: clone', ({ harness: { cloneRequest, setup
   });
 });
 
-describe.each(VENDORS)(
-  '$title client: streaming speech',
-  ({ harness: { withVoice }, streamPath, abortedBytesBelow }) => {
+describe.each(EACH_VENDOR)(
+  '%s client: streaming speech',
+  (_title, { harness: { withVoice }, streamPath, live, abortedBytesBelow }) => {
+    it(`streams WAV from the ${live.route}: the first chunk arrives well before the whole`, async () => {
+      const { simulator, provider, request } = await withVoice({
+        speechFirstByteMs: 50,
+        speechRealTimeFactor: 5,
+      });
+
+      const startedAt = Date.now();
+      const stream = await provider.synthesizeStream(request(live.overrides));
+      const read = await collect(stream, startedAt);
+
+      expect(stream).toMatchObject({
+        format: 'wav',
+        contentType: 'audio/wav',
+        streamed: true,
+        ...live.stream,
+      });
+      expect(read.chunks.length).toBeGreaterThan(live.minChunks);
+      expect(read.endMs - read.firstMs).toBeGreaterThan(live.minSpreadMs);
+      expect(read.firstMs).toBeLessThan(read.endMs / 2);
+      const sent = simulator.state.requests.at(-1);
+      expect(sent?.path).toBe(streamPath);
+      expect(sent?.headers.accept).toBe(live.accept);
+      expect(sent?.json).toEqual(live.sent(request().providerVoiceId));
+    });
+
     it('retries a 429 answered before the stream, as synthesize does', async () => {
       const { simulator, provider, request } = await withVoice();
       simulator.injectFault({

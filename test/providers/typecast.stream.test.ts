@@ -1,39 +1,12 @@
 import { parseBuffer } from 'music-metadata';
 import { describe, expect, it } from 'vitest';
 import { clientHarness, failureOf } from './client-harness';
-import { collect, decodeWav, LONG_TEXT, paths, streamFailure } from './stream-support';
+import { collect, decodeWav, paths, streamFailure } from './stream-support';
 
 const { withVoice } = clientHarness('typecast');
 const STREAM = '/v1/text-to-speech/stream';
 
 describe('Typecast client: streaming speech', () => {
-  it('streams WAV from the chunked route: the first chunk arrives well before the whole', async () => {
-    const { simulator, provider, request } = await withVoice({
-      speechFirstByteMs: 50,
-      speechRealTimeFactor: 5,
-    });
-
-    const startedAt = Date.now();
-    const stream = await provider.synthesizeStream(request({ language: 'en', speed: 1.1 }));
-    const read = await collect(stream, startedAt);
-
-    expect(stream).toMatchObject({ format: 'wav', contentType: 'audio/wav', streamed: true });
-    expect(read.chunks.length).toBeGreaterThan(10);
-    expect(read.endMs - read.firstMs).toBeGreaterThan(500);
-    expect(read.firstMs).toBeLessThan(read.endMs / 2);
-    const sent = simulator.state.requests.at(-1);
-    expect(sent?.path).toBe(STREAM);
-    expect(sent?.headers.accept).toBe('audio/wav');
-    expect(sent?.json).toEqual({
-      voice_id: request().providerVoiceId,
-      text: LONG_TEXT,
-      model: 'ssfm-v30',
-      language: 'eng',
-      prompt: { emotion_type: 'preset', emotion_preset: 'normal', emotion_intensity: 1 },
-      output: { audio_format: 'wav', audio_tempo: 1.1 },
-    });
-  });
-
   it('yields a WAV (placeholder sizes) that decodes to the plain route’s samples', async () => {
     const { provider, request } = await withVoice();
 
