@@ -4,6 +4,7 @@ import { createProvider } from '../../functions/shared/providers/registry';
 import type {
   CloneRequest,
   ProviderClientOptions,
+  SpeechRequest,
   VoiceProvider,
 } from '../../functions/shared/providers/types';
 import {
@@ -17,10 +18,12 @@ import {
   type TypecastSimulatorOptions,
 } from '../../simulators/typecast/simulator';
 import { makeWav } from '../support/audio';
+import { LONG_TEXT } from './stream-support';
 
 /**
  * The one harness of the provider-client tests, for either vendor: the real client on its own simulator
- * over HTTP (port 0), a clone request the vendor accepts, and the failure a call ends in. Calling
+ * over HTTP (port 0), a clone request the vendor accepts, a voice to speak with, and the failure a call
+ * ends in. Calling
  * `clientHarness` at a test file's top level closes every simulator it started after each test.
  */
 
@@ -35,6 +38,9 @@ const VENDORS: {
     readonly key: string;
     readonly start: (options: Vendors[V]['options']) => Promise<Vendors[V]['simulator']>;
     readonly request: Omit<CloneRequest, 'audio' | 'format'>;
+    /** Seeds a clone named Alice that speaks `speechModel`; its provider voice id. */
+    readonly seedVoice: (simulator: Vendors[V]['simulator']) => string;
+    readonly speechModel: string;
   };
 } = {
   smallest: {
@@ -49,11 +55,15 @@ const VENDORS: {
       tags: ['friendly', 'test'],
       voiceRecordId: 'vc_abcdefghijklmnopqrstuvwxyz',
     },
+    seedVoice: (simulator) => simulator.seedClone({ displayName: 'Alice' }).voiceId,
+    speechModel: 'lightning-v3.1',
   },
   typecast: {
     key: 'tc_test_simulator',
     start: startTypecastSimulator,
     request: { displayName: 'Alice', model: 'ssfm-v30', voiceRecordId: 'vc_abcdefghijklmnopqrstuvwxyz' },
+    seedVoice: (simulator) => simulator.seedClone({ name: 'Alice', model: 'ssfm-v30' }).voice_id,
+    speechModel: 'ssfm-v30',
   },
 };
 
@@ -68,23 +78,41 @@ export function clientHarness<V extends Vendor>(vendor: V) {
     await Promise.all(simulators.splice(0).map((simulator) => simulator.close()));
   });
 
+  async function setup(
+    simulatorOptions: Vendors[V]['options'] = {},
+    clientOptions: Partial<ProviderClientOptions> = {},
+  ): Promise<{ simulator: Vendors[V]['simulator']; provider: VoiceProvider }> {
+    const simulator = await spec.start(simulatorOptions);
+    simulators.push(simulator);
+    const provider = createProvider(vendor, {
+      apiKey: async () => spec.key,
+      baseUrl: simulator.url,
+      timeoutMs: 2_000,
+      retry: { baseDelayMs: 40, maxDelayMs: 200 },
+      ...clientOptions,
+    });
+    return { simulator, provider };
+  }
+
   return {
     /** The key the simulator accepts and the client is given. */
     KEY: spec.key,
-    async setup(
+    setup,
+    /** `setup` with a seeded voice, and speech requests for it: `LONG_TEXT` as WAV unless overridden. */
+    async withVoice(
       simulatorOptions: Vendors[V]['options'] = {},
       clientOptions: Partial<ProviderClientOptions> = {},
-    ): Promise<{ simulator: Vendors[V]['simulator']; provider: VoiceProvider }> {
-      const simulator = await spec.start(simulatorOptions);
-      simulators.push(simulator);
-      const provider = createProvider(vendor, {
-        apiKey: async () => spec.key,
-        baseUrl: simulator.url,
-        timeoutMs: 2_000,
-        retry: { baseDelayMs: 40, maxDelayMs: 200 },
-        ...clientOptions,
+    ) {
+      const context = await setup(simulatorOptions, clientOptions);
+      const providerVoiceId = spec.seedVoice(context.simulator);
+      const request = (overrides: Partial<SpeechRequest> = {}): SpeechRequest => ({
+        providerVoiceId,
+        text: LONG_TEXT,
+        format: 'wav',
+        model: spec.speechModel,
+        ...overrides,
       });
-      return { simulator, provider };
+      return { ...context, request };
     },
     cloneRequest(overrides: Partial<CloneRequest> = {}): CloneRequest {
       return { audio: SAMPLE, format: 'wav', ...spec.request, ...overrides };

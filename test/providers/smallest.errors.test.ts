@@ -1,21 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import type { ProviderOperation } from '../../functions/shared/providers/http';
 import { mapSmallestError } from '../../functions/shared/providers/smallest/errors';
 import {
   smallestCloneListSchema,
   smallestCloneResponseSchema,
 } from '../../functions/shared/providers/smallest/wire';
+import { itMapsRecordedErrors, type RecordedError } from './recorded-errors';
 
 /** Bodies as Smallest sends them (guide, OpenAPI examples; docs/providers.md), with what each must become. */
-const RECORDED: readonly {
-  readonly name: string;
-  readonly status: number;
-  readonly body: string;
-  readonly operation?: ProviderOperation;
-  readonly headers?: Record<string, string>;
-  readonly expected: Record<string, unknown>;
-  readonly message?: RegExp;
-}[] = [
+const RECORDED: readonly RecordedError[] = [
   {
     name: '400 with a message that ends in a period (quoted without doubling it)',
     status: 400,
@@ -150,26 +142,7 @@ const RECORDED: readonly {
 ];
 
 describe('Function: mapSmallestError', () => {
-  it.each(RECORDED)('maps $name', ({ status, body, operation, headers, expected, message }) => {
-    const error = mapSmallestError({
-      status,
-      headers: new Headers(headers),
-      body: new TextEncoder().encode(body),
-      operation: operation ?? 'clone',
-      retryAfterMs: headers?.['retry-after'] ? Number(headers['retry-after']) * 1000 : undefined,
-      requestId: 'req-1',
-    });
-
-    expect(error).toMatchObject({
-      provider: 'smallest',
-      statusCode: status,
-      requestId: 'req-1',
-      ...expected,
-    });
-    if (message) expect(error.message).toMatch(message);
-    // Messages are for people: never the raw JSON.
-    expect(error.message).not.toContain('{');
-  });
+  itMapsRecordedErrors('smallest', mapSmallestError, RECORDED);
 });
 
 describe('Smallest wire schemas', () => {

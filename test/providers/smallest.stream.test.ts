@@ -1,55 +1,12 @@
 import { describe, expect, it, vi } from 'vitest';
 import { ProviderError } from '../../functions/shared/providers/errors';
-import type { SpeechRequest } from '../../functions/shared/providers/types';
-import type { SmallestSimulatorOptions } from '../../simulators/smallest/simulator';
 import { clientHarness, failureOf } from './client-harness';
-import { collect, decodeWav, LONG_TEXT, paths, streamFailure } from './stream-support';
+import { collect, decodeWav, paths, streamFailure } from './stream-support';
 
-const { setup } = clientHarness('smallest');
+const { setup, withVoice } = clientHarness('smallest');
 const LIVE = '/waves/v1/tts/live';
 
 describe('Smallest client: streaming speech', () => {
-  async function withVoice(simulatorOptions: SmallestSimulatorOptions = {}, timeoutMs?: number) {
-    const context = await setup(simulatorOptions, timeoutMs ? { timeoutMs } : {});
-    const voice = context.simulator.seedClone({ displayName: 'Alice' });
-    const request = (overrides: Partial<SpeechRequest> = {}): SpeechRequest => ({
-      providerVoiceId: voice.voiceId,
-      text: LONG_TEXT,
-      format: 'wav',
-      model: 'lightning-v3.1',
-      ...overrides,
-    });
-    return { ...context, request };
-  }
-
-  it('streams WAV from the SSE live route: the first chunk arrives well before the whole', async () => {
-    const { simulator, provider, request } = await withVoice({
-      speechFirstByteMs: 50,
-      speechRealTimeFactor: 5,
-    });
-
-    const startedAt = Date.now();
-    const stream = await provider.synthesizeStream(request());
-    const read = await collect(stream, startedAt);
-
-    expect(stream).toMatchObject({ format: 'wav', contentType: 'audio/wav', streamed: true });
-    expect(stream.requestId).toMatch(/^[0-9a-f-]{36}$/);
-    // ~5.1 s of audio at 5× real time: about a second from first chunk to last.
-    expect(read.chunks.length).toBeGreaterThan(20);
-    expect(read.endMs - read.firstMs).toBeGreaterThan(600);
-    expect(read.firstMs).toBeLessThan(read.endMs / 2);
-    const sent = simulator.state.requests.at(-1);
-    expect(sent?.path).toBe(LIVE);
-    expect(sent?.headers.accept).toBe('text/event-stream');
-    expect(sent?.json).toEqual({
-      text: LONG_TEXT,
-      voice_id: request().providerVoiceId,
-      model: 'lightning_v3.1',
-      output_format: 'pcm',
-      sample_rate: 44_100,
-    });
-  });
-
   it('yields a WAV (placeholder sizes) that decodes to the plain route’s samples, at the asked rate', async () => {
     const { provider, request } = await withVoice();
 
@@ -97,17 +54,6 @@ describe('Smallest client: streaming speech', () => {
 
     expect(stream.streamed).toBe(false);
     expect(paths(simulator)).toEqual([`${LIVE} 410`, '/waves/v1/tts 200']);
-  });
-
-  it('retries a 429 answered before the stream, as synthesize does', async () => {
-    const { simulator, provider, request } = await withVoice();
-    simulator.injectFault({ route: 'speech', path: LIVE, type: 'status', status: 429, retryAfterSec: 0 });
-
-    const stream = await provider.synthesizeStream(request({ text: 'Hi' }));
-    await collect(stream);
-
-    expect(stream.streamed).toBe(true);
-    expect(paths(simulator)).toEqual([`${LIVE} 429`, `${LIVE} 200`]);
   });
 
   it('holds the one-request limit while a stream runs: a second one gets 429 and is retried', async () => {
@@ -168,41 +114,13 @@ describe('Smallest client: streaming speech', () => {
   });
 
   it('ends a stalled stream with a timeout after one deadline without a chunk', async () => {
-    const { simulator, provider, request } = await withVoice({}, 300);
+    const { simulator, provider, request } = await withVoice({}, { timeoutMs: 300 });
     simulator.injectFault({ route: 'speech', path: LIVE, type: 'stall', afterBytes: 30_000 });
 
     const { error } = await streamFailure(await provider.synthesizeStream(request()));
 
     expect(error).toMatchObject({ kind: 'timeout', retryable: false });
     expect((error as Error).message).toContain('mid-stream');
-  });
-
-  it('stops the request when the signal aborts: the simulator sees the connection close', async () => {
-    const { simulator, provider, request } = await withVoice({ speechRealTimeFactor: 2 });
-    const controller = new AbortController();
-
-    const stream = await provider.synthesizeStream(request(), { signal: controller.signal });
-    const iterator = stream.chunks[Symbol.asyncIterator]();
-    await iterator.next();
-    controller.abort();
-    const error = await iterator.next().then(
-      () => undefined,
-      (caught: unknown) => caught,
-    );
-
-    expect(error).toMatchObject({ kind: 'aborted' });
-    await vi.waitFor(() => expect(simulator.state.requests.at(-1)?.clientClosed).toBe(true));
-    // ~2.5 s of streaming left unsent.
-    expect(simulator.state.requests.at(-1)?.bytesSent ?? 0).toBeLessThan(200_000);
-  });
-
-  it('closes the connection when the reader leaves early', async () => {
-    const { simulator, provider, request } = await withVoice({ speechRealTimeFactor: 2 });
-
-    const stream = await provider.synthesizeStream(request());
-    for await (const _chunk of stream.chunks) break;
-
-    await vi.waitFor(() => expect(simulator.state.requests.at(-1)?.clientClosed).toBe(true));
   });
 
   it('explains a live stream without audio (a lightning-large-only clone) as an incompatible voice', async () => {

@@ -1,20 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import type { ProviderOperation } from '../../functions/shared/providers/http';
 import { mapTypecastError } from '../../functions/shared/providers/typecast/errors';
 import {
   typecastSpeechRequestSchema,
   typecastVoiceListSchema,
 } from '../../functions/shared/providers/typecast/wire';
+import { itMapsRecordedErrors, type RecordedError } from './recorded-errors';
 
 /** Bodies as Typecast sends them (OpenAPI examples, SDK fixtures; docs/providers.md), with what each must become. */
-const RECORDED: readonly {
-  readonly name: string;
-  readonly status: number;
-  readonly body: string;
-  readonly operation?: ProviderOperation;
-  readonly expected: Record<string, unknown>;
-  readonly message?: RegExp;
-}[] = [
+const RECORDED: readonly RecordedError[] = [
   {
     name: '400 file too large',
     status: 400,
@@ -128,18 +121,7 @@ const RECORDED: readonly {
 ];
 
 describe('Function: mapTypecastError', () => {
-  it.each(RECORDED)('maps $name', ({ status, body, operation, expected, message }) => {
-    const error = mapTypecastError({
-      status,
-      headers: new Headers(),
-      body: new TextEncoder().encode(body),
-      operation: operation ?? 'clone',
-    });
-
-    expect(error).toMatchObject({ provider: 'typecast', statusCode: status, ...expected });
-    if (message) expect(error.message).toMatch(message);
-    expect(error.message).not.toContain('{');
-  });
+  itMapsRecordedErrors('typecast', mapTypecastError, RECORDED);
 
   it('reads message before error before detail', () => {
     const error = mapTypecastError({
