@@ -2,16 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLog } from '../../functions/shared/logger';
-import { deriveVoiceId, type VoiceRecord } from '../../functions/shared/voices/record';
+import type { VoiceRecord } from '../../functions/shared/voices/record';
 import { FINAL_STATUSES } from '../../functions/shared/voices/status';
 import { type LocalPipeline, startLocalPipeline } from '../../local/pipeline';
-import { localS3Client } from '../../local/servers';
 import { type SmallestSimulator, startSmallestSimulator } from '../../simulators/smallest/simulator';
 import { startTypecastSimulator, type TypecastSimulator } from '../../simulators/typecast/simulator';
 import { makeMp3, makeWav } from '../support/audio';
+import { dropSample } from '../support/drop';
 
 const KEYS = { smallest: 'sk_burst', typecast: 'tc_burst' } as const;
 /** A clone slower than this never answers in time (PROVIDER_TIMEOUT_MS). */
@@ -95,13 +94,12 @@ describe('burst: 32 samples and garbage at once, providers at concurrency 2 with
       { key: 'incoming/typecast/huge.wav', body: randomBytes(30 * 1024 * 1024) },
       { key: 'incoming/notes.txt', body: new TextEncoder().encode('not audio at all\n') },
     ];
-    const s3 = localS3Client(local.info.s3Endpoint);
     const started = Date.now();
     const uploads = await Promise.all(
-      [...good, ...garbage].map(async ({ key, body }) => {
-        const put = await s3.send(new PutObjectCommand({ Bucket: local.info.bucket, Key: key, Body: body }));
-        return { key, voiceId: deriveVoiceId(local.info.bucket, key, (put.ETag ?? '').replace(/"/g, '')) };
-      }),
+      [...good, ...garbage].map(async ({ key, body }) => ({
+        key,
+        voiceId: await dropSample(local.info, key, body),
+      })),
     );
 
     const records = new Map<string, VoiceRecord>();

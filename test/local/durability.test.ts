@@ -1,13 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deriveVoiceId, type VoiceRecord } from '../../functions/shared/voices/record';
+import type { VoiceRecord } from '../../functions/shared/voices/record';
 import { VoiceRepository } from '../../functions/shared/voices/repository';
-import { localDynamoClient, localS3Client } from '../../local/servers';
+import { localDynamoClient } from '../../local/servers';
 import { type SmallestSimulator, startSmallestSimulator } from '../../simulators/smallest/simulator';
 import { makeWav } from '../support/audio';
+import { dropSample } from '../support/drop';
 import { onFreePorts, type RunningLocalMode, startLocalMode } from '../support/local-mode';
 
 const KEY = 'sk_durability';
@@ -53,10 +53,7 @@ describe('local mode durability', () => {
     running = await start();
     const first = running.info;
     const key = 'incoming/smallest/Killed mid-clone.wav';
-    const put = await localS3Client(first.s3Endpoint).send(
-      new PutObjectCommand({ Bucket: first.bucket, Key: key, Body: makeWav({ durationSec: 7.3, seed: 42 }) }),
-    );
-    const voiceId = deriveVoiceId(first.bucket, key, (put.ETag ?? '').replace(/"/g, ''));
+    const voiceId = await dropSample(first, key, makeWav({ durationSec: 7.3, seed: 42 }));
     await waitFor(
       new VoiceRepository(localDynamoClient(first.dynamodbEndpoint), first.table),
       voiceId,

@@ -1,13 +1,13 @@
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { deriveVoiceId, type VoiceRecord } from '../../functions/shared/voices/record';
 import { VoiceRepository } from '../../functions/shared/voices/repository';
 import { localDynamoClient, localS3Client } from '../../local/servers';
 import { makeWav } from '../support/audio';
 import { wavTags } from '../support/audio-tags';
+import { dropSample } from '../support/drop';
 import { onFreePorts, type RunningLocalMode, startLocalMode } from '../support/local-mode';
 import { postForm, type UploadForm } from '../support/upload-form';
 
@@ -52,12 +52,10 @@ describe('local mode (npm start)', () => {
     expect(info.s3Endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(running.output()).toContain('aws --endpoint-url');
 
-    const s3 = localS3Client(info.s3Endpoint);
     const voices = new VoiceRepository(localDynamoClient(info.dynamodbEndpoint), info.table);
     const key = 'incoming/smallest/Ada Lovelace – 東京.wav';
     const audio = makeWav({ durationSec: 6.5, sampleRate: 16_000 });
-    const put = await s3.send(new PutObjectCommand({ Bucket: info.bucket, Key: key, Body: audio }));
-    const voiceId = deriveVoiceId(info.bucket, key, (put.ETag ?? '').replace(/"/g, ''));
+    const voiceId = await dropSample(info, key, audio);
     const ready = await waitForStatus(voices, voiceId, ['ready', 'failed', 'rejected']);
     expect(ready).toMatchObject({
       status: 'ready',
@@ -188,10 +186,7 @@ describe('local mode (npm start)', () => {
     const cloneAndDelete = async (seed: number) => {
       const { info } = running as RunningLocalMode;
       const key = `incoming/smallest/Delete me ${seed}.wav`;
-      const put = await localS3Client(info.s3Endpoint).send(
-        new PutObjectCommand({ Bucket: info.bucket, Key: key, Body: makeWav({ durationSec: 6, seed }) }),
-      );
-      const voiceId = deriveVoiceId(info.bucket, key, (put.ETag ?? '').replace(/"/g, ''));
+      const voiceId = await dropSample(info, key, makeWav({ durationSec: 6, seed }));
       const voices = new VoiceRepository(localDynamoClient(info.dynamodbEndpoint), info.table);
       expect((await waitForStatus(voices, voiceId, ['ready', 'failed', 'rejected'])).status).toBe('ready');
       const deleted = await fetch(`${info.apiEndpoint}/voices/${voiceId}`, { method: 'DELETE' });

@@ -1,14 +1,13 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLog } from '../../functions/shared/logger';
-import { deriveVoiceId, type VoiceRecord } from '../../functions/shared/voices/record';
+import type { VoiceRecord } from '../../functions/shared/voices/record';
 import { FINAL_STATUSES } from '../../functions/shared/voices/status';
 import { type LocalPipeline, startLocalPipeline } from '../../local/pipeline';
-import { localS3Client } from '../../local/servers';
 import { type SmallestSimulator, startSmallestSimulator } from '../../simulators/smallest/simulator';
+import { dropSample } from '../support/drop';
 
 const KEY = 'sk_quality';
 const CORPUS = join(import.meta.dirname, '../fixtures/quality');
@@ -42,16 +41,7 @@ describe('local mode: the quality gate and trim before Smallest', () => {
 
   async function upload(file: string, metadata: Record<string, string> = {}): Promise<VoiceRecord> {
     const key = `incoming/smallest/${file}`;
-    const s3 = localS3Client(local.info.s3Endpoint);
-    const put = await s3.send(
-      new PutObjectCommand({
-        Bucket: local.info.bucket,
-        Key: key,
-        Body: readFileSync(join(CORPUS, file)),
-        Metadata: metadata,
-      }),
-    );
-    const voiceId = deriveVoiceId(local.info.bucket, key, (put.ETag ?? '').replace(/"/g, ''));
+    const voiceId = await dropSample(local.info, key, readFileSync(join(CORPUS, file)), metadata);
     const deadline = Date.now() + 30_000;
     for (;;) {
       const record = await local.voices.get(voiceId);

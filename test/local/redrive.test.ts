@@ -9,10 +9,9 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { silentLog } from '../../functions/shared/logger';
-import { deriveVoiceId, type VoiceRecord } from '../../functions/shared/voices/record';
+import type { VoiceRecord } from '../../functions/shared/voices/record';
 import type { LocalPipeline } from '../../local/pipeline';
 import {
   type DeadLetterLine,
@@ -20,8 +19,9 @@ import {
   redriveLocalDeadLetters,
   watchRedrive,
 } from '../../local/redrive';
-import { dataPaths, localS3Client } from '../../local/servers';
+import { dataPaths } from '../../local/servers';
 import { makeWav } from '../support/audio';
+import { dropSample } from '../support/drop';
 import { startTestPipeline } from '../support/local-pipeline';
 import { runScript } from '../support/processes';
 import { waitFor } from '../support/wait';
@@ -58,14 +58,7 @@ async function fixClones(pipeline: LocalPipeline): Promise<void> {
 }
 
 async function upload(pipeline: LocalPipeline, key: string, seed: number): Promise<string> {
-  const put = await localS3Client(pipeline.info.s3Endpoint).send(
-    new PutObjectCommand({
-      Bucket: pipeline.info.bucket,
-      Key: key,
-      Body: makeWav({ durationSec: 6, sampleRate: 16_000, seed }),
-    }),
-  );
-  return deriveVoiceId(pipeline.info.bucket, key, (put.ETag ?? '').replace(/"/g, ''));
+  return dropSample(pipeline.info, key, makeWav({ durationSec: 6, sampleRate: 16_000, seed }));
 }
 
 const waitForStatus = (pipeline: LocalPipeline, voiceId: string, status: string) =>

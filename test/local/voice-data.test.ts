@@ -7,14 +7,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SweepReport } from '../../functions/retention/sweep';
-import { deriveVoiceId, type VoiceRecord } from '../../functions/shared/voices/record';
+import type { VoiceRecord } from '../../functions/shared/voices/record';
 import type { LocalPipeline } from '../../local/pipeline';
 import { localS3Client } from '../../local/servers';
 import { makeWav } from '../support/audio';
 import { id3Tags, wavTags } from '../support/audio-tags';
+import { dropSample } from '../support/drop';
 import { startTestPipeline } from '../support/local-pipeline';
 import { runScript } from '../support/processes';
 
@@ -44,15 +45,8 @@ const s3 = () => localS3Client(local.info.s3Endpoint);
 let seed = 1;
 
 async function upload(key: string, consentId?: string): Promise<string> {
-  const put = await s3().send(
-    new PutObjectCommand({
-      Bucket: local.info.bucket,
-      Key: key,
-      Body: makeWav({ durationSec: 6, sampleRate: 16_000, seed: seed++ }),
-      Metadata: consentId ? { 'consent-id': consentId } : undefined,
-    }),
-  );
-  return deriveVoiceId(local.info.bucket, key, (put.ETag ?? '').replace(/"/g, ''));
+  const audio = makeWav({ durationSec: 6, sampleRate: 16_000, seed: seed++ });
+  return dropSample(local.info, key, audio, consentId ? { 'consent-id': consentId } : undefined);
 }
 
 async function settled(voiceId: string): Promise<VoiceRecord> {

@@ -1,34 +1,19 @@
-/**
- * Dead-lettered webhooks and `npm run redrive -- --local --webhooks`: an endpoint that refuses (410) gets
- * each event dead-lettered at once; once it accepts, the redrive (a separate process, while local mode
- * runs) delivers every one again under the same webhook-id, signed, and leaves nothing behind.
- */
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { afterAll, describe, expect, it } from 'vitest';
-import { deriveVoiceId } from '../../functions/shared/voices/record';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
 import type { LocalPipeline } from '../../local/pipeline';
 import { redriveFolder, type WebhookDeadLetterLine } from '../../local/redrive';
-import { dataPaths, localS3Client } from '../../local/servers';
+import { dataPaths } from '../../local/servers';
 import { makeWav } from '../support/audio';
+import { dropSample } from '../support/drop';
 import { startTestPipeline } from '../support/local-pipeline';
 import { runScript } from '../support/processes';
 import { waitFor } from '../support/wait';
-import { startWebhookReceiver } from '../support/webhook-receiver';
+import { webhookTestBed } from '../support/webhook-test-bed';
 
-const secret = `whsec_${randomBytes(24).toString('base64')}`;
-const dataDir = mkdtempSync(join(tmpdir(), 'voicedrop-webhook-redrive-'));
+const bed = webhookTestBed('webhook-redrive');
+const { secret, dataDir } = bed;
 let local: LocalPipeline | undefined;
-let closeReceiver: (() => Promise<void>) | undefined;
-
-afterAll(async () => {
-  await local?.close();
-  await closeReceiver?.();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+bed.closeAfterwards(() => local?.close());
 
 const deadLetters = (): WebhookDeadLetterLine[] => {
   const file = dataPaths(dataDir).webhookDeadLetters;
@@ -45,23 +30,15 @@ const redrive = (...args: string[]) =>
 describe('npm run redrive -- --local --webhooks', () => {
   it('delivers dead-lettered webhooks again under their webhook-ids once the endpoint accepts them', async () => {
     let accepting = false;
-    const receiver = await startWebhookReceiver(secret, () => (accepting ? 204 : 410));
-    closeReceiver = receiver.close;
+    const receiver = await bed.receiver(() => (accepting ? 204 : 410));
     local = await startTestPipeline(dataDir, {
       environment: { WEBHOOK_SECRET: secret },
       webhooks: [receiver.url],
     });
-    const put = await localS3Client(local.info.s3Endpoint).send(
-      new PutObjectCommand({
-        Bucket: local.info.bucket,
-        Key: 'incoming/redriven.wav',
-        Body: makeWav({ durationSec: 6, sampleRate: 16_000, seed: 41 }),
-      }),
-    );
-    const voiceId = deriveVoiceId(
-      local.info.bucket,
+    const voiceId = await dropSample(
+      local.info,
       'incoming/redriven.wav',
-      (put.ETag ?? '').replace(/"/g, ''),
+      makeWav({ durationSec: 6, sampleRate: 16_000, seed: 41 }),
     );
 
     // voice.received and voice.ready, each refused once and dead-lettered without retries.

@@ -1,30 +1,16 @@
-/**
- * Local mode killed (SIGKILL) while webhooks wait for a retry, then started again on the same data
- * folder: every pending webhook is delivered under the webhook-id it had, and no event is announced twice.
- */
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { afterAll, describe, expect, it } from 'vitest';
-import { deriveVoiceId } from '../../functions/shared/voices/record';
-import { dataPaths, localS3Client } from '../../local/servers';
+import { readdirSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { dataPaths } from '../../local/servers';
 import { makeWav } from '../support/audio';
+import { dropSample } from '../support/drop';
 import { onFreePorts, type RunningLocalMode, startLocalMode } from '../support/local-mode';
 import { waitFor } from '../support/wait';
-import { startWebhookReceiver } from '../support/webhook-receiver';
+import { webhookTestBed } from '../support/webhook-test-bed';
 
-const secret = `whsec_${randomBytes(24).toString('base64')}`;
-const dataDir = mkdtempSync(join(tmpdir(), 'voicedrop-webhook-restart-'));
+const bed = webhookTestBed('webhook-restart');
+const { secret, dataDir } = bed;
 let running: RunningLocalMode | undefined;
-let closeReceiver: (() => Promise<void>) | undefined;
-
-afterAll(async () => {
-  await running?.stop();
-  await closeReceiver?.();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+bed.closeAfterwards(() => running?.stop());
 
 const pendingFiles = () =>
   readdirSync(dataPaths(dataDir).webhookOutbox).filter((name) => name.endsWith('.json'));
@@ -32,20 +18,16 @@ const pendingFiles = () =>
 describe('webhooks across a crash of local mode', () => {
   it('delivers what was pending under the same webhook-ids, and announces nothing twice', async () => {
     let accepting = false;
-    const receiver = await startWebhookReceiver(secret, () => (accepting ? 204 : 503));
-    closeReceiver = receiver.close;
+    const receiver = await bed.receiver(() => (accepting ? 204 : 503));
     const detail = { timeoutMs: 60_000, detail: () => running?.output() ?? '' };
     const args = onFreePorts(dataDir);
     running = await startLocalMode([...args, '--webhook', receiver.url], { WEBHOOK_SECRET: secret });
     const { info } = running;
-    const put = await localS3Client(info.s3Endpoint).send(
-      new PutObjectCommand({
-        Bucket: info.bucket,
-        Key: 'incoming/restart.wav',
-        Body: makeWav({ durationSec: 6, sampleRate: 16_000, seed: 77 }),
-      }),
+    const voiceId = await dropSample(
+      info,
+      'incoming/restart.wav',
+      makeWav({ durationSec: 6, sampleRate: 16_000, seed: 77 }),
     );
-    const voiceId = deriveVoiceId(info.bucket, 'incoming/restart.wav', (put.ETag ?? '').replace(/"/g, ''));
     await waitFor(
       'voice.ready refused once',
       () => (receiver.deliveries.some((delivery) => delivery.type === 'voice.ready') ? true : undefined),

@@ -1,38 +1,21 @@
-/**
- * Issue 14's acceptance, end to end through `npm start`: a receiver written independently of voicedrop's
- * code (test/support/webhook-receiver.ts: node:http and standardwebhooks' verify) answers 500 to the first
- * delivery of every event. A mixed drop (a voice, a duplicate of it, a rejected upload) and a deletion
- * must each arrive, verified, retried under the same webhook-id; events.jsonl holds the matching entries.
- */
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { afterAll, describe, expect, it } from 'vitest';
-import { deriveVoiceId } from '../../functions/shared/voices/record';
-import { localS3Client } from '../../local/servers';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
 import { makeWav } from '../support/audio';
+import { dropSample } from '../support/drop';
 import { onFreePorts, type RunningLocalMode, startLocalMode } from '../support/local-mode';
 import { waitFor } from '../support/wait';
-import { type ReceivedWebhook, startWebhookReceiver } from '../support/webhook-receiver';
+import type { ReceivedWebhook } from '../support/webhook-receiver';
+import { webhookTestBed } from '../support/webhook-test-bed';
 
-const dataDir = mkdtempSync(join(tmpdir(), 'voicedrop-webhooks-'));
+const bed = webhookTestBed('webhooks');
+const { secret, dataDir } = bed;
 let running: RunningLocalMode | undefined;
-let closeReceiver: (() => Promise<void>) | undefined;
-
-afterAll(async () => {
-  await running?.stop();
-  await closeReceiver?.();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+bed.closeAfterwards(() => running?.stop());
 
 describe('events and webhooks in local mode (acceptance)', () => {
   it('delivers every event of a mixed drop and a deletion, each retried under its webhook-id, and logs them', async () => {
-    const secret = `whsec_${randomBytes(24).toString('base64')}`;
     // Refuses the first delivery of every event with a 500, takes the next under the same webhook-id.
-    const receiver = await startWebhookReceiver(secret, (_delivery, earlier) => (earlier > 0 ? 204 : 500));
-    closeReceiver = receiver.close;
+    const receiver = await bed.receiver((_delivery, earlier) => (earlier > 0 ? 204 : 500));
     running = await startLocalMode(onFreePorts(dataDir, '--webhook', receiver.url), {
       WEBHOOK_SECRET: secret,
     });
@@ -40,11 +23,7 @@ describe('events and webhooks in local mode (acceptance)', () => {
     const wait = { timeoutMs: 60_000, detail: () => running?.output() ?? '' };
     expect(info.webhooks).toEqual([receiver.url]);
     expect(info.webhookSecret).toBeUndefined();
-    const s3 = localS3Client(info.s3Endpoint);
-    const upload = async (key: string, body: Uint8Array) => {
-      const put = await s3.send(new PutObjectCommand({ Bucket: info.bucket, Key: key, Body: body }));
-      return deriveVoiceId(info.bucket, key, (put.ETag ?? '').replace(/"/g, ''));
-    };
+    const upload = (key: string, body: Uint8Array) => dropSample(info, key, body);
     const arrived = (voiceId: string, type: string) =>
       receiver.deliveries.find(
         (delivery) => delivery.voiceId === voiceId && delivery.type === type && delivery.answered === 204,
