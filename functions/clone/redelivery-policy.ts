@@ -1,17 +1,19 @@
 import { VoicedropError } from '../shared/errors';
 import { isProviderError } from '../shared/providers/errors';
 import type { ProviderName } from '../shared/providers/types';
-import { type Redelivery, type RetryBackoff, redeliveryPolicy } from '../shared/redelivery-plan';
+import {
+  MAX_REDELIVERY_DELAY_SECONDS,
+  type Redelivery,
+  type RetryBackoff,
+  redeliveryPolicy,
+} from '../shared/redelivery-plan';
 import { retryDelayMs } from '../shared/retry';
 
 /** The clone queue's backoff unless configuration says otherwise. */
-export const DEFAULT_RETRY_BACKOFF: RetryBackoff = { baseSeconds: 10, maxSeconds: 900 };
-
-/**
- * The one cap on any redelivery delay: SQS takes up to 12 hours for a visibility timeout and 15 minutes
- * for a message delay; 15 minutes is plenty here.
- */
-const MAX_REDELIVERY_DELAY_SECONDS = 900;
+export const DEFAULT_RETRY_BACKOFF: RetryBackoff = {
+  baseSeconds: 10,
+  maxSeconds: MAX_REDELIVERY_DELAY_SECONDS,
+};
 
 /** A problem a later delivery of the same message can fix: the message is reported as a batch item failure. */
 export class RetryLaterError extends VoicedropError {

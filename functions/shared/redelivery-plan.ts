@@ -7,6 +7,12 @@ import type { Backoff } from './retry';
  * clone pipeline loads no SQS client for it; functions/shared/sqs-redeliveries.ts applies it on SQS.
  */
 
+/**
+ * The one cap on any redelivery delay, in seconds: SQS takes up to 15 minutes for a message delay (and
+ * 12 hours for a visibility timeout); 15 minutes is plenty for every queue here.
+ */
+export const MAX_REDELIVERY_DELAY_SECONDS = 900;
+
 export interface RetryBackoff {
   readonly baseSeconds: number;
   readonly maxSeconds: number;

@@ -1,7 +1,7 @@
 import { ChangeMessageVisibilityCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
-import type { Log } from './logger';
-import type { RedeliveryPlan } from './redelivery-plan';
+import { describeError, type Log } from './logger';
+import { MAX_REDELIVERY_DELAY_SECONDS, type RedeliveryPlan } from './redelivery-plan';
 
 /**
  * Applies the handler's redelivery plan on SQS. A failed message would otherwise wait out the queue's
@@ -18,44 +18,52 @@ export async function applyRedeliveries(
 ): Promise<SQSBatchResponse> {
   const byId = new Map(records.map((record) => [record.messageId, record]));
   const failures = new Set(result.batchItemFailures.map((failure) => failure.itemIdentifier));
+  /** Sends one SQS call for a message; a failure is logged, and the message stays a batch item failure. */
+  const attempt = async (call: () => Promise<unknown>, record: SQSRecord, warning: string) => {
+    try {
+      await call();
+      return true;
+    } catch (error) {
+      logger.warn(warning, { messageId: record.messageId, error: describeError(error) });
+      return false;
+    }
+  };
   await Promise.all(
     result.redeliveries.map(async (redelivery) => {
       const record = byId.get(redelivery.messageId);
       if (!record) return;
       const queueUrl = queueUrlFromArn(record.eventSourceARN);
-      const delaySeconds = Math.min(900, Math.round(redelivery.delaySeconds));
-      if (redelivery.kind === 'requeue') {
-        try {
-          await sqs.send(
-            new SendMessageCommand({
+      const delaySeconds = Math.min(MAX_REDELIVERY_DELAY_SECONDS, Math.round(redelivery.delaySeconds));
+      if (
+        redelivery.kind === 'requeue' &&
+        (await attempt(
+          () =>
+            sqs.send(
+              new SendMessageCommand({
+                QueueUrl: queueUrl,
+                MessageBody: record.body,
+                DelaySeconds: delaySeconds,
+              }),
+            ),
+          record,
+          'could not requeue; the message is retried as a failed delivery instead',
+        ))
+      ) {
+        failures.delete(record.messageId);
+        return;
+      }
+      await attempt(
+        () =>
+          sqs.send(
+            new ChangeMessageVisibilityCommand({
               QueueUrl: queueUrl,
-              MessageBody: record.body,
-              DelaySeconds: delaySeconds,
+              ReceiptHandle: record.receiptHandle,
+              VisibilityTimeout: delaySeconds,
             }),
-          );
-          failures.delete(record.messageId);
-          return;
-        } catch (error) {
-          logger.warn('could not requeue; the message is retried as a failed delivery instead', {
-            messageId: record.messageId,
-            error: error instanceof Error ? error.message : String(error),
-          });
-        }
-      }
-      try {
-        await sqs.send(
-          new ChangeMessageVisibilityCommand({
-            QueueUrl: queueUrl,
-            ReceiptHandle: record.receiptHandle,
-            VisibilityTimeout: delaySeconds,
-          }),
-        );
-      } catch (error) {
-        logger.warn('could not schedule the redelivery; the queue redelivers after its visibility timeout', {
-          messageId: record.messageId,
-          error: error instanceof Error ? error.message : String(error),
-        });
-      }
+          ),
+        record,
+        'could not schedule the redelivery; the queue redelivers after its visibility timeout',
+      );
     }),
   );
   return { batchItemFailures: [...failures].map((itemIdentifier) => ({ itemIdentifier })) };

@@ -1,6 +1,7 @@
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { describeError, type Log } from '../shared/logger';
 import {
+  MAX_REDELIVERY_DELAY_SECONDS,
   type Redelivery,
   type RedeliveryPlan,
   type RetryBackoff,
@@ -11,11 +12,12 @@ import { type DeliveryOutcome, deliverWebhook } from './deliver';
 import { parseWebhookMessage, webhookPayload } from './payload';
 
 /** Retries of a webhook: from 30 s doubling to 15 minutes (equal jitter), for at least 24 hours. */
-export const WEBHOOK_RETRY_BACKOFF: RetryBackoff = { baseSeconds: 30, maxSeconds: 900 };
+export const WEBHOOK_RETRY_BACKOFF: RetryBackoff = {
+  baseSeconds: 30,
+  maxSeconds: MAX_REDELIVERY_DELAY_SECONDS,
+};
 /** How long a webhook is retried before it is dead-lettered. */
 export const WEBHOOK_RETRY_HOURS = 24;
-/** SQS takes a visibility timeout of up to 12 hours; the redelivery plans stay within 15 minutes. */
-const MAX_DELAY_SECONDS = 900;
 
 /**
  * The deliveries (the queue's maxReceiveCount) that retrying for `hours` takes even when every delay is
@@ -28,7 +30,7 @@ export function webhookMaxReceiveCount(backoff: RetryBackoff, hours = WEBHOOK_RE
   let deliveries = 1;
   while (waitedMs < hours * 3_600_000) {
     waitedMs += Math.min(
-      MAX_DELAY_SECONDS * 1_000,
+      MAX_REDELIVERY_DELAY_SECONDS * 1_000,
       backoffDelayMs(deliveries, policy, () => 0),
     );
     deliveries += 1;
@@ -85,7 +87,7 @@ async function deliverRecord(
     return {
       messageId: record.messageId,
       kind: 'retry',
-      delaySeconds: Math.min(MAX_DELAY_SECONDS, delayMs / 1_000),
+      delaySeconds: Math.min(MAX_REDELIVERY_DELAY_SECONDS, delayMs / 1_000),
     };
   };
   const parsed = parseWebhookMessage(record.body);
