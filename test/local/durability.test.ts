@@ -2,12 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { VoiceRecord } from '../../functions/shared/voices/record';
 import { VoiceRepository } from '../../functions/shared/voices/repository';
 import { localDynamoClient } from '../../local/servers';
 import { type SmallestSimulator, startSmallestSimulator } from '../../simulators/smallest/simulator';
 import { makeWav } from '../support/audio';
-import { dropSample } from '../support/drop';
+import { dropSample, waitForVoice } from '../support/drop';
 import { onFreePorts, type RunningLocalMode, startLocalMode } from '../support/local-mode';
 
 const KEY = 'sk_durability';
@@ -33,20 +32,6 @@ describe('local mode durability', () => {
       SMALLEST_API_BASE_URL: smallest.url,
     });
 
-  async function waitFor(
-    voices: VoiceRepository,
-    voiceId: string,
-    done: (record: VoiceRecord | undefined) => boolean,
-  ): Promise<VoiceRecord | undefined> {
-    const deadline = Date.now() + 45_000;
-    for (;;) {
-      const record = await voices.get(voiceId);
-      if (done(record)) return record;
-      if (Date.now() > deadline) throw new Error(`voice ${voiceId} stuck at ${record?.status ?? 'missing'}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-
   it('resumes an upload whose clone was in flight when it was killed, without a second clone', async () => {
     // The provider takes 4 s and finishes the clone whatever happens to the caller.
     smallest.injectFault({ route: 'clone', type: 'slow', delayMs: 4_000, completeClone: true });
@@ -54,11 +39,10 @@ describe('local mode durability', () => {
     const first = running.info;
     const key = 'incoming/smallest/Killed mid-clone.wav';
     const voiceId = await dropSample(first, key, makeWav({ durationSec: 7.3, seed: 42 }));
-    await waitFor(
-      new VoiceRepository(localDynamoClient(first.dynamodbEndpoint), first.table),
-      voiceId,
-      (record) => record?.status === 'cloning',
-    );
+    await waitForVoice(new VoiceRepository(localDynamoClient(first.dynamodbEndpoint), first.table), voiceId, {
+      until: (record) => record.status === 'cloning',
+      timeoutMs: 45_000,
+    });
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(smallest.state.counts.clone).toBe(1);
     await running.crash();
@@ -66,7 +50,10 @@ describe('local mode durability', () => {
     // Started again on the same folder: the dead process's lease and provider slot must not block it.
     running = await start();
     const voices = new VoiceRepository(localDynamoClient(running.info.dynamodbEndpoint), running.info.table);
-    const settled = await waitFor(voices, voiceId, (record) => record?.status === 'ready');
+    const settled = await waitForVoice(voices, voiceId, {
+      until: (record) => record.status === 'ready',
+      timeoutMs: 45_000,
+    });
 
     expect(smallest.state.counts.clone).toBe(1);
     expect(smallest.state.clones.size).toBe(1);

@@ -2,12 +2,12 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { deriveVoiceId, type VoiceRecord } from '../../functions/shared/voices/record';
+import { deriveVoiceId } from '../../functions/shared/voices/record';
 import { VoiceRepository } from '../../functions/shared/voices/repository';
 import { localDynamoClient, localS3Client } from '../../local/servers';
 import { makeWav } from '../support/audio';
 import { wavTags } from '../support/audio-tags';
-import { dropSample } from '../support/drop';
+import { dropSample, waitForVoice } from '../support/drop';
 import { onFreePorts, type RunningLocalMode, startLocalMode } from '../support/local-mode';
 import { postForm, type UploadForm } from '../support/upload-form';
 
@@ -18,20 +18,6 @@ afterAll(async () => {
   await running?.stop();
   rmSync(dataDir, { recursive: true, force: true });
 });
-
-async function waitForStatus(
-  voices: VoiceRepository,
-  voiceId: string,
-  statuses: string[],
-): Promise<VoiceRecord> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const record = await voices.get(voiceId);
-    if (record && statuses.includes(record.status)) return record;
-    if (Date.now() > deadline) throw new Error(`voice ${voiceId} is ${record?.status ?? 'missing'}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 /** `npm start` on this test's data folder, every server on a free port. */
 const startOnFreePorts = () => startLocalMode(onFreePorts(dataDir));
@@ -56,7 +42,7 @@ describe('local mode (npm start)', () => {
     const key = 'incoming/smallest/Ada Lovelace – 東京.wav';
     const audio = makeWav({ durationSec: 6.5, sampleRate: 16_000 });
     const voiceId = await dropSample(info, key, audio);
-    const ready = await waitForStatus(voices, voiceId, ['ready', 'failed', 'rejected']);
+    const ready = await waitForVoice(voices, voiceId);
     expect(ready).toMatchObject({
       status: 'ready',
       displayName: 'Ada Lovelace – 東京',
@@ -72,7 +58,7 @@ describe('local mode (npm start)', () => {
       'incoming/typecast/Grace.wav',
       createHash('md5').update(inboxAudio).digest('hex'),
     );
-    const fromInbox = await waitForStatus(voices, inboxVoiceId, ['ready', 'failed', 'rejected']);
+    const fromInbox = await waitForVoice(voices, inboxVoiceId);
     expect(fromInbox).toMatchObject({ status: 'ready', provider: 'typecast', displayName: 'Grace' });
     expect(readdirSync(join(info.inbox, 'typecast'))).toEqual([]);
 
@@ -188,7 +174,7 @@ describe('local mode (npm start)', () => {
       const key = `incoming/smallest/Delete me ${seed}.wav`;
       const voiceId = await dropSample(info, key, makeWav({ durationSec: 6, seed }));
       const voices = new VoiceRepository(localDynamoClient(info.dynamodbEndpoint), info.table);
-      expect((await waitForStatus(voices, voiceId, ['ready', 'failed', 'rejected'])).status).toBe('ready');
+      expect((await waitForVoice(voices, voiceId)).status).toBe('ready');
       const deleted = await fetch(`${info.apiEndpoint}/voices/${voiceId}`, { method: 'DELETE' });
       expect(deleted.status).toBe(200);
       const body = (await deleted.json()) as {

@@ -4,10 +4,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLog } from '../../functions/shared/logger';
 import type { VoiceRecord } from '../../functions/shared/voices/record';
-import { FINAL_STATUSES } from '../../functions/shared/voices/status';
 import { type LocalPipeline, startLocalPipeline } from '../../local/pipeline';
 import { type SmallestSimulator, startSmallestSimulator } from '../../simulators/smallest/simulator';
-import { dropSample } from '../support/drop';
+import { dropSample, waitForVoice } from '../support/drop';
 
 const KEY = 'sk_quality';
 const CORPUS = join(import.meta.dirname, '../fixtures/quality');
@@ -42,13 +41,7 @@ describe('local mode: the quality gate and trim before Smallest', () => {
   async function upload(file: string, metadata: Record<string, string> = {}): Promise<VoiceRecord> {
     const key = `incoming/smallest/${file}`;
     const voiceId = await dropSample(local.info, key, readFileSync(join(CORPUS, file)), metadata);
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      const record = await local.voices.get(voiceId);
-      if (record && FINAL_STATUSES.has(record.status)) return record;
-      if (Date.now() > deadline) throw new Error(`${file} is ${record?.status ?? 'missing'}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    return waitForVoice(local.voices, voiceId);
   }
 
   it('clones an over-long MP3 uploaded with trim=auto from its best 5–15 s, keeping the original', async () => {

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { silentLog } from '../../functions/shared/logger';
-import type { VoiceRecord } from '../../functions/shared/voices/record';
+import type { VoiceStatus } from '../../functions/shared/voices/status';
 import type { LocalPipeline } from '../../local/pipeline';
 import {
   type DeadLetterLine,
@@ -21,7 +21,7 @@ import {
 } from '../../local/redrive';
 import { dataPaths } from '../../local/servers';
 import { makeWav } from '../support/audio';
-import { dropSample } from '../support/drop';
+import { dropSample, waitForVoice } from '../support/drop';
 import { startTestPipeline } from '../support/local-pipeline';
 import { runScript } from '../support/processes';
 import { waitFor } from '../support/wait';
@@ -61,11 +61,8 @@ async function upload(pipeline: LocalPipeline, key: string, seed: number): Promi
   return dropSample(pipeline.info, key, makeWav({ durationSec: 6, sampleRate: 16_000, seed }));
 }
 
-const waitForStatus = (pipeline: LocalPipeline, voiceId: string, status: string) =>
-  waitFor<VoiceRecord>(`${voiceId} to be ${status}`, async () => {
-    const record = await pipeline.voices.get(voiceId);
-    return record?.status === status ? record : undefined;
-  });
+const waitForStatus = (pipeline: LocalPipeline, voiceId: string, status: VoiceStatus) =>
+  waitForVoice(pipeline.voices, voiceId, { until: (record) => record.status === status });
 
 const deadLetterLines = (): DeadLetterLine[] => {
   const file = dataPaths(dataDir).deadLetters;

@@ -10,12 +10,12 @@ import { join } from 'node:path';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SweepReport } from '../../functions/retention/sweep';
-import type { VoiceRecord } from '../../functions/shared/voices/record';
+import type { VoiceDeletion, VoiceRecord } from '../../functions/shared/voices/record';
 import type { LocalPipeline } from '../../local/pipeline';
 import { localS3Client } from '../../local/servers';
 import { makeWav } from '../support/audio';
 import { id3Tags, wavTags } from '../support/audio-tags';
-import { dropSample } from '../support/drop';
+import { dropSample, waitForVoice } from '../support/drop';
 import { startTestPipeline } from '../support/local-pipeline';
 import { runScript } from '../support/processes';
 
@@ -49,15 +49,7 @@ async function upload(key: string, consentId?: string): Promise<string> {
   return dropSample(local.info, key, audio, consentId ? { 'consent-id': consentId } : undefined);
 }
 
-async function settled(voiceId: string): Promise<VoiceRecord> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const record = await local.voices.get(voiceId);
-    if (record && !['received', 'validating', 'cloning'].includes(record.status)) return record;
-    if (Date.now() > deadline) throw new Error(`${voiceId} did not settle (${record?.status})`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+const settled = (voiceId: string) => waitForVoice(local.voices, voiceId);
 
 async function call(method: string, path: string, body?: unknown) {
   const response = await fetch(`${api}${path}`, {
@@ -84,6 +76,15 @@ async function sourceExists(record: VoiceRecord): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** The voice's record says deleted, with (at least) `deletion`, and the uploaded audio is gone. */
+async function expectDeleted(voiceId: string, deletion: Partial<VoiceDeletion>): Promise<VoiceRecord> {
+  const record = (await local.voices.get(voiceId)) as VoiceRecord;
+  expect(record.status).toBe('deleted');
+  expect(record.deletion).toMatchObject(deletion);
+  expect(await sourceExists(record)).toBe(false);
+  return record;
 }
 
 async function runRetention(asOf: Date): Promise<SweepReport> {
@@ -166,19 +167,16 @@ describe('voice data in local mode with consent required', () => {
     expect(revoked.status).toBe(200);
     expect(revoked.body.revokedAt).toEqual(expect.any(String));
     for (const voiceId of Object.values(consent.voices)) {
-      const record = (await local.voices.get(voiceId)) as VoiceRecord;
-      expect(record.status).toBe('deleted');
-      expect(record.deletion).toMatchObject({
+      const record = await expectDeleted(voiceId, {
         reason: 'consent_revoked',
         by: 'consent',
         provider: 'deleted',
         sourceVersionsDeleted: 1,
       });
-      // Speech was made with one of them: its cached pieces went too.
-      expect(await sourceExists(record)).toBe(false);
       expect(record.source.sha256).toBeUndefined();
       expect(record.samples).toBeUndefined();
     }
+    // Speech was made with one of them: its cached pieces went too.
     const smallest = (await local.voices.get(consent.voices.smallest)) as VoiceRecord;
     expect(smallest.deletion?.cachedObjectsDeleted).toBeGreaterThan(0);
     // Kept, with the voices gone.
@@ -199,16 +197,13 @@ describe('voice data in local mode with consent required', () => {
     expect(tenDays.failed).toEqual([]);
     expect(tenDays.deleted.map((entry) => entry.voiceId).sort()).toEqual([...rejected].sort());
     for (const voiceId of rejected) {
-      const record = (await local.voices.get(voiceId)) as VoiceRecord;
-      expect(record.status).toBe('deleted');
-      expect(record.deletion).toMatchObject({
+      const record = await expectDeleted(voiceId, {
         reason: 'expired',
         by: 'retention',
         provider: 'not_applicable',
       });
-      // The record keeps why it was rejected, and its receipt; the audio is gone.
+      // The record keeps why it was rejected, and its receipt.
       expect(record.error?.code).toMatch(/^consent_/);
-      expect(await sourceExists(record)).toBe(false);
     }
     expect((await local.voices.get(kept.voiceId))?.status).toBe('ready');
 
@@ -217,9 +212,6 @@ describe('voice data in local mode with consent required', () => {
 
     const later = await runRetention(new Date(Date.now() + 31 * DAY_MS));
     expect(later.deleted.map((entry) => entry.voiceId)).toEqual([kept.voiceId]);
-    const expired = (await local.voices.get(kept.voiceId)) as VoiceRecord;
-    expect(expired.status).toBe('deleted');
-    expect(expired.deletion).toMatchObject({ reason: 'expired', by: 'retention', provider: 'deleted' });
-    expect(await sourceExists(expired)).toBe(false);
+    await expectDeleted(kept.voiceId, { reason: 'expired', by: 'retention', provider: 'deleted' });
   }, 60_000);
 });

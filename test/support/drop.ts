@@ -1,6 +1,8 @@
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { deriveVoiceId } from '../../functions/shared/voices/record';
+import { deriveVoiceId, type VoiceRecord } from '../../functions/shared/voices/record';
+import { FINAL_STATUSES } from '../../functions/shared/voices/status';
 import { localS3Client } from '../../local/servers';
+import { waitFor } from './wait';
 
 /** Where a local-mode test drops its samples: what `npm start` prints, or an in-process pipeline's info. */
 export interface DropTarget {
@@ -29,4 +31,30 @@ export async function dropSample(
     new PutObjectCommand({ Bucket: target.bucket, Key: key, Body: body, Metadata: metadata }),
   );
   return deriveVoiceId(target.bucket, key, (put.ETag ?? '').replace(/"/g, ''));
+}
+
+/** Whatever a test reads voices with: local mode's VoiceRepository, or a fixture's. */
+export interface VoiceReader {
+  get(voiceId: string): Promise<VoiceRecord | undefined>;
+}
+
+/**
+ * Polls a voice's record until `until` holds (by default: the pipeline has given its verdict, a final
+ * status) and resolves with it; times out naming the status it was stuck at.
+ */
+export async function waitForVoice(
+  voices: VoiceReader,
+  voiceId: string,
+  options: { readonly until?: (record: VoiceRecord) => boolean; readonly timeoutMs?: number } = {},
+): Promise<VoiceRecord> {
+  const until = options.until ?? ((record: VoiceRecord) => FINAL_STATUSES.has(record.status));
+  let last: VoiceRecord | undefined;
+  return waitFor(
+    `voice ${voiceId}`,
+    async () => {
+      last = await voices.get(voiceId);
+      return last && until(last) ? last : undefined;
+    },
+    { timeoutMs: options.timeoutMs ?? 30_000, detail: () => `stuck at ${last?.status ?? 'no record'}` },
+  );
 }
