@@ -68,6 +68,15 @@ trim_to() {
   fi
 }
 
+# quiet_room NAME SEED: the passage p-NAME.wav at 16 kHz (stem-NAME.wav) in a quiet room: light reverb and
+# seeded pink room tone at -66 dBFS, summed into NAME-mix.wav.
+quiet_room() {
+  sx "$work/p-$1.wav" "$work/stem-$1.wav" rate -v 16000
+  noise "$work/n-$1.wav" 16000 "$(soxi -D "$work/stem-$1.wav")" pink "$2" -66
+  sx "$work/stem-$1.wav" "$work/$1-room.wav" reverb 15 50 40
+  mix "$work/$1-mix.wav" "$work/$1-room.wav" "$work/n-$1.wav"
+}
+
 # speak OUT VOICE SPEED PITCH TEXT: one utterance at 22.05 kHz mono (espeak-ng's rate), espeak's own
 # leading/trailing silence removed, low rumble cut, peak at -3 dBFS.
 speak() {
@@ -203,10 +212,7 @@ passage "$work/p-pauses.wav" en-us+m2 155 50 0.3 \
   'She just got back from the coast.' 1.4 \
   'It rained all week, she said.' 0.6 \
   'But the food was wonderful.' 0.4
-sx "$work/p-pauses.wav" "$work/stem-pauses.wav" rate -v 16000
-noise "$work/n-pauses.wav" 16000 "$(soxi -D "$work/stem-pauses.wav")" pink 17 -66
-sx "$work/stem-pauses.wav" "$work/pauses-room.wav" reverb 15 50 40
-mix "$work/pauses-mix.wav" "$work/pauses-room.wav" "$work/n-pauses.wav"
+quiet_room pauses 17
 sx "$work/pauses-mix.wav" -b 16 "$out/pauses.wav" norm -3
 item pauses.wav pass '{}' "$work/stem-pauses.wav" \
   'Male US voice (en-us+m2): four sentences with natural pauses of 0.6-1.4 s between them, quiet room tone (-66 dBFS); 16 kHz mono.'
@@ -270,10 +276,7 @@ passage "$work/p-long.wav" en-gb+m1 155 48 0.4 \
   'Putting it all back together took the whole weekend.' 0.7 \
   'When we finally finished, I rode it up and down the street while he watched from the gate.' 0.9 \
   'It is still the bike I use every day.' 0.6
-sx "$work/p-long.wav" "$work/stem-long.wav" rate -v 16000
-noise "$work/n-long.wav" 16000 "$(soxi -D "$work/stem-long.wav")" pink 26 -66
-sx "$work/stem-long.wav" "$work/long-room.wav" reverb 15 50 40
-mix "$work/long-mix.wav" "$work/long-room.wav" "$work/n-long.wav"
+quiet_room long 26
 sx "$work/long-mix.wav" -b 16 "$work/long-16k.wav" norm -3
 sx "$work/long-16k.wav" -b 16 "$out/long-40s.wav" rate -v 8000
 lame --quiet --noreplaygain -V7 -B 32 "$work/long-16k.wav" "$out/long-40s.mp3"
