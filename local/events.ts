@@ -9,6 +9,7 @@ import { handleVoiceStream } from '../functions/events/stream-batch';
 import type { EnvironmentReader } from '../functions/shared/config';
 import type { Log } from '../functions/shared/logger';
 import type { RetryBackoff } from '../functions/shared/redelivery-plan';
+import { sleep } from '../functions/shared/retry';
 import { localEventBus } from './event-bus';
 import { watchRedrive } from './redrive';
 import type { dataPaths } from './servers';
@@ -77,7 +78,7 @@ export async function startLocalEvents(options: {
     outbox,
     async whenSettled() {
       await stream.whenIdle();
-      while ((await outbox.pending()) > 0) await new Promise((resolve) => setTimeout(resolve, 50));
+      while ((await outbox.pending()) > 0) await sleep(50);
     },
     async stop() {
       await stream.stop();

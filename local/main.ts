@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { errorMessage } from '../functions/shared/errors';
 import type { Log } from '../functions/shared/logger';
 import { SMALLEST_DELETE_MODES, type SmallestDeleteMode } from '../simulators/smallest/simulator';
 import { watchInbox } from './inbox';
@@ -110,7 +111,7 @@ async function main(): Promise<void> {
       allowPositionals: false,
     });
   } catch (error) {
-    usageError(error instanceof Error ? error.message : String(error));
+    usageError(errorMessage(error));
   }
   const values = parsed.values as Record<string, string | boolean | string[] | undefined>;
   if (values.help) {
@@ -191,8 +192,6 @@ Uploads that ran out of retries are kept in ${info.dataDir}/dead-letters.jsonl; 
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(
-    `voicedrop local mode failed to start: ${error instanceof Error ? error.message : String(error)}\n`,
-  );
+  process.stderr.write(`voicedrop local mode failed to start: ${errorMessage(error)}\n`);
   process.exit(1);
 });

@@ -32,7 +32,7 @@ import { type ApiHandler, startLocalApiGateway } from './api-gateway';
 import { localResponseStreamRuntime } from './api-gateway/response-stream';
 import { type LocalEvents, readWebhookSecret, startLocalEvents } from './events';
 import { startLocalProviders } from './providers';
-import { LocalQueue } from './queue';
+import { LOCAL_RETRY_BACKOFF, LocalQueue } from './queue';
 import { watchRedrive } from './redrive';
 import { startRetentionSchedule, writeLocalModeState } from './retention';
 import {
@@ -48,8 +48,6 @@ import {
 
 export const LOCAL_BUCKET = 'voicedrop-local';
 export const LOCAL_TABLE = 'voicedrop-voices';
-/** Local redeliveries come within seconds (AWS: 10 s doubling to 15 min). */
-const LOCAL_RETRY_BACKOFF: RetryBackoff = { baseSeconds: 2, maxSeconds: 60 };
 /** The clone function's timeout in AWS; local deliveries get the same time budget. */
 const FUNCTION_TIMEOUT_MS = 5 * 60_000;
 

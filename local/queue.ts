@@ -1,10 +1,17 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { appendFile } from 'node:fs/promises';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { errorMessage } from '../functions/shared/errors';
 import type { Log } from '../functions/shared/logger';
-import type { Redelivery } from '../functions/shared/redelivery-plan';
+import type { Redelivery, RetryBackoff } from '../functions/shared/redelivery-plan';
 import { sleep } from '../functions/shared/retry';
 import { type DeadLetterLine, deadLetterContext } from './redrive';
+
+/**
+ * Local redeliveries and webhook retries come within seconds, 2 s doubling to 60 s (in AWS the clone queue
+ * waits 10 s doubling to 15 min, webhooks 30 s doubling to 15 min).
+ */
+export const LOCAL_RETRY_BACKOFF: RetryBackoff = { baseSeconds: 2, maxSeconds: 60 };
 
 export interface LocalQueueOptions {
   /**
@@ -106,7 +113,7 @@ export class LocalQueue {
       response = await this.options.deliver({ Records: batch.map((message) => this.toRecord(message)) });
     } catch (error) {
       // As in AWS: a handler that throws fails the whole batch.
-      const lastError = error instanceof Error ? error.message : String(error);
+      const lastError = errorMessage(error);
       for (const message of batch) message.lastError = lastError;
       this.options.log.error('clone handler threw; the batch will be delivered again', {
         messageIds: batch.map((message) => message.messageId),

@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseS3NotificationBody } from '../functions/clone/s3-events';
+import { errorMessage } from '../functions/shared/errors';
 import type { Log } from '../functions/shared/logger';
 import { deriveVoiceId } from '../functions/shared/voices/record';
 import { parseWebhookMessage, webhookPayload } from '../functions/webhooks/payload';
@@ -217,7 +218,7 @@ export function watchRedrive(options: {
       seen.delete(file);
       options.log.error('could not redrive dead letters; the file stays for the next start', {
         file,
-        error: error instanceof Error ? error.message : String(error),
+        error: errorMessage(error),
       });
     }
   };

@@ -18,10 +18,8 @@ import {
   type WebhookEndpoint,
   webhookMaxReceiveCount,
 } from '../functions/webhooks/batch';
+import { LOCAL_RETRY_BACKOFF } from './queue';
 import type { WebhookDeadLetterLine } from './redrive';
-
-/** Local retries come within seconds: 2 s doubling to 60 s. */
-export const LOCAL_WEBHOOK_BACKOFF: RetryBackoff = { baseSeconds: 2, maxSeconds: 60 };
 
 interface OutboxEntry {
   readonly messageId: string;
@@ -49,7 +47,7 @@ export class WebhookOutbox {
 
   constructor(private readonly options: WebhookOutboxOptions) {
     mkdirSync(options.directory, { recursive: true });
-    this.maxReceiveCount = webhookMaxReceiveCount(options.backoff ?? LOCAL_WEBHOOK_BACKOFF);
+    this.maxReceiveCount = webhookMaxReceiveCount(options.backoff ?? LOCAL_RETRY_BACKOFF);
   }
 
   get endpoints(): readonly WebhookEndpoint[] {
@@ -121,7 +119,7 @@ export class WebhookOutbox {
         endpoints: new Map(this.options.endpoints.map((endpoint) => [endpoint.id, endpoint])),
         secretOf: async () => this.options.secret,
         deadLetter: (failed, reason) => this.deadLetter(entry, receiveCount, reason, failed.body),
-        retryBackoff: this.options.backoff ?? LOCAL_WEBHOOK_BACKOFF,
+        retryBackoff: this.options.backoff ?? LOCAL_RETRY_BACKOFF,
         timeoutMs: this.options.timeoutMs,
         log: this.options.log,
       },

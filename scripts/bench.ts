@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { errorMessage } from '../functions/shared/errors';
 import { startPipelineFixture } from '../test/support/pipeline-fixture';
 import { bundleContributors } from './bench/bundle-contents';
 import { findBundles, type LambdaBundle, synthesize } from './bench/bundles';
@@ -185,7 +186,7 @@ async function main(): Promise<number> {
       try {
         await section.run();
       } catch (error) {
-        errors[section.name] = error instanceof Error ? error.message : String(error);
+        errors[section.name] = errorMessage(error);
         progress(`${section.name} could not be measured: ${errors[section.name]}`);
       }
     }

@@ -4,6 +4,7 @@
  * running `main` with its exit code.
  */
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { errorMessage } from '../functions/shared/errors';
 
 /** Options every such command takes: where (a stack in AWS, or a local data folder) and `--help`. */
 export const WHERE_OPTIONS = {
@@ -44,7 +45,7 @@ export function parseCommand(
       allowPositionals: false,
     }).values as Record<string, string | boolean | undefined>;
   } catch (error) {
-    return { ok: false, exitCode: usageError(usage, error instanceof Error ? error.message : String(error)) };
+    return { ok: false, exitCode: usageError(usage, errorMessage(error)) };
   }
   if (values.help) {
     process.stdout.write(`${usage}\n`);
@@ -82,7 +83,7 @@ export function usageError(usage: string, problem: string): number {
 export function runCommand(name: string, main: () => Promise<number>): void {
   const exit = (code: number) => process.stdout.write('', () => process.exit(code));
   main().then(exit, (error: unknown) => {
-    process.stderr.write(`${name} failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`${name} failed: ${errorMessage(error)}\n`);
     exit(1);
   });
 }

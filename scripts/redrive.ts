@@ -1,4 +1,5 @@
 import { isAbsolute, relative, resolve } from 'node:path';
+import { errorMessage } from '../functions/shared/errors';
 import { parseCommand, plural, print, runCommand, usageError } from './command-line';
 
 const USAGE = `Usage:
@@ -112,7 +113,7 @@ async function redriveAws(
   } catch (error) {
     const explained = explainAwsError(error, { region });
     const name = error instanceof Error ? error.name : 'Error';
-    const message = error instanceof Error ? error.message : String(error);
+    const message = errorMessage(error);
     process.stderr.write(`redrive: ${explained ?? `${name}: ${message}`}\n`);
     return 1;
   } finally {

@@ -1,4 +1,5 @@
 import type { SweepReport } from '../functions/retention/sweep';
+import { errorMessage } from '../functions/shared/errors';
 import { parseCommand, print, runCommand, usageError } from './command-line';
 
 const USAGE = `Usage:
@@ -47,7 +48,7 @@ async function main(): Promise<number> {
     const { RETENTION_PERMISSIONS } = await import('./retention/aws');
     const explained = explainAwsError(error, { permissions: RETENTION_PERMISSIONS });
     const name = error instanceof Error ? error.name : 'Error';
-    const message = error instanceof Error ? error.message : String(error);
+    const message = errorMessage(error);
     process.stderr.write(`retention: ${explained ?? `${name}: ${message}`}\n`);
     return 1;
   }

@@ -9,6 +9,7 @@
 import { parse, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileByteSource } from '../functions/shared/audio/sources';
+import { errorMessage } from '../functions/shared/errors';
 import { isProviderName, PROVIDER_NAMES } from '../functions/shared/providers/types';
 import {
   DEFAULT_QUALITY_THRESHOLDS,
@@ -85,7 +86,7 @@ async function validateFile(file: string, { provider, trim, quality }: CheckSett
     });
     return { file, report };
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = errorMessage(error);
     return {
       file,
       report: {
@@ -198,7 +199,7 @@ async function main(argv: readonly string[]): Promise<number> {
     settings = { provider: chooseProvider(values.provider), trim: values.trim === true, quality };
     if (files.length === 0) throw new UsageError('No files given.');
   } catch (error) {
-    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}\n`);
+    process.stderr.write(`${errorMessage(error)}\n\n${USAGE}\n`);
     return 2;
   }
 

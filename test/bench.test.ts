@@ -358,7 +358,7 @@ describe('Function: packageOf', () => {
 
   it('groups own code by folder under functions/', () => {
     expect(packageOf('functions/shared/audio/wav.ts')).toBe('voicedrop (functions/shared/audio)');
-    expect(packageOf('../../../work/main/functions/clone/batch.ts')).toBe('voicedrop (functions/clone)');
+    expect(packageOf('../../../srv/voicedrop/functions/clone/batch.ts')).toBe('voicedrop (functions/clone)');
   });
 });
 

@@ -12,6 +12,7 @@
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
+import { errorMessage } from '../shared/errors';
 import type { Log } from '../shared/logger';
 
 export interface HttpResponseMetadata {
@@ -126,7 +127,7 @@ async function relay(
     done = true;
     logger.error('response stream ended early', {
       path: event.path,
-      error: error instanceof Error ? error.message : String(error),
+      error: errorMessage(error),
     });
     // Ends the response without its proper end, so the caller can tell it is incomplete.
     stream.destroy(error instanceof Error ? error : new Error(String(error)));

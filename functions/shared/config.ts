@@ -1,4 +1,4 @@
-import { ConfigurationError } from './errors';
+import { ConfigurationError, errorMessage } from './errors';
 import { isProviderName, type ProviderName } from './providers/types';
 
 type Environment = Readonly<Record<string, string | undefined>>;
@@ -72,7 +72,7 @@ export class EnvironmentReader {
     try {
       return parse((name) => this.environment[name]);
     } catch (error) {
-      this.problems.push(error instanceof Error ? error.message : String(error));
+      this.problems.push(errorMessage(error));
       return fallback;
     }
   }

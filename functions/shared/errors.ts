@@ -30,9 +30,14 @@ export class ProviderKeyMissingError extends VoicedropError {
   constructor(provider: string, where: string) {
     super(
       'provider_key_missing',
-      `No API key for ${provider}: put it into ${where} (see README, "Provider keys"), then redrive or re-upload.`,
+      `No API key for ${provider}: put it into ${where} (see README, "Put the provider keys into the secret"), then redrive or re-upload.`,
       { retryable: true },
     );
     this.provider = provider;
   }
+}
+
+/** What went wrong, as one line of text: an Error's message, anything else as a string. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

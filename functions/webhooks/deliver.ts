@@ -1,4 +1,5 @@
 import { Webhook } from 'standardwebhooks';
+import { errorMessage } from '../shared/errors';
 import { parseRetryAfter } from '../shared/retry';
 
 /** How long one delivery may take before it counts as a timeout (and is retried). */
@@ -48,7 +49,7 @@ export async function deliverWebhook(request: WebhookRequest): Promise<DeliveryO
     });
   } catch (error) {
     const timedOut = error instanceof DOMException && error.name === 'TimeoutError';
-    return { kind: 'retry', reason: timedOut ? 'timeout' : `network: ${describe(error)}` };
+    return { kind: 'retry', reason: timedOut ? 'timeout' : `network: ${messageWithCause(error)}` };
   }
   // The answer's body is not needed; reading it to the end frees the connection.
   await response.arrayBuffer().catch(() => undefined);
@@ -65,10 +66,8 @@ export async function deliverWebhook(request: WebhookRequest): Promise<DeliveryO
   return { kind: 'refused', reason: `HTTP ${statusCode}` };
 }
 
-function describe(error: unknown): string {
-  if (error instanceof Error) {
-    const cause = (error as Error & { cause?: unknown }).cause;
-    return cause instanceof Error ? `${error.message} (${cause.message})` : error.message;
-  }
-  return String(error);
+/** fetch's own message says only "fetch failed": the cause says why (ECONNREFUSED, a TLS error). */
+function messageWithCause(error: unknown): string {
+  const cause = error instanceof Error ? error.cause : undefined;
+  return cause instanceof Error ? `${errorMessage(error)} (${cause.message})` : errorMessage(error);
 }

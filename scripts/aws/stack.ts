@@ -3,6 +3,7 @@
  * deployed stack's outputs, and sentences for the AWS errors a person can fix.
  */
 import { type CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { errorMessage } from '../../functions/shared/errors';
 
 /** The stack name bin/voicedrop.ts deploys. */
 export const DEFAULT_STACK_NAME = 'Voicedrop';
@@ -92,8 +93,4 @@ function stackNotFound(stackName: string, region: string | undefined): CommandEr
 
 export function errorName(error: unknown): string {
   return error instanceof Error ? error.name : '';
-}
-
-export function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -7,6 +7,7 @@
 import { handleCloneEvent } from '../../functions/clone/batch';
 import { createStaticKeyStore } from '../../functions/shared/keys';
 import type { ProviderName, VoiceProvider } from '../../functions/shared/providers/types';
+import { sleep } from '../../functions/shared/retry';
 import { VoiceRepository } from '../../functions/shared/voices/repository';
 import { localDynamoClient, localS3Client } from '../../local/servers';
 import { lambdaContext, s3NotificationRecord, sqsEvent } from '../../test/support/aws-local';
@@ -102,7 +103,7 @@ async function main(input: MemoryChildInput): Promise<MemoryChildOutput> {
   peakRssByPhase.provider = 0;
   peakRssByPhase.afterProvider = 0;
   globalThis.gc?.();
-  await new Promise((resolve) => setTimeout(resolve, 50));
+  await sleep(50);
   globalThis.gc?.();
 
   const { rss: rssBeforeBytes, heapUsed, external, arrayBuffers } = process.memoryUsage();

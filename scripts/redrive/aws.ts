@@ -7,9 +7,9 @@ import {
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
 
+import { errorMessage } from '../../functions/shared/errors';
 import {
   CommandError,
-  errorMessage,
   errorName,
   explainAwsError as explainAnyAwsError,
   requireOutputs,

@@ -6,6 +6,7 @@
  */
 
 import { concatBytes } from '../../shared/audio/bytes';
+import { errorMessage } from '../../shared/errors';
 import type { Log } from '../../shared/logger';
 import type { SpeechStream } from '../../shared/providers/types';
 import { id3Tag, type SpeechMarking, wavInfoChunk } from './ai-marking';
@@ -317,7 +318,7 @@ class Production {
       await this.options.cache.write(piece.cacheKey, file, reader.payloadBytes, this.options.contentType);
     } catch (error) {
       this.options.logger.warn('could not cache a speech piece', {
-        error: error instanceof Error ? error.message : String(error),
+        error: errorMessage(error),
       });
     }
   }
@@ -342,7 +343,7 @@ class Production {
         });
       } catch (error) {
         this.options.logger.error('recording a speech request failed', {
-          error: error instanceof Error ? error.message : String(error),
+          error: errorMessage(error),
         });
       } finally {
         this.settle();

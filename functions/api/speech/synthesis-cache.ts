@@ -4,7 +4,7 @@
  * everything the provider's audio depends on: provider, provider voice id, model, format, language,
  * speed, sample rate and the piece's normalised text. Entries of one voice live under that voice's
  * prefix only, so they can never be served for another voice and are deleted with it; a lifecycle rule
- * expires them (README, "Speech"). A warm instance also keeps the pieces it used lately in memory
+ * expires them (README, "Speak"). A warm instance also keeps the pieces it used lately in memory
  * (recent-pieces.ts), asked first.
  */
 import { createHash } from 'node:crypto';

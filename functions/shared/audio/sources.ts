@@ -1,5 +1,6 @@
 import { open, readFile, stat } from 'node:fs/promises';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { errorMessage } from '../errors';
 import { AudioSourceError } from './errors';
 import type { ByteSource, MeteredByteSource } from './types';
 
@@ -109,7 +110,7 @@ async function fileOperation<T>(path: string, operation: () => Promise<T>): Prom
     return await operation();
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? '';
-    const reason = FILE_ERRORS[code] ?? (error instanceof Error ? error.message : String(error));
+    const reason = FILE_ERRORS[code] ?? errorMessage(error);
     throw new AudioSourceError(`${path}: ${reason}`, { cause: error, retryable: false });
   }
 }

@@ -109,7 +109,7 @@ export interface VoiceRecord {
   readonly updatedAt: string;
   readonly deletedAt?: string;
   readonly processing?: VoiceProcessing;
-  /** What speech with this voice has used (README, "Speech"); absent until it first speaks. */
+  /** What speech with this voice has used (README, "Speak"); absent until it first speaks. */
   readonly usage?: VoiceUsage;
   /** Constant partition of the `byCreatedAt` index (lists voices newest first without a scan). */
   readonly listPartition?: string;
