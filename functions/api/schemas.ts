@@ -125,4 +125,3 @@ export const listVoicesQuerySchema = z.strictObject({
   limit: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(100)), 20),
   cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(2_048))),
 });
-export type ListVoicesQuery = z.infer<typeof listVoicesQuerySchema>;

@@ -14,36 +14,6 @@ export const SMALLEST_OUTPUT_FORMATS = ['pcm', 'wav', 'mp3', 'ulaw', 'alaw'] as 
 export const SMALLEST_SPEECH_MODELS = ['lightning_v3.1', 'lightning_v3.1_pro'] as const;
 export const SMALLEST_DEFAULT_SAMPLE_RATE = 44_100;
 
-/** Languages `lightning-v3.1` clones and speaks (clone-time validation; speech also takes `auto`). */
-export const SMALLEST_LANGUAGES = [
-  'en',
-  'hi',
-  'mr',
-  'kn',
-  'ta',
-  'bn',
-  'gu',
-  'te',
-  'ml',
-  'pa',
-  'or',
-  'es',
-  'de',
-  'fr',
-  'it',
-  'pl',
-  'nl',
-  'ru',
-  'ar',
-  'he',
-  'sv',
-  'pt',
-  'ja',
-  'ko',
-  'zh',
-  'multi',
-] as const;
-
 /** One zod issue as the provider sends it inside `{ error: [...] }`. */
 export const smallestIssueSchema = z.looseObject({
   code: z.nullish(z.string()),
@@ -88,7 +58,6 @@ export const smallestCloneResponseSchema = z.looseObject({
     samples: z.nullish(z.array(sampleSchema)),
   }),
 });
-export type SmallestCloneResponse = z.infer<typeof smallestCloneResponseSchema>;
 
 export const smallestListedCloneSchema = z.looseObject({
   _id: z.nullish(z.string()),
@@ -118,6 +87,3 @@ export const smallestSpeechRequestSchema = z.object({
   output_format: z.optional(z.enum(SMALLEST_OUTPUT_FORMATS)),
 });
 export type SmallestSpeechRequest = z.infer<typeof smallestSpeechRequestSchema>;
-
-/** Body of both delete routes. */
-export const smallestDeleteRequestSchema = z.object({ voiceId: z.string().check(z.minLength(1)) });

@@ -8,7 +8,6 @@ import '../../zod-messages';
  */
 
 export const TYPECAST_MODELS = ['ssfm-v30', 'ssfm-v21'] as const;
-export type TypecastModel = (typeof TYPECAST_MODELS)[number];
 export const TYPECAST_AUDIO_FORMATS = ['wav', 'mp3'] as const;
 export const TYPECAST_EMOTION_PRESETS = [
   'normal',
