@@ -4,8 +4,12 @@ import type { ClonePipelineDependencies } from '../../functions/clone/dependenci
 import { createStaticKeyStore } from '../../functions/shared/keys';
 import { deriveVoiceId, type VoiceRecord } from '../../functions/shared/voices/record';
 import { VoiceRepository } from '../../functions/shared/voices/repository';
-import { type SmallestSimulator, startSmallestSimulator } from '../../simulators/smallest/simulator';
-import { startTypecastSimulator, type TypecastSimulator } from '../../simulators/typecast/simulator';
+import {
+  type SmallestSimulator,
+  startSmallestSimulator,
+  startTypecastSimulator,
+  type TypecastSimulator,
+} from '../../simulators';
 import { makeWav } from '../support/audio';
 import { s3NotificationRecord, startAwsLocal } from '../support/aws-local';
 import { SIMULATOR_KEYS, testCloneDependencies, testProviders } from '../support/clone-dependencies';

@@ -7,8 +7,12 @@ import { silentLog } from '../../functions/shared/logger';
 import type { VoiceRecord } from '../../functions/shared/voices/record';
 import { FINAL_STATUSES } from '../../functions/shared/voices/status';
 import { type LocalPipeline, startLocalPipeline } from '../../local/pipeline';
-import { type SmallestSimulator, startSmallestSimulator } from '../../simulators/smallest/simulator';
-import { startTypecastSimulator, type TypecastSimulator } from '../../simulators/typecast/simulator';
+import {
+  type SmallestSimulator,
+  startSmallestSimulator,
+  startTypecastSimulator,
+  type TypecastSimulator,
+} from '../../simulators';
 import { makeMp3, makeWav } from '../support/audio';
 import { dropSample } from '../support/drop';
 

@@ -11,12 +11,10 @@ import {
   type SmallestSimulator,
   type SmallestSimulatorOptions,
   startSmallestSimulator,
-} from '../../simulators/smallest/simulator';
-import {
   startTypecastSimulator,
   type TypecastSimulator,
   type TypecastSimulatorOptions,
-} from '../../simulators/typecast/simulator';
+} from '../../simulators';
 import { makeWav } from '../support/audio';
 import { LONG_TEXT } from './stream-support';
 

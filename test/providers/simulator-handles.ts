@@ -1,7 +1,5 @@
 import { afterEach } from 'vitest';
-import type { SimulatorHandle } from '../../simulators/server';
-import { startSmallestSimulator } from '../../simulators/smallest/simulator';
-import { startTypecastSimulator } from '../../simulators/typecast/simulator';
+import { type SimulatorHandle, startSmallestSimulator, startTypecastSimulator } from '../../simulators';
 
 /**
  * Starters for the simulators' own tests (plain HTTP, as an outside script sees them): called at a test

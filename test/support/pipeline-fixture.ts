@@ -10,12 +10,10 @@ import {
   type SmallestSimulator,
   type SmallestSimulatorOptions,
   startSmallestSimulator,
-} from '../../simulators/smallest/simulator';
-import {
   startTypecastSimulator,
   type TypecastSimulator,
   type TypecastSimulatorOptions,
-} from '../../simulators/typecast/simulator';
+} from '../../simulators';
 import { makeWav } from './audio';
 import { lambdaContext, s3NotificationRecord, sqsEvent, startAwsLocal } from './aws-local';
 import {
