@@ -1,3 +1,4 @@
+import { writeLatin1 } from '../../shared/audio/bytes';
 /**
  * Marks synthetic speech as such in the file's own metadata (EU AI Act Art. 50: machine-readable marking of
  * generated audio): a WAV `LIST`/`INFO` chunk before `data`, an ID3v2.3 tag at the start of an MP3. Each
@@ -35,16 +36,16 @@ export function wavInfoChunk(marking: SpeechMarking): Uint8Array {
   const parts = entries.map(([id, text]) => {
     const value = latin1Bytes(`${text}\0`);
     const chunk = new Uint8Array(8 + value.length + (value.length % 2));
-    writeAscii(chunk, 0, id);
+    writeLatin1(chunk, 0, id);
     new DataView(chunk.buffer).setUint32(4, value.length, true);
     chunk.set(value, 8);
     return chunk;
   });
   const body = parts.reduce((sum, part) => sum + part.length, 4);
   const output = new Uint8Array(8 + body);
-  writeAscii(output, 0, 'LIST');
+  writeLatin1(output, 0, 'LIST');
   new DataView(output.buffer).setUint32(4, body, true);
-  writeAscii(output, 8, 'INFO');
+  writeLatin1(output, 8, 'INFO');
   let offset = 12;
   for (const part of parts) {
     output.set(part, offset);
@@ -67,7 +68,7 @@ export function id3Tag(marking: SpeechMarking): Uint8Array {
   ];
   const size = frames.reduce((sum, frame) => sum + frame.length, 0);
   const output = new Uint8Array(10 + size);
-  writeAscii(output, 0, 'ID3');
+  writeLatin1(output, 0, 'ID3');
   output[3] = 3;
   output[4] = 0;
   output[5] = 0;
@@ -83,7 +84,7 @@ export function id3Tag(marking: SpeechMarking): Uint8Array {
 
 function textFrame(id: string, data: readonly number[]): Uint8Array {
   const frame = new Uint8Array(10 + data.length);
-  writeAscii(frame, 0, id);
+  writeLatin1(frame, 0, id);
   new DataView(frame.buffer).setUint32(4, data.length, false);
   frame.set(data, 10);
   return frame;
@@ -94,8 +95,4 @@ function latin1Bytes(text: string): Uint8Array {
     const code = character.charCodeAt(0);
     return code < 256 ? code : 0x3f;
   });
-}
-
-function writeAscii(target: Uint8Array, offset: number, text: string): void {
-  for (let index = 0; index < text.length; index++) target[offset + index] = text.charCodeAt(index);
 }

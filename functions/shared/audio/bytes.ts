@@ -12,6 +12,11 @@ export function latin1(bytes: Uint8Array, start: number, length: number): string
   return text;
 }
 
+/** Writes `text` (four-character codes, tags: Latin-1 only) into `bytes` at `offset`. */
+export function writeLatin1(bytes: Uint8Array, offset: number, text: string): void {
+  for (let index = 0; index < text.length; index++) bytes[offset + index] = text.charCodeAt(index) & 0xff;
+}
+
 export function startsWith(bytes: Uint8Array, signature: readonly number[], offset = 0): boolean {
   if (offset < 0 || offset + signature.length > bytes.length) return false;
   return signature.every((value, index) => bytes[offset + index] === value);

@@ -1,3 +1,4 @@
+import { writeLatin1 } from './bytes';
 /**
  * Cutting an MP3 at whole frames. The cut holds the audio frames that cover the span and nothing else: the
  * ID3 tags (metadata, cover art) and any junk between frames are left out, and so is the encoder's
@@ -41,7 +42,7 @@ function informationFrame(
     frame.set(candidate);
     const view = new DataView(frame.buffer);
     const tag = isVariable ? 'Xing' : 'Info';
-    for (let index = 0; index < 4; index++) frame[tagAt + index] = tag.charCodeAt(index);
+    writeLatin1(frame, tagAt, tag);
     const totalBytes = frame.length + audioBytes;
     view.setUint32(tagAt + 4, XING_FLAGS);
     view.setUint32(tagAt + 8, frameStarts.length);

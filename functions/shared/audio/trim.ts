@@ -1,3 +1,4 @@
+import { writeLatin1 } from './bytes';
 /**
  * Trimming a sample to what a provider takes: lead and tail silence removed, and a sample longer than the
  * provider's window cut to its best window of speech (most speech, least clipping), the cuts in pauses.
@@ -138,9 +139,7 @@ function wavFile(formatChunk: Uint8Array, data: Uint8Array, blockAlign: number):
   const dataPadded = data.length + (data.length % 2);
   const file = new Uint8Array(12 + 8 + formatPadded + fact + 8 + dataPadded);
   const view = new DataView(file.buffer);
-  const ascii = (offset: number, text: string) => {
-    for (let index = 0; index < text.length; index++) file[offset + index] = text.charCodeAt(index);
-  };
+  const ascii = (offset: number, text: string) => writeLatin1(file, offset, text);
   ascii(0, 'RIFF');
   view.setUint32(4, file.length - 8, true);
   ascii(8, 'WAVE');

@@ -1,3 +1,4 @@
+import { writeLatin1 } from '../audio/bytes';
 import type { ProviderBodyStream } from './body-stream';
 import type { SpeechResult, SpeechStream } from './types';
 
@@ -21,9 +22,7 @@ export const STREAMING_WAV_SIZE = 0xffff_ffff;
 export function streamingWavHeader(sampleRate: number): Uint8Array {
   const header = new Uint8Array(44);
   const view = new DataView(header.buffer);
-  const ascii = (offset: number, text: string) => {
-    for (let index = 0; index < text.length; index += 1) header[offset + index] = text.charCodeAt(index);
-  };
+  const ascii = (offset: number, text: string) => writeLatin1(header, offset, text);
   ascii(0, 'RIFF');
   view.setUint32(4, STREAMING_WAV_SIZE, true);
   ascii(8, 'WAVE');
