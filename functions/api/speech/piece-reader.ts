@@ -13,8 +13,12 @@ export type PieceLayout =
   | { readonly format: 'wav'; readonly formatBody: Uint8Array; readonly description: string }
   | { readonly format: 'mp3'; readonly streamKey: number; readonly description: string };
 
+// Placeholders a writer leaves in a size field when it streams and cannot seek back to fill it in.
 const UNKNOWN_SIZES = new Set([0, 0xffffffff]);
 const ID3V2_HEADER_BYTES = 10;
+const APE_MAGIC = 'APETAGEX';
+const APE_HEADER_BYTES = 32;
+const APE_IS_HEADER = 0x2000_0000;
 // A header this far in without a data chunk or a frame is not a piece of speech.
 const MAX_HEADER_BYTES = 64 * 1024;
 
@@ -93,7 +97,7 @@ export class PieceReader {
         this.check(layout);
         this.blockAlign = format.blockAlign;
         // 0xFFFFFFFF is a streaming placeholder; so is 0, unless the RIFF size reaches past the data header
-        // (then the writer knew the layout, and what follows is other chunks: LIST, say), as joinWav reads it.
+        // (then the writer knew the layout, and what follows is other chunks: LIST, say).
         const riffSize = uint32LittleEndian(bytes, 4) ?? 0;
         const placeholder =
           size === 0xffffffff || (size === 0 && (UNKNOWN_SIZES.has(riffSize) || riffSize + 8 <= body));
@@ -137,6 +141,13 @@ export class PieceReader {
           // Providers answer with frames right after any tag; anything else is not MP3 (a JSON error, a WAV).
           throw new AudioJoinError(`${this.label} holds no MPEG audio frames (it must start with one)`);
         }
+        // An APE tag behind the audio is skipped by its size: its cover art may itself be MP3 of this format.
+        const ape = apeTagBytes(bytes);
+        if (ape === undefined) return out;
+        if (ape > 0) {
+          this.skip = ape;
+          continue;
+        }
         // Junk between frames, or a trailing tag: skip a byte and look again.
         this.pending = bytes.subarray(1);
         continue;
@@ -179,4 +190,19 @@ export class PieceReader {
     }
     return false;
   }
+}
+
+/**
+ * The length of the APEv2 tag starting at `bytes[0]` (header, items and footer), 0 when none starts there,
+ * undefined until enough has arrived to tell. A tag written without a header (footer only) is not known
+ * until its end: its items are passed over as junk.
+ */
+function apeTagBytes(bytes: Uint8Array): number | undefined {
+  const magic = latin1(bytes, 0, APE_MAGIC.length);
+  if (!APE_MAGIC.startsWith(magic)) return 0;
+  if (bytes.length < APE_HEADER_BYTES) return undefined;
+  const flags = uint32LittleEndian(bytes, 20) ?? 0;
+  // The size counts the items and the footer, not the header.
+  const size = uint32LittleEndian(bytes, 12) ?? 0;
+  return (flags & APE_IS_HEADER) !== 0 ? APE_HEADER_BYTES + size : APE_HEADER_BYTES;
 }

@@ -169,3 +169,25 @@ export function apeTag(value: Uint8Array = ascii('Chunk')): Uint8Array {
   };
   return concat(headerOrFooter(true), item, headerOrFooter(false));
 }
+
+/**
+ * Seconds of audio in a PCM-like WAV, read independently of the production code: whole sample frames of
+ * its data chunk, which a size beyond the file (a streamed file's 0xFFFFFFFF placeholder) takes to its end.
+ */
+export function wavSeconds(wav: Uint8Array): number {
+  const view = new DataView(wav.buffer, wav.byteOffset, wav.byteLength);
+  let blockAlign = 0;
+  let sampleRate = 0;
+  for (let offset = 12; offset + 8 <= wav.length; ) {
+    const size = view.getUint32(offset + 4, true);
+    if (text(wav, offset, 4) === 'fmt ') {
+      sampleRate = view.getUint32(offset + 12, true);
+      blockAlign = view.getUint16(offset + 20, true);
+    } else if (text(wav, offset, 4) === 'data') {
+      const bytes = Math.min(size, wav.length - offset - 8);
+      return Math.floor(bytes / blockAlign) / sampleRate;
+    }
+    offset += 8 + size + (size % 2);
+  }
+  throw new Error('no data chunk');
+}

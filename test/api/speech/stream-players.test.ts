@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { parseBuffer } from 'music-metadata';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiApp } from '../../../functions/api/app';
-import { wavDurationSec } from '../../../functions/api/speech/join-audio';
 import { startPipelineFixture } from '../../support/pipeline-fixture';
+import { wavSeconds } from './audio-parts';
 
 // A streamed WAV (0xFFFFFFFF placeholder sizes) and a cached one (exact sizes), read by players. ffmpeg,
 // sox and Chromium are not needed by the suite: these checks run where they are installed and are skipped
@@ -73,12 +73,12 @@ describe('streamed WAV in players', () => {
     expect(view(streamed).getUint32(dataChunk(streamed) + 4, true)).toBe(0xffffffff);
     expect(view(cached).getUint32(4, true)).toBe(cached.length - 8);
     expect(view(cached).getUint32(dataChunk(cached) + 4, true)).toBe(cached.length - dataChunk(cached) - 8);
-    expect(wavDurationSec(streamed)).toBeCloseTo(wavDurationSec(cached), 3);
+    expect(wavSeconds(streamed)).toBeCloseTo(wavSeconds(cached), 3);
   });
 
   it('reads in a JavaScript decoder (music-metadata) with the same length', async () => {
     const metadata = await parseBuffer(cached, { mimeType: 'audio/wav' }, { duration: true });
-    expect(metadata.format.duration).toBeCloseTo(wavDurationSec(streamed), 2);
+    expect(metadata.format.duration).toBeCloseTo(wavSeconds(streamed), 2);
   });
 
   it.skipIf(!FFPROBE)('reads in ffprobe with the right length, streamed and cached', () => {
@@ -92,7 +92,7 @@ describe('streamed WAV in players', () => {
         { encoding: 'utf8' },
       );
       expect(probe.status, probe.stderr).toBe(0);
-      expect(Number(probe.stdout.trim())).toBeCloseTo(wavDurationSec(cached), 2);
+      expect(Number(probe.stdout.trim())).toBeCloseTo(wavSeconds(cached), 2);
     }
   });
 
@@ -100,7 +100,7 @@ describe('streamed WAV in players', () => {
     const stat = spawnSync('sox', [saved('streamed-sox.wav', streamed), '-n', 'stat'], { encoding: 'utf8' });
     expect(stat.status, stat.stderr).toBe(0);
     const seconds = Number(/Length \(seconds\):\s+([\d.]+)/.exec(stat.stderr)?.[1]);
-    expect(seconds).toBeCloseTo(wavDurationSec(cached), 2);
+    expect(seconds).toBeCloseTo(wavSeconds(cached), 2);
   });
 
   it.skipIf(!CHROMIUM)(
@@ -154,12 +154,12 @@ describe('streamed WAV in players', () => {
       try {
         const decoded = await results;
         expect(decoded['streamed.wav']?.duration, decoded['streamed.wav']?.error).toBeCloseTo(
-          wavDurationSec(cached),
+          wavSeconds(cached),
           2,
         );
-        expect(decoded['cached.wav']?.duration).toBeCloseTo(wavDurationSec(cached), 2);
+        expect(decoded['cached.wav']?.duration).toBeCloseTo(wavSeconds(cached), 2);
         // MP3 frames of 1,152 samples: within a frame or two of the WAV's length.
-        expect(Math.abs((decoded['streamed.mp3']?.duration ?? 0) - wavDurationSec(cached))).toBeLessThan(0.2);
+        expect(Math.abs((decoded['streamed.mp3']?.duration ?? 0) - wavSeconds(cached))).toBeLessThan(0.2);
       } finally {
         browser.kill('SIGKILL');
         server.closeAllConnections();
