@@ -4,7 +4,7 @@
  * Xing/Info frames an MP3 piece's reader leaves behind. The joining itself is PieceReader's (piece-reader.ts).
  */
 
-import { latin1, uint16LittleEndian, uint32LittleEndian } from '../../shared/audio/bytes';
+import { latin1, uint16LittleEndian, uint32LittleEndian, writeLatin1 } from '../../shared/audio/bytes';
 import type { MpegFrameHeader } from '../../shared/audio/mpeg';
 import { VoicedropError } from '../../shared/errors';
 
@@ -92,9 +92,7 @@ export function wavHeader(formatBody: Uint8Array, dataBytes?: number, chunks?: U
   }
   const output = new Uint8Array(headerBytes);
   const view = new DataView(output.buffer);
-  const writeId = (offset: number, id: string) => {
-    for (let index = 0; index < 4; index++) output[offset + index] = id.charCodeAt(index);
-  };
+  const writeId = (offset: number, id: string) => writeLatin1(output, offset, id);
   writeId(0, 'RIFF');
   view.setUint32(4, total === undefined ? 0xffffffff : total - 8, true);
   writeId(8, 'WAVE');
