@@ -5,6 +5,7 @@
 import { HeadObjectCommand, NotFound } from '@aws-sdk/client-s3';
 import { cachingSource, s3ByteSource } from '../shared/audio/sources';
 import type { ByteSource } from '../shared/audio/types';
+import type { UploadOptions } from '../shared/validation/options';
 import { recut } from '../shared/validation/sound';
 import { validateSource } from '../shared/validation/validate';
 import type { VoiceError, VoiceRecord, VoiceSource } from '../shared/voices/record';
@@ -48,20 +49,10 @@ export async function inspectUpload(
   >,
 ): Promise<Inspection> {
   const source = record.source;
-  let metadata: Record<string, string>;
-  let size: number;
-  try {
-    const head = await dependencies.s3.send(
-      new HeadObjectCommand({ Bucket: source.bucket, Key: source.key, VersionId: source.versionId }),
-    );
-    metadata = head.Metadata ?? {};
-    size = head.ContentLength ?? source.bytes;
-  } catch (error) {
-    if (error instanceof NotFound || (error as { name?: string }).name === 'NotFound')
-      return { outcome: 'missing' };
-    throw error;
-  }
-  const options = readUploadOptions(metadata);
+  const head = await headUpload(dependencies.s3, source);
+  if (!head) return { outcome: 'missing' };
+  const { size } = head;
+  const options = readUploadOptions(head.metadata);
   // Biometric audio is not even read without the speaker's consent on record.
   const refused = await consentRefusal(options.consentId, dependencies);
   if (refused) return { outcome: 'refused', error: refused, consentId: options.consentId };
@@ -100,6 +91,34 @@ export async function inspectUpload(
     trimmed: report.trimmed,
     ms: Date.now() - started,
   });
+  return inspected(source, size, { report, resolved, audio }, options, displayName, byteSource);
+}
+
+/** The object's user metadata and size; undefined when it is gone. */
+async function headUpload(
+  s3: ClonePipelineDependencies['s3'],
+  source: VoiceSource,
+): Promise<{ readonly metadata: Record<string, string>; readonly size: number } | undefined> {
+  try {
+    const head = await s3.send(
+      new HeadObjectCommand({ Bucket: source.bucket, Key: source.key, VersionId: source.versionId }),
+    );
+    return { metadata: head.Metadata ?? {}, size: head.ContentLength ?? source.bytes };
+  } catch (error) {
+    if (error instanceof NotFound || (error as { name?: string }).name === 'NotFound') return undefined;
+    throw error;
+  }
+}
+
+/** The inspection of a validated upload: the facts measured, the descriptive fields as resolved. */
+function inspected(
+  source: VoiceSource,
+  size: number,
+  { report, resolved, audio }: Awaited<ReturnType<typeof validateSource>>,
+  options: UploadOptions,
+  displayName: string,
+  byteSource: ByteSource & { readonly bytesRead: number },
+): Inspection {
   return {
     outcome: 'inspected',
     report,
