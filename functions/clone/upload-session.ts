@@ -329,7 +329,7 @@ export class UploadSession {
         `${provider.limits.title} no longer lists the clone it was processing; it will be looked for again.`,
       );
     }
-    if (completion.voice.status === 'failed') {
+    if (completion.voice.state === 'failed') {
       await this.rejectFailedClone(provider, completion.voice);
       return;
     }
