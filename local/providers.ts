@@ -6,6 +6,7 @@ import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { readProviderSettings } from '../functions/shared/providers/settings';
 import type { ProviderName } from '../functions/shared/providers/types';
 import { DOCUMENT_TRANSLATION } from '../functions/shared/voices/repository';
+import { CLONE_HELD_STATUSES } from '../functions/shared/voices/status';
 import type { SpeechLatencyOptions } from '../simulators/latency';
 import {
   type SmallestDeleteMode,
@@ -107,15 +108,15 @@ async function rememberedClones(
     model?: string;
     createdAt?: string;
   }[] = [];
+  const held = Object.fromEntries([...CLONE_HELD_STATUSES].map((status, index) => [`:held${index}`, status]));
   let startKey: Record<string, unknown> | undefined;
   do {
     const page = await documents.send(
       new ScanCommand({
         TableName: tableName,
-        FilterExpression:
-          '#provider = :provider AND attribute_exists(providerVoiceId) AND #status IN (:ready, :deleting)',
+        FilterExpression: `#provider = :provider AND attribute_exists(providerVoiceId) AND #status IN (${Object.keys(held).join(', ')})`,
         ExpressionAttributeNames: { '#provider': 'provider', '#status': 'status' },
-        ExpressionAttributeValues: { ':provider': provider, ':ready': 'ready', ':deleting': 'deleting' },
+        ExpressionAttributeValues: { ':provider': provider, ...held },
         ExclusiveStartKey: startKey,
       }),
     );

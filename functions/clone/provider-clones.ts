@@ -5,16 +5,17 @@
  */
 import { describeError, type Log } from '../shared/logger';
 import type { ClonedVoice, CloneHint, ProviderName, VoiceProvider } from '../shared/providers/types';
-import { sleep } from '../shared/retry';
+import { type Backoff, backoffDelayMs, sleep } from '../shared/retry';
 import type { VoiceRecord } from '../shared/voices/record';
 import type { VoiceRepository } from '../shared/voices/repository';
 
-/** Provider statuses of a clone that exists but cannot speak yet (Smallest: `pending`, `processing`). */
-const UNFINISHED_CLONE_STATUSES: ReadonlySet<string> = new Set(['pending', 'processing']);
-
+/** A clone that exists but cannot speak yet: its client read the provider's answer as `processing`. */
 export function isUnfinished(voice: ClonedVoice): boolean {
-  return UNFINISHED_CLONE_STATUSES.has(voice.status ?? '');
+  return voice.state === 'processing';
 }
+
+/** The waits between looks at a clone still processing: 1 s doubling up to 5 s, with jitter. */
+export const CLONE_POLL_BACKOFF: Backoff = { baseMs: 1_000, maxMs: 5_000, jitter: 'equal' };
 
 /** What the provider is asked to recognise a record's clone by (see VoiceProvider.findClone). */
 export async function cloneHintFor(
@@ -45,8 +46,8 @@ export type Completion =
   | { readonly outcome: 'vanished' };
 
 /**
- * Looks the clone up again, at growing intervals (1 s doubling to 5 s), until the provider no longer calls
- * it unfinished, while `timeLeftMs()` leaves room for another look.
+ * Looks the clone up again, at growing intervals (CLONE_POLL_BACKOFF), until its client no longer reads it
+ * as processing, while `timeLeftMs()` leaves room for another look.
  */
 export async function waitForCompletion(
   provider: VoiceProvider,
@@ -55,7 +56,8 @@ export async function waitForCompletion(
   timeLeftMs: () => number,
 ): Promise<Completion> {
   let current = voice;
-  for (let pollMs = 1_000; isUnfinished(current); pollMs = Math.min(2 * pollMs, 5_000)) {
+  for (let look = 1; isUnfinished(current); look += 1) {
+    const pollMs = backoffDelayMs(look, CLONE_POLL_BACKOFF);
     if (timeLeftMs() < pollMs + 1_000) return { outcome: 'still_processing' };
     await sleep(pollMs);
     const remaining = Math.max(1_000, timeLeftMs());
@@ -69,7 +71,7 @@ export async function waitForCompletion(
     if (lookup.outcome !== 'found' || lookup.voice.providerVoiceId !== voice.providerVoiceId) {
       return { outcome: 'vanished' };
     }
-    current = { ...voice, status: lookup.voice.status };
+    current = { ...voice, state: lookup.voice.state };
   }
   return { outcome: 'settled', voice: current };
 }

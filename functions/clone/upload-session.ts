@@ -13,7 +13,7 @@ import type { ClonedVoice, CloneHint, ProviderName, VoiceProvider } from '../sha
 import type { RetryBackoff } from '../shared/redelivery-plan';
 import { knownProviderOf, type VoiceError, type VoiceRecord } from '../shared/voices/record';
 import { audioClaimKey, type VoiceRepository } from '../shared/voices/repository';
-import { FINAL_STATUSES, mayMove, statusesThatMayBecome } from '../shared/voices/status';
+import { FINAL_STATUSES, statusesThatMayBecome } from '../shared/voices/status';
 import { consentRefusal, deleteIfConsentWithdrawn } from './consent-check';
 import { type Attempt, type ClonePipelineDependencies, DEFAULT_LOST_ANSWER_GRACE_MS } from './dependencies';
 import { isOperatorFixable, providerFailure, safeMessage, unknownProviderFailure } from './failures';
@@ -24,8 +24,6 @@ import { DEFAULT_RETRY_BACKOFF, RetryLaterError, WaitInQueueError } from './rede
 
 /** Time kept back from the Lambda's deadline to record the outcome after a provider call. */
 const RESULT_WRITE_RESERVE_MS = 15_000;
-/** The statuses an upload session moves a record out of: the work in progress, never a final one. */
-const IN_PROGRESS_STATUSES_OF_A_SESSION = ['validating', 'cloning'] as const;
 
 export class UploadSession {
   private readonly now: () => Date;
@@ -129,7 +127,7 @@ export class UploadSession {
       this.claimKey = claimKey;
       this.metrics.count('ClonesStarted');
       await this.move(
-        ['validating'],
+        [this.record.status],
         'cloning',
         { ...descriptive, source: withHash },
         {
@@ -175,7 +173,7 @@ export class UploadSession {
     await this.withProviderSlot(provider, async () => {
       const audio = await readAudioToSend(this.dependencies.s3, source);
       await this.move(
-        ['cloning'],
+        [this.record.status],
         'cloning',
         {},
         {
@@ -331,7 +329,7 @@ export class UploadSession {
         `${provider.limits.title} no longer lists the clone it was processing; it will be looked for again.`,
       );
     }
-    if (completion.voice.status === 'failed') {
+    if (completion.voice.state === 'failed') {
       await this.rejectFailedClone(provider, completion.voice);
       return;
     }
@@ -431,8 +429,8 @@ export class UploadSession {
     changes: Parameters<VoiceRepository['transition']>[1]['changes'],
   ): Promise<boolean> {
     const moved = await this.dependencies.voices.transition(this.voiceId, {
-      // Only the statuses this session works in, never one another delivery already finished.
-      from: IN_PROGRESS_STATUSES_OF_A_SESSION.filter((from) => mayMove(from, to)),
+      // Only the work in progress that may end so (status.test.ts), never one another delivery finished.
+      from: statusesThatMayBecome(to),
       to,
       token: this.token,
       changes,

@@ -4,6 +4,7 @@
  */
 import type { ConsentProblem } from '../shared/consents/record';
 import type { DeletionReason, VoiceRecord } from '../shared/voices/record';
+import { WITHOUT_OWN_CLONE_STATUSES } from '../shared/voices/status';
 
 export interface RetentionSettings {
   /** A ready voice not spoken with for this many days is deleted ("used": usage.lastUsedAt, else its creation). */
@@ -26,8 +27,6 @@ const DAY_MS = 86_400_000;
 /** A deletion that stopped half-way is taken up again once it has sat this long (not one still running). */
 export const STALLED_DELETION_MS = 60 * 60_000;
 
-const ENDED_WITHOUT_VOICE = new Set(['rejected', 'failed', 'duplicate']);
-
 export function retentionDecision(
   record: VoiceRecord,
   settings: RetentionSettings,
@@ -40,7 +39,7 @@ export function retentionDecision(
     if (now - Date.parse(record.updatedAt) < STALLED_DELETION_MS) return undefined;
     return { reason: record.deletion?.reason ?? 'expired', because: 'a deletion that stopped half-way' };
   }
-  if (ENDED_WITHOUT_VOICE.has(record.status)) {
+  if (WITHOUT_OWN_CLONE_STATUSES.has(record.status)) {
     const days = daysSince(record.updatedAt);
     if (days < settings.rejectedDays) return undefined;
     return {

@@ -285,6 +285,25 @@ describe('clone pipeline (S3 and DynamoDB servers, provider simulators over HTTP
     expect(env.smallest.state.counts.delete).toBe(deletesBefore + 1);
   });
 
+  it('does not record ready a clone whose Smallest status is unexpected: it is looked up again', async () => {
+    env.smallest.injectFault({
+      route: 'clone',
+      type: 'status',
+      status: 200,
+      body: {
+        message: 'Voice clone created',
+        data: { voiceId: 'voice_oddstatus1', displayName: 'x', status: 'queued', model: 'lightning-v3.1' },
+      },
+    });
+    const { voiceId, record } = await upload('incoming/smallest/odd-status.wav', uniqueWav());
+    const response = await handleCloneEvent(sqsEvent(record()), lambdaContext(), env.dependencies);
+    // Looked up again: the provider does not list it, so the upload is retried later, not made ready.
+    expect(response.batchItemFailures).toHaveLength(1);
+    const stored = await voice(voiceId);
+    expect(stored).toMatchObject({ status: 'cloning', error: { code: 'clone_vanished', retryable: true } });
+    expect(stored.providerVoiceId).toBeUndefined();
+  });
+
   it('reports a provider outage as a batch item failure and finishes on the next delivery', async () => {
     env.typecast.injectFault({ route: '*', type: 'status', status: 503, times: 20 });
     const { voiceId, record } = await upload('incoming/typecast/outage.wav', uniqueWav());

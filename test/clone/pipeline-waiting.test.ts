@@ -137,11 +137,12 @@ describe('a Smallest clone that is still processing when the provider answers', 
   it('waits in the queue when it is still processing as the invocation ends, and is ready on the next delivery without a second clone', async () => {
     const { voiceId, record } = await upload('incoming/smallest/processing-late.wav', uniqueWav());
     const clones = processing.state.counts.clone;
-    // An invocation whose clock runs 40 times faster than real time: out of time before the clone is done.
+    // An invocation whose clock runs 100 times faster than real time: out of time after the first look
+    // (at least half a second away, CLONE_POLL_BACKOFF), before the clone is done.
     const started = Date.now();
     const hurried = {
       awsRequestId: 'hurried',
-      getRemainingTimeInMillis: () => 47_000 - 40 * (Date.now() - started),
+      getRemainingTimeInMillis: () => 47_000 - 100 * (Date.now() - started),
     };
 
     const first = await handleCloneEvent(sqsEvent(record()), hurried, withProcessingSmallest());

@@ -36,11 +36,32 @@ describe('Smallest client: clone', () => {
       displayName: 'Alice',
       model: 'lightning-v3.1',
       language: 'en',
-      status: 'completed',
+      state: 'ready',
     });
     expect(voice.providerVoiceId).toMatch(/^voice_/);
     expect(voice.samples).toHaveLength(2);
     expect(voice.samples[0]?.audioUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/__sim\/samples\/voice_/);
+  });
+
+  it('reads a clone as ready only when Smallest says completed: unknown or absent statuses are processing', async () => {
+    const { simulator, provider } = await setup();
+    const answers: [string | undefined, string][] = [
+      ['completed', 'ready'],
+      ['failed', 'failed'],
+      ['pending', 'processing'],
+      ['processing', 'processing'],
+      ['queued', 'processing'],
+      [undefined, 'processing'],
+    ];
+    for (const [status, state] of answers) {
+      simulator.injectFault({
+        route: 'clone',
+        type: 'status',
+        status: 200,
+        body: { data: { voiceId: 'voice_answered1', displayName: 'Alice', model: 'lightning-v3.1', status } },
+      });
+      expect((await provider.cloneVoice(cloneRequest())).state, String(status)).toBe(state);
+    }
   });
 
   it('throws voice_clone_timeout as a retryable unavailable error without cloning a second time', async () => {

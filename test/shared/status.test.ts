@@ -2,12 +2,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deriveVoiceId } from '../../functions/shared/voices/record';
 import { VoiceRepository } from '../../functions/shared/voices/repository';
 import {
+  CLONE_HELD_STATUSES,
   DELETABLE_STATUSES,
+  DELETED_STATUSES,
+  ENDED_WITHOUT_VOICE_STATUSES,
   FINAL_STATUSES,
+  IN_PROGRESS_STATUSES,
+  isResumable,
   mayMove,
+  RETRIED_WHEN_RETRYABLE_STATUSES,
+  statusesThatMayBecome,
   TRANSITIONS,
+  VOICE_MADE_STATUSES,
   VOICE_STATUSES,
   type VoiceStatus,
+  WITHOUT_OWN_CLONE_STATUSES,
 } from '../../functions/shared/voices/status';
 import { startAwsLocal } from '../support/aws-local';
 
@@ -24,7 +33,11 @@ afterAll(async () => {
 });
 
 /** A record in `status`, written directly (only `received` is ever created by the pipeline). */
-async function recordIn(status: VoiceStatus, name: string): Promise<string> {
+async function recordIn(
+  status: VoiceStatus,
+  name: string,
+  error?: { code: string; message: string; retryable: boolean },
+): Promise<string> {
   const voiceId = deriveVoiceId('status-test', `incoming/${name}.wav`, 'e');
   const now = new Date().toISOString();
   await voices.createIfAbsent({
@@ -50,7 +63,8 @@ async function recordIn(status: VoiceStatus, name: string): Promise<string> {
   };
   let at: VoiceStatus = 'received';
   for (const next of path[status]) {
-    expect(await voices.transition(voiceId, { from: [at], to: next, now: new Date() })).toBe(true);
+    const changes = next === status && error ? { error } : undefined;
+    expect(await voices.transition(voiceId, { from: [at], to: next, changes, now: new Date() })).toBe(true);
     at = next;
   }
   return voiceId;
@@ -101,5 +115,72 @@ describe('The status machine', () => {
     }
     expect(made).toHaveLength(Object.values(TRANSITIONS).flat().length);
     expect(made.length + refused.length).toBe(VOICE_STATUSES.length ** 2);
+  });
+
+  it('names its sets by what they mean, each derived from or checked against the table', () => {
+    const sorted = (statuses: Iterable<VoiceStatus>) => [...statuses].sort();
+    // Only failed comes back to work, and only from the final statuses.
+    expect(sorted(RETRIED_WHEN_RETRYABLE_STATUSES)).toEqual(['failed']);
+    expect(statusesThatMayBecome('validating').filter((from) => FINAL_STATUSES.has(from))).toEqual([
+      ...RETRIED_WHEN_RETRYABLE_STATUSES,
+    ]);
+    // Deleted or going: the final statuses a deletion reaches.
+    expect(sorted(DELETED_STATUSES)).toEqual(
+      sorted(VOICE_STATUSES.filter((status) => status === 'deleted' || mayMove(status, 'deleted'))),
+    );
+    expect(sorted(ENDED_WITHOUT_VOICE_STATUSES)).toEqual(['failed', 'rejected']);
+    expect(sorted(WITHOUT_OWN_CLONE_STATUSES)).toEqual(['duplicate', 'failed', 'rejected']);
+    expect(sorted(CLONE_HELD_STATUSES)).toEqual(['deleting', 'ready']);
+    // Final statuses split into a voice made, none made, and deleted or going, with nothing left over.
+    expect(sorted([...VOICE_MADE_STATUSES, ...ENDED_WITHOUT_VOICE_STATUSES, ...DELETED_STATUSES])).toEqual(
+      sorted(FINAL_STATUSES),
+    );
+  });
+
+  it('ends an upload session only from the work it holds a lease on, never from received', () => {
+    // UploadSession.finish records these outcomes from statusesThatMayBecome(outcome).
+    for (const outcome of ['ready', 'rejected', 'failed', 'duplicate'] as const) {
+      const from = statusesThatMayBecome(outcome);
+      expect(from.length, outcome).toBeGreaterThan(0);
+      expect(
+        from.every((status) => IN_PROGRESS_STATUSES.has(status) && status !== 'received'),
+        outcome,
+      ).toBe(true);
+    }
+  });
+
+  it('leases exactly the records isResumable names, for every status with and without a retryable error', async () => {
+    let name = 0;
+    for (const status of VOICE_STATUSES) {
+      for (const retryable of [undefined, false, true]) {
+        name += 1;
+        const error = retryable === undefined ? undefined : { code: 'x', message: 'x', retryable };
+        const voiceId = await recordIn(status, `lease-${name}`, error);
+        const now = Date.now();
+        const leased = await voices.acquireLease(voiceId, `t${name}`, now + 60_000, now);
+        const label = `${status} retryable=${retryable}`;
+        expect(leased !== undefined, label).toBe(isResumable({ status, error }));
+      }
+    }
+  });
+
+  it('lists every status by default but the deleted ones, and each one when asked for it', async () => {
+    const ids = new Map<string, VoiceStatus>();
+    for (const status of VOICE_STATUSES) ids.set(await recordIn(status, `list-${status}`), status);
+    const listed = async (status?: VoiceStatus) => {
+      const seen: VoiceStatus[] = [];
+      let after: { voiceId: string; createdAt: string } | undefined;
+      do {
+        const page = await voices.list({ limit: 100, status, after });
+        for (const item of page.items) {
+          const of = ids.get(item.voiceId);
+          if (of) seen.push(of);
+        }
+        after = page.last;
+      } while (after);
+      return seen.sort();
+    };
+    expect(await listed()).toEqual(VOICE_STATUSES.filter((status) => !DELETED_STATUSES.has(status)).sort());
+    for (const status of VOICE_STATUSES) expect(await listed(status), status).toEqual([status]);
   });
 });

@@ -5,7 +5,7 @@ import { SPEECH_PREFIX } from '../../shared/contract';
 import type { Log } from '../../shared/logger';
 import type { MetricsRecorder } from '../../shared/metrics';
 import type { ProviderName, VoiceProvider } from '../../shared/providers/types';
-import { knownProviderOf, type VoiceRecord } from '../../shared/voices/record';
+import { knownProviderOf, VOICE_ID_PATTERN, type VoiceRecord } from '../../shared/voices/record';
 import type { VoiceRepository } from '../../shared/voices/repository';
 import { DELETED_STATUSES, IN_PROGRESS_STATUSES } from '../../shared/voices/status';
 import { ApiError } from '../errors';
@@ -65,10 +65,12 @@ export type SpeechAnswer =
 /** Finds the voice that speaks for `voiceId` (a duplicate speaks with the voice it duplicates). */
 export async function speakingVoice(voiceId: string, voices: VoiceRepository): Promise<VoiceRecord> {
   let record = await voices.get(voiceId);
-  if (!record?.voiceId.startsWith('vc_')) throw new ApiError(404, 'voice_not_found', `No voice ${voiceId}.`);
+  if (!record || !VOICE_ID_PATTERN.test(record.voiceId)) {
+    throw new ApiError(404, 'voice_not_found', `No voice ${voiceId}.`);
+  }
   if (record.status === 'duplicate' && record.duplicateOf) {
     const original = await voices.get(record.duplicateOf);
-    if (!original || original.status === 'deleted') {
+    if (!original || DELETED_STATUSES.has(original.status)) {
       throw new ApiError(
         410,
         'voice_deleted',

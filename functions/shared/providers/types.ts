@@ -74,13 +74,20 @@ export interface VoiceSample {
   readonly audioUrl: string;
 }
 
+export const CLONE_STATES = ['ready', 'processing', 'failed'] as const;
+export type CloneState = (typeof CLONE_STATES)[number];
+
 export interface ClonedVoice {
   readonly providerVoiceId: string;
   readonly displayName: string;
   readonly model: string;
   readonly language?: string;
-  /** Provider-side status when it has one (Smallest: pending|processing|completed|failed). */
-  readonly status?: string;
+  /**
+   * Whether the clone can speak, as each client reads its provider's answer: `ready` once it can;
+   * `processing` while it exists but cannot yet (look it up again later); `failed` when the provider gave
+   * up on it (nothing usable was made).
+   */
+  readonly state: CloneState;
   readonly createdAt?: string;
   readonly samples: readonly VoiceSample[];
   readonly tags?: readonly string[];

@@ -13,9 +13,20 @@ import type { Log } from '../logger';
 import type { MetricsRecorder } from '../metrics';
 import { isProviderError } from '../providers/errors';
 import type { ProviderName, VoiceProvider } from '../providers/types';
-import { type DeletionReason, knownProviderOf, type VoiceDeletion, type VoiceRecord } from './record';
+import {
+  type DeletionReason,
+  knownProviderOf,
+  VOICE_ID_PATTERN,
+  type VoiceDeletion,
+  type VoiceRecord,
+} from './record';
 import type { VoiceRepository } from './repository';
-import { DELETABLE_STATUSES, IN_PROGRESS_STATUSES } from './status';
+import {
+  DELETABLE_STATUSES,
+  ENDED_WITHOUT_VOICE_STATUSES,
+  IN_PROGRESS_STATUSES,
+  statusesThatMayBecome,
+} from './status';
 
 /**
  * Deleting a voice everywhere: the one routine for the API (DELETE /voices/{id}), the retention sweep,
@@ -46,8 +57,6 @@ export interface DeletionRequest {
   readonly lastUsedAt?: string | null;
 }
 
-const KEEPS_ERROR: ReadonlySet<string> = new Set(['rejected', 'failed']);
-
 /**
  * Why a voice could not be deleted now: `voice_not_found`; `voice_busy` (still being processed, or changed
  * meanwhile: retryable); `voice_used` (the sweep's guard: used or changed since it was listed, so it stays).
@@ -74,7 +83,8 @@ export async function deleteVoice(
   dependencies: DeleteDependencies,
 ): Promise<VoiceRecord> {
   const record = await dependencies.voices.get(voiceId);
-  if (!record?.voiceId.startsWith('vc_')) {
+  // The table's other items (audio claims, provider slots) are no voices.
+  if (!record || !VOICE_ID_PATTERN.test(record.voiceId)) {
     throw new VoiceDeletionError('voice_not_found', `No voice ${voiceId}.`);
   }
   if (record.status === 'deleted') return record;
@@ -93,7 +103,7 @@ export async function deleteVoice(
     from: DELETABLE_STATUSES,
     to: 'deleting',
     // A rejected or failed upload keeps why it was refused.
-    changes: { error: KEEPS_ERROR.has(record.status) ? undefined : null, deletion: started },
+    changes: { error: ENDED_WITHOUT_VOICE_STATUSES.has(record.status) ? undefined : null, deletion: started },
     lastUsedAt: request.lastUsedAt,
     now: dependencies.now(),
   });
@@ -117,7 +127,7 @@ export async function deleteVoice(
   const deletedAt = dependencies.now();
   const { sha256: _sha256, quality: _quality, ...source } = record.source;
   await dependencies.voices.transition(voiceId, {
-    from: ['deleting'],
+    from: statusesThatMayBecome('deleted'),
     to: 'deleted',
     // Preview clips are the cloned voice speaking: they go with it; so do the hash and quality figures.
     changes: {

@@ -12,9 +12,11 @@ import { VoicedropError } from '../errors';
 import { queryItems } from '../query-items';
 import { LIST_PARTITION, type VoiceRecord } from './record';
 import {
+  DELETED_STATUSES,
   FINAL_STATUSES,
   IN_PROGRESS_STATUSES,
   mayMove,
+  RETRIED_WHEN_RETRYABLE_STATUSES,
   VOICE_MADE_STATUSES,
   type VoiceStatus,
 } from './status';
@@ -22,11 +24,21 @@ import {
 /** The index that lists voices newest first (same name in lib/voicedrop-stack.ts and local mode). */
 /** Index pages read at most to fill one page of a filtered list. */
 const MAX_LIST_ROUNDS = 5;
-/** The in-progress statuses as expression values (`:inProgress0` …), for the lease condition. */
-const IN_PROGRESS_VALUES: Readonly<Record<string, VoiceStatus>> = Object.fromEntries(
-  [...IN_PROGRESS_STATUSES].map((status, index) => [`:inProgress${index}`, status]),
-);
-const IN_PROGRESS_NAMES = Object.keys(IN_PROGRESS_VALUES);
+/** Statuses as expression values (`:<prefix>0` …) and the `IN (…)` list that names them. */
+function statusValues(
+  prefix: string,
+  statuses: Iterable<VoiceStatus>,
+): { readonly values: Readonly<Record<string, VoiceStatus>>; readonly list: string } {
+  const values: Record<string, VoiceStatus> = Object.fromEntries(
+    [...statuses].map((status, index) => [`:${prefix}${index}`, status]),
+  );
+  return { values, list: `(${Object.keys(values).join(', ')})` };
+}
+/** For the lease condition (isResumable): work in progress, and failures retried when retryable. */
+const IN_PROGRESS = statusValues('inProgress', IN_PROGRESS_STATUSES);
+const RETRIED = statusValues('retried', RETRIED_WHEN_RETRYABLE_STATUSES);
+/** For the list: what GET /voices leaves out unless asked for by status. */
+const DELETED = statusValues('deleted', DELETED_STATUSES);
 /** Races claimAudio may lose in a row before the upload is retried later instead. */
 const CLAIM_ATTEMPTS = 5;
 
@@ -109,7 +121,7 @@ export class VoiceRepository {
             'SET #processing.#leaseToken = :token, #processing.#leaseUntil = :until, #processing.#attempts = if_not_exists(#processing.#attempts, :zero) + :one, updatedAt = :updatedAt',
           ConditionExpression:
             // Only a resumable record (status.ts, isResumable): work in progress, or a retryable failure.
-            `attribute_exists(voiceId) AND (attribute_not_exists(#processing.#leaseUntil) OR #processing.#leaseUntil < :now) AND (#status IN (${IN_PROGRESS_NAMES.join(', ')}) OR (#status = :failed AND #error.#retryable = :true))`,
+            `attribute_exists(voiceId) AND (attribute_not_exists(#processing.#leaseUntil) OR #processing.#leaseUntil < :now) AND (#status IN ${IN_PROGRESS.list} OR (#status IN ${RETRIED.list} AND #error.#retryable = :true))`,
           ExpressionAttributeNames: {
             '#status': 'status',
             '#processing': 'processing',
@@ -125,8 +137,8 @@ export class VoiceRepository {
             ':zero': 0,
             ':one': 1,
             ':now': now,
-            ...IN_PROGRESS_VALUES,
-            ':failed': 'failed',
+            ...IN_PROGRESS.values,
+            ...RETRIED.values,
             ':true': true,
             ':updatedAt': new Date(now).toISOString(),
           },
@@ -252,10 +264,10 @@ export class VoiceRepository {
       names['#status'] = 'status';
       values[':status'] = options.status;
     } else {
-      // Deleted voices are listed only when asked for by status.
-      filters.push('#status <> :deleted');
+      // Deleted voices, and voices being deleted, are listed only when asked for by status.
+      filters.push(`NOT (#status IN ${DELETED.list})`);
       names['#status'] = 'status';
-      values[':deleted'] = 'deleted';
+      Object.assign(values, DELETED.values);
     }
     if (options.provider) {
       filters.push('#provider = :provider');

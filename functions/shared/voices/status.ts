@@ -55,20 +55,34 @@ export const FINAL_STATUSES: ReadonlySet<VoiceStatus> = new Set(
   VOICE_STATUSES.filter((status) => !IN_PROGRESS_STATUSES.has(status)),
 );
 
+/**
+ * The final statuses a delivery takes up again when the record's error is retryable (`failed`): the final
+ * statuses that may move back into work.
+ */
+export const RETRIED_WHEN_RETRYABLE_STATUSES: ReadonlySet<VoiceStatus> = new Set(
+  VOICE_STATUSES.filter(
+    (status) => FINAL_STATUSES.has(status) && TRANSITIONS[status].some((to) => IN_PROGRESS_STATUSES.has(to)),
+  ),
+);
+
 /** Statuses whose record a delivery takes up again: unfinished work, and a failure time may fix. */
 export function isResumable(record: {
   readonly status: VoiceStatus;
   readonly error?: { readonly retryable: boolean } | null;
 }): boolean {
   return (
-    !FINAL_STATUSES.has(record.status) || (record.status === 'failed' && record.error?.retryable === true)
+    !FINAL_STATUSES.has(record.status) ||
+    (RETRIED_WHEN_RETRYABLE_STATUSES.has(record.status) && record.error?.retryable === true)
   );
 }
 
 /** Statuses a voice can be deleted from (DELETE /voices/{voiceId}). */
 export const DELETABLE_STATUSES: readonly VoiceStatus[] = statusesThatMayBecome('deleting');
 
-/** Gone, or going: speech answers 410 and lists leave these out unless asked for `deleted`. */
+/**
+ * Gone, or going: speech answers 410, and GET /voices leaves these out unless asked for one of them by
+ * `status` (`status=deleting`, `status=deleted`).
+ */
 export const DELETED_STATUSES: ReadonlySet<VoiceStatus> = new Set(['deleting', 'deleted']);
 
 /**
@@ -76,3 +90,26 @@ export const DELETED_STATUSES: ReadonlySet<VoiceStatus> = new Set(['deleting', '
  * over by a byte-identical upload.
  */
 export const VOICE_MADE_STATUSES: ReadonlySet<VoiceStatus> = new Set(['ready', 'duplicate']);
+
+/**
+ * Final statuses that made no voice (`rejected`, `failed`): the record's `error` says why, and a deletion
+ * keeps it.
+ */
+export const ENDED_WITHOUT_VOICE_STATUSES: ReadonlySet<VoiceStatus> = new Set(
+  [...FINAL_STATUSES].filter((status) => !VOICE_MADE_STATUSES.has(status) && !DELETED_STATUSES.has(status)),
+);
+
+/**
+ * Final statuses with no clone of their own (`rejected`, `failed`, `duplicate`): only the upload's audio
+ * is kept, and the retention sweep deletes it `rejectedDays` after the upload ended.
+ */
+export const WITHOUT_OWN_CLONE_STATUSES: ReadonlySet<VoiceStatus> = new Set([
+  ...ENDED_WITHOUT_VOICE_STATUSES,
+  'duplicate',
+]);
+
+/**
+ * Statuses whose voice may still have its clone at the provider (`ready`, and `deleting` until the
+ * deletion reaches the provider): local mode gives these back to its simulators after a restart.
+ */
+export const CLONE_HELD_STATUSES: ReadonlySet<VoiceStatus> = new Set(['ready', 'deleting']);

@@ -16,6 +16,7 @@ import type {
   CloneHint,
   CloneLookup,
   CloneRequest,
+  CloneState,
   DeleteResult,
   ProviderClientOptions,
   SpeechRequest,
@@ -180,7 +181,7 @@ export function createSmallestProvider(options: ProviderClientOptions): VoicePro
         displayName: data.displayName,
         model,
         language: data.language ?? request.language,
-        status: data.status ?? undefined,
+        state: smallestCloneState(data.status),
         createdAt: data.createdAt ?? undefined,
         samples: (data.samples ?? []).map((sample) => ({ text: sample.text, audioUrl: sample.audioUrl })),
         tags: data.tags ?? tags,
@@ -316,7 +317,7 @@ export function createSmallestProvider(options: ProviderClientOptions): VoicePro
           displayName: match.displayName,
           model: match.modelIds?.[0] ?? hint.model,
           language: match.language ?? undefined,
-          status: match.status ?? undefined,
+          state: smallestCloneState(match.status),
           createdAt: match.createdAt ?? undefined,
           samples: [],
           tags: match.tags ?? undefined,
@@ -325,6 +326,17 @@ export function createSmallestProvider(options: ProviderClientOptions): VoicePro
     },
   };
   return provider;
+}
+
+/**
+ * Smallest's clone `status` as readiness (docs/providers.md, "Smallest clone"): usable only once
+ * `completed`; `failed` is final. The field is documented as always present, so an absent or unknown one
+ * is not taken as ready: the clone is looked up again, within the pipeline's own deadlines.
+ */
+export function smallestCloneState(status: string | null | undefined): CloneState {
+  if (status === 'completed') return 'ready';
+  if (status === 'failed') return 'failed';
+  return 'processing';
 }
 
 /** The JSON every speech route takes (the unified and live routes add `model`). */

@@ -225,6 +225,8 @@ export function createTypecastProvider(options: ProviderClientOptions): VoicePro
         displayName: parsed.data.name,
         model: parsed.data.model,
         language: request.language,
+        // Typecast's clone call answers once the voice can speak.
+        state: 'ready',
         // Typecast keeps neither tags nor samples; voicedrop keeps the tags on its record.
         samples: [],
       };
@@ -307,6 +309,8 @@ export function createTypecastProvider(options: ProviderClientOptions): VoicePro
             displayName: match.voice_name ?? match.name ?? hint.displayName,
             model: hint.model,
             createdAt: match.created_at ?? match.createdAt ?? undefined,
+            // A voice Typecast lists can speak.
+            state: 'ready',
             samples: [],
           },
         };
