@@ -23,7 +23,11 @@ import {
   speechRequestSchema,
   uploadRequestSchema,
 } from '../functions/api/schemas';
-import { BINARY_MEDIA_TYPES, SPEECH_STREAM_LIMIT_MS } from '../functions/shared/contract';
+import {
+  API_GATEWAY_TIMEOUT_MS,
+  BINARY_MEDIA_TYPES,
+  SPEECH_STREAM_LIMIT_MS,
+} from '../functions/shared/contract';
 import { acknowledge } from './acknowledgements';
 import { apiGatewayModelSchema } from './api-models';
 import type { ApiConfig } from './config';
@@ -323,7 +327,9 @@ function gatewayErrors(iam: boolean): readonly GatewayError[] {
     {
       type: ResponseType.INTEGRATION_TIMEOUT,
       code: 'timeout',
-      message: JSON.stringify('No answer within 29 seconds; retry, or send shorter text.'),
+      message: JSON.stringify(
+        `No answer within ${API_GATEWAY_TIMEOUT_MS / 1_000} seconds; retry, or send shorter text.`,
+      ),
       retryable: true,
     },
   ];

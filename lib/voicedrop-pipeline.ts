@@ -18,6 +18,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY } from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
 import {
+  API_GATEWAY_TIMEOUT_MS,
   INCOMING_PREFIX,
   METRICS_NAMESPACE,
   SERVICE_NAMES,
@@ -54,10 +55,10 @@ const SPEECH_RETENTION_DAYS = 1;
 /** S3 server access logs name objects (file names can be people's names) and callers' IP addresses. */
 const ACCESS_LOG_RETENTION_DAYS = 90;
 /** API Gateway gives up on an integration after 29 s; the function may finish its answer just past that. */
-const API_TIMEOUT = Duration.seconds(30);
+const API_TIMEOUT = Duration.millis(API_GATEWAY_TIMEOUT_MS + 1_000);
 const API_MEMORY_MB = 1024;
 /** A provider call from the API must end in time for the answer to beat API Gateway's 29 s. */
-const API_PROVIDER_TIMEOUT_MS = 25_000;
+const API_PROVIDER_TIMEOUT_MS = API_GATEWAY_TIMEOUT_MS - 4_000;
 /** The speech function streams for up to API Gateway's 15-minute streaming limit; its memory holds a few pieces. */
 const SPEECH_TIMEOUT = Duration.millis(SPEECH_STREAM_LIMIT_MS);
 const SPEECH_MEMORY_MB = 1024;
