@@ -83,6 +83,46 @@ export const VOICES_BY_CREATED_AT_INDEX = VOICES_TABLE.byCreatedAt.indexName;
  */
 export const METRICS_NAMESPACE = 'Voicedrop';
 
+/**
+ * The handlers' business metrics (README, "Reading failures"), one definition for the functions that emit
+ * them (functions/shared/metrics.ts types its names from these) and the alarms and dashboard that read them
+ * (lib/voicedrop-monitoring.ts, lib/voicedrop-events.ts).
+ */
+/** Counts the clone handler emits, dimension `service` = voicedrop-clone. */
+export const CLONE_METRICS = [
+  'ClonesStarted',
+  'ClonesReady',
+  'ClonesFailed',
+  'UploadsRejected',
+  'UploadsDuplicate',
+  'ClonesDeferred',
+] as const;
+
+/**
+ * Counts the speech handler emits, dimension `service` = voicedrop-speech (in the order the dashboard shows
+ * them). `SpeechStreamsTruncated`: a stream that ended early after audio had been sent.
+ */
+export const SPEECH_METRICS = ['SpeechRequests', 'SpeechStreamsTruncated', 'SpeechCharacters'] as const;
+
+/** Voices (and expired upload audio) the retention sweep deleted, and deletions it could not finish. */
+export const RETENTION_METRICS = ['RetentionDeletions', 'RetentionFailures'] as const;
+
+/** Webhook deliveries the endpoint took (2xx), failed (retried or refused) and refused (dead-lettered at once). */
+export const WEBHOOK_METRICS = ['WebhooksDelivered', 'WebhookDeliveriesFailed', 'WebhooksRefused'] as const;
+
+/** Counts per provider (dimension `Provider`): what speech cost and what the cache saved. */
+export const SPEECH_PROVIDER_METRICS = [
+  'SpeechProviderCharacters',
+  'SpeechCacheHits',
+  'SpeechCachedPieces',
+] as const;
+
+/**
+ * Milliseconds per provider call, dimensions `service`, `Provider` (smallest | typecast) and `Operation`
+ * (clone | speech | delete).
+ */
+export const PROVIDER_LATENCY_METRIC = 'ProviderLatency';
+
 /** POWERTOOLS_SERVICE_NAME of each function, and the `service` dimension of every metric it emits. */
 export const SERVICE_NAMES = {
   clone: 'voicedrop-clone',
