@@ -26,6 +26,7 @@ import {
   SPEECH_PREFIX,
   SPEECH_STREAM_LIMIT_MS,
   VOICES_TABLE,
+  VOICES_TABLE_INDEXES,
 } from '../functions/shared/contract';
 import {
   QUALITY_THRESHOLD_NAMES,
@@ -170,22 +171,18 @@ export class VoicedropPipeline extends Construct {
       // Read by the events function (lib/voicedrop-events.ts): every committed status change.
       stream: StreamViewType.NEW_AND_OLD_IMAGES,
     });
-    // One constant partition for listing: a few thousand voices per deployment stay far below a
-    // partition's limits, and a sorted Query pages without scanning the table.
-    this.table.addGlobalSecondaryIndex({
-      indexName: VOICES_TABLE.byCreatedAt.indexName,
-      partitionKey: { name: VOICES_TABLE.byCreatedAt.partitionKey, type: AttributeType.STRING },
-      sortKey: { name: VOICES_TABLE.byCreatedAt.sortKey, type: AttributeType.STRING },
-      projectionType: ProjectionType.ALL,
-    });
-    // Sparse: only voice records that named a consent carry `consentId`. Revoking a consent reads its
-    // voices here instead of scanning the table.
-    this.table.addGlobalSecondaryIndex({
-      indexName: VOICES_TABLE.byConsent.indexName,
-      partitionKey: { name: VOICES_TABLE.byConsent.partitionKey, type: AttributeType.STRING },
-      sortKey: { name: VOICES_TABLE.byConsent.sortKey, type: AttributeType.STRING },
-      projectionType: ProjectionType.ALL,
-    });
+    // byCreatedAt: one constant partition for listing; a few thousand voices per deployment stay far below a
+    // partition's limits, and a sorted Query pages without scanning the table. byConsent: sparse, only voice
+    // records that named a consent carry `consentId`; revoking a consent reads its voices there instead of
+    // scanning the table. Local mode creates its table from the same list.
+    for (const index of VOICES_TABLE_INDEXES) {
+      this.table.addGlobalSecondaryIndex({
+        indexName: index.indexName,
+        partitionKey: { name: index.partitionKey, type: AttributeType.STRING },
+        sortKey: { name: index.sortKey, type: AttributeType.STRING },
+        projectionType: ProjectionType.ALL,
+      });
+    }
 
     this.events = new VoicedropEvents(this, 'Events', {
       table: this.table,

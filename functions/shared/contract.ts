@@ -50,6 +50,33 @@ export const VOICES_TABLE = {
   },
 } as const;
 
+/** One global secondary index of the voices table: string keys, every attribute projected. */
+export interface VoicesTableIndex {
+  readonly indexName: string;
+  readonly partitionKey: string;
+  readonly sortKey: string;
+}
+
+/**
+ * The voices table's global secondary indexes, in the order the stack adds them. The stack's table
+ * (lib/voicedrop-pipeline.ts) and local mode's CreateTable (local/servers.ts) are both built from this list;
+ * every index projects all attributes (ProjectionType ALL).
+ */
+export const VOICES_TABLE_INDEXES: readonly VoicesTableIndex[] = [
+  VOICES_TABLE.byCreatedAt,
+  VOICES_TABLE.byConsent,
+];
+
+/** Every key attribute of the table and its indexes, each once (all strings). */
+export function voicesTableKeyAttributes(): readonly string[] {
+  return [
+    ...new Set([
+      VOICES_TABLE.partitionKey,
+      ...VOICES_TABLE_INDEXES.flatMap((index) => [index.partitionKey, index.sortKey]),
+    ]),
+  ];
+}
+
 /** The voices table's index of the voices cloned under each consent. */
 export const VOICES_BY_CONSENT_INDEX = VOICES_TABLE.byConsent.indexName;
 
