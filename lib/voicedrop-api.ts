@@ -24,8 +24,9 @@ import {
   uploadRequestSchema,
 } from '../functions/api/schemas';
 import {
-  API_GATEWAY_TIMEOUT_MS,
   BINARY_MEDIA_TYPES,
+  GATEWAY_ERRORS,
+  type GatewayErrorAnswer,
   SPEECH_STREAM_LIMIT_MS,
 } from '../functions/shared/contract';
 import { acknowledge } from './acknowledgements';
@@ -258,16 +259,17 @@ function jsonModels(model: Model): Record<string, Model> {
   return { 'application/json': model, $default: model };
 }
 
+/** A shared answer's code, quoted message and retryability (its status stays API Gateway's own unless set). */
+function answer(error: GatewayErrorAnswer): Pick<GatewayError, 'code' | 'message' | 'retryable'> {
+  return { code: error.code, message: JSON.stringify(error.message), retryable: error.retryable };
+}
+
 function gatewayErrors(iam: boolean): readonly GatewayError[] {
   const unauthorized = { code: 'unauthorized', retryable: false } as const;
   return [
     { type: ResponseType.DEFAULT_4XX, code: 'request_rejected', message: GATEWAY_MESSAGE, retryable: false },
-    {
-      type: ResponseType.DEFAULT_5XX,
-      code: 'internal_error',
-      message: JSON.stringify('The API failed to answer; try again.'),
-      retryable: true,
-    },
+    // Its status stays API Gateway's (502 for a failed integration).
+    { type: ResponseType.DEFAULT_5XX, ...answer(GATEWAY_ERRORS.integrationFailed) },
     {
       type: ResponseType.BAD_REQUEST_BODY,
       code: 'invalid_request',
@@ -282,19 +284,11 @@ function gatewayErrors(iam: boolean): readonly GatewayError[] {
     },
     // API Gateway answers an unknown route or method with this type too, signed or not.
     iam
-      ? {
-          type: ResponseType.MISSING_AUTHENTICATION_TOKEN,
-          ...unauthorized,
-          message: JSON.stringify(
-            'Sign requests with AWS Signature Version 4 (service execute-api); an unknown route answers this too.',
-          ),
-        }
+      ? { type: ResponseType.MISSING_AUTHENTICATION_TOKEN, ...answer(GATEWAY_ERRORS.noRouteOrUnsigned) }
       : {
           type: ResponseType.MISSING_AUTHENTICATION_TOKEN,
-          code: 'not_found',
-          message: JSON.stringify('No such route.'),
-          retryable: false,
-          statusCode: '404',
+          ...answer(GATEWAY_ERRORS.noRoute),
+          statusCode: String(GATEWAY_ERRORS.noRoute.statusCode),
         },
     {
       type: ResponseType.ACCESS_DENIED,
@@ -305,12 +299,7 @@ function gatewayErrors(iam: boolean): readonly GatewayError[] {
     { type: ResponseType.INVALID_SIGNATURE, ...unauthorized, message: GATEWAY_MESSAGE },
     { type: ResponseType.EXPIRED_TOKEN, ...unauthorized, message: GATEWAY_MESSAGE },
     { type: ResponseType.UNAUTHORIZED, ...unauthorized, message: GATEWAY_MESSAGE },
-    {
-      type: ResponseType.RESOURCE_NOT_FOUND,
-      code: 'not_found',
-      message: JSON.stringify('No such route.'),
-      retryable: false,
-    },
+    { type: ResponseType.RESOURCE_NOT_FOUND, ...answer(GATEWAY_ERRORS.noRoute) },
     {
       type: ResponseType.THROTTLED,
       code: 'throttled',
@@ -318,20 +307,8 @@ function gatewayErrors(iam: boolean): readonly GatewayError[] {
       retryable: true,
       headers: { 'Retry-After': "'1'" },
     },
-    {
-      type: ResponseType.REQUEST_TOO_LARGE,
-      code: 'request_too_large',
-      message: JSON.stringify('The request is larger than API Gateway accepts (10 MB).'),
-      retryable: false,
-    },
-    {
-      type: ResponseType.INTEGRATION_TIMEOUT,
-      code: 'timeout',
-      message: JSON.stringify(
-        `No answer within ${API_GATEWAY_TIMEOUT_MS / 1_000} seconds; retry, or send shorter text.`,
-      ),
-      retryable: true,
-    },
+    { type: ResponseType.REQUEST_TOO_LARGE, ...answer(GATEWAY_ERRORS.requestTooLarge) },
+    { type: ResponseType.INTEGRATION_TIMEOUT, ...answer(GATEWAY_ERRORS.timeout) },
   ];
 }
 

@@ -170,6 +170,57 @@ export const BINARY_MEDIA_TYPES = ['audio/wav', 'audio/mpeg', 'audio/*'] as cons
 /** API Gateway REST APIs end a Lambda integration after 29 s, whatever the function's own timeout. */
 export const API_GATEWAY_TIMEOUT_MS = 29_000;
 
+/** One of API Gateway's own error answers, in the API's `{ "error": { code, message, retryable } }` shape. */
+export interface GatewayErrorAnswer {
+  readonly statusCode: number;
+  readonly code: string;
+  readonly message: string;
+  readonly retryable: boolean;
+}
+
+/**
+ * The error answers API Gateway gives itself, without the handler, that local mode's gateway gives too: the
+ * stack's gateway responses (lib/voicedrop-api.ts) and local/api-gateway/ both read them, so local mode
+ * answers what the deployed API answers.
+ */
+export const GATEWAY_ERRORS = {
+  /**
+   * An unknown route, or a method the route does not have: REST API Gateway answers both as
+   * MISSING_AUTHENTICATION_TOKEN, which the stack turns into this 404 when the API has no authorization
+   * (local mode has none either)...
+   */
+  noRoute: { statusCode: 404, code: 'not_found', message: 'No such route.', retryable: false },
+  /** ...and into this 403 when it requires IAM, since API Gateway cannot tell an unsigned call from an unknown route. */
+  noRouteOrUnsigned: {
+    statusCode: 403,
+    code: 'unauthorized',
+    message:
+      'Sign requests with AWS Signature Version 4 (service execute-api); an unknown route answers this too.',
+    retryable: false,
+  },
+  /** The function failed or answered something that is not a proxy result (API Gateway answers 502). */
+  integrationFailed: {
+    statusCode: 502,
+    code: 'internal_error',
+    message: 'The API failed to answer; try again.',
+    retryable: true,
+  },
+  /** The function did not answer within API Gateway's integration timeout. */
+  timeout: {
+    statusCode: 504,
+    code: 'timeout',
+    message: `No answer within ${API_GATEWAY_TIMEOUT_MS / 1_000} seconds; retry, or send shorter text.`,
+    retryable: true,
+  },
+  /** A request body over API Gateway's payload limit. */
+  requestTooLarge: {
+    statusCode: 413,
+    code: 'request_too_large',
+    message: 'The request is larger than API Gateway accepts (10 MB).',
+    retryable: false,
+  },
+} as const satisfies Record<string, GatewayErrorAnswer>;
+
 /**
  * How long one streamed speech response may run: API Gateway's limit for response streaming (15 minutes),
  * which is also the speech function's timeout and its integration's.
