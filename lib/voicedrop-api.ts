@@ -24,9 +24,12 @@ import {
   uploadRequestSchema,
 } from '../functions/api/schemas';
 import {
+  API_ROUTES,
+  type ApiRoute,
   BINARY_MEDIA_TYPES,
   GATEWAY_ERRORS,
   type GatewayErrorAnswer,
+  pathParameterNames,
   SPEECH_STREAM_LIMIT_MS,
 } from '../functions/shared/contract';
 import { acknowledge } from './acknowledgements';
@@ -36,7 +39,7 @@ import type { ApiConfig } from './config';
 export interface VoicedropApiProps {
   /** The function behind every route but the streamed ones, through one Lambda proxy integration. */
   readonly handler: IFunction;
-  /** The function behind STREAMED_ROUTES (speech), invoked with response streaming. */
+  /** The function behind the streamed routes (API_ROUTES' `streamed`: speech), invoked with response streaming. */
   readonly speechHandler: IFunction;
   readonly config: ApiConfig;
   readonly accessLogRetention: RetentionDays;
@@ -173,45 +176,35 @@ export class VoicedropApi extends Construct {
       responseTransferMode: ResponseTransferMode.STREAM,
       timeout: Duration.millis(SPEECH_STREAM_LIMIT_MS),
     });
-    const voiceIdPath = { 'method.request.path.voiceId': true };
+    const models: Record<NonNullable<ApiRoute['requestBody']>, Model> = {
+      SpeechRequest: this.speechRequestModel,
+      UploadRequest: this.uploadRequestModel,
+      ConsentRequest: this.consentRequestModel,
+    };
+    const querySchemas = { ListVoicesQuery: listVoicesQuerySchema };
 
-    const voices = this.restApi.root.addResource('voices');
-    voices.addMethod('GET', integration, {
-      requestValidator: parameterValidator,
-      requestParameters: Object.fromEntries(
-        Object.keys(listVoicesQuerySchema.shape).map((name) => [`method.request.querystring.${name}`, false]),
-      ),
-    });
-    const voice = voices.addResource('{voiceId}');
-    voice.addMethod('GET', integration, {
-      requestValidator: parameterValidator,
-      requestParameters: voiceIdPath,
-    });
-    voice.addMethod('DELETE', integration, {
-      requestValidator: parameterValidator,
-      requestParameters: voiceIdPath,
-    });
-    voice.addResource('speech').addMethod('POST', streamingIntegration, {
-      requestValidator: bodyValidator,
-      requestParameters: voiceIdPath,
-      requestModels: jsonModels(this.speechRequestModel),
-    });
-    this.restApi.root.addResource('uploads').addMethod('POST', integration, {
-      requestValidator: bodyValidator,
-      requestModels: jsonModels(this.uploadRequestModel),
-    });
-    const consents = this.restApi.root.addResource('consents');
-    consents.addMethod('POST', integration, {
-      requestValidator: bodyValidator,
-      requestModels: jsonModels(this.consentRequestModel),
-    });
-    const consentIdPath = { 'method.request.path.consentId': true };
-    const consent = consents.addResource('{consentId}');
-    for (const method of ['GET', 'DELETE']) {
-      consent.addMethod(method, integration, {
-        requestValidator: parameterValidator,
-        requestParameters: consentIdPath,
-      });
+    // One method per route of API_ROUTES (contract.ts), which local mode's gateway and the OpenAPI document read too.
+    for (const route of API_ROUTES) {
+      const requestParameters = {
+        ...(route.query
+          ? Object.fromEntries(
+              Object.keys(querySchemas[route.query].shape).map((name) => [
+                `method.request.querystring.${name}`,
+                false,
+              ]),
+            )
+          : {}),
+        ...Object.fromEntries(
+          pathParameterNames(route.resource).map((name) => [`method.request.path.${name}`, true]),
+        ),
+      };
+      this.restApi.root
+        .resourceForPath(route.resource)
+        .addMethod(route.method, route.streamed ? streamingIntegration : integration, {
+          requestValidator: route.requestBody ? bodyValidator : parameterValidator,
+          ...(Object.keys(requestParameters).length > 0 ? { requestParameters } : {}),
+          ...(route.requestBody ? { requestModels: jsonModels(models[route.requestBody]) } : {}),
+        });
     }
 
     if (iam) {

@@ -227,11 +227,54 @@ export const GATEWAY_ERRORS = {
  */
 export const SPEECH_STREAM_LIMIT_MS = 15 * 60 * 1_000;
 
+/** One method of the HTTPS API. */
+export interface ApiRoute {
+  readonly method: 'GET' | 'POST' | 'DELETE';
+  /** The resource path, API Gateway's template (`/voices/{voiceId}`). */
+  readonly resource: string;
+  /** Its name in the OpenAPI document. */
+  readonly operationId: string;
+  /**
+   * The answer streams (API Gateway response streaming to the speech function); every other method is
+   * buffered through the api function.
+   */
+  readonly streamed?: true;
+  /** The JSON body it takes, by the name of its schema (the API Gateway model and the OpenAPI schema). */
+  readonly requestBody?: 'SpeechRequest' | 'UploadRequest' | 'ConsentRequest';
+  /** The query string it takes, by the name of its schema. */
+  readonly query?: 'ListVoicesQuery';
+}
+
 /**
- * The methods whose answer streams (API Gateway response streaming to the speech function); every other
- * method is buffered through the api function. The stack and local mode's gateway both follow this.
+ * The HTTPS API's routes (README, "HTTPS API"), in the order the stack adds them: the stack's resources and
+ * methods (lib/voicedrop-api.ts), local mode's gateway (local/api-gateway/routes.ts) and the OpenAPI
+ * document (scripts/openapi/document.ts) are all made from this list. Every method takes the API's default
+ * authorization (IAM unless `api.authorization` is "none").
  */
-export const STREAMED_ROUTES = [{ method: 'POST', resource: '/voices/{voiceId}/speech' }] as const;
+export const API_ROUTES: readonly ApiRoute[] = [
+  { method: 'GET', resource: '/voices', operationId: 'listVoices', query: 'ListVoicesQuery' },
+  { method: 'GET', resource: '/voices/{voiceId}', operationId: 'getVoice' },
+  { method: 'DELETE', resource: '/voices/{voiceId}', operationId: 'deleteVoice' },
+  {
+    method: 'POST',
+    resource: '/voices/{voiceId}/speech',
+    operationId: 'speak',
+    streamed: true,
+    requestBody: 'SpeechRequest',
+  },
+  { method: 'POST', resource: '/uploads', operationId: 'createUpload', requestBody: 'UploadRequest' },
+  { method: 'POST', resource: '/consents', operationId: 'createConsent', requestBody: 'ConsentRequest' },
+  { method: 'GET', resource: '/consents/{consentId}', operationId: 'getConsent' },
+  { method: 'DELETE', resource: '/consents/{consentId}', operationId: 'revokeConsent' },
+];
+
+/** The path parameters of a resource template, in order (`/voices/{voiceId}` → `voiceId`). */
+export function pathParameterNames(resource: string): readonly string[] {
+  return [...resource.matchAll(/\{([^}]+)\}/g)].map((match) => match[1] ?? '');
+}
+
+/** The routes whose answer streams; the stack and local mode's gateway both follow this. */
+export const STREAMED_ROUTES: readonly ApiRoute[] = API_ROUTES.filter((route) => route.streamed);
 
 /**
  * Voice lifecycle events (README, "Events and webhooks"): the bus the stack creates and the source of every
