@@ -22,6 +22,7 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, type IConstruct } from 'constructs';
+import { CONSENT_ID_PREFIX } from '../functions/shared/consents/record';
 import {
   CONSENT_EVIDENCE_PREFIX,
   INCOMING_PREFIX,
@@ -349,7 +350,7 @@ export class HouseFunction extends Construct implements IGrantable {
    */
   recordsConsents(table: ITable): this {
     this.allow(['dynamodb:PutItem'], [table.tableArn], {
-      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['cs_*'] } },
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${CONSENT_ID_PREFIX}*`] } },
     });
     this.addEnvironment('VOICES_TABLE_NAME', table.tableName);
     return this;

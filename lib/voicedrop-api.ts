@@ -23,7 +23,15 @@ import {
   speechRequestSchema,
   uploadRequestSchema,
 } from '../functions/api/schemas';
-import { BINARY_MEDIA_TYPES, SPEECH_STREAM_LIMIT_MS } from '../functions/shared/contract';
+import {
+  API_ROUTES,
+  type ApiRoute,
+  BINARY_MEDIA_TYPES,
+  GATEWAY_ERRORS,
+  type GatewayErrorAnswer,
+  pathParameterNames,
+  SPEECH_STREAM_LIMIT_MS,
+} from '../functions/shared/contract';
 import { acknowledge } from './acknowledgements';
 import { apiGatewayModelSchema } from './api-models';
 import type { ApiConfig } from './config';
@@ -31,7 +39,7 @@ import type { ApiConfig } from './config';
 export interface VoicedropApiProps {
   /** The function behind every route but the streamed ones, through one Lambda proxy integration. */
   readonly handler: IFunction;
-  /** The function behind STREAMED_ROUTES (speech), invoked with response streaming. */
+  /** The function behind the streamed routes (API_ROUTES' `streamed`: speech), invoked with response streaming. */
   readonly speechHandler: IFunction;
   readonly config: ApiConfig;
   readonly accessLogRetention: RetentionDays;
@@ -168,45 +176,35 @@ export class VoicedropApi extends Construct {
       responseTransferMode: ResponseTransferMode.STREAM,
       timeout: Duration.millis(SPEECH_STREAM_LIMIT_MS),
     });
-    const voiceIdPath = { 'method.request.path.voiceId': true };
+    const models: Record<NonNullable<ApiRoute['requestBody']>, Model> = {
+      SpeechRequest: this.speechRequestModel,
+      UploadRequest: this.uploadRequestModel,
+      ConsentRequest: this.consentRequestModel,
+    };
+    const querySchemas = { ListVoicesQuery: listVoicesQuerySchema };
 
-    const voices = this.restApi.root.addResource('voices');
-    voices.addMethod('GET', integration, {
-      requestValidator: parameterValidator,
-      requestParameters: Object.fromEntries(
-        Object.keys(listVoicesQuerySchema.shape).map((name) => [`method.request.querystring.${name}`, false]),
-      ),
-    });
-    const voice = voices.addResource('{voiceId}');
-    voice.addMethod('GET', integration, {
-      requestValidator: parameterValidator,
-      requestParameters: voiceIdPath,
-    });
-    voice.addMethod('DELETE', integration, {
-      requestValidator: parameterValidator,
-      requestParameters: voiceIdPath,
-    });
-    voice.addResource('speech').addMethod('POST', streamingIntegration, {
-      requestValidator: bodyValidator,
-      requestParameters: voiceIdPath,
-      requestModels: jsonModels(this.speechRequestModel),
-    });
-    this.restApi.root.addResource('uploads').addMethod('POST', integration, {
-      requestValidator: bodyValidator,
-      requestModels: jsonModels(this.uploadRequestModel),
-    });
-    const consents = this.restApi.root.addResource('consents');
-    consents.addMethod('POST', integration, {
-      requestValidator: bodyValidator,
-      requestModels: jsonModels(this.consentRequestModel),
-    });
-    const consentIdPath = { 'method.request.path.consentId': true };
-    const consent = consents.addResource('{consentId}');
-    for (const method of ['GET', 'DELETE']) {
-      consent.addMethod(method, integration, {
-        requestValidator: parameterValidator,
-        requestParameters: consentIdPath,
-      });
+    // One method per route of API_ROUTES (contract.ts), which local mode's gateway and the OpenAPI document read too.
+    for (const route of API_ROUTES) {
+      const requestParameters = {
+        ...(route.query
+          ? Object.fromEntries(
+              Object.keys(querySchemas[route.query].shape).map((name) => [
+                `method.request.querystring.${name}`,
+                false,
+              ]),
+            )
+          : {}),
+        ...Object.fromEntries(
+          pathParameterNames(route.resource).map((name) => [`method.request.path.${name}`, true]),
+        ),
+      };
+      this.restApi.root
+        .resourceForPath(route.resource)
+        .addMethod(route.method, route.streamed ? streamingIntegration : integration, {
+          requestValidator: route.requestBody ? bodyValidator : parameterValidator,
+          ...(Object.keys(requestParameters).length > 0 ? { requestParameters } : {}),
+          ...(route.requestBody ? { requestModels: jsonModels(models[route.requestBody]) } : {}),
+        });
     }
 
     if (iam) {
@@ -254,16 +252,17 @@ function jsonModels(model: Model): Record<string, Model> {
   return { 'application/json': model, $default: model };
 }
 
+/** A shared answer's code, quoted message and retryability (its status stays API Gateway's own unless set). */
+function answer(error: GatewayErrorAnswer): Pick<GatewayError, 'code' | 'message' | 'retryable'> {
+  return { code: error.code, message: JSON.stringify(error.message), retryable: error.retryable };
+}
+
 function gatewayErrors(iam: boolean): readonly GatewayError[] {
   const unauthorized = { code: 'unauthorized', retryable: false } as const;
   return [
     { type: ResponseType.DEFAULT_4XX, code: 'request_rejected', message: GATEWAY_MESSAGE, retryable: false },
-    {
-      type: ResponseType.DEFAULT_5XX,
-      code: 'internal_error',
-      message: JSON.stringify('The API failed to answer; try again.'),
-      retryable: true,
-    },
+    // Its status stays API Gateway's (502 for a failed integration).
+    { type: ResponseType.DEFAULT_5XX, ...answer(GATEWAY_ERRORS.integrationFailed) },
     {
       type: ResponseType.BAD_REQUEST_BODY,
       code: 'invalid_request',
@@ -278,19 +277,11 @@ function gatewayErrors(iam: boolean): readonly GatewayError[] {
     },
     // API Gateway answers an unknown route or method with this type too, signed or not.
     iam
-      ? {
-          type: ResponseType.MISSING_AUTHENTICATION_TOKEN,
-          ...unauthorized,
-          message: JSON.stringify(
-            'Sign requests with AWS Signature Version 4 (service execute-api); an unknown route answers this too.',
-          ),
-        }
+      ? { type: ResponseType.MISSING_AUTHENTICATION_TOKEN, ...answer(GATEWAY_ERRORS.noRouteOrUnsigned) }
       : {
           type: ResponseType.MISSING_AUTHENTICATION_TOKEN,
-          code: 'not_found',
-          message: JSON.stringify('No such route.'),
-          retryable: false,
-          statusCode: '404',
+          ...answer(GATEWAY_ERRORS.noRoute),
+          statusCode: String(GATEWAY_ERRORS.noRoute.statusCode),
         },
     {
       type: ResponseType.ACCESS_DENIED,
@@ -301,12 +292,7 @@ function gatewayErrors(iam: boolean): readonly GatewayError[] {
     { type: ResponseType.INVALID_SIGNATURE, ...unauthorized, message: GATEWAY_MESSAGE },
     { type: ResponseType.EXPIRED_TOKEN, ...unauthorized, message: GATEWAY_MESSAGE },
     { type: ResponseType.UNAUTHORIZED, ...unauthorized, message: GATEWAY_MESSAGE },
-    {
-      type: ResponseType.RESOURCE_NOT_FOUND,
-      code: 'not_found',
-      message: JSON.stringify('No such route.'),
-      retryable: false,
-    },
+    { type: ResponseType.RESOURCE_NOT_FOUND, ...answer(GATEWAY_ERRORS.noRoute) },
     {
       type: ResponseType.THROTTLED,
       code: 'throttled',
@@ -314,18 +300,8 @@ function gatewayErrors(iam: boolean): readonly GatewayError[] {
       retryable: true,
       headers: { 'Retry-After': "'1'" },
     },
-    {
-      type: ResponseType.REQUEST_TOO_LARGE,
-      code: 'request_too_large',
-      message: JSON.stringify('The request is larger than API Gateway accepts (10 MB).'),
-      retryable: false,
-    },
-    {
-      type: ResponseType.INTEGRATION_TIMEOUT,
-      code: 'timeout',
-      message: JSON.stringify('No answer within 29 seconds; retry, or send shorter text.'),
-      retryable: true,
-    },
+    { type: ResponseType.REQUEST_TOO_LARGE, ...answer(GATEWAY_ERRORS.requestTooLarge) },
+    { type: ResponseType.INTEGRATION_TIMEOUT, ...answer(GATEWAY_ERRORS.timeout) },
   ];
 }
 

@@ -23,6 +23,7 @@ import {
   SERVICE_NAMES,
   VOICES_TABLE,
 } from '../functions/shared/contract';
+import type { BusinessMetric } from '../functions/shared/metrics';
 import { LIST_PARTITION } from '../functions/shared/voices/record';
 import { WEBHOOK_RETRY_BACKOFF, webhookMaxReceiveCount } from '../functions/webhooks/batch';
 import { acknowledge } from './acknowledgements';
@@ -132,7 +133,7 @@ export class VoicedropEvents extends Construct {
         alarmDescription: 'Webhook deliveries are failing (timeouts, 5xx, 429 or refusals)',
         metric: new Metric({
           namespace: METRICS_NAMESPACE,
-          metricName: 'WebhookDeliveriesFailed',
+          metricName: 'WebhookDeliveriesFailed' satisfies BusinessMetric,
           dimensionsMap: { service: SERVICE_NAMES.webhooks },
           statistic: 'Sum',
           period: Duration.minutes(15),

@@ -19,33 +19,19 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Subscription, SubscriptionProtocol, Topic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { METRICS_NAMESPACE, SERVICE_NAMES } from '../functions/shared/contract';
-import type { BusinessMetric, ProviderOperation } from '../functions/shared/metrics';
+import {
+  CLONE_METRICS,
+  METRICS_NAMESPACE,
+  PROVIDER_LATENCY_METRIC,
+  SERVICE_NAMES,
+  SPEECH_METRICS,
+} from '../functions/shared/contract';
+import type { ProviderOperation } from '../functions/shared/metrics';
 import { PROVIDER_NAMES } from '../functions/shared/providers/types';
 import { acknowledge } from './acknowledgements';
 
-/** Counts the clone handler emits, dimension `service` = voicedrop-clone. */
-export const CLONE_METRICS = [
-  'ClonesStarted',
-  'ClonesReady',
-  'ClonesFailed',
-  'UploadsRejected',
-  'UploadsDuplicate',
-  'ClonesDeferred',
-] as const satisfies readonly BusinessMetric[];
-
-/** Counts the speech handler emits, dimension `service` = voicedrop-speech (in the order the dashboard shows them). */
-export const SPEECH_METRICS = [
-  'SpeechRequests',
-  'SpeechStreamsTruncated',
-  'SpeechCharacters',
-] as const satisfies readonly BusinessMetric[];
-
-/**
- * Milliseconds per provider call, dimensions `service`, `Provider` (smallest | typecast) and `Operation`
- * (clone | speech | delete).
- */
-export const PROVIDER_LATENCY_METRIC = 'ProviderLatency';
+// The names are defined once, beside the functions that emit them.
+export { CLONE_METRICS, PROVIDER_LATENCY_METRIC, SPEECH_METRICS };
 
 export interface VoicedropMonitoringProps {
   readonly cloneQueue: IQueue;
@@ -406,10 +392,10 @@ export class VoicedropMonitoring extends Construct {
       }),
       new GraphWidget({
         title: 'Speech (handler metrics)',
-        left: [
-          count('SpeechRequests', speechService).with({ label: 'SpeechRequests' }),
-          count('SpeechStreamsTruncated', speechService).with({ label: 'SpeechStreamsTruncated' }),
-        ],
+        // Counts of requests on the left, characters (a much larger number) on the right.
+        left: SPEECH_METRICS.filter((name) => name !== 'SpeechCharacters').map((name) =>
+          count(name, speechService).with({ label: name }),
+        ),
         right: [count('SpeechCharacters', speechService).with({ label: 'SpeechCharacters' })],
         width: 8,
       }),

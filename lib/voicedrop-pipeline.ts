@@ -18,6 +18,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY } from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
 import {
+  API_GATEWAY_TIMEOUT_MS,
   INCOMING_PREFIX,
   METRICS_NAMESPACE,
   SERVICE_NAMES,
@@ -25,6 +26,7 @@ import {
   SPEECH_PREFIX,
   SPEECH_STREAM_LIMIT_MS,
   VOICES_TABLE,
+  VOICES_TABLE_INDEXES,
 } from '../functions/shared/contract';
 import {
   QUALITY_THRESHOLD_NAMES,
@@ -54,10 +56,10 @@ const SPEECH_RETENTION_DAYS = 1;
 /** S3 server access logs name objects (file names can be people's names) and callers' IP addresses. */
 const ACCESS_LOG_RETENTION_DAYS = 90;
 /** API Gateway gives up on an integration after 29 s; the function may finish its answer just past that. */
-const API_TIMEOUT = Duration.seconds(30);
+const API_TIMEOUT = Duration.millis(API_GATEWAY_TIMEOUT_MS + 1_000);
 const API_MEMORY_MB = 1024;
 /** A provider call from the API must end in time for the answer to beat API Gateway's 29 s. */
-const API_PROVIDER_TIMEOUT_MS = 25_000;
+const API_PROVIDER_TIMEOUT_MS = API_GATEWAY_TIMEOUT_MS - 4_000;
 /** The speech function streams for up to API Gateway's 15-minute streaming limit; its memory holds a few pieces. */
 const SPEECH_TIMEOUT = Duration.millis(SPEECH_STREAM_LIMIT_MS);
 const SPEECH_MEMORY_MB = 1024;
@@ -169,22 +171,18 @@ export class VoicedropPipeline extends Construct {
       // Read by the events function (lib/voicedrop-events.ts): every committed status change.
       stream: StreamViewType.NEW_AND_OLD_IMAGES,
     });
-    // One constant partition for listing: a few thousand voices per deployment stay far below a
-    // partition's limits, and a sorted Query pages without scanning the table.
-    this.table.addGlobalSecondaryIndex({
-      indexName: VOICES_TABLE.byCreatedAt.indexName,
-      partitionKey: { name: VOICES_TABLE.byCreatedAt.partitionKey, type: AttributeType.STRING },
-      sortKey: { name: VOICES_TABLE.byCreatedAt.sortKey, type: AttributeType.STRING },
-      projectionType: ProjectionType.ALL,
-    });
-    // Sparse: only voice records that named a consent carry `consentId`. Revoking a consent reads its
-    // voices here instead of scanning the table.
-    this.table.addGlobalSecondaryIndex({
-      indexName: VOICES_TABLE.byConsent.indexName,
-      partitionKey: { name: VOICES_TABLE.byConsent.partitionKey, type: AttributeType.STRING },
-      sortKey: { name: VOICES_TABLE.byConsent.sortKey, type: AttributeType.STRING },
-      projectionType: ProjectionType.ALL,
-    });
+    // byCreatedAt: one constant partition for listing; a few thousand voices per deployment stay far below a
+    // partition's limits, and a sorted Query pages without scanning the table. byConsent: sparse, only voice
+    // records that named a consent carry `consentId`; revoking a consent reads its voices there instead of
+    // scanning the table. Local mode creates its table from the same list.
+    for (const index of VOICES_TABLE_INDEXES) {
+      this.table.addGlobalSecondaryIndex({
+        indexName: index.indexName,
+        partitionKey: { name: index.partitionKey, type: AttributeType.STRING },
+        sortKey: { name: index.sortKey, type: AttributeType.STRING },
+        projectionType: ProjectionType.ALL,
+      });
+    }
 
     this.events = new VoicedropEvents(this, 'Events', {
       table: this.table,

@@ -1,6 +1,7 @@
 import { mkdir, readFile, rename } from 'node:fs/promises';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { INCOMING_PREFIX } from '../functions/shared/contract';
 import type { Log } from '../functions/shared/logger';
 import { type FolderWatch, watchFolder } from './watch';
 
@@ -29,7 +30,7 @@ export function watchInbox(options: {
   };
   const upload = async (path: string) => {
     const relativePath = relative(options.inbox, path).split(sep).join('/');
-    const key = `incoming/${relativePath}`;
+    const key = `${INCOMING_PREFIX}${relativePath}`;
     try {
       const body = await readFile(path);
       const size = body.length;

@@ -13,7 +13,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import dynalite from 'dynalite';
 import S3rver from 's3rver';
 import { DeadlineBoundHttpHandler } from '../functions/shared/aws-deadline';
-import { VOICES_TABLE } from '../functions/shared/contract';
+import { VOICES_TABLE, VOICES_TABLE_INDEXES, voicesTableKeyAttributes } from '../functions/shared/contract';
 import { sleep } from '../functions/shared/retry';
 import { createDynaliteWithStore, type DynaliteStore } from './table-stream';
 
@@ -147,7 +147,7 @@ export function localDynamoClient(endpoint: string): DynamoDBClient {
   });
 }
 
-/** The voices table, with the same key schema and index as the deployed one (lib/voicedrop-stack.ts). */
+/** The voices table, with the same key schema and indexes as the deployed one (both from contract.ts). */
 export async function ensureVoicesTable(client: DynamoDBClient, tableName: string): Promise<void> {
   if (!(await tableExists(client, tableName))) await createVoicesTable(client, tableName);
   // CreateTable answers while the table is still CREATING (dynalite too, for a moment): the first reads
@@ -180,32 +180,21 @@ async function createVoicesTable(client: DynamoDBClient, tableName: string): Pro
       new CreateTableCommand({
         TableName: tableName,
         BillingMode: 'PAY_PER_REQUEST',
-        // As the stack defines it (functions/shared/contract.ts): every key attribute is a string.
-        AttributeDefinitions: [
-          VOICES_TABLE.partitionKey,
-          VOICES_TABLE.byCreatedAt.partitionKey,
-          VOICES_TABLE.byCreatedAt.sortKey,
-          VOICES_TABLE.byConsent.partitionKey,
-        ].map((name) => ({ AttributeName: name, AttributeType: 'S' as const })),
+        // From the definition the stack builds its table from (functions/shared/contract.ts): every key
+        // attribute a string, every index projecting all attributes.
+        AttributeDefinitions: voicesTableKeyAttributes().map((name) => ({
+          AttributeName: name,
+          AttributeType: 'S' as const,
+        })),
         KeySchema: [{ AttributeName: VOICES_TABLE.partitionKey, KeyType: 'HASH' }],
-        GlobalSecondaryIndexes: [
-          {
-            IndexName: VOICES_TABLE.byCreatedAt.indexName,
-            KeySchema: [
-              { AttributeName: VOICES_TABLE.byCreatedAt.partitionKey, KeyType: 'HASH' },
-              { AttributeName: VOICES_TABLE.byCreatedAt.sortKey, KeyType: 'RANGE' },
-            ],
-            Projection: { ProjectionType: 'ALL' },
-          },
-          {
-            IndexName: VOICES_TABLE.byConsent.indexName,
-            KeySchema: [
-              { AttributeName: VOICES_TABLE.byConsent.partitionKey, KeyType: 'HASH' },
-              { AttributeName: VOICES_TABLE.byConsent.sortKey, KeyType: 'RANGE' },
-            ],
-            Projection: { ProjectionType: 'ALL' },
-          },
-        ],
+        GlobalSecondaryIndexes: VOICES_TABLE_INDEXES.map((index) => ({
+          IndexName: index.indexName,
+          KeySchema: [
+            { AttributeName: index.partitionKey, KeyType: 'HASH' as const },
+            { AttributeName: index.sortKey, KeyType: 'RANGE' as const },
+          ],
+          Projection: { ProjectionType: 'ALL' as const },
+        })),
       }),
     );
   } catch (error) {

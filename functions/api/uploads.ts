@@ -1,6 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
-import { displayNameFromFileName } from '../clone/s3-events';
+import { displayNameFromFileName, UPLOAD_METADATA_NAMES } from '../clone/s3-events';
 import { INCOMING_PREFIX } from '../shared/contract';
 import { PROVIDER_LIMITS } from '../shared/providers/limits';
 import type { ProviderName } from '../shared/providers/types';
@@ -75,17 +75,20 @@ export async function createUpload(
 
   // The options travel as object metadata, ASCII only: the pipeline decodes percent-encoded UTF-8.
   const fields: Record<string, string> = {};
-  const put = (name: string, value: string | undefined) => {
-    if (value !== undefined && value !== '') fields[`x-amz-meta-${name}`] = encodeURIComponent(value);
+  const options: Record<keyof typeof UPLOAD_METADATA_NAMES, string | undefined> = {
+    displayName: request.displayName,
+    language: request.language,
+    model: request.model,
+    accent: request.accent,
+    description: request.description,
+    tags,
+    trim: request.trim,
+    consentId: request.consentId,
   };
-  put('display-name', request.displayName);
-  put('language', request.language);
-  put('model', request.model);
-  put('accent', request.accent);
-  put('description', request.description);
-  put('tags', tags);
-  put('trim', request.trim);
-  put('consent-id', request.consentId);
+  for (const [option, name] of Object.entries(UPLOAD_METADATA_NAMES)) {
+    const value = options[option as keyof typeof UPLOAD_METADATA_NAMES];
+    if (value !== undefined && value !== '') fields[`x-amz-meta-${name}`] = encodeURIComponent(value);
+  }
 
   const key = `${INCOMING_PREFIX}${provider}/${request.fileName}`;
   if (request.contentType) fields['Content-Type'] = request.contentType;

@@ -147,20 +147,28 @@ function decodeQuotedPrintableWord(text: string): string {
   return Buffer.from(bytes).toString('utf8');
 }
 
+/**
+ * The object metadata names (without `x-amz-meta-`) of an upload's options, in the order the presigned form
+ * writes them (functions/api/uploads.ts); the README's upload contract documents them.
+ */
+export const UPLOAD_METADATA_NAMES = {
+  displayName: 'display-name',
+  language: 'language',
+  model: 'model',
+  accent: 'accent',
+  description: 'description',
+  tags: 'tags',
+  trim: 'trim',
+  consentId: 'consent-id',
+} as const satisfies Record<keyof UploadOptions, string>;
+
 /** The upload's options from object metadata (keys arrive lower-cased, without `x-amz-meta-`). */
 export function readUploadOptions(metadata: Readonly<Record<string, string>>): UploadOptions {
   const read = (name: string): string | undefined => {
     const value = metadata[name];
     return value === undefined ? undefined : decodeMetadataValue(value).trim() || undefined;
   };
-  return {
-    displayName: read('display-name'),
-    language: read('language'),
-    model: read('model'),
-    accent: read('accent'),
-    description: read('description'),
-    tags: read('tags'),
-    trim: read('trim'),
-    consentId: read('consent-id'),
-  };
+  return Object.fromEntries(
+    Object.entries(UPLOAD_METADATA_NAMES).map(([option, name]) => [option, read(name)]),
+  ) as UploadOptions;
 }

@@ -50,6 +50,33 @@ export const VOICES_TABLE = {
   },
 } as const;
 
+/** One global secondary index of the voices table: string keys, every attribute projected. */
+export interface VoicesTableIndex {
+  readonly indexName: string;
+  readonly partitionKey: string;
+  readonly sortKey: string;
+}
+
+/**
+ * The voices table's global secondary indexes, in the order the stack adds them. The stack's table
+ * (lib/voicedrop-pipeline.ts) and local mode's CreateTable (local/servers.ts) are both built from this list;
+ * every index projects all attributes (ProjectionType ALL).
+ */
+export const VOICES_TABLE_INDEXES: readonly VoicesTableIndex[] = [
+  VOICES_TABLE.byCreatedAt,
+  VOICES_TABLE.byConsent,
+];
+
+/** Every key attribute of the table and its indexes, each once (all strings). */
+export function voicesTableKeyAttributes(): readonly string[] {
+  return [
+    ...new Set([
+      VOICES_TABLE.partitionKey,
+      ...VOICES_TABLE_INDEXES.flatMap((index) => [index.partitionKey, index.sortKey]),
+    ]),
+  ];
+}
+
 /** The voices table's index of the voices cloned under each consent. */
 export const VOICES_BY_CONSENT_INDEX = VOICES_TABLE.byConsent.indexName;
 
@@ -83,6 +110,46 @@ export const VOICES_BY_CREATED_AT_INDEX = VOICES_TABLE.byCreatedAt.indexName;
  */
 export const METRICS_NAMESPACE = 'Voicedrop';
 
+/**
+ * The handlers' business metrics (README, "Reading failures"), one definition for the functions that emit
+ * them (functions/shared/metrics.ts types its names from these) and the alarms and dashboard that read them
+ * (lib/voicedrop-monitoring.ts, lib/voicedrop-events.ts).
+ */
+/** Counts the clone handler emits, dimension `service` = voicedrop-clone. */
+export const CLONE_METRICS = [
+  'ClonesStarted',
+  'ClonesReady',
+  'ClonesFailed',
+  'UploadsRejected',
+  'UploadsDuplicate',
+  'ClonesDeferred',
+] as const;
+
+/**
+ * Counts the speech handler emits, dimension `service` = voicedrop-speech (in the order the dashboard shows
+ * them). `SpeechStreamsTruncated`: a stream that ended early after audio had been sent.
+ */
+export const SPEECH_METRICS = ['SpeechRequests', 'SpeechStreamsTruncated', 'SpeechCharacters'] as const;
+
+/** Voices (and expired upload audio) the retention sweep deleted, and deletions it could not finish. */
+export const RETENTION_METRICS = ['RetentionDeletions', 'RetentionFailures'] as const;
+
+/** Webhook deliveries the endpoint took (2xx), failed (retried or refused) and refused (dead-lettered at once). */
+export const WEBHOOK_METRICS = ['WebhooksDelivered', 'WebhookDeliveriesFailed', 'WebhooksRefused'] as const;
+
+/** Counts per provider (dimension `Provider`): what speech cost and what the cache saved. */
+export const SPEECH_PROVIDER_METRICS = [
+  'SpeechProviderCharacters',
+  'SpeechCacheHits',
+  'SpeechCachedPieces',
+] as const;
+
+/**
+ * Milliseconds per provider call, dimensions `service`, `Provider` (smallest | typecast) and `Operation`
+ * (clone | speech | delete).
+ */
+export const PROVIDER_LATENCY_METRIC = 'ProviderLatency';
+
 /** POWERTOOLS_SERVICE_NAME of each function, and the `service` dimension of every metric it emits. */
 export const SERVICE_NAMES = {
   clone: 'voicedrop-clone',
@@ -103,17 +170,111 @@ export const BINARY_MEDIA_TYPES = ['audio/wav', 'audio/mpeg', 'audio/*'] as cons
 /** API Gateway REST APIs end a Lambda integration after 29 s, whatever the function's own timeout. */
 export const API_GATEWAY_TIMEOUT_MS = 29_000;
 
+/** One of API Gateway's own error answers, in the API's `{ "error": { code, message, retryable } }` shape. */
+export interface GatewayErrorAnswer {
+  readonly statusCode: number;
+  readonly code: string;
+  readonly message: string;
+  readonly retryable: boolean;
+}
+
+/**
+ * The error answers API Gateway gives itself, without the handler, that local mode's gateway gives too: the
+ * stack's gateway responses (lib/voicedrop-api.ts) and local/api-gateway/ both read them, so local mode
+ * answers what the deployed API answers.
+ */
+export const GATEWAY_ERRORS = {
+  /**
+   * An unknown route, or a method the route does not have: REST API Gateway answers both as
+   * MISSING_AUTHENTICATION_TOKEN, which the stack turns into this 404 when the API has no authorization
+   * (local mode has none either)...
+   */
+  noRoute: { statusCode: 404, code: 'not_found', message: 'No such route.', retryable: false },
+  /** ...and into this 403 when it requires IAM, since API Gateway cannot tell an unsigned call from an unknown route. */
+  noRouteOrUnsigned: {
+    statusCode: 403,
+    code: 'unauthorized',
+    message:
+      'Sign requests with AWS Signature Version 4 (service execute-api); an unknown route answers this too.',
+    retryable: false,
+  },
+  /** The function failed or answered something that is not a proxy result (API Gateway answers 502). */
+  integrationFailed: {
+    statusCode: 502,
+    code: 'internal_error',
+    message: 'The API failed to answer; try again.',
+    retryable: true,
+  },
+  /** The function did not answer within API Gateway's integration timeout. */
+  timeout: {
+    statusCode: 504,
+    code: 'timeout',
+    message: `No answer within ${API_GATEWAY_TIMEOUT_MS / 1_000} seconds; retry, or send shorter text.`,
+    retryable: true,
+  },
+  /** A request body over API Gateway's payload limit. */
+  requestTooLarge: {
+    statusCode: 413,
+    code: 'request_too_large',
+    message: 'The request is larger than API Gateway accepts (10 MB).',
+    retryable: false,
+  },
+} as const satisfies Record<string, GatewayErrorAnswer>;
+
 /**
  * How long one streamed speech response may run: API Gateway's limit for response streaming (15 minutes),
  * which is also the speech function's timeout and its integration's.
  */
 export const SPEECH_STREAM_LIMIT_MS = 15 * 60 * 1_000;
 
+/** One method of the HTTPS API. */
+export interface ApiRoute {
+  readonly method: 'GET' | 'POST' | 'DELETE';
+  /** The resource path, API Gateway's template (`/voices/{voiceId}`). */
+  readonly resource: string;
+  /** Its name in the OpenAPI document. */
+  readonly operationId: string;
+  /**
+   * The answer streams (API Gateway response streaming to the speech function); every other method is
+   * buffered through the api function.
+   */
+  readonly streamed?: true;
+  /** The JSON body it takes, by the name of its schema (the API Gateway model and the OpenAPI schema). */
+  readonly requestBody?: 'SpeechRequest' | 'UploadRequest' | 'ConsentRequest';
+  /** The query string it takes, by the name of its schema. */
+  readonly query?: 'ListVoicesQuery';
+}
+
 /**
- * The methods whose answer streams (API Gateway response streaming to the speech function); every other
- * method is buffered through the api function. The stack and local mode's gateway both follow this.
+ * The HTTPS API's routes (README, "HTTPS API"), in the order the stack adds them: the stack's resources and
+ * methods (lib/voicedrop-api.ts), local mode's gateway (local/api-gateway/routes.ts) and the OpenAPI
+ * document (scripts/openapi/document.ts) are all made from this list. Every method takes the API's default
+ * authorization (IAM unless `api.authorization` is "none").
  */
-export const STREAMED_ROUTES = [{ method: 'POST', resource: '/voices/{voiceId}/speech' }] as const;
+export const API_ROUTES: readonly ApiRoute[] = [
+  { method: 'GET', resource: '/voices', operationId: 'listVoices', query: 'ListVoicesQuery' },
+  { method: 'GET', resource: '/voices/{voiceId}', operationId: 'getVoice' },
+  { method: 'DELETE', resource: '/voices/{voiceId}', operationId: 'deleteVoice' },
+  {
+    method: 'POST',
+    resource: '/voices/{voiceId}/speech',
+    operationId: 'speak',
+    streamed: true,
+    requestBody: 'SpeechRequest',
+  },
+  { method: 'POST', resource: '/uploads', operationId: 'createUpload', requestBody: 'UploadRequest' },
+  { method: 'POST', resource: '/consents', operationId: 'createConsent', requestBody: 'ConsentRequest' },
+  { method: 'GET', resource: '/consents/{consentId}', operationId: 'getConsent' },
+  { method: 'DELETE', resource: '/consents/{consentId}', operationId: 'revokeConsent' },
+];
+
+/** The path parameters of a resource template, in order (`/voices/{voiceId}` → `voiceId`). */
+export function pathParameterNames(resource: string): readonly string[] {
+  return [...resource.matchAll(/\{([^}]+)\}/g)].map((match) => match[1] ?? '');
+}
+
+/** The routes whose answer streams; the stack and local mode's gateway both follow this. */
+export const STREAMED_ROUTES: readonly ApiRoute[] = API_ROUTES.filter((route) => route.streamed);
 
 /**
  * Voice lifecycle events (README, "Events and webhooks"): the bus the stack creates and the source of every

@@ -1,29 +1,23 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { METRICS_NAMESPACE } from './contract';
+import {
+  type CLONE_METRICS,
+  METRICS_NAMESPACE,
+  PROVIDER_LATENCY_METRIC,
+  type RETENTION_METRICS,
+  type SPEECH_METRICS,
+  type SPEECH_PROVIDER_METRICS,
+  type WEBHOOK_METRICS,
+} from './contract';
 
-/** The pipeline's business metrics (README, "Reading failures"; the dashboard and alarms in lib/ use these names). */
+/** The pipeline's business metrics (README, "Reading failures"; named in contract.ts, which lib/ reads too). */
 export type BusinessMetric =
-  | 'ClonesStarted'
-  | 'ClonesReady'
-  | 'UploadsRejected'
-  | 'ClonesFailed'
-  | 'UploadsDuplicate'
-  | 'ClonesDeferred'
-  | 'SpeechRequests'
-  | 'SpeechCharacters'
-  /** A speech stream that ended early after audio had been sent (the client sees a truncated body). */
-  | 'SpeechStreamsTruncated'
-  /** Voices (and expired upload audio) the retention sweep deleted. */
-  | 'RetentionDeletions'
-  /** Deletions the retention sweep could not finish (retried by its next run). */
-  | 'RetentionFailures'
-  /** Webhook deliveries the endpoint took (2xx), failed (retried or refused) and refused (dead-lettered at once). */
-  | 'WebhooksDelivered'
-  | 'WebhookDeliveriesFailed'
-  | 'WebhooksRefused';
+  | (typeof CLONE_METRICS)[number]
+  | (typeof SPEECH_METRICS)[number]
+  | (typeof RETENTION_METRICS)[number]
+  | (typeof WEBHOOK_METRICS)[number];
 
 /** Counts per provider (dimension `Provider`): what speech cost and what the cache saved. */
-export type ProviderMetric = 'SpeechProviderCharacters' | 'SpeechCacheHits' | 'SpeechCachedPieces';
+export type ProviderMetric = (typeof SPEECH_PROVIDER_METRICS)[number];
 
 export type ProviderOperation = 'clone' | 'speech' | 'delete';
 
@@ -52,7 +46,7 @@ export function createLambdaMetrics(serviceName: string): MetricsRecorder & { pu
     providerLatency(provider, operation, milliseconds) {
       const single = metrics.singleMetric();
       single.addDimensions({ Provider: provider, Operation: operation });
-      single.addMetric('ProviderLatency', MetricUnit.Milliseconds, milliseconds);
+      single.addMetric(PROVIDER_LATENCY_METRIC, MetricUnit.Milliseconds, milliseconds);
     },
     providerCount(provider, name, value) {
       const single = metrics.singleMetric();

@@ -1,5 +1,5 @@
 /** The deployed REST API's resources, and a request target matched against them. */
-import { STREAMED_ROUTES } from '../../functions/shared/contract';
+import { API_ROUTES, STREAMED_ROUTES } from '../../functions/shared/contract';
 
 export interface Route {
   readonly resource: string;
@@ -14,15 +14,14 @@ export function streams(route: Route, method: string): boolean {
   );
 }
 
-/** The resources and methods of the deployed REST API (README, "HTTPS API"). */
-const ROUTES: readonly Route[] = [
-  route('/voices', ['GET']),
-  route('/voices/{voiceId}', ['GET', 'DELETE']),
-  route('/voices/{voiceId}/speech', ['POST']),
-  route('/uploads', ['POST']),
-  route('/consents', ['POST']),
-  route('/consents/{consentId}', ['GET', 'DELETE']),
-];
+/** The resources and methods of the deployed REST API (API_ROUTES, README "HTTPS API"). */
+const ROUTES: readonly Route[] = [...new Set(API_ROUTES.map((apiRoute) => apiRoute.resource))].map(
+  (resource) =>
+    route(
+      resource,
+      API_ROUTES.filter((apiRoute) => apiRoute.resource === resource).map((apiRoute) => apiRoute.method),
+    ),
+);
 
 function route(resource: string, methods: readonly string[]): Route {
   return { resource, segments: resource.split('/').slice(1), methods };

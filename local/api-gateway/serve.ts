@@ -4,8 +4,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { SPEECH_STREAM_LIMIT_MS } from '../../functions/shared/contract';
-import { sendError, sendInternalError } from './gateway-errors';
+import { GATEWAY_ERRORS, SPEECH_STREAM_LIMIT_MS } from '../../functions/shared/contract';
+import { sendError, sendGatewayError, sendInternalError } from './gateway-errors';
 import { createContext, type InvocationSettings, invoke } from './invocation';
 import { matchesMediaType } from './media-types';
 import { proxyEvent, readBody } from './proxy-event';
@@ -30,7 +30,7 @@ export function answer(settings: GatewaySettings, request: IncomingMessage, resp
     if (response.headersSent) {
       response.destroy();
     } else {
-      sendError(response, 502, 'internal_error', 'Internal server error', true, '');
+      sendInternalError(response, '');
     }
   });
 }
@@ -46,23 +46,11 @@ async function serve(
   const { rawPath, rawQuery } = splitTarget(request.url ?? '/');
   const path = withoutStage(rawPath, `/${settings.stageName}`);
 
+  // API Gateway answers an unknown route and a method the resource does not have alike (its
+  // MISSING_AUTHENTICATION_TOKEN), which the stack maps to this answer for an API without authorization.
   const match = matchRoute(path);
-  if (!match) {
-    sendError(response, 404, 'not_found', `No route ${method} ${path}`, false, requestId);
-    return;
-  }
-  // API Gateway answers a method the resource does not have with 403 "Missing Authentication Token",
-  // which sends people looking for a credentials problem; a 405 with Allow says what is actually wrong.
-  if (!match.route.methods.includes(method)) {
-    response.setHeader('Allow', match.route.methods.join(', '));
-    sendError(
-      response,
-      405,
-      'method_not_allowed',
-      `${method} is not allowed on ${match.route.resource}; allowed: ${match.route.methods.join(', ')}`,
-      false,
-      requestId,
-    );
+  if (!match?.route.methods.includes(method)) {
+    sendGatewayError(response, GATEWAY_ERRORS.noRoute, requestId);
     return;
   }
   let pathParameters: Record<string, string> | null;
@@ -82,14 +70,7 @@ async function serve(
 
   const body = await readBody(request, settings.maxBodyBytes);
   if (body === 'too_large') {
-    sendError(
-      response,
-      413,
-      'request_too_large',
-      `The request body is larger than ${settings.maxBodyBytes} bytes, the API's payload limit`,
-      false,
-      requestId,
-    );
+    sendGatewayError(response, GATEWAY_ERRORS.requestTooLarge, requestId);
     return;
   }
 
@@ -126,14 +107,7 @@ async function serve(
   const outcome = await invoke(settings, event, requestId, requestTimeEpoch);
   if (response.destroyed) return;
   if (outcome.kind === 'timeout') {
-    sendError(
-      response,
-      504,
-      'gateway_timeout',
-      `The API did not answer within ${settings.timeoutMs} ms`,
-      true,
-      requestId,
-    );
+    sendGatewayError(response, GATEWAY_ERRORS.timeout, requestId);
     return;
   }
   if (outcome.kind === 'error') {

@@ -1,4 +1,5 @@
 import { listVoicesQuerySchema } from '../../functions/api/schemas';
+import { API_ROUTES, pathParameterNames } from '../../functions/shared/contract';
 import packageJson from '../../package.json' with { type: 'json' };
 import { componentSchemas, type JsonObject, SCHEMA_REF, toJsonSchema } from './json-schema';
 import { REQUEST_SCHEMAS, RESPONSE_SCHEMAS, type SchemaName } from './schemas';
@@ -50,25 +51,7 @@ export function buildOpenApiDocument(options: OpenApiOptions = {}): object {
       { name: 'uploads', description: 'Presigned uploads of voice samples.' },
       { name: 'consents', description: "The consent ledger: a speaker's release to clone their voice." },
     ],
-    paths: {
-      '/voices': { get: listVoicesOperation() },
-      '/voices/{voiceId}': {
-        parameters: [{ $ref: '#/components/parameters/VoiceId' }],
-        get: getVoiceOperation(),
-        delete: deleteVoiceOperation(),
-      },
-      '/voices/{voiceId}/speech': {
-        parameters: [{ $ref: '#/components/parameters/VoiceId' }],
-        post: speechOperation(),
-      },
-      '/uploads': { post: uploadOperation() },
-      '/consents': { post: createConsentOperation() },
-      '/consents/{consentId}': {
-        parameters: [{ $ref: '#/components/parameters/ConsentId' }],
-        get: getConsentOperation(),
-        delete: revokeConsentOperation(),
-      },
-    },
+    paths: paths(),
     components: {
       schemas,
       parameters: {
@@ -107,6 +90,33 @@ export function buildOpenApiDocument(options: OpenApiOptions = {}): object {
       },
     },
   };
+}
+
+/** What the document says of each route of API_ROUTES, by its operationId. */
+const OPERATIONS: Readonly<Record<string, () => JsonObject>> = {
+  listVoices: listVoicesOperation,
+  getVoice: getVoiceOperation,
+  deleteVoice: deleteVoiceOperation,
+  speak: speechOperation,
+  createUpload: uploadOperation,
+  createConsent: createConsentOperation,
+  getConsent: getConsentOperation,
+  revokeConsent: revokeConsentOperation,
+};
+
+/** `paths`, from API_ROUTES (the routes the stack and local mode serve): each resource once, its methods in order. */
+function paths(): JsonObject {
+  const document: Record<string, JsonObject> = {};
+  for (const route of API_ROUTES) {
+    const operation = OPERATIONS[route.operationId];
+    if (!operation) throw new Error(`no OpenAPI operation for ${route.method} ${route.resource}`);
+    const parameters = pathParameterNames(route.resource).map((name) => ({
+      $ref: `#/components/parameters/${name.charAt(0).toUpperCase()}${name.slice(1)}`,
+    }));
+    document[route.resource] ??= parameters.length > 0 ? { parameters } : {};
+    document[route.resource] = { ...document[route.resource], [route.method.toLowerCase()]: operation() };
+  }
+  return document;
 }
 
 function servers(serverUrl: string | undefined): JsonObject[] {

@@ -1,12 +1,16 @@
 import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { API_ROUTES } from '../../functions/shared/contract';
 import type { VoicedropStack } from '../../lib/voicedrop-stack';
+import { matchRoute } from '../../local/api-gateway/routes';
+import { buildOpenApiDocument } from '../../scripts/openapi/document';
 import {
   type ApiIds,
   apiIds,
   cloudWatchRoleId,
   gatewayResponse,
   gatewayResponseBody,
+  routeNamed,
   routesOf,
 } from './api-support';
 import { logicalId, nagFindings, resourceById, synthesize, type TemplateResource } from './support';
@@ -38,6 +42,38 @@ describe('Stack: Voicedrop API with the cdk.json configuration', () => {
         'POST /uploads',
         'POST /voices/{voiceId}/speech',
       ]);
+    });
+
+    it('has the routes of API_ROUTES, which local mode serves and the OpenAPI document describes', () => {
+      const routes = API_ROUTES.map((route) => `${route.method} ${route.resource}`).sort();
+      expect(
+        routesOf(template)
+          .map(({ route }) => route)
+          .sort(),
+      ).toEqual(routes);
+      for (const route of API_ROUTES) {
+        const matched = matchRoute(route.resource.replaceAll(/\{[^}]+\}/g, 'x_1'));
+        expect(matched?.route.resource, route.resource).toBe(route.resource);
+        expect(matched?.route.methods, route.resource).toContain(route.method);
+      }
+      const paths = (buildOpenApiDocument() as { paths: Record<string, Record<string, unknown>> }).paths;
+      expect(
+        Object.entries(paths)
+          .flatMap(([path, item]) =>
+            Object.keys(item)
+              .filter((key) => key !== 'parameters')
+              .map((method) => `${method.toUpperCase()} ${path}`),
+          )
+          .sort(),
+      ).toEqual(routes);
+    });
+
+    it('streams exactly the routes API_ROUTES marks streamed, through the speech function', () => {
+      for (const route of API_ROUTES) {
+        const integration = routeNamed(template, `${route.method} ${route.resource}`).Properties
+          .Integration as { ResponseTransferMode?: string };
+        expect(integration.ResponseTransferMode === 'STREAM', route.resource).toBe(route.streamed === true);
+      }
     });
 
     it('requires SigV4 (AWS_IAM) on every method', () => {

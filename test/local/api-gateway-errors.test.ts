@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { GATEWAY_ERRORS, type GatewayErrorAnswer } from '../../functions/shared/contract';
 import { startLocalApiGateway } from '../../local/api-gateway';
 import { closeGateways, expectJsonError, gateways, recordingHandler, start } from './api-gateway-support';
 
@@ -22,33 +23,26 @@ describe('local API gateway: errors', () => {
       '/voices//speech',
       '/v2/voices',
     ]) {
-      const message = await expectJsonError(await fetch(`${gateway.url}${path}`), 404, {
-        code: 'not_found',
-        retryable: false,
-      });
-      expect(message).toMatch(/^No route GET /);
+      await expectGatewayError(await fetch(`${gateway.url}${path}`), GATEWAY_ERRORS.noRoute);
     }
     expect(calls).toEqual([]);
   });
 
-  it('answers 405 with Allow for a method the resource does not have, without invoking the handler', async () => {
+  it('answers a method the resource does not have as the deployed API does, without invoking the handler', async () => {
     const { handler, calls } = recordingHandler();
     const { gateway } = await start(handler);
 
     const speech = await fetch(`${gateway.url}/v1/voices/vc_1/speech`);
-    await expectJsonError(speech, 405, { code: 'method_not_allowed', retryable: false });
-    expect(speech.headers.get('allow')).toBe('POST');
+    await expectGatewayError(speech, GATEWAY_ERRORS.noRoute);
 
     const put = await fetch(`${gateway.url}/voices`, { method: 'PUT', body: '{}' });
-    await expectJsonError(put, 405, { code: 'method_not_allowed', retryable: false });
-    expect(put.headers.get('allow')).toBe('GET');
+    await expectGatewayError(put, GATEWAY_ERRORS.noRoute);
 
     const options = await fetch(`${gateway.url}/voices/vc_1`, { method: 'OPTIONS' });
-    await expectJsonError(options, 405, { code: 'method_not_allowed', retryable: false });
-    expect(options.headers.get('allow')).toBe('GET, DELETE');
+    await expectGatewayError(options, GATEWAY_ERRORS.noRoute);
 
     const head = await fetch(`${gateway.url}/voices`, { method: 'HEAD' });
-    expect(head.status).toBe(405);
+    expect(head.status).toBe(GATEWAY_ERRORS.noRoute.statusCode);
     expect(calls).toEqual([]);
   });
 
@@ -61,7 +55,7 @@ describe('local API gateway: errors', () => {
       headers: { 'content-type': 'audio/wav' },
       body: randomBytes(1_025),
     });
-    await expectJsonError(declared, 413, { code: 'request_too_large', retryable: false });
+    await expectGatewayError(declared, GATEWAY_ERRORS.requestTooLarge);
 
     const chunks = [randomBytes(600), randomBytes(600)];
     const streamed = await fetch(`${gateway.url}/uploads`, {
@@ -76,7 +70,7 @@ describe('local API gateway: errors', () => {
       }),
       duplex: 'half',
     } as RequestInit);
-    await expectJsonError(streamed, 413, { code: 'request_too_large', retryable: false });
+    await expectGatewayError(streamed, GATEWAY_ERRORS.requestTooLarge);
     expect(calls).toEqual([]);
 
     const atLimit = await fetch(`${gateway.url}/uploads`, { method: 'POST', body: randomBytes(1_024) });
@@ -101,7 +95,7 @@ describe('local API gateway: errors', () => {
     const startedAt = Date.now();
     const response = await fetch(`${gateway.url}/voices`);
 
-    await expectJsonError(response, 504, { code: 'gateway_timeout', retryable: true });
+    await expectGatewayError(response, GATEWAY_ERRORS.timeout);
     expect(Date.now() - startedAt).toBeLessThan(250);
     await late;
     await vi.waitFor(() =>
@@ -118,8 +112,7 @@ describe('local API gateway: errors', () => {
 
     const response = await fetch(`${gateway.url}/voices/vc_1`);
 
-    const message = await expectJsonError(response, 502, { code: 'internal_error', retryable: true });
-    expect(message).toBe('Internal server error');
+    await expectGatewayError(response, GATEWAY_ERRORS.integrationFailed);
     const [entry] = entries;
     expect(entry?.level).toBe('error');
     expect(String(entry?.attributes?.error)).toContain('connection to db-internal.local refused');
@@ -161,10 +154,7 @@ describe('local API gateway: errors', () => {
     const { gateway, entries } = await start(async () => malformed[next++] as APIGatewayProxyResult);
 
     for (const _ of malformed) {
-      await expectJsonError(await fetch(`${gateway.url}/voices`), 502, {
-        code: 'internal_error',
-        retryable: true,
-      });
+      await expectGatewayError(await fetch(`${gateway.url}/voices`), GATEWAY_ERRORS.integrationFailed);
     }
     expect(entries.filter((entry) => entry.level === 'error')).toHaveLength(malformed.length);
   });
@@ -179,3 +169,12 @@ describe('local API gateway: errors', () => {
     expect(calls).toEqual([]);
   });
 });
+
+/** The answer the stack's gateway responses give (GATEWAY_ERRORS): status, code, message and retryability. */
+async function expectGatewayError(response: Response, answer: GatewayErrorAnswer): Promise<void> {
+  const message = await expectJsonError(response, answer.statusCode, {
+    code: answer.code,
+    retryable: answer.retryable,
+  });
+  expect(message).toBe(answer.message);
+}

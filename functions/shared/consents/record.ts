@@ -29,14 +29,17 @@ export interface ConsentRecord {
 /** Why a consent does not cover an upload or a voice at a given time. */
 export type ConsentProblem = 'unknown' | 'revoked' | 'expired';
 
-export const CONSENT_ID_PATTERN = /^cs_[a-z2-7]{26}$/;
+/** Every consent id, and so every consent item's key, starts with this (the API's PutItem grant relies on it). */
+export const CONSENT_ID_PREFIX = 'cs_';
+
+export const CONSENT_ID_PATTERN = new RegExp(`^${CONSENT_ID_PREFIX}[a-z2-7]{26}$`);
 
 const BASE32_ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567';
 
 /** `cs_` + 26 random lowercase base32 characters (130 bits). */
 export function newConsentId(): string {
   const bytes = randomBytes(26);
-  let id = 'cs_';
+  let id = CONSENT_ID_PREFIX;
   for (const byte of bytes) id += BASE32_ALPHABET[byte & 31];
   return id;
 }

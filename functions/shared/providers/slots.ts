@@ -1,6 +1,6 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { sleep } from '../retry';
+import { backoffDelayMs, sleep } from '../retry';
 import { DOCUMENT_TRANSLATION } from '../voices/repository';
 import type { ProviderName } from './types';
 
@@ -62,8 +62,11 @@ export class ProviderSlots {
       if (slot) return slot;
       const left = options.waitMs - (Date.now() - started);
       if (left <= 0) return undefined;
-      // Jittered, slowly growing polls: waiting holders do not all knock in step.
-      const delay = Math.min(left, pollMs * Math.min(4, 1 + round / 4) * (0.5 + Math.random()));
+      // Jittered, growing polls (at most four times pollMs): waiting holders do not all knock in step.
+      const delay = Math.min(
+        left,
+        backoffDelayMs(round + 1, { baseMs: pollMs, maxMs: pollMs * 4, jitter: 'equal' }),
+      );
       await sleep(delay);
     }
   }
@@ -92,7 +95,7 @@ export class ProviderSlots {
     for (const provider of Object.keys(this.limits) as ProviderName[]) {
       for (let index = 0; index < this.limits[provider]; index += 1) {
         await this.documents.send(
-          new DeleteCommand({ TableName: this.tableName, Key: { voiceId: `slot#${provider}#${index}` } }),
+          new DeleteCommand({ TableName: this.tableName, Key: { voiceId: slotKey(provider, index) } }),
         );
       }
     }
@@ -107,7 +110,7 @@ export class ProviderSlots {
     // Start at a random slot so that concurrent takers spread over the free ones.
     const first = Math.floor(Math.random() * limit);
     for (let offset = 0; offset < limit; offset += 1) {
-      const key = `slot#${provider}#${(first + offset) % limit}`;
+      const key = slotKey(provider, (first + offset) % limit);
       try {
         await this.documents.send(
           new PutCommand({
@@ -129,4 +132,9 @@ export class ProviderSlots {
     }
     return undefined;
   }
+}
+
+/** The voices-table key of a provider's slot number `index`: `slot#<provider>#<index>`. */
+export function slotKey(provider: ProviderName, index: number): string {
+  return `slot#${provider}#${index}`;
 }
