@@ -162,7 +162,12 @@ describe.each(MODES)('API %s', (mode) => {
         retryAfterSec: 0,
         times: 1,
       });
-      expect((await call(`/voices/${voiceIds.bob}/speech`, json({ text: 'Busy once.' }))).status).toBe(200);
+      const before = fixture.typecast.state.counts.speech;
+      expect(
+        (await call(`/voices/${voiceIds.bob}/speech`, json({ text: 'Busy once.', cache: false }))).status,
+      ).toBe(200);
+      // The refused request and exactly one retry reached the provider.
+      expect(fixture.typecast.state.counts.speech - before).toBe(2);
       fixture.typecast.injectFault({
         route: 'speech',
         type: 'status',
@@ -170,8 +175,14 @@ describe.each(MODES)('API %s', (mode) => {
         retryAfterSec: 2,
         times: 2,
       });
-      const limited = await call(`/voices/${voiceIds.bob}/speech`, json({ text: 'Busy twice.' }));
+      const beforeLimited = fixture.typecast.state.counts.speech;
+      const limited = await call(
+        `/voices/${voiceIds.bob}/speech`,
+        json({ text: 'Busy twice.', cache: false }),
+      );
       expect(limited.status).toBe(429);
+      // A Retry-After longer than the client's retry cap is not waited out: the caller gets it at once.
+      expect(fixture.typecast.state.counts.speech - beforeLimited).toBe(1);
       expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
       expect((await errorOf(limited)).retryable).toBe(true);
       fixture.typecast.clearFaults();
