@@ -256,22 +256,20 @@ describe('clone pipeline (S3 and DynamoDB servers, provider simulators over HTTP
     expect(await voice(voiceId)).toMatchObject({ status: 'failed', error: { retryable: false } });
   });
 
-  it('records failed when Smallest answers a clone whose status is "failed", and removes that clone', async () => {
+  /** The next Smallest clone request is answered 200 with a clone in `status`. */
+  const smallestAnswersClone = (voiceId: string, status: string) =>
     env.smallest.injectFault({
       route: 'clone',
       type: 'status',
       status: 200,
       body: {
         message: 'Voice clone created',
-        data: {
-          voiceId: 'voice_failedclone1',
-          displayName: 'x',
-          status: 'failed',
-          model: 'lightning-v3.1',
-          samples: [],
-        },
+        data: { voiceId, displayName: 'x', status, model: 'lightning-v3.1', samples: [] },
       },
     });
+
+  it('records failed when Smallest answers a clone whose status is "failed", and removes that clone', async () => {
+    smallestAnswersClone('voice_failedclone1', 'failed');
     const deletesBefore = env.smallest.state.counts.delete;
     const { voiceId, record } = await upload('incoming/smallest/failed-status.wav', uniqueWav());
     const response = await handleCloneEvent(sqsEvent(record()), lambdaContext(), env.dependencies);
@@ -286,15 +284,7 @@ describe('clone pipeline (S3 and DynamoDB servers, provider simulators over HTTP
   });
 
   it('does not record ready a clone whose Smallest status is unexpected: it is looked up again', async () => {
-    env.smallest.injectFault({
-      route: 'clone',
-      type: 'status',
-      status: 200,
-      body: {
-        message: 'Voice clone created',
-        data: { voiceId: 'voice_oddstatus1', displayName: 'x', status: 'queued', model: 'lightning-v3.1' },
-      },
-    });
+    smallestAnswersClone('voice_oddstatus1', 'queued');
     const { voiceId, record } = await upload('incoming/smallest/odd-status.wav', uniqueWav());
     const response = await handleCloneEvent(sqsEvent(record()), lambdaContext(), env.dependencies);
     // Looked up again: the provider does not list it, so the upload is retried later, not made ready.
