@@ -4,16 +4,17 @@
  */
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { readProviderSettings } from '../functions/shared/providers/settings';
-import type { ProviderName } from '../functions/shared/providers/types';
+import { PROVIDER_NAMES, type ProviderName } from '../functions/shared/providers/types';
 import { DOCUMENT_TRANSLATION } from '../functions/shared/voices/repository';
 import { CLONE_HELD_STATUSES } from '../functions/shared/voices/status';
-import type { SpeechLatencyOptions } from '../simulators/latency';
 import {
+  type SimulatorHandle,
   type SmallestDeleteMode,
-  type SmallestSimulator,
   startSmallestSimulator,
-} from '../simulators/smallest/simulator';
-import { startTypecastSimulator, type TypecastSimulator } from '../simulators/typecast/simulator';
+  startTypecastSimulator,
+  TYPECAST_MODELS,
+} from '../simulators';
+import type { SpeechLatencyOptions } from '../simulators/latency';
 import type { localDynamoClient } from './servers';
 
 export type ProviderMode = 'live' | 'sim';
@@ -43,7 +44,7 @@ export async function startLocalProviders(options: LocalProviderOptions) {
   const keys: Partial<Record<ProviderName, string>> = {};
   const baseUrls = {} as Record<ProviderName, string>;
   const simulatorUrls: Partial<Record<ProviderName, string>> = {};
-  for (const provider of ['smallest', 'typecast'] as const) {
+  for (const provider of PROVIDER_NAMES) {
     const { key, baseUrlSet } = options.configured[provider];
     const live = !options.forceSimulators && (key !== undefined || baseUrlSet);
     modes[provider] = live ? 'live' : 'sim';
@@ -62,30 +63,12 @@ export async function startLocalProviders(options: LocalProviderOptions) {
           options.settings.speechConcurrency[provider],
         ),
       };
-      const simulator =
-        provider === 'smallest'
-          ? await startSmallestSimulator({ ...simulated, deleteMode: options.smallestDeleteMode })
-          : await startTypecastSimulator(simulated);
+      const remembered = await rememberedClones(options.dynamoClient, options.tableName, provider);
+      const simulator = await START_SIMULATOR[provider](
+        { ...simulated, smallestDeleteMode: options.smallestDeleteMode },
+        remembered,
+      );
       options.closers.push(() => simulator.close());
-      // The simulators keep clones in memory: give them back the clones of the voices this data
-      // folder remembers, so voices made before a restart still speak.
-      for (const voice of await rememberedClones(options.dynamoClient, options.tableName, provider)) {
-        if (provider === 'smallest') {
-          (simulator as SmallestSimulator).seedClone({
-            voiceId: voice.providerVoiceId,
-            displayName: voice.displayName || 'voice',
-            tags: [voice.voiceId],
-            createdAt: voice.createdAt,
-          });
-        } else {
-          (simulator as TypecastSimulator).seedClone({
-            voice_id: voice.providerVoiceId,
-            name: voice.displayName || 'voice',
-            model: voice.model === 'ssfm-v21' ? 'ssfm-v21' : 'ssfm-v30',
-            createdAt: voice.createdAt,
-          });
-        }
-      }
       keys[provider] = SIMULATOR_KEYS[provider];
       baseUrls[provider] = simulator.url;
       simulatorUrls[provider] = simulator.url;
@@ -94,6 +77,61 @@ export async function startLocalProviders(options: LocalProviderOptions) {
   return { modes, keys, baseUrls, simulatorUrls };
 }
 
+/** A voice whose clone the simulator must hold again (read from the local table). */
+interface RememberedClone {
+  readonly voiceId: string;
+  readonly providerVoiceId: string;
+  readonly displayName?: string;
+  readonly model?: string;
+  readonly createdAt?: string;
+}
+
+interface SimulatorSettings extends SpeechLatencyOptions {
+  readonly cloneSlots: number;
+  readonly concurrency: number;
+  readonly smallestDeleteMode?: SmallestDeleteMode;
+}
+
+/** Starts one provider's simulator, holding again the clones it is given. */
+type StartSimulator = (
+  settings: SimulatorSettings,
+  remembered: readonly RememberedClone[],
+) => Promise<Pick<SimulatorHandle<unknown>, 'url' | 'close'>>;
+
+/**
+ * Each provider's simulator, given back the clones of the voices this data folder remembers: the
+ * simulators keep clones in memory, and voices made before a restart should still speak.
+ */
+const START_SIMULATOR: Readonly<Record<ProviderName, StartSimulator>> = {
+  smallest: async (settings, remembered) => {
+    const { smallestDeleteMode, ...simulated } = settings;
+    const simulator = await startSmallestSimulator({ ...simulated, deleteMode: smallestDeleteMode });
+    for (const voice of remembered) {
+      simulator.seedClone({
+        voiceId: voice.providerVoiceId,
+        displayName: voice.displayName || 'voice',
+        tags: [voice.voiceId],
+        createdAt: voice.createdAt,
+      });
+    }
+    return simulator;
+  },
+  typecast: async (settings, remembered) => {
+    const { smallestDeleteMode: _smallestOnly, ...simulated } = settings;
+    const simulator = await startTypecastSimulator(simulated);
+    for (const voice of remembered) {
+      simulator.seedClone({
+        voice_id: voice.providerVoiceId,
+        name: voice.displayName || 'voice',
+        // A voice made without a model (none recorded) is bound to the simulator's default.
+        model: TYPECAST_MODELS.find((model) => model === voice.model),
+        createdAt: voice.createdAt,
+      });
+    }
+    return simulator;
+  },
+};
+
 /** Voices with a live clone at `provider`, read from the local table (a scan: local mode only). */
 async function rememberedClones(
   client: ReturnType<typeof localDynamoClient>,
@@ -101,13 +139,7 @@ async function rememberedClones(
   provider: ProviderName,
 ) {
   const documents = DynamoDBDocumentClient.from(client, DOCUMENT_TRANSLATION);
-  const voices: {
-    voiceId: string;
-    providerVoiceId: string;
-    displayName?: string;
-    model?: string;
-    createdAt?: string;
-  }[] = [];
+  const voices: RememberedClone[] = [];
   const held = Object.fromEntries([...CLONE_HELD_STATUSES].map((status, index) => [`:held${index}`, status]));
   let startKey: Record<string, unknown> | undefined;
   do {

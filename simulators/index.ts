@@ -13,6 +13,7 @@ export {
   type SmallestSimulatorOptions,
   startSmallestSimulator,
 } from './smallest/simulator';
+export { MODELS as TYPECAST_MODELS } from './typecast/contract';
 export {
   startTypecastSimulator,
   type TypecastSeedInput,

@@ -19,8 +19,8 @@ export interface ConsentDependencies extends DeleteDependencies {
 /** A voice as a consent lists it: enough to follow it up with GET /voices/{voiceId}. */
 export interface ConsentVoice {
   readonly voiceId: string;
-  readonly status: string;
-  readonly provider: string;
+  readonly status: VoiceRecord['status'];
+  readonly provider: VoiceRecord['provider'];
   readonly createdAt: string;
   readonly deletion?: VoiceRecord['deletion'];
 }

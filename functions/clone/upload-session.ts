@@ -449,6 +449,8 @@ export class UploadSession {
       status: to,
       provider: this.record.provider,
       errorCode: (changes?.error as VoiceError | null | undefined)?.code,
+      // How many deliveries took the lease to get here (1 unless redelivered).
+      attempts: this.record.processing?.attempts,
     });
     return true;
   }

@@ -1,3 +1,5 @@
+import type { ProviderName } from './providers/types';
+
 /**
  * The one error hierarchy of voicedrop. Every error that crosses a module boundary is a VoicedropError:
  * it carries a stable `code` (shown to users and stored on voice records), whether trying again later can
@@ -25,9 +27,9 @@ export class ConfigurationError extends VoicedropError {
 
 /** The provider's API key is not in the secret (or the environment, in local mode). */
 export class ProviderKeyMissingError extends VoicedropError {
-  readonly provider: string;
+  readonly provider: ProviderName;
 
-  constructor(provider: string, where: string) {
+  constructor(provider: ProviderName, where: string) {
     super(
       'provider_key_missing',
       `No API key for ${provider}: put it into ${where} (see README, "Put the provider keys into the secret"), then redrive or re-upload.`,

@@ -8,6 +8,7 @@ import {
   type SPEECH_PROVIDER_METRICS,
   type WEBHOOK_METRICS,
 } from './contract';
+import type { ProviderName } from './providers/types';
 
 /** The pipeline's business metrics (README, "Reading failures"; named in contract.ts, which lib/ reads too). */
 export type BusinessMetric =
@@ -24,8 +25,8 @@ export type ProviderOperation = 'clone' | 'speech' | 'delete';
 /** What handlers record; the Lambda implementation writes CloudWatch embedded metrics into the logs. */
 export interface MetricsRecorder {
   count(name: BusinessMetric, value?: number): void;
-  providerLatency(provider: string, operation: ProviderOperation, milliseconds: number): void;
-  providerCount(provider: string, name: ProviderMetric, value: number): void;
+  providerLatency(provider: ProviderName, operation: ProviderOperation, milliseconds: number): void;
+  providerCount(provider: ProviderName, name: ProviderMetric, value: number): void;
 }
 
 /** Records nothing (tests, local mode). */

@@ -171,17 +171,16 @@ export async function speak(
       const { metrics, logger } = dependencies;
       metrics.count('SpeechRequests');
       metrics.count('SpeechCharacters', characters);
-      metrics.providerCount(record.provider, 'SpeechProviderCharacters', outcome.providerCharacters);
-      metrics.providerCount(record.provider, 'SpeechCachedPieces', outcome.cachedPieces);
-      if (outcome.completed && cacheOutcome === 'hit')
-        metrics.providerCount(record.provider, 'SpeechCacheHits', 1);
+      metrics.providerCount(name, 'SpeechProviderCharacters', outcome.providerCharacters);
+      metrics.providerCount(name, 'SpeechCachedPieces', outcome.cachedPieces);
+      if (outcome.completed && cacheOutcome === 'hit') metrics.providerCount(name, 'SpeechCacheHits', 1);
       if (outcome.synthesizedPieces > 0) {
-        metrics.providerLatency(record.provider, 'speech', Date.now() - started);
+        metrics.providerLatency(name, 'speech', Date.now() - started);
       }
       if (!outcome.completed && outcome.bytes > 0) metrics.count('SpeechStreamsTruncated');
       const details = {
         voiceId,
-        provider: record.provider,
+        provider: name,
         characters,
         pieces: pieces.length,
         cachedPieces: outcome.cachedPieces,

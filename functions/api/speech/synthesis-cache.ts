@@ -10,11 +10,12 @@
 import { createHash } from 'node:crypto';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { SPEECH_CACHE_PREFIX } from '../../shared/contract';
+import type { ProviderName } from '../../shared/providers/types';
 import type { RecentPieces } from './recent-pieces';
 
 /** Everything a piece's audio depends on. */
 export interface PieceIdentity {
-  readonly provider: string;
+  readonly provider: ProviderName;
   readonly providerVoiceId: string;
   readonly model: string;
   readonly format: 'wav' | 'mp3';

@@ -2,7 +2,7 @@ import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/c
 import { DeleteCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { backoffDelayMs, sleep } from '../retry';
 import { DOCUMENT_TRANSLATION } from '../voices/repository';
-import type { ProviderName } from './types';
+import { PROVIDER_NAMES, type ProviderName } from './types';
 
 /** A held slot: give it back with ProviderSlots.release. */
 export interface ProviderSlot {
@@ -92,7 +92,7 @@ export class ProviderSlots {
    * (local mode after a crash); in AWS a crashed holder's lease simply runs out.
    */
   async freeAll(): Promise<void> {
-    for (const provider of Object.keys(this.limits) as ProviderName[]) {
+    for (const provider of PROVIDER_NAMES) {
       for (let index = 0; index < this.limits[provider]; index += 1) {
         await this.documents.send(
           new DeleteCommand({ TableName: this.tableName, Key: { voiceId: slotKey(provider, index) } }),

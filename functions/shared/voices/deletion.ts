@@ -168,7 +168,7 @@ async function deleteProviderClone(
     const result = await provider.deleteVoice(record.providerVoiceId, {
       signal: AbortSignal.timeout(15_000),
     });
-    dependencies.metrics.providerLatency(record.provider, 'delete', Date.now() - started);
+    dependencies.metrics.providerLatency(name, 'delete', Date.now() - started);
     return result.deleted ? { provider: 'deleted' } : { provider: 'not_deleted', detail: result.detail };
   } catch (error) {
     if (isProviderError(error) && error.kind === 'not_found') return { provider: 'deleted' };

@@ -57,7 +57,10 @@ export interface VoiceError {
 export interface VoiceProcessing {
   readonly leaseToken?: string;
   readonly leaseUntil?: number;
-  /** Deliveries that took the lease so far: for operators reading the table (and the burst test). */
+  /**
+   * Deliveries that took the lease so far, counted by acquireLease: the clone function's final `voice
+   * status` log line reports it, so an operator sees which uploads needed redeliveries.
+   */
   readonly attempts?: number;
   readonly cloneStartedAt?: string;
   readonly cloneOutcomeUnknown?: boolean;
@@ -86,7 +89,10 @@ export interface VoiceRecord {
   readonly status: VoiceStatus;
   /**
    * The provider the upload named: one of PROVIDER_NAMES for every voice that can reach a provider; a
-   * rejected `unknown_provider` upload keeps what its key said. Read it through `knownProviderOf`.
+   * rejected `unknown_provider` upload keeps what its key said (the voice JSON and every event carry
+   * `provider`, so that record says `"provider": "elevenlabs"` rather than nothing). Code that calls a
+   * provider, counts per provider or keys by provider takes a ProviderName: read it through
+   * `knownProviderOf`, the one place a record's provider is narrowed.
    */
   readonly provider: string;
   readonly providerVoiceId?: string;

@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { VOICES_BY_CREATED_AT_INDEX } from '../contract';
 import { VoicedropError } from '../errors';
+import type { ProviderName } from '../providers/types';
 import { queryItems } from '../query-items';
 import { LIST_PARTITION, type VoiceRecord } from './record';
 import {
@@ -311,7 +312,7 @@ export class VoiceRepository {
    * a reconciliation by name must not mistake for the one it is looking for. Reads the list index with a
    * filter (a rare path: only after a clone request's answer was lost).
    */
-  async knownProviderVoiceIds(provider: string, displayName: string): Promise<string[]> {
+  async knownProviderVoiceIds(provider: ProviderName, displayName: string): Promise<string[]> {
     const items = await queryItems<{ providerVoiceId?: unknown }>(this.documents, {
       TableName: this.tableName,
       IndexName: VOICES_BY_CREATED_AT_INDEX,
@@ -482,7 +483,7 @@ export class VoiceRepository {
 
 /** The key of the claim item for byte-identical audio. */
 export function audioClaimKey(
-  provider: string,
+  provider: ProviderName,
   model: string,
   language: string | undefined,
   sha256: string,
