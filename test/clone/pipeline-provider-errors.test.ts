@@ -76,10 +76,19 @@ describe('clone pipeline (S3 and DynamoDB servers, provider simulators over HTTP
       processing: { cloneOutcomeUnknown: true, cloneAnswerLost: false },
     });
     // The provider answered (500), so the next delivery need not wait out the grace period.
-    const second = await handleCloneEvent(sqsEvent(record(2)), lambdaContext(), patient);
+    const logged: [string, Record<string, unknown> | undefined][] = [];
+    const remember = (message: string, attributes?: Record<string, unknown>) =>
+      logged.push([message, attributes]);
+    const logger = { debug: remember, info: remember, warn: remember, error: remember };
+    const second = await handleCloneEvent(sqsEvent(record(2)), lambdaContext(), { ...patient, logger });
     expect(second.batchItemFailures).toEqual([]);
     expect((await voice(voiceId)).status).toBe('ready');
     expect(env.smallest.state.counts.clone - before).toBe(2);
+    // The final log line says the voice took a second delivery.
+    expect(logged).toContainEqual([
+      'voice status',
+      expect.objectContaining({ voiceId, status: 'ready', attempts: 2 }),
+    ]);
     const clones = [...env.smallest.state.clones.values()].filter((clone) => clone.tags.includes(voiceId));
     expect(clones).toHaveLength(1);
   });
