@@ -2,14 +2,9 @@ import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { Stage } from 'aws-cdk-lib/aws-apigateway';
 import {
   Alarm,
-  AlarmStatusWidget,
   ComparisonOperator,
   Dashboard,
-  GraphWidget,
   type IMetric,
-  Metric,
-  Stats,
-  TextWidget,
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -19,16 +14,10 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Subscription, SubscriptionProtocol, Topic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import {
-  CLONE_METRICS,
-  METRICS_NAMESPACE,
-  PROVIDER_LATENCY_METRIC,
-  SERVICE_NAMES,
-  SPEECH_METRICS,
-} from '../functions/shared/contract';
-import type { ProviderOperation } from '../functions/shared/metrics';
-import { PROVIDER_NAMES } from '../functions/shared/providers/types';
+import { CLONE_METRICS, PROVIDER_LATENCY_METRIC, SPEECH_METRICS } from '../functions/shared/contract';
 import { acknowledge } from './acknowledgements';
+import { dashboardRows } from './monitoring-dashboard';
+import { CLONE_SERVICE, handlerCount, MAXIMUM, RETENTION_SERVICE, SUM } from './monitoring-metrics';
 
 // The names are defined once, beside the functions that emit them.
 export { CLONE_METRICS, PROVIDER_LATENCY_METRIC, SPEECH_METRICS };
@@ -93,7 +82,26 @@ interface AlarmDefinition {
   readonly treatMissingData?: TreatMissingData;
 }
 
-const FIVE_MINUTES = Duration.minutes(5);
+// Every function is watched alike: any failed or throttled invocation raises the alarm.
+function failedInvocations(
+  fn: IFunction,
+  name: string,
+  causes = 'an unhandled error or a timeout',
+): AlarmDefinition {
+  return {
+    metric: fn.metricErrors(SUM),
+    threshold: 0,
+    description: `The ${name} function failed an invocation: ${causes}.`,
+  };
+}
+
+function throttledInvocations(fn: IFunction, name: string): AlarmDefinition {
+  return {
+    metric: fn.metricThrottles(SUM),
+    threshold: 0,
+    description: `The ${name} function was throttled: the account's Lambda concurrency is exhausted.`,
+  };
+}
 
 /**
  * Alarms, one encrypted topic they notify (ALARM and OK), an optional e-mail subscription, and one dashboard
@@ -109,9 +117,24 @@ export class VoicedropMonitoring extends Construct {
 
   constructor(scope: Construct, id: string, props: VoicedropMonitoringProps) {
     super(scope, id);
-    const stack = Stack.of(this);
+    this.alarmTopicKey = this.createAlarmTopicKey();
+    this.alarmTopic = this.createAlarmTopic(this.alarmTopicKey);
+    if (props.alarmEmail !== undefined) this.alarmEmailSubscription = this.subscribe(props.alarmEmail);
+    this.alarms = this.createAlarms(props);
+    const otherAlarms = props.otherAlarms ?? [];
+    for (const alarm of otherAlarms) this.notify(alarm);
+    this.dashboard = new Dashboard(this, 'Dashboard', {
+      dashboardName: props.dashboardName,
+      defaultInterval: Duration.hours(24),
+    });
+    for (const row of dashboardRows(props, [...Object.values(this.alarms), ...otherAlarms])) {
+      this.dashboard.addWidgets(...row);
+    }
+  }
 
-    this.alarmTopicKey = new Key(this, 'AlarmTopicKey', {
+  /** Customer managed, so that CloudWatch alarms can publish to the topic it encrypts. */
+  private createAlarmTopicKey(): Key {
+    const key = new Key(this, 'AlarmTopicKey', {
       description: 'voicedrop: encrypts the alarm topic; CloudWatch alarms use it to publish',
       enableKeyRotation: true,
       // Alarm notifications are delivered within seconds and never stored, so nothing outlives the stack that
@@ -121,7 +144,7 @@ export class VoicedropMonitoring extends Construct {
     });
     // The actions an encrypted topic's publisher needs (AWS re:Post, "CloudWatch alarm with an encrypted SNS
     // topic"); the AWS managed key's policy does not grant them to CloudWatch and cannot be changed.
-    this.alarmTopicKey.addToResourcePolicy(
+    key.addToResourcePolicy(
       new PolicyStatement({
         sid: 'AllowCloudWatchAlarmsToPublishToTheEncryptedTopic',
         principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
@@ -130,19 +153,25 @@ export class VoicedropMonitoring extends Construct {
       }),
     );
 
-    this.alarmTopic = new Topic(this, 'AlarmTopic', {
+    return key;
+  }
+
+  /** The topic every alarm notifies, for CloudWatch alarms of this account only, over TLS. */
+  private createAlarmTopic(key: Key): Topic {
+    const stack = Stack.of(this);
+    const topic = new Topic(this, 'AlarmTopic', {
       displayName: 'voicedrop alarms',
-      masterKey: this.alarmTopicKey,
+      masterKey: key,
       enforceSSL: true,
     });
     // The topic policy that enforceSSL creates replaces SNS's default policy, so CloudWatch needs its own
     // statement: alarms of this account only.
-    this.alarmTopic.addToResourcePolicy(
+    topic.addToResourcePolicy(
       new PolicyStatement({
         sid: 'AllowCloudWatchAlarmsOfThisAccount',
         principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
         actions: ['sns:Publish'],
-        resources: [this.alarmTopic.topicArn],
+        resources: [topic.topicArn],
         conditions: {
           StringEquals: { 'aws:SourceAccount': stack.account },
           ArnLike: {
@@ -152,48 +181,32 @@ export class VoicedropMonitoring extends Construct {
       }),
     );
 
-    if (props.alarmEmail !== undefined) {
-      this.alarmEmailSubscription = new Subscription(this, 'AlarmEmail', {
-        topic: this.alarmTopic,
-        protocol: SubscriptionProtocol.EMAIL,
-        endpoint: props.alarmEmail,
-      });
-      acknowledge(
-        this.alarmEmailSubscription,
-        'Serverless-SNSRedrivePolicy',
-        'An alarm e-mail that cannot be delivered has nobody to read a dead-letter queue either; the alarm ' +
-          'state stays in CloudWatch and on the dashboard, where it is seen without the mail.',
-      );
-    }
+    return topic;
+  }
 
-    const cloneService = { service: SERVICE_NAMES.clone };
-    const speechService = { service: SERVICE_NAMES.speech };
-    const count = (metricName: string, dimensionsMap: Record<string, string>, period = FIVE_MINUTES) =>
-      new Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap, statistic: Stats.SUM, period });
+  /** An e-mail subscription to the alarm topic (AWS sends a confirmation mail first). */
+  private subscribe(alarmEmail: string): Subscription {
+    const subscription = new Subscription(this, 'AlarmEmail', {
+      topic: this.alarmTopic,
+      protocol: SubscriptionProtocol.EMAIL,
+      endpoint: alarmEmail,
+    });
+    acknowledge(
+      subscription,
+      'Serverless-SNSRedrivePolicy',
+      'An alarm e-mail that cannot be delivered has nobody to read a dead-letter queue either; the alarm ' +
+        'state stays in CloudWatch and on the dashboard, where it is seen without the mail.',
+    );
+    return subscription;
+  }
 
-    const sum = { statistic: Stats.SUM, period: FIVE_MINUTES };
-    const maximum = { statistic: Stats.MAXIMUM, period: FIVE_MINUTES };
+  /** Every alarm of the pipeline, each notifying the topic. */
+  private createAlarms(props: VoicedropMonitoringProps): VoicedropAlarms {
     const oldestAgeSeconds = props.oldestCloneMessageAge.toSeconds();
 
-    // Every function is watched alike: any failed or throttled invocation raises the alarm.
-    const failedInvocations = (
-      fn: IFunction,
-      name: string,
-      causes = 'an unhandled error or a timeout',
-    ): AlarmDefinition => ({
-      metric: fn.metricErrors(sum),
-      threshold: 0,
-      description: `The ${name} function failed an invocation: ${causes}.`,
-    });
-    const throttledInvocations = (fn: IFunction, name: string): AlarmDefinition => ({
-      metric: fn.metricThrottles(sum),
-      threshold: 0,
-      description: `The ${name} function was throttled: the account's Lambda concurrency is exhausted.`,
-    });
-
-    this.alarms = {
+    return {
       deadLetters: this.alarm('DeadLetters', {
-        metric: props.deadLetterQueue.metricApproximateNumberOfMessagesVisible(maximum),
+        metric: props.deadLetterQueue.metricApproximateNumberOfMessagesVisible(MAXIMUM),
         threshold: 0,
         description:
           'An upload failed every clone attempt and waits in the clone dead-letter queue (kept 14 days). ' +
@@ -203,7 +216,7 @@ export class VoicedropMonitoring extends Construct {
         treatMissingData: TreatMissingData.IGNORE,
       }),
       cloneBacklog: this.alarm('CloneBacklog', {
-        metric: props.cloneQueue.metricApproximateAgeOfOldestMessage(maximum),
+        metric: props.cloneQueue.metricApproximateAgeOfOldestMessage(MAXIMUM),
         threshold: oldestAgeSeconds,
         description:
           `An upload has waited more than ${props.oldestCloneMessageAge.toHumanString()} in the clone queue: ` +
@@ -212,7 +225,7 @@ export class VoicedropMonitoring extends Construct {
       cloneErrors: this.alarm('CloneErrors', failedInvocations(props.cloneFunction, 'clone')),
       cloneThrottles: this.alarm('CloneThrottles', throttledInvocations(props.cloneFunction, 'clone')),
       clonesFailed: this.alarm('ClonesFailed', {
-        metric: count('ClonesFailed', cloneService, Duration.minutes(15)),
+        metric: handlerCount('ClonesFailed', CLONE_SERVICE, Duration.minutes(15)),
         threshold: 0,
         description:
           'A clone ended as failed (provider error or rejection after retries); the voice record says why.',
@@ -231,179 +244,20 @@ export class VoicedropMonitoring extends Construct {
       speechThrottles: this.alarm('SpeechThrottles', throttledInvocations(props.speechFunction, 'speech')),
       retentionErrors: this.alarm('RetentionErrors', failedInvocations(props.retentionFunction, 'retention')),
       retentionFailures: this.alarm('RetentionFailures', {
-        metric: count('RetentionFailures', { service: SERVICE_NAMES.retention }, Duration.days(1)),
+        metric: handlerCount('RetentionFailures', RETENTION_SERVICE, Duration.days(1)),
         threshold: 0,
         description:
           'The retention sweep could not delete a voice that its schedule says must go (the function log ' +
           'names it and why); the next daily run tries again, or run npm run retention.',
       }),
       apiServerErrors: this.alarm('ApiServerErrors', {
-        metric: props.apiStage.metricServerError(sum),
+        metric: props.apiStage.metricServerError(SUM),
         threshold: 0,
         description:
           'The API answered 5xx: the api function failed or timed out, or a provider failed or refused ' +
           'the key (502/503).',
       }),
     };
-
-    const otherAlarms = props.otherAlarms ?? [];
-    for (const alarm of otherAlarms) this.notify(alarm);
-
-    this.dashboard = new Dashboard(this, 'Dashboard', {
-      dashboardName: props.dashboardName,
-      defaultInterval: Duration.hours(24),
-    });
-    const latency = (operation: Extract<ProviderOperation, 'clone' | 'speech'>) =>
-      PROVIDER_NAMES.flatMap((provider) =>
-        [Stats.p(50), Stats.p(95)].map(
-          (statistic) =>
-            new Metric({
-              namespace: METRICS_NAMESPACE,
-              metricName: PROVIDER_LATENCY_METRIC,
-              dimensionsMap: {
-                service: operation === 'clone' ? SERVICE_NAMES.clone : SERVICE_NAMES.speech,
-                Provider: provider,
-                Operation: operation,
-              },
-              statistic,
-              period: FIVE_MINUTES,
-              label: `${provider} ${statistic}`,
-            }),
-        ),
-      );
-    const functionActivity = (fn: IFunction) => [
-      fn.metricInvocations({ ...sum, label: 'Invocations' }),
-      fn.metricErrors({ ...sum, label: 'Errors' }),
-      fn.metricThrottles({ ...sum, label: 'Throttles' }),
-    ];
-    const functionDuration = (fn: IFunction) =>
-      [Stats.p(50), Stats.p(95), Stats.MAXIMUM].map((statistic) =>
-        fn.metricDuration({ statistic, period: FIVE_MINUTES, label: statistic }),
-      );
-
-    this.dashboard.addWidgets(
-      new TextWidget({
-        markdown:
-          '# voicedrop\nUploads below `incoming/` → clone queue → clone function → voices table; HTTPS API → api ' +
-          'function. A message in the dead-letter queue is an upload that failed every attempt: fix the cause, ' +
-          'then redrive it to the clone queue.',
-        width: 24,
-        height: 2,
-      }),
-    );
-    this.dashboard.addWidgets(
-      new AlarmStatusWidget({
-        title: 'Alarms',
-        alarms: [...Object.values(this.alarms), ...otherAlarms],
-        width: 24,
-        height: 3,
-      }),
-    );
-    this.dashboard.addWidgets(
-      new GraphWidget({
-        title: 'Clones (handler metrics)',
-        left: CLONE_METRICS.map((name) => count(name, cloneService).with({ label: name })),
-        width: 12,
-      }),
-      new GraphWidget({
-        title: 'Clone queue',
-        left: [
-          props.cloneQueue.metricApproximateNumberOfMessagesVisible({ ...maximum, label: 'Waiting' }),
-          props.cloneQueue.metricApproximateNumberOfMessagesNotVisible({ ...maximum, label: 'In flight' }),
-        ],
-        right: [
-          props.cloneQueue.metricApproximateAgeOfOldestMessage({ ...maximum, label: 'Oldest message (s)' }),
-        ],
-        width: 8,
-      }),
-      new GraphWidget({
-        title: 'Dead-letter queue',
-        left: [
-          props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ ...maximum, label: 'Messages' }),
-        ],
-        leftAnnotations: [{ value: 1, label: 'alarm', color: '#d62728' }],
-        width: 4,
-      }),
-    );
-    this.dashboard.addWidgets(
-      new GraphWidget({ title: 'Clone function', left: functionActivity(props.cloneFunction), width: 6 }),
-      new GraphWidget({
-        title: 'Clone function duration (ms)',
-        left: functionDuration(props.cloneFunction),
-        width: 6,
-      }),
-      new GraphWidget({ title: 'Api function', left: functionActivity(props.apiFunction), width: 6 }),
-      new GraphWidget({
-        title: 'Api function duration (ms)',
-        left: functionDuration(props.apiFunction),
-        width: 6,
-      }),
-    );
-    this.dashboard.addWidgets(
-      new GraphWidget({ title: 'Speech function', left: functionActivity(props.speechFunction), width: 6 }),
-      new GraphWidget({
-        title: 'Speech function duration (ms)',
-        left: functionDuration(props.speechFunction),
-        width: 6,
-      }),
-      new GraphWidget({
-        title: 'Retention sweep',
-        left: [
-          ...functionActivity(props.retentionFunction),
-          count('RetentionDeletions', { service: SERVICE_NAMES.retention }, Duration.days(1)).with({
-            label: 'Voices deleted',
-          }),
-          count('RetentionFailures', { service: SERVICE_NAMES.retention }, Duration.days(1)).with({
-            label: 'Deletions failed',
-          }),
-        ],
-        width: 12,
-      }),
-    );
-    if (props.otherFunctions?.length) {
-      this.dashboard.addWidgets(
-        ...props.otherFunctions.map(
-          ({ title, fn }) => new GraphWidget({ title, left: functionActivity(fn), width: 6 }),
-        ),
-      );
-    }
-    this.dashboard.addWidgets(
-      new GraphWidget({
-        title: 'API requests',
-        left: [
-          props.apiStage.metricCount({ ...sum, label: 'Requests' }),
-          props.apiStage.metricClientError({ ...sum, label: '4xx' }),
-          props.apiStage.metricServerError({ ...sum, label: '5xx' }),
-        ],
-        width: 8,
-      }),
-      new GraphWidget({
-        title: 'API latency (ms)',
-        left: [
-          props.apiStage.metricLatency({ statistic: Stats.p(50), period: FIVE_MINUTES, label: 'p50' }),
-          props.apiStage.metricLatency({ statistic: Stats.p(95), period: FIVE_MINUTES, label: 'p95' }),
-          props.apiStage.metricIntegrationLatency({
-            statistic: Stats.p(95),
-            period: FIVE_MINUTES,
-            label: 'integration p95',
-          }),
-        ],
-        width: 8,
-      }),
-      new GraphWidget({
-        title: 'Speech (handler metrics)',
-        // Counts of requests on the left, characters (a much larger number) on the right.
-        left: SPEECH_METRICS.filter((name) => name !== 'SpeechCharacters').map((name) =>
-          count(name, speechService).with({ label: name }),
-        ),
-        right: [count('SpeechCharacters', speechService).with({ label: 'SpeechCharacters' })],
-        width: 8,
-      }),
-    );
-    this.dashboard.addWidgets(
-      new GraphWidget({ title: 'Provider latency: clone (ms)', left: latency('clone'), width: 12 }),
-      new GraphWidget({ title: 'Provider latency: speech (ms)', left: latency('speech'), width: 12 }),
-    );
   }
 
   /** Greater than the threshold in one period; ALARM and OK both notify the topic. */
