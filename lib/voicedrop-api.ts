@@ -88,8 +88,36 @@ export class VoicedropApi extends Construct {
       retention: props.accessLogRetention,
       removalPolicy: props.accessLogRemovalPolicy,
     });
+    this.restApi = this.createRestApi(config, iam);
+    if (!iam) {
+      Annotations.of(this).addWarningV2(
+        '@voicedrop/api:noAuthorization',
+        'voicedrop.api.authorization is "none": anyone who finds the URL can list, use and delete voices. ' +
+          'Use it for short-lived test deployments only.',
+      );
+    }
 
-    this.restApi = new RestApi(this, 'RestApi', {
+    this.speechRequestModel = this.model('SpeechRequest', speechRequestSchema);
+    this.uploadRequestModel = this.model('UploadRequest', uploadRequestSchema);
+    this.consentRequestModel = this.model('ConsentRequest', consentRequestSchema);
+    this.addRoutes(props);
+    if (iam) {
+      for (const method of this.restApi.methods) {
+        acknowledge(
+          method,
+          'AwsSolutions-COG4',
+          'Callers authenticate with AWS IAM (SigV4, execute-api:Invoke), not a Cognito user pool: the API ' +
+            "serves the deployer's own tools and principals, and there are no end-user accounts (README, HTTPS API).",
+        );
+      }
+    }
+
+    this.addGatewayResponses(iam);
+  }
+
+  /** The REST API and its stage: regional, throttled, traced, with JSON access logs and no bodies logged. */
+  private createRestApi(config: ApiConfig, iam: boolean): RestApi {
+    const restApi = new RestApi(this, 'RestApi', {
       // Named after the stack, so two deployments in one account can be told apart in the console.
       restApiName: `${Stack.of(this).stackName}-api`,
       description: 'voicedrop HTTPS API: list, read, speak with and delete cloned voices; presigned uploads',
@@ -118,9 +146,9 @@ export class VoicedropApi extends Construct {
       },
     });
     // RestApi adds an `Endpoint` output under a generated name; the stack outputs the stage URL as `ApiUrl`.
-    this.restApi.node.tryRemoveChild('Endpoint');
+    restApi.node.tryRemoveChild('Endpoint');
 
-    const stage = this.restApi.deploymentStage;
+    const stage = restApi.deploymentStage;
     acknowledge(
       stage,
       'AwsSolutions-APIG6',
@@ -135,7 +163,7 @@ export class VoicedropApi extends Construct {
         'throttled, and a web ACL costs a monthly fee per deployment. Deployers who want one associate it ' +
         'with this stage (README, deploy guide).',
     );
-    const cloudWatchRole = this.restApi.node.tryFindChild('CloudWatchRole');
+    const cloudWatchRole = restApi.node.tryFindChild('CloudWatchRole');
     if (cloudWatchRole) {
       acknowledge(
         cloudWatchRole,
@@ -145,17 +173,11 @@ export class VoicedropApi extends Construct {
       );
     }
 
-    if (!iam) {
-      Annotations.of(this).addWarningV2(
-        '@voicedrop/api:noAuthorization',
-        'voicedrop.api.authorization is "none": anyone who finds the URL can list, use and delete voices. ' +
-          'Use it for short-lived test deployments only.',
-      );
-    }
+    return restApi;
+  }
 
-    this.speechRequestModel = this.model('SpeechRequest', speechRequestSchema);
-    this.uploadRequestModel = this.model('UploadRequest', uploadRequestSchema);
-    this.consentRequestModel = this.model('ConsentRequest', consentRequestSchema);
+  /** One method per route of API_ROUTES, each validated and proxied to its function. */
+  private addRoutes(props: VoicedropApiProps): void {
     // Parameter validation only checks that required parameters are present (API Gateway never checks their
     // format); the handler parses voiceId and the query with the same zod schemas.
     const parameterValidator = new RequestValidator(this, 'ParameterValidator', {
@@ -206,18 +228,10 @@ export class VoicedropApi extends Construct {
           ...(route.requestBody ? { requestModels: jsonModels(models[route.requestBody]) } : {}),
         });
     }
+  }
 
-    if (iam) {
-      for (const method of this.restApi.methods) {
-        acknowledge(
-          method,
-          'AwsSolutions-COG4',
-          'Callers authenticate with AWS IAM (SigV4, execute-api:Invoke), not a Cognito user pool: the API ' +
-            "serves the deployer's own tools and principals, and there are no end-user accounts (README, HTTPS API).",
-        );
-      }
-    }
-
+  /** API Gateway's own errors (auth, throttling, validation, timeouts) in the handler's error shape. */
+  private addGatewayResponses(iam: boolean): void {
     for (const error of gatewayErrors(iam)) {
       this.restApi.addGatewayResponse(`Gateway${error.type.responseType}`, {
         type: error.type,
