@@ -4,7 +4,7 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { SPEECH_PREFIX } from '../../shared/contract';
 import type { Log } from '../../shared/logger';
 import type { MetricsRecorder } from '../../shared/metrics';
-import type { ProviderName, VoiceProvider } from '../../shared/providers/types';
+import type { ProviderName, SpeechStream, VoiceProvider } from '../../shared/providers/types';
 import { knownProviderOf, VOICE_ID_PATTERN, type VoiceRecord } from '../../shared/voices/record';
 import type { VoiceRepository } from '../../shared/voices/repository';
 import { DELETED_STATUSES, IN_PROGRESS_STATUSES } from '../../shared/voices/status';
@@ -12,7 +12,12 @@ import { ApiError } from '../errors';
 import type { SpeechRequestBody } from '../schemas';
 import type { RecentPieces } from './recent-pieces';
 import { Semaphore } from './semaphore';
-import { type PlannedPiece, produceSpeech } from './speech-production';
+import {
+  type PlannedPiece,
+  type ProductionOutcome,
+  produceSpeech,
+  type SpeechProduction,
+} from './speech-production';
 import { isSpeakable, speechPieces } from './split-text';
 import { normaliseSpeechText, type PieceIdentity, pieceCacheKey, SynthesisCache } from './synthesis-cache';
 
@@ -63,7 +68,10 @@ export type SpeechAnswer =
     };
 
 /** Finds the voice that speaks for `voiceId` (a duplicate speaks with the voice it duplicates). */
-export async function speakingVoice(voiceId: string, voices: VoiceRepository): Promise<VoiceRecord> {
+export async function speakingVoice(
+  voiceId: string,
+  voices: VoiceRepository,
+): Promise<VoiceRecord & { readonly providerVoiceId: string }> {
   let record = await voices.get(voiceId);
   if (!record || !VOICE_ID_PATTERN.test(record.voiceId)) {
     throw new ApiError(404, 'voice_not_found', `No voice ${voiceId}.`);
@@ -92,7 +100,7 @@ export async function speakingVoice(voiceId: string, voices: VoiceRepository): P
       retryable: IN_PROGRESS_STATUSES.has(record.status),
     });
   }
-  return record;
+  return { ...record, providerVoiceId: record.providerVoiceId };
 }
 
 /**
@@ -109,41 +117,19 @@ export async function speak(
   signal: AbortSignal,
   dependencies: SpeechDependencies,
 ): Promise<SpeechAnswer> {
-  // Refused here, like the schema's own checks, rather than by the provider after a paid round trip.
-  if (!isSpeakable(request.text)) {
-    throw new ApiError(
-      400,
-      'invalid_request',
-      'text: has nothing to speak; it needs at least one letter or digit (punctuation, emoji, symbols and ' +
-        'whitespace alone are silent).',
-    );
-  }
-  const record = await speakingVoice(voiceId, dependencies.voices);
-  const name = knownProviderOf(record);
-  if (!name) throw new ApiError(409, 'voice_not_ready', `Voice ${voiceId} has no known provider.`);
-  const provider = dependencies.providers[name];
-  const model = record.model ?? provider.limits.models.default;
-  const language = request.language ?? record.language;
-  const providerVoiceId = record.providerVoiceId as string;
+  refuseUnspeakable(request.text);
+  const voice = await resolveVoice(voiceId, request, dependencies);
+  const { record, provider } = voice;
   const cache = request.cache
     ? new SynthesisCache(dependencies.s3, dependencies.bucket, dependencies.recentPieces)
     : undefined;
-  const texts = speechPieces(normaliseSpeechText(request.text), provider.limits.speech.maxCharsPerRequest);
-  const pieces = planPieces(texts, record.voiceId, cache, signal, {
-    provider: name,
-    providerVoiceId,
-    model,
-    format: request.format,
-    language,
-    speed: request.speed,
-    sampleRate: request.sampleRate,
-  });
+  const pieces = planSpeech(request, voice, cache, signal);
   // Known once the first piece has begun (every lookup has answered by then).
   let cacheOutcome: CacheOutcome = 'miss';
   const contentType = request.format === 'mp3' ? 'audio/mpeg' : 'audio/wav';
   const characters = [...request.text].length;
   const started = Date.now();
-  const concurrency = dependencies.speechConcurrency?.[name] ?? provider.limits.speech.concurrency;
+  const concurrency = dependencies.speechConcurrency?.[voice.name] ?? provider.limits.speech.concurrency;
 
   const production = await produceSpeech({
     pieces,
@@ -154,81 +140,205 @@ export async function speak(
     signal,
     logger: dependencies.logger,
     marking: { voiceId: record.voiceId, at: dependencies.now().toISOString() },
-    synthesize: (text, pieceSignal) =>
-      provider.synthesizeStream(
+    synthesize: synthesizerFor(voice, request),
+    // Reads `cacheOutcome` when the production finishes, not now.
+    onFinished: (outcome) =>
+      reportSpeech(
+        outcome,
         {
-          providerVoiceId,
-          text,
-          format: request.format,
-          model,
-          language,
-          speed: request.speed,
-          sampleRate: request.sampleRate,
-        },
-        { signal: pieceSignal },
-      ),
-    onFinished: async (outcome) => {
-      const { metrics, logger } = dependencies;
-      metrics.count('SpeechRequests');
-      metrics.count('SpeechCharacters', characters);
-      metrics.providerCount(name, 'SpeechProviderCharacters', outcome.providerCharacters);
-      metrics.providerCount(name, 'SpeechCachedPieces', outcome.cachedPieces);
-      if (outcome.completed && cacheOutcome === 'hit') metrics.providerCount(name, 'SpeechCacheHits', 1);
-      if (outcome.synthesizedPieces > 0) {
-        metrics.providerLatency(name, 'speech', Date.now() - started);
-      }
-      if (!outcome.completed && outcome.bytes > 0) metrics.count('SpeechStreamsTruncated');
-      const details = {
-        voiceId,
-        provider: name,
-        characters,
-        pieces: pieces.length,
-        cachedPieces: outcome.cachedPieces,
-        synthesizedPieces: outcome.synthesizedPieces,
-        providerCharacters: outcome.providerCharacters,
-        bytes: outcome.bytes,
-        ms: Date.now() - started,
-        cache: cacheOutcome,
-        delivery: request.delivery,
-      };
-      if (outcome.completed) logger.info('speech synthesized', details);
-      else if (outcome.bytes > 0)
-        logger.error('speech stream ended early', { ...details, error: describe(outcome.error) });
-      try {
-        await dependencies.voices.recordUsage(record.voiceId, {
-          requests: 1,
+          voiceId,
+          record,
+          provider: voice.name,
           characters,
-          providerCharacters: outcome.providerCharacters,
-          cacheHits: outcome.completed && cacheOutcome === 'hit' ? 1 : 0,
-          at: dependencies.now().toISOString(),
-        });
-      } catch (error) {
-        logger.warn('could not record speech usage', { voiceId, error: describe(error) });
-      }
-    },
+          pieces: pieces.length,
+          started,
+          delivery: request.delivery,
+        },
+        cacheOutcome,
+        dependencies,
+      ),
   });
 
   cacheOutcome =
     production.cachedPieces === pieces.length ? 'hit' : production.cachedPieces > 0 ? 'partial' : 'miss';
-  if (request.delivery === 'url') {
-    const audio = new Uint8Array(await new Response(production.body).arrayBuffer());
-    const stored = await storeSpeech(record.voiceId, audio, request.format, contentType, dependencies);
-    return {
-      kind: 'url',
-      body: stored,
-      pieces: pieces.length,
-      cache: cacheOutcome,
-      finished: production.finished,
-    };
+  const common = { pieces: pieces.length, cache: cacheOutcome, finished: production.finished };
+  return request.delivery === 'url'
+    ? urlAnswer(production, request, record.voiceId, contentType, common, dependencies)
+    : streamAnswer(production, contentType, common);
+}
+
+/** Throws the 400 for text with nothing to speak. */
+function refuseUnspeakable(text: string): void {
+  // Refused here, like the schema's own checks, rather than by the provider after a paid round trip.
+  if (!isSpeakable(text)) {
+    throw new ApiError(
+      400,
+      'invalid_request',
+      'text: has nothing to speak; it needs at least one letter or digit (punctuation, emoji, symbols and ' +
+        'whitespace alone are silent).',
+    );
   }
+}
+
+/** The voice that speaks a request, with the provider, model and language it speaks with. */
+interface ResolvedVoice {
+  readonly record: VoiceRecord;
+  readonly name: ProviderName;
+  readonly provider: VoiceProvider;
+  readonly providerVoiceId: string;
+  readonly model: string;
+  readonly language?: string;
+}
+
+/** Finds the speaking voice and its provider, model and language; a 409 when its provider is unknown. */
+async function resolveVoice(
+  voiceId: string,
+  request: SpeechRequestBody,
+  dependencies: SpeechDependencies,
+): Promise<ResolvedVoice> {
+  const record = await speakingVoice(voiceId, dependencies.voices);
+  const name = knownProviderOf(record);
+  if (!name) throw new ApiError(409, 'voice_not_ready', `Voice ${voiceId} has no known provider.`);
+  const provider = dependencies.providers[name];
+  const model = record.model ?? provider.limits.models.default;
+  const language = request.language ?? record.language;
+  return { record, name, provider, providerVoiceId: record.providerVoiceId, model, language };
+}
+
+/** Cuts the text into the provider's pieces, each with its cache lookup under way (see planPieces). */
+function planSpeech(
+  request: SpeechRequestBody,
+  voice: ResolvedVoice,
+  cache: SynthesisCache | undefined,
+  signal: AbortSignal,
+): PlannedPiece[] {
+  const { record, provider } = voice;
+  const texts = speechPieces(normaliseSpeechText(request.text), provider.limits.speech.maxCharsPerRequest);
+  return planPieces(texts, record.voiceId, cache, signal, {
+    provider: voice.name,
+    providerVoiceId: voice.providerVoiceId,
+    model: voice.model,
+    format: request.format,
+    language: voice.language,
+    speed: request.speed,
+    sampleRate: request.sampleRate,
+  });
+}
+
+/** Asks the voice's provider for one piece's audio. */
+function synthesizerFor(
+  voice: ResolvedVoice,
+  request: SpeechRequestBody,
+): (text: string, signal: AbortSignal) => Promise<SpeechStream> {
+  return (text, pieceSignal) =>
+    voice.provider.synthesizeStream(
+      {
+        providerVoiceId: voice.providerVoiceId,
+        text,
+        format: request.format,
+        model: voice.model,
+        language: voice.language,
+        speed: request.speed,
+        sampleRate: request.sampleRate,
+      },
+      { signal: pieceSignal },
+    );
+}
+
+/** What the report of a finished request says besides the production's outcome. */
+interface SpeechFacts {
+  /** As asked for (a duplicate's id, say); `record` is the voice that spoke. */
+  readonly voiceId: string;
+  readonly record: VoiceRecord;
+  /** The provider that spoke (the record's, narrowed). */
+  readonly provider: ProviderName;
+  readonly characters: number;
+  readonly pieces: number;
+  /** `Date.now()` just before the production started. */
+  readonly started: number;
+  readonly delivery: SpeechRequestBody['delivery'];
+}
+
+/** Records a finished request: its metrics, its log line and the voice's usage. */
+async function reportSpeech(
+  outcome: ProductionOutcome,
+  facts: SpeechFacts,
+  cacheOutcome: CacheOutcome,
+  dependencies: SpeechDependencies,
+): Promise<void> {
+  const { voiceId, record, provider, characters, started } = facts;
+  const { metrics, logger } = dependencies;
+  metrics.count('SpeechRequests');
+  metrics.count('SpeechCharacters', characters);
+  metrics.providerCount(provider, 'SpeechProviderCharacters', outcome.providerCharacters);
+  metrics.providerCount(provider, 'SpeechCachedPieces', outcome.cachedPieces);
+  if (outcome.completed && cacheOutcome === 'hit') metrics.providerCount(provider, 'SpeechCacheHits', 1);
+  if (outcome.synthesizedPieces > 0) {
+    metrics.providerLatency(provider, 'speech', Date.now() - started);
+  }
+  if (!outcome.completed && outcome.bytes > 0) metrics.count('SpeechStreamsTruncated');
+  const details = {
+    voiceId,
+    provider,
+    characters,
+    pieces: facts.pieces,
+    cachedPieces: outcome.cachedPieces,
+    synthesizedPieces: outcome.synthesizedPieces,
+    providerCharacters: outcome.providerCharacters,
+    bytes: outcome.bytes,
+    ms: Date.now() - started,
+    cache: cacheOutcome,
+    delivery: facts.delivery,
+  };
+  if (outcome.completed) logger.info('speech synthesized', details);
+  else if (outcome.bytes > 0)
+    logger.error('speech stream ended early', { ...details, error: describe(outcome.error) });
+  try {
+    await dependencies.voices.recordUsage(record.voiceId, {
+      requests: 1,
+      characters,
+      providerCharacters: outcome.providerCharacters,
+      cacheHits: outcome.completed && cacheOutcome === 'hit' ? 1 : 0,
+      at: dependencies.now().toISOString(),
+    });
+  } catch (error) {
+    logger.warn('could not record speech usage', { voiceId, error: describe(error) });
+  }
+}
+
+/** What every answer carries, whatever its delivery. */
+interface AnswerCommon {
+  readonly pieces: number;
+  readonly cache: CacheOutcome;
+  readonly finished: Promise<void>;
+}
+
+/** The `delivery: "url"` answer: the whole audio stored in the bucket, behind a signed URL. */
+async function urlAnswer(
+  production: SpeechProduction,
+  request: SpeechRequestBody,
+  voiceId: string,
+  contentType: 'audio/wav' | 'audio/mpeg',
+  common: AnswerCommon,
+  dependencies: SpeechDependencies,
+): Promise<SpeechAnswer> {
+  const audio = new Uint8Array(await new Response(production.body).arrayBuffer());
+  const stored = await storeSpeech(voiceId, audio, request.format, contentType, dependencies);
+  return { kind: 'url', body: stored, ...common };
+}
+
+/** The streamed answer: the production's body as it is made. */
+function streamAnswer(
+  production: SpeechProduction,
+  contentType: 'audio/wav' | 'audio/mpeg',
+  common: AnswerCommon,
+): SpeechAnswer {
   return {
     kind: 'stream',
     body: production.body,
     contentType,
     contentLength: production.contentLength,
-    pieces: pieces.length,
-    cache: cacheOutcome,
-    finished: production.finished,
+    ...common,
   };
 }
 
