@@ -35,11 +35,8 @@ import {
 import { acknowledge } from './acknowledgements';
 import { keepFrameworkFunctionLogs } from './framework-function-logs';
 import { HouseFunction } from './house-function';
-import {
-  resolvePipelineProps,
-  type VoicedropPipelineProps,
-  type VoicedropPipelineSettings,
-} from './pipeline-props';
+import type { VoicedropPipelineProps } from './pipeline-props';
+import { resolvePipelineProps, type VoicedropPipelineSettings } from './pipeline-settings';
 import { VoicedropApi } from './voicedrop-api';
 import { VoicedropEvents } from './voicedrop-events';
 import { type VoicedropAlarms, VoicedropMonitoring } from './voicedrop-monitoring';
@@ -71,6 +68,7 @@ const SPEECH_MEMORY_MB = 1024;
  * they are deleted (removal policy DESTROY only).
  */
 export * from './pipeline-props';
+export * from './pipeline-settings';
 
 /**
  * voicedrop as one construct. The clone half: upload bucket (server access logs into their own bucket) → S3

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { InvalidPipelinePropsError, resolvePipelineProps } from '../../lib/pipeline-props';
+import { InvalidPipelinePropsError, resolvePipelineProps } from '../../lib/pipeline-settings';
 import {
   identityStatements,
   logicalId,
