@@ -5,6 +5,11 @@ import { describe, expect, it } from 'vitest';
 import { wavHeader } from '../../functions/api/speech/join-audio';
 import type { DecodedAudio } from '../../functions/shared/audio/decode';
 import { cutAudio } from '../../functions/shared/audio/trim';
+import {
+  pcmFormatBody,
+  wavHeader as sharedWavHeader,
+  wavRiffSize,
+} from '../../functions/shared/audio/wav-header';
 import { streamingWavHeader } from '../../functions/shared/providers/speech-stream';
 
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
@@ -100,5 +105,17 @@ describe('cutAudio (trimmed WAV)', () => {
       '524946462c00000057415645666d74201100000001000100401f0000401f0000010008000000' +
         '6461746105000000080f161d2400',
     );
+  });
+});
+
+describe('wavHeader (shared, wav-header.ts)', () => {
+  it('is the writer behind each of the three', () => {
+    expect(sharedWavHeader(pcmFormatBody(24_000, 1, 16))).toEqual(streamingWavHeader(24_000));
+    expect(sharedWavHeader(MONO_16, 1_001)).toEqual(wavHeader(MONO_16, 1_001));
+    expect(wavRiffSize(16, 1_001)).toBe(36 + 1_002);
+  });
+
+  it('refuses a file beyond the 4 GiB RIFF limit with a RangeError', () => {
+    expect(() => sharedWavHeader(MONO_16, 0xffff_ffff)).toThrow(RangeError);
   });
 });
