@@ -4,8 +4,9 @@
  * Xing/Info frames an MP3 piece's reader leaves behind. The joining itself is PieceReader's (piece-reader.ts).
  */
 
-import { latin1, uint16LittleEndian, uint32LittleEndian, writeLatin1 } from '../../shared/audio/bytes';
+import { latin1, uint16LittleEndian, uint32LittleEndian } from '../../shared/audio/bytes';
 import type { MpegFrameHeader } from '../../shared/audio/mpeg';
+import { MAXIMUM_RIFF_SIZE, wavHeader as riffWavHeader, wavRiffSize } from '../../shared/audio/wav-header';
 import { VoicedropError } from '../../shared/errors';
 
 /** The parts cannot form one file: not the expected container, or formats that differ between parts. */
@@ -27,7 +28,6 @@ const FORMAT_NAMES: ReadonlyMap<number, string> = new Map([
   [A_LAW, 'A-law'],
   [MU_LAW, 'mu-law'],
 ]);
-const MAXIMUM_RIFF_SIZE = 0xffffffff;
 
 /** What a WAV's `fmt ` chunk says about its samples. */
 export interface WavFormat {
@@ -77,36 +77,19 @@ export function describeWav(part: WavFormat): string {
 }
 
 /**
- * The start of a RIFF/WAVE file up to its samples: `RIFF`, the `fmt ` chunk given, any `chunks` (whole,
- * even-sized chunks such as the AI-generated LIST/INFO marking) and a `data` chunk header for `dataBytes` of
- * samples; without them (a stream of unknown length) both sizes are the 0xFFFFFFFF placeholder that
- * streamed WAV carries.
+ * The start of a joined RIFF/WAVE file up to its samples (the shared wavHeader, wav-header.ts): `RIFF`, the
+ * `fmt ` chunk given, any `chunks` (whole, even-sized chunks such as the AI-generated LIST/INFO marking) and
+ * a `data` chunk header for `dataBytes` of samples; without them (a stream of unknown length) both sizes are
+ * the 0xFFFFFFFF placeholder that streamed WAV carries. Throws AudioJoinError beyond the 4 GiB RIFF limit.
  */
 export function wavHeader(formatBody: Uint8Array, dataBytes?: number, chunks?: Uint8Array): Uint8Array {
-  const formatBytes = formatBody.length;
-  const extraBytes = chunks?.length ?? 0;
-  const headerBytes = 12 + 8 + formatBytes + (formatBytes % 2) + extraBytes + 8;
-  const total = dataBytes === undefined ? undefined : headerBytes + dataBytes + (dataBytes % 2);
-  if (total !== undefined && total - 8 > MAXIMUM_RIFF_SIZE) {
+  if (
+    dataBytes !== undefined &&
+    wavRiffSize(formatBody.length, dataBytes, chunks?.length) > MAXIMUM_RIFF_SIZE
+  ) {
     throw new AudioJoinError('Joined WAV would exceed the 4 GiB RIFF limit');
   }
-  const output = new Uint8Array(headerBytes);
-  const view = new DataView(output.buffer);
-  const writeId = (offset: number, id: string) => writeLatin1(output, offset, id);
-  writeId(0, 'RIFF');
-  view.setUint32(4, total === undefined ? 0xffffffff : total - 8, true);
-  writeId(8, 'WAVE');
-  writeId(12, 'fmt ');
-  view.setUint32(16, formatBytes, true);
-  output.set(formatBody, 20);
-  let offset = 20 + formatBytes + (formatBytes % 2);
-  if (chunks) {
-    output.set(chunks, offset);
-    offset += extraBytes;
-  }
-  writeId(offset, 'data');
-  view.setUint32(offset + 4, dataBytes ?? 0xffffffff, true);
-  return output;
+  return riffWavHeader(formatBody, dataBytes, chunks);
 }
 
 /** Xing/Info (LAME) or VBRI frame: the encoder's frame count and seek table, silent as audio. */

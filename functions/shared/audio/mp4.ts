@@ -379,6 +379,106 @@ function presentTableTicks(bytes: Uint8Array, table: Box): number {
   return ticksOfFirstSamples(bytes, timeToSample, present);
 }
 
+/** The sample duration and size a fragment's samples take when their run does not give them. */
+interface SampleDefaults {
+  readonly duration: number;
+  readonly size: number;
+}
+
+/** The track's sample defaults from the movie's mvex/trex boxes (the last trex for the track wins). */
+function readTrackDefaults(bytes: Uint8Array, movie: Box, trackId: number): SampleDefaults {
+  let duration = 0;
+  let size = 0;
+  for (const movieExtends of boxes(bytes, movie.contentStart, movie.end)) {
+    if (movieExtends.type !== 'mvex') continue;
+    for (const defaults of boxes(bytes, movieExtends.contentStart, movieExtends.end)) {
+      if (defaults.type === 'trex' && uint32BigEndian(bytes, defaults.contentStart + 4) === trackId) {
+        duration = uint32BigEndian(bytes, defaults.contentStart + 12) ?? 0;
+        size = uint32BigEndian(bytes, defaults.contentStart + 16) ?? 0;
+      }
+    }
+  }
+  return { duration, size };
+}
+
+/**
+ * A track fragment header (tfhd): where its data offsets count from (the base data offset, else the moof's
+ * start) and its sample defaults (its own, else the track's).
+ */
+function readFragmentHeader(
+  bytes: Uint8Array,
+  header: Box,
+  fragmentStart: number,
+  trackDefaults: SampleDefaults,
+): { base: number; defaults: SampleDefaults } {
+  const { flags } = versionAndFlags(bytes, header);
+  let field = header.contentStart + 8;
+  let base = fragmentStart;
+  if (flags & 0x01) {
+    base = uint64BigEndian(bytes, field) ?? base;
+    field += 8;
+  }
+  if (flags & 0x02) field += 4;
+  let duration = trackDefaults.duration;
+  let size = trackDefaults.size;
+  if (flags & 0x08) {
+    duration = uint32BigEndian(bytes, field) ?? 0;
+    field += 4;
+  }
+  if (flags & 0x10) size = uint32BigEndian(bytes, field) ?? 0;
+  return { base, defaults: { duration, size } };
+}
+
+/** What one track run gave: the ticks of its present samples, where its data ended, and whether all were there. */
+interface RunTicks {
+  readonly ticks: number;
+  readonly dataPosition: number;
+  /** False when a sample (or the run's entries) is cut off: nothing after it is present. */
+  readonly complete: boolean;
+}
+
+/** Ticks of the present samples of one track run (trun) whose data starts at `dataPosition` unless it says. */
+function presentRunTicks(
+  bytes: Uint8Array,
+  run: Box,
+  base: number,
+  dataPosition: number,
+  defaults: SampleDefaults,
+): RunTicks {
+  const runFlags = versionAndFlags(bytes, run).flags;
+  const claimed = uint32BigEndian(bytes, run.contentStart + 4) ?? 0;
+  let position = dataPosition;
+  let entry = run.contentStart + 8;
+  if (runFlags & 0x01) {
+    if (entry + 4 > bytes.length) return { ticks: 0, dataPosition: position, complete: false };
+    position = base + dataView(bytes).getInt32(entry);
+    entry += 4;
+  }
+  if (runFlags & 0x04) entry += 4;
+  const hasDuration = (runFlags & 0x100) !== 0;
+  const hasSize = (runFlags & 0x200) !== 0;
+  const entrySize = 4 * [0x100, 0x200, 0x400, 0x800].filter((bit) => runFlags & bit).length;
+  if (entrySize === 0) {
+    // Every sample uses the defaults: count the ones whose bytes are present without looping.
+    const fitting =
+      defaults.size > 0
+        ? Math.max(0, Math.min(claimed, Math.floor((bytes.length - position) / defaults.size)))
+        : claimed;
+    const complete = !(fitting < claimed);
+    return { ticks: fitting * defaults.duration, dataPosition: position + claimed * defaults.size, complete };
+  }
+  let ticks = 0;
+  const samples = Math.min(claimed, Math.floor((run.end - entry) / entrySize));
+  for (let index = 0; index < samples; index++, entry += entrySize) {
+    const duration = hasDuration ? (uint32BigEndian(bytes, entry) ?? 0) : defaults.duration;
+    const size = hasSize ? (uint32BigEndian(bytes, entry + (hasDuration ? 4 : 0)) ?? 0) : defaults.size;
+    if (position + size > bytes.length) return { ticks, dataPosition: position, complete: false };
+    position += size;
+    ticks += duration;
+  }
+  return { ticks, dataPosition: position, complete: !(samples < claimed) };
+}
+
 /** Ticks of the audio samples in movie fragments (moof + mdat, as MediaRecorder writes) that are present. */
 function presentFragmentTicks(
   bytes: Uint8Array,
@@ -386,18 +486,7 @@ function presentFragmentTicks(
   track: AudioTrack,
   movie: Box,
 ): number {
-  let defaultDuration = 0;
-  let defaultSize = 0;
-  for (const movieExtends of boxes(bytes, movie.contentStart, movie.end)) {
-    if (movieExtends.type !== 'mvex') continue;
-    for (const defaults of boxes(bytes, movieExtends.contentStart, movieExtends.end)) {
-      if (defaults.type === 'trex' && uint32BigEndian(bytes, defaults.contentStart + 4) === track.id) {
-        defaultDuration = uint32BigEndian(bytes, defaults.contentStart + 12) ?? 0;
-        defaultSize = uint32BigEndian(bytes, defaults.contentStart + 16) ?? 0;
-      }
-    }
-  }
-  const view = dataView(bytes);
+  const trackDefaults = readTrackDefaults(bytes, movie, track.id);
   let ticks = 0;
   for (const fragment of topLevel) {
     if (fragment.type !== 'moof') continue;
@@ -405,57 +494,14 @@ function presentFragmentTicks(
       if (trackFragment.type !== 'traf') continue;
       const header = child(bytes, trackFragment, 'tfhd');
       if (!header || uint32BigEndian(bytes, header.contentStart + 4) !== track.id) continue;
-      const { flags } = versionAndFlags(bytes, header);
-      let field = header.contentStart + 8;
-      let base = fragment.start;
-      if (flags & 0x01) {
-        base = uint64BigEndian(bytes, field) ?? base;
-        field += 8;
-      }
-      if (flags & 0x02) field += 4;
-      let sampleDuration = defaultDuration;
-      let sampleSize = defaultSize;
-      if (flags & 0x08) {
-        sampleDuration = uint32BigEndian(bytes, field) ?? 0;
-        field += 4;
-      }
-      if (flags & 0x10) sampleSize = uint32BigEndian(bytes, field) ?? 0;
-
+      const { base, defaults } = readFragmentHeader(bytes, header, fragment.start, trackDefaults);
       let dataPosition = base;
       for (const run of boxes(bytes, trackFragment.contentStart, trackFragment.end)) {
         if (run.type !== 'trun') continue;
-        const runFlags = versionAndFlags(bytes, run).flags;
-        const claimed = uint32BigEndian(bytes, run.contentStart + 4) ?? 0;
-        let entry = run.contentStart + 8;
-        if (runFlags & 0x01) {
-          if (entry + 4 > bytes.length) return ticks;
-          dataPosition = base + view.getInt32(entry);
-          entry += 4;
-        }
-        if (runFlags & 0x04) entry += 4;
-        const hasDuration = (runFlags & 0x100) !== 0;
-        const hasSize = (runFlags & 0x200) !== 0;
-        const entrySize = 4 * [0x100, 0x200, 0x400, 0x800].filter((bit) => runFlags & bit).length;
-        if (entrySize === 0) {
-          // Every sample uses the defaults: count the ones whose bytes are present without looping.
-          const fitting =
-            sampleSize > 0
-              ? Math.max(0, Math.min(claimed, Math.floor((bytes.length - dataPosition) / sampleSize)))
-              : claimed;
-          ticks += fitting * sampleDuration;
-          if (fitting < claimed) return ticks;
-          dataPosition += claimed * sampleSize;
-          continue;
-        }
-        const samples = Math.min(claimed, Math.floor((run.end - entry) / entrySize));
-        for (let index = 0; index < samples; index++, entry += entrySize) {
-          const duration = hasDuration ? (uint32BigEndian(bytes, entry) ?? 0) : sampleDuration;
-          const size = hasSize ? (uint32BigEndian(bytes, entry + (hasDuration ? 4 : 0)) ?? 0) : sampleSize;
-          if (dataPosition + size > bytes.length) return ticks;
-          dataPosition += size;
-          ticks += duration;
-        }
-        if (samples < claimed) return ticks;
+        const outcome = presentRunTicks(bytes, run, base, dataPosition, defaults);
+        ticks += outcome.ticks;
+        if (!outcome.complete) return ticks;
+        dataPosition = outcome.dataPosition;
       }
     }
   }

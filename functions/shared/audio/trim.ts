@@ -1,4 +1,3 @@
-import { writeLatin1 } from './bytes';
 /**
  * Trimming a sample to what a provider takes: lead and tail silence removed, and a sample longer than the
  * provider's window cut to its best window of speech (most speech, least clipping), the cuts in pauses.
@@ -6,9 +5,11 @@ import { writeLatin1 } from './bytes';
  * ever padded.
  */
 
+import { concatBytes, writeLatin1 } from './bytes';
 import type { DecodedAudio } from './decode';
 import { cutMp3 } from './mp3-cut';
 import type { SpeechFrames } from './speech-quality';
+import { wavHeader } from './wav-header';
 
 export interface TrimWindow {
   readonly minSec: number;
@@ -134,29 +135,17 @@ export type CutOutcome =
 function wavFile(formatChunk: Uint8Array, data: Uint8Array, blockAlign: number): Uint8Array {
   // A non-PCM WAV (float, G.711) carries a fact chunk with its length in sample frames.
   const tag = (formatChunk[0] ?? 0) | ((formatChunk[1] ?? 0) << 8);
-  const fact = tag === 1 ? 0 : 12;
-  const formatPadded = formatChunk.length + (formatChunk.length % 2);
-  const dataPadded = data.length + (data.length % 2);
-  const file = new Uint8Array(12 + 8 + formatPadded + fact + 8 + dataPadded);
-  const view = new DataView(file.buffer);
-  const ascii = (offset: number, text: string) => writeLatin1(file, offset, text);
-  ascii(0, 'RIFF');
-  view.setUint32(4, file.length - 8, true);
-  ascii(8, 'WAVE');
-  ascii(12, 'fmt ');
-  view.setUint32(16, formatChunk.length, true);
-  file.set(formatChunk, 20);
-  let offset = 20 + formatPadded;
-  if (fact) {
-    ascii(offset, 'fact');
-    view.setUint32(offset + 4, 4, true);
-    view.setUint32(offset + 8, Math.floor(data.length / blockAlign), true);
-    offset += fact;
-  }
-  ascii(offset, 'data');
-  view.setUint32(offset + 4, data.length, true);
-  file.set(data, offset + 8);
-  return file;
+  const fact = tag === 1 ? undefined : factChunk(Math.floor(data.length / blockAlign));
+  return concatBytes([wavHeader(formatChunk, data.length, fact), data, new Uint8Array(data.length % 2)]);
+}
+
+function factChunk(sampleFrames: number): Uint8Array {
+  const chunk = new Uint8Array(12);
+  const view = new DataView(chunk.buffer);
+  writeLatin1(chunk, 0, 'fact');
+  view.setUint32(4, 4, true);
+  view.setUint32(8, sampleFrames, true);
+  return chunk;
 }
 
 /**

@@ -205,36 +205,118 @@ function frequency(value: number | undefined): number | undefined {
  * `onAudioBlock` gets the body of each complete block of the audio track, in file order (decode.ts).
  */
 export function walkWebm(bytes: Uint8Array, onAudioBlock?: (block: Uint8Array) => void): WebmLayout {
-  let timecodeScale = DEFAULT_TIMECODE_SCALE_NS;
-  let declaredDuration: number | undefined;
-  const tracks: TrackEntry[] = [];
-  let headerDone = false;
-  let headerDamage: string | undefined;
-  let audioTrack: TrackEntry | undefined;
+  return new WebmWalk(bytes, onAudioBlock).layout();
+}
 
-  let audioBlocks = 0;
-  let firstTimestamp = Number.POSITIVE_INFINITY;
-  let lastTimestamp = Number.NEGATIVE_INFINITY;
-  let previousTimestamp: number | undefined;
-  let lastBlockDuration: number | undefined;
+/** One walk's state: what the Info and Tracks said so far, and the timestamps of the audio blocks seen. */
+class WebmWalk {
+  private timecodeScale = DEFAULT_TIMECODE_SCALE_NS;
+  private declaredDuration: number | undefined;
+  private readonly tracks: TrackEntry[] = [];
+  private headerDone = false;
+  private headerDamage: string | undefined;
+  private audioTrack: TrackEntry | undefined;
 
-  const onBlock = (start: number, end: number, clusterTimecode: number, blockDuration?: number) => {
-    const track = readVariableInteger(bytes, start, false);
-    if (!track || start + track.length + 2 > end || track.value !== audioTrack?.number) return;
-    const relative = dataView(bytes).getInt16(start + track.length);
-    const timestamp = clusterTimecode + relative;
-    audioBlocks++;
-    onAudioBlock?.(bytes.subarray(start, end));
-    firstTimestamp = Math.min(firstTimestamp, timestamp);
-    if (timestamp >= lastTimestamp) {
-      previousTimestamp = Number.isFinite(lastTimestamp) ? lastTimestamp : undefined;
-      lastTimestamp = timestamp;
-      lastBlockDuration = blockDuration;
+  private audioBlocks = 0;
+  private firstTimestamp = Number.POSITIVE_INFINITY;
+  private lastTimestamp = Number.NEGATIVE_INFINITY;
+  private previousTimestamp: number | undefined;
+  private lastBlockDuration: number | undefined;
+
+  constructor(
+    private readonly bytes: Uint8Array,
+    private readonly onAudioBlock: ((block: Uint8Array) => void) | undefined,
+  ) {}
+
+  layout(): WebmLayout {
+    const segmentDamage = this.walkSegment();
+    this.headerDamage ??= segmentDamage;
+    this.audioTrack ??= pickAudioTrack(this.tracks);
+    const audioTrack = this.audioTrack;
+    const declaredDuration = this.declaredDuration;
+    return {
+      audioTrack: audioTrack?.number === undefined ? undefined : describeTrack(audioTrack, audioTrack.number),
+      headerDamage: this.headerDamage,
+      declaredDurationSec:
+        declaredDuration !== undefined && Number.isFinite(declaredDuration) && declaredDuration > 0
+          ? declaredDuration * this.secondsPerTick()
+          : undefined,
+      audioBlocks: this.audioBlocks,
+      measuredDurationSec: this.measuredDurationSec(),
+    };
+  }
+
+  private secondsPerTick(): number {
+    return this.timecodeScale / 1e9;
+  }
+
+  private measuredDurationSec(): number {
+    if (this.audioBlocks === 0) return 0;
+    const defaultDurationNs = this.audioTrack?.defaultDurationNs;
+    // The last block lasts as long as its BlockDuration, the track's DefaultDuration, or the gap before it.
+    const lastDuration =
+      this.lastBlockDuration ??
+      (defaultDurationNs ? defaultDurationNs / this.timecodeScale : undefined) ??
+      (this.previousTimestamp === undefined ? 0 : this.lastTimestamp - this.previousTimestamp);
+    return (this.lastTimestamp + lastDuration - this.firstTimestamp) * this.secondsPerTick();
+  }
+
+  private walkSegment(): string | undefined {
+    const bytes = this.bytes;
+    const segment = findSegment(bytes);
+    if (typeof segment === 'string') return segment;
+    const segmentEnd = Math.min(segment.declaredEnd ?? bytes.length, bytes.length);
+    let offset = segment.dataStart;
+    while (offset < segmentEnd) {
+      const header = readElementHeader(bytes, offset);
+      if (!header) return this.headerDone ? undefined : 'an element before its first Cluster is corrupt';
+      if (header.id === ID.cluster) {
+        if (!this.headerDone) {
+          this.headerDone = true;
+          this.audioTrack = pickAudioTrack(this.tracks);
+        }
+        const next = this.walkCluster(header.dataStart, header.declaredEnd);
+        if (next === undefined) return undefined;
+        offset = next;
+        continue;
+      }
+      // Only Clusters may have an unknown size; anything else like it cannot be skipped.
+      if (header.declaredEnd === undefined)
+        return this.headerDone ? undefined : 'an element before its first Cluster has no size';
+      const end = Math.min(header.declaredEnd, bytes.length);
+      if (header.id === ID.info) this.readInfo(header.dataStart, end);
+      if (header.id === ID.tracks) this.readTracks(header.dataStart, end);
+      offset = header.declaredEnd;
     }
-  };
+    return undefined;
+  }
+
+  private readInfo(start: number, end: number): void {
+    const bytes = this.bytes;
+    const complete = forEachChild(bytes, start, end, (child, childEnd) => {
+      // A zero scale (corrupt) would make every timestamp 0; fall back to the default like players do.
+      if (child.id === ID.timecodeScale) {
+        this.timecodeScale = readUnsigned(bytes, child.dataStart, childEnd) || DEFAULT_TIMECODE_SCALE_NS;
+      }
+      if (child.id === ID.duration) this.declaredDuration = readFloat(bytes, child.dataStart, childEnd);
+    });
+    if (!complete) this.headerDamage ??= 'its segment information is cut off or corrupt';
+  }
+
+  private readTracks(start: number, end: number): void {
+    let entriesComplete = true;
+    const complete = forEachChild(this.bytes, start, end, (entry, entryEnd) => {
+      if (entry.id !== ID.trackEntry) return;
+      const { track, complete: entryComplete } = readTrackEntry(this.bytes, entry.dataStart, entryEnd);
+      this.tracks.push(track);
+      entriesComplete = entryComplete && entriesComplete;
+    });
+    if (!complete || !entriesComplete) this.headerDamage ??= 'its track list is cut off or corrupt';
+  }
 
   /** Walks one Cluster; returns where the next Segment child starts, or undefined when the file is cut. */
-  const walkCluster = (start: number, end: number | undefined): number | undefined => {
+  private walkCluster(start: number, end: number | undefined): number | undefined {
+    const bytes = this.bytes;
     const limit = end ?? bytes.length;
     let clusterTimecode = 0;
     let offset = start;
@@ -245,130 +327,91 @@ export function walkWebm(bytes: Uint8Array, onAudioBlock?: (block: Uint8Array) =
       if (header.declaredEnd === undefined || header.declaredEnd > bytes.length) return undefined;
       if (header.id === ID.timecode)
         clusterTimecode = readUnsigned(bytes, header.dataStart, header.declaredEnd);
-      else if (header.id === ID.simpleBlock) onBlock(header.dataStart, header.declaredEnd, clusterTimecode);
-      else if (header.id === ID.blockGroup) {
-        let block: ElementHeader | undefined;
-        let blockDuration: number | undefined;
-        forEachChild(bytes, header.dataStart, header.declaredEnd, (child, childEnd) => {
-          if (child.id === ID.block) block = child;
-          if (child.id === ID.blockDuration) blockDuration = readUnsigned(bytes, child.dataStart, childEnd);
-        });
-        if (block?.declaredEnd !== undefined) {
-          onBlock(block.dataStart, block.declaredEnd, clusterTimecode, blockDuration);
-        }
-      }
+      else if (header.id === ID.simpleBlock)
+        this.onBlock(header.dataStart, header.declaredEnd, clusterTimecode);
+      else if (header.id === ID.blockGroup)
+        this.readBlockGroup(header.dataStart, header.declaredEnd, clusterTimecode);
       offset = header.declaredEnd;
     }
     return end === undefined || end <= bytes.length ? limit : undefined;
-  };
-
-  const readInfo = (start: number, end: number) => {
-    const complete = forEachChild(bytes, start, end, (child, childEnd) => {
-      // A zero scale (corrupt) would make every timestamp 0; fall back to the default like players do.
-      if (child.id === ID.timecodeScale) {
-        timecodeScale = readUnsigned(bytes, child.dataStart, childEnd) || DEFAULT_TIMECODE_SCALE_NS;
-      }
-      if (child.id === ID.duration) declaredDuration = readFloat(bytes, child.dataStart, childEnd);
-    });
-    if (!complete) headerDamage ??= 'its segment information is cut off or corrupt';
-  };
-
-  const readTrackEntry = (start: number, end: number): boolean => {
-    const track: TrackEntry = {};
-    const readAudio = (audioStart: number, audioEnd: number) =>
-      forEachChild(bytes, audioStart, audioEnd, (child, childEnd) => {
-        if (child.id === ID.samplingFrequency)
-          track.samplingFrequency = readFloat(bytes, child.dataStart, childEnd);
-        if (child.id === ID.outputSamplingFrequency)
-          track.outputSamplingFrequency = readFloat(bytes, child.dataStart, childEnd);
-        if (child.id === ID.channels) track.channels = readUnsigned(bytes, child.dataStart, childEnd);
-      });
-    let audioComplete = true;
-    const complete = forEachChild(bytes, start, end, (child, childEnd) => {
-      const value = () => readUnsigned(bytes, child.dataStart, childEnd);
-      if (child.id === ID.trackNumber) track.number = value();
-      if (child.id === ID.trackType) track.type = value();
-      if (child.id === ID.defaultDuration) track.defaultDurationNs = value();
-      if (child.id === ID.flagEnabled) track.enabled = value() !== 0;
-      if (child.id === ID.flagDefault) track.isDefault = value() !== 0;
-      if (child.id === ID.codecId)
-        track.codecId = latin1(bytes, child.dataStart, childEnd - child.dataStart).replace(/\0+$/, '');
-      if (child.id === ID.codecPrivate) track.codecPrivate = bytes.subarray(child.dataStart, childEnd);
-      if (child.id === ID.audio) audioComplete = readAudio(child.dataStart, childEnd) && audioComplete;
-    });
-    tracks.push(track);
-    return complete && audioComplete;
-  };
-
-  const readTracks = (start: number, end: number) => {
-    let entriesComplete = true;
-    const complete = forEachChild(bytes, start, end, (entry, entryEnd) => {
-      if (entry.id === ID.trackEntry)
-        entriesComplete = readTrackEntry(entry.dataStart, entryEnd) && entriesComplete;
-    });
-    if (!complete || !entriesComplete) headerDamage ??= 'its track list is cut off or corrupt';
-  };
-
-  const walkSegment = (): string | undefined => {
-    const ebml = readElementHeader(bytes, 0);
-    if (ebml?.id !== ID.ebml || ebml.declaredEnd === undefined) return 'its EBML header is corrupt';
-    let offset = ebml.declaredEnd;
-    let segment = readElementHeader(bytes, offset);
-    // Void or other elements may sit between the EBML header and the Segment.
-    while (segment && segment.id !== ID.segment && segment.declaredEnd !== undefined) {
-      offset = segment.declaredEnd;
-      segment = readElementHeader(bytes, offset);
-    }
-    if (segment?.id !== ID.segment) return 'it has no Segment';
-    const segmentEnd = Math.min(segment.declaredEnd ?? bytes.length, bytes.length);
-    offset = segment.dataStart;
-    while (offset < segmentEnd) {
-      const header = readElementHeader(bytes, offset);
-      if (!header) return headerDone ? undefined : 'an element before its first Cluster is corrupt';
-      if (header.id === ID.cluster) {
-        if (!headerDone) {
-          headerDone = true;
-          audioTrack = pickAudioTrack(tracks);
-        }
-        const next = walkCluster(header.dataStart, header.declaredEnd);
-        if (next === undefined) return undefined;
-        offset = next;
-        continue;
-      }
-      // Only Clusters may have an unknown size; anything else like it cannot be skipped.
-      if (header.declaredEnd === undefined)
-        return headerDone ? undefined : 'an element before its first Cluster has no size';
-      const end = Math.min(header.declaredEnd, bytes.length);
-      if (header.id === ID.info) readInfo(header.dataStart, end);
-      if (header.id === ID.tracks) readTracks(header.dataStart, end);
-      offset = header.declaredEnd;
-    }
-    return undefined;
-  };
-  const segmentDamage = walkSegment();
-  headerDamage ??= segmentDamage;
-
-  audioTrack ??= pickAudioTrack(tracks);
-  const secondsPerTick = timecodeScale / 1e9;
-  let measuredDurationSec = 0;
-  if (audioBlocks > 0) {
-    // The last block lasts as long as its BlockDuration, the track's DefaultDuration, or the gap before it.
-    const lastDuration =
-      lastBlockDuration ??
-      (audioTrack?.defaultDurationNs ? audioTrack.defaultDurationNs / timecodeScale : undefined) ??
-      (previousTimestamp === undefined ? 0 : lastTimestamp - previousTimestamp);
-    measuredDurationSec = (lastTimestamp + lastDuration - firstTimestamp) * secondsPerTick;
   }
-  return {
-    audioTrack: audioTrack?.number === undefined ? undefined : describeTrack(audioTrack, audioTrack.number),
-    headerDamage,
-    declaredDurationSec:
-      declaredDuration !== undefined && Number.isFinite(declaredDuration) && declaredDuration > 0
-        ? declaredDuration * secondsPerTick
-        : undefined,
-    audioBlocks,
-    measuredDurationSec,
-  };
+
+  private readBlockGroup(start: number, end: number, clusterTimecode: number): void {
+    let block: ElementHeader | undefined;
+    let blockDuration: number | undefined;
+    forEachChild(this.bytes, start, end, (child, childEnd) => {
+      if (child.id === ID.block) block = child;
+      if (child.id === ID.blockDuration) blockDuration = readUnsigned(this.bytes, child.dataStart, childEnd);
+    });
+    if (block?.declaredEnd !== undefined) {
+      this.onBlock(block.dataStart, block.declaredEnd, clusterTimecode, blockDuration);
+    }
+  }
+
+  private onBlock(start: number, end: number, clusterTimecode: number, blockDuration?: number): void {
+    const bytes = this.bytes;
+    const track = readVariableInteger(bytes, start, false);
+    if (!track || start + track.length + 2 > end || track.value !== this.audioTrack?.number) return;
+    const relative = dataView(bytes).getInt16(start + track.length);
+    const timestamp = clusterTimecode + relative;
+    this.audioBlocks++;
+    this.onAudioBlock?.(bytes.subarray(start, end));
+    this.firstTimestamp = Math.min(this.firstTimestamp, timestamp);
+    if (timestamp >= this.lastTimestamp) {
+      this.previousTimestamp = Number.isFinite(this.lastTimestamp) ? this.lastTimestamp : undefined;
+      this.lastTimestamp = timestamp;
+      this.lastBlockDuration = blockDuration;
+    }
+  }
+}
+
+/** The Segment after the EBML header, or why there is none. */
+function findSegment(bytes: Uint8Array): ElementHeader | string {
+  const ebml = readElementHeader(bytes, 0);
+  if (ebml?.id !== ID.ebml || ebml.declaredEnd === undefined) return 'its EBML header is corrupt';
+  let offset = ebml.declaredEnd;
+  let segment = readElementHeader(bytes, offset);
+  // Void or other elements may sit between the EBML header and the Segment.
+  while (segment && segment.id !== ID.segment && segment.declaredEnd !== undefined) {
+    offset = segment.declaredEnd;
+    segment = readElementHeader(bytes, offset);
+  }
+  return segment?.id === ID.segment ? segment : 'it has no Segment';
+}
+
+/** One TrackEntry, and whether it and its Audio element were whole. */
+function readTrackEntry(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+): { track: TrackEntry; complete: boolean } {
+  const track: TrackEntry = {};
+  let audioComplete = true;
+  const complete = forEachChild(bytes, start, end, (child, childEnd) => {
+    const value = () => readUnsigned(bytes, child.dataStart, childEnd);
+    if (child.id === ID.trackNumber) track.number = value();
+    if (child.id === ID.trackType) track.type = value();
+    if (child.id === ID.defaultDuration) track.defaultDurationNs = value();
+    if (child.id === ID.flagEnabled) track.enabled = value() !== 0;
+    if (child.id === ID.flagDefault) track.isDefault = value() !== 0;
+    if (child.id === ID.codecId)
+      track.codecId = latin1(bytes, child.dataStart, childEnd - child.dataStart).replace(/\0+$/, '');
+    if (child.id === ID.codecPrivate) track.codecPrivate = bytes.subarray(child.dataStart, childEnd);
+    if (child.id === ID.audio)
+      audioComplete = readAudio(bytes, child.dataStart, childEnd, track) && audioComplete;
+  });
+  return { track, complete: complete && audioComplete };
+}
+
+/** The Audio element of a TrackEntry into `track`; false when it is cut off or corrupt. */
+function readAudio(bytes: Uint8Array, start: number, end: number, track: TrackEntry): boolean {
+  return forEachChild(bytes, start, end, (child, childEnd) => {
+    if (child.id === ID.samplingFrequency)
+      track.samplingFrequency = readFloat(bytes, child.dataStart, childEnd);
+    if (child.id === ID.outputSamplingFrequency)
+      track.outputSamplingFrequency = readFloat(bytes, child.dataStart, childEnd);
+    if (child.id === ID.channels) track.channels = readUnsigned(bytes, child.dataStart, childEnd);
+  });
 }
 
 function describeTrack(track: TrackEntry, number: number): WebmAudioTrack {

@@ -1,4 +1,4 @@
-import { writeLatin1 } from '../audio/bytes';
+import { pcmFormatBody, wavHeader } from '../audio/wav-header';
 import type { ProviderBodyStream } from './body-stream';
 import type { SpeechResult, SpeechStream } from './types';
 
@@ -15,28 +15,9 @@ export function plainSpeechStream(result: SpeechResult): SpeechStream {
   };
 }
 
-/** The RIFF/WAVE size fields of a stream whose length is not known yet, as streamed WAV carries them. */
-export const STREAMING_WAV_SIZE = 0xffff_ffff;
-
 /** A 44-byte header for PCM 16-bit mono at `sampleRate` whose RIFF and data sizes are placeholders. */
 export function streamingWavHeader(sampleRate: number): Uint8Array {
-  const header = new Uint8Array(44);
-  const view = new DataView(header.buffer);
-  const ascii = (offset: number, text: string) => writeLatin1(header, offset, text);
-  ascii(0, 'RIFF');
-  view.setUint32(4, STREAMING_WAV_SIZE, true);
-  ascii(8, 'WAVE');
-  ascii(12, 'fmt ');
-  view.setUint32(16, 16, true);
-  view.setUint16(20, 1, true); // PCM
-  view.setUint16(22, 1, true); // mono
-  view.setUint32(24, sampleRate, true);
-  view.setUint32(28, sampleRate * 2, true);
-  view.setUint16(32, 2, true);
-  view.setUint16(34, 16, true);
-  ascii(36, 'data');
-  view.setUint32(40, STREAMING_WAV_SIZE, true);
-  return header;
+  return wavHeader(pcmFormatBody(sampleRate, 1, 16));
 }
 
 /**
