@@ -25,6 +25,7 @@ import { Construct, type IConstruct } from 'constructs';
 import { CONSENT_ID_PREFIX } from '../functions/shared/consents/record';
 import {
   CONSENT_EVIDENCE_PREFIX,
+  ENV,
   INCOMING_PREFIX,
   SPEECH_CACHE_PREFIX,
   SPEECH_PREFIX,
@@ -221,7 +222,7 @@ export class HouseFunction extends Construct implements IGrantable {
   /** Reads voice records and audio claims by key (VOICES_TABLE_NAME). */
   readsVoicesTable(table: ITable): this {
     this.allow(['dynamodb:GetItem'], [table.tableArn]);
-    this.addEnvironment('VOICES_TABLE_NAME', table.tableName);
+    this.addEnvironment(ENV.voicesTableName, table.tableName);
     return this;
   }
 
@@ -232,7 +233,7 @@ export class HouseFunction extends Construct implements IGrantable {
    */
   writesVoicesTable(table: ITable): this {
     this.allow(['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], [table.tableArn]);
-    this.addEnvironment('VOICES_TABLE_NAME', table.tableName);
+    this.addEnvironment(ENV.voicesTableName, table.tableName);
     return this;
   }
 
@@ -242,14 +243,14 @@ export class HouseFunction extends Construct implements IGrantable {
    */
   updatesVoicesTable(table: ITable): this {
     this.allow(['dynamodb:UpdateItem', 'dynamodb:DeleteItem'], [table.tableArn]);
-    this.addEnvironment('VOICES_TABLE_NAME', table.tableName);
+    this.addEnvironment(ENV.voicesTableName, table.tableName);
     return this;
   }
 
   /** Lists voices newest first: Query on the `byCreatedAt` index only, never on the table (VOICES_TABLE_NAME). */
   listsVoices(table: ITable): this {
     this.allow(['dynamodb:Query'], [`${table.tableArn}/index/${VOICES_BY_CREATED_AT_INDEX}`]);
-    this.addEnvironment('VOICES_TABLE_NAME', table.tableName);
+    this.addEnvironment(ENV.voicesTableName, table.tableName);
     return this;
   }
 
@@ -263,7 +264,7 @@ export class HouseFunction extends Construct implements IGrantable {
         'Synthesized audio gets a new key per request below speech/ (expired by a lifecycle rule within ' +
         'days); the grant is that prefix of this bucket only.',
     });
-    this.addEnvironment('BUCKET_NAME', bucket.bucketName);
+    this.addEnvironment(ENV.bucketName, bucket.bucketName);
     return this;
   }
 
@@ -277,7 +278,7 @@ export class HouseFunction extends Construct implements IGrantable {
         'Cached speech lives at cache/<voiceId>/<hash of the request>: any key below cache/ can be read or ' +
         'written; the grant is that prefix of this bucket only.',
     });
-    this.addEnvironment('BUCKET_NAME', bucket.bucketName);
+    this.addEnvironment(ENV.bucketName, bucket.bucketName);
     return this;
   }
 
@@ -291,7 +292,7 @@ export class HouseFunction extends Construct implements IGrantable {
         'Deleting a voice deletes every cached piece of its speech below cache/<voiceId>/; the grant is ' +
         'that prefix of this bucket only.',
     });
-    this.addEnvironment('BUCKET_NAME', bucket.bucketName);
+    this.addEnvironment(ENV.bucketName, bucket.bucketName);
     return this;
   }
 
@@ -305,7 +306,7 @@ export class HouseFunction extends Construct implements IGrantable {
         'Presigned upload forms name a key the caller chooses below incoming/; the grant limits every form ' +
         'this function signs to that prefix of this bucket.',
     });
-    this.addEnvironment('BUCKET_NAME', bucket.bucketName);
+    this.addEnvironment(ENV.bucketName, bucket.bucketName);
     return this;
   }
 
@@ -322,7 +323,7 @@ export class HouseFunction extends Construct implements IGrantable {
     this.allow(['s3:ListBucketVersions', 's3:ListBucket'], [bucket.bucketArn], {
       conditions: { StringLike: { 's3:prefix': `${INCOMING_PREFIX}*` } },
     });
-    this.addEnvironment('BUCKET_NAME', bucket.bucketName);
+    this.addEnvironment(ENV.bucketName, bucket.bucketName);
     return this;
   }
 
@@ -339,7 +340,7 @@ export class HouseFunction extends Construct implements IGrantable {
         'Deleting a voice deletes the speech stored for it below speech/<voiceId>/; the grant is that prefix ' +
         'of this bucket only.',
     });
-    this.addEnvironment('BUCKET_NAME', bucket.bucketName);
+    this.addEnvironment(ENV.bucketName, bucket.bucketName);
     return this;
   }
 
@@ -352,14 +353,14 @@ export class HouseFunction extends Construct implements IGrantable {
     this.allow(['dynamodb:PutItem'], [table.tableArn], {
       conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${CONSENT_ID_PREFIX}*`] } },
     });
-    this.addEnvironment('VOICES_TABLE_NAME', table.tableName);
+    this.addEnvironment(ENV.voicesTableName, table.tableName);
     return this;
   }
 
   /** Lists the voices cloned under a consent: Query on the `byConsent` index only (VOICES_TABLE_NAME). */
   listsConsentVoices(table: ITable): this {
     this.allow(['dynamodb:Query'], [`${table.tableArn}/index/${VOICES_BY_CONSENT_INDEX}`]);
-    this.addEnvironment('VOICES_TABLE_NAME', table.tableName);
+    this.addEnvironment(ENV.voicesTableName, table.tableName);
     return this;
   }
 
@@ -370,7 +371,7 @@ export class HouseFunction extends Construct implements IGrantable {
         'POST /consents checks that the evidence key it is given exists; any key below consents/ can be ' +
         'named, and the grant is that prefix of this bucket only, read-only.',
     });
-    this.addEnvironment('BUCKET_NAME', bucket.bucketName);
+    this.addEnvironment(ENV.bucketName, bucket.bucketName);
     return this;
   }
 
@@ -378,7 +379,7 @@ export class HouseFunction extends Construct implements IGrantable {
   readsProviderKeys(secret: ISecret): this {
     // An imported secret known by a partial ARN needs the random suffix Secrets Manager appends.
     this.allow(['secretsmanager:GetSecretValue'], [secret.secretFullArn ?? `${secret.secretArn}-??????`]);
-    this.addEnvironment('PROVIDER_KEYS_SECRET_ARN', secret.secretArn);
+    this.addEnvironment(ENV.providerKeysSecretArn, secret.secretArn);
     return this;
   }
 

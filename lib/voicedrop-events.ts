@@ -17,6 +17,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { EVENT_STATUSES, VOICE_EVENT_TYPES } from '../functions/events/voice-events';
 import {
+  ENV,
   EVENT_BUS_NAME,
   EVENT_SOURCE,
   METRICS_NAMESPACE,
@@ -65,7 +66,7 @@ export class VoicedropEvents extends Construct {
       timeout: EVENTS_TIMEOUT,
       serviceName: SERVICE_NAMES.events,
       ...common,
-      environment: { EVENT_BUS_NAME: this.bus.eventBusName },
+      environment: { [ENV.eventBusName]: this.bus.eventBusName },
     });
     this.bus.grantPutEventsTo(this.eventsFunction.lambdaFunction);
     this.eventsDeadLetterQueue = deadLetterQueue(
@@ -209,10 +210,10 @@ export class VoicedropEvents extends Construct {
       serviceName: SERVICE_NAMES.webhooks,
       ...common,
       environment: {
-        WEBHOOK_ENDPOINTS: JSON.stringify(
+        [ENV.webhookEndpoints]: JSON.stringify(
           endpoints.map(({ id, url, secret }) => ({ id, url, secretArn: secret.secretArn })),
         ),
-        WEBHOOK_DLQ_URL: this.webhookDeadLetterQueue.queueUrl,
+        [ENV.webhookDlqUrl]: this.webhookDeadLetterQueue.queueUrl,
       },
     });
     for (const { secret } of endpoints) secret.grantRead(webhookFunction.lambdaFunction);

@@ -19,6 +19,7 @@ import { S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY } from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
 import {
   API_GATEWAY_TIMEOUT_MS,
+  ENV,
   INCOMING_PREFIX,
   METRICS_NAMESPACE,
   SERVICE_NAMES,
@@ -212,16 +213,16 @@ export class VoicedropPipeline extends Construct {
 
     const { smallest, typecast } = settings.providers;
     const providerEnvironment = {
-      DEFAULT_PROVIDER: settings.defaultProvider,
-      SMALLEST_API_BASE_URL: smallest.baseUrl,
-      TYPECAST_API_BASE_URL: typecast.baseUrl,
-      SMALLEST_DEFAULT_MODEL: smallest.model,
-      TYPECAST_DEFAULT_MODEL: typecast.model,
-      SMALLEST_CLONE_CONCURRENCY: String(smallest.cloneConcurrency),
-      TYPECAST_CLONE_CONCURRENCY: String(typecast.cloneConcurrency),
-      SMALLEST_SPEECH_CONCURRENCY: String(smallest.speechConcurrency),
-      TYPECAST_SPEECH_CONCURRENCY: String(typecast.speechConcurrency),
-      TRIM_DEFAULT: settings.validation.trim,
+      [ENV.defaultProvider]: settings.defaultProvider,
+      [ENV.smallestApiBaseUrl]: smallest.baseUrl,
+      [ENV.typecastApiBaseUrl]: typecast.baseUrl,
+      [ENV.smallestDefaultModel]: smallest.model,
+      [ENV.typecastDefaultModel]: typecast.model,
+      [ENV.smallestCloneConcurrency]: String(smallest.cloneConcurrency),
+      [ENV.typecastCloneConcurrency]: String(typecast.cloneConcurrency),
+      [ENV.smallestSpeechConcurrency]: String(smallest.speechConcurrency),
+      [ENV.typecastSpeechConcurrency]: String(typecast.speechConcurrency),
+      [ENV.trimDefault]: settings.validation.trim,
     };
     const qualityEnvironment = Object.fromEntries(
       Object.entries(QUALITY_THRESHOLD_NAMES).map(([key, names]) => [
@@ -241,9 +242,9 @@ export class VoicedropPipeline extends Construct {
       environment: {
         ...providerEnvironment,
         ...qualityEnvironment,
-        PROVIDER_TIMEOUT_MS: String(settings.providerTimeoutMs),
-        CLONE_MAX_RECEIVE_COUNT: String(settings.cloneQueue.maxReceiveCount),
-        CONSENT_REQUIRED: String(settings.consent.required),
+        [ENV.providerTimeoutMs]: String(settings.providerTimeoutMs),
+        [ENV.cloneMaxReceiveCount]: String(settings.cloneQueue.maxReceiveCount),
+        [ENV.consentRequired]: String(settings.consent.required),
       },
     })
       .readsUploads(this.bucket)
@@ -330,9 +331,9 @@ export class VoicedropPipeline extends Construct {
       logRemovalPolicy: removalPolicy,
       environment: {
         ...providerEnvironment,
-        PROVIDER_TIMEOUT_MS: String(Math.min(settings.providerTimeoutMs, API_PROVIDER_TIMEOUT_MS)),
-        UPLOAD_URL_TTL_SECONDS: String(settings.uploadUrlTtlSeconds),
-        CONSENT_REQUIRED: String(settings.consent.required),
+        [ENV.providerTimeoutMs]: String(Math.min(settings.providerTimeoutMs, API_PROVIDER_TIMEOUT_MS)),
+        [ENV.uploadUrlTtlSeconds]: String(settings.uploadUrlTtlSeconds),
+        [ENV.consentRequired]: String(settings.consent.required),
       },
     })
       .readsVoicesTable(this.table)
@@ -367,9 +368,9 @@ export class VoicedropPipeline extends Construct {
       logRemovalPolicy: removalPolicy,
       environment: {
         ...providerEnvironment,
-        PROVIDER_TIMEOUT_MS: String(settings.providerTimeoutMs),
-        SPEECH_URL_TTL_SECONDS: String(settings.speechUrlTtlSeconds),
-        UPLOAD_URL_TTL_SECONDS: String(settings.uploadUrlTtlSeconds),
+        [ENV.providerTimeoutMs]: String(settings.providerTimeoutMs),
+        [ENV.speechUrlTtlSeconds]: String(settings.speechUrlTtlSeconds),
+        [ENV.uploadUrlTtlSeconds]: String(settings.uploadUrlTtlSeconds),
       },
     })
       .readsVoicesTable(this.table)

@@ -8,7 +8,7 @@ import { Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/a
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { METRICS_NAMESPACE, SERVICE_NAMES } from '../functions/shared/contract';
+import { ENV, METRICS_NAMESPACE, SERVICE_NAMES } from '../functions/shared/contract';
 import { acknowledge } from './acknowledgements';
 import type { RetentionConfig } from './config';
 import { HouseFunction } from './house-function';
@@ -52,10 +52,10 @@ export class VoicedropRetention extends Construct {
       logRemovalPolicy: props.logRemovalPolicy,
       environment: {
         ...props.providerEnvironment,
-        PROVIDER_TIMEOUT_MS: String(props.providerTimeoutMs),
-        RETENTION_UNUSED_DAYS: retention.unusedDays === null ? 'off' : String(retention.unusedDays),
-        RETENTION_MAX_AGE_DAYS: retention.maxAgeDays === null ? 'off' : String(retention.maxAgeDays),
-        RETENTION_REJECTED_DAYS: String(retention.rejectedDays),
+        [ENV.providerTimeoutMs]: String(props.providerTimeoutMs),
+        [ENV.retentionUnusedDays]: retention.unusedDays === null ? 'off' : String(retention.unusedDays),
+        [ENV.retentionMaxAgeDays]: retention.maxAgeDays === null ? 'off' : String(retention.maxAgeDays),
+        [ENV.retentionRejectedDays]: String(retention.rejectedDays),
       },
     })
       .readsVoicesTable(props.table)

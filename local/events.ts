@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { handleVoiceStream } from '../functions/events/stream-batch';
 import type { EnvironmentReader } from '../functions/shared/config';
+import { ENV } from '../functions/shared/contract';
 import type { Log } from '../functions/shared/logger';
 import type { RetryBackoff } from '../functions/shared/redelivery-plan';
 import { sleep } from '../functions/shared/retry';
@@ -28,10 +29,10 @@ export interface LocalEvents {
 export function readWebhookSecret(reader: EnvironmentReader): { secret: string; generated: boolean } {
   return reader.parsed(
     (read) => {
-      const given = read('WEBHOOK_SECRET')?.trim();
+      const given = read(ENV.webhookSecret)?.trim();
       if (!given) return { secret: `whsec_${randomBytes(24).toString('base64')}`, generated: true };
       if (!given.startsWith('whsec_')) {
-        throw new Error('WEBHOOK_SECRET must be a Standard Webhooks secret: whsec_ + base64');
+        throw new Error(`${ENV.webhookSecret} must be a Standard Webhooks secret: whsec_ + base64`);
       }
       return { secret: given, generated: false };
     },

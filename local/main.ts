@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { ENV } from '../functions/shared/contract';
 import { errorMessage } from '../functions/shared/errors';
 import type { Log } from '../functions/shared/logger';
 import { SMALLEST_DELETE_MODES, type SmallestDeleteMode } from '../simulators/smallest/simulator';
@@ -10,15 +11,15 @@ const USAGE = `Usage: npm start -- [--data-dir DIR] [--s3-port N] [--dynamodb-po
                  [--sim-smallest-delete ${SMALLEST_DELETE_MODES.join('|')}] [--require-consent] [--webhook URL]... [--verbose]
 
 Runs the voicedrop pipeline on this machine: an S3-compatible server, a DynamoDB-compatible server,
-the clone handler, and the providers (live when SMALLEST_API_KEY / TYPECAST_API_KEY or their
+the clone handler, and the providers (live when ${ENV.smallestApiKey} / ${ENV.typecastApiKey} or their
 *_API_BASE_URL are set, built-in simulators otherwise or with --sim). Port 0 picks a free port.
 The Smallest simulator refuses API-key deletes as Smallest does (api-key-refused, the default);
 --sim-smallest-delete lightning-large makes it delete through the guide's route.
 --require-consent rejects uploads that name no valid consent (POST /consents), as consent.required does.
-RETENTION_UNUSED_DAYS, RETENTION_MAX_AGE_DAYS and RETENTION_REJECTED_DAYS (default 30) set the retention
+${ENV.retentionUnusedDays}, ${ENV.retentionMaxAgeDays} and ${ENV.retentionRejectedDays} (default 30) set the retention
 sweep, which runs at start and daily.
 Each voice event is appended to <data-dir>/events.jsonl; --webhook URL (repeatable) also delivers it
-there as a Standard Webhooks POST signed with WEBHOOK_SECRET (whsec_…; generated when absent).`;
+there as a Standard Webhooks POST signed with ${ENV.webhookSecret} (whsec_…; generated when absent).`;
 
 function parseWebhooks(values: readonly string[] | undefined): string[] {
   return (values ?? []).map((value) => {
@@ -168,7 +169,7 @@ Read the table directly:
 
 Voice events (received, ready, rejected, failed, duplicate, deleted) are appended to ${info.events}${
     info.webhooks.length
-      ? `\nand delivered to ${info.webhooks.join(', ')} (Standard Webhooks${info.webhookSecret ? `; generated secret ${info.webhookSecret}: set WEBHOOK_SECRET to keep one` : ', signed with WEBHOOK_SECRET'}).`
+      ? `\nand delivered to ${info.webhooks.join(', ')} (Standard Webhooks${info.webhookSecret ? `; generated secret ${info.webhookSecret}: set ${ENV.webhookSecret} to keep one` : `, signed with ${ENV.webhookSecret}`}).`
       : '; --webhook URL delivers them as signed webhooks too.'
   }
 

@@ -13,7 +13,7 @@ import {
 import { encodeS3EventKey } from '../functions/clone/s3-events';
 import { readRetentionSettings } from '../functions/retention/settings';
 import { EnvironmentReader } from '../functions/shared/config';
-import { DEFAULT_CLONE_BATCH_SIZE, INCOMING_PREFIX } from '../functions/shared/contract';
+import { DEFAULT_CLONE_BATCH_SIZE, ENV, INCOMING_PREFIX } from '../functions/shared/contract';
 import { createStaticKeyStore } from '../functions/shared/keys';
 import type { Log } from '../functions/shared/logger';
 import { noMetrics } from '../functions/shared/metrics';
@@ -140,8 +140,8 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
   // A provider is live when a key or a base URL is configured (a base URL without a key then fails
   // every clone with a clear provider_key_missing), simulated otherwise or with --sim.
   const configured = {
-    smallest: { key: key('SMALLEST_API_KEY'), baseUrlSet: key('SMALLEST_API_BASE_URL') !== undefined },
-    typecast: { key: key('TYPECAST_API_KEY'), baseUrlSet: key('TYPECAST_API_BASE_URL') !== undefined },
+    smallest: { key: key(ENV.smallestApiKey), baseUrlSet: key(ENV.smallestApiBaseUrl) !== undefined },
+    typecast: { key: key(ENV.typecastApiKey), baseUrlSet: key(ENV.typecastApiBaseUrl) !== undefined },
   };
   const webhookSecret = readWebhookSecret(reader);
   reader.done();
@@ -186,7 +186,10 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       settings,
       closers,
     });
-    const keyStore = createStaticKeyStore(keys, 'the environment (SMALLEST_API_KEY / TYPECAST_API_KEY)');
+    const keyStore = createStaticKeyStore(
+      keys,
+      `the environment (${ENV.smallestApiKey} / ${ENV.typecastApiKey})`,
+    );
     const voices = new VoiceRepository(dynamoClient, LOCAL_TABLE);
     const retryBackoff = options.queue?.retryBackoff ?? LOCAL_RETRY_BACKOFF;
     const dependencies: ClonePipelineDependencies = {

@@ -10,6 +10,7 @@ import type { RetentionSettings } from '../functions/retention/policy';
 import { readRetentionSettings } from '../functions/retention/settings';
 import { type SweepReport, sweepRetention } from '../functions/retention/sweep';
 import { EnvironmentReader } from '../functions/shared/config';
+import { ENV, PROVIDER_ENV } from '../functions/shared/contract';
 import { createStaticKeyStore } from '../functions/shared/keys';
 import { describeError, type Log } from '../functions/shared/logger';
 import { noMetrics } from '../functions/shared/metrics';
@@ -103,7 +104,7 @@ export async function runLocalRetention(options: {
         if (url) {
           baseUrls[provider] = url;
           keys[provider] = SIMULATOR_KEYS[provider];
-        } else keys[provider] = key(`${provider.toUpperCase()}_API_KEY`);
+        } else keys[provider] = key(PROVIDER_ENV[provider].apiKey);
       }
     } else {
       const paths = dataPaths(resolve(options.dataDir));
@@ -121,8 +122,8 @@ export async function runLocalRetention(options: {
         dynamoClient,
         tableName: options.table,
         configured: {
-          smallest: { key: key('SMALLEST_API_KEY'), baseUrlSet: key('SMALLEST_API_BASE_URL') !== undefined },
-          typecast: { key: key('TYPECAST_API_KEY'), baseUrlSet: key('TYPECAST_API_BASE_URL') !== undefined },
+          smallest: { key: key(ENV.smallestApiKey), baseUrlSet: key(ENV.smallestApiBaseUrl) !== undefined },
+          typecast: { key: key(ENV.typecastApiKey), baseUrlSet: key(ENV.typecastApiBaseUrl) !== undefined },
         },
         simulatorLatency,
         settings: providerSettings,
@@ -154,7 +155,10 @@ function localSweepDependencies(
   baseUrls: Record<ProviderName, string>,
   options: { timeoutMs: number; log: Log },
 ): DeleteDependencies {
-  const keyStore = createStaticKeyStore(keys, 'the environment (SMALLEST_API_KEY / TYPECAST_API_KEY)');
+  const keyStore = createStaticKeyStore(
+    keys,
+    `the environment (${ENV.smallestApiKey} / ${ENV.typecastApiKey})`,
+  );
   return {
     s3: localS3Client(endpoints.s3),
     bucket,

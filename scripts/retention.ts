@@ -1,4 +1,5 @@
 import type { SweepReport } from '../functions/retention/sweep';
+import { ENV } from '../functions/shared/contract';
 import { errorMessage } from '../functions/shared/errors';
 import { parseCommand, print, runCommand, usageError } from './command-line';
 
@@ -13,8 +14,8 @@ retention.rejectedDays.
 
 AWS (default): invokes the stack's retention function (found from the stack's outputs, default stack
 Voicedrop), which applies the stack's settings.
-Local (--local): sweeps <data-dir> (default .voicedrop) with RETENTION_UNUSED_DAYS, RETENTION_MAX_AGE_DAYS
-and RETENTION_REJECTED_DAYS from the environment, through local mode if it is running, else on the folder.
+Local (--local): sweeps <data-dir> (default .voicedrop) with ${ENV.retentionUnusedDays}, ${ENV.retentionMaxAgeDays}
+and ${ENV.retentionRejectedDays} from the environment, through local mode if it is running, else on the folder.
   --as-of     judge ages as if it were this time (ISO 8601), e.g. to see what a schedule will delete
   --dry-run   only report what would be deleted
   --json      print the report as JSON`;

@@ -9,6 +9,7 @@
 import { parse, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileByteSource } from '../functions/shared/audio/sources';
+import { ENV } from '../functions/shared/contract';
 import { errorMessage } from '../functions/shared/errors';
 import { isProviderName, PROVIDER_NAMES } from '../functions/shared/providers/types';
 import {
@@ -34,7 +35,7 @@ Checks each audio file against the provider's voice-cloning rules (format from t
 duration, name) and its speech quality (silence, level, clipping, seconds of speech). The voice name is
 the file name without its extension.
 
-  --provider NAME                provider whose rules apply (default: $DEFAULT_PROVIDER, else smallest)
+  --provider NAME                provider whose rules apply (default: $${ENV.defaultProvider}, else smallest)
   --trim                         judge what trim=auto would send: the best window of speech
   --json                         one JSON object per line instead of a table
 ${THRESHOLD_FLAGS}
@@ -50,10 +51,10 @@ interface FileVerdict {
 }
 
 function chooseProvider(flag: string | undefined): string {
-  const fromEnvironment = process.env.DEFAULT_PROVIDER?.trim();
+  const fromEnvironment = process.env[ENV.defaultProvider]?.trim();
   const provider = flag ?? (fromEnvironment || 'smallest');
   if (!isProviderName(provider)) {
-    const where = flag === undefined ? 'DEFAULT_PROVIDER' : '--provider';
+    const where = flag === undefined ? ENV.defaultProvider : '--provider';
     throw new UsageError(`${where} is "${provider}"; expected one of: ${PROVIDER_NAMES.join(', ')}.`);
   }
   return provider;

@@ -1,3 +1,4 @@
+import { ENV } from '../functions/shared/contract';
 import type { SimulatorStreamPiece } from './stream';
 
 /**
@@ -40,11 +41,11 @@ export function speechLatencyFromEnvironment(
     return value;
   };
   const firstByte = number(
-    'SIMULATOR_SPEECH_FIRST_BYTE_MS',
+    ENV.simulatorSpeechFirstByteMs,
     (value) => value >= 0,
     'a number of ms, 0 or more',
   );
-  const factor = number('SIMULATOR_SPEECH_REAL_TIME_FACTOR', (value) => value > 0, 'a number above 0');
+  const factor = number(ENV.simulatorSpeechRealTimeFactor, (value) => value > 0, 'a number above 0');
   return {
     ...(firstByte === undefined ? {} : { speechFirstByteMs: firstByte }),
     ...(factor === undefined ? {} : { speechRealTimeFactor: factor }),

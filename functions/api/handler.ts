@@ -4,7 +4,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { handle } from 'hono/aws-lambda';
 import { DeadlineBoundHttpHandler } from '../shared/aws-deadline';
 import { EnvironmentReader } from '../shared/config';
-import { SERVICE_NAMES } from '../shared/contract';
+import { ENV, SERVICE_NAMES } from '../shared/contract';
 import { createSecretsManagerKeyStore } from '../shared/keys';
 import { createLogger } from '../shared/logger';
 import { createLambdaMetrics } from '../shared/metrics';
@@ -16,13 +16,13 @@ import { type ResponseStreamRuntime, type StreamingHandler, streamingHandler } f
 
 // Read once at cold start; a missing variable fails the first invocation with a message naming it.
 const environment = new EnvironmentReader();
-const tableName = environment.required('VOICES_TABLE_NAME');
-const bucket = environment.required('BUCKET_NAME');
-const secretId = environment.required('PROVIDER_KEYS_SECRET_ARN');
-const speechUrlTtlSeconds = environment.positiveInteger('SPEECH_URL_TTL_SECONDS', 900);
-const uploadUrlTtlSeconds = environment.positiveInteger('UPLOAD_URL_TTL_SECONDS', 900);
-const defaultTrim = environment.oneOf('TRIM_DEFAULT', TRIM_MODES, 'off');
-const consentRequired = environment.oneOf('CONSENT_REQUIRED', ['true', 'false'], 'false') === 'true';
+const tableName = environment.required(ENV.voicesTableName);
+const bucket = environment.required(ENV.bucketName);
+const secretId = environment.required(ENV.providerKeysSecretArn);
+const speechUrlTtlSeconds = environment.positiveInteger(ENV.speechUrlTtlSeconds, 900);
+const uploadUrlTtlSeconds = environment.positiveInteger(ENV.uploadUrlTtlSeconds, 900);
+const defaultTrim = environment.oneOf(ENV.trimDefault, TRIM_MODES, 'off');
+const consentRequired = environment.oneOf(ENV.consentRequired, ['true', 'false'], 'false') === 'true';
 const settings = readProviderSettings(environment);
 // One bundle, two functions: the api function and the speech function each log and count as themselves.
 const serviceName = environment.oneOf(

@@ -5,6 +5,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { DeadlineBoundHttpHandler, withinInvocationDeadline } from '../shared/aws-deadline';
 import { EnvironmentReader } from '../shared/config';
+import { ENV } from '../shared/contract';
 import { createSecretsManagerKeyStore } from '../shared/keys';
 import { createLogger } from '../shared/logger';
 import { createLambdaMetrics } from '../shared/metrics';
@@ -18,10 +19,10 @@ import { DEFAULT_LOST_ANSWER_GRACE_MS } from './dependencies';
 
 // Read once at cold start; a missing variable fails the first invocation with a message naming it.
 const environment = new EnvironmentReader();
-const tableName = environment.required('VOICES_TABLE_NAME');
-const secretId = environment.required('PROVIDER_KEYS_SECRET_ARN');
-const maxReceiveCount = environment.positiveInteger('CLONE_MAX_RECEIVE_COUNT', 8);
-const consentRequired = environment.oneOf('CONSENT_REQUIRED', ['true', 'false'], 'false') === 'true';
+const tableName = environment.required(ENV.voicesTableName);
+const secretId = environment.required(ENV.providerKeysSecretArn);
+const maxReceiveCount = environment.positiveInteger(ENV.cloneMaxReceiveCount, 8);
+const consentRequired = environment.oneOf(ENV.consentRequired, ['true', 'false'], 'false') === 'true';
 const settings = readProviderSettings(environment);
 const validation = readValidationSettings(environment);
 environment.done();

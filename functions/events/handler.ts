@@ -2,14 +2,14 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { DeadlineBoundHttpHandler } from '../shared/aws-deadline';
 import { EnvironmentReader } from '../shared/config';
-import { SERVICE_NAMES } from '../shared/contract';
+import { ENV, SERVICE_NAMES } from '../shared/contract';
 import { createLogger } from '../shared/logger';
 import { eventBridgePublisher } from './publish';
 import { handleVoiceStream } from './stream-batch';
 
 // Read once at cold start; a missing variable fails the first invocation with a message naming it.
 const environment = new EnvironmentReader();
-const eventBusName = environment.required('EVENT_BUS_NAME');
+const eventBusName = environment.required(ENV.eventBusName);
 environment.done();
 
 const log = createLogger(SERVICE_NAMES.events);

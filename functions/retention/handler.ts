@@ -3,7 +3,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Context } from 'aws-lambda';
 import { EnvironmentReader } from '../shared/config';
-import { SERVICE_NAMES } from '../shared/contract';
+import { ENV, SERVICE_NAMES } from '../shared/contract';
 import { createSecretsManagerKeyStore } from '../shared/keys';
 import { createLogger } from '../shared/logger';
 import { createLambdaMetrics } from '../shared/metrics';
@@ -14,9 +14,9 @@ import { type SweepReport, sweepRetention } from './sweep';
 
 // Read once at cold start; a missing variable fails the first invocation with a message naming it.
 const environment = new EnvironmentReader();
-const tableName = environment.required('VOICES_TABLE_NAME');
-const bucket = environment.required('BUCKET_NAME');
-const secretId = environment.required('PROVIDER_KEYS_SECRET_ARN');
+const tableName = environment.required(ENV.voicesTableName);
+const bucket = environment.required(ENV.bucketName);
+const secretId = environment.required(ENV.providerKeysSecretArn);
 const providerSettings = readProviderSettings(environment);
 const retention = readRetentionSettings(environment);
 environment.done();

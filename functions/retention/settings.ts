@@ -2,6 +2,7 @@ import type { EnvironmentReader } from '../shared/config';
 import {
   DEFAULT_RETENTION_REJECTED_DAYS,
   DEFAULT_RETENTION_UNUSED_DAYS,
+  ENV,
   MAX_RETENTION_DAYS,
 } from '../shared/contract';
 import type { RetentionSettings } from './policy';
@@ -25,10 +26,10 @@ export function readRetentionSettings(reader: EnvironmentReader): RetentionSetti
       }
       return value;
     }, undefined);
-  const unused = days('RETENTION_UNUSED_DAYS');
+  const unused = days(ENV.retentionUnusedDays);
   const unusedDays = unused === undefined ? DEFAULT_RETENTION_UNUSED_DAYS : (unused ?? undefined);
-  const maxAgeDays = days('RETENTION_MAX_AGE_DAYS') ?? undefined;
-  const rejectedDays = days('RETENTION_REJECTED_DAYS') ?? DEFAULT_RETENTION_REJECTED_DAYS;
+  const maxAgeDays = days(ENV.retentionMaxAgeDays) ?? undefined;
+  const rejectedDays = days(ENV.retentionRejectedDays) ?? DEFAULT_RETENTION_REJECTED_DAYS;
   return {
     ...(unusedDays === undefined ? {} : { unusedDays }),
     ...(maxAgeDays === undefined ? {} : { maxAgeDays }),

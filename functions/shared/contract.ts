@@ -282,3 +282,74 @@ export const STREAMED_ROUTES: readonly ApiRoute[] = API_ROUTES.filter((route) =>
  */
 export const EVENT_BUS_NAME = 'voicedrop';
 export const EVENT_SOURCE = 'voicedrop';
+
+/**
+ * Every environment variable the functions read, the stack sets and local mode and the scripts read, by
+ * name, defined once: the stack (lib/) sets them from these, the readers (functions/**, local/, scripts/)
+ * read them by these, and test/infra/environment.test.ts fails a Lambda variable that is not one of these.
+ * POWERTOOLS_* (Powertools), AWS_* (the Lambda runtime) and CDK_* (the CDK CLI) belong to those tools and
+ * are not listed.
+ */
+export const ENV = {
+  // Resources the stack creates.
+  voicesTableName: 'VOICES_TABLE_NAME',
+  bucketName: 'BUCKET_NAME',
+  providerKeysSecretArn: 'PROVIDER_KEYS_SECRET_ARN',
+  /** The event bus's name (its value is EVENT_BUS_NAME above). */
+  eventBusName: 'EVENT_BUS_NAME',
+  webhookEndpoints: 'WEBHOOK_ENDPOINTS',
+  webhookDlqUrl: 'WEBHOOK_DLQ_URL',
+  // Providers.
+  defaultProvider: 'DEFAULT_PROVIDER',
+  providerTimeoutMs: 'PROVIDER_TIMEOUT_MS',
+  smallestApiBaseUrl: 'SMALLEST_API_BASE_URL',
+  smallestDefaultModel: 'SMALLEST_DEFAULT_MODEL',
+  smallestCloneConcurrency: 'SMALLEST_CLONE_CONCURRENCY',
+  smallestSpeechConcurrency: 'SMALLEST_SPEECH_CONCURRENCY',
+  typecastApiBaseUrl: 'TYPECAST_API_BASE_URL',
+  typecastDefaultModel: 'TYPECAST_DEFAULT_MODEL',
+  typecastCloneConcurrency: 'TYPECAST_CLONE_CONCURRENCY',
+  typecastSpeechConcurrency: 'TYPECAST_SPEECH_CONCURRENCY',
+  // Validation (the quality thresholds, by QUALITY_THRESHOLD_NAMES in functions/shared/validation/quality-rules.ts).
+  trimDefault: 'TRIM_DEFAULT',
+  qualitySilencePeakDbfs: 'QUALITY_SILENCE_PEAK_DBFS',
+  qualityMinSpeechLevelDbfs: 'QUALITY_MIN_SPEECH_LEVEL_DBFS',
+  qualityMaxClippedRatio: 'QUALITY_MAX_CLIPPED_RATIO',
+  // The clone function and the API.
+  cloneMaxReceiveCount: 'CLONE_MAX_RECEIVE_COUNT',
+  consentRequired: 'CONSENT_REQUIRED',
+  speechUrlTtlSeconds: 'SPEECH_URL_TTL_SECONDS',
+  uploadUrlTtlSeconds: 'UPLOAD_URL_TTL_SECONDS',
+  // Retention.
+  retentionUnusedDays: 'RETENTION_UNUSED_DAYS',
+  retentionMaxAgeDays: 'RETENTION_MAX_AGE_DAYS',
+  retentionRejectedDays: 'RETENTION_REJECTED_DAYS',
+  // Local mode only: provider keys (in AWS they are in the provider-keys secret), the webhooks' signing
+  // secret and the simulators' speech pace.
+  smallestApiKey: 'SMALLEST_API_KEY',
+  typecastApiKey: 'TYPECAST_API_KEY',
+  webhookSecret: 'WEBHOOK_SECRET',
+  simulatorSpeechFirstByteMs: 'SIMULATOR_SPEECH_FIRST_BYTE_MS',
+  simulatorSpeechRealTimeFactor: 'SIMULATOR_SPEECH_REAL_TIME_FACTOR',
+} as const;
+
+/** One of the environment variables' names. */
+export type EnvName = (typeof ENV)[keyof typeof ENV];
+
+/** Each provider's own variables (functions/shared/providers/settings.ts and local mode read them by this). */
+export const PROVIDER_ENV = {
+  smallest: {
+    apiKey: ENV.smallestApiKey,
+    baseUrl: ENV.smallestApiBaseUrl,
+    defaultModel: ENV.smallestDefaultModel,
+    cloneConcurrency: ENV.smallestCloneConcurrency,
+    speechConcurrency: ENV.smallestSpeechConcurrency,
+  },
+  typecast: {
+    apiKey: ENV.typecastApiKey,
+    baseUrl: ENV.typecastApiBaseUrl,
+    defaultModel: ENV.typecastDefaultModel,
+    cloneConcurrency: ENV.typecastCloneConcurrency,
+    speechConcurrency: ENV.typecastSpeechConcurrency,
+  },
+} as const;

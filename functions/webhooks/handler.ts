@@ -4,7 +4,7 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { DeadlineBoundHttpHandler, withinInvocationDeadline } from '../shared/aws-deadline';
 import { EnvironmentReader } from '../shared/config';
-import { SERVICE_NAMES } from '../shared/contract';
+import { ENV, SERVICE_NAMES } from '../shared/contract';
 import { ConfigurationError } from '../shared/errors';
 import { createLogger } from '../shared/logger';
 import { createLambdaMetrics } from '../shared/metrics';
@@ -14,8 +14,8 @@ import { handleWebhookBatch } from './batch';
 
 // Read once at cold start; a missing variable fails the first invocation with a message naming it.
 const environment = new EnvironmentReader();
-const endpointsJson = environment.required('WEBHOOK_ENDPOINTS');
-const deadLetterQueueUrl = environment.required('WEBHOOK_DLQ_URL');
+const endpointsJson = environment.required(ENV.webhookEndpoints);
+const deadLetterQueueUrl = environment.required(ENV.webhookDlqUrl);
 environment.done();
 
 /** `[{ id, url, secretArn }]`, written by the stack (lib/voicedrop-events.ts). */
@@ -23,7 +23,7 @@ const endpointList = z
   .array(z.object({ id: z.string(), url: z.url({ protocol: /^https$/ }), secretArn: z.string() }))
   .safeParse(JSON.parse(endpointsJson));
 if (!endpointList.success)
-  throw new ConfigurationError(`WEBHOOK_ENDPOINTS is malformed: ${endpointList.error.message}`);
+  throw new ConfigurationError(`${ENV.webhookEndpoints} is malformed: ${endpointList.error.message}`);
 const endpoints = new Map(endpointList.data.map((endpoint) => [endpoint.id, endpoint]));
 
 const log = createLogger(SERVICE_NAMES.webhooks);

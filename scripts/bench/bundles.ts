@@ -5,7 +5,7 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
-import { SERVICE_NAMES } from '../../functions/shared/contract';
+import { ENV, SERVICE_NAMES } from '../../functions/shared/contract';
 import { CONFIG_CONTEXT_KEY } from '../../lib/config';
 import { FUNCTION_NAMES, type FunctionName } from './report';
 import { runNode } from './spawn';
@@ -78,9 +78,9 @@ interface TemplateFunction {
 
 /** Values for variables the template fills from other resources (table name, bucket, secret ARN). */
 const DUMMY_VALUES: Readonly<Record<string, string>> = {
-  VOICES_TABLE_NAME: 'voicedrop-bench-voices',
-  BUCKET_NAME: 'voicedrop-bench-bucket',
-  PROVIDER_KEYS_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:voicedrop-bench-AbCdEf',
+  [ENV.voicesTableName]: 'voicedrop-bench-voices',
+  [ENV.bucketName]: 'voicedrop-bench-bucket',
+  [ENV.providerKeysSecretArn]: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:voicedrop-bench-AbCdEf',
 };
 
 /**

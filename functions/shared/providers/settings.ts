@@ -1,4 +1,5 @@
 import type { EnvironmentReader } from '../config';
+import { ENV, PROVIDER_ENV } from '../contract';
 import type { KeyStore } from '../keys';
 import { PROVIDER_LIMITS } from './limits';
 import { createProvider } from './registry';
@@ -24,11 +25,19 @@ export interface ProviderSettings {
   readonly speechConcurrency: Readonly<Record<ProviderName, number>>;
 }
 
-/** The environment variables' prefix per provider (SMALLEST_…, TYPECAST_…). */
-export const ENV_PREFIX: Readonly<Record<ProviderName, string>> = {
-  smallest: 'SMALLEST',
-  typecast: 'TYPECAST',
-};
+/** Each provider's environment variables (SMALLEST_…, TYPECAST_…), as functions/shared/contract.ts names them. */
+export const PROVIDER_ENV_NAMES: Readonly<
+  Record<
+    ProviderName,
+    {
+      readonly apiKey: string;
+      readonly baseUrl: string;
+      readonly defaultModel: string;
+      readonly cloneConcurrency: string;
+      readonly speechConcurrency: string;
+    }
+  >
+> = PROVIDER_ENV;
 
 function perProvider<T>(value: (name: ProviderName) => T): Record<ProviderName, T> {
   return Object.fromEntries(PROVIDER_NAMES.map((name) => [name, value(name)])) as Record<ProviderName, T>;
@@ -36,23 +45,23 @@ function perProvider<T>(value: (name: ProviderName) => T): Record<ProviderName, 
 
 export function readProviderSettings(environment: EnvironmentReader): ProviderSettings {
   return {
-    defaultProvider: environment.provider('DEFAULT_PROVIDER', 'smallest'),
-    timeoutMs: environment.positiveInteger('PROVIDER_TIMEOUT_MS', 60_000),
+    defaultProvider: environment.provider(ENV.defaultProvider, 'smallest'),
+    timeoutMs: environment.positiveInteger(ENV.providerTimeoutMs, 60_000),
     baseUrls: perProvider((name) =>
-      environment.url(`${ENV_PREFIX[name]}_API_BASE_URL`, PROVIDER_LIMITS[name].baseUrl),
+      environment.url(PROVIDER_ENV_NAMES[name].baseUrl, PROVIDER_LIMITS[name].baseUrl),
     ),
     defaultModels: perProvider((name) =>
-      environment.optional(`${ENV_PREFIX[name]}_DEFAULT_MODEL`, PROVIDER_LIMITS[name].models.default),
+      environment.optional(PROVIDER_ENV_NAMES[name].defaultModel, PROVIDER_LIMITS[name].models.default),
     ),
     cloneConcurrency: perProvider((name) =>
       environment.positiveInteger(
-        `${ENV_PREFIX[name]}_CLONE_CONCURRENCY`,
+        PROVIDER_ENV_NAMES[name].cloneConcurrency,
         PROVIDER_LIMITS[name].clone.concurrency,
       ),
     ),
     speechConcurrency: perProvider((name) =>
       environment.positiveInteger(
-        `${ENV_PREFIX[name]}_SPEECH_CONCURRENCY`,
+        PROVIDER_ENV_NAMES[name].speechConcurrency,
         PROVIDER_LIMITS[name].speech.concurrency,
       ),
     ),

@@ -1,6 +1,7 @@
 /** The speech-quality gate: what measureSpeech found against thresholds and the provider's minimum length. */
 
 import type { AudioQuality } from '../audio/speech-quality';
+import { ENV } from '../contract';
 import type { ProviderLimits } from '../providers/types';
 import type { ValidationIssue } from './types';
 
@@ -32,13 +33,13 @@ export const QUALITY_THRESHOLD_NAMES: Readonly<
     { readonly env: string; readonly flag: string; readonly range: [number, number] }
   >
 > = {
-  silencePeakDbfs: { env: 'QUALITY_SILENCE_PEAK_DBFS', flag: 'silence-peak-dbfs', range: [-120, 0] },
+  silencePeakDbfs: { env: ENV.qualitySilencePeakDbfs, flag: 'silence-peak-dbfs', range: [-120, 0] },
   minSpeechLevelDbfs: {
-    env: 'QUALITY_MIN_SPEECH_LEVEL_DBFS',
+    env: ENV.qualityMinSpeechLevelDbfs,
     flag: 'min-speech-level-dbfs',
     range: [-120, 0],
   },
-  maxClippedRatio: { env: 'QUALITY_MAX_CLIPPED_RATIO', flag: 'max-clipped-ratio', range: [0, 1] },
+  maxClippedRatio: { env: ENV.qualityMaxClippedRatio, flag: 'max-clipped-ratio', range: [0, 1] },
 };
 
 /**

@@ -1,4 +1,5 @@
 import type { EnvironmentReader } from '../config';
+import { ENV } from '../contract';
 import { TRIM_MODES, type TrimMode } from './options';
 import {
   DEFAULT_QUALITY_THRESHOLDS,
@@ -21,6 +22,6 @@ export function readValidationSettings(environment: EnvironmentReader): Validati
       (read) => parseQualityThresholds((key) => read(QUALITY_THRESHOLD_NAMES[key].env)),
       DEFAULT_QUALITY_THRESHOLDS,
     ),
-    defaultTrim: environment.oneOf('TRIM_DEFAULT', TRIM_MODES, 'off'),
+    defaultTrim: environment.oneOf(ENV.trimDefault, TRIM_MODES, 'off'),
   };
 }
