@@ -1,21 +1,13 @@
-import { Duration, FeatureFlags, RemovalPolicy, SecretValue } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, SecretValue } from 'aws-cdk-lib';
 import type { Dashboard } from 'aws-cdk-lib/aws-cloudwatch';
-import {
-  AttributeType,
-  BillingMode,
-  ProjectionType,
-  StreamViewType,
-  Table,
-  TableEncryption,
-} from 'aws-cdk-lib/aws-dynamodb';
+import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { EventSourceMapping } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { BlockPublicAccess, Bucket, BucketEncryption, EventType, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import { type Bucket, EventType } from 'aws-cdk-lib/aws-s3';
 import { SqsDestination } from 'aws-cdk-lib/aws-s3-notifications';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Topic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
-import { S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY } from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
 import {
   API_GATEWAY_TIMEOUT_MS,
@@ -23,11 +15,7 @@ import {
   INCOMING_PREFIX,
   METRICS_NAMESPACE,
   SERVICE_NAMES,
-  SPEECH_CACHE_PREFIX,
-  SPEECH_PREFIX,
   SPEECH_STREAM_LIMIT_MS,
-  VOICES_TABLE,
-  VOICES_TABLE_INDEXES,
 } from '../functions/shared/contract';
 import {
   QUALITY_THRESHOLD_NAMES,
@@ -42,17 +30,13 @@ import { VoicedropApi } from './voicedrop-api';
 import { VoicedropEvents } from './voicedrop-events';
 import { type VoicedropAlarms, VoicedropMonitoring } from './voicedrop-monitoring';
 import { VoicedropRetention } from './voicedrop-retention';
+import { createAccessLogsBucket, createUploadsBucket, createVoicesTable } from './voicedrop-storage';
 
 /** AWS's guidance for SQS event sources: visibility at least six times the function timeout. */
 export const VISIBILITY_TIMEOUT_FACTOR = 6;
 
 const CLONE_TIMEOUT = Duration.minutes(5);
 const CLONE_MEMORY_MB = 1024;
-const NONCURRENT_VERSION_DAYS = 30;
-/** Synthesized audio outlives its presigned URL (at most an hour) by far, and is gone within two days. */
-const SPEECH_RETENTION_DAYS = 1;
-/** S3 server access logs name objects (file names can be people's names) and callers' IP addresses. */
-const ACCESS_LOG_RETENTION_DAYS = 90;
 /** API Gateway gives up on an integration after 29 s; the function may finish its answer just past that. */
 const API_TIMEOUT = Duration.millis(API_GATEWAY_TIMEOUT_MS + 1_000);
 const API_MEMORY_MB = 1024;
@@ -62,14 +46,9 @@ const API_PROVIDER_TIMEOUT_MS = API_GATEWAY_TIMEOUT_MS - 4_000;
 const SPEECH_TIMEOUT = Duration.millis(SPEECH_STREAM_LIMIT_MS);
 const SPEECH_MEMORY_MB = 1024;
 
-/**
- * CDK's own functions that this pipeline makes CDK add, one per stack: where they live in the stack and which
- * of their children is the function resource. aws-s3's BucketNotificationsHandler writes the bucket's
- * notification configuration during deployment; the S3AutoDeleteObjects provider empties the buckets before
- * they are deleted (removal policy DESTROY only).
- */
 export * from './pipeline-props';
 export * from './pipeline-settings';
+export { accessLogsObjectOwnership } from './voicedrop-storage';
 
 /**
  * voicedrop as one construct. The clone half: upload bucket (server access logs into their own bucket) → S3
@@ -110,87 +89,51 @@ export class VoicedropPipeline extends Construct {
     super(scope, id);
     const settings = resolvePipelineProps(props, this.node.path);
     this.settings = settings;
-    const retain = settings.removalPolicy === 'retain';
-    const removalPolicy = retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
-
-    // Server access-log delivery supports SSE-S3 only.
-    this.accessLogsBucket = new Bucket(this, 'AccessLogs', {
-      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: accessLogsObjectOwnership(this),
-      enforceSSL: true,
-      minimumTLSVersion: 1.2,
-      encryption: BucketEncryption.S3_MANAGED,
-      lifecycleRules: [{ id: 'expire-access-logs', expiration: Duration.days(ACCESS_LOG_RETENTION_DAYS) }],
-      removalPolicy,
-      autoDeleteObjects: !retain,
-    });
-    // Voice samples are biometric data: private, TLS only, encrypted, access-logged, versioned so an
-    // overwrite or a delete can be traced, and old versions expire on their own.
-    this.bucket = new Bucket(this, 'Uploads', {
-      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      enforceSSL: true,
-      minimumTLSVersion: 1.2,
-      encryption: BucketEncryption.S3_MANAGED,
-      versioned: true,
-      serverAccessLogsBucket: this.accessLogsBucket,
-      serverAccessLogsPrefix: 'uploads/',
-      lifecycleRules: [
-        {
-          id: 'expire-noncurrent-versions',
-          noncurrentVersionExpiration: Duration.days(NONCURRENT_VERSION_DAYS),
-          abortIncompleteMultipartUploadAfter: Duration.days(1),
-          // Once its noncurrent versions are gone a delete marker is all that is left of an object.
-          expiredObjectDeleteMarker: true,
-        },
-        {
-          id: 'expire-speech-cache',
-          prefix: SPEECH_CACHE_PREFIX,
-          expiration: Duration.days(settings.speechCacheDays),
-          noncurrentVersionExpiration: Duration.days(1),
-        },
-        {
-          id: 'expire-synthesized-speech',
-          prefix: SPEECH_PREFIX,
-          expiration: Duration.days(SPEECH_RETENTION_DAYS),
-          noncurrentVersionExpiration: Duration.days(SPEECH_RETENTION_DAYS),
-        },
-      ],
-      removalPolicy,
-      autoDeleteObjects: !retain,
-    });
-
-    this.table = new Table(this, 'Voices', {
-      partitionKey: { name: VOICES_TABLE.partitionKey, type: AttributeType.STRING },
-      billingMode: BillingMode.PAY_PER_REQUEST,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      encryption: TableEncryption.AWS_MANAGED,
-      deletionProtection: retain,
-      removalPolicy,
-      // Read by the events function (lib/voicedrop-events.ts): every committed status change.
-      stream: StreamViewType.NEW_AND_OLD_IMAGES,
-    });
-    // byCreatedAt: one constant partition for listing; a few thousand voices per deployment stay far below a
-    // partition's limits, and a sorted Query pages without scanning the table. byConsent: sparse, only voice
-    // records that named a consent carry `consentId`; revoking a consent reads its voices there instead of
-    // scanning the table. Local mode creates its table from the same list.
-    for (const index of VOICES_TABLE_INDEXES) {
-      this.table.addGlobalSecondaryIndex({
-        indexName: index.indexName,
-        partitionKey: { name: index.partitionKey, type: AttributeType.STRING },
-        sortKey: { name: index.sortKey, type: AttributeType.STRING },
-        projectionType: ProjectionType.ALL,
-      });
-    }
-
+    const { removalPolicy } = this;
+    this.accessLogsBucket = createAccessLogsBucket(this, removalPolicy);
+    this.bucket = createUploadsBucket(this, this.accessLogsBucket, settings.speechCacheDays, removalPolicy);
+    this.table = createVoicesTable(this, removalPolicy);
     this.events = new VoicedropEvents(this, 'Events', {
       table: this.table,
       webhooks: settings.webhooks,
       logRetention: settings.logRetentionDays,
       removalPolicy,
     });
+    this.secret = this.createProviderKeysSecret();
+    const environment = providerEnvironment(settings);
+    this.cloneFunction = this.createCloneFunction(environment);
+    const { cloneQueue, deadLetterQueue } = this.createCloneQueues();
+    this.cloneQueue = cloneQueue;
+    this.deadLetterQueue = deadLetterQueue;
+    this.apiFunction = this.createApiFunction(environment);
+    this.speechFunction = this.createSpeechFunction(environment);
+    this.api = new VoicedropApi(this, 'Api', {
+      handler: this.apiFunction.lambdaFunction,
+      speechHandler: this.speechFunction.lambdaFunction,
+      config: settings.api,
+      accessLogRetention: settings.logRetentionDays,
+      accessLogRemovalPolicy: removalPolicy,
+    });
+    this.retention = new VoicedropRetention(this, 'Retention', {
+      bucket: this.bucket,
+      table: this.table,
+      secret: this.secret,
+      retention: settings.retention,
+      providerEnvironment: environment,
+      providerTimeoutMs: settings.providerTimeoutMs,
+      logRetention: settings.logRetentionDays,
+      logRemovalPolicy: removalPolicy,
+    });
+    this.monitoring = this.createMonitoring();
+    this.alarmTopic = this.monitoring.alarmTopic;
+    this.alarms = this.monitoring.alarms;
+    this.dashboard = this.monitoring.dashboard;
+    keepFrameworkFunctionLogs(this, settings.logRetentionDays, removalPolicy);
+  }
 
-    this.secret = new Secret(this, 'ProviderKeys', {
+  /** The provider keys, one secret with an empty placeholder per provider. */
+  private createProviderKeysSecret(): Secret {
+    const secret = new Secret(this, 'ProviderKeys', {
       description:
         'voicedrop provider API keys as JSON {"smallest": "...", "typecast": "..."}; leave a provider empty if unused. ' +
         'Set with: aws secretsmanager put-secret-value --secret-id <ProviderKeysSecretArn> --secret-string file://keys.json',
@@ -201,36 +144,23 @@ export class VoicedropPipeline extends Construct {
         smallest: SecretValue.unsafePlainText(''),
         typecast: SecretValue.unsafePlainText(''),
       },
-      removalPolicy,
+      removalPolicy: this.removalPolicy,
     });
     acknowledge(
-      this.secret,
+      secret,
       'AwsSolutions-SMG4',
       'The secret holds API keys issued by third parties (Smallest AI, Typecast), which Secrets Manager ' +
         'cannot rotate: a new key is created in the provider console, put into the secret, and the old one ' +
         'revoked there, following the key-rotation runbook in the README.',
     );
 
-    const { smallest, typecast } = settings.providers;
-    const providerEnvironment = {
-      [ENV.defaultProvider]: settings.defaultProvider,
-      [ENV.smallestApiBaseUrl]: smallest.baseUrl,
-      [ENV.typecastApiBaseUrl]: typecast.baseUrl,
-      [ENV.smallestDefaultModel]: smallest.model,
-      [ENV.typecastDefaultModel]: typecast.model,
-      [ENV.smallestCloneConcurrency]: String(smallest.cloneConcurrency),
-      [ENV.typecastCloneConcurrency]: String(typecast.cloneConcurrency),
-      [ENV.smallestSpeechConcurrency]: String(smallest.speechConcurrency),
-      [ENV.typecastSpeechConcurrency]: String(typecast.speechConcurrency),
-      [ENV.trimDefault]: settings.validation.trim,
-    };
-    const qualityEnvironment = Object.fromEntries(
-      Object.entries(QUALITY_THRESHOLD_NAMES).map(([key, names]) => [
-        names.env,
-        String(settings.validation.quality[key as keyof QualityThresholds]),
-      ]),
-    );
-    this.cloneFunction = new HouseFunction(this, 'Clone', {
+    return secret;
+  }
+
+  /** The clone function: validates an upload and clones it, reading the bucket, the table and the keys. */
+  private createCloneFunction(providerEnvironment: Record<string, string>): HouseFunction {
+    const { settings } = this;
+    const cloneFunction = new HouseFunction(this, 'Clone', {
       entry: 'functions/clone/handler.ts',
       description: 'voicedrop clone: validates uploaded audio and clones the voice through the provider',
       memorySize: CLONE_MEMORY_MB,
@@ -238,10 +168,10 @@ export class VoicedropPipeline extends Construct {
       serviceName: SERVICE_NAMES.clone,
       metricsNamespace: METRICS_NAMESPACE,
       logRetention: settings.logRetentionDays,
-      logRemovalPolicy: removalPolicy,
+      logRemovalPolicy: this.removalPolicy,
       environment: {
         ...providerEnvironment,
-        ...qualityEnvironment,
+        ...qualityEnvironment(settings),
         [ENV.providerTimeoutMs]: String(settings.providerTimeoutMs),
         [ENV.cloneMaxReceiveCount]: String(settings.cloneQueue.maxReceiveCount),
         [ENV.consentRequired]: String(settings.consent.required),
@@ -258,68 +188,20 @@ export class VoicedropPipeline extends Construct {
       .deletesStoredSpeech(this.bucket)
       .readsProviderKeys(this.secret);
     acknowledge(
-      this.cloneFunction.lambdaFunction,
+      cloneFunction.lambdaFunction,
       'Serverless-LambdaDLQ',
       'Only the SQS event source invokes this function, synchronously; a function dead-letter queue applies ' +
         'to asynchronous invocations only. Records that fail return to the clone queue and move to its ' +
         'dead-letter queue after maxReceiveCount deliveries.',
     );
 
-    // SQS keeps a message's original enqueue time when it moves to a DLQ, so the DLQ must keep messages
-    // longer than the source queue or failures expire before anyone looks.
-    this.deadLetterQueue = new Queue(this, 'CloneDeadLetters', {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    acknowledge(
-      this.deadLetterQueue,
-      'Serverless-SQSRedrivePolicy',
-      'This is the dead-letter queue of the clone queue; its messages wait here for a person to redrive them.',
-    );
+    return cloneFunction;
+  }
 
-    // Lambda's poller may retry a throttled batch while its messages are still invisible; six function
-    // timeouts plus the batching window keep a slow batch from being delivered twice.
-    const visibilityTimeout = Duration.seconds(
-      this.cloneFunction.timeout.toSeconds() * VISIBILITY_TIMEOUT_FACTOR +
-        settings.cloneQueue.maxBatchingWindowSeconds,
-    );
-    assertVisibilityCoversFunction(visibilityTimeout, this.cloneFunction.timeout);
-    this.cloneQueue = new Queue(this, 'CloneQueue', {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      visibilityTimeout,
-      retentionPeriod: Duration.days(4),
-      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: settings.cloneQueue.maxReceiveCount },
-    });
-
-    // An upload waiting for a provider slot goes back to the queue as a new message (functions/clone/
-    // redeliveries.ts), so waiting does not use up its deliveries.
-    this.cloneQueue.grantSendMessages(this.cloneFunction.lambdaFunction);
-
-    // S3 notifications are at-least-once and bursty; the queue adds backpressure, retries and a DLQ.
-    this.bucket.addEventNotification(EventType.OBJECT_CREATED, new SqsDestination(this.cloneQueue), {
-      prefix: INCOMING_PREFIX,
-    });
-    this.cloneFunction.lambdaFunction.addEventSource(
-      new SqsEventSource(this.cloneQueue, {
-        batchSize: settings.cloneQueue.batchSize,
-        maxBatchingWindow: Duration.seconds(settings.cloneQueue.maxBatchingWindowSeconds),
-        maxConcurrency: settings.cloneQueue.maxConcurrency,
-        reportBatchItemFailures: true,
-      }),
-    );
-    for (const mapping of this.cloneFunction.lambdaFunction.node.children) {
-      if (!(mapping instanceof EventSourceMapping)) continue;
-      acknowledge(
-        mapping,
-        'Serverless-LambdaEventSourceMappingDestination',
-        'SQS event sources take no on-failure destination (Lambda offers it for streams and Kafka); failed ' +
-          "records go to the clone queue's dead-letter queue through its redrive policy.",
-      );
-    }
-
-    this.apiFunction = new HouseFunction(this, 'ApiFunction', {
+  /** The API function: everything but speech (lists, reads and deletes voices, presigns uploads, consents). */
+  private createApiFunction(providerEnvironment: Record<string, string>): HouseFunction {
+    const { settings } = this;
+    const apiFunction = new HouseFunction(this, 'ApiFunction', {
       entry: 'functions/api/handler.ts',
       description:
         'voicedrop api: lists, reads and deletes voices (with their cached speech); presigns uploads',
@@ -328,7 +210,7 @@ export class VoicedropPipeline extends Construct {
       serviceName: SERVICE_NAMES.api,
       metricsNamespace: METRICS_NAMESPACE,
       logRetention: settings.logRetentionDays,
-      logRemovalPolicy: removalPolicy,
+      logRemovalPolicy: this.removalPolicy,
       environment: {
         ...providerEnvironment,
         [ENV.providerTimeoutMs]: String(Math.min(settings.providerTimeoutMs, API_PROVIDER_TIMEOUT_MS)),
@@ -348,14 +230,20 @@ export class VoicedropPipeline extends Construct {
       .deletesStoredSpeech(this.bucket)
       .readsProviderKeys(this.secret);
     acknowledge(
-      this.apiFunction.lambdaFunction,
+      apiFunction.lambdaFunction,
       'Serverless-LambdaDLQ',
       'Only API Gateway invokes this function, synchronously; a function dead-letter queue applies to ' +
         'asynchronous invocations only, and a failed request is answered to its caller.',
     );
 
+    return apiFunction;
+  }
+
+  /** The speech function: the streamed speech route. */
+  private createSpeechFunction(providerEnvironment: Record<string, string>): HouseFunction {
     // The same bundle as the api function (one asset), its other export: the speech route's answer streams.
-    this.speechFunction = new HouseFunction(this, 'SpeechFunction', {
+    const { settings } = this;
+    const speechFunction = new HouseFunction(this, 'SpeechFunction', {
       entry: 'functions/api/handler.ts',
       handler: 'speechHandler',
       description:
@@ -365,7 +253,7 @@ export class VoicedropPipeline extends Construct {
       serviceName: SERVICE_NAMES.speech,
       metricsNamespace: METRICS_NAMESPACE,
       logRetention: settings.logRetentionDays,
-      logRemovalPolicy: removalPolicy,
+      logRemovalPolicy: this.removalPolicy,
       environment: {
         ...providerEnvironment,
         [ENV.providerTimeoutMs]: String(settings.providerTimeoutMs),
@@ -379,32 +267,80 @@ export class VoicedropPipeline extends Construct {
       .cachesSpeech(this.bucket)
       .readsProviderKeys(this.secret);
     acknowledge(
-      this.speechFunction.lambdaFunction,
+      speechFunction.lambdaFunction,
       'Serverless-LambdaDLQ',
       'Only API Gateway invokes this function, synchronously (a streamed response); a function dead-letter ' +
         'queue applies to asynchronous invocations only, and a failed request is answered to its caller.',
     );
 
-    this.api = new VoicedropApi(this, 'Api', {
-      handler: this.apiFunction.lambdaFunction,
-      speechHandler: this.speechFunction.lambdaFunction,
-      config: settings.api,
-      accessLogRetention: settings.logRetentionDays,
-      accessLogRemovalPolicy: removalPolicy,
+    return speechFunction;
+  }
+
+  /**
+   * The clone queue (and its dead-letter queue) between the bucket's notifications and the clone function.
+   */
+  private createCloneQueues(): { cloneQueue: Queue; deadLetterQueue: Queue } {
+    const { settings } = this;
+    // SQS keeps a message's original enqueue time when it moves to a DLQ, so the DLQ must keep messages
+    // longer than the source queue or failures expire before anyone looks.
+    const deadLetterQueue = new Queue(this, 'CloneDeadLetters', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    acknowledge(
+      deadLetterQueue,
+      'Serverless-SQSRedrivePolicy',
+      'This is the dead-letter queue of the clone queue; its messages wait here for a person to redrive them.',
+    );
+
+    // Lambda's poller may retry a throttled batch while its messages are still invisible; six function
+    // timeouts plus the batching window keep a slow batch from being delivered twice.
+    const visibilityTimeout = Duration.seconds(
+      this.cloneFunction.timeout.toSeconds() * VISIBILITY_TIMEOUT_FACTOR +
+        settings.cloneQueue.maxBatchingWindowSeconds,
+    );
+    assertVisibilityCoversFunction(visibilityTimeout, this.cloneFunction.timeout);
+    const cloneQueue = new Queue(this, 'CloneQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      visibilityTimeout,
+      retentionPeriod: Duration.days(4),
+      deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: settings.cloneQueue.maxReceiveCount },
     });
 
-    this.retention = new VoicedropRetention(this, 'Retention', {
-      bucket: this.bucket,
-      table: this.table,
-      secret: this.secret,
-      retention: settings.retention,
-      providerEnvironment,
-      providerTimeoutMs: settings.providerTimeoutMs,
-      logRetention: settings.logRetentionDays,
-      logRemovalPolicy: removalPolicy,
-    });
+    // An upload waiting for a provider slot goes back to the queue as a new message (functions/clone/
+    // redeliveries.ts), so waiting does not use up its deliveries.
+    cloneQueue.grantSendMessages(this.cloneFunction.lambdaFunction);
 
-    this.monitoring = new VoicedropMonitoring(this, 'Monitoring', {
+    // S3 notifications are at-least-once and bursty; the queue adds backpressure, retries and a DLQ.
+    this.bucket.addEventNotification(EventType.OBJECT_CREATED, new SqsDestination(cloneQueue), {
+      prefix: INCOMING_PREFIX,
+    });
+    this.cloneFunction.lambdaFunction.addEventSource(
+      new SqsEventSource(cloneQueue, {
+        batchSize: settings.cloneQueue.batchSize,
+        maxBatchingWindow: Duration.seconds(settings.cloneQueue.maxBatchingWindowSeconds),
+        maxConcurrency: settings.cloneQueue.maxConcurrency,
+        reportBatchItemFailures: true,
+      }),
+    );
+    for (const mapping of this.cloneFunction.lambdaFunction.node.children) {
+      if (!(mapping instanceof EventSourceMapping)) continue;
+      acknowledge(
+        mapping,
+        'Serverless-LambdaEventSourceMappingDestination',
+        'SQS event sources take no on-failure destination (Lambda offers it for streams and Kafka); failed ' +
+          "records go to the clone queue's dead-letter queue through its redrive policy.",
+      );
+    }
+
+    return { cloneQueue, deadLetterQueue };
+  }
+
+  /** Alarms on every function and queue, their topic, and the dashboard. */
+  private createMonitoring(): VoicedropMonitoring {
+    return new VoicedropMonitoring(this, 'Monitoring', {
       cloneQueue: this.cloneQueue,
       deadLetterQueue: this.deadLetterQueue,
       cloneFunction: this.cloneFunction.lambdaFunction,
@@ -419,27 +355,43 @@ export class VoicedropPipeline extends Construct {
           : []),
       ],
       apiStage: this.api.restApi.deploymentStage,
-      oldestCloneMessageAge: Duration.minutes(settings.alarms.oldestMessageAgeMinutes),
-      alarmEmail: settings.alarmEmail ?? undefined,
-      dashboardName: settings.dashboardName,
+      oldestCloneMessageAge: Duration.minutes(this.settings.alarms.oldestMessageAgeMinutes),
+      alarmEmail: this.settings.alarmEmail ?? undefined,
+      dashboardName: this.settings.dashboardName,
     });
-    this.alarmTopic = this.monitoring.alarmTopic;
-    this.alarms = this.monitoring.alarms;
-    this.dashboard = this.monitoring.dashboard;
+  }
 
-    keepFrameworkFunctionLogs(this, settings.logRetentionDays, removalPolicy);
+  /** What happens to the data, the logs and the keys when the stack is deleted (settings.removalPolicy). */
+  private get removalPolicy(): RemovalPolicy {
+    return this.settings.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
   }
 }
 
-/**
- * With the feature flag serverAccessLogsUseBucketPolicy (cdk.json sets it), CDK lets S3 deliver access logs
- * by a bucket policy for the logging service, so ACLs stay disabled (BucketOwnerEnforced). An app without
- * the flag gets delivery by the LogDeliveryWrite ACL, which S3 honours only with ObjectWriter ownership.
- */
-export function accessLogsObjectOwnership(scope: Construct): ObjectOwnership {
-  return FeatureFlags.of(scope).isEnabled(S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY)
-    ? ObjectOwnership.BUCKET_OWNER_ENFORCED
-    : ObjectOwnership.OBJECT_WRITER;
+/** What every function that talks to a provider is told: default provider, base URLs, models, concurrency. */
+function providerEnvironment(settings: VoicedropPipelineSettings): Record<string, string> {
+  const { smallest, typecast } = settings.providers;
+  return {
+    [ENV.defaultProvider]: settings.defaultProvider,
+    [ENV.smallestApiBaseUrl]: smallest.baseUrl,
+    [ENV.typecastApiBaseUrl]: typecast.baseUrl,
+    [ENV.smallestDefaultModel]: smallest.model,
+    [ENV.typecastDefaultModel]: typecast.model,
+    [ENV.smallestCloneConcurrency]: String(smallest.cloneConcurrency),
+    [ENV.typecastCloneConcurrency]: String(typecast.cloneConcurrency),
+    [ENV.smallestSpeechConcurrency]: String(smallest.speechConcurrency),
+    [ENV.typecastSpeechConcurrency]: String(typecast.speechConcurrency),
+    [ENV.trimDefault]: settings.validation.trim,
+  };
+}
+
+/** The quality thresholds, as the clone function reads them. */
+function qualityEnvironment(settings: VoicedropPipelineSettings): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(QUALITY_THRESHOLD_NAMES).map(([key, names]) => [
+      names.env,
+      String(settings.validation.quality[key as keyof QualityThresholds]),
+    ]),
+  );
 }
 
 function assertVisibilityCoversFunction(visibilityTimeout: Duration, functionTimeout: Duration): void {
