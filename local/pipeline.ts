@@ -1,55 +1,42 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
-import type { Context, SQSEvent } from 'aws-lambda';
 import { handle } from 'hono/aws-lambda';
 import { createApiApp, SPEECH_PROVIDER_RETRY } from '../functions/api/app';
 import { streamingHandler } from '../functions/api/lambda-stream';
-import { handleCloneEvent } from '../functions/clone/batch';
-import {
-  type ClonePipelineDependencies,
-  DEFAULT_LOST_ANSWER_GRACE_MS,
-} from '../functions/clone/dependencies';
-import { encodeS3EventKey } from '../functions/clone/s3-events';
 import { readRetentionSettings } from '../functions/retention/settings';
 import { EnvironmentReader } from '../functions/shared/config';
-import { DEFAULT_CLONE_BATCH_SIZE, ENV, INCOMING_PREFIX } from '../functions/shared/contract';
-import { createStaticKeyStore } from '../functions/shared/keys';
+import { ENV } from '../functions/shared/contract';
+import { createStaticKeyStore, type KeyStore } from '../functions/shared/keys';
 import type { Log } from '../functions/shared/logger';
 import { noMetrics } from '../functions/shared/metrics';
 import { createProviders, readProviderSettings } from '../functions/shared/providers/settings';
-import { ProviderSlots } from '../functions/shared/providers/slots';
 import type { ProviderName } from '../functions/shared/providers/types';
-import { type RetryBackoff, redeliveryPolicy } from '../functions/shared/redelivery-plan';
-import { backoffDelayMs } from '../functions/shared/retry';
+import type { RetryBackoff } from '../functions/shared/redelivery-plan';
 import { readValidationSettings } from '../functions/shared/validation/settings';
-import { deriveVoiceId } from '../functions/shared/voices/record';
 import { VoiceRepository } from '../functions/shared/voices/repository';
-import { FINAL_STATUSES } from '../functions/shared/voices/status';
 import { speechLatencyFromEnvironment } from '../simulators/latency';
 import type { SmallestDeleteMode } from '../simulators/smallest/simulator';
 import { type ApiHandler, startLocalApiGateway } from './api-gateway';
 import { localResponseStreamRuntime } from './api-gateway/response-stream';
+import { startLocalCloneSide } from './clone-side';
 import { type LocalEvents, readWebhookSecret, startLocalEvents } from './events';
 import { startLocalProviders } from './providers';
-import { LOCAL_RETRY_BACKOFF, LocalQueue } from './queue';
-import { watchRedrive } from './redrive';
+import type { LocalQueue } from './queue';
 import { startRetentionSchedule, writeLocalModeState } from './retention';
 import {
   dataPaths,
   ensureVoicesTable,
+  LOCAL_BUCKET,
   LOCAL_CREDENTIALS,
   LOCAL_REGION,
+  LOCAL_TABLE,
   localDynamoClient,
   localS3Client,
   startLocalDynamo,
   startLocalS3,
 } from './servers';
 
-export const LOCAL_BUCKET = 'voicedrop-local';
-export const LOCAL_TABLE = 'voicedrop-voices';
-/** The clone function's timeout in AWS; local deliveries get the same time budget. */
-const FUNCTION_TIMEOUT_MS = 5 * 60_000;
+export { LOCAL_BUCKET, LOCAL_TABLE };
 
 export interface LocalPipelineOptions {
   readonly dataDir: string;
@@ -126,25 +113,9 @@ export interface LocalPipeline {
  * in-process queue, the clone handler's own code, and real or simulated providers.
  */
 export async function startLocalPipeline(options: LocalPipelineOptions): Promise<LocalPipeline> {
-  const environment = options.environment ?? process.env;
-  const reader = new EnvironmentReader(environment);
-  const settings = readProviderSettings(reader);
-  // The quality thresholds and the trim default, from the same variables as the clone function's.
-  const validation = readValidationSettings(reader);
-  // SIMULATOR_SPEECH_FIRST_BYTE_MS, SIMULATOR_SPEECH_REAL_TIME_FACTOR: how slowly simulated speech comes.
-  const simulatorLatency = reader.parsed(speechLatencyFromEnvironment, {});
-  // RETENTION_UNUSED_DAYS, RETENTION_MAX_AGE_DAYS, RETENTION_REJECTED_DAYS, as the retention function reads them.
-  const retention = readRetentionSettings(reader);
+  const { settings, validation, simulatorLatency, retention, configured, webhookSecret } =
+    readLocalSettings(options);
   const { defaultProvider, timeoutMs } = settings;
-  const key = (name: string) => environment[name]?.trim() || undefined;
-  // A provider is live when a key or a base URL is configured (a base URL without a key then fails
-  // every clone with a clear provider_key_missing), simulated otherwise or with --sim.
-  const configured = {
-    smallest: { key: key(ENV.smallestApiKey), baseUrlSet: key(ENV.smallestApiBaseUrl) !== undefined },
-    typecast: { key: key(ENV.typecastApiKey), baseUrlSet: key(ENV.typecastApiBaseUrl) !== undefined },
-  };
-  const webhookSecret = readWebhookSecret(reader);
-  reader.done();
 
   const dataDir = resolve(options.dataDir);
   const paths = dataPaths(dataDir);
@@ -191,90 +162,29 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       `the environment (${ENV.smallestApiKey} / ${ENV.typecastApiKey})`,
     );
     const voices = new VoiceRepository(dynamoClient, LOCAL_TABLE);
-    const retryBackoff = options.queue?.retryBackoff ?? LOCAL_RETRY_BACKOFF;
-    const dependencies: ClonePipelineDependencies = {
-      s3: s3Client,
-      voices,
-      // The same per-provider limit as in AWS (SMALLEST_CLONE_CONCURRENCY, …), in the same table.
-      slots: new ProviderSlots(dynamoClient, LOCAL_TABLE, settings.cloneConcurrency),
-      slotWaitMs: options.queue?.slotWaitMs,
-      retryBackoff,
-      providers: createProviders(keyStore, { baseUrls, timeoutMs }),
-      keys: keyStore,
-      consentRequired: options.requireConsent === true,
-      defaultProvider,
-      defaultModels: settings.defaultModels,
+    const queue = await startLocalCloneSide({
+      options,
+      settings,
       validation,
-      // More patient than the deployed queue (5 deliveries, 30 min apart): local redeliveries come within
-      // seconds, and an upload waiting out a provider's lost answer or a 429 storm must not run out of them.
-      maxReceiveCount: options.queue?.maxReceiveCount ?? 10,
-      logger: options.log,
-      lostAnswerGraceMs: options.lostAnswerGraceMs ?? Math.max(DEFAULT_LOST_ANSWER_GRACE_MS, 2 * timeoutMs),
-    };
-
-    const queue = new LocalQueue({
-      deliver: (event: SQSEvent) => handleCloneEvent(event, lambdaContext(), dependencies),
-      concurrency:
-        options.queue?.concurrency ??
-        Math.max(2, settings.cloneConcurrency.smallest + settings.cloneConcurrency.typecast),
-      batchSize: options.queue?.batchSize ?? DEFAULT_CLONE_BATCH_SIZE,
-      maxReceiveCount: dependencies.maxReceiveCount,
-      // Only when the handler itself threw (it plans every other redelivery): the same policy.
-      retryDelayMs: (receiveCount) => backoffDelayMs(receiveCount, redeliveryPolicy(retryBackoff)),
-      deadLetterFile: paths.deadLetters,
-      log: options.log,
-    });
-    closers.push(() => queue.stop());
-
-    // The bucket notification: ObjectCreated under incoming/ → the queue, with keys URL-encoded as S3
-    // encodes them (s3rver does not), so the handler meets the same shape as in AWS.
-    s3.server.on('event', (event: { Records?: S3rverRecord[] }) => {
-      for (const record of event.Records ?? []) {
-        if (!record.eventName?.startsWith('ObjectCreated:')) continue;
-        if (!record.s3?.object?.key?.startsWith(INCOMING_PREFIX)) continue;
-        queue.send(notificationBody(record));
-      }
-    });
-
-    // This process is the only one using the data folder (the database keeps it locked), so slots and
-    // leases still held belong to a local mode that was killed: free them, or its uploads would wait for
-    // their leases to run out (up to the clone function's 5 minutes) before anyone touches them again.
-    await dependencies.slots?.freeAll();
-    await enqueueUnfinished({ s3Client, voices, queue });
-    // Dead letters moved back by `npm run redrive -- --local`, now and while running (failed records are
-    // not re-enqueued above: only a redrive retries them).
-    const redrive = watchRedrive({
-      dataDir,
-      send: (body) => {
-        queue.send(body);
-      },
-      log: options.log,
-    });
-    closers.push(() => redrive.close());
-
-    // The API: the deployed handler's app behind a local stand-in for API Gateway (loopback, no auth).
-    // Speech gets one retry after a provider 429, as in AWS.
-    const apiProviders = createProviders(keyStore, { baseUrls, timeoutMs }, SPEECH_PROVIDER_RETRY);
-    const api = createApiApp({
-      s3: s3Client,
-      bucket: LOCAL_BUCKET,
+      keyStore,
+      baseUrls,
+      s3,
+      s3Client,
+      dynamoClient,
       voices,
-      providers: apiProviders,
-      defaultProvider,
-      defaultModels: dependencies.defaultModels,
-      speechConcurrency: settings.speechConcurrency,
-      speechUrlTtlSeconds: 900,
-      uploadUrlTtlSeconds: 900,
-      defaultTrim: validation.defaultTrim,
-      consentRequired: options.requireConsent === true,
-      logger: options.log,
+      dataDir,
+      deadLettersFile: paths.deadLetters,
+      closers,
     });
-    const gateway = await startLocalApiGateway({
-      port: options.apiPort,
-      handler: handle(api) as unknown as ApiHandler,
-      // Speech streams through the same handler as the speech function's in AWS.
-      streamingHandler: streamingHandler(api, localResponseStreamRuntime, options.log),
-      log: options.log,
+
+    const gateway = await startLocalApi({
+      options,
+      settings,
+      validation,
+      s3Client,
+      voices,
+      keyStore,
+      baseUrls,
     });
     closers.push(() => gateway.close());
 
@@ -330,82 +240,71 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
   }
 }
 
-interface S3rverRecord {
-  eventName?: string;
-  eventTime?: string;
-  awsRegion?: string;
-  s3?: {
-    bucket?: { name?: string };
-    object?: { key?: string; size?: number; eTag?: string; sequencer?: string };
+/**
+ * Everything local mode reads from the environment, read at once: the providers' settings (and whether each
+ * is live), validation, the simulators' latency, retention and the webhooks' secret. Every malformed value
+ * is reported in one error.
+ */
+function readLocalSettings(options: LocalPipelineOptions) {
+  const environment = options.environment ?? process.env;
+  const reader = new EnvironmentReader(environment);
+  const settings = readProviderSettings(reader);
+  // The quality thresholds and the trim default, from the same variables as the clone function's.
+  const validation = readValidationSettings(reader);
+  // SIMULATOR_SPEECH_FIRST_BYTE_MS, SIMULATOR_SPEECH_REAL_TIME_FACTOR: how slowly simulated speech comes.
+  const simulatorLatency = reader.parsed(speechLatencyFromEnvironment, {});
+  // RETENTION_UNUSED_DAYS, RETENTION_MAX_AGE_DAYS, RETENTION_REJECTED_DAYS, as the retention function reads them.
+  const retention = readRetentionSettings(reader);
+  const key = (name: string) => environment[name]?.trim() || undefined;
+  // A provider is live when a key or a base URL is configured (a base URL without a key then fails
+  // every clone with a clear provider_key_missing), simulated otherwise or with --sim.
+  const configured = {
+    smallest: { key: key(ENV.smallestApiKey), baseUrlSet: key(ENV.smallestApiBaseUrl) !== undefined },
+    typecast: { key: key(ENV.typecastApiKey), baseUrlSet: key(ENV.typecastApiBaseUrl) !== undefined },
   };
-}
-
-function notificationBody(record: S3rverRecord): string {
-  const object = record.s3?.object ?? {};
-  return JSON.stringify({
-    Records: [
-      {
-        ...record,
-        eventSource: 'aws:s3',
-        awsRegion: LOCAL_REGION,
-        s3: {
-          ...record.s3,
-          s3SchemaVersion: '1.0',
-          configurationId: 'incoming',
-          object: { ...object, key: encodeS3EventKey(object.key ?? '') },
-        },
-      },
-    ],
-  });
+  const webhookSecret = readWebhookSecret(reader);
+  reader.done();
+  return { settings, validation, simulatorLatency, retention, configured, webhookSecret };
 }
 
 /**
- * Work that was pending when local mode last stopped (or uploads made while it was down): every object
- * under incoming/ whose voice record is missing or unfinished is delivered again.
+ * The API: the deployed handler's app behind a local stand-in for API Gateway (loopback, no auth). Speech
+ * gets one retry after a provider 429, as in AWS.
  */
-async function enqueueUnfinished(options: {
-  s3Client: ReturnType<typeof localS3Client>;
-  voices: VoiceRepository;
-  queue: LocalQueue;
+async function startLocalApi(api: {
+  readonly options: LocalPipelineOptions;
+  readonly settings: ReturnType<typeof readProviderSettings>;
+  readonly validation: ReturnType<typeof readValidationSettings>;
+  readonly s3Client: ReturnType<typeof localS3Client>;
+  readonly voices: VoiceRepository;
+  readonly keyStore: KeyStore;
+  readonly baseUrls: Readonly<Record<ProviderName, string>>;
 }) {
-  let continuationToken: string | undefined;
-  do {
-    const page = await options.s3Client.send(
-      new ListObjectsV2Command({
-        Bucket: LOCAL_BUCKET,
-        Prefix: INCOMING_PREFIX,
-        ContinuationToken: continuationToken,
-      }),
-    );
-    for (const object of page.Contents ?? []) {
-      if (!object.Key || object.Key.endsWith('/')) continue;
-      const etag = object.ETag?.replace(/"/g, '');
-      const record = await options.voices.get(deriveVoiceId(LOCAL_BUCKET, object.Key, etag ?? ''));
-      if (record && FINAL_STATUSES.has(record.status)) continue;
-      if (record?.processing?.leaseUntil !== undefined) {
-        await options.voices.transition(record.voiceId, {
-          from: [record.status],
-          to: record.status,
-          releaseLease: true,
-          now: new Date(),
-        });
-      }
-      options.queue.send(
-        notificationBody({
-          eventName: 'ObjectCreated:Put',
-          eventTime: (object.LastModified ?? new Date()).toISOString(),
-          s3: {
-            bucket: { name: LOCAL_BUCKET },
-            object: { key: object.Key, size: object.Size ?? 0, eTag: etag },
-          },
-        }),
-      );
-    }
-    continuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (continuationToken);
-}
-
-function lambdaContext(): Pick<Context, 'getRemainingTimeInMillis' | 'awsRequestId'> {
-  const deadline = Date.now() + FUNCTION_TIMEOUT_MS;
-  return { awsRequestId: `local-${Date.now()}`, getRemainingTimeInMillis: () => deadline - Date.now() };
+  const { options, settings, validation, s3Client, voices, keyStore, baseUrls } = api;
+  const apiProviders = createProviders(
+    keyStore,
+    { baseUrls, timeoutMs: settings.timeoutMs },
+    SPEECH_PROVIDER_RETRY,
+  );
+  const app = createApiApp({
+    s3: s3Client,
+    bucket: LOCAL_BUCKET,
+    voices,
+    providers: apiProviders,
+    defaultProvider: settings.defaultProvider,
+    defaultModels: settings.defaultModels,
+    speechConcurrency: settings.speechConcurrency,
+    speechUrlTtlSeconds: 900,
+    uploadUrlTtlSeconds: 900,
+    defaultTrim: validation.defaultTrim,
+    consentRequired: options.requireConsent === true,
+    logger: options.log,
+  });
+  return startLocalApiGateway({
+    port: options.apiPort,
+    handler: handle(app) as unknown as ApiHandler,
+    // Speech streams through the same handler as the speech function's in AWS.
+    streamingHandler: streamingHandler(app, localResponseStreamRuntime, options.log),
+    log: options.log,
+  });
 }

@@ -20,6 +20,9 @@ import { createDynaliteWithStore, type DynaliteStore } from './table-stream';
 /** s3rver accepts only its own key pair; dynalite accepts any. */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
 export const LOCAL_REGION = 'us-east-1';
+/** Local mode's bucket and voices table. */
+export const LOCAL_BUCKET = 'voicedrop-local';
+export const LOCAL_TABLE = 'voicedrop-voices';
 
 export interface LocalS3 {
   readonly endpoint: string;
