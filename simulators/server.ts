@@ -2,7 +2,6 @@ import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Serv
 import type { AddressInfo } from 'node:net';
 import {
   DEFAULT_SLOW_FAULT_MS,
-  isBodyFault,
   type PendingFault,
   type SimulatorFault,
   type SimulatorRoute,
@@ -10,7 +9,8 @@ import {
   simulatorFaultSchema,
 } from './faults';
 import { flattenHeaders, type ParsedBody, readBody } from './request-body';
-import { type SimulatorStream, writeStream } from './stream';
+import { deliver, injectFault, reset, type Served, send, takeFault, wait } from './served';
+import type { SimulatorStream } from './stream';
 
 /**
  * The plumbing both provider simulators share: a node:http server on 127.0.0.1, multipart and JSON
@@ -139,275 +139,249 @@ export function createSimulatorState<Clone>(): SimulatorState<Clone> {
   };
 }
 
+/** Whether the client of one request has gone (its response closed before it finished). */
+interface Client {
+  gone: boolean;
+}
+
 export async function serveSimulator<Clone>(
   vendor: SimulatorVendor<Clone>,
   state: SimulatorState<Clone>,
   port = 0,
 ): Promise<SimulatorHandle<Clone>> {
-  const inFlight = new Map<string, number>();
-  const routeInFlight: Record<SimulatorRouteOrOther, number> = {
-    clone: 0,
-    speech: 0,
-    delete: 0,
-    list: 0,
-    other: 0,
+  const served: Served<Clone> = {
+    vendor,
+    state,
+    inFlight: new Map(),
+    routeInFlight: { clone: 0, speech: 0, delete: 0, list: 0, other: 0 },
+    timers: new Set(),
+    baseUrl: '',
   };
-  const timers = new Set<NodeJS.Timeout>();
-  let baseUrl = '';
-
-  const wait = (ms: number) =>
-    new Promise<void>((resolve) => {
-      if (ms <= 0) {
-        resolve();
-        return;
-      }
-      const timer = setTimeout(() => {
-        timers.delete(timer);
-        resolve();
-      }, ms);
-      timers.add(timer);
-    });
-
-  function injectFault(fault: SimulatorFault): void {
-    state.faults.push({ ...fault, remaining: fault.times ?? 1 });
-  }
-
-  function takeFault(route: SimulatorRouteOrOther, path: string): PendingFault | undefined {
-    if (route === 'other') return undefined;
-    const index = state.faults.findIndex(
-      (fault) => (fault.route === '*' || fault.route === route) && (fault.path ?? path) === path,
-    );
-    const fault = state.faults[index];
-    if (!fault) return undefined;
-    fault.remaining -= 1;
-    if (fault.remaining <= 0) state.faults.splice(index, 1);
-    return fault;
-  }
-
-  function reset(): void {
-    state.clones.clear();
-    for (const key of Object.keys(state.counts) as SimulatorRouteOrOther[]) {
-      state.counts[key] = 0;
-      state.peakInFlight[key] = routeInFlight[key];
-    }
-    state.rateLimited = 0;
-    state.requests.length = 0;
-    state.faults.length = 0;
-    inFlight.clear();
-    vendor.reset?.();
-  }
-
-  function send(response: ServerResponse, reply: SimulatorReply, recorded?: RecordedRequest): void {
-    if (response.destroyed || response.headersSent) return;
-    if (reply.status === 429) state.rateLimited += 1;
-    if (recorded) recorded.status = reply.status;
-    const headers: Record<string, string> = { ...reply.headers };
-    let body: Uint8Array | string | undefined = reply.body;
-    if (reply.json !== undefined) {
-      body = JSON.stringify(reply.json);
-      headers['content-type'] ??= 'application/json';
-    }
-    response.writeHead(reply.status, headers);
-    response.end(body);
-  }
-
-  /** Sends a reply, over time when it streams or a body fault strikes it. */
-  async function deliver(
-    response: ServerResponse,
-    reply: SimulatorReply,
-    recorded: RecordedRequest,
-    fault: PendingFault | undefined,
-  ): Promise<void> {
-    const bodyFault = isBodyFault(fault) && reply.status >= 200 && reply.status < 300 ? fault : undefined;
-    if (!reply.stream && !bodyFault) {
-      send(response, reply, recorded);
-      return;
-    }
-    if (response.destroyed || response.headersSent) return;
-    recorded.status = reply.status;
-    recorded.bytesSent = 0;
-    const plain = reply.json !== undefined ? JSON.stringify(reply.json) : reply.body;
-    const stream: SimulatorStream = reply.stream ?? {
-      pieces: plain === undefined ? [] : [{ atMs: 0, bytes: Buffer.from(plain) }],
-    };
-    const headers: Record<string, string> = { ...reply.headers };
-    if (reply.json !== undefined) headers['content-type'] ??= 'application/json';
-    response.writeHead(reply.status, headers);
-    response.flushHeaders();
-    await writeStream(response, stream, wait, bodyFault, (outcome) => {
-      recorded.bytesSent = outcome.bytesSent;
-      recorded.clientClosed = outcome.clientClosed;
-    });
-  }
-
-  async function onAdmin(request: IncomingMessage, response: ServerResponse, url: URL): Promise<void> {
-    const method = request.method ?? 'GET';
-    const path = url.pathname;
-    if (method === 'GET' && path === '/__sim/state') {
-      send(response, { status: 200, json: snapshot(state) });
-      return;
-    }
-    if (path === '/__sim/faults' && method === 'DELETE') {
-      state.faults.length = 0;
-      send(response, { status: 204 });
-      return;
-    }
-    if (path === '/__sim/reset' && method === 'POST') {
-      reset();
-      send(response, { status: 204 });
-      return;
-    }
-    if ((path === '/__sim/faults' || path === '/__sim/clones') && method === 'POST') {
-      const body = await readBody(request, 1024 * 1024);
-      if (path === '/__sim/faults') {
-        const parsed = simulatorFaultSchema.safeParse(body.json);
-        if (!parsed.success) {
-          send(response, { status: 400, json: { error: 'invalid fault', issues: parsed.error.issues } });
-          return;
-        }
-        injectFault(parsed.data);
-        send(response, { status: 201, json: { fault: parsed.data } });
-        return;
-      }
-      try {
-        send(response, { status: 201, json: vendor.seed(body.json) });
-      } catch (error) {
-        send(response, {
-          status: 400,
-          json: { error: error instanceof Error ? error.message : String(error) },
-        });
-      }
-      return;
-    }
-    send(
-      response,
-      vendor.admin?.(method, url) ?? { status: 404, json: { error: `no simulator route ${method} ${path}` } },
-    );
-  }
-
-  async function onRequest(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const url = new URL(request.url ?? '/', baseUrl);
-    if (url.pathname.startsWith('/__sim/')) {
-      await onAdmin(request, response, url);
-      return;
-    }
-    const method = request.method ?? 'GET';
-    const route = vendor.routeOf(method, url.pathname);
-    state.counts[route] += 1;
-    routeInFlight[route] += 1;
-    state.peakInFlight[route] = Math.max(state.peakInFlight[route], routeInFlight[route]);
-    let counted = true;
-    const leave = () => {
-      if (counted) routeInFlight[route] -= 1;
-      counted = false;
-    };
-    response.on('close', leave);
-    let clientGone = false;
-    response.on('close', () => {
-      if (!response.writableFinished) clientGone = true;
-    });
-
-    const fault = takeFault(route, url.pathname);
-    if (fault?.type === 'drop' && !fault.completeClone) {
-      request.socket.destroy();
-      return;
-    }
-
-    const body = await readBody(request, vendor.maxUploadBytes);
-    const recorded: RecordedRequest = {
-      route,
-      method,
-      path: url.pathname + url.search,
-      headers: flattenHeaders(request.headers),
-      fields: body.fields,
-      files: body.files.map((file) => ({
-        fieldName: file.fieldName,
-        filename: file.filename,
-        mimeType: file.mimeType,
-        size: file.bytes.byteLength,
-        truncated: file.truncated,
-      })),
-      json: body.json,
-    };
-    state.requests.push(recorded);
-    if (state.requests.length > REQUEST_LOG_SIZE) state.requests.shift();
-
-    if (fault?.type === 'hang') return;
-    if (fault?.type === 'status') {
-      send(response, vendor.faultReply(fault), recorded);
-      return;
-    }
-
-    const auth = vendor.authenticate(request.headers);
-    if ('reply' in auth) {
-      send(response, auth.reply, recorded);
-      return;
-    }
-
-    const limited = route !== 'other' && vendor.concurrency.routes.includes(route);
-    if (limited) {
-      const current = inFlight.get(auth.apiKey) ?? 0;
-      if (current >= vendor.concurrency.limit) {
-        send(response, vendor.concurrency.reply(), recorded);
-        return;
-      }
-      inFlight.set(auth.apiKey, current + 1);
-    }
-
-    let settled = false;
-    const context: SimulatorContext = {
-      baseUrl,
-      async settle(latencyMs) {
-        settled = true;
-        await wait(latencyMs + (fault?.type === 'slow' ? (fault.delayMs ?? DEFAULT_SLOW_FAULT_MS) : 0));
-        return !clientGone || fault?.completeClone === true;
-      },
-    };
-    try {
-      const reply = await vendor.handle(
-        { method, url, route, headers: request.headers, apiKey: auth.apiKey, ...body },
-        context,
-      );
-      if (fault?.type === 'slow' && !settled) await wait(fault.delayMs ?? DEFAULT_SLOW_FAULT_MS);
-      if (fault?.type === 'drop') {
-        request.socket.destroy();
-        return;
-      }
-      // A stream holds its concurrency slot until it ends, as the providers count it.
-      if (reply && !clientGone) await deliver(response, reply, recorded, fault);
-    } finally {
-      if (limited) inFlight.set(auth.apiKey, (inFlight.get(auth.apiKey) ?? 1) - 1);
-    }
-  }
-
   const server = createServer((request, response) => {
-    onRequest(request, response).catch((error: unknown) => {
+    onRequest(served, request, response).catch((error: unknown) => {
       // A simulator bug must show up as a 500 in the test that hit it, not as a hung request.
-      send(response, { status: 500, json: { error: `simulator error: ${String(error)}` } });
+      send(state, response, { status: 500, json: { error: `simulator error: ${String(error)}` } });
     });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, '127.0.0.1', () => resolve());
   });
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  served.baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   return {
-    url: baseUrl,
+    url: served.baseUrl,
     state,
-    injectFault,
+    injectFault: (fault) => injectFault(state, fault),
     clearFaults: () => {
       state.faults.length = 0;
     },
-    reset,
+    reset: () => reset(served),
     async close() {
-      for (const timer of timers) clearTimeout(timer);
-      timers.clear();
+      for (const timer of served.timers) clearTimeout(timer);
+      served.timers.clear();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await closed;
     },
   };
+}
+
+async function onAdmin(
+  served: Served<unknown>,
+  request: IncomingMessage,
+  response: ServerResponse,
+  url: URL,
+): Promise<void> {
+  const { state, vendor } = served;
+  const method = request.method ?? 'GET';
+  const path = url.pathname;
+  if (method === 'GET' && path === '/__sim/state') {
+    send(state, response, { status: 200, json: snapshot(state) });
+    return;
+  }
+  if (path === '/__sim/faults' && method === 'DELETE') {
+    state.faults.length = 0;
+    send(state, response, { status: 204 });
+    return;
+  }
+  if (path === '/__sim/reset' && method === 'POST') {
+    reset(served);
+    send(state, response, { status: 204 });
+    return;
+  }
+  if ((path === '/__sim/faults' || path === '/__sim/clones') && method === 'POST') {
+    const body = await readBody(request, 1024 * 1024);
+    send(
+      state,
+      response,
+      path === '/__sim/faults' ? addFault(state, body.json) : seedClone(vendor, body.json),
+    );
+    return;
+  }
+  send(
+    state,
+    response,
+    vendor.admin?.(method, url) ?? { status: 404, json: { error: `no simulator route ${method} ${path}` } },
+  );
+}
+
+/** `POST /__sim/faults`. */
+function addFault(state: SimulatorState<unknown>, json: unknown): SimulatorReply {
+  const parsed = simulatorFaultSchema.safeParse(json);
+  if (!parsed.success) return { status: 400, json: { error: 'invalid fault', issues: parsed.error.issues } };
+  injectFault(state, parsed.data);
+  return { status: 201, json: { fault: parsed.data } };
+}
+
+/** `POST /__sim/clones`. */
+function seedClone(vendor: SimulatorVendor<unknown>, json: unknown): SimulatorReply {
+  try {
+    return { status: 201, json: vendor.seed(json) };
+  } catch (error) {
+    return { status: 400, json: { error: error instanceof Error ? error.message : String(error) } };
+  }
+}
+
+/** One provider request, in its steps: count, fault, record, admit, handle (with latency), reply. */
+async function onRequest(
+  served: Served<unknown>,
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<void> {
+  const url = new URL(request.url ?? '/', served.baseUrl);
+  if (url.pathname.startsWith('/__sim/')) {
+    await onAdmin(served, request, response, url);
+    return;
+  }
+  const method = request.method ?? 'GET';
+  const route = served.vendor.routeOf(method, url.pathname);
+  const client = track(served, route, response);
+
+  const fault = takeFault(served.state, route, url.pathname);
+  if (fault?.type === 'drop' && !fault.completeClone) {
+    request.socket.destroy();
+    return;
+  }
+
+  const body = await readBody(request, served.vendor.maxUploadBytes);
+  const recorded = record(served.state, route, method, url, request.headers, body);
+
+  if (fault?.type === 'hang') return;
+  const admitted = admit(served, route, request.headers, fault);
+  if ('reply' in admitted) {
+    send(served.state, response, admitted.reply, recorded);
+    return;
+  }
+  const { apiKey, limited } = admitted;
+  try {
+    const simulatorRequest = { method, url, route, headers: request.headers, apiKey, ...body };
+    await answer(served, simulatorRequest, request, response, recorded, fault, client);
+  } finally {
+    if (limited) served.inFlight.set(apiKey, (served.inFlight.get(apiKey) ?? 1) - 1);
+  }
+}
+
+/** Counts the request and its route's in-flight peak; the returned client tells when it has gone. */
+function track(served: Served<unknown>, route: SimulatorRouteOrOther, response: ServerResponse): Client {
+  const { state, routeInFlight } = served;
+  state.counts[route] += 1;
+  routeInFlight[route] += 1;
+  state.peakInFlight[route] = Math.max(state.peakInFlight[route], routeInFlight[route]);
+  let counted = true;
+  const leave = () => {
+    if (counted) routeInFlight[route] -= 1;
+    counted = false;
+  };
+  response.on('close', leave);
+  const client: Client = { gone: false };
+  response.on('close', () => {
+    if (!response.writableFinished) client.gone = true;
+  });
+  return client;
+}
+
+/** Adds the request to the log (the most recent REQUEST_LOG_SIZE). */
+function record(
+  state: SimulatorState<unknown>,
+  route: SimulatorRouteOrOther,
+  method: string,
+  url: URL,
+  headers: IncomingHttpHeaders,
+  body: ParsedBody,
+): RecordedRequest {
+  const recorded: RecordedRequest = {
+    route,
+    method,
+    path: url.pathname + url.search,
+    headers: flattenHeaders(headers),
+    fields: body.fields,
+    files: body.files.map((file) => ({
+      fieldName: file.fieldName,
+      filename: file.filename,
+      mimeType: file.mimeType,
+      size: file.bytes.byteLength,
+      truncated: file.truncated,
+    })),
+    json: body.json,
+  };
+  state.requests.push(recorded);
+  if (state.requests.length > REQUEST_LOG_SIZE) state.requests.shift();
+  return recorded;
+}
+
+/**
+ * The answers before the vendor's handler, in order: an injected `status` fault, the auth check, the
+ * per-key concurrency limit. Admitted on a limited route, the request holds a slot (release it).
+ */
+function admit(
+  served: Served<unknown>,
+  route: SimulatorRouteOrOther,
+  headers: IncomingHttpHeaders,
+  fault: PendingFault | undefined,
+): { readonly reply: SimulatorReply } | { readonly apiKey: string; readonly limited: boolean } {
+  const { vendor, inFlight } = served;
+  if (fault?.type === 'status') return { reply: vendor.faultReply(fault) };
+
+  const auth = vendor.authenticate(headers);
+  if ('reply' in auth) return { reply: auth.reply };
+
+  const limited = route !== 'other' && vendor.concurrency.routes.includes(route);
+  if (limited) {
+    const current = inFlight.get(auth.apiKey) ?? 0;
+    if (current >= vendor.concurrency.limit) return { reply: vendor.concurrency.reply() };
+    inFlight.set(auth.apiKey, current + 1);
+  }
+  return { apiKey: auth.apiKey, limited };
+}
+
+/** Runs the vendor's handler with the latency (and `slow` fault), then drops or delivers its reply. */
+async function answer(
+  served: Served<unknown>,
+  simulatorRequest: SimulatorRequest,
+  request: IncomingMessage,
+  response: ServerResponse,
+  recorded: RecordedRequest,
+  fault: PendingFault | undefined,
+  client: Client,
+): Promise<void> {
+  let settled = false;
+  const context: SimulatorContext = {
+    baseUrl: served.baseUrl,
+    async settle(latencyMs) {
+      settled = true;
+      await wait(served, latencyMs + (fault?.type === 'slow' ? (fault.delayMs ?? DEFAULT_SLOW_FAULT_MS) : 0));
+      return !client.gone || fault?.completeClone === true;
+    },
+  };
+  const reply = await served.vendor.handle(simulatorRequest, context);
+  if (fault?.type === 'slow' && !settled) await wait(served, fault.delayMs ?? DEFAULT_SLOW_FAULT_MS);
+  if (fault?.type === 'drop') {
+    request.socket.destroy();
+    return;
+  }
+  // A stream holds its concurrency slot until it ends, as the providers count it.
+  if (reply && !client.gone) await deliver(served, response, reply, recorded, fault);
 }
 
 function snapshot<Clone>(state: SimulatorState<Clone>) {

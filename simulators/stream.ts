@@ -27,6 +27,7 @@ export interface BodyOutcome {
 }
 
 type Wait = (ms: number) => Promise<void>;
+type BodyFault = SimulatorFault & { readonly type: BodyFaultType };
 
 /**
  * Writes `stream` to `response` (headers already written), pacing its pieces, stopping as soon as the
@@ -37,73 +38,93 @@ export async function writeStream(
   response: ServerResponse,
   stream: SimulatorStream,
   wait: Wait,
-  fault?: SimulatorFault & { readonly type: BodyFaultType },
+  fault?: BodyFault,
   onProgress?: (outcome: BodyOutcome) => void,
 ): Promise<BodyOutcome> {
-  let sent = 0;
-  let gone = response.destroyed;
-  const closed = new Promise<void>((resolve) => {
-    if (gone) resolve();
-    response.once('close', () => {
-      if (!response.writableFinished) gone = true;
-      resolve();
-    });
-  });
+  const body = new BodyWriter(response, stream, fault, onProgress);
   const limit = fault ? (fault.afterBytes ?? 0) : Number.POSITIVE_INFINITY;
   const started = Date.now();
-  const outcome = () => {
-    const now = { bytesSent: sent, clientClosed: gone };
-    onProgress?.(now);
-    return now;
-  };
 
-  const write = async (bytes: Uint8Array) => {
-    if (bytes.byteLength === 0 || gone) return;
-    sent += bytes.byteLength;
-    onProgress?.({ bytesSent: sent, clientClosed: false });
-    // Respect backpressure: a client that reads slowly slows the stream, as TCP would.
-    if (!response.write(bytes)) {
-      await Promise.race([new Promise((resolve) => response.once('drain', resolve)), closed]);
+  for (const piece of stream.pieces) {
+    const due = started + piece.atMs - Date.now();
+    if (due > 0) await Promise.race([wait(due), body.closed]);
+    if (body.gone) return body.outcome();
+    if (body.sent + piece.bytes.byteLength >= limit) {
+      // An in-band error event comes between pieces (events), never inside one.
+      if (fault?.type !== 'errorEvent') {
+        await body.write(piece.bytes.subarray(0, Math.max(0, limit - body.sent)));
+      }
+      return body.gone ? body.outcome() : body.strike();
     }
-  };
+    await body.write(piece.bytes);
+    if (body.gone) return body.outcome();
+  }
+  if (fault) return body.strike();
+  response.end();
+  await body.closed;
+  return body.outcome();
+}
 
-  const strike = async (): Promise<BodyOutcome> => {
-    switch (fault?.type) {
+/** One body being written: the bytes sent so far, whether the client left, and the fault's strike. */
+class BodyWriter {
+  sent = 0;
+  gone: boolean;
+  /** Resolves when the response closes (finished, cut, or the client left). */
+  readonly closed: Promise<void>;
+
+  constructor(
+    private readonly response: ServerResponse,
+    private readonly stream: SimulatorStream,
+    private readonly fault: BodyFault | undefined,
+    private readonly onProgress: ((outcome: BodyOutcome) => void) | undefined,
+  ) {
+    this.gone = response.destroyed;
+    this.closed = new Promise<void>((resolve) => {
+      if (this.gone) resolve();
+      response.once('close', () => {
+        if (!response.writableFinished) this.gone = true;
+        resolve();
+      });
+    });
+  }
+
+  outcome(): BodyOutcome {
+    const now = { bytesSent: this.sent, clientClosed: this.gone };
+    this.onProgress?.(now);
+    return now;
+  }
+
+  async write(bytes: Uint8Array): Promise<void> {
+    if (bytes.byteLength === 0 || this.gone) return;
+    this.sent += bytes.byteLength;
+    this.onProgress?.({ bytesSent: this.sent, clientClosed: false });
+    // Respect backpressure: a client that reads slowly slows the stream, as TCP would.
+    if (!this.response.write(bytes)) {
+      await Promise.race([new Promise((resolve) => this.response.once('drain', resolve)), this.closed]);
+    }
+  }
+
+  async strike(): Promise<BodyOutcome> {
+    const { response } = this;
+    switch (this.fault?.type) {
       case 'cut':
         // FIN after what was written (a reset could make the client drop bytes it already received).
         response.socket?.end();
         break;
       case 'stall':
-        await closed;
+        await this.closed;
         break;
       case 'errorEvent':
-        if (!stream.errorEvent) {
+        if (!this.stream.errorEvent) {
           response.socket?.end();
           break;
         }
-        await write(stream.errorEvent);
+        await this.write(this.stream.errorEvent);
         response.end();
         break;
       default:
         response.end();
     }
-    return outcome();
-  };
-
-  for (const piece of stream.pieces) {
-    const due = started + piece.atMs - Date.now();
-    if (due > 0) await Promise.race([wait(due), closed]);
-    if (gone) return outcome();
-    if (sent + piece.bytes.byteLength >= limit) {
-      // An in-band error event comes between pieces (events), never inside one.
-      if (fault?.type !== 'errorEvent') await write(piece.bytes.subarray(0, Math.max(0, limit - sent)));
-      return gone ? outcome() : strike();
-    }
-    await write(piece.bytes);
-    if (gone) return outcome();
+    return this.outcome();
   }
-  if (fault) return strike();
-  response.end();
-  await closed;
-  return outcome();
 }

@@ -1,29 +1,20 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import * as z from 'zod';
-import {
-  emptyWav,
-  encodeALaw,
-  encodeMp3,
-  encodeMuLaw,
-  encodePcm,
-  encodeWav,
-  probeAudio,
-  seedFor,
-  voicedSignal,
-} from '../audio';
+import { encodeWav, probeAudio, seedFor, voicedSignal } from '../audio';
 import {
   faultAnswer,
   genericStatusMessage,
   type SimulatorFault,
   type SimulatorRouteOrOther,
 } from '../faults';
-import { audioReadyMs, pacedPieces, type SpeechLatencyOptions, STREAM_CHUNK_SEC } from '../latency';
+import type { SpeechLatencyOptions } from '../latency';
 import {
   createSimulatorState,
+  type SimulatorContext,
   type SimulatorHandle,
   type SimulatorReply,
   type SimulatorRequest,
-  type SimulatorRouteHandler,
+  type SimulatorState,
   type SimulatorVendor,
   serveSimulator,
 } from '../server';
@@ -41,14 +32,11 @@ import {
   deleteRequestSchema,
   displayNameSchema,
   LANGUAGES,
-  MODEL_SPEECH_ROUTES,
   RETIRED_MODELS,
   SPEECH_CONCURRENCY,
-  SPEECH_DEFAULT_OUTPUT_FORMAT,
-  SPEECH_DEFAULT_SAMPLE_RATE,
-  type SpeechRequestBody,
-  speechRequestSchema,
 } from './contract';
+import { deprecated, error, issues, routeMissing } from './replies';
+import { speechRoute } from './speech';
 
 /**
  * A local Smallest AI Waves that answers as docs/providers.md#smallest-ai-waves describes it: bearer keys,
@@ -129,264 +117,46 @@ const seedSchema = z.object({
 export type SmallestSeedInput = z.input<typeof seedSchema>;
 
 const ORGANIZATION_ID = '69561896a37fd214b9a8d33c';
-/** Seconds of speech per character at speed 1, roughly conversational English. */
-const SECONDS_PER_CHARACTER = 0.065;
 
-const error = (status: number, message: string, extra: Record<string, unknown> = {}): SimulatorReply => ({
-  status,
-  json: { error: message, ...extra },
-});
-/** A 400 whose `error` is a list of zod issues, as the provider answers schema violations. */
-const issues = (list: readonly unknown[]): SimulatorReply => ({ status: 400, json: { error: list } });
-const deprecated = (what: string): SimulatorReply => ({
-  status: 410,
-  json: {
-    status: 'error',
-    error_code: 'MODEL_DEPRECATED',
-    message: `${what} has been retired. Use POST /waves/v1/tts with model lightning_v3.1.`,
-  },
-});
-const routeMissing = (request: SimulatorRequest): SimulatorReply =>
-  error(404, `Cannot ${request.method} ${request.url.pathname}`);
+/** One simulator's settings and state, shared by its route handlers. */
+interface Smallest {
+  readonly options: SmallestSimulatorOptions;
+  readonly apiKeys: ReadonlySet<string>;
+  readonly cloneSlots: number;
+  readonly deleteMode: SmallestDeleteMode;
+  readonly speechRoutes: ReadonlySet<'unified' | 'model'>;
+  readonly state: SimulatorState<SmallestSimulatedClone>;
+  /** When each clone still being processed finishes, epoch ms. */
+  readonly finishesAt: Map<string, number>;
+  readonly processingMs: number;
+}
 
 export async function startSmallestSimulator(
   options: SmallestSimulatorOptions = {},
 ): Promise<SmallestSimulator> {
-  const apiKeys = new Set(options.apiKeys ?? ['sk_test_simulator']);
-  const cloneSlots = options.cloneSlots ?? 10;
-  const deleteMode = options.deleteMode ?? 'api-key-refused';
-  const speechRoutes = new Set(options.speechRoutes ?? ['unified', 'model']);
-  const state = createSimulatorState<SmallestSimulatedClone>();
-  /** When each clone still being processed finishes, epoch ms. */
-  const finishesAt = new Map<string, number>();
-  const processingMs = options.cloneProcessingMs ?? 0;
-  /** A clone as the provider shows it now: a processing one completes on its own time. */
-  const current = (clone: SmallestSimulatedClone): SmallestSimulatedClone => {
-    const at = finishesAt.get(clone.voiceId);
-    if (at === undefined) return clone;
-    if (Date.now() < at) return { ...clone, status: 'processing' };
-    finishesAt.delete(clone.voiceId);
-    const completed = { ...clone, status: 'completed' as const };
-    state.clones.set(clone.voiceId, completed);
-    return completed;
+  const sim: Smallest = {
+    options,
+    apiKeys: new Set(options.apiKeys ?? ['sk_test_simulator']),
+    cloneSlots: options.cloneSlots ?? 10,
+    deleteMode: options.deleteMode ?? 'api-key-refused',
+    speechRoutes: new Set(options.speechRoutes ?? ['unified', 'model']),
+    state: createSimulatorState<SmallestSimulatedClone>(),
+    finishesAt: new Map(),
+    processingMs: options.cloneProcessingMs ?? 0,
   };
+  const handle = await serveSimulator(smallestVendor(sim), sim.state, options.port ?? 0);
+  return { ...handle, seedClone: (input) => seed(sim, input) };
+}
 
-  function seed(input: unknown): SmallestSimulatedClone {
-    const parsed = seedSchema.parse(input);
-    const clone: SmallestSimulatedClone = {
-      voiceId: parsed.voiceId ?? newVoiceId(),
-      displayName: parsed.displayName,
-      description: parsed.description,
-      accent: parsed.accent,
-      tags: parsed.tags ?? [],
-      language: parsed.language,
-      status: parsed.status ?? 'completed',
-      modelIds: parsed.modelIds ?? ['lightning-v3.1'],
-      cloningType: 'instant',
-      audioFileNames: ['sample.wav'],
-      createdAt: parsed.createdAt ?? new Date().toISOString(),
-    };
-    state.clones.set(clone.voiceId, clone);
-    return clone;
-  }
-
-  const clone: SimulatorRouteHandler = async (request, context) => {
-    const file = request.files.find((candidate) => candidate.fieldName === 'file');
-    if (!file) return error(400, CLONE_ERRORS.noFile);
-    const displayName = displayNameSchema.safeParse(request.fields.displayName);
-    if (!displayName.success) {
-      return issues(
-        displayName.error.issues.map((issue) => ({ ...issue, path: ['displayName', ...issue.path] })),
-      );
-    }
-    const model = request.fields.model?.trim() || CLONE_DEFAULT_MODEL;
-    const deprecation = CLONE_DEPRECATED_MODELS[model];
-    if (deprecation) return error(400, deprecation);
-    if (!CLONE_MODELS.includes(model)) {
-      return error(400, `Invalid model. Supported: ${CLONE_MODELS.join(', ')}`);
-    }
-    const language = request.fields.language?.trim() || undefined;
-    if (language && !LANGUAGES.includes(language)) {
-      return error(400, `Invalid language. Supported: ${LANGUAGES.join(', ')}`);
-    }
-    if (!CLONE_ACCEPTED_MIME_TYPES.includes(file.mimeType.toLowerCase())) {
-      return error(
-        400,
-        `Invalid file type ${file.mimeType}. Supported: ${CLONE_ACCEPTED_MIME_TYPES.join(', ')}`,
-      );
-    }
-    if (file.truncated) return error(400, 'File too large. Maximum size is 5 MB');
-    const audio = await probeAudio(file.bytes, file.mimeType);
-    if (!audio) return error(500, CLONE_ERRORS.badSample, { error_code: 'voice_clone_error' });
-    if (audio.durationSec < CLONE_MIN_DURATION_SEC || audio.durationSec > CLONE_MAX_DURATION_SEC) {
-      return error(
-        400,
-        `Audio duration must be between ${CLONE_MIN_DURATION_SEC} and ${CLONE_MAX_DURATION_SEC} seconds (got ${audio.durationSec.toFixed(1)})`,
-      );
-    }
-    if (state.clones.size >= cloneSlots) return error(400, CLONE_ERRORS.limitExceeded);
-    if (!(await context.settle(options.cloneLatencyMs ?? 0))) return undefined;
-
-    const created = seed({
-      displayName: displayName.data,
-      description: request.fields.description || undefined,
-      accent: request.fields.accent || undefined,
-      // As documented: the server splits on commas and trims.
-      tags: (request.fields.tags ?? '')
-        .split(',')
-        .map((tag) => tag.trim())
-        .filter((tag) => tag !== ''),
-      language,
-      modelIds: [model],
-      ...(processingMs > 0 ? { status: 'pending' } : {}),
-    });
-    if (processingMs > 0) finishesAt.set(created.voiceId, Date.now() + processingMs);
-    return {
-      status: 200,
-      json: {
-        message: 'Voice clone created successfully',
-        data: {
-          voiceId: created.voiceId,
-          displayName: created.displayName,
-          status: created.status,
-          language: created.language ?? 'en',
-          model: { _id: randomBytes(12).toString('hex'), modelName: model },
-          audioFileNames: [file.filename],
-          createdAt: created.createdAt,
-          organizationId: ORGANIZATION_ID,
-          samples: [1, 2].map((index) => ({
-            text:
-              index === 1
-                ? 'Hello! This is a sample of what I sound like.'
-                : 'I can read anything you write.',
-            audioUrl: `${context.baseUrl}/__sim/samples/${created.voiceId}/${index}.wav?X-Amz-Expires=3600`,
-          })),
-        },
-      },
-    };
-  };
-
-  /** The checks every speech route makes: the valid body and its clone (if one of ours), or the answer. */
-  function checkSpeech(
-    request: SimulatorRequest,
-  ):
-    | { readonly reply: SimulatorReply }
-    | { readonly body: SpeechRequestBody; readonly voice?: SmallestSimulatedClone } {
-    if (request.jsonInvalid || typeof request.json !== 'object' || request.json === null) {
-      return { reply: error(400, 'InvalidRequest', { message: 'The request body must be a JSON object.' }) };
-    }
-    const parsed = speechRequestSchema.safeParse(request.json);
-    if (!parsed.success) return { reply: issues(parsed.error.issues) };
-    const body = parsed.data;
-    const voice = state.clones.get(body.voice_id);
-    // Cloned ids look like voice_…; anything else is a catalogue voice, which the simulator accepts.
-    if (body.voice_id.startsWith('voice_') && !voice) {
-      return { reply: issues([{ code: 'custom', path: ['voice_id'], message: 'Invalid Voice ID' }]) };
-    }
-    return { body, voice };
-  }
-
-  /** Only a clone without any v3 embedding (made by the old lightning-large endpoint) speaks nothing. */
-  const speaksNothing = (voice: SmallestSimulatedClone | undefined) =>
-    voice !== undefined && !voice.modelIds.some((id) => id.startsWith('lightning-v3'));
-  const durationOf = (body: SpeechRequestBody) =>
-    Math.max(0.6, (body.text.length * SECONDS_PER_CHARACTER) / (body.speed ?? 1));
-  const speechHeaders = (contentType: string) => ({
-    'content-type': contentType,
-    'x-request-id': randomUUID(),
-    'x-session-id': randomUUID(),
-  });
-
-  const speak: SimulatorRouteHandler = async (request, context) => {
-    const checked = checkSpeech(request);
-    if ('reply' in checked) return checked.reply;
-    const { body, voice } = checked;
-    const durationSec = speaksNothing(voice) ? 0 : durationOf(body);
-    // The plain route answers once the whole audio is made.
-    const readyMs = audioReadyMs(options, durationSec);
-    if (!(await context.settle((options.speechLatencyMs ?? 0) + readyMs))) return undefined;
-
-    // Whatever the format: the documented quirk clients must not trust.
-    const headers = speechHeaders('audio/wav');
-    const accept = String(request.headers.accept ?? '');
-    if (!accept.includes('audio/wav')) return { status: 200, headers, body: new Uint8Array(0) };
-
-    const sampleRate = body.sample_rate ?? SPEECH_DEFAULT_SAMPLE_RATE;
-    // Other pairings are not rejected by the provider, just possibly worse.
-    if (speaksNothing(voice)) return { status: 200, headers, body: emptyWav(sampleRate) };
-    const samples = voicedSignal(durationSec, sampleRate, seedFor(body.voice_id));
-    const format = body.output_format ?? SPEECH_DEFAULT_OUTPUT_FORMAT;
-    const encoded =
-      format === 'wav'
-        ? encodeWav(samples, sampleRate)
-        : format === 'mp3'
-          ? encodeMp3(samples, sampleRate)
-          : format === 'ulaw'
-            ? encodeMuLaw(samples)
-            : format === 'alaw'
-              ? encodeALaw(samples)
-              : encodePcm(samples);
-    return { status: 200, headers, body: encoded };
-  };
-
-  /**
-   * `POST /waves/v1/tts/live`: Server-Sent Events, each `data:` a JSON `{ audio: <base64 PCM 16-bit mono
-   * at sample_rate>, done: false, status: "206" }` of ~100 ms, then `{ status: "200", done: true }` when the
-   * whole audio is made. PCM whatever `output_format` says (the documented events carry PCM only).
-   */
-  const live: SimulatorRouteHandler = async (request, context) => {
-    const checked = checkSpeech(request);
-    if ('reply' in checked) return checked.reply;
-    const { body, voice } = checked;
-    if (!(await context.settle(options.speechLatencyMs ?? 0))) return undefined;
-
-    const sampleRate = body.sample_rate ?? SPEECH_DEFAULT_SAMPLE_RATE;
-    const durationSec = speaksNothing(voice) ? 0 : durationOf(body);
-    const pcm = encodePcm(voicedSignal(durationSec, sampleRate, seedFor(body.voice_id)));
-    const event = (data: unknown) => new TextEncoder().encode(`data: ${JSON.stringify(data)}\n\n`);
-    const chunkBytes = Math.round(STREAM_CHUNK_SEC * sampleRate) * 2;
-    const chunks: { startSec: number; bytes: Uint8Array }[] = [];
-    for (let offset = 0; offset < pcm.byteLength; offset += chunkBytes) {
-      const audio = Buffer.from(pcm.subarray(offset, offset + chunkBytes)).toString('base64');
-      chunks.push({ startSec: offset / 2 / sampleRate, bytes: event({ audio, done: false, status: '206' }) });
-    }
-    chunks.push({ startSec: durationSec, bytes: event({ status: '200', done: true }) });
-    return {
-      status: 200,
-      headers: { ...speechHeaders('text/event-stream'), 'cache-control': 'no-cache' },
-      stream: {
-        pieces: pacedPieces(options, chunks),
-        errorEvent: event({ status: '500', done: true, error: 'Internal Server Error' }),
-      },
-    };
-  };
-
-  const remove: SimulatorRouteHandler = async (request, context) => {
-    const parsed = deleteRequestSchema.safeParse(request.json);
-    if (!parsed.success) return issues(parsed.error.issues);
-    if (!(await context.settle(0))) return undefined;
-    if (!state.clones.delete(parsed.data.voiceId)) return error(404, 'Voice not found');
-    return {
-      status: 200,
-      json: { message: 'Voice deleted successfully', data: { voiceId: parsed.data.voiceId } },
-    };
-  };
-
-  const vendor: SimulatorVendor<SmallestSimulatedClone> = {
+function smallestVendor(sim: Smallest): SimulatorVendor<SmallestSimulatedClone> {
+  const { options, state } = sim;
+  return {
     maxUploadBytes: CLONE_MAX_FILE_BYTES,
-
-    routeOf(method, pathname): SimulatorRouteOrOther {
-      if (pathname === '/waves/v1/voice-cloning') return method === 'GET' ? 'list' : 'clone';
-      if (pathname === '/waves/v1/lightning-large' && method === 'DELETE') return 'delete';
-      if (pathname === '/waves/v1/voice-cloning/delete') return 'delete';
-      if (pathname === '/waves/v1/tts' || pathname === '/waves/v1/tts/live') return 'speech';
-      if (/^\/waves\/v1\/[^/]+\/get_speech$/.test(pathname)) return 'speech';
-      return 'other';
-    },
+    routeOf,
 
     authenticate(headers) {
       const match = /^Bearer\s+(\S+)$/i.exec(String(headers.authorization ?? ''));
-      if (match?.[1] && apiKeys.has(match[1])) return { apiKey: match[1] };
+      if (match?.[1] && sim.apiKeys.has(match[1])) return { apiKey: match[1] };
       return { reply: error(401, 'Unauthorized', { message: 'Bearer token is missing or invalid.' }) };
     },
 
@@ -400,75 +170,248 @@ export async function startSmallestSimulator(
       }),
     },
 
-    faultReply(fault: SimulatorFault): SimulatorReply {
-      const { status, headers, custom } = faultAnswer(fault);
-      if (custom) return { status, headers, ...custom };
-      if (status === 410) return { ...deprecated('This route'), headers };
-      const messages: Record<string, string> = {
-        voice_clone_timeout: CLONE_ERRORS.timeout,
-        voice_clone_error: CLONE_ERRORS.badSample,
-      };
-      const message = (fault.errorCode && messages[fault.errorCode]) || genericStatusMessage(status);
-      return {
-        status,
-        headers,
-        json: { error: message, ...(fault.errorCode ? { error_code: fault.errorCode } : {}) },
-      };
-    },
+    faultReply,
 
     async handle(request, context) {
-      const path = request.url.pathname;
       switch (request.route) {
         case 'clone':
-          return clone(request, context);
+          return clone(sim, request, context);
         case 'list':
           await context.settle(0);
-          return { status: 200, json: { data: [...state.clones.values()].map(current) } };
+          return {
+            status: 200,
+            json: { data: [...state.clones.values()].map((voice) => current(sim, voice)) },
+          };
         case 'delete':
-          if (path === '/waves/v1/lightning-large') {
-            return deleteMode === 'lightning-large'
-              ? remove(request, context)
-              : deprecated('DELETE /waves/v1/lightning-large');
-          }
-          if (deleteMode === 'lightning-large') return routeMissing(request);
-          if (deleteMode === 'api-key-refused') {
-            return error(401, 'Unauthorized', { message: 'This route requires a dashboard session.' });
-          }
-          return remove(request, context);
-        case 'speech': {
-          if (path === '/waves/v1/tts/live')
-            return options.streamingRoute !== false ? live(request, context) : routeMissing(request);
-          if (path === '/waves/v1/tts')
-            return speechRoutes.has('unified') ? speak(request, context) : routeMissing(request);
-          const segment = path.split('/')[3] ?? '';
-          if (RETIRED_MODELS.includes(segment) || !speechRoutes.has('model')) {
-            return deprecated(`POST /waves/v1/${segment}/get_speech`);
-          }
-          return MODEL_SPEECH_ROUTES.includes(segment) ? speak(request, context) : routeMissing(request);
-        }
-        default: {
-          const segment = path.split('/')[3] ?? '';
-          if (path.startsWith('/waves/v1/') && RETIRED_MODELS.includes(segment)) return deprecated(path);
-          return routeMissing(request);
-        }
+          return deleteRoute(sim, request, context);
+        case 'speech':
+          return speechRoute(sim, request, context);
+        default:
+          return otherRoute(request);
       }
     },
 
-    seed,
+    seed: (input) => seed(sim, input),
 
-    admin(method, url) {
-      const match = /^\/__sim\/samples\/([^/]+)\/\d+\.wav$/.exec(url.pathname);
-      if (method !== 'GET' || !match?.[1] || !state.clones.has(match[1])) return undefined;
-      return {
-        status: 200,
-        headers: { 'content-type': 'audio/wav' },
-        body: encodeWav(voicedSignal(2.5, 24_000, seedFor(match[1])), 24_000),
-      };
+    admin: (method, url) => sampleDownload(sim, method, url),
+  };
+}
+
+/** `GET /__sim/samples/<voiceId>/<n>.wav`: the sample downloads a new clone's answer links to. */
+function sampleDownload(sim: Smallest, method: string, url: URL): SimulatorReply | undefined {
+  const match = /^\/__sim\/samples\/([^/]+)\/\d+\.wav$/.exec(url.pathname);
+  if (method !== 'GET' || !match?.[1] || !sim.state.clones.has(match[1])) return undefined;
+  return {
+    status: 200,
+    headers: { 'content-type': 'audio/wav' },
+    body: encodeWav(voicedSignal(2.5, 24_000, seedFor(match[1])), 24_000),
+  };
+}
+
+function routeOf(method: string, pathname: string): SimulatorRouteOrOther {
+  if (pathname === '/waves/v1/voice-cloning') return method === 'GET' ? 'list' : 'clone';
+  if (pathname === '/waves/v1/lightning-large' && method === 'DELETE') return 'delete';
+  if (pathname === '/waves/v1/voice-cloning/delete') return 'delete';
+  if (pathname === '/waves/v1/tts' || pathname === '/waves/v1/tts/live') return 'speech';
+  if (/^\/waves\/v1\/[^/]+\/get_speech$/.test(pathname)) return 'speech';
+  return 'other';
+}
+
+function faultReply(fault: SimulatorFault): SimulatorReply {
+  const { status, headers, custom } = faultAnswer(fault);
+  if (custom) return { status, headers, ...custom };
+  if (status === 410) return { ...deprecated('This route'), headers };
+  const messages: Record<string, string> = {
+    voice_clone_timeout: CLONE_ERRORS.timeout,
+    voice_clone_error: CLONE_ERRORS.badSample,
+  };
+  const message = (fault.errorCode && messages[fault.errorCode]) || genericStatusMessage(status);
+  return {
+    status,
+    headers,
+    json: { error: message, ...(fault.errorCode ? { error_code: fault.errorCode } : {}) },
+  };
+}
+
+/** A clone as the provider shows it now: a processing one completes on its own time. */
+function current(sim: Smallest, clone: SmallestSimulatedClone): SmallestSimulatedClone {
+  const at = sim.finishesAt.get(clone.voiceId);
+  if (at === undefined) return clone;
+  if (Date.now() < at) return { ...clone, status: 'processing' };
+  sim.finishesAt.delete(clone.voiceId);
+  const completed = { ...clone, status: 'completed' as const };
+  sim.state.clones.set(clone.voiceId, completed);
+  return completed;
+}
+
+function seed(sim: Smallest, input: unknown): SmallestSimulatedClone {
+  const parsed = seedSchema.parse(input);
+  const clone: SmallestSimulatedClone = {
+    voiceId: parsed.voiceId ?? newVoiceId(),
+    displayName: parsed.displayName,
+    description: parsed.description,
+    accent: parsed.accent,
+    tags: parsed.tags ?? [],
+    language: parsed.language,
+    status: parsed.status ?? 'completed',
+    modelIds: parsed.modelIds ?? ['lightning-v3.1'],
+    cloningType: 'instant',
+    audioFileNames: ['sample.wav'],
+    createdAt: parsed.createdAt ?? new Date().toISOString(),
+  };
+  sim.state.clones.set(clone.voiceId, clone);
+  return clone;
+}
+
+type UploadedFile = SimulatorRequest['files'][number];
+
+/** The clone form's fields, checked in the provider's order. */
+interface CloneForm {
+  readonly file: UploadedFile;
+  readonly displayName: string;
+  readonly model: string;
+  readonly language: string | undefined;
+}
+
+/** `POST /waves/v1/voice-cloning`: the form, then the audio, then a free slot, then the clone. */
+async function clone(
+  sim: Smallest,
+  request: SimulatorRequest,
+  context: SimulatorContext,
+): Promise<SimulatorReply | undefined> {
+  const form = cloneForm(request);
+  if ('reply' in form) return form.reply;
+  const refusal = await audioRefusal(form.file);
+  if (refusal) return refusal;
+  if (sim.state.clones.size >= sim.cloneSlots) return error(400, CLONE_ERRORS.limitExceeded);
+  if (!(await context.settle(sim.options.cloneLatencyMs ?? 0))) return undefined;
+
+  const created = seed(sim, {
+    displayName: form.displayName,
+    description: request.fields.description || undefined,
+    accent: request.fields.accent || undefined,
+    // As documented: the server splits on commas and trims.
+    tags: (request.fields.tags ?? '')
+      .split(',')
+      .map((tag) => tag.trim())
+      .filter((tag) => tag !== ''),
+    language: form.language,
+    modelIds: [form.model],
+    ...(sim.processingMs > 0 ? { status: 'pending' } : {}),
+  });
+  if (sim.processingMs > 0) sim.finishesAt.set(created.voiceId, Date.now() + sim.processingMs);
+  return cloneCreated(created, form, context.baseUrl);
+}
+
+/** The file, display name, model and language of a clone request, or the provider's 400. */
+function cloneForm(request: SimulatorRequest): CloneForm | { readonly reply: SimulatorReply } {
+  const file = request.files.find((candidate) => candidate.fieldName === 'file');
+  if (!file) return { reply: error(400, CLONE_ERRORS.noFile) };
+  const displayName = displayNameSchema.safeParse(request.fields.displayName);
+  if (!displayName.success) {
+    return {
+      reply: issues(
+        displayName.error.issues.map((issue) => ({ ...issue, path: ['displayName', ...issue.path] })),
+      ),
+    };
+  }
+  const model = request.fields.model?.trim() || CLONE_DEFAULT_MODEL;
+  const deprecation = CLONE_DEPRECATED_MODELS[model];
+  if (deprecation) return { reply: error(400, deprecation) };
+  if (!CLONE_MODELS.includes(model)) {
+    return { reply: error(400, `Invalid model. Supported: ${CLONE_MODELS.join(', ')}`) };
+  }
+  const language = request.fields.language?.trim() || undefined;
+  if (language && !LANGUAGES.includes(language)) {
+    return { reply: error(400, `Invalid language. Supported: ${LANGUAGES.join(', ')}`) };
+  }
+  return { file, displayName: displayName.data, model, language };
+}
+
+/** The answer to a sample the provider will not clone (type, size, unreadable, duration), else undefined. */
+async function audioRefusal(file: UploadedFile): Promise<SimulatorReply | undefined> {
+  if (!CLONE_ACCEPTED_MIME_TYPES.includes(file.mimeType.toLowerCase())) {
+    return error(
+      400,
+      `Invalid file type ${file.mimeType}. Supported: ${CLONE_ACCEPTED_MIME_TYPES.join(', ')}`,
+    );
+  }
+  if (file.truncated) return error(400, 'File too large. Maximum size is 5 MB');
+  const audio = await probeAudio(file.bytes, file.mimeType);
+  if (!audio) return error(500, CLONE_ERRORS.badSample, { error_code: 'voice_clone_error' });
+  if (audio.durationSec < CLONE_MIN_DURATION_SEC || audio.durationSec > CLONE_MAX_DURATION_SEC) {
+    return error(
+      400,
+      `Audio duration must be between ${CLONE_MIN_DURATION_SEC} and ${CLONE_MAX_DURATION_SEC} seconds (got ${audio.durationSec.toFixed(1)})`,
+    );
+  }
+  return undefined;
+}
+
+/** The 200 of a new clone, with its two sample downloads (`/__sim/samples/…`). */
+function cloneCreated(created: SmallestSimulatedClone, form: CloneForm, baseUrl: string): SimulatorReply {
+  return {
+    status: 200,
+    json: {
+      message: 'Voice clone created successfully',
+      data: {
+        voiceId: created.voiceId,
+        displayName: created.displayName,
+        status: created.status,
+        language: created.language ?? 'en',
+        model: { _id: randomBytes(12).toString('hex'), modelName: form.model },
+        audioFileNames: [form.file.filename],
+        createdAt: created.createdAt,
+        organizationId: ORGANIZATION_ID,
+        samples: [1, 2].map((index) => ({
+          text:
+            index === 1 ? 'Hello! This is a sample of what I sound like.' : 'I can read anything you write.',
+          audioUrl: `${baseUrl}/__sim/samples/${created.voiceId}/${index}.wav?X-Amz-Expires=3600`,
+        })),
+      },
     },
   };
+}
 
-  const handle = await serveSimulator(vendor, state, options.port ?? 0);
-  return { ...handle, seedClone: (input) => seed(input) };
+/** The delete routes as `deleteMode` has them (docs/providers.md#smallest-delete). */
+function deleteRoute(
+  sim: Smallest,
+  request: SimulatorRequest,
+  context: SimulatorContext,
+): Promise<SimulatorReply | undefined> | SimulatorReply {
+  if (request.url.pathname === '/waves/v1/lightning-large') {
+    return sim.deleteMode === 'lightning-large'
+      ? remove(sim, request, context)
+      : deprecated('DELETE /waves/v1/lightning-large');
+  }
+  if (sim.deleteMode === 'lightning-large') return routeMissing(request);
+  if (sim.deleteMode === 'api-key-refused') {
+    return error(401, 'Unauthorized', { message: 'This route requires a dashboard session.' });
+  }
+  return remove(sim, request, context);
+}
+
+async function remove(
+  sim: Smallest,
+  request: SimulatorRequest,
+  context: SimulatorContext,
+): Promise<SimulatorReply | undefined> {
+  const parsed = deleteRequestSchema.safeParse(request.json);
+  if (!parsed.success) return issues(parsed.error.issues);
+  if (!(await context.settle(0))) return undefined;
+  if (!sim.state.clones.delete(parsed.data.voiceId)) return error(404, 'Voice not found');
+  return {
+    status: 200,
+    json: { message: 'Voice deleted successfully', data: { voiceId: parsed.data.voiceId } },
+  };
+}
+
+/** Any other path: a retired model's route answers 410, the rest 404. */
+function otherRoute(request: SimulatorRequest): SimulatorReply {
+  const path = request.url.pathname;
+  const segment = path.split('/')[3] ?? '';
+  if (path.startsWith('/waves/v1/') && RETIRED_MODELS.includes(segment)) return deprecated(path);
+  return routeMissing(request);
 }
 
 function newVoiceId(): string {
