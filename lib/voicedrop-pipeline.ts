@@ -14,9 +14,11 @@ import {
   ENV,
   INCOMING_PREFIX,
   METRICS_NAMESPACE,
+  PROVIDER_ENV,
   SERVICE_NAMES,
   SPEECH_STREAM_LIMIT_MS,
 } from '../functions/shared/contract';
+import { PROVIDER_NAMES, type ProviderName } from '../functions/shared/providers/types';
 import {
   QUALITY_THRESHOLD_NAMES,
   type QualityThresholds,
@@ -369,20 +371,27 @@ export class VoicedropPipeline extends Construct {
 
 /** What every function that talks to a provider is told: default provider, base URLs, models, concurrency. */
 function providerEnvironment(settings: VoicedropPipelineSettings): Record<string, string> {
-  const { smallest, typecast } = settings.providers;
+  const values = (provider: ProviderName) => {
+    const { baseUrl, model, cloneConcurrency, speechConcurrency } = settings.providers[provider];
+    return {
+      baseUrl,
+      defaultModel: model,
+      cloneConcurrency: String(cloneConcurrency),
+      speechConcurrency: String(speechConcurrency),
+    };
+  };
+  // Setting by setting, each provider's in turn (the order the template has always had).
+  const perProvider = PROVIDER_SETTINGS.flatMap((setting) =>
+    PROVIDER_NAMES.map((provider) => [PROVIDER_ENV[provider][setting], values(provider)[setting]]),
+  );
   return {
     [ENV.defaultProvider]: settings.defaultProvider,
-    [ENV.smallestApiBaseUrl]: smallest.baseUrl,
-    [ENV.typecastApiBaseUrl]: typecast.baseUrl,
-    [ENV.smallestDefaultModel]: smallest.model,
-    [ENV.typecastDefaultModel]: typecast.model,
-    [ENV.smallestCloneConcurrency]: String(smallest.cloneConcurrency),
-    [ENV.typecastCloneConcurrency]: String(typecast.cloneConcurrency),
-    [ENV.smallestSpeechConcurrency]: String(smallest.speechConcurrency),
-    [ENV.typecastSpeechConcurrency]: String(typecast.speechConcurrency),
+    ...Object.fromEntries(perProvider),
     [ENV.trimDefault]: settings.validation.trim,
   };
 }
+
+const PROVIDER_SETTINGS = ['baseUrl', 'defaultModel', 'cloneConcurrency', 'speechConcurrency'] as const;
 
 /** The quality thresholds, as the clone function reads them. */
 function qualityEnvironment(settings: VoicedropPipelineSettings): Record<string, string> {

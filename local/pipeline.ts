@@ -5,12 +5,12 @@ import { createApiApp, SPEECH_PROVIDER_RETRY } from '../functions/api/app';
 import { streamingHandler } from '../functions/api/lambda-stream';
 import { readRetentionSettings } from '../functions/retention/settings';
 import { EnvironmentReader } from '../functions/shared/config';
-import { ENV } from '../functions/shared/contract';
+import { ENV, PROVIDER_ENV } from '../functions/shared/contract';
 import { createStaticKeyStore, type KeyStore } from '../functions/shared/keys';
 import type { Log } from '../functions/shared/logger';
 import { noMetrics } from '../functions/shared/metrics';
 import { createProviders, readProviderSettings } from '../functions/shared/providers/settings';
-import type { ProviderName } from '../functions/shared/providers/types';
+import { PROVIDER_NAMES, type ProviderName } from '../functions/shared/providers/types';
 import type { RetryBackoff } from '../functions/shared/redelivery-plan';
 import { readValidationSettings } from '../functions/shared/validation/settings';
 import { VoiceRepository } from '../functions/shared/voices/repository';
@@ -258,10 +258,15 @@ function readLocalSettings(options: LocalPipelineOptions) {
   const key = (name: string) => environment[name]?.trim() || undefined;
   // A provider is live when a key or a base URL is configured (a base URL without a key then fails
   // every clone with a clear provider_key_missing), simulated otherwise or with --sim.
-  const configured = {
-    smallest: { key: key(ENV.smallestApiKey), baseUrlSet: key(ENV.smallestApiBaseUrl) !== undefined },
-    typecast: { key: key(ENV.typecastApiKey), baseUrlSet: key(ENV.typecastApiBaseUrl) !== undefined },
-  };
+  const configured = Object.fromEntries(
+    PROVIDER_NAMES.map((provider) => [
+      provider,
+      {
+        key: key(PROVIDER_ENV[provider].apiKey),
+        baseUrlSet: key(PROVIDER_ENV[provider].baseUrl) !== undefined,
+      },
+    ]),
+  ) as Record<ProviderName, { key?: string; baseUrlSet: boolean }>;
   const webhookSecret = readWebhookSecret(reader);
   reader.done();
   return { settings, validation, simulatorLatency, retention, configured, webhookSecret };

@@ -1,4 +1,3 @@
-import { ENV } from '../functions/shared/contract';
 import type { SimulatorStreamPiece } from './stream';
 
 /**
@@ -14,6 +13,12 @@ export interface SpeechLatencyOptions {
   /** Audio seconds produced per wall second, e.g. 20 (default: unlimited, the audio is ready at once). */
   readonly speechRealTimeFactor?: number;
 }
+
+/** The variables local mode reads the simulators' speech pace from (the simulators' own: not a Lambda's). */
+export const SIMULATOR_LATENCY_ENV = {
+  firstByteMs: 'SIMULATOR_SPEECH_FIRST_BYTE_MS',
+  realTimeFactor: 'SIMULATOR_SPEECH_REAL_TIME_FACTOR',
+} as const;
 
 /** Seconds of audio per streamed chunk: small enough to start quickly, large enough to be few. */
 export const STREAM_CHUNK_SEC = 0.1;
@@ -41,11 +46,11 @@ export function speechLatencyFromEnvironment(
     return value;
   };
   const firstByte = number(
-    ENV.simulatorSpeechFirstByteMs,
+    SIMULATOR_LATENCY_ENV.firstByteMs,
     (value) => value >= 0,
     'a number of ms, 0 or more',
   );
-  const factor = number(ENV.simulatorSpeechRealTimeFactor, (value) => value > 0, 'a number above 0');
+  const factor = number(SIMULATOR_LATENCY_ENV.realTimeFactor, (value) => value > 0, 'a number above 0');
   return {
     ...(firstByte === undefined ? {} : { speechFirstByteMs: firstByte }),
     ...(factor === undefined ? {} : { speechRealTimeFactor: factor }),

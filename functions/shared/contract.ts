@@ -324,13 +324,11 @@ export const ENV = {
   retentionUnusedDays: 'RETENTION_UNUSED_DAYS',
   retentionMaxAgeDays: 'RETENTION_MAX_AGE_DAYS',
   retentionRejectedDays: 'RETENTION_REJECTED_DAYS',
-  // Local mode only: provider keys (in AWS they are in the provider-keys secret), the webhooks' signing
-  // secret and the simulators' speech pace.
+  // Local mode only: provider keys (in AWS they are in the provider-keys secret) and the webhooks' signing
+  // secret. (The simulators' speech pace is theirs: SIMULATOR_LATENCY_ENV in simulators/latency.ts.)
   smallestApiKey: 'SMALLEST_API_KEY',
   typecastApiKey: 'TYPECAST_API_KEY',
   webhookSecret: 'WEBHOOK_SECRET',
-  simulatorSpeechFirstByteMs: 'SIMULATOR_SPEECH_FIRST_BYTE_MS',
-  simulatorSpeechRealTimeFactor: 'SIMULATOR_SPEECH_REAL_TIME_FACTOR',
 } as const;
 
 /** One of the environment variables' names. */
