@@ -43,25 +43,40 @@ export function speechRoute(
   request: SimulatorRequest,
   context: SimulatorContext,
 ): Promise<SimulatorReply | undefined> | SimulatorReply {
+  const route = routeOf(sim, request);
+  if (typeof route !== 'string') return route;
+  const checked = checkSpeech(sim, request);
+  if ('reply' in checked) return checked.reply;
+  return route === 'live' ? live(sim, checked, context) : speak(sim, checked, request, context);
+}
+
+/** Which speech route the path names, or the answer when it names none that exists. */
+function routeOf(sim: SmallestSpeech, request: SimulatorRequest): 'live' | 'plain' | SimulatorReply {
   const path = request.url.pathname;
   if (path === '/waves/v1/tts/live')
-    return sim.options.streamingRoute !== false ? live(sim, request, context) : routeMissing(request);
-  if (path === '/waves/v1/tts')
-    return sim.speechRoutes.has('unified') ? speak(sim, request, context) : routeMissing(request);
+    return sim.options.streamingRoute !== false ? 'live' : routeMissing(request);
+  if (path === '/waves/v1/tts') return sim.speechRoutes.has('unified') ? 'plain' : routeMissing(request);
   const segment = path.split('/')[3] ?? '';
   if (RETIRED_MODELS.includes(segment) || !sim.speechRoutes.has('model')) {
     return deprecated(`POST /waves/v1/${segment}/get_speech`);
   }
-  return MODEL_SPEECH_ROUTES.includes(segment) ? speak(sim, request, context) : routeMissing(request);
+  return MODEL_SPEECH_ROUTES.includes(segment) ? 'plain' : routeMissing(request);
 }
 
-/** The checks every speech route makes: the valid body and its clone (if one of ours), or the answer. */
+/** A valid speech request: its body, how long and at what rate it speaks, and whether it is silent. */
+interface SpeechPlan {
+  readonly body: SpeechRequestBody;
+  /** Only a clone without any v3 embedding (made by the old lightning-large endpoint) speaks nothing. */
+  readonly silent: boolean;
+  readonly durationSec: number;
+  readonly sampleRate: number;
+}
+
+/** The checks every speech route makes: the plan of a valid request, or the answer. */
 function checkSpeech(
   sim: SmallestSpeech,
   request: SimulatorRequest,
-):
-  | { readonly reply: SimulatorReply }
-  | { readonly body: SpeechRequestBody; readonly voice?: SmallestSimulatedClone } {
+): { readonly reply: SimulatorReply } | SpeechPlan {
   if (request.jsonInvalid || typeof request.json !== 'object' || request.json === null) {
     return { reply: error(400, 'InvalidRequest', { message: 'The request body must be a JSON object.' }) };
   }
@@ -73,12 +88,15 @@ function checkSpeech(
   if (body.voice_id.startsWith('voice_') && !voice) {
     return { reply: issues([{ code: 'custom', path: ['voice_id'], message: 'Invalid Voice ID' }]) };
   }
-  return { body, voice };
+  const silent = voice !== undefined && !voice.modelIds.some((id) => id.startsWith('lightning-v3'));
+  return {
+    body,
+    silent,
+    durationSec: silent ? 0 : durationOf(body),
+    sampleRate: body.sample_rate ?? SPEECH_DEFAULT_SAMPLE_RATE,
+  };
 }
 
-/** Only a clone without any v3 embedding (made by the old lightning-large endpoint) speaks nothing. */
-const speaksNothing = (voice: SmallestSimulatedClone | undefined) =>
-  voice !== undefined && !voice.modelIds.some((id) => id.startsWith('lightning-v3'));
 const durationOf = (body: SpeechRequestBody) =>
   Math.max(0.6, (body.text.length * SECONDS_PER_CHARACTER) / (body.speed ?? 1));
 const speechHeaders = (contentType: string) => ({
@@ -89,14 +107,11 @@ const speechHeaders = (contentType: string) => ({
 
 async function speak(
   sim: SmallestSpeech,
+  { body, silent, durationSec, sampleRate }: SpeechPlan,
   request: SimulatorRequest,
   context: SimulatorContext,
 ): Promise<SimulatorReply | undefined> {
   const { options } = sim;
-  const checked = checkSpeech(sim, request);
-  if ('reply' in checked) return checked.reply;
-  const { body, voice } = checked;
-  const durationSec = speaksNothing(voice) ? 0 : durationOf(body);
   // The plain route answers once the whole audio is made.
   const readyMs = audioReadyMs(options, durationSec);
   if (!(await context.settle((options.speechLatencyMs ?? 0) + readyMs))) return undefined;
@@ -106,9 +121,8 @@ async function speak(
   const accept = String(request.headers.accept ?? '');
   if (!accept.includes('audio/wav')) return { status: 200, headers, body: new Uint8Array(0) };
 
-  const sampleRate = body.sample_rate ?? SPEECH_DEFAULT_SAMPLE_RATE;
   // Other pairings are not rejected by the provider, just possibly worse.
-  if (speaksNothing(voice)) return { status: 200, headers, body: emptyWav(sampleRate) };
+  if (silent) return { status: 200, headers, body: emptyWav(sampleRate) };
   const samples = voicedSignal(durationSec, sampleRate, seedFor(body.voice_id));
   return { status: 200, headers, body: encodeSpeech(body, samples, sampleRate) };
 }
@@ -134,17 +148,12 @@ function encodeSpeech(body: SpeechRequestBody, samples: Int16Array, sampleRate: 
  */
 async function live(
   sim: SmallestSpeech,
-  request: SimulatorRequest,
+  { body, durationSec, sampleRate }: SpeechPlan,
   context: SimulatorContext,
 ): Promise<SimulatorReply | undefined> {
   const { options } = sim;
-  const checked = checkSpeech(sim, request);
-  if ('reply' in checked) return checked.reply;
-  const { body, voice } = checked;
   if (!(await context.settle(options.speechLatencyMs ?? 0))) return undefined;
 
-  const sampleRate = body.sample_rate ?? SPEECH_DEFAULT_SAMPLE_RATE;
-  const durationSec = speaksNothing(voice) ? 0 : durationOf(body);
   const pcm = encodePcm(voicedSignal(durationSec, sampleRate, seedFor(body.voice_id)));
   const chunkBytes = Math.round(STREAM_CHUNK_SEC * sampleRate) * 2;
   const chunks: { startSec: number; bytes: Uint8Array }[] = [];
