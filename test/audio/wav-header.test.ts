@@ -14,23 +14,21 @@ import { streamingWavHeader } from '../../functions/shared/providers/speech-stre
 
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
 
-/** A fmt chunk body (16 bytes, plus `extra` zero bytes such as a float format's cbSize). */
-function formatBody(tag: number, channels: number, sampleRate: number, bitsPerSample: number, extra = 0) {
-  const body = new Uint8Array(16 + extra);
-  const view = new DataView(body.buffer);
-  const blockAlign = channels * Math.ceil(bitsPerSample / 8);
-  view.setUint16(0, tag, true);
-  view.setUint16(2, channels, true);
-  view.setUint32(4, sampleRate, true);
-  view.setUint32(8, sampleRate * blockAlign, true);
-  view.setUint16(12, blockAlign, true);
-  view.setUint16(14, bitsPerSample, true);
-  return body;
-}
-
-const MONO_16 = formatBody(1, 1, 24_000, 16);
-const STEREO_FLOAT = formatBody(3, 2, 48_000, 32, 2);
-const ODD_FORMAT = formatBody(1, 1, 8_000, 8, 1);
+/**
+ * fmt chunk bodies written out by hand, field by field (format tag, channels, sample rate, byte rate,
+ * block align, bits per sample, then any extra bytes), so the expected headers do not depend on the writer.
+ */
+const fmt = (...fields: string[]) => Uint8Array.from(Buffer.from(fields.join(''), 'hex'));
+/** PCM, mono, 24 kHz, 48,000 B/s, 2-byte frames, 16 bits. */
+const MONO_16 = fmt('0100', '0100', 'c05d0000', '80bb0000', '0200', '1000');
+/** IEEE float, stereo, 48 kHz, 384,000 B/s, 8-byte frames, 32 bits, cbSize 0. */
+const STEREO_FLOAT = fmt('0300', '0200', '80bb0000', '00dc0500', '0800', '2000', '0000');
+/** PCM, mono, 8 kHz, 8,000 B/s, 1-byte frames, 8 bits, one odd extra byte. */
+const ODD_FORMAT = fmt('0100', '0100', '401f0000', '401f0000', '0100', '0800', '00');
+/** PCM, mono, 8 kHz, 24,000 B/s, 3-byte frames, 24 bits. */
+const MONO_24_8K = fmt('0100', '0100', '401f0000', 'c05d0000', '0300', '1800');
+/** IEEE float, stereo, 8 kHz, 64,000 B/s, 8-byte frames, 32 bits, cbSize 0. */
+const STEREO_FLOAT_8K = fmt('0300', '0200', '401f0000', '00fa0000', '0800', '2000', '0000');
 
 describe('streamingWavHeader', () => {
   it('writes 44 bytes of 16-bit mono PCM with placeholder sizes', () => {
@@ -86,14 +84,14 @@ describe('cutAudio (trimmed WAV)', () => {
   }
 
   it('writes a PCM header and pads odd data', () => {
-    expect(trimmed(formatBody(1, 1, 8_000, 24), 3)).toBe(
+    expect(trimmed(MONO_24_8K, 3)).toBe(
       '524946463400000057415645666d74201000000001000100401f0000c05d000003001800646174610f000000' +
         '161d242b323940474e555c636a717800',
     );
   });
 
   it('writes a float header with a fact chunk counting the sample frames', () => {
-    expect(trimmed(formatBody(3, 2, 8_000, 32, 2), 8)).toBe(
+    expect(trimmed(STEREO_FLOAT_8K, 8)).toBe(
       '524946465a00000057415645666d74201200000003000200401f000000fa0000080020000000' +
         '666163740400000005000000' +
         '64617461280000003940474e555c636a71787f868d949ba2a9b0b7bec5ccd3dae1e8eff6fd040b121920272e353c434a',
