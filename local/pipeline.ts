@@ -20,7 +20,7 @@ import { type ApiHandler, startLocalApiGateway } from './api-gateway';
 import { localResponseStreamRuntime } from './api-gateway/response-stream';
 import { startLocalCloneSide } from './clone-side';
 import { type LocalEvents, readWebhookSecret, startLocalEvents } from './events';
-import { startLocalProviders } from './providers';
+import { type ProviderMode, startLocalProviders } from './providers';
 import type { LocalQueue } from './queue';
 import { startRetentionSchedule, writeLocalModeState } from './retention';
 import {
@@ -72,8 +72,6 @@ export interface LocalPipelineOptions {
   /** Local webhook retry delays (default 2 s doubling to 60 s). */
   readonly webhookBackoff?: RetryBackoff;
 }
-
-import type { ProviderMode } from './providers';
 
 export type { ProviderMode };
 
