@@ -123,8 +123,8 @@ function cloneDependencies(side: LocalCloneSideOptions): ClonePipelineDependenci
     defaultProvider,
     defaultModels: settings.defaultModels,
     validation,
-    // More patient than the deployed queue (5 deliveries, 30 min apart): local redeliveries come within
-    // seconds, and an upload waiting out a provider's lost answer or a 429 storm must not run out of them.
+    // More deliveries than the deployed queue's 8: local retries come 2 s doubling to 60 s apart (in AWS
+    // 10 s to 15 min), and an upload waiting out a provider's lost answer or a 429 storm must not run out.
     maxReceiveCount: options.queue?.maxReceiveCount ?? 10,
     logger: options.log,
     lostAnswerGraceMs: options.lostAnswerGraceMs ?? Math.max(DEFAULT_LOST_ANSWER_GRACE_MS, 2 * timeoutMs),
