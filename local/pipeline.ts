@@ -5,12 +5,11 @@ import { createApiApp, SPEECH_PROVIDER_RETRY } from '../functions/api/app';
 import { streamingHandler } from '../functions/api/lambda-stream';
 import { readRetentionSettings } from '../functions/retention/settings';
 import { EnvironmentReader } from '../functions/shared/config';
-import { ENV, PROVIDER_ENV } from '../functions/shared/contract';
 import { createStaticKeyStore, type KeyStore } from '../functions/shared/keys';
 import type { Log } from '../functions/shared/logger';
 import { noMetrics } from '../functions/shared/metrics';
 import { createProviders, readProviderSettings } from '../functions/shared/providers/settings';
-import { PROVIDER_NAMES, type ProviderName } from '../functions/shared/providers/types';
+import type { ProviderName } from '../functions/shared/providers/types';
 import type { RetryBackoff } from '../functions/shared/redelivery-plan';
 import { readValidationSettings } from '../functions/shared/validation/settings';
 import { VoiceRepository } from '../functions/shared/voices/repository';
@@ -20,7 +19,7 @@ import { type ApiHandler, startLocalApiGateway } from './api-gateway';
 import { localResponseStreamRuntime } from './api-gateway/response-stream';
 import { startLocalCloneSide } from './clone-side';
 import { type LocalEvents, readWebhookSecret, startLocalEvents } from './events';
-import { type ProviderMode, startLocalProviders } from './providers';
+import { configuredProviders, LOCAL_KEY_SOURCE, type ProviderMode, startLocalProviders } from './providers';
 import type { LocalQueue } from './queue';
 import { startRetentionSchedule, writeLocalModeState } from './retention';
 import {
@@ -155,10 +154,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       settings,
       closers,
     });
-    const keyStore = createStaticKeyStore(
-      keys,
-      `the environment (${ENV.smallestApiKey} / ${ENV.typecastApiKey})`,
-    );
+    const keyStore = createStaticKeyStore(keys, LOCAL_KEY_SOURCE);
     const voices = new VoiceRepository(dynamoClient, LOCAL_TABLE);
     const queue = await startLocalCloneSide({
       options,
@@ -253,18 +249,7 @@ function readLocalSettings(options: LocalPipelineOptions) {
   const simulatorLatency = reader.parsed(speechLatencyFromEnvironment, {});
   // RETENTION_UNUSED_DAYS, RETENTION_MAX_AGE_DAYS, RETENTION_REJECTED_DAYS, as the retention function reads them.
   const retention = readRetentionSettings(reader);
-  const key = (name: string) => environment[name]?.trim() || undefined;
-  // A provider is live when a key or a base URL is configured (a base URL without a key then fails
-  // every clone with a clear provider_key_missing), simulated otherwise or with --sim.
-  const configured = Object.fromEntries(
-    PROVIDER_NAMES.map((provider) => [
-      provider,
-      {
-        key: key(PROVIDER_ENV[provider].apiKey),
-        baseUrlSet: key(PROVIDER_ENV[provider].baseUrl) !== undefined,
-      },
-    ]),
-  ) as Record<ProviderName, { key?: string; baseUrlSet: boolean }>;
+  const configured = configuredProviders(environment);
   const webhookSecret = readWebhookSecret(reader);
   reader.done();
   return { settings, validation, simulatorLatency, retention, configured, webhookSecret };

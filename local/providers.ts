@@ -3,6 +3,7 @@
  * seeded with the clones the data folder remembers (local mode and `npm run retention -- --local` alike).
  */
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { PROVIDER_ENV } from '../functions/shared/contract';
 import type { readProviderSettings } from '../functions/shared/providers/settings';
 import { PROVIDER_NAMES, type ProviderName } from '../functions/shared/providers/types';
 import { DOCUMENT_TRANSLATION } from '../functions/shared/voices/repository';
@@ -26,11 +27,40 @@ export const SIMULATOR_KEYS: Readonly<Record<ProviderName, string>> = {
   typecast: 'tc_test_simulator',
 };
 
+/** Where local mode's provider keys come from, as a missing key's error names it. */
+export const LOCAL_KEY_SOURCE = `the environment (${PROVIDER_NAMES.map((name) => PROVIDER_ENV[name].apiKey).join(' / ')})`;
+
+/** What the environment configures for one provider: its key, and whether a base URL is set. */
+export interface ConfiguredProvider {
+  readonly key?: string;
+  readonly baseUrlSet: boolean;
+}
+
+/**
+ * Each provider's key and base URL as the environment sets them (SMALLEST_API_KEY, …, by PROVIDER_ENV). A
+ * provider is live when either is set (a base URL without a key then fails every clone with a clear
+ * provider_key_missing), simulated otherwise or with --sim.
+ */
+export function configuredProviders(
+  environment: Readonly<Record<string, string | undefined>>,
+): Record<ProviderName, ConfiguredProvider> {
+  const value = (name: string) => environment[name]?.trim() || undefined;
+  return Object.fromEntries(
+    PROVIDER_NAMES.map((provider) => [
+      provider,
+      {
+        key: value(PROVIDER_ENV[provider].apiKey),
+        baseUrlSet: value(PROVIDER_ENV[provider].baseUrl) !== undefined,
+      },
+    ]),
+  ) as Record<ProviderName, ConfiguredProvider>;
+}
+
 export interface LocalProviderOptions {
   readonly dynamoClient: ReturnType<typeof localDynamoClient>;
   /** The voices table, whose ready voices the simulators get back. */
   readonly tableName: string;
-  readonly configured: Readonly<Record<ProviderName, { key?: string; baseUrlSet: boolean }>>;
+  readonly configured: Readonly<Record<ProviderName, ConfiguredProvider>>;
   readonly forceSimulators?: boolean;
   readonly smallestDeleteMode?: SmallestDeleteMode;
   readonly simulatorLatency: SpeechLatencyOptions;

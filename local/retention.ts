@@ -10,7 +10,6 @@ import type { RetentionSettings } from '../functions/retention/policy';
 import { readRetentionSettings } from '../functions/retention/settings';
 import { type SweepReport, sweepRetention } from '../functions/retention/sweep';
 import { EnvironmentReader } from '../functions/shared/config';
-import { ENV, PROVIDER_ENV } from '../functions/shared/contract';
 import { createStaticKeyStore } from '../functions/shared/keys';
 import { describeError, type Log } from '../functions/shared/logger';
 import { noMetrics } from '../functions/shared/metrics';
@@ -19,7 +18,7 @@ import { PROVIDER_NAMES, type ProviderName } from '../functions/shared/providers
 import type { DeleteDependencies } from '../functions/shared/voices/deletion';
 import { VoiceRepository } from '../functions/shared/voices/repository';
 import { speechLatencyFromEnvironment } from '../simulators/latency';
-import { SIMULATOR_KEYS, startLocalProviders } from './providers';
+import { configuredProviders, LOCAL_KEY_SOURCE, SIMULATOR_KEYS, startLocalProviders } from './providers';
 import {
   dataPaths,
   ensureVoicesTable,
@@ -89,7 +88,7 @@ export async function runLocalRetention(options: {
   const settings = readRetentionSettings(reader);
   const providerSettings = readProviderSettings(reader);
   const simulatorLatency = reader.parsed(speechLatencyFromEnvironment, {});
-  const key = (name: string) => options.environment[name]?.trim() || undefined;
+  const configured = configuredProviders(options.environment);
   reader.done();
   const closers: (() => Promise<void>)[] = [];
   try {
@@ -104,7 +103,7 @@ export async function runLocalRetention(options: {
         if (url) {
           baseUrls[provider] = url;
           keys[provider] = SIMULATOR_KEYS[provider];
-        } else keys[provider] = key(PROVIDER_ENV[provider].apiKey);
+        } else keys[provider] = configured[provider].key;
       }
     } else {
       const paths = dataPaths(resolve(options.dataDir));
@@ -121,10 +120,7 @@ export async function runLocalRetention(options: {
       const started = await startLocalProviders({
         dynamoClient,
         tableName: options.table,
-        configured: {
-          smallest: { key: key(ENV.smallestApiKey), baseUrlSet: key(ENV.smallestApiBaseUrl) !== undefined },
-          typecast: { key: key(ENV.typecastApiKey), baseUrlSet: key(ENV.typecastApiBaseUrl) !== undefined },
-        },
+        configured,
         simulatorLatency,
         settings: providerSettings,
         closers,
@@ -155,10 +151,7 @@ function localSweepDependencies(
   baseUrls: Record<ProviderName, string>,
   options: { timeoutMs: number; log: Log },
 ): DeleteDependencies {
-  const keyStore = createStaticKeyStore(
-    keys,
-    `the environment (${ENV.smallestApiKey} / ${ENV.typecastApiKey})`,
-  );
+  const keyStore = createStaticKeyStore(keys, LOCAL_KEY_SOURCE);
   return {
     s3: localS3Client(endpoints.s3),
     bucket,
