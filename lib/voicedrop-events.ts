@@ -53,61 +53,14 @@ export class VoicedropEvents extends Construct {
   constructor(scope: Construct, id: string, props: VoicedropEventsProps) {
     super(scope, id);
     this.bus = new EventBus(this, 'Bus', { eventBusName: EVENT_BUS_NAME });
-    const common = {
+    const common: FunctionCommon = {
       metricsNamespace: METRICS_NAMESPACE,
       logRetention: props.logRetention,
       logRemovalPolicy: props.removalPolicy,
     };
-
-    this.eventsFunction = new HouseFunction(this, 'EventsFunction', {
-      entry: 'functions/events/handler.ts',
-      description: 'voicedrop events: announces committed status changes of voices on the voicedrop bus',
-      memorySize: 256,
-      timeout: EVENTS_TIMEOUT,
-      serviceName: SERVICE_NAMES.events,
-      ...common,
-      environment: { [ENV.eventBusName]: this.bus.eventBusName },
-    });
-    this.bus.grantPutEventsTo(this.eventsFunction.lambdaFunction);
-    this.eventsDeadLetterQueue = deadLetterQueue(
-      this,
-      'EventsDeadLetters',
-      'the voices table stream (records that failed every retry)',
-    );
-    acknowledge(
-      this.eventsDeadLetterQueue,
-      'AwsSolutions-SQS3',
-      "This queue is the events function's on-failure destination (it holds the stream batches that failed every retry, for a person to look at); it is a dead-letter queue itself.",
-    );
-    this.eventsFunction.lambdaFunction.addEventSource(
-      new DynamoEventSource(props.table, {
-        startingPosition: StartingPosition.TRIM_HORIZON,
-        batchSize: 100,
-        bisectBatchOnError: true,
-        retryAttempts: 10,
-        maxRecordAge: Duration.hours(24),
-        reportBatchItemFailures: true,
-        onFailure: new SqsDlq(this.eventsDeadLetterQueue),
-        // Only voice records (the list index's partition attribute) in an event status; the function
-        // itself checks that the status changed.
-        filters: [
-          FilterCriteria.filter({
-            eventName: FilterRule.or('INSERT', 'MODIFY'),
-            dynamodb: {
-              NewImage: {
-                [VOICES_TABLE.byCreatedAt.partitionKey]: { S: FilterRule.isEqual(LIST_PARTITION) },
-                status: { S: FilterRule.or(...EVENT_STATUSES) },
-              },
-            },
-          }),
-        ],
-      }),
-    );
-    acknowledge(
-      this.eventsFunction.lambdaFunction,
-      'Serverless-LambdaDLQ',
-      'Only the table stream invokes this function; its event source mapping has an on-failure SQS destination.',
-    );
+    const publisher = this.createEventsPublisher(props.table, common);
+    this.eventsFunction = publisher.eventsFunction;
+    this.eventsDeadLetterQueue = publisher.deadLetterQueue;
 
     this.webhookDeadLetterQueue = deadLetterQueue(this, 'WebhookDeadLetters', 'the webhook queue');
     this.webhookQueue = new Queue(this, 'WebhookQueue', {
@@ -121,8 +74,60 @@ export class VoicedropEvents extends Construct {
       },
     });
     if (props.webhooks.length > 0) this.webhookFunction = this.webhooks(props, common);
+    this.alarms.push(...this.deliveryAlarms());
+  }
 
-    this.alarms.push(
+  /**
+   * The events function on the table's stream (voice records in an event status only), publishing to the
+   * bus, with its on-failure dead-letter queue.
+   */
+  private createEventsPublisher(
+    table: ITable,
+    common: FunctionCommon,
+  ): { eventsFunction: HouseFunction; deadLetterQueue: Queue } {
+    const eventsFunction = new HouseFunction(this, 'EventsFunction', {
+      entry: 'functions/events/handler.ts',
+      description: 'voicedrop events: announces committed status changes of voices on the voicedrop bus',
+      memorySize: 256,
+      timeout: EVENTS_TIMEOUT,
+      serviceName: SERVICE_NAMES.events,
+      ...common,
+      environment: { [ENV.eventBusName]: this.bus.eventBusName },
+    });
+    this.bus.grantPutEventsTo(eventsFunction.lambdaFunction);
+    const eventsDeadLetterQueue = deadLetterQueue(
+      this,
+      'EventsDeadLetters',
+      'the voices table stream (records that failed every retry)',
+    );
+    acknowledge(
+      eventsDeadLetterQueue,
+      'AwsSolutions-SQS3',
+      "This queue is the events function's on-failure destination (it holds the stream batches that failed every retry, for a person to look at); it is a dead-letter queue itself.",
+    );
+    eventsFunction.lambdaFunction.addEventSource(
+      new DynamoEventSource(table, {
+        startingPosition: StartingPosition.TRIM_HORIZON,
+        batchSize: 100,
+        bisectBatchOnError: true,
+        retryAttempts: 10,
+        maxRecordAge: Duration.hours(24),
+        reportBatchItemFailures: true,
+        onFailure: new SqsDlq(eventsDeadLetterQueue),
+        filters: [voiceEventFilter()],
+      }),
+    );
+    acknowledge(
+      eventsFunction.lambdaFunction,
+      'Serverless-LambdaDLQ',
+      'Only the table stream invokes this function; its event source mapping has an on-failure SQS destination.',
+    );
+    return { eventsFunction, deadLetterQueue: eventsDeadLetterQueue };
+  }
+
+  /** The alarms on events that were not published and webhooks that were not delivered. */
+  private deliveryAlarms(): Alarm[] {
+    return [
       queueAlarm(
         this,
         'EventsDeadLettersAlarm',
@@ -144,13 +149,11 @@ export class VoicedropEvents extends Construct {
         comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         treatMissingData: TreatMissingData.NOT_BREACHING,
       }),
-    );
+    ];
   }
 
-  private webhooks(
-    props: VoicedropEventsProps,
-    common: { metricsNamespace: string; logRetention: RetentionDays; logRemovalPolicy: RemovalPolicy },
-  ): HouseFunction {
+  /** The webhook side: a rule per endpoint onto the webhook queue, and the function that delivers. */
+  private webhooks(props: VoicedropEventsProps, common: FunctionCommon): HouseFunction {
     // Events EventBridge could not put on the webhook queue (after its own retries), kept for a person.
     const undelivered = deadLetterQueue(
       this,
@@ -170,38 +173,56 @@ export class VoicedropEvents extends Construct {
         'Voice events did not reach the webhook queue',
       ),
     );
-    const endpoints = props.webhooks.map((webhook, index) => {
-      const id = `endpoint-${index + 1}`;
-      const secret: ISecret = webhook.secretArn
-        ? Secret.fromSecretCompleteArn(this, `Secret${index + 1}`, webhook.secretArn)
-        : this.signingSecret(index, webhook.url, props.removalPolicy);
-      const types = (webhook.events ?? EVENT_STATUSES.map((status) => VOICE_EVENT_TYPES[status].type)).map(
-        (type) => EVENT_STATUSES.find((status) => VOICE_EVENT_TYPES[status].type === type) ?? type,
-      );
-      new Rule(this, `WebhookRule${index + 1}`, {
-        eventBus: this.bus,
-        description: `voicedrop webhook ${id}: ${webhook.url}`,
-        eventPattern: {
-          source: [EVENT_SOURCE],
-          detailType: types.map(
-            (status) => VOICE_EVENT_TYPES[status as keyof typeof VOICE_EVENT_TYPES].detailType,
-          ),
-        },
-        targets: [
-          new SqsQueue(this.webhookQueue, {
-            deadLetterQueue: undelivered,
-            retryAttempts: 185,
-            maxEventAge: Duration.hours(24),
-            message: RuleTargetInput.fromObject({
-              endpoint: id,
-              detailType: EventField.detailType,
-              detail: EventField.fromPath('$.detail'),
-            }),
+    const endpoints = props.webhooks.map((webhook, index) =>
+      this.webhookEndpoint(webhook, index, undelivered, props.removalPolicy),
+    );
+    return this.createWebhookFunction(endpoints, common);
+  }
+
+  /** One endpoint: its signing secret and the rule that puts its events on the webhook queue. */
+  private webhookEndpoint(
+    webhook: WebhookConfig,
+    index: number,
+    undelivered: Queue,
+    removalPolicy: RemovalPolicy,
+  ): WebhookEndpoint {
+    const id = `endpoint-${index + 1}`;
+    const secret: ISecret = webhook.secretArn
+      ? Secret.fromSecretCompleteArn(this, `Secret${index + 1}`, webhook.secretArn)
+      : this.signingSecret(index, webhook.url, removalPolicy);
+    const types = (webhook.events ?? EVENT_STATUSES.map((status) => VOICE_EVENT_TYPES[status].type)).map(
+      (type) => EVENT_STATUSES.find((status) => VOICE_EVENT_TYPES[status].type === type) ?? type,
+    );
+    new Rule(this, `WebhookRule${index + 1}`, {
+      eventBus: this.bus,
+      description: `voicedrop webhook ${id}: ${webhook.url}`,
+      eventPattern: {
+        source: [EVENT_SOURCE],
+        detailType: types.map(
+          (status) => VOICE_EVENT_TYPES[status as keyof typeof VOICE_EVENT_TYPES].detailType,
+        ),
+      },
+      targets: [
+        new SqsQueue(this.webhookQueue, {
+          deadLetterQueue: undelivered,
+          retryAttempts: 185,
+          maxEventAge: Duration.hours(24),
+          message: RuleTargetInput.fromObject({
+            endpoint: id,
+            detailType: EventField.detailType,
+            detail: EventField.fromPath('$.detail'),
           }),
-        ],
-      });
-      return { id, url: webhook.url, secret };
+        }),
+      ],
     });
+    return { id, url: webhook.url, secret };
+  }
+
+  /** The webhook function: reads the webhook queue, signs and POSTs each event to its endpoint. */
+  private createWebhookFunction(
+    endpoints: readonly WebhookEndpoint[],
+    common: FunctionCommon,
+  ): HouseFunction {
     const webhookFunction = new HouseFunction(this, 'WebhookFunction', {
       entry: 'functions/webhooks/handler.ts',
       description: 'voicedrop webhooks: signed deliveries of voice events to the configured endpoints',
@@ -255,6 +276,36 @@ export class VoicedropEvents extends Construct {
     );
     return secret;
   }
+}
+
+/** What every function here shares: the metrics namespace and its logs' retention and removal. */
+interface FunctionCommon {
+  readonly metricsNamespace: string;
+  readonly logRetention: RetentionDays;
+  readonly logRemovalPolicy: RemovalPolicy;
+}
+
+/** A webhook endpoint as the webhook function is told it: its id, URL and signing secret. */
+interface WebhookEndpoint {
+  readonly id: string;
+  readonly url: string;
+  readonly secret: ISecret;
+}
+
+/**
+ * Only voice records (the list index's partition attribute) in an event status reach the events
+ * function; the function itself checks that the status changed.
+ */
+function voiceEventFilter(): Record<string, unknown> {
+  return FilterCriteria.filter({
+    eventName: FilterRule.or('INSERT', 'MODIFY'),
+    dynamodb: {
+      NewImage: {
+        [VOICES_TABLE.byCreatedAt.partitionKey]: { S: FilterRule.isEqual(LIST_PARTITION) },
+        status: { S: FilterRule.or(...EVENT_STATUSES) },
+      },
+    },
+  });
 }
 
 function deadLetterQueue(scope: Construct, id: string, of: string): Queue {
