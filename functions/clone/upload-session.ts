@@ -16,11 +16,27 @@ import { audioClaimKey, type VoiceRepository } from '../shared/voices/repository
 import { FINAL_STATUSES, statusesThatMayBecome } from '../shared/voices/status';
 import { consentRefusal, deleteIfConsentWithdrawn } from './consent-check';
 import { type Attempt, type ClonePipelineDependencies, DEFAULT_LOST_ANSWER_GRACE_MS } from './dependencies';
-import { isOperatorFixable, providerFailure, safeMessage, unknownProviderFailure } from './failures';
-import { inspectUpload, type Route, readAudioToSend } from './inspect-upload';
+import {
+  hasUnreadableKey,
+  isOperatorFixable,
+  providerFailure,
+  SOURCE_MISSING_FAILURE,
+  safeMessage,
+  UNREADABLE_KEY_FAILURE,
+  unknownProviderFailure,
+  validationFailure,
+} from './failures';
+import { type Inspection, inspectUpload, type Route, readAudioToSend } from './inspect-upload';
 import { cloneHintFor, deleteUselessClone, removeStrayClone, waitForCompletion } from './provider-clones';
 import { holdingProviderSlot } from './provider-slot';
 import { DEFAULT_RETRY_BACKOFF, RetryLaterError, WaitInQueueError } from './redelivery-policy';
+
+/** An upload that passed every check: its inspection, with the provider, model and format it clones with. */
+type AcceptedUpload = Extract<Inspection, { outcome: 'inspected' }> & {
+  readonly provider: ProviderName;
+  readonly resolved: NonNullable<Extract<Inspection, { outcome: 'inspected' }>['resolved']>;
+  readonly format: AudioFormat;
+};
 
 /** Time kept back from the Lambda's deadline to record the outcome after a provider call. */
 const RESULT_WRITE_RESERVE_MS = 15_000;
@@ -54,91 +70,81 @@ export class UploadSession {
     return this.record.voiceId;
   }
 
+  /** Validates a new upload; one that passes is claimed and cloned under a provider slot. */
   async validateAndClone(route: Route): Promise<void> {
-    const { voices } = this.dependencies;
-    const source = this.record.source;
     await this.move(statusesThatMayBecome('validating'), 'validating', { error: null });
-    // S3 allows such keys, but a URL resolves "." and ".." segments away: the object cannot be read back.
-    if (source.key.split('/').some((segment) => segment === '.' || segment === '..')) {
-      await this.finish('rejected', {
-        error: {
-          code: 'unsupported_key',
-          message:
-            'The object key has a "." or ".." path segment, which voicedrop cannot read; rename the file and upload it again.',
-          retryable: false,
-        },
-      });
-      return;
-    }
+    const accepted = await this.acceptUpload(route);
+    if (!accepted) return;
+    // A missing key is an operator's fix: find out before claiming the audio or calling anybody.
+    await this.dependencies.keys.supplier(accepted.provider)();
+    // The whole sample is read only once a provider slot is held: however many uploads a batch holds,
+    // an invocation keeps at most as many samples in memory as it has clone requests in flight.
+    await this.withProviderSlot(accepted.provider, () => this.claimAndClone(accepted));
+  }
 
+  /**
+   * Checks the upload (its key, its object, its consent, its audio against the provider's rules) and
+   * finishes it as `rejected` or `failed` with every reason; what may be cloned otherwise.
+   */
+  private async acceptUpload(route: Route): Promise<AcceptedUpload | undefined> {
+    if (hasUnreadableKey(this.record.source.key)) {
+      await this.finish('rejected', { error: UNREADABLE_KEY_FAILURE });
+      return undefined;
+    }
     const inspection = await inspectUpload(this.record, route, this.dependencies);
     if (inspection.outcome === 'missing') {
-      await this.finish('failed', {
-        error: {
-          code: 'source_missing',
-          message: 'The uploaded object was deleted before it could be processed; upload it again.',
-          retryable: false,
-        },
-      });
-      return;
+      await this.finish('failed', { error: SOURCE_MISSING_FAILURE });
+      return undefined;
     }
     if (inspection.outcome === 'refused') {
       await this.finish('rejected', { consentId: inspection.consentId, error: inspection.error });
-      return;
+      return undefined;
     }
-    const { report, resolved, facts, descriptive, byteSource, audio: trimmedAudio } = inspection;
+    const { report, resolved, facts, descriptive } = inspection;
     if (!report.ok || route.kind !== 'upload' || !resolved) {
-      const [first] = report.errors;
       await this.finish('rejected', {
         ...descriptive,
         source: facts,
-        error: {
-          code: first?.code ?? 'unknown_provider',
-          message: report.errors.map((issue) => issue.message).join(' ') || 'The upload was rejected.',
-          retryable: false,
-          issues: report.errors.map(({ code, message }) => ({ code, message })),
-        },
+        error: validationFailure(report.errors),
       });
+      return undefined;
+    }
+    return { ...inspection, provider: route.provider, resolved, format: report.format as AudioFormat };
+  }
+
+  /** Under a provider slot: claims the audio (a byte-identical upload is a duplicate), then clones it. */
+  private async claimAndClone(accepted: AcceptedUpload): Promise<void> {
+    const { provider, resolved, facts, descriptive, byteSource } = accepted;
+    // A trimmed sample is sent (and recognised as a duplicate) by its cut.
+    const audio = accepted.audio ?? (await byteSource.readAll());
+    const sha256 = createHash('sha256').update(audio).digest('hex');
+    const withHash = { ...facts, sha256 };
+    const claimKey = audioClaimKey(provider, resolved.model, resolved.language, sha256);
+    const claim = await this.dependencies.voices.claimAudio(claimKey, this.voiceId, this.now());
+    if (claim.ownerVoiceId !== this.voiceId) {
+      await this.finish('duplicate', {
+        ...descriptive,
+        source: withHash,
+        duplicateOf: claim.ownerVoiceId,
+        error: null,
+      });
+      this.logger.info('duplicate upload', { voiceId: this.voiceId, duplicateOf: claim.ownerVoiceId });
       return;
     }
-
-    // A missing key is an operator's fix: find out before claiming the audio or calling anybody.
-    await this.dependencies.keys.supplier(route.provider)();
-
-    // The whole sample is read only once a provider slot is held: however many uploads a batch holds,
-    // an invocation keeps at most as many samples in memory as it has clone requests in flight.
-    await this.withProviderSlot(route.provider, async () => {
-      // A trimmed sample is sent (and recognised as a duplicate) by its cut.
-      const audio = trimmedAudio ?? (await byteSource.readAll());
-      const sha256 = createHash('sha256').update(audio).digest('hex');
-      const withHash = { ...facts, sha256 };
-      const claimKey = audioClaimKey(route.provider, resolved.model, resolved.language, sha256);
-      const claim = await voices.claimAudio(claimKey, this.voiceId, this.now());
-      if (claim.ownerVoiceId !== this.voiceId) {
-        await this.finish('duplicate', {
-          ...descriptive,
-          source: withHash,
-          duplicateOf: claim.ownerVoiceId,
-          error: null,
-        });
-        this.logger.info('duplicate upload', { voiceId: this.voiceId, duplicateOf: claim.ownerVoiceId });
-        return;
-      }
-      this.claimKey = claimKey;
-      this.metrics.count('ClonesStarted');
-      await this.move(
-        [this.record.status],
-        'cloning',
-        { ...descriptive, source: withHash },
-        {
-          claimKey,
-          cloneStartedAt: this.now().toISOString(),
-          cloneOutcomeUnknown: true,
-          cloneAnswerLost: true,
-        },
-      );
-      await this.clone(route.provider, audio, report.format as AudioFormat);
-    });
+    this.claimKey = claimKey;
+    this.metrics.count('ClonesStarted');
+    await this.move(
+      [this.record.status],
+      'cloning',
+      { ...descriptive, source: withHash },
+      {
+        claimKey,
+        cloneStartedAt: this.now().toISOString(),
+        cloneOutcomeUnknown: true,
+        cloneAnswerLost: true,
+      },
+    );
+    await this.clone(provider, audio, accepted.format);
   }
 
   /** A previous attempt was cloning when it stopped (crash, timeout or a retryable provider error). */
