@@ -21,6 +21,7 @@ import {
   VOICE_MADE_STATUSES,
   type VoiceStatus,
 } from './status';
+import { type TransitionOptions, transitionExpression } from './transition-expression';
 
 /** The index that lists voices newest first (same name in lib/voicedrop-stack.ts and local mode). */
 /** Index pages read at most to fill one page of a filtered list. */
@@ -157,78 +158,12 @@ export class VoiceRepository {
    * Moves the record from one of `from` to `to` while this attempt still holds the lease.
    * Returns false when the condition failed (the lease was lost or the status moved on).
    */
-  async transition(
-    voiceId: string,
-    options: {
-      readonly from: readonly VoiceStatus[];
-      readonly to: VoiceStatus;
-      /** The lease this attempt holds; without one (the API's writes) only the status is checked. */
-      readonly token?: string;
-      readonly changes?: VoiceChanges;
-      readonly processing?: Readonly<Record<string, unknown>>;
-      readonly releaseLease?: boolean;
-      /**
-       * Only while the voice's `usage.lastUsedAt` is still this (null: it has never spoken): the retention
-       * sweep's guard against deleting a voice used since it was listed.
-       */
-      readonly lastUsedAt?: string | null;
-      readonly now: Date;
-    },
-  ): Promise<boolean> {
+  async transition(voiceId: string, options: TransitionOptions): Promise<boolean> {
     const illegal = options.from.filter((from) => !mayMove(from, options.to));
     if (illegal.length > 0) {
       throw new Error(`Not a move of the status machine: ${illegal.join(', ')} → ${options.to}`);
     }
-    const names: Record<string, string> = { '#status': 'status' };
-    const values: Record<string, unknown> = { ':to': options.to, ':updatedAt': options.now.toISOString() };
-    const touchesProcessing =
-      options.token !== undefined || options.releaseLease || Object.keys(options.processing ?? {}).length > 0;
-    if (touchesProcessing) names['#processing'] = 'processing';
-    if (options.token !== undefined || options.releaseLease) names['#leaseToken'] = 'leaseToken';
-    if (options.token !== undefined) values[':token'] = options.token;
-    const sets = ['#status = :to', 'updatedAt = :updatedAt'];
-    const removes: string[] = [];
-    let index = 0;
-    for (const [attribute, value] of Object.entries(options.changes ?? {})) {
-      if (value === undefined || attribute === 'status' || attribute === 'voiceId') continue;
-      const name = `#a${index}`;
-      names[name] = attribute;
-      if (value === null) removes.push(name);
-      else {
-        values[`:a${index}`] = value;
-        sets.push(`${name} = :a${index}`);
-      }
-      index += 1;
-    }
-    for (const [attribute, value] of Object.entries(options.processing ?? {})) {
-      const name = `#p${index}`;
-      names[name] = attribute;
-      if (value === null || value === undefined) removes.push(`#processing.${name}`);
-      else {
-        values[`:p${index}`] = value;
-        sets.push(`#processing.${name} = :p${index}`);
-      }
-      index += 1;
-    }
-    if (options.releaseLease) {
-      names['#leaseUntil'] = 'leaseUntil';
-      removes.push('#processing.#leaseToken', '#processing.#leaseUntil');
-    }
-    const fromNames = options.from.map((_, position) => `:from${position}`);
-    options.from.forEach((status, position) => {
-      values[`:from${position}`] = status;
-    });
-    const conditions = [`#status IN (${fromNames.join(', ')})`];
-    if (options.token !== undefined) conditions.push('#processing.#leaseToken = :token');
-    if (options.lastUsedAt !== undefined) {
-      names['#usage'] = 'usage';
-      names['#lastUsedAt'] = 'lastUsedAt';
-      if (options.lastUsedAt === null) conditions.push('attribute_not_exists(#usage.#lastUsedAt)');
-      else {
-        values[':lastUsedAt'] = options.lastUsedAt;
-        conditions.push('#usage.#lastUsedAt = :lastUsedAt');
-      }
-    }
+    const { names, values, sets, removes, conditions } = transitionExpression(options);
     try {
       await this.documents.send(
         new UpdateCommand({
