@@ -3,6 +3,7 @@ import { ProviderError } from '../errors';
 import {
   createProviderHttp,
   invalidResponse,
+  type ProviderHttp,
   type ProviderOperation,
   type ProviderResponse,
   type ProviderStreamResponse,
@@ -56,6 +57,16 @@ export function smallestSpeechModel(model: string): string {
   return model.replaceAll('-', '_');
 }
 
+/** One provider instance's connection, and which of Smallest's routes it has found answering. */
+interface SmallestClient {
+  readonly http: ProviderHttp;
+  // Which route answered last time, per client instance: the provider is mid-migration on both.
+  speechRoute: SpeechRoute | undefined;
+  deleteRoute: DeleteRoute | undefined;
+  /** False once the live (SSE) route answered 404 or 410 and the plain route worked instead. */
+  liveRoute: boolean;
+}
+
 export function createSmallestProvider(options: ProviderClientOptions): VoiceProvider {
   const http = createProviderHttp({
     provider: 'smallest',
@@ -64,268 +75,303 @@ export function createSmallestProvider(options: ProviderClientOptions): VoicePro
     authorize: (apiKey) => ({ Authorization: `Bearer ${apiKey}` }),
     mapError: mapSmallestError,
   });
-  // Which route answered last time, per client instance: the provider is mid-migration on both.
-  let speechRoute: SpeechRoute | undefined;
-  let deleteRoute: DeleteRoute | undefined;
-  /** False once the live (SSE) route answered 404 or 410 and the plain route worked instead. */
-  let liveRoute = true;
+  const client: SmallestClient = { http, speechRoute: undefined, deleteRoute: undefined, liveRoute: true };
 
-  async function sendJson(
-    operation: ProviderOperation,
-    method: 'POST' | 'DELETE',
-    path: string,
-    body: unknown,
-    callOptions: CallOptions | undefined,
-    extraHeaders: Record<string, string> = {},
-  ): Promise<ProviderResponse> {
-    return http.send(
-      {
-        operation,
-        method,
-        path,
-        headers: { 'Content-Type': 'application/json', ...extraHeaders },
-        body: JSON.stringify(body),
-        idempotent: true,
-      },
-      callOptions,
-    );
-  }
+  // Not `this`: a caller may hand the methods around on their own.
+  return {
+    name: 'smallest',
+    limits: SMALLEST_LIMITS,
+    cloneVoice: (request, callOptions) => cloneVoice(client, request, callOptions),
+    synthesizeStream: (request, callOptions) => synthesizeStream(client, request, callOptions),
+    synthesize: (request, callOptions) => synthesize(client, request, callOptions),
+    deleteVoice: (providerVoiceId, callOptions) => deleteVoice(client, providerVoiceId, callOptions),
+    findClone: (hint, callOptions) => findClone(client, hint, callOptions),
+  };
+}
 
-  async function listClones(callOptions?: CallOptions): Promise<SmallestListedClone[]> {
-    const response = await http.send(
-      { operation: 'list', method: 'GET', path: '/waves/v1/voice-cloning', idempotent: true },
-      callOptions,
-    );
-    const parsed = smallestCloneListSchema.safeParse(readJson(response.body));
-    if (!parsed.success) throw invalidResponse('smallest', TITLE, 'list', response, parsed.error);
-    return parsed.data.data;
-  }
+async function sendJson(
+  { http }: SmallestClient,
+  operation: ProviderOperation,
+  method: 'POST' | 'DELETE',
+  path: string,
+  body: unknown,
+  callOptions: CallOptions | undefined,
+  extraHeaders: Record<string, string> = {},
+): Promise<ProviderResponse> {
+  return http.send(
+    {
+      operation,
+      method,
+      path,
+      headers: { 'Content-Type': 'application/json', ...extraHeaders },
+      body: JSON.stringify(body),
+      idempotent: true,
+    },
+    callOptions,
+  );
+}
 
-  async function speakOn(route: SpeechRoute, request: SpeechRequest, callOptions?: CallOptions) {
-    const body = speechBody(request, request.format);
-    if (route === 'unified') {
-      return sendJson(
-        'speech',
-        'POST',
-        '/waves/v1/tts',
-        { ...body, model: smallestSpeechModel(request.model) },
-        callOptions,
-        { Accept: 'audio/wav' },
-      );
-    }
+async function listClones(
+  { http }: SmallestClient,
+  callOptions?: CallOptions,
+): Promise<SmallestListedClone[]> {
+  const response = await http.send(
+    { operation: 'list', method: 'GET', path: '/waves/v1/voice-cloning', idempotent: true },
+    callOptions,
+  );
+  const parsed = smallestCloneListSchema.safeParse(readJson(response.body));
+  if (!parsed.success) throw invalidResponse('smallest', TITLE, 'list', response, parsed.error);
+  return parsed.data.data;
+}
+
+async function speakOn(
+  client: SmallestClient,
+  route: SpeechRoute,
+  request: SpeechRequest,
+  callOptions?: CallOptions,
+) {
+  const body = speechBody(request, request.format);
+  if (route === 'unified') {
     return sendJson(
+      client,
       'speech',
       'POST',
-      `/waves/v1/${encodeURIComponent(request.model)}/get_speech`,
-      body,
+      '/waves/v1/tts',
+      { ...body, model: smallestSpeechModel(request.model) },
       callOptions,
       { Accept: 'audio/wav' },
     );
   }
+  return sendJson(
+    client,
+    'speech',
+    'POST',
+    `/waves/v1/${encodeURIComponent(request.model)}/get_speech`,
+    body,
+    callOptions,
+    { Accept: 'audio/wav' },
+  );
+}
 
-  async function speak(request: SpeechRequest, callOptions?: CallOptions): Promise<ProviderResponse> {
-    const preferred: SpeechRoute = speechRoute ?? 'unified';
+async function speak(
+  client: SmallestClient,
+  request: SpeechRequest,
+  callOptions?: CallOptions,
+): Promise<ProviderResponse> {
+  const preferred: SpeechRoute = client.speechRoute ?? 'unified';
+  try {
+    const response = await speakOn(client, preferred, request, callOptions);
+    client.speechRoute = preferred;
+    return response;
+  } catch (error) {
+    if (!isMissingRoute(error)) throw error;
+  }
+  const other: SpeechRoute = preferred === 'unified' ? 'model' : 'unified';
+  const response = await speakOn(client, other, request, callOptions);
+  client.speechRoute = other;
+  return response;
+}
+
+async function cloneVoice(
+  { http }: SmallestClient,
+  request: CloneRequest,
+  callOptions?: CallOptions,
+): Promise<ClonedVoice> {
+  // The record id travels as a tag: the only way findClone can later recognise this clone.
+  const tags = [...new Set([...(request.tags ?? []), request.voiceRecordId].map((tag) => tag.trim()))];
+  const optional = (name: string, value: string | undefined) => (value ? [{ name, value }] : []);
+  const form = new MultipartBody([
+    { name: 'displayName', value: request.displayName },
+    {
+      name: 'file',
+      filename: `sample.${request.format}`,
+      contentType: SMALLEST_MIME_TYPES[request.format],
+      data: request.audio,
+    },
+    { name: 'model', value: request.model },
+    ...optional('language', request.language),
+    ...optional('description', request.description),
+    ...optional('accent', request.accent),
+    { name: 'tags', value: tags.filter((tag) => tag !== '').join(',') },
+  ]);
+
+  const response = await http.send(
+    {
+      operation: 'clone',
+      method: 'POST',
+      path: '/waves/v1/voice-cloning',
+      body: form,
+      idempotent: false,
+    },
+    callOptions,
+  );
+  const parsed = smallestCloneResponseSchema.safeParse(readJson(response.body));
+  if (!parsed.success) throw invalidResponse('smallest', TITLE, 'clone', response, parsed.error);
+  const data = parsed.data.data;
+  const model = typeof data.model === 'string' ? data.model : (data.model?.modelName ?? request.model);
+  return {
+    providerVoiceId: data.voiceId,
+    displayName: data.displayName,
+    model,
+    language: data.language ?? request.language,
+    state: smallestCloneState(data.status),
+    createdAt: data.createdAt ?? undefined,
+    samples: (data.samples ?? []).map((sample) => ({ text: sample.text, audioUrl: sample.audioUrl })),
+    tags: data.tags ?? tags,
+  };
+}
+
+async function synthesizeStream(
+  client: SmallestClient,
+  request: SpeechRequest,
+  callOptions?: CallOptions,
+): Promise<SpeechStream> {
+  // The live route speaks PCM only (wrapped here in a WAV header): MP3 comes from the plain route.
+  if (request.format !== 'wav' || !client.liveRoute) {
+    return plainSpeechStream(await synthesize(client, request, callOptions));
+  }
+  const sampleRate = request.sampleRate ?? SMALLEST_DEFAULT_SAMPLE_RATE;
+  let response: ProviderStreamResponse;
+  try {
+    response = await client.http.stream(
+      {
+        operation: 'speech',
+        method: 'POST',
+        path: '/waves/v1/tts/live',
+        headers: { 'Content-Type': 'application/json', Accept: 'text/event-stream' },
+        // The unified route's body; `pcm` because that is what the events carry, whatever is asked.
+        body: JSON.stringify({
+          ...speechBody(request, 'pcm'),
+          model: smallestSpeechModel(request.model),
+        }),
+        idempotent: true,
+      },
+      callOptions,
+    );
+  } catch (error) {
+    if (!isMissingRoute(error)) throw error;
+    const plain = await synthesize(client, request, callOptions);
+    // Only now is the route known to be gone (not the voice): later calls go straight to the plain one.
+    client.liveRoute = false;
+    return plainSpeechStream(plain);
+  }
+  const requestId = response.headers.get('x-request-id') ?? undefined;
+  const context = { sampleRate, providerVoiceId: request.providerVoiceId, requestId };
+  return {
+    format: 'wav',
+    contentType: 'audio/wav',
+    streamed: true,
+    requestId,
+    chunks: streamedChunks(response.body, (body) => smallestLiveAudio(body, context)),
+  };
+}
+
+async function synthesize(
+  client: SmallestClient,
+  request: SpeechRequest,
+  callOptions?: CallOptions,
+): Promise<SpeechResult> {
+  const response = await speak(client, request, callOptions);
+  const requestId = response.headers.get('x-request-id') ?? undefined;
+  if (holdsNoAudio(response.body)) {
+    throw new ProviderError({
+      provider: 'smallest',
+      kind: 'incompatible_voice',
+      statusCode: response.status,
+      requestId,
+      message:
+        `${TITLE} returned empty audio for voice ${request.providerVoiceId}: this usually means the clone was made ` +
+        'with the old lightning-large endpoint and only works with lightning-large. Re-clone the voice from its sample.',
+    });
+  }
+  // The answer is labelled audio/wav whatever was asked for, so the requested format is the truth.
+  return {
+    audio: response.body,
+    format: request.format,
+    contentType: request.format === 'mp3' ? 'audio/mpeg' : 'audio/wav',
+    requestId,
+  };
+}
+
+async function deleteVoice(
+  client: SmallestClient,
+  providerVoiceId: string,
+  callOptions?: CallOptions,
+): Promise<DeleteResult> {
+  const body = { voiceId: providerVoiceId };
+  if (client.deleteRoute !== 'voice-cloning') {
     try {
-      const response = await speakOn(preferred, request, callOptions);
-      speechRoute = preferred;
-      return response;
+      await sendJson(client, 'delete', 'DELETE', '/waves/v1/lightning-large', body, callOptions);
+      client.deleteRoute = 'guide';
+      return { deleted: true };
     } catch (error) {
+      if (isUnknownVoice(error)) {
+        client.deleteRoute = 'guide';
+        return { deleted: true };
+      }
       if (!isMissingRoute(error)) throw error;
     }
-    const other: SpeechRoute = preferred === 'unified' ? 'model' : 'unified';
-    const response = await speakOn(other, request, callOptions);
-    speechRoute = other;
-    return response;
   }
 
-  // Not `this`: a caller may hand the methods around on their own.
-  const provider: VoiceProvider = {
-    name: 'smallest',
-    limits: SMALLEST_LIMITS,
+  try {
+    await sendJson(client, 'delete', 'POST', '/waves/v1/voice-cloning/delete', body, callOptions);
+    client.deleteRoute = 'voice-cloning';
+    return { deleted: true };
+  } catch (error) {
+    if (!(error instanceof ProviderError)) throw error;
+    if (error.statusCode === 404) {
+      client.deleteRoute = 'voice-cloning';
+      return { deleted: true };
+    }
+    if (error.kind !== 'auth' && error.kind !== 'forbidden') throw error;
+    // Refused. If the same key can list clones, the route (not the key) is the problem: say so honestly.
+    const clones = await listClones(client, callOptions);
+    client.deleteRoute = 'voice-cloning';
+    if (!clones.some((clone) => clone.voiceId === providerVoiceId)) return { deleted: true };
+    return {
+      deleted: false,
+      detail:
+        `Smallest does not allow deleting clones with an API key; delete voice ${providerVoiceId} ` +
+        'in the Smallest dashboard (app.smallest.ai → Voice cloning).',
+    };
+  }
+}
 
-    async cloneVoice(request: CloneRequest, callOptions?: CallOptions): Promise<ClonedVoice> {
-      // The record id travels as a tag: the only way findClone can later recognise this clone.
-      const tags = [...new Set([...(request.tags ?? []), request.voiceRecordId].map((tag) => tag.trim()))];
-      const optional = (name: string, value: string | undefined) => (value ? [{ name, value }] : []);
-      const form = new MultipartBody([
-        { name: 'displayName', value: request.displayName },
-        {
-          name: 'file',
-          filename: `sample.${request.format}`,
-          contentType: SMALLEST_MIME_TYPES[request.format],
-          data: request.audio,
-        },
-        { name: 'model', value: request.model },
-        ...optional('language', request.language),
-        ...optional('description', request.description),
-        ...optional('accent', request.accent),
-        { name: 'tags', value: tags.filter((tag) => tag !== '').join(',') },
-      ]);
-
-      const response = await http.send(
-        {
-          operation: 'clone',
-          method: 'POST',
-          path: '/waves/v1/voice-cloning',
-          body: form,
-          idempotent: false,
-        },
-        callOptions,
-      );
-      const parsed = smallestCloneResponseSchema.safeParse(readJson(response.body));
-      if (!parsed.success) throw invalidResponse('smallest', TITLE, 'clone', response, parsed.error);
-      const data = parsed.data.data;
-      const model = typeof data.model === 'string' ? data.model : (data.model?.modelName ?? request.model);
-      return {
-        providerVoiceId: data.voiceId,
-        displayName: data.displayName,
-        model,
-        language: data.language ?? request.language,
-        state: smallestCloneState(data.status),
-        createdAt: data.createdAt ?? undefined,
-        samples: (data.samples ?? []).map((sample) => ({ text: sample.text, audioUrl: sample.audioUrl })),
-        tags: data.tags ?? tags,
-      };
-    },
-
-    async synthesizeStream(request: SpeechRequest, callOptions?: CallOptions): Promise<SpeechStream> {
-      // The live route speaks PCM only (wrapped here in a WAV header): MP3 comes from the plain route.
-      if (request.format !== 'wav' || !liveRoute) {
-        return plainSpeechStream(await provider.synthesize(request, callOptions));
-      }
-      const sampleRate = request.sampleRate ?? SMALLEST_DEFAULT_SAMPLE_RATE;
-      let response: ProviderStreamResponse;
-      try {
-        response = await http.stream(
-          {
-            operation: 'speech',
-            method: 'POST',
-            path: '/waves/v1/tts/live',
-            headers: { 'Content-Type': 'application/json', Accept: 'text/event-stream' },
-            // The unified route's body; `pcm` because that is what the events carry, whatever is asked.
-            body: JSON.stringify({
-              ...speechBody(request, 'pcm'),
-              model: smallestSpeechModel(request.model),
-            }),
-            idempotent: true,
-          },
-          callOptions,
-        );
-      } catch (error) {
-        if (!isMissingRoute(error)) throw error;
-        const plain = await provider.synthesize(request, callOptions);
-        // Only now is the route known to be gone (not the voice): later calls go straight to the plain one.
-        liveRoute = false;
-        return plainSpeechStream(plain);
-      }
-      const requestId = response.headers.get('x-request-id') ?? undefined;
-      const context = { sampleRate, providerVoiceId: request.providerVoiceId, requestId };
-      return {
-        format: 'wav',
-        contentType: 'audio/wav',
-        streamed: true,
-        requestId,
-        chunks: streamedChunks(response.body, (body) => smallestLiveAudio(body, context)),
-      };
-    },
-
-    async synthesize(request: SpeechRequest, callOptions?: CallOptions): Promise<SpeechResult> {
-      const response = await speak(request, callOptions);
-      const requestId = response.headers.get('x-request-id') ?? undefined;
-      if (holdsNoAudio(response.body)) {
-        throw new ProviderError({
-          provider: 'smallest',
-          kind: 'incompatible_voice',
-          statusCode: response.status,
-          requestId,
-          message:
-            `${TITLE} returned empty audio for voice ${request.providerVoiceId}: this usually means the clone was made ` +
-            'with the old lightning-large endpoint and only works with lightning-large. Re-clone the voice from its sample.',
-        });
-      }
-      // The answer is labelled audio/wav whatever was asked for, so the requested format is the truth.
-      return {
-        audio: response.body,
-        format: request.format,
-        contentType: request.format === 'mp3' ? 'audio/mpeg' : 'audio/wav',
-        requestId,
-      };
-    },
-
-    async deleteVoice(providerVoiceId: string, callOptions?: CallOptions): Promise<DeleteResult> {
-      const body = { voiceId: providerVoiceId };
-      if (deleteRoute !== 'voice-cloning') {
-        try {
-          await sendJson('delete', 'DELETE', '/waves/v1/lightning-large', body, callOptions);
-          deleteRoute = 'guide';
-          return { deleted: true };
-        } catch (error) {
-          if (isUnknownVoice(error)) {
-            deleteRoute = 'guide';
-            return { deleted: true };
-          }
-          if (!isMissingRoute(error)) throw error;
-        }
-      }
-
-      try {
-        await sendJson('delete', 'POST', '/waves/v1/voice-cloning/delete', body, callOptions);
-        deleteRoute = 'voice-cloning';
-        return { deleted: true };
-      } catch (error) {
-        if (!(error instanceof ProviderError)) throw error;
-        if (error.statusCode === 404) {
-          deleteRoute = 'voice-cloning';
-          return { deleted: true };
-        }
-        if (error.kind !== 'auth' && error.kind !== 'forbidden') throw error;
-        // Refused. If the same key can list clones, the route (not the key) is the problem: say so honestly.
-        const clones = await listClones(callOptions);
-        deleteRoute = 'voice-cloning';
-        if (!clones.some((clone) => clone.voiceId === providerVoiceId)) return { deleted: true };
-        return {
-          deleted: false,
-          detail:
-            `Smallest does not allow deleting clones with an API key; delete voice ${providerVoiceId} ` +
-            'in the Smallest dashboard (app.smallest.ai → Voice cloning).',
-        };
-      }
-    },
-
-    async findClone(hint: CloneHint, callOptions?: CallOptions): Promise<CloneLookup> {
-      const clones = await listClones(callOptions);
-      const known = new Set(hint.knownProviderVoiceIds ?? []);
-      const matches = clones.filter(
-        (clone) =>
-          !known.has(clone.voiceId) && (clone.tags ?? []).some((tag) => tag.trim() === hint.voiceRecordId),
-      );
-      // The list is complete (no pagination) and the tag is unique per record: no match means no clone.
-      if (matches.length === 0) return { outcome: 'absent' };
-      const match =
-        matches.find((clone) => clone.voiceId === hint.providerVoiceId) ??
-        (matches.length === 1 ? matches[0] : undefined);
-      if (!match) {
-        return {
-          outcome: 'ambiguous',
-          reason: `${matches.length} ${TITLE} clones carry tag ${hint.voiceRecordId}: ${matches.map((clone) => clone.voiceId).join(', ')}.`,
-        };
-      }
-      return {
-        outcome: 'found',
-        voice: {
-          providerVoiceId: match.voiceId,
-          displayName: match.displayName,
-          model: match.modelIds?.[0] ?? hint.model,
-          language: match.language ?? undefined,
-          state: smallestCloneState(match.status),
-          createdAt: match.createdAt ?? undefined,
-          samples: [],
-          tags: match.tags ?? undefined,
-        },
-      };
+async function findClone(
+  client: SmallestClient,
+  hint: CloneHint,
+  callOptions?: CallOptions,
+): Promise<CloneLookup> {
+  const clones = await listClones(client, callOptions);
+  const known = new Set(hint.knownProviderVoiceIds ?? []);
+  const matches = clones.filter(
+    (clone) =>
+      !known.has(clone.voiceId) && (clone.tags ?? []).some((tag) => tag.trim() === hint.voiceRecordId),
+  );
+  // The list is complete (no pagination) and the tag is unique per record: no match means no clone.
+  if (matches.length === 0) return { outcome: 'absent' };
+  const match =
+    matches.find((clone) => clone.voiceId === hint.providerVoiceId) ??
+    (matches.length === 1 ? matches[0] : undefined);
+  if (!match) {
+    return {
+      outcome: 'ambiguous',
+      reason: `${matches.length} ${TITLE} clones carry tag ${hint.voiceRecordId}: ${matches.map((clone) => clone.voiceId).join(', ')}.`,
+    };
+  }
+  return {
+    outcome: 'found',
+    voice: {
+      providerVoiceId: match.voiceId,
+      displayName: match.displayName,
+      model: match.modelIds?.[0] ?? hint.model,
+      language: match.language ?? undefined,
+      state: smallestCloneState(match.status),
+      createdAt: match.createdAt ?? undefined,
+      samples: [],
+      tags: match.tags ?? undefined,
     },
   };
-  return provider;
 }
 
 /**

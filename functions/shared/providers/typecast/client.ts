@@ -2,6 +2,7 @@ import { ProviderError } from '../errors';
 import {
   createProviderHttp,
   invalidResponse,
+  type ProviderHttp,
   type ProviderRequest,
   type ProviderStreamResponse,
   readJson,
@@ -154,6 +155,13 @@ function isMissingRoute(error: unknown): boolean {
   return error instanceof ProviderError && (error.statusCode === 404 || error.statusCode === 410);
 }
 
+/** One provider instance's connection, and what it has learnt about Typecast's routes. */
+interface TypecastClient {
+  readonly http: ProviderHttp;
+  /** False once the streaming route answered 404 or 410 and the plain route worked instead. */
+  streamRoute: boolean;
+}
+
 export function createTypecastProvider(options: ProviderClientOptions): VoiceProvider {
   const http = createProviderHttp({
     provider: 'typecast',
@@ -162,175 +170,197 @@ export function createTypecastProvider(options: ProviderClientOptions): VoicePro
     authorize: (apiKey) => ({ 'X-API-KEY': apiKey }),
     mapError: mapTypecastError,
   });
-  /** False once the streaming route answered 404 or 410 and the plain route worked instead. */
-  let streamRoute = true;
-
-  /** Every voice the key can see, or `complete: false` when the pages did not end. */
-  async function listVoices(callOptions?: CallOptions) {
-    const voices: TypecastListedVoice[] = [];
-    const seen = new Set<string>();
-    let cursor: string | undefined;
-    for (let page = 0; page < MAX_LIST_PAGES; page += 1) {
-      const query = cursor === undefined ? '' : `?cursor=${encodeURIComponent(cursor)}`;
-      const response = await http.send(
-        { operation: 'list', method: 'GET', path: `/v2/voices${query}`, idempotent: true },
-        callOptions,
-      );
-      const parsed = typecastVoiceListSchema.safeParse(readJson(response.body));
-      if (!parsed.success) throw invalidResponse('typecast', TITLE, 'list', response, parsed.error);
-      const items = Array.isArray(parsed.data) ? parsed.data : parsed.data.voices;
-      voices.push(...items);
-      const next = Array.isArray(parsed.data) ? undefined : (parsed.data.next_cursor ?? undefined);
-      if (next === undefined) return { voices, complete: true };
-      // A server that ignores the cursor would hand back the same page forever.
-      if (seen.has(next)) break;
-      seen.add(next);
-      cursor = next;
-    }
-    return { voices, complete: false };
-  }
+  const client: TypecastClient = { http, streamRoute: true };
 
   // Not `this`: a caller may hand the methods around on their own.
-  const provider: VoiceProvider = {
+  return {
     name: 'typecast',
     limits: TYPECAST_LIMITS,
-
-    async cloneVoice(request: CloneRequest, callOptions?: CallOptions): Promise<ClonedVoice> {
-      if (request.format !== 'wav' && request.format !== 'mp3') {
-        throw new ProviderError({
-          provider: 'typecast',
-          kind: 'invalid_request',
-          message: `${TITLE} clones only from WAV or MP3; this sample is ${request.format.toUpperCase()}.`,
-        });
-      }
-      const form = new MultipartBody([
-        {
-          name: 'file',
-          filename: `sample.${request.format}`,
-          contentType: MIME_TYPES[request.format],
-          data: request.audio,
-        },
-        { name: 'name', value: request.displayName },
-        { name: 'model', value: request.model },
-      ]);
-
-      const response = await http.send(
-        { operation: 'clone', method: 'POST', path: '/v1/voices/clone', body: form, idempotent: false },
-        callOptions,
-      );
-      const parsed = typecastCloneResponseSchema.safeParse(readJson(response.body));
-      if (!parsed.success) throw invalidResponse('typecast', TITLE, 'clone', response, parsed.error);
-      return {
-        providerVoiceId: parsed.data.voice_id,
-        displayName: parsed.data.name,
-        model: parsed.data.model,
-        language: request.language,
-        // Typecast's clone call answers once the voice can speak.
-        state: 'ready',
-        // Typecast keeps neither tags nor samples; voicedrop keeps the tags on its record.
-        samples: [],
-      };
-    },
-
-    async synthesizeStream(request: SpeechRequest, callOptions?: CallOptions): Promise<SpeechStream> {
-      if (!streamRoute) return plainSpeechStream(await provider.synthesize(request, callOptions));
-      let response: ProviderStreamResponse;
-      try {
-        response = await http.stream(speechRequest('/v1/text-to-speech/stream', request), callOptions);
-      } catch (error) {
-        // 404 is also Typecast's unknown voice: the route is known to be gone only once the plain one works.
-        if (!isMissingRoute(error)) throw error;
-        const plain = await provider.synthesize(request, callOptions);
-        streamRoute = false;
-        return plainSpeechStream(plain);
-      }
-      return {
-        format: request.format,
-        contentType: request.format === 'mp3' ? 'audio/mpeg' : 'audio/wav',
-        streamed: true,
-        requestId: response.headers.get('x-request-id') ?? undefined,
-        chunks: streamedChunks(response.body, passThrough),
-      };
-    },
-
-    async synthesize(request: SpeechRequest, callOptions?: CallOptions): Promise<SpeechResult> {
-      const response = await http.send(speechRequest('/v1/text-to-speech', request), callOptions);
-      if (response.body.byteLength === 0) throw invalidResponse('typecast', TITLE, 'speech', response);
-      return {
-        audio: response.body,
-        format: request.format,
-        contentType: request.format === 'mp3' ? 'audio/mpeg' : 'audio/wav',
-        requestId: response.headers.get('x-request-id') ?? undefined,
-      };
-    },
-
-    async deleteVoice(providerVoiceId: string, callOptions?: CallOptions): Promise<DeleteResult> {
-      try {
-        await http.send(
-          {
-            operation: 'delete',
-            method: 'DELETE',
-            path: `/v1/voices/${encodeURIComponent(providerVoiceId)}`,
-            idempotent: true,
-          },
-          callOptions,
-        );
-      } catch (error) {
-        // Deleted earlier (by us or in the dashboard): the outcome the caller wants.
-        if (error instanceof ProviderError && error.kind === 'not_found') return { deleted: true };
-        throw error;
-      }
-      return { deleted: true };
-    },
-
-    async findClone(hint: CloneHint, callOptions?: CallOptions): Promise<CloneLookup> {
-      const { voices, complete } = await listVoices(callOptions);
-      const known = new Set(hint.knownProviderVoiceIds ?? []);
-      const name = hint.displayName.normalize('NFC');
-      const earliest = hint.startedAt.getTime() - CLOCK_SKEW_MS;
-      const matches = voices.filter((voice) => {
-        if (!voice.voice_id.startsWith(TYPECAST_CUSTOM_VOICE_PREFIX) || known.has(voice.voice_id))
-          return false;
-        if ((voice.voice_name ?? voice.name ?? '').normalize('NFC') !== name) return false;
-        const models = voice.models?.map((model) => model.version) ?? (voice.model ? [voice.model] : []);
-        if (models.length > 0 && !models.includes(hint.model)) return false;
-        const created = Date.parse(voice.created_at ?? voice.createdAt ?? '');
-        return Number.isNaN(created) || created >= earliest;
-      });
-
-      const match =
-        matches.find((voice) => voice.voice_id === hint.providerVoiceId) ??
-        (matches.length === 1 ? matches[0] : undefined);
-      if (match) {
-        return {
-          outcome: 'found',
-          voice: {
-            providerVoiceId: match.voice_id,
-            displayName: match.voice_name ?? match.name ?? hint.displayName,
-            model: hint.model,
-            createdAt: match.created_at ?? match.createdAt ?? undefined,
-            // A voice Typecast lists can speak.
-            state: 'ready',
-            samples: [],
-          },
-        };
-      }
-      if (matches.length > 1) {
-        return {
-          outcome: 'ambiguous',
-          reason:
-            `${matches.length} ${TITLE} custom voices are named "${hint.displayName}" (${hint.model}): ` +
-            `${matches.map((voice) => voice.voice_id).join(', ')}; Typecast keeps no tag to tell which one this upload created.`,
-        };
-      }
-      if (!complete) {
-        return {
-          outcome: 'ambiguous',
-          reason: `${TITLE}'s voice list did not end after ${MAX_LIST_PAGES} pages, so a missing clone cannot be ruled out.`,
-        };
-      }
-      return { outcome: 'absent' };
-    },
+    cloneVoice: (request, callOptions) => cloneVoice(client, request, callOptions),
+    synthesizeStream: (request, callOptions) => synthesizeStream(client, request, callOptions),
+    synthesize: (request, callOptions) => synthesize(client, request, callOptions),
+    deleteVoice: (providerVoiceId, callOptions) => deleteVoice(client, providerVoiceId, callOptions),
+    findClone: (hint, callOptions) => findClone(client, hint, callOptions),
   };
-  return provider;
+}
+
+/** Every voice the key can see, or `complete: false` when the pages did not end. */
+async function listVoices({ http }: TypecastClient, callOptions?: CallOptions) {
+  const voices: TypecastListedVoice[] = [];
+  const seen = new Set<string>();
+  let cursor: string | undefined;
+  for (let page = 0; page < MAX_LIST_PAGES; page += 1) {
+    const query = cursor === undefined ? '' : `?cursor=${encodeURIComponent(cursor)}`;
+    const response = await http.send(
+      { operation: 'list', method: 'GET', path: `/v2/voices${query}`, idempotent: true },
+      callOptions,
+    );
+    const parsed = typecastVoiceListSchema.safeParse(readJson(response.body));
+    if (!parsed.success) throw invalidResponse('typecast', TITLE, 'list', response, parsed.error);
+    const items = Array.isArray(parsed.data) ? parsed.data : parsed.data.voices;
+    voices.push(...items);
+    const next = Array.isArray(parsed.data) ? undefined : (parsed.data.next_cursor ?? undefined);
+    if (next === undefined) return { voices, complete: true };
+    // A server that ignores the cursor would hand back the same page forever.
+    if (seen.has(next)) break;
+    seen.add(next);
+    cursor = next;
+  }
+  return { voices, complete: false };
+}
+
+async function cloneVoice(
+  { http }: TypecastClient,
+  request: CloneRequest,
+  callOptions?: CallOptions,
+): Promise<ClonedVoice> {
+  if (request.format !== 'wav' && request.format !== 'mp3') {
+    throw new ProviderError({
+      provider: 'typecast',
+      kind: 'invalid_request',
+      message: `${TITLE} clones only from WAV or MP3; this sample is ${request.format.toUpperCase()}.`,
+    });
+  }
+  const form = new MultipartBody([
+    {
+      name: 'file',
+      filename: `sample.${request.format}`,
+      contentType: MIME_TYPES[request.format],
+      data: request.audio,
+    },
+    { name: 'name', value: request.displayName },
+    { name: 'model', value: request.model },
+  ]);
+
+  const response = await http.send(
+    { operation: 'clone', method: 'POST', path: '/v1/voices/clone', body: form, idempotent: false },
+    callOptions,
+  );
+  const parsed = typecastCloneResponseSchema.safeParse(readJson(response.body));
+  if (!parsed.success) throw invalidResponse('typecast', TITLE, 'clone', response, parsed.error);
+  return {
+    providerVoiceId: parsed.data.voice_id,
+    displayName: parsed.data.name,
+    model: parsed.data.model,
+    language: request.language,
+    // Typecast's clone call answers once the voice can speak.
+    state: 'ready',
+    // Typecast keeps neither tags nor samples; voicedrop keeps the tags on its record.
+    samples: [],
+  };
+}
+
+async function synthesizeStream(
+  client: TypecastClient,
+  request: SpeechRequest,
+  callOptions?: CallOptions,
+): Promise<SpeechStream> {
+  if (!client.streamRoute) return plainSpeechStream(await synthesize(client, request, callOptions));
+  let response: ProviderStreamResponse;
+  try {
+    response = await client.http.stream(speechRequest('/v1/text-to-speech/stream', request), callOptions);
+  } catch (error) {
+    // 404 is also Typecast's unknown voice: the route is known to be gone only once the plain one works.
+    if (!isMissingRoute(error)) throw error;
+    const plain = await synthesize(client, request, callOptions);
+    client.streamRoute = false;
+    return plainSpeechStream(plain);
+  }
+  return {
+    format: request.format,
+    contentType: request.format === 'mp3' ? 'audio/mpeg' : 'audio/wav',
+    streamed: true,
+    requestId: response.headers.get('x-request-id') ?? undefined,
+    chunks: streamedChunks(response.body, passThrough),
+  };
+}
+
+async function synthesize(
+  { http }: TypecastClient,
+  request: SpeechRequest,
+  callOptions?: CallOptions,
+): Promise<SpeechResult> {
+  const response = await http.send(speechRequest('/v1/text-to-speech', request), callOptions);
+  if (response.body.byteLength === 0) throw invalidResponse('typecast', TITLE, 'speech', response);
+  return {
+    audio: response.body,
+    format: request.format,
+    contentType: request.format === 'mp3' ? 'audio/mpeg' : 'audio/wav',
+    requestId: response.headers.get('x-request-id') ?? undefined,
+  };
+}
+
+async function deleteVoice(
+  { http }: TypecastClient,
+  providerVoiceId: string,
+  callOptions?: CallOptions,
+): Promise<DeleteResult> {
+  try {
+    await http.send(
+      {
+        operation: 'delete',
+        method: 'DELETE',
+        path: `/v1/voices/${encodeURIComponent(providerVoiceId)}`,
+        idempotent: true,
+      },
+      callOptions,
+    );
+  } catch (error) {
+    // Deleted earlier (by us or in the dashboard): the outcome the caller wants.
+    if (error instanceof ProviderError && error.kind === 'not_found') return { deleted: true };
+    throw error;
+  }
+  return { deleted: true };
+}
+
+async function findClone(
+  client: TypecastClient,
+  hint: CloneHint,
+  callOptions?: CallOptions,
+): Promise<CloneLookup> {
+  const { voices, complete } = await listVoices(client, callOptions);
+  const known = new Set(hint.knownProviderVoiceIds ?? []);
+  const name = hint.displayName.normalize('NFC');
+  const earliest = hint.startedAt.getTime() - CLOCK_SKEW_MS;
+  const matches = voices.filter((voice) => {
+    if (!voice.voice_id.startsWith(TYPECAST_CUSTOM_VOICE_PREFIX) || known.has(voice.voice_id)) return false;
+    if ((voice.voice_name ?? voice.name ?? '').normalize('NFC') !== name) return false;
+    const models = voice.models?.map((model) => model.version) ?? (voice.model ? [voice.model] : []);
+    if (models.length > 0 && !models.includes(hint.model)) return false;
+    const created = Date.parse(voice.created_at ?? voice.createdAt ?? '');
+    return Number.isNaN(created) || created >= earliest;
+  });
+
+  const match =
+    matches.find((voice) => voice.voice_id === hint.providerVoiceId) ??
+    (matches.length === 1 ? matches[0] : undefined);
+  if (match) {
+    return {
+      outcome: 'found',
+      voice: {
+        providerVoiceId: match.voice_id,
+        displayName: match.voice_name ?? match.name ?? hint.displayName,
+        model: hint.model,
+        createdAt: match.created_at ?? match.createdAt ?? undefined,
+        // A voice Typecast lists can speak.
+        state: 'ready',
+        samples: [],
+      },
+    };
+  }
+  if (matches.length > 1) {
+    return {
+      outcome: 'ambiguous',
+      reason:
+        `${matches.length} ${TITLE} custom voices are named "${hint.displayName}" (${hint.model}): ` +
+        `${matches.map((voice) => voice.voice_id).join(', ')}; Typecast keeps no tag to tell which one this upload created.`,
+    };
+  }
+  if (!complete) {
+    return {
+      outcome: 'ambiguous',
+      reason: `${TITLE}'s voice list did not end after ${MAX_LIST_PAGES} pages, so a missing clone cannot be ruled out.`,
+    };
+  }
+  return { outcome: 'absent' };
 }
