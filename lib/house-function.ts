@@ -17,7 +17,12 @@ import {
   SystemLogLevel,
   Tracing,
 } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
+import {
+  type BundlingOptions,
+  NodejsFunction,
+  OutputFormat,
+  SourceMapMode,
+} from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -103,6 +108,32 @@ export interface HouseFunctionProps {
   readonly environment?: Readonly<Record<string, string>>;
 }
 
+/** How every function is bundled: local esbuild, ESM, minified, the SDK inside, with its substitutes. */
+const BUNDLING: BundlingOptions = {
+  // Never Docker: synth must work on a laptop or CI runner without it, with the esbuild from the lock file.
+  forceDockerBundling: false,
+  format: OutputFormat.ESM,
+  mainFields: ['module', 'main'],
+  target: 'node24',
+  banner: ESM_REQUIRE_BANNER,
+  minify: true,
+  // The map ships next to the bundle but unannounced (no sourceMappingURL comment), so Node does not
+  // read it at every cold start; the injected module maps a stack trace when one is first formatted.
+  sourceMap: true,
+  sourceMapMode: SourceMapMode.EXTERNAL,
+  inject: BUNDLE_INJECTS.map((module) => path.join(REPOSITORY_ROOT, module)),
+  // Stack traces need only the mappings; the source text stays out of the deployed asset.
+  sourcesContent: false,
+  // The SDK version is pinned by our lock file and tested, not whatever the runtime ships this month.
+  bundleAwsSDK: true,
+  esbuildArgs: Object.fromEntries(
+    Object.entries(BUNDLE_SUBSTITUTES).map(([module, substitute]) => [
+      `--alias:${module}`,
+      path.join(REPOSITORY_ROOT, substitute),
+    ]),
+  ),
+};
+
 /**
  * The one way this project builds a Lambda function: Node.js 24 on arm64, an ESM bundle made by local
  * esbuild with the AWS SDK inside (its credential chain cut down to the environment), stack traces mapped to
@@ -130,18 +161,7 @@ export class HouseFunction extends Construct implements IGrantable {
       removalPolicy: props.logRemovalPolicy,
     });
 
-    // An own role instead of the default one, whose AWSLambdaBasicExecutionRole may create and write any
-    // log group in the account: this one may write its own log group only.
-    this.role = new Role(this, 'Role', {
-      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
-      description: `${props.description} (execution role)`,
-    });
-    this.role.addToPrincipalPolicy(
-      new PolicyStatement({
-        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        resources: [this.logGroup.logGroupArn],
-      }),
-    );
+    this.role = this.createExecutionRole(props.description);
     this.grantPrincipal = this.role;
 
     this.lambdaFunction = new NodejsFunction(this, 'Function', {
@@ -162,30 +182,7 @@ export class HouseFunction extends Construct implements IGrantable {
       systemLogLevelV2: SystemLogLevel.INFO,
       projectRoot: REPOSITORY_ROOT,
       depsLockFilePath: path.join(REPOSITORY_ROOT, 'package-lock.json'),
-      bundling: {
-        // Never Docker: synth must work on a laptop or CI runner without it, with the esbuild from the lock file.
-        forceDockerBundling: false,
-        format: OutputFormat.ESM,
-        mainFields: ['module', 'main'],
-        target: 'node24',
-        banner: ESM_REQUIRE_BANNER,
-        minify: true,
-        // The map ships next to the bundle but unannounced (no sourceMappingURL comment), so Node does not
-        // read it at every cold start; the injected module maps a stack trace when one is first formatted.
-        sourceMap: true,
-        sourceMapMode: SourceMapMode.EXTERNAL,
-        inject: BUNDLE_INJECTS.map((module) => path.join(REPOSITORY_ROOT, module)),
-        // Stack traces need only the mappings; the source text stays out of the deployed asset.
-        sourcesContent: false,
-        // The SDK version is pinned by our lock file and tested, not whatever the runtime ships this month.
-        bundleAwsSDK: true,
-        esbuildArgs: Object.fromEntries(
-          Object.entries(BUNDLE_SUBSTITUTES).map(([module, substitute]) => [
-            `--alias:${module}`,
-            path.join(REPOSITORY_ROOT, substitute),
-          ]),
-        ),
-      },
+      bundling: BUNDLING,
     });
 
     this.addEnvironment('POWERTOOLS_SERVICE_NAME', props.serviceName);
@@ -200,6 +197,24 @@ export class HouseFunction extends Construct implements IGrantable {
       'X-Ray active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords (exact actions, added by ' +
         'Lambda tracing) have no resource-level permissions, so X-Ray only accepts Resource "*".',
     );
+  }
+
+  /**
+   * An own role instead of the default one, whose AWSLambdaBasicExecutionRole may create and write any
+   * log group in the account: this one may write its own log group only.
+   */
+  private createExecutionRole(description: string): Role {
+    const role = new Role(this, 'Role', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `${description} (execution role)`,
+    });
+    role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [this.logGroup.logGroupArn],
+      }),
+    );
+    return role;
   }
 
   /**
