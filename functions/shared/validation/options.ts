@@ -70,11 +70,38 @@ export function checkOptions(
   limits: ProviderLimits,
   options: UploadOptions & { displayName: string },
 ): { issues: ValidationIssue[]; resolved: ResolvedOptions } {
-  const issues: ValidationIssue[] = [];
+  const displayName = options.displayName.trim();
+  const model = trimmedOrUndefined(options.model) ?? limits.models.default;
+  const language = trimmedOrUndefined(options.language);
+  const trimOption = trimmedOrUndefined(options.trim)?.toLowerCase() ?? 'off';
+  const issues = [
+    ...nameIssues(limits, displayName),
+    ...modelIssues(limits, model),
+    ...languageIssues(limits, language),
+    ...(isTrimMode(trimOption) ? [] : [trimIssue(options.trim)]),
+  ];
+  const tags = (options.tags ?? '')
+    .split(',')
+    .map((tag) => tag.trim())
+    .filter((tag) => tag.length > 0);
+  const accent = trimmedOrUndefined(options.accent);
+  const description = trimmedOrUndefined(options.description);
+  const resolved: ResolvedOptions = {
+    displayName,
+    model,
+    tags,
+    trim: isTrimMode(trimOption) ? trimOption : 'off',
+    ...(language ? { language } : {}),
+    ...(accent ? { accent } : {}),
+    ...(description ? { description } : {}),
+  };
+  return { issues, resolved };
+}
+
+function nameIssues(limits: ProviderLimits, displayName: string): ValidationIssue[] {
   const { title } = limits;
   const { minChars, maxChars } = limits.name;
-
-  const displayName = options.displayName.trim();
+  const issues: ValidationIssue[] = [];
   // Providers count Unicode code points ("é" is 1 even when it takes 2 UTF-16 units, an emoji is 1).
   const length = [...displayName].length;
   const howToSet = 'Set the "display-name" metadata on the upload (or rename the file)';
@@ -95,54 +122,45 @@ export function checkOptions(
       message: `The voice name contains control characters (such as line breaks or tabs), which ${title} cannot show. ${howToSet} without them.`,
     });
   }
+  return issues;
+}
 
-  const model = trimmedOrUndefined(options.model) ?? limits.models.default;
+function modelIssues(limits: ProviderLimits, model: string): ValidationIssue[] {
+  const { title } = limits;
   const accepted = limits.models.accepted;
   const rejection = Object.hasOwn(limits.models.rejected, model) ? limits.models.rejected[model] : undefined;
   if (rejection !== undefined) {
-    issues.push({
-      code: 'invalid_option',
-      message: `Model "${model}" is not accepted by ${title}: ${rejection.replace(/\.?$/, '.')} Set the "model" metadata to one of: ${accepted.join(', ')}.`,
-    });
-  } else if (!accepted.includes(model)) {
-    issues.push({
-      code: 'invalid_option',
-      message: `Model "${model}" is not one ${title} clones with; set the "model" metadata to one of: ${accepted.join(', ')} (default ${limits.models.default}).`,
-    });
+    return [
+      {
+        code: 'invalid_option',
+        message: `Model "${model}" is not accepted by ${title}: ${rejection.replace(/\.?$/, '.')} Set the "model" metadata to one of: ${accepted.join(', ')}.`,
+      },
+    ];
   }
-
-  const language = trimmedOrUndefined(options.language);
-  if (language !== undefined && !limits.language.pattern.test(language)) {
-    issues.push({
-      code: 'invalid_option',
-      message: `Language "${language}" is not valid for ${title}; set the "language" metadata to ${limits.language.description}.`,
-    });
+  if (!accepted.includes(model)) {
+    return [
+      {
+        code: 'invalid_option',
+        message: `Model "${model}" is not one ${title} clones with; set the "model" metadata to one of: ${accepted.join(', ')} (default ${limits.models.default}).`,
+      },
+    ];
   }
+  return [];
+}
 
-  const tags = (options.tags ?? '')
-    .split(',')
-    .map((tag) => tag.trim())
-    .filter((tag) => tag.length > 0);
-
-  const trimOption = trimmedOrUndefined(options.trim)?.toLowerCase() ?? 'off';
-  if (!isTrimMode(trimOption)) {
-    issues.push({
+function languageIssues(limits: ProviderLimits, language: string | undefined): ValidationIssue[] {
+  if (language === undefined || limits.language.pattern.test(language)) return [];
+  return [
+    {
       code: 'invalid_option',
-      message: `Trim "${options.trim}" is not an option; set the "trim" metadata to "auto" (cut the best window of speech) or "off".`,
-    });
-  }
-  const trim = isTrimMode(trimOption) ? trimOption : 'off';
+      message: `Language "${language}" is not valid for ${limits.title}; set the "language" metadata to ${limits.language.description}.`,
+    },
+  ];
+}
 
-  const accent = trimmedOrUndefined(options.accent);
-  const description = trimmedOrUndefined(options.description);
-  const resolved: ResolvedOptions = {
-    displayName,
-    model,
-    tags,
-    trim,
-    ...(language ? { language } : {}),
-    ...(accent ? { accent } : {}),
-    ...(description ? { description } : {}),
+function trimIssue(trim: string | undefined): ValidationIssue {
+  return {
+    code: 'invalid_option',
+    message: `Trim "${trim}" is not an option; set the "trim" metadata to "auto" (cut the best window of speech) or "off".`,
   };
-  return { issues, resolved };
 }
