@@ -48,49 +48,12 @@ export async function createUpload(
   const provider = request.provider ?? dependencies.defaultProvider;
   const limits = PROVIDER_LIMITS[provider];
   const tags = Array.isArray(request.tags) ? request.tags.join(',') : request.tags;
-  const displayName = request.displayName ?? displayNameFromFileName(request.fileName);
-  const { issues } = checkOptions(limits, {
-    displayName,
-    model: request.model ?? dependencies.defaultModels[provider],
-    language: request.language,
-    accent: request.accent,
-    description: request.description,
-    tags,
-    trim: request.trim,
-  });
   // With trim, a longer recording may come: its cut is what must fit the provider's limit.
   const largest = largestUploadBytes(limits, request.trim ?? dependencies.defaultTrim ?? 'off');
-  if (request.sizeBytes !== undefined && request.sizeBytes > largest) {
-    issues.unshift({
-      code: 'file_too_large',
-      message: `The file is ${request.sizeBytes} bytes; ${limits.title} accepts at most ${largest} bytes${largest > limits.maxBytes ? ' for trimming' : ''}.`,
-    });
-  }
-  if (request.sizeBytes === 0)
-    issues.unshift({ code: 'empty_file', message: 'The file is empty (0 bytes).' });
-  const [first] = issues;
-  if (first) {
-    throw new ApiError(422, first.code, issues.map((issue) => issue.message).join(' '));
-  }
-
-  // The options travel as object metadata, ASCII only: the pipeline decodes percent-encoded UTF-8.
-  const fields: Record<string, string> = {};
-  const options: Record<keyof typeof UPLOAD_METADATA_NAMES, string | undefined> = {
-    displayName: request.displayName,
-    language: request.language,
-    model: request.model,
-    accent: request.accent,
-    description: request.description,
-    tags,
-    trim: request.trim,
-    consentId: request.consentId,
-  };
-  for (const [option, name] of Object.entries(UPLOAD_METADATA_NAMES)) {
-    const value = options[option as keyof typeof UPLOAD_METADATA_NAMES];
-    if (value !== undefined && value !== '') fields[`x-amz-meta-${name}`] = encodeURIComponent(value);
-  }
+  refuseUnclonable(request, provider, tags, largest, dependencies);
 
   const key = `${INCOMING_PREFIX}${provider}/${request.fileName}`;
+  const fields = metadataFields(request, tags);
   if (request.contentType) fields['Content-Type'] = request.contentType;
   const [minBytes, maxBytes] =
     request.sizeBytes === undefined ? [1, largest] : [request.sizeBytes, request.sizeBytes];
@@ -112,6 +75,58 @@ export async function createUpload(
     ).toISOString(),
     maxBytes,
   };
+}
+
+/** Throws the 422 for options or a size the pipeline would reject, every problem in one message. */
+function refuseUnclonable(
+  request: UploadRequestBody,
+  provider: ProviderName,
+  tags: string | undefined,
+  largest: number,
+  dependencies: UploadDependencies,
+): void {
+  const limits = PROVIDER_LIMITS[provider];
+  const { issues } = checkOptions(limits, {
+    displayName: request.displayName ?? displayNameFromFileName(request.fileName),
+    model: request.model ?? dependencies.defaultModels[provider],
+    language: request.language,
+    accent: request.accent,
+    description: request.description,
+    tags,
+    trim: request.trim,
+  });
+  if (request.sizeBytes !== undefined && request.sizeBytes > largest) {
+    issues.unshift({
+      code: 'file_too_large',
+      message: `The file is ${request.sizeBytes} bytes; ${limits.title} accepts at most ${largest} bytes${largest > limits.maxBytes ? ' for trimming' : ''}.`,
+    });
+  }
+  if (request.sizeBytes === 0)
+    issues.unshift({ code: 'empty_file', message: 'The file is empty (0 bytes).' });
+  const [first] = issues;
+  if (first) {
+    throw new ApiError(422, first.code, issues.map((issue) => issue.message).join(' '));
+  }
+}
+
+/** The options as object metadata fields, ASCII only: the pipeline decodes percent-encoded UTF-8. */
+function metadataFields(request: UploadRequestBody, tags: string | undefined): Record<string, string> {
+  const fields: Record<string, string> = {};
+  const options: Record<keyof typeof UPLOAD_METADATA_NAMES, string | undefined> = {
+    displayName: request.displayName,
+    language: request.language,
+    model: request.model,
+    accent: request.accent,
+    description: request.description,
+    tags,
+    trim: request.trim,
+    consentId: request.consentId,
+  };
+  for (const [option, name] of Object.entries(UPLOAD_METADATA_NAMES)) {
+    const value = options[option as keyof typeof UPLOAD_METADATA_NAMES];
+    if (value !== undefined && value !== '') fields[`x-amz-meta-${name}`] = encodeURIComponent(value);
+  }
+  return fields;
 }
 
 // A Content-Type header value: printable ASCII, `type/subtype`, optional parameters.
