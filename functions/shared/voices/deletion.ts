@@ -82,37 +82,9 @@ export async function deleteVoice(
   request: DeletionRequest,
   dependencies: DeleteDependencies,
 ): Promise<VoiceRecord> {
-  const record = await dependencies.voices.get(voiceId);
-  // The table's other items (audio claims, provider slots) are no voices.
-  if (!record || !VOICE_ID_PATTERN.test(record.voiceId)) {
-    throw new VoiceDeletionError('voice_not_found', `No voice ${voiceId}.`);
-  }
+  const record = await deletableVoice(voiceId, dependencies);
   if (record.status === 'deleted') return record;
-  if (IN_PROGRESS_STATUSES.has(record.status)) {
-    throw new VoiceDeletionError(
-      'voice_busy',
-      `Voice ${voiceId} is still being processed (${record.status}); try again shortly.`,
-    );
-  }
-  // A deletion that stopped half-way keeps the reason it started with.
-  const started: VoiceDeletion =
-    record.status === 'deleting' && record.deletion?.reason
-      ? record.deletion
-      : { reason: request.reason, by: request.by, at: dependencies.now().toISOString() };
-  const moved = await dependencies.voices.transition(voiceId, {
-    from: DELETABLE_STATUSES,
-    to: 'deleting',
-    // A rejected or failed upload keeps why it was refused.
-    changes: { error: ENDED_WITHOUT_VOICE_STATUSES.has(record.status) ? undefined : null, deletion: started },
-    lastUsedAt: request.lastUsedAt,
-    now: dependencies.now(),
-  });
-  if (!moved) {
-    if (request.lastUsedAt !== undefined) {
-      throw new VoiceDeletionError('voice_used', `Voice ${voiceId} was used or changed; it stays.`);
-    }
-    throw new VoiceDeletionError('voice_busy', `Voice ${voiceId} changed while deleting; try again.`);
-  }
+  const started = await startDeletion(record, request, dependencies);
 
   const provider = await deleteProviderClone(record, dependencies);
   const sourceVersionsDeleted = await deleteSourceAudio(record, dependencies);
@@ -150,6 +122,50 @@ export async function deleteVoice(
     cachedObjectsDeleted,
   });
   return deleted;
+}
+
+/** The voice to delete: not found for anything but a voice, busy while it is still being processed. */
+async function deletableVoice(voiceId: string, dependencies: DeleteDependencies): Promise<VoiceRecord> {
+  const record = await dependencies.voices.get(voiceId);
+  // The table's other items (audio claims, provider slots) are no voices.
+  if (!record || !VOICE_ID_PATTERN.test(record.voiceId)) {
+    throw new VoiceDeletionError('voice_not_found', `No voice ${voiceId}.`);
+  }
+  if (IN_PROGRESS_STATUSES.has(record.status)) {
+    throw new VoiceDeletionError(
+      'voice_busy',
+      `Voice ${voiceId} is still being processed (${record.status}); try again shortly.`,
+    );
+  }
+  return record;
+}
+
+/** Moves the voice to `deleting` with the deletion's reason; a deletion that stopped half-way keeps its own. */
+async function startDeletion(
+  record: VoiceRecord,
+  request: DeletionRequest,
+  dependencies: DeleteDependencies,
+): Promise<VoiceDeletion> {
+  const { voiceId } = record;
+  const started: VoiceDeletion =
+    record.status === 'deleting' && record.deletion?.reason
+      ? record.deletion
+      : { reason: request.reason, by: request.by, at: dependencies.now().toISOString() };
+  const moved = await dependencies.voices.transition(voiceId, {
+    from: DELETABLE_STATUSES,
+    to: 'deleting',
+    // A rejected or failed upload keeps why it was refused.
+    changes: { error: ENDED_WITHOUT_VOICE_STATUSES.has(record.status) ? undefined : null, deletion: started },
+    lastUsedAt: request.lastUsedAt,
+    now: dependencies.now(),
+  });
+  if (!moved) {
+    if (request.lastUsedAt !== undefined) {
+      throw new VoiceDeletionError('voice_used', `Voice ${voiceId} was used or changed; it stays.`);
+    }
+    throw new VoiceDeletionError('voice_busy', `Voice ${voiceId} changed while deleting; try again.`);
+  }
+  return started;
 }
 
 async function deleteProviderClone(
