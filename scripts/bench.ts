@@ -29,6 +29,7 @@ import {
   benchSpeech,
   benchValidation,
   MEMORY_UPLOAD,
+  type PipelineFixture,
 } from './bench/runtime';
 import { benchSpeechLatency, SPEECH_LATENCY } from './bench/speech-latency';
 
@@ -71,17 +72,113 @@ const METHODS: Readonly<Record<string, string>> = {
   contributors: `bundle bytes: esbuild metafile of the handler built with lib/house-function.ts options (bytesInOutput per input, summed per package); import time: V8 CPU profiles (100 µs) of ${PROFILE_RUNS} imports per bundle (${SECONDARY_PROFILE_RUNS} for ${SECONDARY_FUNCTIONS.join(', ')}) in the function's environment, frames attributed through the bundle's source map, cut to the import by the monotonic clock; a sample with bundle code on its stack is charged to the package of the innermost bundle frame (source-mapped), any other to the loading step on its stack (compiling, built-ins, undici, source map, reading) or V8's pseudo-frame; mean ms per import (profiling inflates the total by ~15–25 %).`,
 };
 
-interface Section {
-  readonly name: string;
-  run(): Promise<void>;
+type MutableBenchResult = { -readonly [K in keyof BenchResult]: BenchResult[K] };
+
+/** What the sections share while the bench runs: the result they fill in, a scratch folder, the local servers. */
+class BenchRun {
+  readonly scratch = mkdtempSync(join(tmpdir(), 'voicedrop-bench-'));
+  /** The voice the clone pipeline section made, which the speech section reuses when there is one. */
+  clonedVoiceId: string | undefined;
+  private fixture: PipelineFixture | undefined;
+
+  constructor(readonly result: MutableBenchResult) {}
+
+  /** S3, DynamoDB and the provider simulators, started by the first section that needs them. */
+  async pipelineFixture(): Promise<PipelineFixture> {
+    this.fixture ??= await startPipelineFixture({ bucket: 'bench-uploads', table: 'bench-voices' });
+    return this.fixture;
+  }
+
+  async close(): Promise<void> {
+    await this.fixture?.stop().catch(() => undefined);
+    rmSync(this.scratch, { recursive: true, force: true });
+  }
 }
 
-async function main(): Promise<number> {
-  const started = performance.now();
+interface Section {
+  readonly name: string;
+  run(bench: BenchRun): Promise<void>;
+}
+
+async function measureBundles({ result, scratch }: BenchRun): Promise<void> {
+  const outDir = join(scratch, 'cdk.out');
+  progress('cdk synth');
+  await synthesize(ROOT, outDir);
+  const bundles = findBundles(outDir);
+  progress('plain SDK builds (no bundle substitutes)');
+  const plainSdk = {} as Record<FunctionName, LambdaBundle>;
+  for (const name of FUNCTION_NAMES) {
+    plainSdk[name] = await buildPlainSdkBundle(ROOT, bundles[name], scratch);
+  }
+  progress(`import timing (${IMPORT_RUNS} rounds)`);
+  const runs = Object.fromEntries(FUNCTION_NAMES.map((name) => [name, importRuns(name)]));
+  result.bundles = await timeImports(bundles, plainSdk, scratch, runs as Record<FunctionName, number>);
+  progress(`import profiles (${PROFILE_RUNS} per bundle, ${SECONDARY_PROFILE_RUNS} for the others)`);
+  const importTime = {} as Record<FunctionName, Awaited<ReturnType<typeof profileImports>>>;
+  for (const name of FUNCTION_NAMES) {
+    importTime[name] = await profileImports(bundles[name], scratch, profileRuns(name));
+  }
+  result.contributors = { ...result.contributors, importTime };
+}
+
+async function measureBundleContributors({ result }: BenchRun): Promise<void> {
+  progress('esbuild metafiles');
+  const bundleBytes = {} as Record<FunctionName, Awaited<ReturnType<typeof bundleContributors>>>;
+  for (const name of FUNCTION_NAMES) {
+    const contributors = await bundleContributors(ROOT, name);
+    const cdkBytes = result.bundles?.[name].bytes;
+    bundleBytes[name] = {
+      ...contributors,
+      ...(cdkBytes === undefined ? {} : { matchesCdkBundle: cdkBytes === contributors.totalBytes }),
+    };
+  }
+  result.contributors = { ...result.contributors, bundleBytes };
+}
+
+async function measureValidation(bench: BenchRun): Promise<void> {
+  const fixture = await bench.pipelineFixture();
+  progress('validation');
+  const validation = await benchValidation(fixture, VALIDATION_RUNS);
+  progress('speech-quality gate (150 s WAV and MP3)');
+  bench.result.validation = { ...validation, quality: await benchQuality(VALIDATION_RUNS) };
+}
+
+async function measureClonePipeline(bench: BenchRun): Promise<void> {
+  const fixture = await bench.pipelineFixture();
+  progress(`clone pipeline (${CLONE_UPLOADS} uploads)`);
+  const { voiceIds, ...figures } = await benchClonePipeline(fixture, CLONE_UPLOADS, CLONE_WARMUP);
+  bench.result.clonePipeline = figures;
+  bench.clonedVoiceId = voiceIds[0];
+}
+
+async function measureSpeech(bench: BenchRun): Promise<void> {
+  const fixture = await bench.pipelineFixture();
+  bench.clonedVoiceId ??= await fixture.cloneVoice('incoming/smallest/bench-speech.wav');
+  progress(`speech (${SPEECH_REQUESTS} requests)`);
+  bench.result.speech = await benchSpeech(fixture, bench.clonedVoiceId, SPEECH_REQUESTS, SPEECH_WARMUP);
+  progress('streamed speech against providers with latency (250, 2,000, 5,000 characters)');
+  bench.result.speech = { ...bench.result.speech, ...(await benchSpeechLatency()) };
+}
+
+async function measureMemory(bench: BenchRun): Promise<void> {
+  const fixture = await bench.pipelineFixture();
+  progress('memory (fresh child process)');
+  bench.result.memory = await benchMemory(fixture, ROOT);
+}
+
+/** In this order: bundle contributors compare with the bundles' sizes, speech reuses the cloned voice. */
+const SECTIONS: readonly Section[] = [
+  { name: 'bundles', run: measureBundles },
+  { name: 'bundleContributors', run: measureBundleContributors },
+  { name: 'validation', run: measureValidation },
+  { name: 'clonePipeline', run: measureClonePipeline },
+  { name: 'speech', run: measureSpeech },
+  { name: 'memory', run: measureMemory },
+];
+
+function emptyResult(): MutableBenchResult {
   const cpu = cpus();
-  const result: {
-    -readonly [K in keyof BenchResult]: BenchResult[K];
-  } = {
+  return {
     timestamp: new Date().toISOString(),
     machine: {
       cpuModel: cpu[0]?.model.trim() ?? 'unknown',
@@ -95,106 +192,30 @@ async function main(): Promise<number> {
     budgets: [],
     errors: {},
   };
+}
+
+/** Runs every section, one after another; a section that fails is recorded and the rest still run. */
+async function runSections(bench: BenchRun): Promise<Record<string, string>> {
   const errors: Record<string, string> = {};
-  const scratch = mkdtempSync(join(tmpdir(), 'voicedrop-bench-'));
-  let fixture: Awaited<ReturnType<typeof startPipelineFixture>> | undefined;
-  let clonedVoiceId: string | undefined;
-
-  const sections: Section[] = [
-    {
-      name: 'bundles',
-      async run() {
-        const outDir = join(scratch, 'cdk.out');
-        progress('cdk synth');
-        await synthesize(ROOT, outDir);
-        const bundles = findBundles(outDir);
-        progress('plain SDK builds (no bundle substitutes)');
-        const plainSdk = {} as Record<FunctionName, LambdaBundle>;
-        for (const name of FUNCTION_NAMES) {
-          plainSdk[name] = await buildPlainSdkBundle(ROOT, bundles[name], scratch);
-        }
-        progress(`import timing (${IMPORT_RUNS} rounds)`);
-        const runs = Object.fromEntries(FUNCTION_NAMES.map((name) => [name, importRuns(name)]));
-        result.bundles = await timeImports(bundles, plainSdk, scratch, runs as Record<FunctionName, number>);
-        progress(`import profiles (${PROFILE_RUNS} per bundle, ${SECONDARY_PROFILE_RUNS} for the others)`);
-        const importTime = {} as Record<FunctionName, Awaited<ReturnType<typeof profileImports>>>;
-        for (const name of FUNCTION_NAMES) {
-          importTime[name] = await profileImports(bundles[name], scratch, profileRuns(name));
-        }
-        result.contributors = { ...result.contributors, importTime };
-      },
-    },
-    {
-      name: 'bundleContributors',
-      async run() {
-        progress('esbuild metafiles');
-        const bundleBytes = {} as Record<FunctionName, Awaited<ReturnType<typeof bundleContributors>>>;
-        for (const name of FUNCTION_NAMES) {
-          const contributors = await bundleContributors(ROOT, name);
-          const cdkBytes = result.bundles?.[name].bytes;
-          bundleBytes[name] = {
-            ...contributors,
-            ...(cdkBytes === undefined ? {} : { matchesCdkBundle: cdkBytes === contributors.totalBytes }),
-          };
-        }
-        result.contributors = { ...result.contributors, bundleBytes };
-      },
-    },
-    {
-      name: 'validation',
-      async run() {
-        fixture ??= await startPipelineFixture({ bucket: 'bench-uploads', table: 'bench-voices' });
-        progress('validation');
-        const validation = await benchValidation(fixture, VALIDATION_RUNS);
-        progress('speech-quality gate (150 s WAV and MP3)');
-        result.validation = { ...validation, quality: await benchQuality(VALIDATION_RUNS) };
-      },
-    },
-    {
-      name: 'clonePipeline',
-      async run() {
-        fixture ??= await startPipelineFixture({ bucket: 'bench-uploads', table: 'bench-voices' });
-        progress(`clone pipeline (${CLONE_UPLOADS} uploads)`);
-        const { voiceIds, ...figures } = await benchClonePipeline(fixture, CLONE_UPLOADS, CLONE_WARMUP);
-        result.clonePipeline = figures;
-        clonedVoiceId = voiceIds[0];
-      },
-    },
-    {
-      name: 'speech',
-      async run() {
-        fixture ??= await startPipelineFixture({ bucket: 'bench-uploads', table: 'bench-voices' });
-        clonedVoiceId ??= await fixture.cloneVoice('incoming/smallest/bench-speech.wav');
-        progress(`speech (${SPEECH_REQUESTS} requests)`);
-        result.speech = await benchSpeech(fixture, clonedVoiceId, SPEECH_REQUESTS, SPEECH_WARMUP);
-        progress('streamed speech against providers with latency (250, 2,000, 5,000 characters)');
-        result.speech = { ...result.speech, ...(await benchSpeechLatency()) };
-      },
-    },
-    {
-      name: 'memory',
-      async run() {
-        fixture ??= await startPipelineFixture({ bucket: 'bench-uploads', table: 'bench-voices' });
-        progress('memory (fresh child process)');
-        result.memory = await benchMemory(fixture, ROOT);
-      },
-    },
-  ];
-
   try {
-    for (const section of sections) {
+    for (const section of SECTIONS) {
       try {
-        await section.run();
+        await section.run(bench);
       } catch (error) {
         errors[section.name] = errorMessage(error);
         progress(`${section.name} could not be measured: ${errors[section.name]}`);
       }
     }
   } finally {
-    await fixture?.stop().catch(() => undefined);
-    rmSync(scratch, { recursive: true, force: true });
+    await bench.close();
   }
+  return errors;
+}
 
+async function main(): Promise<number> {
+  const started = performance.now();
+  const result = emptyResult();
+  const errors = await runSections(new BenchRun(result));
   result.errors = errors;
   result.durationSec = (performance.now() - started) / 1000;
   result.budgets = evaluateBudgets(result);

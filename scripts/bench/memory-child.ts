@@ -53,84 +53,119 @@ export type Phase = 'beforeProvider' | 'provider' | 'afterProvider';
 /** RSS sampling interval: a clone of 25 MB takes a few hundred milliseconds. */
 const SAMPLE_EVERY_MS = 2;
 
-async function main(input: MemoryChildInput): Promise<MemoryChildOutput> {
+/** Samples RSS into the peak of the phase the event is in; the phased providers move it on. */
+class PhaseRecorder {
+  phase: Phase = 'beforeProvider';
+  readonly peakRssByPhase: Record<Phase, number> = { beforeProvider: 0, provider: 0, afterProvider: 0 };
+  atProviderCall: MemoryUsage = { rss: 0, heapUsed: 0, external: 0, arrayBuffers: 0 };
+
+  sample(): number {
+    const rss = process.memoryUsage.rss();
+    this.peakRssByPhase[this.phase] = Math.max(this.peakRssByPhase[this.phase], rss);
+    return rss;
+  }
+
+  /** Back to the start, so that the warm-up event's figures do not count. */
+  reset(): void {
+    this.phase = 'beforeProvider';
+    this.peakRssByPhase.beforeProvider = 0;
+    this.peakRssByPhase.provider = 0;
+    this.peakRssByPhase.afterProvider = 0;
+  }
+}
+
+/** Marks the phases: the provider's clone call is where the multipart body is built and sent. */
+function phased(inner: VoiceProvider, recorder: PhaseRecorder): VoiceProvider {
+  return {
+    name: inner.name,
+    limits: inner.limits,
+    cloneVoice: async (request, options) => {
+      recorder.sample();
+      const { rss, heapUsed, external, arrayBuffers } = process.memoryUsage();
+      recorder.atProviderCall = { rss, heapUsed, external, arrayBuffers };
+      recorder.phase = 'provider';
+      try {
+        return await inner.cloneVoice(request, options);
+      } finally {
+        recorder.sample();
+        recorder.phase = 'afterProvider';
+      }
+    },
+    synthesize: (request, options) => inner.synthesize(request, options),
+    synthesizeStream: (request, options) => inner.synthesizeStream(request, options),
+    deleteVoice: (providerVoiceId, options) => inner.deleteVoice(providerVoiceId, options),
+    findClone: (hint, options) => inner.findClone(hint, options),
+  };
+}
+
+/** The clone pipeline against the parent's S3, DynamoDB and simulators, with phased providers. */
+function cloneDependencies(input: MemoryChildInput, recorder: PhaseRecorder) {
   const keys = createStaticKeyStore(input.keys, 'the benchmark');
   const clients = testProviders({ urls: input.providerUrls, keys, timeoutMs: 60_000 });
-  let phase: Phase = 'beforeProvider';
-  const peakRssByPhase: Record<Phase, number> = { beforeProvider: 0, provider: 0, afterProvider: 0 };
-  let atProviderCall: MemoryUsage = { rss: 0, heapUsed: 0, external: 0, arrayBuffers: 0 };
-  const sample = () => {
-    const rss = process.memoryUsage.rss();
-    peakRssByPhase[phase] = Math.max(peakRssByPhase[phase], rss);
-    return rss;
-  };
-  // Marks the phases: the provider's clone call is where the multipart body is built and sent.
-  const phased = (name: ProviderName): VoiceProvider => {
-    const inner = clients[name];
-    return {
-      name: inner.name,
-      limits: inner.limits,
-      cloneVoice: async (request, options) => {
-        sample();
-        const { rss, heapUsed, external, arrayBuffers } = process.memoryUsage();
-        atProviderCall = { rss, heapUsed, external, arrayBuffers };
-        phase = 'provider';
-        try {
-          return await inner.cloneVoice(request, options);
-        } finally {
-          sample();
-          phase = 'afterProvider';
-        }
-      },
-      synthesize: (request, options) => inner.synthesize(request, options),
-      synthesizeStream: (request, options) => inner.synthesizeStream(request, options),
-      deleteVoice: (providerVoiceId, options) => inner.deleteVoice(providerVoiceId, options),
-      findClone: (hint, options) => inner.findClone(hint, options),
-    };
-  };
-  const dependencies = testCloneDependencies({
+  return testCloneDependencies({
     s3: localS3Client(input.s3Endpoint),
     voices: new VoiceRepository(localDynamoClient(input.dynamoEndpoint), input.table),
-    providers: { smallest: phased('smallest'), typecast: phased('typecast') },
+    providers: { smallest: phased(clients.smallest, recorder), typecast: phased(clients.typecast, recorder) },
     keys,
   });
-  const eventFor = (object: MemoryChildObject) =>
-    sqsEvent(s3NotificationRecord({ bucket: input.bucket, ...object }));
+}
 
-  await handleCloneEvent(eventFor(input.warmup), lambdaContext(), dependencies);
-  phase = 'beforeProvider';
-  peakRssByPhase.beforeProvider = 0;
-  peakRssByPhase.provider = 0;
-  peakRssByPhase.afterProvider = 0;
-  globalThis.gc?.();
-  await sleep(50);
-  globalThis.gc?.();
+interface SampledRun<T> {
+  readonly result: T;
+  readonly peakRssBytes: number;
+  readonly samples: number;
+  readonly handlerMs: number;
+}
 
-  const { rss: rssBeforeBytes, heapUsed, external, arrayBuffers } = process.memoryUsage();
+/** Runs `handle` while sampling RSS every SAMPLE_EVERY_MS, and once more when it is done. */
+async function sampledRun<T>(
+  recorder: PhaseRecorder,
+  rssBeforeBytes: number,
+  handle: () => Promise<T>,
+): Promise<SampledRun<T>> {
   const highWaterBefore = process.resourceUsage().maxRSS * 1024;
   let peak = rssBeforeBytes;
   let samples = 0;
   const sampler = setInterval(() => {
     samples += 1;
-    peak = Math.max(peak, sample());
+    peak = Math.max(peak, recorder.sample());
   }, SAMPLE_EVERY_MS);
   const started = performance.now();
-  const response = await handleCloneEvent(eventFor(input.upload), lambdaContext(), dependencies);
+  const result = await handle();
   const handlerMs = performance.now() - started;
   clearInterval(sampler);
-  peak = Math.max(peak, sample());
+  peak = Math.max(peak, recorder.sample());
   // Synchronous stretches (hashing, copying) block the sampler; the kernel's high-water mark does not miss
   // them, but it only says something about this event if the event raised it.
   const highWaterAfter = process.resourceUsage().maxRSS * 1024;
   if (highWaterAfter > highWaterBefore) peak = Math.max(peak, highWaterAfter);
+  return { result, peakRssBytes: peak, samples: samples + 1, handlerMs };
+}
+
+async function main(input: MemoryChildInput): Promise<MemoryChildOutput> {
+  const recorder = new PhaseRecorder();
+  const dependencies = cloneDependencies(input, recorder);
+  const eventFor = (object: MemoryChildObject) =>
+    sqsEvent(s3NotificationRecord({ bucket: input.bucket, ...object }));
+
+  await handleCloneEvent(eventFor(input.warmup), lambdaContext(), dependencies);
+  recorder.reset();
+  globalThis.gc?.();
+  await sleep(50);
+  globalThis.gc?.();
+
+  const { rss: rssBeforeBytes, heapUsed, external, arrayBuffers } = process.memoryUsage();
+  const run = await sampledRun(recorder, rssBeforeBytes, () =>
+    handleCloneEvent(eventFor(input.upload), lambdaContext(), dependencies),
+  );
   return {
     rssBeforeBytes,
-    peakRssBytes: peak,
-    samples: samples + 1,
-    handlerMs,
-    batchItemFailures: response.batchItemFailures.length,
-    peakRssByPhase,
-    atProviderCall,
+    peakRssBytes: run.peakRssBytes,
+    samples: run.samples,
+    handlerMs: run.handlerMs,
+    batchItemFailures: run.result.batchItemFailures.length,
+    peakRssByPhase: recorder.peakRssByPhase,
+    atProviderCall: recorder.atProviderCall,
     before: { rss: rssBeforeBytes, heapUsed, external, arrayBuffers },
   };
 }

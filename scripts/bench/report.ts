@@ -279,205 +279,240 @@ function table(rows: readonly (readonly string[])[], rightAligned: readonly numb
 
 const percent = (share: number) => `${(share * 100).toFixed(1)}%`;
 const ms = (value: number) => `${value.toFixed(2)} ms`;
+/** A section's table stands two spaces in under its heading (contributor tables four: contributorRows). */
+const indented = (lines: readonly string[]) => lines.map((line) => `  ${line}`);
 
 /** The human-readable report: machine, figures per section, budgets, contributors, methods. */
 export function formatReport(result: BenchResult): string {
-  const lines: string[] = [];
+  return [
+    ...headerLines(result),
+    ...bundleLines(result.bundles),
+    ...validationLines(result.validation),
+    ...clonePipelineLines(result.clonePipeline),
+    ...speechLines(result.speech),
+    ...memoryLines(result.memory),
+    ...budgetLines(result.budgets),
+    ...perFunction(result.contributors?.bundleBytes, bundleSizeLines),
+    ...perFunction(result.contributors?.importTime, importTimeLines),
+    ...methodLines(result.methods),
+    ...notMeasuredLines(result.errors),
+  ].join('\n');
+}
+
+function headerLines(result: BenchResult): string[] {
   const { machine } = result;
-  lines.push(`voicedrop bench — ${result.timestamp} (${result.durationSec.toFixed(1)} s)`);
-  lines.push(
+  return [
+    `voicedrop bench — ${result.timestamp} (${result.durationSec.toFixed(1)} s)`,
     `machine: ${machine.cpuModel}, ${machine.cores} cores, ${formatBytes(machine.totalMemoryBytes)} RAM, ` +
       `Node ${machine.nodeVersion} (${machine.platform})`,
-  );
+  ];
+}
 
-  if (result.bundles) {
-    lines.push('', 'Bundles (as `cdk synth` builds them)');
-    const rows = [
-      [
-        'function',
-        'bytes',
-        'plain SDK bytes',
-        'map',
-        'import',
-        'overhead',
-        'plain SDK overhead',
-        'no source maps',
-        'process wall',
-        'runs',
-      ],
-      ...FUNCTION_NAMES.filter((name) => result.bundles?.[name]).map((name) => {
-        const bundle = result.bundles?.[name] as BundleFigures;
-        return [
-          name,
-          bundle.bytes.toLocaleString('en-US'),
-          bundle.plainSdkBytes.toLocaleString('en-US'),
-          formatBytes(bundle.mapBytes),
-          ms(bundle.importMs),
-          ms(bundle.importOverheadMs),
-          ms(bundle.plainSdkImportOverheadMs),
-          ms(bundle.importMsWithoutSourceMaps),
-          ms(bundle.processWallMs),
-          String(bundle.runs),
-        ];
-      }),
-    ];
-    lines.push(...table(rows, [1, 2, 3, 4, 5, 6, 7, 8, 9]).map((line) => `  ${line}`));
-    lines.push(
-      '  plain SDK: the same handler and esbuild options without the bundle substitutes (the full ' +
-        'credential chain), timed in the same rounds; a baseline, not budgeted',
-    );
-  }
-
-  if (result.validation) {
-    lines.push('', 'Validation (validateSource over s3ByteSource, Typecast rules)');
-    const rows = [
-      ['case', 'size', 'bytes read', 'GETs', 'ms (median)', 'verdict'],
-      ...(Object.entries(result.validation) as [string, ValidationFigures | undefined][])
-        .filter(
-          (entry): entry is [string, ValidationFigures] => entry[0] !== 'quality' && entry[1] !== undefined,
-        )
-        .map(([name, figures]) => [
-          name,
-          formatBytes(figures.sizeBytes),
-          figures.bytesRead.toLocaleString('en-US'),
-          String(figures.requests),
-          ms(figures.ms),
-          figures.verdict,
-        ]),
-    ];
-    lines.push(...table(rows, [1, 2, 3, 4]).map((line) => `  ${line}`));
-    const quality = result.validation.quality;
-    if (quality) {
-      lines.push('', 'Speech-quality gate (decode + measure, 150 s sample)');
-      const qualityRows = [
-        ['case', 'size', 'ms (median)', 'speech s', 'RSS growth'],
-        ...Object.entries(quality).map(([name, figures]) => [
-          name,
-          formatBytes(figures.sizeBytes),
-          ms(figures.ms),
-          figures.speechSec.toFixed(1),
-          formatBytes(figures.rssGrowthBytes),
-        ]),
+function bundleLines(bundles: BenchResult['bundles']): string[] {
+  if (!bundles) return [];
+  const rows = [
+    [
+      'function',
+      'bytes',
+      'plain SDK bytes',
+      'map',
+      'import',
+      'overhead',
+      'plain SDK overhead',
+      'no source maps',
+      'process wall',
+      'runs',
+    ],
+    ...FUNCTION_NAMES.filter((name) => bundles[name]).map((name) => {
+      const bundle = bundles[name];
+      return [
+        name,
+        bundle.bytes.toLocaleString('en-US'),
+        bundle.plainSdkBytes.toLocaleString('en-US'),
+        formatBytes(bundle.mapBytes),
+        ms(bundle.importMs),
+        ms(bundle.importOverheadMs),
+        ms(bundle.plainSdkImportOverheadMs),
+        ms(bundle.importMsWithoutSourceMaps),
+        ms(bundle.processWallMs),
+        String(bundle.runs),
       ];
-      lines.push(...table(qualityRows, [1, 2, 3, 4]).map((line) => `  ${line}`));
-    }
-  }
+    }),
+  ];
+  return [
+    '',
+    'Bundles (as `cdk synth` builds them)',
+    ...indented(table(rows, [1, 2, 3, 4, 5, 6, 7, 8, 9])),
+    '  plain SDK: the same handler and esbuild options without the bundle substitutes (the full ' +
+      'credential chain), timed in the same rounds; a baseline, not budgeted',
+  ];
+}
 
-  if (result.clonePipeline) {
-    const clone = result.clonePipeline;
-    lines.push('', 'Clone pipeline (handleCloneEvent, zero-latency simulator, local S3 and DynamoDB)');
-    lines.push(
-      `  ${clone.uploads} uploads of ${formatBytes(clone.uploadBytes)}, concurrency ${clone.concurrency}: ` +
-        `overhead p50 ${ms(clone.overheadMsP50)}, p95 ${ms(clone.overheadMsP95)}; ` +
-        `handler p50 ${ms(clone.handlerMsP50)}, provider p50 ${ms(clone.providerMsP50)}; ` +
-        `${clone.clonesPerSecond.toFixed(1)} clones/s`,
-    );
-  }
+function validationLines(validation: BenchResult['validation']): string[] {
+  if (!validation) return [];
+  const rows = [
+    ['case', 'size', 'bytes read', 'GETs', 'ms (median)', 'verdict'],
+    ...(Object.entries(validation) as [string, ValidationFigures | undefined][])
+      .filter(
+        (entry): entry is [string, ValidationFigures] => entry[0] !== 'quality' && entry[1] !== undefined,
+      )
+      .map(([name, figures]) => [
+        name,
+        formatBytes(figures.sizeBytes),
+        figures.bytesRead.toLocaleString('en-US'),
+        String(figures.requests),
+        ms(figures.ms),
+        figures.verdict,
+      ]),
+  ];
+  return [
+    '',
+    'Validation (validateSource over s3ByteSource, Typecast rules)',
+    ...indented(table(rows, [1, 2, 3, 4])),
+    ...qualityLines(validation.quality),
+  ];
+}
 
-  if (result.speech) {
-    const speech = result.speech;
-    lines.push('', 'Speech (Hono app in-process, app.request)');
-    lines.push(
-      `  ${speech.requests} requests of ${speech.characters} characters: overhead p50 ` +
-        `${ms(speech.overheadMsP50)}, p95 ${ms(speech.overheadMsP95)}; handler p50 ` +
-        `${ms(speech.handlerMsP50)}, provider p50 ${ms(speech.providerMsP50)}`,
-    );
-    if (speech.ttfbMs && speech.totalMs && speech.providerScheduleMs && speech.pieces && speech.latency) {
+function qualityLines(quality: NonNullable<BenchResult['validation']>['quality']): string[] {
+  if (!quality) return [];
+  const rows = [
+    ['case', 'size', 'ms (median)', 'speech s', 'RSS growth'],
+    ...Object.entries(quality).map(([name, figures]) => [
+      name,
+      formatBytes(figures.sizeBytes),
+      ms(figures.ms),
+      figures.speechSec.toFixed(1),
+      formatBytes(figures.rssGrowthBytes),
+    ]),
+  ];
+  return ['', 'Speech-quality gate (decode + measure, 150 s sample)', ...indented(table(rows, [1, 2, 3, 4]))];
+}
+
+function clonePipelineLines(clone: BenchResult['clonePipeline']): string[] {
+  if (!clone) return [];
+  return [
+    '',
+    'Clone pipeline (handleCloneEvent, zero-latency simulator, local S3 and DynamoDB)',
+    `  ${clone.uploads} uploads of ${formatBytes(clone.uploadBytes)}, concurrency ${clone.concurrency}: ` +
+      `overhead p50 ${ms(clone.overheadMsP50)}, p95 ${ms(clone.overheadMsP95)}; ` +
+      `handler p50 ${ms(clone.handlerMsP50)}, provider p50 ${ms(clone.providerMsP50)}; ` +
+      `${clone.clonesPerSecond.toFixed(1)} clones/s`,
+  ];
+}
+
+function speechLines(speech: BenchResult['speech']): string[] {
+  if (!speech) return [];
+  return [
+    '',
+    'Speech (Hono app in-process, app.request)',
+    `  ${speech.requests} requests of ${speech.characters} characters: overhead p50 ` +
+      `${ms(speech.overheadMsP50)}, p95 ${ms(speech.overheadMsP95)}; handler p50 ` +
+      `${ms(speech.handlerMsP50)}, provider p50 ${ms(speech.providerMsP50)}`,
+    ...streamedSpeechLines(speech),
+  ];
+}
+
+/** The streamed-speech figures (speech-latency.ts), printed only when all of them were measured. */
+function streamedSpeechLines(speech: SpeechFigures): string[] {
+  if (!(speech.ttfbMs && speech.totalMs && speech.providerScheduleMs && speech.pieces && speech.latency)) {
+    return [];
+  }
+  const lines = [
+    `  streamed, providers at ${speech.latency.speechFirstByteMs} ms to the first byte and ` +
+      `${speech.latency.speechRealTimeFactor}× real time:`,
+  ];
+  for (const provider of ['smallest', 'typecast'] as const) {
+    for (const [length, ttfb] of Object.entries(speech.ttfbMs[provider] ?? {})) {
+      const key = Number(length);
       lines.push(
-        `  streamed, providers at ${speech.latency.speechFirstByteMs} ms to the first byte and ` +
-          `${speech.latency.speechRealTimeFactor}× real time:`,
+        `    ${provider} ${length} characters (${speech.pieces[provider]?.[key]} pieces): first byte ` +
+          `${ms(ttfb)}, last ${ms(speech.totalMs[provider]?.[key] ?? Number.NaN)}, the providers alone ` +
+          `${ms(speech.providerScheduleMs[provider]?.[key] ?? Number.NaN)}`,
       );
-      for (const provider of ['smallest', 'typecast'] as const) {
-        for (const [length, ttfb] of Object.entries(speech.ttfbMs[provider] ?? {})) {
-          const key = Number(length);
-          lines.push(
-            `    ${provider} ${length} characters (${speech.pieces[provider]?.[key]} pieces): first byte ` +
-              `${ms(ttfb)}, last ${ms(speech.totalMs[provider]?.[key] ?? Number.NaN)}, the providers alone ` +
-              `${ms(speech.providerScheduleMs[provider]?.[key] ?? Number.NaN)}`,
-          );
-        }
-      }
-      if (speech.cacheHitMsP50 !== undefined)
-        lines.push(
-          `  cache hit (250 characters) p50 ${ms(speech.cacheHitMsP50)} on a warm instance (pieces in its memory), ` +
-            `${ms(speech.cacheHitFromS3MsP50 ?? Number.NaN)} with every piece read from S3`,
-        );
     }
   }
-
-  if (result.memory) {
-    const memory = result.memory;
-    lines.push('', 'Memory (fresh process, one Typecast clone)');
+  if (speech.cacheHitMsP50 !== undefined)
     lines.push(
-      `  upload ${formatBytes(memory.uploadBytes)} (${memory.durationSec} s WAV): RSS ` +
-        `${formatBytes(memory.rssBeforeBytes)} → peak ${formatBytes(memory.peakRssBytes)}, growth ` +
-        `${formatBytes(memory.growthBytes)} = ${memory.peakRssGrowthPerUploadByte.toFixed(3)}× the upload ` +
-        `(${memory.samples} samples, ${ms(memory.handlerMs)}, outcome ${memory.outcome})`,
+      `  cache hit (250 characters) p50 ${ms(speech.cacheHitMsP50)} on a warm instance (pieces in its memory), ` +
+        `${ms(speech.cacheHitFromS3MsP50 ?? Number.NaN)} with every piece read from S3`,
     );
-    const phases = memory.growthByPhaseBytes;
-    const atCall = memory.atProviderCallGrowthBytes;
-    lines.push(
-      `  sampled growth by phase: before the provider call ${formatBytes(phases.beforeProvider)}, during it ` +
-        `${formatBytes(phases.provider)}, after it ${formatBytes(phases.afterProvider)}`,
-      `  growth as cloneVoice is entered: RSS ${formatBytes(atCall.rss)}, heap ${formatBytes(atCall.heapUsed)}, ` +
-        `external ${formatBytes(atCall.external)} (ArrayBuffers ${formatBytes(atCall.arrayBuffers)})`,
-    );
-  }
+  return lines;
+}
 
-  lines.push('', 'Budgets');
-  const budgetRows = result.budgets.map((verdict) => [
+function memoryLines(memory: BenchResult['memory']): string[] {
+  if (!memory) return [];
+  const phases = memory.growthByPhaseBytes;
+  const atCall = memory.atProviderCallGrowthBytes;
+  return [
+    '',
+    'Memory (fresh process, one Typecast clone)',
+    `  upload ${formatBytes(memory.uploadBytes)} (${memory.durationSec} s WAV): RSS ` +
+      `${formatBytes(memory.rssBeforeBytes)} → peak ${formatBytes(memory.peakRssBytes)}, growth ` +
+      `${formatBytes(memory.growthBytes)} = ${memory.peakRssGrowthPerUploadByte.toFixed(3)}× the upload ` +
+      `(${memory.samples} samples, ${ms(memory.handlerMs)}, outcome ${memory.outcome})`,
+    `  sampled growth by phase: before the provider call ${formatBytes(phases.beforeProvider)}, during it ` +
+      `${formatBytes(phases.provider)}, after it ${formatBytes(phases.afterProvider)}`,
+    `  growth as cloneVoice is entered: RSS ${formatBytes(atCall.rss)}, heap ${formatBytes(atCall.heapUsed)}, ` +
+      `external ${formatBytes(atCall.external)} (ArrayBuffers ${formatBytes(atCall.arrayBuffers)})`,
+  ];
+}
+
+function budgetLines(budgets: BenchResult['budgets']): string[] {
+  const rows = budgets.map((verdict) => [
     verdict.pass ? 'PASS' : 'FAIL',
     verdict.figure,
     formatValue(verdict.value, verdict.unit),
     `≤ ${formatValue(verdict.limit, verdict.unit)}`,
   ]);
-  lines.push(...table(budgetRows, [2]).map((line) => `  ${line}`));
+  return ['', 'Budgets', ...indented(table(rows, [2]))];
+}
 
-  const bundleBytes = result.contributors?.bundleBytes;
-  if (bundleBytes) {
-    for (const name of FUNCTION_NAMES) {
-      const contributors = bundleBytes[name];
-      if (!contributors) continue;
-      const check =
-        contributors.matchesCdkBundle === undefined
-          ? ''
-          : contributors.matchesCdkBundle
-            ? ', the size of the CDK bundle'
-            : ', NOT the size of the CDK bundle: the options differ';
-      lines.push(
-        '',
-        `Bundle size, ${name} (esbuild metafile: ${contributors.totalBytes.toLocaleString('en-US')} B${check})`,
-      );
-      lines.push('  packages:');
-      lines.push(...contributorRows(contributors.topPackages, formatBytes));
-      lines.push('  inputs:');
-      lines.push(...contributorRows(contributors.topInputs, formatBytes));
-    }
-  }
-  const importTime = result.contributors?.importTime;
-  if (importTime) {
-    for (const name of FUNCTION_NAMES) {
-      const contributors = importTime[name];
-      if (!contributors) continue;
-      lines.push(
-        '',
-        `Import time, ${name} (CPU profiles of ${contributors.runs} imports: median ` +
-          `${ms(contributors.profiledImportMs)} while profiled, of which ${ms(contributors.evaluationMs)} ` +
-          'running bundle code)',
-      );
-      lines.push(...contributorRows(contributors.top, ms));
-    }
-  }
+/** The lines of every function that has figures, in the order of FUNCTION_NAMES. */
+function perFunction<T>(
+  byFunction: Readonly<Record<FunctionName, T>> | undefined,
+  linesOf: (name: FunctionName, figures: T) => string[],
+): string[] {
+  return FUNCTION_NAMES.flatMap((name) => {
+    const figures = byFunction?.[name];
+    return figures ? linesOf(name, figures) : [];
+  });
+}
 
-  lines.push('', 'Methods');
-  for (const [name, method] of Object.entries(result.methods)) lines.push(`  ${name}: ${method}`);
+function bundleSizeLines(name: FunctionName, contributors: BundleContributors): string[] {
+  const check =
+    contributors.matchesCdkBundle === undefined
+      ? ''
+      : contributors.matchesCdkBundle
+        ? ', the size of the CDK bundle'
+        : ', NOT the size of the CDK bundle: the options differ';
+  return [
+    '',
+    `Bundle size, ${name} (esbuild metafile: ${contributors.totalBytes.toLocaleString('en-US')} B${check})`,
+    '  packages:',
+    ...contributorRows(contributors.topPackages, formatBytes),
+    '  inputs:',
+    ...contributorRows(contributors.topInputs, formatBytes),
+  ];
+}
 
-  const errors = Object.entries(result.errors);
-  if (errors.length > 0) {
-    lines.push('', 'Not measured');
-    for (const [section, message] of errors) lines.push(`  ${section}: ${message}`);
-  }
-  return lines.join('\n');
+function importTimeLines(name: FunctionName, contributors: ImportTimeContributors): string[] {
+  return [
+    '',
+    `Import time, ${name} (CPU profiles of ${contributors.runs} imports: median ` +
+      `${ms(contributors.profiledImportMs)} while profiled, of which ${ms(contributors.evaluationMs)} ` +
+      'running bundle code)',
+    ...contributorRows(contributors.top, ms),
+  ];
+}
+
+function methodLines(methods: BenchResult['methods']): string[] {
+  return ['', 'Methods', ...Object.entries(methods).map(([name, method]) => `  ${name}: ${method}`)];
+}
+
+function notMeasuredLines(errors: BenchResult['errors']): string[] {
+  const entries = Object.entries(errors);
+  if (entries.length === 0) return [];
+  return ['', 'Not measured', ...entries.map(([section, message]) => `  ${section}: ${message}`)];
 }
 
 function contributorRows(contributors: readonly Contributor[], format: (value: number) => string): string[] {

@@ -100,14 +100,11 @@ function schedule(durations: readonly number[], concurrency: number): number {
   return Math.max(...free);
 }
 
-export async function benchSpeechLatency(): Promise<SpeechLatencyFigures> {
-  const fixture = await startPipelineFixture({
-    bucket: 'bench-speech',
-    table: 'bench-speech-voices',
-    simulators: { smallest: SPEECH_LATENCY, typecast: SPEECH_LATENCY },
-  });
-  const byLength = () => ({ smallest: {}, typecast: {} }) as Record<ProviderName, Record<number, number>>;
-  const figures = {
+const byLength = () => ({ smallest: {}, typecast: {} }) as Record<ProviderName, Record<number, number>>;
+
+/** The figures per provider and text length, filled in request by request. */
+function emptyLengthFigures() {
+  return {
     ttfbMs: byLength(),
     totalMs: byLength(),
     providerScheduleMs: byLength(),
@@ -116,80 +113,140 @@ export async function benchSpeechLatency(): Promise<SpeechLatencyFigures> {
     providerFirstByteMs: byLength(),
     pieces: byLength(),
   };
-  const hits: number[] = [];
-  const s3Hits: number[] = [];
+}
+
+type LengthFigures = ReturnType<typeof emptyLengthFigures>;
+
+/** The times (ms) of the cache-hit requests of both providers: from a warm instance's memory, and from S3. */
+interface CacheHitTimes {
+  readonly hits: number[];
+  readonly s3Hits: number[];
+}
+
+type Fixture = Awaited<ReturnType<typeof startPipelineFixture>>;
+type ApiApp = ReturnType<typeof createApiApp>;
+type AfterResponse = ReturnType<typeof collectAfterResponse>;
+
+interface SpeechRun {
+  /** ms from the request to its first body chunk. */
+  readonly ttfb: number;
+  /** ms to its last body chunk. */
+  readonly total: number;
+  readonly bytes: number;
+  /** The X-Cache header: `hit` or `miss`. */
+  readonly cache: string | null;
+}
+
+export async function benchSpeechLatency(): Promise<SpeechLatencyFigures> {
+  const fixture = await startPipelineFixture({
+    bucket: 'bench-speech',
+    table: 'bench-speech-voices',
+    simulators: { smallest: SPEECH_LATENCY, typecast: SPEECH_LATENCY },
+  });
+  const figures = emptyLengthFigures();
+  const cacheHits: CacheHitTimes = { hits: [], s3Hits: [] };
   try {
     for (const provider of ['smallest', 'typecast'] as const satisfies readonly ProviderName[]) {
-      const voiceId = await fixture.cloneVoice(`incoming/${provider}/bench-latency.wav`);
-      const spans: Span[] = [];
-      const providers = { ...fixture.providers, [provider]: timed(fixture.providers[provider], spans) };
-      const app = createApiApp(fixture.apiDependencies({ providers }));
-      // An instance whose memory does not hold the pieces: every lookup goes to S3 (s3rver here).
-      const fromS3 = createApiApp(fixture.apiDependencies({ providers, recentPieces: false }));
-      // As the streaming adapter does: the work a request leaves for after its response (usage) is not
-      // part of its time, and is done before the next request starts (one invocation at a time).
-      const after = collectAfterResponse();
-      const speak = async (text: string, target = app) => {
-        await after.settled();
-        const started = performance.now();
-        const response = await target.request(
-          `/voices/${voiceId}/speech`,
-          { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ text }) },
-          undefined,
-          after.executionContext,
-        );
-        if (response.status !== 200 || !response.body) throw new Error(`speech answered ${response.status}`);
-        let first: number | undefined;
-        let bytes = 0;
-        for await (const chunk of response.body) {
-          first ??= performance.now() - started;
-          bytes += chunk.length;
-        }
-        return {
-          ttfb: first ?? Number.NaN,
-          total: performance.now() - started,
-          bytes,
-          cache: response.headers.get('x-cache'),
-        };
-      };
-      for (const length of SPEECH_LENGTHS) {
-        const text = textOf(length, `${provider}-${length}-${Date.now()}`);
-        spans.length = 0;
-        const run = await speak(text);
-        if (run.cache !== 'miss') throw new Error(`expected a cache miss, got ${run.cache}`);
-        const durations = spans.map((span) => (span.end ?? span.start) - span.start);
-        const firstPiece = spans[0];
-        const providerFirstByte = (firstPiece?.firstChunk ?? Number.NaN) - (firstPiece?.start ?? 0);
-        const concurrency = PROVIDER_LIMITS[provider].speech.concurrency;
-        figures.ttfbMs[provider][length] = run.ttfb;
-        figures.totalMs[provider][length] = run.total;
-        figures.providerScheduleMs[provider][length] = schedule(durations, concurrency);
-        figures.totalOverSchedule[provider][length] = run.total / schedule(durations, concurrency);
-        figures.providerFirstByteMs[provider][length] = providerFirstByte;
-        figures.ttfbOverFirstByteMs[provider][length] = run.ttfb - providerFirstByte;
-        figures.pieces[provider][length] = speechPieces(
-          text,
-          PROVIDER_LIMITS[provider].speech.maxCharsPerRequest,
-        ).length;
-        if (length === SPEECH_LENGTHS[0]) {
-          for (let index = 0; index < CACHE_HIT_RUNS; index += 1) {
-            const hit = await speak(text);
-            if (hit.cache !== 'hit') throw new Error(`expected a cache hit, got ${hit.cache}`);
-            hits.push(hit.total);
-            const s3Hit = await speak(text, fromS3);
-            if (s3Hit.cache !== 'hit') throw new Error(`expected a cache hit from S3, got ${s3Hit.cache}`);
-            s3Hits.push(s3Hit.total);
-          }
-        }
-      }
+      await benchProvider(fixture, provider, figures, cacheHits);
     }
   } finally {
     await fixture.stop();
   }
   return {
     ...figures,
-    cacheHitMsP50: median(hits),
-    cacheHitFromS3MsP50: median(s3Hits),
+    cacheHitMsP50: median(cacheHits.hits),
+    cacheHitFromS3MsP50: median(cacheHits.s3Hits),
     latency: SPEECH_LATENCY,
   };
+}
+
+/** One provider: a request of every length, each a cache miss, then the shortest again from the cache. */
+async function benchProvider(
+  fixture: Fixture,
+  provider: ProviderName,
+  figures: LengthFigures,
+  cacheHits: CacheHitTimes,
+): Promise<void> {
+  const voiceId = await fixture.cloneVoice(`incoming/${provider}/bench-latency.wav`);
+  const spans: Span[] = [];
+  const providers = { ...fixture.providers, [provider]: timed(fixture.providers[provider], spans) };
+  const app = createApiApp(fixture.apiDependencies({ providers }));
+  // An instance whose memory does not hold the pieces: every lookup goes to S3 (s3rver here).
+  const fromS3 = createApiApp(fixture.apiDependencies({ providers, recentPieces: false }));
+  // As the streaming adapter does: the work a request leaves for after its response (usage) is not
+  // part of its time, and is done before the next request starts (one invocation at a time).
+  const after = collectAfterResponse();
+  const speak = (text: string, target = app) => requestSpeech(target, voiceId, text, after);
+  for (const length of SPEECH_LENGTHS) {
+    const text = textOf(length, `${provider}-${length}-${Date.now()}`);
+    spans.length = 0;
+    const run = await speak(text);
+    if (run.cache !== 'miss') throw new Error(`expected a cache miss, got ${run.cache}`);
+    recordCacheMiss(figures, provider, length, text, run, spans);
+    if (length === SPEECH_LENGTHS[0]) {
+      for (let index = 0; index < CACHE_HIT_RUNS; index += 1) {
+        const hit = await speak(text);
+        if (hit.cache !== 'hit') throw new Error(`expected a cache hit, got ${hit.cache}`);
+        cacheHits.hits.push(hit.total);
+        const s3Hit = await speak(text, fromS3);
+        if (s3Hit.cache !== 'hit') throw new Error(`expected a cache hit from S3, got ${s3Hit.cache}`);
+        cacheHits.s3Hits.push(s3Hit.total);
+      }
+    }
+  }
+}
+
+/** One speech request, its body read to the end, timed after the previous request's leftover work. */
+async function requestSpeech(
+  target: ApiApp,
+  voiceId: string,
+  text: string,
+  after: AfterResponse,
+): Promise<SpeechRun> {
+  await after.settled();
+  const started = performance.now();
+  const response = await target.request(
+    `/voices/${voiceId}/speech`,
+    { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ text }) },
+    undefined,
+    after.executionContext,
+  );
+  if (response.status !== 200 || !response.body) throw new Error(`speech answered ${response.status}`);
+  let first: number | undefined;
+  let bytes = 0;
+  for await (const chunk of response.body) {
+    first ??= performance.now() - started;
+    bytes += chunk.length;
+  }
+  return {
+    ttfb: first ?? Number.NaN,
+    total: performance.now() - started,
+    bytes,
+    cache: response.headers.get('x-cache'),
+  };
+}
+
+/** The figures of one uncached request, next to the spans its provider's syntheses took. */
+function recordCacheMiss(
+  figures: LengthFigures,
+  provider: ProviderName,
+  length: number,
+  text: string,
+  run: SpeechRun,
+  spans: readonly Span[],
+): void {
+  const durations = spans.map((span) => (span.end ?? span.start) - span.start);
+  const firstPiece = spans[0];
+  const providerFirstByte = (firstPiece?.firstChunk ?? Number.NaN) - (firstPiece?.start ?? 0);
+  const concurrency = PROVIDER_LIMITS[provider].speech.concurrency;
+  figures.ttfbMs[provider][length] = run.ttfb;
+  figures.totalMs[provider][length] = run.total;
+  figures.providerScheduleMs[provider][length] = schedule(durations, concurrency);
+  figures.totalOverSchedule[provider][length] = run.total / schedule(durations, concurrency);
+  figures.providerFirstByteMs[provider][length] = providerFirstByte;
+  figures.ttfbOverFirstByteMs[provider][length] = run.ttfb - providerFirstByte;
+  figures.pieces[provider][length] = speechPieces(
+    text,
+    PROVIDER_LIMITS[provider].speech.maxCharsPerRequest,
+  ).length;
 }
