@@ -6,6 +6,7 @@ import {
   PutCommand,
   QueryCommand,
   UpdateCommand,
+  type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { VOICES_BY_CREATED_AT_INDEX } from '../contract';
 import { VoicedropError } from '../errors';
@@ -59,6 +60,26 @@ export type VoiceChanges = { readonly [K in keyof VoiceRecord]?: VoiceRecord[K] 
 export interface AudioClaim {
   readonly claimKey: string;
   readonly ownerVoiceId: string;
+}
+
+/** One speech request's figures, added to a voice's `usage`. */
+export interface UsageDelta {
+  readonly requests: number;
+  readonly characters: number;
+  readonly providerCharacters: number;
+  readonly cacheHits: number;
+  readonly at: string;
+}
+
+/** Sends a conditional write: false when its condition did not hold. */
+async function conditionHeld(write: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await write();
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
 }
 
 /**
@@ -164,8 +185,8 @@ export class VoiceRepository {
       throw new Error(`Not a move of the status machine: ${illegal.join(', ')} → ${options.to}`);
     }
     const { names, values, sets, removes, conditions } = transitionExpression(options);
-    try {
-      await this.documents.send(
+    return conditionHeld(() =>
+      this.documents.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { voiceId },
@@ -174,12 +195,8 @@ export class VoiceRepository {
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
         }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+      ),
+    );
   }
 
   /**
@@ -284,19 +301,17 @@ export class VoiceRepository {
 
   /** One attempt of claimAudio; undefined when a concurrent writer changed the claim meanwhile. */
   private async tryClaimAudio(claimKey: string, voiceId: string, now: Date): Promise<AudioClaim | undefined> {
-    try {
-      await this.documents.send(
+    const claimed = await conditionHeld(() =>
+      this.documents.send(
         new PutCommand({
           TableName: this.tableName,
           Item: { voiceId: claimKey, ownerVoiceId: voiceId, createdAt: now.toISOString() },
           ConditionExpression: 'attribute_not_exists(voiceId) OR ownerVoiceId = :me',
           ExpressionAttributeValues: { ':me': voiceId },
         }),
-      );
-      return { claimKey, ownerVoiceId: voiceId };
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
+      ),
+    );
+    if (claimed) return { claimKey, ownerVoiceId: voiceId };
     const claim = await this.documents.send(
       new GetCommand({ TableName: this.tableName, Key: { voiceId: claimKey }, ConsistentRead: true }),
     );
@@ -306,8 +321,8 @@ export class VoiceRepository {
     const ownerEndedWithoutVoice =
       !owner || (FINAL_STATUSES.has(owner.status) && !VOICE_MADE_STATUSES.has(owner.status));
     if (!ownerEndedWithoutVoice) return { claimKey, ownerVoiceId };
-    try {
-      await this.documents.send(
+    const taken = await conditionHeld(() =>
+      this.documents.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { voiceId: claimKey },
@@ -315,62 +330,21 @@ export class VoiceRepository {
           ConditionExpression: 'ownerVoiceId = :previous',
           ExpressionAttributeValues: { ':me': voiceId, ':previous': ownerVoiceId, ':now': now.toISOString() },
         }),
-      );
-      return { claimKey, ownerVoiceId: voiceId };
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      return undefined;
-    }
+      ),
+    );
+    return taken ? { claimKey, ownerVoiceId: voiceId } : undefined;
   }
 
   /**
    * Adds one speech request's figures to the voice's `usage`, atomically (concurrent requests never lose
    * a count). A record without `usage` gets it first; a record that no longer exists is left alone.
    */
-  async recordUsage(
-    voiceId: string,
-    delta: {
-      requests: number;
-      characters: number;
-      providerCharacters: number;
-      cacheHits: number;
-      at: string;
-    },
-  ): Promise<void> {
-    const add = () =>
-      this.documents.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { voiceId },
-          UpdateExpression:
-            'ADD #usage.#requests :requests, #usage.#characters :characters, #usage.#providerCharacters :providerCharacters, #usage.#cacheHits :cacheHits SET #usage.#lastUsedAt = :at',
-          ConditionExpression: 'attribute_exists(voiceId) AND attribute_exists(#usage)',
-          ExpressionAttributeNames: {
-            '#usage': 'usage',
-            '#requests': 'requests',
-            '#characters': 'characters',
-            '#providerCharacters': 'providerCharacters',
-            '#cacheHits': 'cacheHits',
-            '#lastUsedAt': 'lastUsedAt',
-          },
-          ExpressionAttributeValues: {
-            ':requests': delta.requests,
-            ':characters': delta.characters,
-            ':providerCharacters': delta.providerCharacters,
-            ':cacheHits': delta.cacheHits,
-            ':at': delta.at,
-          },
-        }),
-      );
-    try {
-      await add();
-      return;
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
+  async recordUsage(voiceId: string, delta: UsageDelta): Promise<void> {
+    const add = () => this.documents.send(new UpdateCommand(this.usageAddition(voiceId, delta)));
+    if (await conditionHeld(add)) return;
     // No usage yet (or no record): create the map with zeros, unless another request just did.
-    try {
-      await this.documents.send(
+    await conditionHeld(() =>
+      this.documents.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { voiceId },
@@ -387,32 +361,51 @@ export class VoiceRepository {
             },
           },
         }),
-      );
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
-    try {
-      await add();
-    } catch (error) {
-      // The record is gone: nothing to count on.
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
+      ),
+    );
+    // If this fails too, the record is gone: nothing to count on.
+    await conditionHeld(add);
+  }
+
+  /** Adds `delta` to an existing `usage` map of an existing record. */
+  private usageAddition(voiceId: string, delta: UsageDelta): UpdateCommandInput {
+    return {
+      TableName: this.tableName,
+      Key: { voiceId },
+      UpdateExpression:
+        'ADD #usage.#requests :requests, #usage.#characters :characters, #usage.#providerCharacters :providerCharacters, #usage.#cacheHits :cacheHits SET #usage.#lastUsedAt = :at',
+      ConditionExpression: 'attribute_exists(voiceId) AND attribute_exists(#usage)',
+      ExpressionAttributeNames: {
+        '#usage': 'usage',
+        '#requests': 'requests',
+        '#characters': 'characters',
+        '#providerCharacters': 'providerCharacters',
+        '#cacheHits': 'cacheHits',
+        '#lastUsedAt': 'lastUsedAt',
+      },
+      ExpressionAttributeValues: {
+        ':requests': delta.requests,
+        ':characters': delta.characters,
+        ':providerCharacters': delta.providerCharacters,
+        ':cacheHits': delta.cacheHits,
+        ':at': delta.at,
+      },
+    };
   }
 
   /** Releases a claim this voice owns (after a failure), so a later identical upload can clone. */
   async releaseClaim(claimKey: string, voiceId: string): Promise<void> {
-    try {
-      await this.documents.send(
+    // Not ours (any more): nothing to release.
+    await conditionHeld(() =>
+      this.documents.send(
         new DeleteCommand({
           TableName: this.tableName,
           Key: { voiceId: claimKey },
           ConditionExpression: 'ownerVoiceId = :me',
           ExpressionAttributeValues: { ':me': voiceId },
         }),
-      );
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
+      ),
+    );
   }
 }
 
