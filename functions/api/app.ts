@@ -73,22 +73,50 @@ interface CallerEvent {
 
 type Environment = { Bindings: { lambdaContext?: Context; event?: CallerEvent } };
 
+/** The dependencies with their defaults filled in, as every group of routes uses them. */
+interface ApiServices {
+  readonly dependencies: ApiDependencies;
+  readonly now: () => Date;
+  readonly metrics: MetricsRecorder;
+  readonly consents: ConsentRepository;
+  readonly recentPieces: RecentPieces | false;
+}
+
 /**
  * The HTTPS API as one Hono app. The Lambda handler adapts API Gateway events at the edge
  * (`hono/aws-lambda`); tests and local mode call the same app.
  */
 export function createApiApp(dependencies: ApiDependencies): Hono<Environment> {
-  const now = dependencies.now ?? (() => new Date());
-  const metrics = dependencies.metrics ?? noMetrics;
-  const consents = dependencies.consents ?? ConsentRepository.beside(dependencies.voices);
+  const services = withDefaults(dependencies);
   const app = new Hono<Environment>();
-  const recentPieces = dependencies.recentPieces ?? new RecentPieces(RECENT_PIECES);
+  useRequestDeadline(app);
+  registerVoiceRoutes(app, services);
+  registerConsentRoutes(app, services);
+  registerSpeechRoute(app, services);
+  registerUploadRoute(app, services);
+  registerFallbacks(app, services);
+  return app;
+}
 
+function withDefaults(dependencies: ApiDependencies): ApiServices {
+  return {
+    dependencies,
+    now: dependencies.now ?? (() => new Date()),
+    metrics: dependencies.metrics ?? noMetrics,
+    consents: dependencies.consents ?? ConsentRepository.beside(dependencies.voices),
+    recentPieces: dependencies.recentPieces ?? new RecentPieces(RECENT_PIECES),
+  };
+}
+
+function useRequestDeadline(app: Hono<Environment>): void {
   // Every AWS call a request makes ends by the request's deadline, early enough for an answer.
   app.use(async (c, next) => {
     await withinDeadline(deadlineOf(c.env?.lambdaContext), next);
   });
+}
 
+/** GET /voices, GET /voices/:voiceId and DELETE /voices/:voiceId. */
+function registerVoiceRoutes(app: Hono<Environment>, { dependencies, metrics, now }: ApiServices): void {
   app.get('/voices', async (c) => {
     const query = parse(listVoicesQuerySchema, Object.fromEntries(new URL(c.req.url).searchParams));
     const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
@@ -132,7 +160,13 @@ export function createApiApp(dependencies: ApiDependencies): Hono<Environment> {
     const record = await deleteVoice(voiceId, { reason: 'requested', by }, { ...dependencies, metrics, now });
     return c.json(toVoiceJson(record));
   });
+}
 
+/** POST /consents, GET /consents/:consentId and DELETE /consents/:consentId. */
+function registerConsentRoutes(
+  app: Hono<Environment>,
+  { dependencies, consents, metrics, now }: ApiServices,
+): void {
   app.post('/consents', async (c) => {
     const request = parse(consentRequestSchema, await jsonBody(c.req.raw));
     const consent = await createConsent(request, principalOf(c.env?.event), {
@@ -154,7 +188,13 @@ export function createApiApp(dependencies: ApiDependencies): Hono<Environment> {
       await revokeConsent(consentId, principalOf(c.env?.event), { ...dependencies, consents, metrics, now }),
     );
   });
+}
 
+/** POST /voices/:voiceId/speech. */
+function registerSpeechRoute(
+  app: Hono<Environment>,
+  { dependencies, recentPieces, metrics, now }: ApiServices,
+): void {
   app.post('/voices/:voiceId/speech', async (c) => {
     const voiceId = pathVoiceId(c.req.param('voiceId'));
     const request = parse(speechRequestSchema, await jsonBody(c.req.raw));
@@ -179,13 +219,19 @@ export function createApiApp(dependencies: ApiDependencies): Hono<Environment> {
     if (answer.contentLength !== undefined) headers['Content-Length'] = String(answer.contentLength);
     return c.body(answer.body, 200, { ...headers, 'Content-Type': answer.contentType });
   });
+}
 
+/** POST /uploads. */
+function registerUploadRoute(app: Hono<Environment>, { dependencies, consents, now }: ApiServices): void {
   app.post('/uploads', async (c) => {
     const request = parse(uploadRequestSchema, await jsonBody(c.req.raw));
     await checkUploadConsent(request.consentId, dependencies.consentRequired === true, consents, now());
     return c.json(await createUpload(request, { ...dependencies, now }), 201);
   });
+}
 
+/** The answers for an unknown route and for any error a route throws (logged, then mapped). */
+function registerFallbacks(app: Hono<Environment>, { dependencies }: ApiServices): void {
   app.notFound((c) =>
     c.json(
       { error: { code: 'not_found', message: `No route ${c.req.method} ${c.req.path}.`, retryable: false } },
@@ -211,8 +257,6 @@ export function createApiApp(dependencies: ApiDependencies): Hono<Environment> {
     }
     return c.json(answer.body, answer.statusCode as ContentfulStatusCode, { ...answer.headers });
   });
-
-  return app;
 }
 
 function parse<T extends z.ZodMiniType>(schema: T, input: unknown): z.infer<T> {

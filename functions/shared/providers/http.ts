@@ -99,212 +99,260 @@ export function describeOperation(operation: ProviderOperation): string {
 }
 
 export function createProviderHttp(config: ProviderHttpConfig): ProviderHttp {
+  const http = resolveHttpInstance(config);
+  // Plain closures over `http`, not methods: they work when detached from the returned object.
+  return {
+    send: (request, options = {}) =>
+      retrying(http, request, options, (apiKey, signal) => attempt(http, request, apiKey, signal)),
+    stream: (request, options = {}) =>
+      retrying(http, request, options, (apiKey, signal) => streamAttempt(http, request, apiKey, signal)),
+  };
+}
+
+/** What every call of one `createProviderHttp` shares: its config, with the client's defaults filled in once. */
+interface ProviderHttpInstance {
+  readonly config: ProviderHttpConfig;
+  readonly client: ProviderClientOptions;
+  readonly provider: ProviderName;
+  readonly title: string;
+  readonly fetchImplementation: typeof globalThis.fetch;
+  readonly maxAttempts: number;
+  readonly maxDelayMs: number;
+  readonly backoff: Backoff;
+}
+
+function resolveHttpInstance(config: ProviderHttpConfig): ProviderHttpInstance {
   const { client, provider, title } = config;
-  const fetchImplementation = client.fetch ?? globalThis.fetch;
-  const maxAttempts = Math.max(1, client.retry?.maxAttempts ?? DEFAULT_RETRY.maxAttempts);
   const baseDelayMs = client.retry?.baseDelayMs ?? DEFAULT_RETRY.baseDelayMs;
   const maxDelayMs = client.retry?.maxDelayMs ?? DEFAULT_RETRY.maxDelayMs;
+  return {
+    config,
+    client,
+    provider,
+    title,
+    fetchImplementation: client.fetch ?? globalThis.fetch,
+    maxAttempts: Math.max(1, client.retry?.maxAttempts ?? DEFAULT_RETRY.maxAttempts),
+    maxDelayMs,
+    backoff: { baseMs: baseDelayMs, maxMs: maxDelayMs, jitter: 'full' },
+  };
+}
 
-  function requestInit(request: ProviderRequest, apiKey: string, signal: AbortSignal): RequestInit {
-    const multipart = request.body instanceof MultipartBody ? request.body : undefined;
-    return {
-      method: request.method,
-      headers: {
-        ...request.headers,
-        ...(multipart
-          ? { 'Content-Type': multipart.contentType, 'Content-Length': String(multipart.length) }
-          : {}),
-        ...config.authorize(apiKey),
-      },
-      body: multipart ? multipart.stream() : (request.body as string | undefined),
-      // Required by fetch for a streamed request body.
-      ...(multipart ? { duplex: 'half' as const } : {}),
-      signal,
-    };
+/** One request to the provider, with the attempt's key and signal. */
+function fetchOnce(
+  http: ProviderHttpInstance,
+  request: ProviderRequest,
+  apiKey: string,
+  signal: AbortSignal,
+): Promise<Response> {
+  // Called as a plain function, never as a method of `http`.
+  const fetchImplementation = http.fetchImplementation;
+  return fetchImplementation(
+    `${http.client.baseUrl}${request.path}`,
+    requestInit(http, request, apiKey, signal),
+  );
+}
+
+function requestInit(
+  http: ProviderHttpInstance,
+  request: ProviderRequest,
+  apiKey: string,
+  signal: AbortSignal,
+): RequestInit {
+  const multipart = request.body instanceof MultipartBody ? request.body : undefined;
+  return {
+    method: request.method,
+    headers: {
+      ...request.headers,
+      ...(multipart
+        ? { 'Content-Type': multipart.contentType, 'Content-Length': String(multipart.length) }
+        : {}),
+      ...http.config.authorize(apiKey),
+    },
+    body: multipart ? multipart.stream() : (request.body as string | undefined),
+    // Required by fetch for a streamed request body.
+    ...(multipart ? { duplex: 'half' as const } : {}),
+    signal,
+  };
+}
+
+async function attempt(
+  http: ProviderHttpInstance,
+  request: ProviderRequest,
+  apiKey: string,
+  signal?: AbortSignal,
+): Promise<AttemptOutcome<ProviderResponse>> {
+  const timeout = AbortSignal.timeout(http.client.timeoutMs);
+  const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+  try {
+    const response = await fetchOnce(http, request, apiKey, combined);
+    // Reading the body is part of the attempt: a provider that stalls mid-body hits the same deadline.
+    const body = new Uint8Array(await response.arrayBuffer());
+    const answer = { status: response.status, headers: response.headers, body };
+    return isSuccess(answer.status) ? { done: answer } : { failed: answer };
+  } catch (error) {
+    if (signal?.aborted) throw abortedError(http, request, error);
+    throw transportError(http, error, request, timeout.aborted);
   }
+}
 
-  async function attempt(
-    request: ProviderRequest,
-    apiKey: string,
-    signal?: AbortSignal,
-  ): Promise<AttemptOutcome<ProviderResponse>> {
-    const timeout = AbortSignal.timeout(client.timeoutMs);
-    const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
-    try {
-      const response = await fetchImplementation(
-        `${client.baseUrl}${request.path}`,
-        requestInit(request, apiKey, combined),
-      );
-      // Reading the body is part of the attempt: a provider that stalls mid-body hits the same deadline.
+async function streamAttempt(
+  http: ProviderHttpInstance,
+  request: ProviderRequest,
+  apiKey: string,
+  signal?: AbortSignal,
+): Promise<AttemptOutcome<ProviderStreamResponse>> {
+  const timer = new AttemptTimer(http.client.timeoutMs);
+  const combined = signal ? AbortSignal.any([signal, timer.signal]) : timer.signal;
+  let response: Response;
+  try {
+    response = await fetchOnce(http, request, apiKey, combined);
+    if (!isSuccess(response.status)) {
+      // An error answer is small: read it whole for the mapper, within the same deadline.
       const body = new Uint8Array(await response.arrayBuffer());
-      const answer = { status: response.status, headers: response.headers, body };
-      return isSuccess(answer.status) ? { done: answer } : { failed: answer };
-    } catch (error) {
-      if (signal?.aborted) throw abortedError(request, error);
-      throw transportError(error, request, timeout.aborted);
-    }
-  }
-
-  async function streamAttempt(
-    request: ProviderRequest,
-    apiKey: string,
-    signal?: AbortSignal,
-  ): Promise<AttemptOutcome<ProviderStreamResponse>> {
-    const timer = new AttemptTimer(client.timeoutMs);
-    const combined = signal ? AbortSignal.any([signal, timer.signal]) : timer.signal;
-    let response: Response;
-    try {
-      response = await fetchImplementation(
-        `${client.baseUrl}${request.path}`,
-        requestInit(request, apiKey, combined),
-      );
-      if (!isSuccess(response.status)) {
-        // An error answer is small: read it whole for the mapper, within the same deadline.
-        const body = new Uint8Array(await response.arrayBuffer());
-        timer.stop();
-        return { failed: { status: response.status, headers: response.headers, body } };
-      }
-    } catch (error) {
       timer.stop();
-      if (signal?.aborted) throw abortedError(request, error);
-      throw transportError(error, request, timer.fired);
+      return { failed: { status: response.status, headers: response.headers, body } };
     }
-    const body = readBodyStream(response, timer, (error, receivedBytes) =>
-      midStreamError(request, error, receivedBytes, signal, timer),
-    );
-    return { done: { status: response.status, headers: response.headers, body } };
+  } catch (error) {
+    timer.stop();
+    if (signal?.aborted) throw abortedError(http, request, error);
+    throw transportError(http, error, request, timer.fired);
   }
+  const body = readBodyStream(response, timer, (error, receivedBytes) =>
+    midStreamError(http, request, error, receivedBytes, signal, timer),
+  );
+  return { done: { status: response.status, headers: response.headers, body } };
+}
 
-  function midStreamError(
-    request: ProviderRequest,
-    error: unknown,
-    receivedBytes: number,
-    signal: AbortSignal | undefined,
-    timer: AttemptTimer,
-  ): ProviderError {
-    if (signal?.aborted) return abortedError(request, error);
-    const verb = describeOperation(request.operation);
-    const after = `after ${receivedBytes} bytes`;
-    if (timer.fired) {
-      return new ProviderError({
-        provider,
-        kind: 'timeout',
-        retryable: false,
-        message: `${title} stopped sending mid-stream while trying to ${verb} (nothing for ${formatSeconds(client.timeoutMs)}, ${after}).`,
-        cause: error,
-      });
-    }
-    const code = networkErrorCode(error);
+function midStreamError(
+  http: ProviderHttpInstance,
+  request: ProviderRequest,
+  error: unknown,
+  receivedBytes: number,
+  signal: AbortSignal | undefined,
+  timer: AttemptTimer,
+): ProviderError {
+  if (signal?.aborted) return abortedError(http, request, error);
+  const { provider, title } = http;
+  const verb = describeOperation(request.operation);
+  const after = `after ${receivedBytes} bytes`;
+  if (timer.fired) {
     return new ProviderError({
       provider,
-      kind: 'network',
+      kind: 'timeout',
       retryable: false,
-      message: `The connection to ${title} was cut mid-stream while trying to ${verb} (${after}${code ? `, ${code}` : ''}).`,
-      providerCode: code,
+      message: `${title} stopped sending mid-stream while trying to ${verb} (nothing for ${formatSeconds(http.client.timeoutMs)}, ${after}).`,
       cause: error,
     });
   }
+  const code = networkErrorCode(error);
+  return new ProviderError({
+    provider,
+    kind: 'network',
+    retryable: false,
+    message: `The connection to ${title} was cut mid-stream while trying to ${verb} (${after}${code ? `, ${code}` : ''}).`,
+    providerCode: code,
+    cause: error,
+  });
+}
 
-  function abortedError(request: ProviderRequest, cause: unknown): ProviderError {
+function abortedError(http: ProviderHttpInstance, request: ProviderRequest, cause: unknown): ProviderError {
+  return new ProviderError({
+    provider: http.provider,
+    kind: 'aborted',
+    message: `The request to ${http.title} to ${describeOperation(request.operation)} was cancelled by the caller (usually because it ran out of time).`,
+    cause,
+  });
+}
+
+function transportError(
+  http: ProviderHttpInstance,
+  error: unknown,
+  request: ProviderRequest,
+  timedOut: boolean,
+): ProviderError {
+  const { provider, title } = http;
+  const verb = describeOperation(request.operation);
+  if (timedOut) {
     return new ProviderError({
       provider,
-      kind: 'aborted',
-      message: `The request to ${title} to ${describeOperation(request.operation)} was cancelled by the caller (usually because it ran out of time).`,
-      cause,
+      kind: 'timeout',
+      message: `${title} did not answer within ${formatSeconds(http.client.timeoutMs)} while trying to ${verb}; it may still finish the request.`,
+      cause: error,
     });
   }
+  const code = networkErrorCode(error);
+  const sent = code === undefined || !NOT_SENT_CODES.has(code);
+  return new NetworkProviderError(
+    {
+      provider,
+      kind: 'network',
+      message: `Could not reach ${title} to ${verb}${code ? ` (${code})` : ''}.`,
+      providerCode: code,
+      cause: error,
+    },
+    sent,
+  );
+}
 
-  function transportError(error: unknown, request: ProviderRequest, timedOut: boolean): ProviderError {
-    const verb = describeOperation(request.operation);
-    if (timedOut) {
-      return new ProviderError({
-        provider,
-        kind: 'timeout',
-        message: `${title} did not answer within ${formatSeconds(client.timeoutMs)} while trying to ${verb}; it may still finish the request.`,
-        cause: error,
+function shouldRetry(error: ProviderError, request: ProviderRequest): boolean {
+  if (error.kind === 'aborted' || !error.retryable) return false;
+  if (request.idempotent) return true;
+  // A clone is sent again only when the provider certainly did not create anything.
+  if (error.kind === 'rate_limited') return true;
+  return error instanceof NetworkProviderError && !error.requestSent;
+}
+
+/** The retry loop of `send` and `stream`: one attempt after another until one is done or must be thrown. */
+async function retrying<T>(
+  http: ProviderHttpInstance,
+  request: ProviderRequest,
+  options: CallOptions,
+  once: (apiKey: string, signal?: AbortSignal) => Promise<AttemptOutcome<T>>,
+): Promise<T> {
+  const { client, config } = http;
+  const { signal, deadline } = options;
+  if (signal?.aborted) throw abortedError(http, request, signal.reason);
+  let apiKey = await client.apiKey();
+  let refreshed = false;
+  let failedAttempts = 0;
+
+  for (;;) {
+    let error: ProviderError;
+    try {
+      const outcome = await once(apiKey, signal);
+      if ('done' in outcome) return outcome.done;
+      const response = outcome.failed;
+      error = config.mapError({
+        ...response,
+        operation: request.operation,
+        retryAfterMs: parseRetryAfter(response.headers.get('retry-after')),
+        requestId: response.headers.get('x-request-id') ?? undefined,
       });
-    }
-    const code = networkErrorCode(error);
-    const sent = code === undefined || !NOT_SENT_CODES.has(code);
-    return new NetworkProviderError(
-      {
-        provider,
-        kind: 'network',
-        message: `Could not reach ${title} to ${verb}${code ? ` (${code})` : ''}.`,
-        providerCode: code,
-        cause: error,
-      },
-      sent,
-    );
-  }
-
-  function shouldRetry(error: ProviderError, request: ProviderRequest): boolean {
-    if (error.kind === 'aborted' || !error.retryable) return false;
-    if (request.idempotent) return true;
-    // A clone is sent again only when the provider certainly did not create anything.
-    if (error.kind === 'rate_limited') return true;
-    return error instanceof NetworkProviderError && !error.requestSent;
-  }
-
-  const backoff: Backoff = { baseMs: baseDelayMs, maxMs: maxDelayMs, jitter: 'full' };
-
-  /** The retry loop of `send` and `stream`: one attempt after another until one is done or must be thrown. */
-  async function retrying<T>(
-    request: ProviderRequest,
-    options: CallOptions,
-    once: (apiKey: string, signal?: AbortSignal) => Promise<AttemptOutcome<T>>,
-  ): Promise<T> {
-    const { signal, deadline } = options;
-    if (signal?.aborted) throw abortedError(request, signal.reason);
-    let apiKey = await client.apiKey();
-    let refreshed = false;
-    let failedAttempts = 0;
-
-    for (;;) {
-      let error: ProviderError;
-      try {
-        const outcome = await once(apiKey, signal);
-        if ('done' in outcome) return outcome.done;
-        const response = outcome.failed;
-        error = config.mapError({
-          ...response,
-          operation: request.operation,
-          retryAfterMs: parseRetryAfter(response.headers.get('retry-after')),
-          requestId: response.headers.get('x-request-id') ?? undefined,
-        });
-        if (response.status === 401 && !refreshed) {
-          // The cached key may have been rotated: fetch it again once, and retry only if it changed.
-          refreshed = true;
-          const fresh = await client.apiKey({ refresh: true });
-          if (fresh !== apiKey) {
-            apiKey = fresh;
-            continue;
-          }
+      if (response.status === 401 && !refreshed) {
+        // The cached key may have been rotated: fetch it again once, and retry only if it changed.
+        refreshed = true;
+        const fresh = await client.apiKey({ refresh: true });
+        if (fresh !== apiKey) {
+          apiKey = fresh;
+          continue;
         }
-      } catch (caught) {
-        if (!(caught instanceof ProviderError)) throw caught;
-        error = caught;
       }
-
-      failedAttempts += 1;
-      if (failedAttempts >= maxAttempts || !shouldRetry(error, request)) throw error;
-
-      const delayMs = retryDelayMs(failedAttempts, backoff, error.retryAfterMs);
-      const remainingMs = deadline === undefined ? Number.POSITIVE_INFINITY : deadline - Date.now();
-      // Never sleep past the cap or the caller's deadline: the caller (a queue) can wait longer than we can.
-      if (delayMs > maxDelayMs || delayMs >= remainingMs) throw error;
-      await sleep(delayMs, signal).catch(() => {
-        throw abortedError(request, signal?.reason);
-      });
+    } catch (caught) {
+      if (!(caught instanceof ProviderError)) throw caught;
+      error = caught;
     }
-  }
 
-  return {
-    send: (request, options = {}) =>
-      retrying(request, options, (apiKey, signal) => attempt(request, apiKey, signal)),
-    stream: (request, options = {}) =>
-      retrying(request, options, (apiKey, signal) => streamAttempt(request, apiKey, signal)),
-  };
+    failedAttempts += 1;
+    if (failedAttempts >= http.maxAttempts || !shouldRetry(error, request)) throw error;
+
+    const delayMs = retryDelayMs(failedAttempts, http.backoff, error.retryAfterMs);
+    const remainingMs = deadline === undefined ? Number.POSITIVE_INFINITY : deadline - Date.now();
+    // Never sleep past the cap or the caller's deadline: the caller (a queue) can wait longer than we can.
+    if (delayMs > http.maxDelayMs || delayMs >= remainingMs) throw error;
+    await sleep(delayMs, signal).catch(() => {
+      throw abortedError(http, request, signal?.reason);
+    });
+  }
 }
 
 function isSuccess(status: number): boolean {
