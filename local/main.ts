@@ -4,7 +4,7 @@ import { errorMessage } from '../functions/shared/errors';
 import type { Log } from '../functions/shared/logger';
 import { SMALLEST_DELETE_MODES, type SmallestDeleteMode } from '../simulators/smallest/simulator';
 import { watchInbox } from './inbox';
-import { startLocalPipeline } from './pipeline';
+import { type LocalPipeline, type ReadyInfo, startLocalPipeline } from './pipeline';
 import { localS3Client } from './servers';
 
 const USAGE = `Usage: npm start -- [--data-dir DIR] [--s3-port N] [--dynamodb-port N] [--api-port N] [--sim]
@@ -93,7 +93,8 @@ function smallestDeleteNote(mode: string | undefined): string {
   );
 }
 
-async function main(): Promise<void> {
+/** The command line's options; a malformed command line ends the process with the usage. */
+function parseCommandLine(): Record<string, string | boolean | string[] | undefined> {
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({
@@ -114,7 +115,11 @@ async function main(): Promise<void> {
   } catch (error) {
     usageError(errorMessage(error));
   }
-  const values = parsed.values as Record<string, string | boolean | string[] | undefined>;
+  return parsed.values as Record<string, string | boolean | string[] | undefined>;
+}
+
+async function main(): Promise<void> {
+  const values = parseCommandLine();
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
     return;
@@ -139,12 +144,18 @@ async function main(): Promise<void> {
     log,
   });
 
+  // One write, so a reader that sees READY also has the banner.
+  process.stdout.write(readyAndBanner(info, values['sim-smallest-delete'] as string | undefined));
+  stopOnSignals(inbox, pipeline);
+}
+
+/** The READY line, then what is running and how to use it. */
+function readyAndBanner(info: ReadyInfo, smallestDeleteMode: string | undefined): string {
   const credentials = `AWS_ACCESS_KEY_ID=${info.accessKeyId} AWS_SECRET_ACCESS_KEY=${info.secretAccessKey} AWS_DEFAULT_REGION=${info.region}`;
   const providers = Object.entries(info.providers)
     .map(([name, mode]) => `${name}: ${mode === 'sim' ? 'built-in simulator' : 'live'}`)
     .join(', ');
-  // One write, so a reader that sees READY also has the banner.
-  process.stdout.write(`READY ${JSON.stringify(info)}
+  return `READY ${JSON.stringify(info)}
 
 voicedrop is running locally (Ctrl-C stops it; data stays in ${info.dataDir}).
   providers: ${providers}; default provider: ${info.defaultProvider}
@@ -163,7 +174,7 @@ Use the API (the same handler as in AWS; locally without SigV4):
   curl -X POST ${info.apiEndpoint}/voices/VOICE_ID/speech -H 'Content-Type: application/json' \\
        -d '{"text":"Hello from my cloned voice.","format":"wav"}' -o hello.wav
   curl -X DELETE ${info.apiEndpoint}/voices/VOICE_ID
-${info.providers.smallest === 'sim' ? smallestDeleteNote(values['sim-smallest-delete'] as string | undefined) : ''}
+${info.providers.smallest === 'sim' ? smallestDeleteNote(smallestDeleteMode) : ''}
 Read the table directly:
   ${credentials} aws --endpoint-url ${info.dynamodbEndpoint} dynamodb scan --table-name ${info.table}
 
@@ -176,8 +187,11 @@ Voice events (received, ready, rejected, failed, duplicate, deleted) are appende
 Uploads that ran out of retries are kept in ${info.dataDir}/dead-letters.jsonl; fix the cause, then send them back:
   npm run redrive -- --local --data-dir ${info.dataDir}
 
-`);
+`;
+}
 
+/** Ctrl-C (SIGINT) or SIGTERM stops the inbox watch, then the pipeline, finishing the work in flight. */
+function stopOnSignals(inbox: ReturnType<typeof watchInbox>, pipeline: LocalPipeline): void {
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;

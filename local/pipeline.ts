@@ -105,56 +105,30 @@ export interface LocalPipeline {
   close(): Promise<void>;
 }
 
+/** A part's close function; the pipeline runs them in reverse start order. */
+type Closer = () => Promise<void>;
+
 /**
  * The whole pipeline on this machine: S3- and DynamoDB-compatible servers, the S3→SQS notification as an
  * in-process queue, the clone handler's own code, and real or simulated providers.
  */
 export async function startLocalPipeline(options: LocalPipelineOptions): Promise<LocalPipeline> {
-  const { settings, validation, simulatorLatency, retention, configured, webhookSecret } =
-    readLocalSettings(options);
-  const { defaultProvider, timeoutMs } = settings;
+  const local = readLocalSettings(options);
+  const { settings, validation } = local;
 
   const dataDir = resolve(options.dataDir);
   const paths = dataPaths(dataDir);
   mkdirSync(paths.inbox, { recursive: true });
-  const closers: (() => Promise<void>)[] = [];
+  const closers: Closer[] = [];
   const closeAll = async () => {
     for (const close of closers.reverse()) await close().catch(() => undefined);
   };
 
   try {
-    const dynamo = await startLocalDynamo({ port: options.dynamodbPort, directory: paths.dynamodb });
-    closers.push(dynamo.close);
-    const s3 = await startLocalS3({ port: options.s3Port, directory: paths.s3, bucket: LOCAL_BUCKET });
-    closers.push(s3.close);
-
-    // Before anything writes: every committed write of the voices table from here on is a stream record.
-    const events = await startLocalEvents({
-      dataDir,
-      store: dynamo.store,
-      tableName: LOCAL_TABLE,
-      paths,
-      webhooks: options.webhooks ?? [],
-      secret: webhookSecret.secret,
-      backoff: options.webhookBackoff,
-      log: options.log,
-    });
-    closers.push(() => events.stop());
-    const dynamoClient = localDynamoClient(dynamo.endpoint);
-    await ensureVoicesTable(dynamoClient, LOCAL_TABLE);
-    const s3Client = localS3Client(s3.endpoint);
-
-    const { modes, keys, baseUrls, simulatorUrls } = await startLocalProviders({
-      dynamoClient,
-      tableName: LOCAL_TABLE,
-      configured,
-      forceSimulators: options.forceSimulators,
-      smallestDeleteMode: options.smallestDeleteMode,
-      simulatorLatency,
-      settings,
-      closers,
-    });
-    const keyStore = createStaticKeyStore(keys, LOCAL_KEY_SOURCE);
+    const servers = await startServersAndEvents(options, dataDir, paths, local.webhookSecret.secret, closers);
+    const { s3, s3Client, dynamoClient, events } = servers;
+    const providers = await startProviders(options, local, dynamoClient, closers);
+    const { keyStore, baseUrls, simulatorUrls } = providers;
     const voices = new VoiceRepository(dynamoClient, LOCAL_TABLE);
     const queue = await startLocalCloneSide({
       options,
@@ -181,57 +155,153 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       baseUrls,
     });
     closers.push(() => gateway.close());
-
-    // The retention schedule, swept at start and daily; `npm run retention -- --local` finds these servers
-    // and simulators through the state file.
-    closers.push(
-      startRetentionSchedule({
-        settings: retention,
-        dependencies: {
-          s3: s3Client,
-          bucket: LOCAL_BUCKET,
-          voices,
-          providers: createProviders(keyStore, { baseUrls, timeoutMs }),
-          logger: options.log,
-          metrics: noMetrics,
-          now: () => new Date(),
-        },
-        log: options.log,
-      }),
-    );
-    closers.push(
-      await writeLocalModeState(dataDir, {
-        pid: process.pid,
-        dynamodbEndpoint: dynamo.endpoint,
-        s3Endpoint: s3.endpoint,
-        bucket: LOCAL_BUCKET,
-        table: LOCAL_TABLE,
-        simulatorUrls,
-      }),
+    await startRetentionScheduleAndStateFile(
+      { options, local, dataDir, servers, providers, voices },
+      closers,
     );
 
-    const info: ReadyInfo = {
-      s3Endpoint: s3.endpoint,
-      dynamodbEndpoint: dynamo.endpoint,
-      apiEndpoint: gateway.url,
-      bucket: LOCAL_BUCKET,
-      table: LOCAL_TABLE,
-      region: LOCAL_REGION,
-      accessKeyId: LOCAL_CREDENTIALS.accessKeyId,
-      secretAccessKey: LOCAL_CREDENTIALS.secretAccessKey,
-      providers: modes,
-      defaultProvider,
-      inbox: paths.inbox,
-      dataDir,
-      events: paths.events,
-      webhooks: options.webhooks ?? [],
-      ...(webhookSecret.generated ? { webhookSecret: webhookSecret.secret } : {}),
-    };
+    const info = readyInfo({ options, local, dataDir, paths, servers, providers, apiEndpoint: gateway.url });
     return { info, queue, voices, events, simulatorUrls, close: closeAll };
   } catch (error) {
     await closeAll();
     throw error;
   }
+}
+
+type LocalSettings = ReturnType<typeof readLocalSettings>;
+type LocalServersAndEvents = Awaited<ReturnType<typeof startServersAndEvents>>;
+type LocalProviders = Awaited<ReturnType<typeof startProviders>>;
+
+/**
+ * The DynamoDB- and S3-compatible servers, the voices table's events and the table itself, with a client
+ * for each server. Each part's close function goes into `closers` as soon as the part runs.
+ */
+async function startServersAndEvents(
+  options: LocalPipelineOptions,
+  dataDir: string,
+  paths: ReturnType<typeof dataPaths>,
+  webhookSecret: string,
+  closers: Closer[],
+) {
+  const dynamo = await startLocalDynamo({ port: options.dynamodbPort, directory: paths.dynamodb });
+  closers.push(dynamo.close);
+  const s3 = await startLocalS3({ port: options.s3Port, directory: paths.s3, bucket: LOCAL_BUCKET });
+  closers.push(s3.close);
+
+  // Before anything writes: every committed write of the voices table from here on is a stream record.
+  const events = await startLocalEvents({
+    dataDir,
+    store: dynamo.store,
+    tableName: LOCAL_TABLE,
+    paths,
+    webhooks: options.webhooks ?? [],
+    secret: webhookSecret,
+    backoff: options.webhookBackoff,
+    log: options.log,
+  });
+  closers.push(() => events.stop());
+  const dynamoClient = localDynamoClient(dynamo.endpoint);
+  await ensureVoicesTable(dynamoClient, LOCAL_TABLE);
+  const s3Client = localS3Client(s3.endpoint);
+  return { dynamo, s3, events, dynamoClient, s3Client };
+}
+
+/** The providers, live or simulated (the simulators' close functions go into `closers`), and their keys. */
+async function startProviders(
+  options: LocalPipelineOptions,
+  local: LocalSettings,
+  dynamoClient: ReturnType<typeof localDynamoClient>,
+  closers: Closer[],
+) {
+  const { modes, keys, baseUrls, simulatorUrls } = await startLocalProviders({
+    dynamoClient,
+    tableName: LOCAL_TABLE,
+    configured: local.configured,
+    forceSimulators: options.forceSimulators,
+    smallestDeleteMode: options.smallestDeleteMode,
+    simulatorLatency: local.simulatorLatency,
+    settings: local.settings,
+    closers,
+  });
+  const keyStore = createStaticKeyStore(keys, LOCAL_KEY_SOURCE);
+  return { modes, keyStore, baseUrls, simulatorUrls };
+}
+
+/**
+ * The retention schedule, swept at start and daily; `npm run retention -- --local` finds these servers
+ * and simulators through the state file.
+ */
+async function startRetentionScheduleAndStateFile(
+  started: {
+    readonly options: LocalPipelineOptions;
+    readonly local: LocalSettings;
+    readonly dataDir: string;
+    readonly servers: LocalServersAndEvents;
+    readonly providers: LocalProviders;
+    readonly voices: VoiceRepository;
+  },
+  closers: Closer[],
+): Promise<void> {
+  const { options, local, servers, providers } = started;
+  closers.push(
+    startRetentionSchedule({
+      settings: local.retention,
+      dependencies: {
+        s3: servers.s3Client,
+        bucket: LOCAL_BUCKET,
+        voices: started.voices,
+        providers: createProviders(providers.keyStore, {
+          baseUrls: providers.baseUrls,
+          timeoutMs: local.settings.timeoutMs,
+        }),
+        logger: options.log,
+        metrics: noMetrics,
+        now: () => new Date(),
+      },
+      log: options.log,
+    }),
+  );
+  closers.push(
+    await writeLocalModeState(started.dataDir, {
+      pid: process.pid,
+      dynamodbEndpoint: servers.dynamo.endpoint,
+      s3Endpoint: servers.s3.endpoint,
+      bucket: LOCAL_BUCKET,
+      table: LOCAL_TABLE,
+      simulatorUrls: providers.simulatorUrls,
+    }),
+  );
+}
+
+/** The READY line's contents, from the parts that have started. */
+function readyInfo(started: {
+  readonly options: LocalPipelineOptions;
+  readonly local: LocalSettings;
+  readonly dataDir: string;
+  readonly paths: ReturnType<typeof dataPaths>;
+  readonly servers: LocalServersAndEvents;
+  readonly providers: LocalProviders;
+  readonly apiEndpoint: string | null;
+}): ReadyInfo {
+  const { options, local, paths, servers } = started;
+  const { webhookSecret } = local;
+  return {
+    s3Endpoint: servers.s3.endpoint,
+    dynamodbEndpoint: servers.dynamo.endpoint,
+    apiEndpoint: started.apiEndpoint,
+    bucket: LOCAL_BUCKET,
+    table: LOCAL_TABLE,
+    region: LOCAL_REGION,
+    accessKeyId: LOCAL_CREDENTIALS.accessKeyId,
+    secretAccessKey: LOCAL_CREDENTIALS.secretAccessKey,
+    providers: started.providers.modes,
+    defaultProvider: local.settings.defaultProvider,
+    inbox: paths.inbox,
+    dataDir: started.dataDir,
+    events: paths.events,
+    webhooks: options.webhooks ?? [],
+    ...(webhookSecret.generated ? { webhookSecret: webhookSecret.secret } : {}),
+  };
 }
 
 /**

@@ -4,14 +4,16 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import type { StreamingHandler } from '../../functions/api/lambda-stream';
 import { GATEWAY_ERRORS, SPEECH_STREAM_LIMIT_MS } from '../../functions/shared/contract';
 import { sendError, sendGatewayError, sendInternalError } from './gateway-errors';
-import { createContext, type InvocationSettings, invoke } from './invocation';
+import { createContext, type InvocationSettings, invoke, type Outcome } from './invocation';
 import { matchesMediaType } from './media-types';
 import { proxyEvent, readBody } from './proxy-event';
-import { checkResult, writeResult } from './proxy-result';
+import { type CheckedResult, checkResult, writeResult } from './proxy-result';
 import { relayStream } from './response-stream';
-import { decodePathParameters, matchRoute, splitTarget, streams, withoutStage } from './routes';
+import { decodePathParameters, matchRoute, type Route, splitTarget, streams, withoutStage } from './routes';
 
 export interface GatewaySettings extends InvocationSettings {
   readonly binaryMediaTypes: readonly string[];
@@ -35,6 +37,18 @@ export function answer(settings: GatewaySettings, request: IncomingMessage, resp
   });
 }
 
+/** A request whose route is known, as the steps that answer it need it. */
+interface RoutedRequest {
+  readonly settings: GatewaySettings;
+  readonly request: IncomingMessage;
+  readonly response: ServerResponse;
+  readonly requestId: string;
+  readonly requestTimeEpoch: number;
+  readonly method: string;
+  readonly path: string;
+  readonly route: Route;
+}
+
 async function serve(
   settings: GatewaySettings,
   request: IncomingMessage,
@@ -46,27 +60,9 @@ async function serve(
   const { rawPath, rawQuery } = splitTarget(request.url ?? '/');
   const path = withoutStage(rawPath, `/${settings.stageName}`);
 
-  // API Gateway answers an unknown route and a method the resource does not have alike (its
-  // MISSING_AUTHENTICATION_TOKEN), which the stack maps to this answer for an API without authorization.
-  const match = matchRoute(path);
-  if (!match?.route.methods.includes(method)) {
-    sendGatewayError(response, GATEWAY_ERRORS.noRoute, requestId);
-    return;
-  }
-  let pathParameters: Record<string, string> | null;
-  try {
-    pathParameters = decodePathParameters(match.rawParameters);
-  } catch {
-    sendError(
-      response,
-      400,
-      'invalid_request',
-      'The request path is not valid percent-encoded UTF-8',
-      false,
-      requestId,
-    );
-    return;
-  }
+  const routed = routeOrAnswerError(path, method, response, requestId);
+  if (!routed) return;
+  const { route, pathParameters } = routed;
 
   const body = await readBody(request, settings.maxBodyBytes);
   if (body === 'too_large') {
@@ -81,7 +77,7 @@ async function serve(
     method,
     path,
     rawQuery,
-    route: match.route,
+    route,
     pathParameters,
     body,
     binaryMediaTypes: settings.binaryMediaTypes,
@@ -89,48 +85,82 @@ async function serve(
     port: settings.port,
   });
 
+  const call: RoutedRequest = {
+    settings,
+    request,
+    response,
+    requestId,
+    requestTimeEpoch,
+    method,
+    path,
+    route,
+  };
   const streamingHandler = settings.streamingHandler;
-  if (streamingHandler && streams(match.route, method)) {
-    // No 29 s limit here: a streamed response may run for up to 15 minutes.
-    const context = createContext(requestId, requestTimeEpoch + SPEECH_STREAM_LIMIT_MS);
-    await relayStream({
-      handler: streamingHandler,
-      event,
-      context,
-      request,
-      response,
-      requestId,
-      log: settings.log,
-    });
+  if (streamingHandler && streams(route, method)) {
+    await answerStreamed(call, streamingHandler, event);
     return;
   }
+  await answerBuffered(call, event);
+}
+
+/**
+ * The request's route and decoded path parameters, or undefined once the gateway's error is sent (no
+ * such route or method, or a path that does not decode).
+ */
+function routeOrAnswerError(
+  path: string,
+  method: string,
+  response: ServerResponse,
+  requestId: string,
+): { route: Route; pathParameters: Record<string, string> | null } | undefined {
+  // API Gateway answers an unknown route and a method the resource does not have alike (its
+  // MISSING_AUTHENTICATION_TOKEN), which the stack maps to this answer for an API without authorization.
+  const match = matchRoute(path);
+  if (!match?.route.methods.includes(method)) {
+    sendGatewayError(response, GATEWAY_ERRORS.noRoute, requestId);
+    return undefined;
+  }
+  try {
+    return { route: match.route, pathParameters: decodePathParameters(match.rawParameters) };
+  } catch {
+    sendError(
+      response,
+      400,
+      'invalid_request',
+      'The request path is not valid percent-encoded UTF-8',
+      false,
+      requestId,
+    );
+    return undefined;
+  }
+}
+
+/** The streaming handler's answer, relayed to the client as it comes. */
+async function answerStreamed(
+  call: RoutedRequest,
+  handler: StreamingHandler,
+  event: APIGatewayProxyEvent,
+): Promise<void> {
+  // No 29 s limit here: a streamed response may run for up to 15 minutes.
+  const context = createContext(call.requestId, call.requestTimeEpoch + SPEECH_STREAM_LIMIT_MS);
+  await relayStream({
+    handler,
+    event,
+    context,
+    request: call.request,
+    response: call.response,
+    requestId: call.requestId,
+    log: call.settings.log,
+  });
+}
+
+/** The handler's answer, checked and sent whole once the handler returns within the timeout. */
+async function answerBuffered(call: RoutedRequest, event: APIGatewayProxyEvent): Promise<void> {
+  const { settings, request, response, requestId, requestTimeEpoch } = call;
   const outcome = await invoke(settings, event, requestId, requestTimeEpoch);
   if (response.destroyed) return;
-  if (outcome.kind === 'timeout') {
-    sendGatewayError(response, GATEWAY_ERRORS.timeout, requestId);
-    return;
-  }
-  if (outcome.kind === 'error') {
-    settings.log.error('api handler threw; answered 502', {
-      requestId,
-      method,
-      resource: match.route.resource,
-      error: stackOf(outcome.error),
-    });
-    sendInternalError(response, requestId);
-    return;
-  }
-  const checked = checkResult(outcome.result);
-  if (typeof checked === 'string') {
-    settings.log.error('api handler returned a malformed proxy result; answered 502', {
-      requestId,
-      method,
-      resource: match.route.resource,
-      problem: checked,
-    });
-    sendInternalError(response, requestId);
-    return;
-  }
+  const checked = resultOrAnswerError(call, outcome);
+  if (!checked) return;
   if (checked.isBase64Encoded) warnWhenDeployedApiWouldSendText(settings, request, requestId);
   try {
     writeResult(response, checked, requestId);
@@ -146,11 +176,45 @@ async function serve(
   }
   settings.log.debug('api request', {
     requestId,
-    method,
-    path,
+    method: call.method,
+    path: call.path,
     statusCode: checked.statusCode,
     durationMs: Date.now() - requestTimeEpoch,
   });
+}
+
+/**
+ * The handler's result once checked, or undefined once the gateway's error is sent: a timeout, a handler
+ * that threw, or a malformed proxy result.
+ */
+function resultOrAnswerError(call: RoutedRequest, outcome: Outcome): CheckedResult | undefined {
+  const { settings, response, requestId, method } = call;
+  if (outcome.kind === 'timeout') {
+    sendGatewayError(response, GATEWAY_ERRORS.timeout, requestId);
+    return undefined;
+  }
+  if (outcome.kind === 'error') {
+    settings.log.error('api handler threw; answered 502', {
+      requestId,
+      method,
+      resource: call.route.resource,
+      error: stackOf(outcome.error),
+    });
+    sendInternalError(response, requestId);
+    return undefined;
+  }
+  const checked = checkResult(outcome.result);
+  if (typeof checked === 'string') {
+    settings.log.error('api handler returned a malformed proxy result; answered 502', {
+      requestId,
+      method,
+      resource: call.route.resource,
+      problem: checked,
+    });
+    sendInternalError(response, requestId);
+    return undefined;
+  }
+  return checked;
 }
 
 /**
