@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { errorMessage } from '../functions/shared/errors';
 import { startPipelineFixture } from '../test/support/pipeline-fixture';
+import { evaluateBudgets } from './bench/budgets';
 import { bundleContributors } from './bench/bundle-contents';
 import { findBundles, type LambdaBundle, synthesize } from './bench/bundles';
 import { buildPlainSdkBundle } from './bench/house-build';
@@ -17,7 +18,6 @@ import { profileImports, timeImports } from './bench/import-times';
 import { benchQuality } from './bench/quality';
 import {
   type BenchResult,
-  evaluateBudgets,
   FUNCTION_NAMES,
   type FunctionName,
   formatJsonLine,

@@ -1,10 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { BUDGETS, evaluateBudgets, figureAt } from '../../scripts/bench/budgets';
 import {
   type BenchResult,
-  BUDGETS,
-  evaluateBudgets,
   FUNCTION_NAMES,
-  figureAt,
   formatBytes,
   formatJsonLine,
   formatReport,
