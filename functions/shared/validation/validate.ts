@@ -7,7 +7,7 @@ import { probeAudioHeader } from '../audio/header-probe';
 import { probeAudio, readOrExplain } from '../audio/probe';
 import type { AudioProbe, ByteSource } from '../audio/types';
 import { PROVIDER_LIMITS } from '../providers/limits';
-import { isProviderName, PROVIDER_NAMES } from '../providers/types';
+import { isProviderName, PROVIDER_NAMES, type ProviderLimits } from '../providers/types';
 import { checkAudio } from './audio-rules';
 import { unreadableSentence } from './messages';
 import { checkOptions, type ResolvedOptions, TRIM_SOURCE_MAX_BYTES, type UploadOptions } from './options';
@@ -82,43 +82,11 @@ export async function validateSource(
   source: ByteSource,
   request: ValidationRequest,
 ): Promise<ValidationResult> {
-  const sizeBytes = source.size;
   const limits = isProviderName(request.provider) ? PROVIDER_LIMITS[request.provider] : undefined;
-
-  let probe: AudioProbe | undefined;
-  let resolved: ResolvedOptions | undefined;
-  let sound: SoundJudgement | undefined;
-  const errors: ValidationIssue[] = [];
-  if (!limits) {
-    errors.push({
-      code: 'unknown_provider',
-      message: `Unknown provider "${request.provider}"; use one of: ${PROVIDER_NAMES.join(', ')} (upload to incoming/<provider>/<file>).`,
-    });
-    probe = await probeWithin(source, LARGEST_ACCEPTED_BYTES, request.oversize);
-    errors.push(...checkReadable(probe, sizeBytes));
-  } else {
-    const options = checkOptions(limits, { ...request.options, displayName: request.displayName });
-    resolved = options.resolved;
-    const trim = resolved.trim === 'auto';
-    const readBound = trim ? Math.max(limits.maxBytes, TRIM_SOURCE_MAX_BYTES) : limits.maxBytes;
-    probe = await probeWithin(source, readBound, request.oversize);
-    const readable = sizeBytes <= readBound || request.oversize === 'whole';
-    if (
-      request.quality !== false &&
-      probe?.kind === 'audio' &&
-      readable &&
-      limits.formats.includes(probe.format)
-    ) {
-      sound = await judgeSound(await readOrExplain(() => source.readAll()), probe, limits, trim);
-    }
-    const sent = sound?.trimmed;
-    errors.push(...checkAudio(limits, sent ? sent.audio.length : sizeBytes, sent ? sent.probe : probe));
-    if (sound?.quality.measured) {
-      errors.push(...checkQuality(limits, sound.quality, request.quality || DEFAULT_QUALITY_THRESHOLDS));
-    }
-    errors.push(...options.issues);
-  }
-
+  const { probe, resolved, sound, errors } = limits
+    ? await judgeForProvider(source, request, limits)
+    : await judgeUnknownProvider(source, request);
+  const sizeBytes = source.size;
   const audio = probe?.kind === 'audio' ? probe : undefined;
   const report: ValidationReport = {
     ok: errors.length === 0,
@@ -140,4 +108,56 @@ export async function validateSource(
     ...(resolved ? { resolved } : {}),
     ...(sound?.trimmed ? { audio: sound.trimmed.audio } : {}),
   };
+}
+
+/** What the checks found: the probe, the options resolved, the sound judged and every problem. */
+interface Judgement {
+  readonly probe: AudioProbe | undefined;
+  readonly resolved?: ResolvedOptions;
+  readonly sound?: SoundJudgement;
+  readonly errors: ValidationIssue[];
+}
+
+/** An unknown provider is reported, and the audio is still probed for its format and duration. */
+async function judgeUnknownProvider(source: ByteSource, request: ValidationRequest): Promise<Judgement> {
+  const errors: ValidationIssue[] = [
+    {
+      code: 'unknown_provider',
+      message: `Unknown provider "${request.provider}"; use one of: ${PROVIDER_NAMES.join(', ')} (upload to incoming/<provider>/<file>).`,
+    },
+  ];
+  const probe = await probeWithin(source, LARGEST_ACCEPTED_BYTES, request.oversize);
+  errors.push(...checkReadable(probe, source.size));
+  return { probe, errors };
+}
+
+/** Size, format, duration, quality (of the cut, when trimmed) and options against the provider's rules. */
+async function judgeForProvider(
+  source: ByteSource,
+  request: ValidationRequest,
+  limits: ProviderLimits,
+): Promise<Judgement> {
+  const sizeBytes = source.size;
+  const options = checkOptions(limits, { ...request.options, displayName: request.displayName });
+  const { resolved } = options;
+  const trim = resolved.trim === 'auto';
+  const readBound = trim ? Math.max(limits.maxBytes, TRIM_SOURCE_MAX_BYTES) : limits.maxBytes;
+  const probe = await probeWithin(source, readBound, request.oversize);
+  const readable = sizeBytes <= readBound || request.oversize === 'whole';
+  let sound: SoundJudgement | undefined;
+  if (
+    request.quality !== false &&
+    probe?.kind === 'audio' &&
+    readable &&
+    limits.formats.includes(probe.format)
+  ) {
+    sound = await judgeSound(await readOrExplain(() => source.readAll()), probe, limits, trim);
+  }
+  const sent = sound?.trimmed;
+  const errors = checkAudio(limits, sent ? sent.audio.length : sizeBytes, sent ? sent.probe : probe);
+  if (sound?.quality.measured) {
+    errors.push(...checkQuality(limits, sound.quality, request.quality || DEFAULT_QUALITY_THRESHOLDS));
+  }
+  errors.push(...options.issues);
+  return { probe, resolved, sound, errors };
 }
