@@ -60,33 +60,10 @@ export function resolvePipelineProps(
   );
   const cloneQueue = cloneQueueSettings(props.cloneQueue ?? {}, check);
   const api = apiSettings(props.api ?? {}, check);
-  const speechUrlTtlSeconds = check.duration(
-    'speechUrlTtl',
-    props.speechUrlTtl,
-    'seconds',
-    BOUNDS.urlTtlSeconds,
-    defaults.speechUrlTtlSeconds,
-  );
-  const speechCacheDays = check.duration(
-    'speechCacheLifetime',
-    props.speechCacheLifetime,
-    'days',
-    BOUNDS.speechCacheDays,
-    defaults.speechCacheDays,
-  );
-  const uploadUrlTtlSeconds = check.duration(
-    'uploadUrlTtl',
-    props.uploadUrlTtl,
-    'seconds',
-    BOUNDS.urlTtlSeconds,
-    defaults.uploadUrlTtlSeconds,
-  );
+  const { speechUrlTtlSeconds, speechCacheDays, uploadUrlTtlSeconds } = lifetimeSettings(props, check);
   const operations = operationsSettings(props, check);
   const validation = validationSettings(props, check);
-  const consent = { required: props.consent?.required ?? defaults.consent.required };
-  if (typeof consent.required !== 'boolean') {
-    check.report(`consent.required must be true or false (got ${JSON.stringify(consent.required)})`);
-  }
+  const consent = consentSettings(props, check);
   const retention = retentionSettings(props, check);
   checkNamesAndUrls(props, check);
 
@@ -107,6 +84,42 @@ export function resolvePipelineProps(
     webhooks: props.webhooks ?? [],
     ...(props.dashboardName === undefined ? {} : { dashboardName: props.dashboardName }),
   };
+}
+
+/** How long presigned URLs and cached speech last. */
+function lifetimeSettings(props: VoicedropPipelineProps, check: PropsCheck) {
+  const defaults = DEFAULT_CONFIG;
+  return {
+    speechUrlTtlSeconds: check.duration(
+      'speechUrlTtl',
+      props.speechUrlTtl,
+      'seconds',
+      BOUNDS.urlTtlSeconds,
+      defaults.speechUrlTtlSeconds,
+    ),
+    speechCacheDays: check.duration(
+      'speechCacheLifetime',
+      props.speechCacheLifetime,
+      'days',
+      BOUNDS.speechCacheDays,
+      defaults.speechCacheDays,
+    ),
+    uploadUrlTtlSeconds: check.duration(
+      'uploadUrlTtl',
+      props.uploadUrlTtl,
+      'seconds',
+      BOUNDS.urlTtlSeconds,
+      defaults.uploadUrlTtlSeconds,
+    ),
+  };
+}
+
+function consentSettings(props: VoicedropPipelineProps, check: PropsCheck): { required: boolean } {
+  const consent = { required: props.consent?.required ?? DEFAULT_CONFIG.consent.required };
+  if (typeof consent.required !== 'boolean') {
+    check.report(`consent.required must be true or false (got ${JSON.stringify(consent.required)})`);
+  }
+  return consent;
 }
 
 /** Collects the problems of one props object; each check returns the value to build with. */
