@@ -100,12 +100,7 @@ export async function runAwsRedrive(
   const { print } = options;
   const pair = QUEUE_PAIRS[options.target ?? 'clone'];
   const queues = await findStackQueues(clients, options.stackName, options.region, options.target);
-  print(`Stack ${queues.stackName}${options.region ? ` (${options.region})` : ''}`);
-  print(
-    `  dead-letter queue: ${queues.deadLetterQueueUrl}  about ${plural(queues.deadLetters, 'message')}` +
-      (queues.deadLettersInFlight > 0 ? ` (+${queues.deadLettersInFlight} in flight)` : ''),
-  );
-  print(`  ${`${pair.destinationName}:`.padEnd(18)} ${queues.destinationQueueUrl}`);
+  printQueues(queues, pair.destinationName, options);
 
   const tasks = await listMoveTasks(clients.sqs, queues.deadLetterQueueArn);
   const running = tasks.find((task) => task.Status === 'RUNNING');
@@ -135,28 +130,47 @@ export async function runAwsRedrive(
     return { queues, tasks };
   }
 
-  let taskHandle: string | undefined;
-  try {
-    const started = await clients.sqs.send(
-      new StartMessageMoveTaskCommand({
-        SourceArn: queues.deadLetterQueueArn,
-        DestinationArn: queues.destinationQueueArn,
-      }),
-    );
-    taskHandle = started.TaskHandle;
-  } catch (error) {
-    // Another redrive may have started between the listing above and this request.
-    if (isAlreadyRunning(error)) {
-      const again = await listMoveTasks(clients.sqs, queues.deadLetterQueueArn).catch(() => []);
-      throw alreadyRunning(again.find((task) => task.Status === 'RUNNING'));
-    }
-    throw error;
-  }
+  const taskHandle = await startMoveTask(clients.sqs, queues);
   print(`Started moving about ${plural(total, 'message')} back to the ${pair.destinationName}.`);
   print(`  task handle: ${taskHandle ?? '(none returned)'}`);
   print(`  progress:    npm run redrive -- ${options.target === 'webhooks' ? '--webhooks ' : ''}--status`);
   print(pair.afterwards);
   return { queues, tasks, taskHandle };
+}
+
+/** The stack, its dead-letter queue (and about how many messages wait there) and their destination. */
+function printQueues(
+  queues: StackQueues,
+  destinationName: string,
+  options: { readonly print: (line: string) => void; readonly region?: string },
+): void {
+  const { print } = options;
+  print(`Stack ${queues.stackName}${options.region ? ` (${options.region})` : ''}`);
+  print(
+    `  dead-letter queue: ${queues.deadLetterQueueUrl}  about ${plural(queues.deadLetters, 'message')}` +
+      (queues.deadLettersInFlight > 0 ? ` (+${queues.deadLettersInFlight} in flight)` : ''),
+  );
+  print(`  ${`${destinationName}:`.padEnd(18)} ${queues.destinationQueueUrl}`);
+}
+
+/** Starts the move from the dead-letter queue to its destination; its task handle. */
+async function startMoveTask(sqs: RedriveClients['sqs'], queues: StackQueues): Promise<string | undefined> {
+  try {
+    const started = await sqs.send(
+      new StartMessageMoveTaskCommand({
+        SourceArn: queues.deadLetterQueueArn,
+        DestinationArn: queues.destinationQueueArn,
+      }),
+    );
+    return started.TaskHandle;
+  } catch (error) {
+    // Another redrive may have started between the listing above and this request.
+    if (isAlreadyRunning(error)) {
+      const again = await listMoveTasks(sqs, queues.deadLetterQueueArn).catch(() => []);
+      throw alreadyRunning(again.find((task) => task.Status === 'RUNNING'));
+    }
+    throw error;
+  }
 }
 
 /**
