@@ -26,23 +26,7 @@ export function buildOpenApiDocument(options: OpenApiOptions = {}): object {
   };
   return {
     openapi: OPENAPI_VERSION,
-    info: {
-      title: 'voicedrop HTTPS API',
-      version: packageJson.version,
-      summary: 'List, read, speak with and delete cloned voices; presigned uploads.',
-      description: [
-        'Serverless instant voice cloning on AWS: audio dropped into the bucket (or uploaded through a presigned',
-        'URL from `POST /uploads`) becomes a cloned voice; this API lists the voices, speaks text with them and',
-        'deletes them everywhere.',
-        '',
-        'The deployed API (API Gateway REST, regional) requires every request to be signed with AWS Signature',
-        'Version 4 (service `execute-api`) by an IAM principal allowed to `execute-api:Invoke`; local mode',
-        '(`npm start`) serves the same handler without authorization. Requests and answers are JSON except',
-        'speech audio. Every error, from the handler or API Gateway, has one shape:',
-        '`{ "error": { "code": "voice_not_found", "message": "…", "retryable": false } }`.',
-      ].join('\n'),
-      license: { name: packageJson.license, identifier: packageJson.license },
-    },
+    info: info(),
     servers: servers(options.serverUrl),
     security: [{ sigv4: [] }],
     tags: [
@@ -52,41 +36,67 @@ export function buildOpenApiDocument(options: OpenApiOptions = {}): object {
       { name: 'consents', description: "The consent ledger: a speaker's release to clone their voice." },
     ],
     paths: paths(),
-    components: {
-      schemas,
-      parameters: {
-        VoiceId: {
-          name: 'voiceId',
-          in: 'path',
-          required: true,
-          description: 'The voice. An id of another form is simply unknown (404).',
-          schema: schemaRef('VoiceId'),
-        },
-        ConsentId: {
-          name: 'consentId',
-          in: 'path',
-          required: true,
-          description: 'The consent. An id of another form is simply unknown (404).',
-          schema: schemaRef('ConsentId'),
-        },
+    components: components(schemas),
+  };
+}
+
+/** The document's `info`: what the API is, how callers authenticate, the one error shape. */
+function info(): JsonObject {
+  return {
+    title: 'voicedrop HTTPS API',
+    version: packageJson.version,
+    summary: 'List, read, speak with and delete cloned voices; presigned uploads.',
+    description: [
+      'Serverless instant voice cloning on AWS: audio dropped into the bucket (or uploaded through a presigned',
+      'URL from `POST /uploads`) becomes a cloned voice; this API lists the voices, speaks text with them and',
+      'deletes them everywhere.',
+      '',
+      'The deployed API (API Gateway REST, regional) requires every request to be signed with AWS Signature',
+      'Version 4 (service `execute-api`) by an IAM principal allowed to `execute-api:Invoke`; local mode',
+      '(`npm start`) serves the same handler without authorization. Requests and answers are JSON except',
+      'speech audio. Every error, from the handler or API Gateway, has one shape:',
+      '`{ "error": { "code": "voice_not_found", "message": "…", "retryable": false } }`.',
+    ].join('\n'),
+    license: { name: packageJson.license, identifier: packageJson.license },
+  };
+}
+
+/** The shared components: the schemas, the id parameters, the Retry-After header, SigV4. */
+function components(schemas: JsonObject): JsonObject {
+  return {
+    schemas,
+    parameters: {
+      VoiceId: {
+        name: 'voiceId',
+        in: 'path',
+        required: true,
+        description: 'The voice. An id of another form is simply unknown (404).',
+        schema: schemaRef('VoiceId'),
       },
-      headers: {
-        RetryAfter: {
-          description: 'Seconds to wait before trying again.',
-          required: true,
-          schema: { type: 'integer', minimum: 1 },
-        },
+      ConsentId: {
+        name: 'consentId',
+        in: 'path',
+        required: true,
+        description: 'The consent. An id of another form is simply unknown (404).',
+        schema: schemaRef('ConsentId'),
       },
-      securitySchemes: {
-        sigv4: {
-          type: 'apiKey',
-          name: 'Authorization',
-          in: 'header',
-          description:
-            'AWS Signature Version 4 for service `execute-api` (e.g. `curl --aws-sigv4 "aws:amz:<region>:execute-api"`); ' +
-            'temporary credentials also send `X-Amz-Security-Token`.',
-          'x-amazon-apigateway-authtype': 'awsSigv4',
-        },
+    },
+    headers: {
+      RetryAfter: {
+        description: 'Seconds to wait before trying again.',
+        required: true,
+        schema: { type: 'integer', minimum: 1 },
+      },
+    },
+    securitySchemes: {
+      sigv4: {
+        type: 'apiKey',
+        name: 'Authorization',
+        in: 'header',
+        description:
+          'AWS Signature Version 4 for service `execute-api` (e.g. `curl --aws-sigv4 "aws:amz:<region>:execute-api"`); ' +
+          'temporary credentials also send `X-Amz-Security-Token`.',
+        'x-amazon-apigateway-authtype': 'awsSigv4',
       },
     },
   };
