@@ -65,52 +65,7 @@ export function attributeProfile(
   sourceMap: SourceMap,
   window: { readonly startUs: number; readonly endUs: number },
 ): { evaluationMs: number; byOwner: Map<string, number> } {
-  const parents = new Map<number, CpuProfileNode>();
-  const nodes = new Map<number, CpuProfileNode>();
-  for (const node of profile.nodes) {
-    nodes.set(node.id, node);
-    for (const child of node.children ?? []) parents.set(child, node);
-  }
-  const sourceAt = (line: number, column: number): string | undefined => {
-    for (let offset = 0; offset <= MAPPING_LOOKAHEAD; offset += 8) {
-      const entry = sourceMap.findEntry(line, column + offset) as { originalSource?: string };
-      if (entry.originalSource) return entry.originalSource;
-    }
-    return undefined;
-  };
-  const bundleOwners = new Map<number, string | undefined>();
-  const bundleOwnerOf = (id: number): string | undefined => {
-    if (bundleOwners.has(id)) return bundleOwners.get(id);
-    const node = nodes.get(id);
-    let owner: string | undefined;
-    if (node?.callFrame.url === bundleUrl) {
-      const { functionName, lineNumber, columnNumber } = node.callFrame;
-      if (functionName === '' && lineNumber === 0 && columnNumber === 0) owner = MODULE_TOP_LEVEL;
-      else {
-        const source = sourceAt(lineNumber, columnNumber);
-        owner = source ? packageOf(source) : UNMAPPED;
-      }
-    } else if (node) {
-      const parent = parents.get(id);
-      owner = parent ? bundleOwnerOf(parent.id) : undefined;
-    }
-    bundleOwners.set(id, owner);
-    return owner;
-  };
-  const otherOwnerOf = (id: number): string => {
-    const stack: CallFrame[] = [];
-    for (let node = nodes.get(id); node; node = parents.get(node.id)) stack.push(node.callFrame);
-    const [leaf] = stack;
-    if (!leaf) return '(unknown)';
-    if (leaf.functionName.startsWith('(')) return leaf.functionName;
-    const step = LOADING_STEPS.find((candidate) => stack.some((frame) => candidate.matches(frame)));
-    if (step) return step.label;
-    const withUrl = stack.find((frame) => frame.url !== '');
-    return withUrl
-      ? `${withUrl.url.replace(/^file:\/\/.*\//, '')} ${withUrl.functionName}`.trim()
-      : '(native)';
-  };
-
+  const owners = new ProfileOwners(profile, bundleUrl, sourceMap);
   const byOwner = new Map<string, number>();
   let evaluationMs = 0;
   let clock = profile.startTime;
@@ -120,10 +75,71 @@ export function attributeProfile(
     clock += profile.timeDeltas[index] ?? 0;
     if (clock <= window.startUs || previous >= window.endUs) return;
     const ms = (Math.min(clock, window.endUs) - Math.max(previous, window.startUs)) / 1000;
-    const bundleOwner = bundleOwnerOf(id);
+    const bundleOwner = owners.bundleOwnerOf(id);
     if (bundleOwner !== undefined) evaluationMs += ms;
-    const owner = bundleOwner ?? otherOwnerOf(id);
+    const owner = bundleOwner ?? owners.otherOwnerOf(id);
     byOwner.set(owner, (byOwner.get(owner) ?? 0) + ms);
   });
   return { evaluationMs, byOwner };
+}
+
+/** Who a profile node's time belongs to: a package of the bundle, or a step of Node's own loading. */
+class ProfileOwners {
+  private readonly parents = new Map<number, CpuProfileNode>();
+  private readonly nodes = new Map<number, CpuProfileNode>();
+  private readonly bundleOwners = new Map<number, string | undefined>();
+
+  constructor(
+    profile: CpuProfile,
+    private readonly bundleUrl: string,
+    private readonly sourceMap: SourceMap,
+  ) {
+    for (const node of profile.nodes) {
+      this.nodes.set(node.id, node);
+      for (const child of node.children ?? []) this.parents.set(child, node);
+    }
+  }
+
+  /** The bundle's package the node (or its nearest ancestor in the bundle) runs code of, if any. */
+  bundleOwnerOf(id: number): string | undefined {
+    if (this.bundleOwners.has(id)) return this.bundleOwners.get(id);
+    const node = this.nodes.get(id);
+    let owner: string | undefined;
+    if (node?.callFrame.url === this.bundleUrl) {
+      const { functionName, lineNumber, columnNumber } = node.callFrame;
+      if (functionName === '' && lineNumber === 0 && columnNumber === 0) owner = MODULE_TOP_LEVEL;
+      else {
+        const source = this.sourceAt(lineNumber, columnNumber);
+        owner = source ? packageOf(source) : UNMAPPED;
+      }
+    } else if (node) {
+      const parent = this.parents.get(id);
+      owner = parent ? this.bundleOwnerOf(parent.id) : undefined;
+    }
+    this.bundleOwners.set(id, owner);
+    return owner;
+  }
+
+  /** Time outside the bundle: a loading step of Node's, a native frame, or the file and function. */
+  otherOwnerOf(id: number): string {
+    const stack: CallFrame[] = [];
+    for (let node = this.nodes.get(id); node; node = this.parents.get(node.id)) stack.push(node.callFrame);
+    const [leaf] = stack;
+    if (!leaf) return '(unknown)';
+    if (leaf.functionName.startsWith('(')) return leaf.functionName;
+    const step = LOADING_STEPS.find((candidate) => stack.some((frame) => candidate.matches(frame)));
+    if (step) return step.label;
+    const withUrl = stack.find((frame) => frame.url !== '');
+    return withUrl
+      ? `${withUrl.url.replace(/^file:\/\/.*\//, '')} ${withUrl.functionName}`.trim()
+      : '(native)';
+  }
+
+  private sourceAt(line: number, column: number): string | undefined {
+    for (let offset = 0; offset <= MAPPING_LOOKAHEAD; offset += 8) {
+      const entry = this.sourceMap.findEntry(line, column + offset) as { originalSource?: string };
+      if (entry.originalSource) return entry.originalSource;
+    }
+    return undefined;
+  }
 }

@@ -70,7 +70,39 @@ export async function timeImports(
   writeFileSync(empty, 'export {};\n');
   const names = Object.keys(bundles) as FunctionName[];
   const rounds = Math.max(...names.map((name) => runs[name]));
-  const variants = [
+  const variants = importVariants(bundles, plainSdk, runs, empty, rounds);
+  const samples = new Map<string, ImportSample[]>(variants.map((variant) => [variant.key, []]));
+  // One unmeasured round warms the file system cache and Node's own start-up files.
+  for (const variant of variants) await importOnce(variant.modulePath, variant.env);
+  for (let round = 0; round < rounds; round += 1) {
+    for (const variant of variants) {
+      if (!measuredInRound(round, variant.runs, rounds)) continue;
+      samples.get(variant.key)?.push(await importOnce(variant.modulePath, variant.env));
+    }
+  }
+  const figures = {} as Record<FunctionName, BundleFigures>;
+  for (const name of names) figures[name] = bundleFigures(name, bundles[name], plainSdk[name], samples);
+  return figures;
+}
+
+/** One way of importing a module, measured `runs` times. */
+interface ImportVariant {
+  readonly key: string;
+  readonly modulePath: string;
+  readonly env: NodeJS.ProcessEnv;
+  readonly runs: number;
+}
+
+/** The baseline (an empty module), then per function its bundle, without source maps, its plain SDK build. */
+function importVariants(
+  bundles: Readonly<Record<FunctionName, LambdaBundle>>,
+  plainSdk: Readonly<Record<FunctionName, LambdaBundle>>,
+  runs: Readonly<Record<FunctionName, number>>,
+  empty: string,
+  rounds: number,
+): ImportVariant[] {
+  const names = Object.keys(bundles) as FunctionName[];
+  return [
     { key: 'baseline', modulePath: empty, env: lambdaEnvironment(bundles.clone), runs: rounds },
     ...names.flatMap((name) => [
       {
@@ -97,15 +129,15 @@ export async function timeImports(
       },
     ]),
   ];
-  const samples = new Map<string, ImportSample[]>(variants.map((variant) => [variant.key, []]));
-  // One unmeasured round warms the file system cache and Node's own start-up files.
-  for (const variant of variants) await importOnce(variant.modulePath, variant.env);
-  for (let round = 0; round < rounds; round += 1) {
-    for (const variant of variants) {
-      if (!measuredInRound(round, variant.runs, rounds)) continue;
-      samples.get(variant.key)?.push(await importOnce(variant.modulePath, variant.env));
-    }
-  }
+}
+
+/** One function's figures: sizes, and the median import times over the baseline's. */
+function bundleFigures(
+  name: FunctionName,
+  bundle: LambdaBundle,
+  plainSdk: LambdaBundle,
+  samples: ReadonlyMap<string, ImportSample[]>,
+): BundleFigures {
   const medians = (key: string) => {
     const list = samples.get(key) ?? [];
     return {
@@ -114,25 +146,21 @@ export async function timeImports(
     };
   };
   const baseline = medians('baseline');
-  const figures = {} as Record<FunctionName, BundleFigures>;
-  for (const name of names) {
-    const withMaps = medians(name);
-    figures[name] = {
-      bytes: statSync(bundles[name].modulePath).size,
-      mapBytes: statSync(bundles[name].mapPath).size,
-      importMs: withMaps.importMs,
-      importOverheadMs: withMaps.importMs - baseline.importMs,
-      plainSdkBytes: statSync(plainSdk[name].modulePath).size,
-      plainSdkImportOverheadMs: medians(`${name}-plain-sdk`).importMs - baseline.importMs,
-      importMsWithoutSourceMaps: samples.has(`${name}-no-maps`)
-        ? medians(`${name}-no-maps`).importMs
-        : withMaps.importMs,
-      processWallMs: withMaps.wallMs,
-      processWallOverheadMs: withMaps.wallMs - baseline.wallMs,
-      runs: samples.get(name)?.length ?? 0,
-    };
-  }
-  return figures;
+  const withMaps = medians(name);
+  return {
+    bytes: statSync(bundle.modulePath).size,
+    mapBytes: statSync(bundle.mapPath).size,
+    importMs: withMaps.importMs,
+    importOverheadMs: withMaps.importMs - baseline.importMs,
+    plainSdkBytes: statSync(plainSdk.modulePath).size,
+    plainSdkImportOverheadMs: medians(`${name}-plain-sdk`).importMs - baseline.importMs,
+    importMsWithoutSourceMaps: samples.has(`${name}-no-maps`)
+      ? medians(`${name}-no-maps`).importMs
+      : withMaps.importMs,
+    processWallMs: withMaps.wallMs,
+    processWallOverheadMs: withMaps.wallMs - baseline.wallMs,
+    runs: samples.get(name)?.length ?? 0,
+  };
 }
 
 /**
