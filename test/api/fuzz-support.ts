@@ -5,6 +5,7 @@ import { afterAll, beforeAll, expect } from 'vitest';
 import { createApiApp } from '../../functions/api/app';
 import { type ApiHandler, type LocalApiGateway, startLocalApiGateway } from '../../local/api-gateway';
 import type { SimulatorRouteOrOther } from '../../simulators/faults';
+import { collectAfterResponse } from '../support/after-response';
 import { startPipelineFixture } from '../support/pipeline-fixture';
 
 /**
@@ -54,18 +55,11 @@ export function useFuzzedApi() {
    */
   async function callInProcess(path: string, init: RequestInit = {}): Promise<Answer> {
     const started = performance.now();
-    const afterwards: Promise<unknown>[] = [];
-    const executionContext = {
-      waitUntil: (work: Promise<unknown>) => {
-        afterwards.push(work);
-      },
-      passThroughOnException: () => undefined,
-      props: {},
-    };
-    const response = await app.request(path, init, undefined, executionContext);
+    const after = collectAfterResponse();
+    const response = await app.request(path, init, undefined, after.executionContext);
     const text = await response.text();
     const ms = performance.now() - started;
-    await Promise.allSettled(afterwards);
+    await after.settled();
     return { status: response.status, contentType: response.headers.get('content-type'), text, ms };
   }
 

@@ -1,12 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiApp } from '../../../functions/api/app';
 import { PROVIDER_LIMITS } from '../../../functions/shared/providers/limits';
+import { collectAfterResponse } from '../../support/after-response';
 import { startPipelineFixture } from '../../support/pipeline-fixture';
 
 // An account on a larger plan than the default (Typecast Lite: 5 at once), with speech slow enough that
 // pieces of one text overlap whenever the API lets them.
 let fixture: Awaited<ReturnType<typeof startPipelineFixture>>;
 let voiceId = '';
+/** The usage each answer leaves for afterwards, awaited before the servers stop. */
+const after = collectAfterResponse();
 
 beforeAll(async () => {
   fixture = await startPipelineFixture({
@@ -16,6 +19,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
+  await after.settled();
   await fixture?.stop();
 });
 
@@ -29,12 +33,17 @@ async function peakSpeechInFlight(speechConcurrency?: { smallest: number; typeca
   fixture.typecast.state.peakInFlight.speech = 0;
   const before = fixture.typecast.state.requests.length;
   const app = createApiApp(fixture.apiDependencies(speechConcurrency ? { speechConcurrency } : {}));
-  const answer = await app.request(`/voices/${voiceId}/speech`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    // No cache: every run must reach the provider.
-    body: JSON.stringify({ text: LONG_TEXT, delivery: 'url', cache: false }),
-  });
+  const answer = await app.request(
+    `/voices/${voiceId}/speech`,
+    {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      // No cache: every run must reach the provider.
+      body: JSON.stringify({ text: LONG_TEXT, delivery: 'url', cache: false }),
+    },
+    undefined,
+    after.executionContext,
+  );
   expect(answer.status).toBe(200);
   const spoken = fixture.typecast.state.requests
     .slice(before)

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { parseBuffer } from 'music-metadata';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiApp } from '../../../functions/api/app';
+import { collectAfterResponse } from '../../support/after-response';
 import { startPipelineFixture } from '../../support/pipeline-fixture';
 import { wavSeconds } from './audio-parts';
 
@@ -26,6 +27,9 @@ let cached: Uint8Array;
 let streamedMp3: Uint8Array;
 const directory = mkdtempSync(join(tmpdir(), 'voicedrop-players-'));
 
+/** The usage each answer leaves for afterwards, awaited before the servers stop. */
+const after = collectAfterResponse();
+
 beforeAll(async () => {
   fixture = await startPipelineFixture();
   const app = createApiApp(fixture.apiDependencies());
@@ -34,11 +38,16 @@ beforeAll(async () => {
   const speak = async (format = 'wav') =>
     new Uint8Array(
       await (
-        await app.request(`/voices/${voiceId}/speech`, {
-          method: 'POST',
-          headers: { 'Content-Type': 'application/json' },
-          body: JSON.stringify({ text, format }),
-        })
+        await app.request(
+          `/voices/${voiceId}/speech`,
+          {
+            method: 'POST',
+            headers: { 'Content-Type': 'application/json' },
+            body: JSON.stringify({ text, format }),
+          },
+          undefined,
+          after.executionContext,
+        )
       ).arrayBuffer(),
     );
   streamed = await speak();
@@ -47,6 +56,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
+  await after.settled();
   await fixture?.stop();
 });
 
