@@ -25,11 +25,6 @@ export function safeMessage(error: VoicedropError): string {
   return error.message.slice(0, 1_000);
 }
 
-/** S3 allows such keys, but a URL resolves "." and ".." segments away: the object cannot be read back. */
-export function hasUnreadableKey(key: string): boolean {
-  return key.split('/').some((segment) => segment === '.' || segment === '..');
-}
-
 export const UNREADABLE_KEY_FAILURE: VoiceError = {
   code: 'unsupported_key',
   message:

@@ -110,6 +110,11 @@ export function routeUploadKey(key: string, defaultProvider: ProviderName): Uplo
   return { kind: 'unknown-provider', folder, fileName };
 }
 
+/** S3 allows such keys, but a URL resolves "." and ".." segments away: the object cannot be read back. */
+export function hasUnreadableKey(key: string): boolean {
+  return key.split('/').some((segment) => segment === '.' || segment === '..');
+}
+
 /** The display name a file gets when no `display-name` metadata is set: its name without extension. */
 export function displayNameFromFileName(fileName: string): string {
   const dot = fileName.lastIndexOf('.');

@@ -17,7 +17,6 @@ import { FINAL_STATUSES, statusesThatMayBecome } from '../shared/voices/status';
 import { consentRefusal, deleteIfConsentWithdrawn } from './consent-check';
 import { type Attempt, type ClonePipelineDependencies, DEFAULT_LOST_ANSWER_GRACE_MS } from './dependencies';
 import {
-  hasUnreadableKey,
   isOperatorFixable,
   providerFailure,
   SOURCE_MISSING_FAILURE,
@@ -30,6 +29,7 @@ import { type Inspection, inspectUpload, type Route, readAudioToSend } from './i
 import { cloneHintFor, deleteUselessClone, removeStrayClone, waitForCompletion } from './provider-clones';
 import { holdingProviderSlot } from './provider-slot';
 import { DEFAULT_RETRY_BACKOFF, RetryLaterError, WaitInQueueError } from './redelivery-policy';
+import { hasUnreadableKey } from './s3-events';
 
 /** An upload that passed every check: its inspection, with the provider, model and format it clones with. */
 type AcceptedUpload = Extract<Inspection, { outcome: 'inspected' }> & {

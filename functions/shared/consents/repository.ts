@@ -1,5 +1,6 @@
-import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { conditionHeld } from '../conditional-write';
 import { VOICES_BY_CONSENT_INDEX } from '../contract';
 import { queryItems } from '../query-items';
 import type { VoiceRecord } from '../voices/record';
@@ -32,19 +33,15 @@ export class ConsentRepository {
   async create(consent: ConsentRecord): Promise<boolean> {
     const { consentId, ...rest } = consent;
     const item: StoredConsent = { voiceId: consentId, ...rest };
-    try {
-      await this.documents.send(
+    return conditionHeld(() =>
+      this.documents.send(
         new PutCommand({
           TableName: this.tableName,
           Item: item,
           ConditionExpression: 'attribute_not_exists(voiceId)',
         }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+      ),
+    );
   }
 
   async get(consentId: string): Promise<ConsentRecord | undefined> {
@@ -63,8 +60,9 @@ export class ConsentRepository {
    */
   async revoke(consentId: string, by: string, at: Date): Promise<ConsentRecord | undefined> {
     if (!CONSENT_ID_PATTERN.test(consentId)) return undefined;
-    try {
-      await this.documents.send(
+    // Not held: no such consent, or revoked already (the first revocation stands).
+    await conditionHeld(() =>
+      this.documents.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { voiceId: consentId },
@@ -73,10 +71,8 @@ export class ConsentRepository {
             'attribute_exists(voiceId) AND attribute_exists(grantedBy) AND attribute_not_exists(revokedAt)',
           ExpressionAttributeValues: { ':at': at.toISOString(), ':by': by },
         }),
-      );
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
+      ),
+    );
     return this.get(consentId);
   }
 

@@ -1,5 +1,6 @@
-import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { conditionHeld } from '../conditional-write';
 import { backoffDelayMs, sleep } from '../retry';
 import { DOCUMENT_TRANSLATION } from '../voices/repository';
 import { PROVIDER_NAMES, type ProviderName } from './types';
@@ -73,18 +74,16 @@ export class ProviderSlots {
 
   /** Frees the slot if this holder still has it (a lease that ran out may have been taken over). */
   async release(slot: ProviderSlot): Promise<void> {
-    try {
-      await this.documents.send(
+    await conditionHeld(() =>
+      this.documents.send(
         new DeleteCommand({
           TableName: this.tableName,
           Key: { voiceId: slot.key },
           ConditionExpression: 'holder = :me',
           ExpressionAttributeValues: { ':me': slot.holder },
         }),
-      );
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
+      ),
+    );
   }
 
   /**
@@ -111,8 +110,8 @@ export class ProviderSlots {
     const first = Math.floor(Math.random() * limit);
     for (let offset = 0; offset < limit; offset += 1) {
       const key = slotKey(provider, (first + offset) % limit);
-      try {
-        await this.documents.send(
+      const taken = await conditionHeld(() =>
+        this.documents.send(
           new PutCommand({
             TableName: this.tableName,
             Item: {
@@ -124,11 +123,9 @@ export class ProviderSlots {
             ConditionExpression: 'attribute_not_exists(voiceId) OR leaseUntil < :now',
             ExpressionAttributeValues: { ':now': now },
           }),
-        );
-        return { provider, key, holder: options.holder };
-      } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      }
+        ),
+      );
+      if (taken) return { provider, key, holder: options.holder };
     }
     return undefined;
   }

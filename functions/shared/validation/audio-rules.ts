@@ -23,7 +23,8 @@ export function checkAudio(
   probe: AudioProbe | undefined,
 ): ValidationIssue[] {
   const issues = sizeIssues(limits, sizeBytes);
-  const wanted = `${formatList(limits.formats)} audio with ${durationRange(limits)} of clear speech`;
+  const accepted = formatList(limits.formats);
+  const wanted = `${accepted} audio with ${durationRange(limits)} of clear speech`;
   if (sizeBytes === 0 || probe?.kind === 'empty') {
     issues.push({ code: 'empty_file', message: `The file is empty (0 bytes). Upload ${wanted}.` });
     return issues;
@@ -40,7 +41,7 @@ export function checkAudio(
     case 'unsupported':
       issues.push({
         code: 'unsupported_format',
-        message: `${capitalize(probe.description)} is not accepted by ${limits.title}; use ${formatList(limits.formats)}.`,
+        message: `${capitalize(probe.description)} is not accepted by ${limits.title}; use ${accepted}.`,
       });
       break;
     case 'header-only':

@@ -74,11 +74,12 @@ export function checkOptions(
   const model = trimmedOrUndefined(options.model) ?? limits.models.default;
   const language = trimmedOrUndefined(options.language);
   const trimOption = trimmedOrUndefined(options.trim)?.toLowerCase() ?? 'off';
+  const trim = isTrimMode(trimOption) ? trimOption : undefined;
   const issues = [
     ...nameIssues(limits, displayName),
     ...modelIssues(limits, model),
     ...languageIssues(limits, language),
-    ...(isTrimMode(trimOption) ? [] : [trimIssue(options.trim)]),
+    ...(trim ? [] : [trimIssue(options.trim)]),
   ];
   const tags = (options.tags ?? '')
     .split(',')
@@ -90,7 +91,7 @@ export function checkOptions(
     displayName,
     model,
     tags,
-    trim: isTrimMode(trimOption) ? trimOption : 'off',
+    trim: trim ?? 'off',
     ...(language ? { language } : {}),
     ...(accent ? { accent } : {}),
     ...(description ? { description } : {}),

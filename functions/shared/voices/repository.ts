@@ -8,6 +8,7 @@ import {
   UpdateCommand,
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import { conditionHeld } from '../conditional-write';
 import { VOICES_BY_CREATED_AT_INDEX } from '../contract';
 import { VoicedropError } from '../errors';
 import type { ProviderName } from '../providers/types';
@@ -69,17 +70,6 @@ export interface UsageDelta {
   readonly providerCharacters: number;
   readonly cacheHits: number;
   readonly at: string;
-}
-
-/** Sends a conditional write: false when its condition did not hold. */
-async function conditionHeld(write: () => Promise<unknown>): Promise<boolean> {
-  try {
-    await write();
-    return true;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
-  }
 }
 
 /**
