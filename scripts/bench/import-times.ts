@@ -70,7 +70,7 @@ export async function timeImports(
   writeFileSync(empty, 'export {};\n');
   const names = Object.keys(bundles) as FunctionName[];
   const rounds = Math.max(...names.map((name) => runs[name]));
-  const variants = importVariants(bundles, plainSdk, runs, empty, rounds);
+  const variants = importVariants(names, bundles, plainSdk, runs, empty, rounds);
   const samples = new Map<string, ImportSample[]>(variants.map((variant) => [variant.key, []]));
   // One unmeasured round warms the file system cache and Node's own start-up files.
   for (const variant of variants) await importOnce(variant.modulePath, variant.env);
@@ -80,8 +80,10 @@ export async function timeImports(
       samples.get(variant.key)?.push(await importOnce(variant.modulePath, variant.env));
     }
   }
+  const medians = mediansOf(samples);
   const figures = {} as Record<FunctionName, BundleFigures>;
-  for (const name of names) figures[name] = bundleFigures(name, bundles[name], plainSdk[name], samples);
+  for (const name of names)
+    figures[name] = bundleFigures(name, bundles[name], plainSdk[name], samples, medians);
   return figures;
 }
 
@@ -95,13 +97,13 @@ interface ImportVariant {
 
 /** The baseline (an empty module), then per function its bundle, without source maps, its plain SDK build. */
 function importVariants(
+  names: readonly FunctionName[],
   bundles: Readonly<Record<FunctionName, LambdaBundle>>,
   plainSdk: Readonly<Record<FunctionName, LambdaBundle>>,
   runs: Readonly<Record<FunctionName, number>>,
   empty: string,
   rounds: number,
 ): ImportVariant[] {
-  const names = Object.keys(bundles) as FunctionName[];
   return [
     { key: 'baseline', modulePath: empty, env: lambdaEnvironment(bundles.clone), runs: rounds },
     ...names.flatMap((name) => [
@@ -131,31 +133,42 @@ function importVariants(
   ];
 }
 
-/** One function's figures: sizes, and the median import times over the baseline's. */
-function bundleFigures(
-  name: FunctionName,
-  bundle: LambdaBundle,
-  plainSdk: LambdaBundle,
-  samples: ReadonlyMap<string, ImportSample[]>,
-): BundleFigures {
-  const medians = (key: string) => {
+/** The median import and wall times of each variant, and the baseline's (taken once). */
+interface Medians {
+  readonly of: (key: string) => { readonly importMs: number; readonly wallMs: number };
+  readonly baseline: { readonly importMs: number; readonly wallMs: number };
+}
+
+function mediansOf(samples: ReadonlyMap<string, ImportSample[]>): Medians {
+  const of = (key: string) => {
     const list = samples.get(key) ?? [];
     return {
       importMs: median(list.map((sample) => sample.importMs)),
       wallMs: median(list.map((sample) => sample.wallMs)),
     };
   };
-  const baseline = medians('baseline');
-  const withMaps = medians(name);
+  return { of, baseline: of('baseline') };
+}
+
+/** One function's figures: sizes, and the median import times over the baseline's. */
+function bundleFigures(
+  name: FunctionName,
+  bundle: LambdaBundle,
+  plainSdk: LambdaBundle,
+  samples: ReadonlyMap<string, ImportSample[]>,
+  medians: Medians,
+): BundleFigures {
+  const withMaps = medians.of(name);
+  const { baseline } = medians;
   return {
     bytes: statSync(bundle.modulePath).size,
     mapBytes: statSync(bundle.mapPath).size,
     importMs: withMaps.importMs,
     importOverheadMs: withMaps.importMs - baseline.importMs,
     plainSdkBytes: statSync(plainSdk.modulePath).size,
-    plainSdkImportOverheadMs: medians(`${name}-plain-sdk`).importMs - baseline.importMs,
+    plainSdkImportOverheadMs: medians.of(`${name}-plain-sdk`).importMs - baseline.importMs,
     importMsWithoutSourceMaps: samples.has(`${name}-no-maps`)
-      ? medians(`${name}-no-maps`).importMs
+      ? medians.of(`${name}-no-maps`).importMs
       : withMaps.importMs,
     processWallMs: withMaps.wallMs,
     processWallOverheadMs: withMaps.wallMs - baseline.wallMs,

@@ -12,6 +12,7 @@ import { PROVIDER_LIMITS } from '../../functions/shared/providers/limits';
 import type { ProviderName, SpeechStream, VoiceProvider } from '../../functions/shared/providers/types';
 import { collectAfterResponse } from '../../test/support/after-response';
 import { startPipelineFixture } from '../../test/support/pipeline-fixture';
+import type { PipelineFixture } from './runtime';
 import { median } from './stats';
 
 export const SPEECH_LATENCY = { speechFirstByteMs: 400, speechRealTimeFactor: 20 } as const;
@@ -123,9 +124,8 @@ interface CacheHitTimes {
   readonly s3Hits: number[];
 }
 
-type Fixture = Awaited<ReturnType<typeof startPipelineFixture>>;
 type ApiApp = ReturnType<typeof createApiApp>;
-type AfterResponse = ReturnType<typeof collectAfterResponse>;
+type AfterResponseCollector = ReturnType<typeof collectAfterResponse>;
 
 interface SpeechRun {
   /** ms from the request to its first body chunk. */
@@ -162,7 +162,7 @@ export async function benchSpeechLatency(): Promise<SpeechLatencyFigures> {
 
 /** One provider: a request of every length, each a cache miss, then the shortest again from the cache. */
 async function benchProvider(
-  fixture: Fixture,
+  fixture: PipelineFixture,
   provider: ProviderName,
   figures: LengthFigures,
   cacheHits: CacheHitTimes,
@@ -201,7 +201,7 @@ async function requestSpeech(
   target: ApiApp,
   voiceId: string,
   text: string,
-  after: AfterResponse,
+  after: AfterResponseCollector,
 ): Promise<SpeechRun> {
   await after.settled();
   const started = performance.now();
@@ -241,8 +241,9 @@ function recordCacheMiss(
   const concurrency = PROVIDER_LIMITS[provider].speech.concurrency;
   figures.ttfbMs[provider][length] = run.ttfb;
   figures.totalMs[provider][length] = run.total;
-  figures.providerScheduleMs[provider][length] = schedule(durations, concurrency);
-  figures.totalOverSchedule[provider][length] = run.total / schedule(durations, concurrency);
+  const scheduledMs = schedule(durations, concurrency);
+  figures.providerScheduleMs[provider][length] = scheduledMs;
+  figures.totalOverSchedule[provider][length] = run.total / scheduledMs;
   figures.providerFirstByteMs[provider][length] = providerFirstByte;
   figures.ttfbOverFirstByteMs[provider][length] = run.ttfb - providerFirstByte;
   figures.pieces[provider][length] = speechPieces(

@@ -83,3 +83,11 @@ export class ProviderError extends VoicedropError {
 export function isProviderError(error: unknown): error is ProviderError {
   return error instanceof ProviderError;
 }
+
+/**
+ * A 404 or 410 from a provider route: the route is gone (or, on some routes, the voice is unknown). The
+ * clients then try the provider's other route, which tells the two apart.
+ */
+export function isMissingRoute(error: unknown): boolean {
+  return error instanceof ProviderError && (error.statusCode === 404 || error.statusCode === 410);
+}

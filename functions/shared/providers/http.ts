@@ -112,27 +112,19 @@ export function createProviderHttp(config: ProviderHttpConfig): ProviderHttp {
 /** What every call of one `createProviderHttp` shares: its config, with the client's defaults filled in once. */
 interface ProviderHttpInstance {
   readonly config: ProviderHttpConfig;
-  readonly client: ProviderClientOptions;
-  readonly provider: ProviderName;
-  readonly title: string;
   readonly fetchImplementation: typeof globalThis.fetch;
   readonly maxAttempts: number;
-  readonly maxDelayMs: number;
   readonly backoff: Backoff;
 }
 
 function resolveHttpInstance(config: ProviderHttpConfig): ProviderHttpInstance {
-  const { client, provider, title } = config;
+  const { client } = config;
   const baseDelayMs = client.retry?.baseDelayMs ?? DEFAULT_RETRY.baseDelayMs;
   const maxDelayMs = client.retry?.maxDelayMs ?? DEFAULT_RETRY.maxDelayMs;
   return {
     config,
-    client,
-    provider,
-    title,
     fetchImplementation: client.fetch ?? globalThis.fetch,
     maxAttempts: Math.max(1, client.retry?.maxAttempts ?? DEFAULT_RETRY.maxAttempts),
-    maxDelayMs,
     backoff: { baseMs: baseDelayMs, maxMs: maxDelayMs, jitter: 'full' },
   };
 }
@@ -147,7 +139,7 @@ function fetchOnce(
   // Called as a plain function, never as a method of `http`.
   const fetchImplementation = http.fetchImplementation;
   return fetchImplementation(
-    `${http.client.baseUrl}${request.path}`,
+    `${http.config.client.baseUrl}${request.path}`,
     requestInit(http, request, apiKey, signal),
   );
 }
@@ -181,7 +173,7 @@ async function attempt(
   apiKey: string,
   signal?: AbortSignal,
 ): Promise<AttemptOutcome<ProviderResponse>> {
-  const timeout = AbortSignal.timeout(http.client.timeoutMs);
+  const timeout = AbortSignal.timeout(http.config.client.timeoutMs);
   const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
   try {
     const response = await fetchOnce(http, request, apiKey, combined);
@@ -201,7 +193,7 @@ async function streamAttempt(
   apiKey: string,
   signal?: AbortSignal,
 ): Promise<AttemptOutcome<ProviderStreamResponse>> {
-  const timer = new AttemptTimer(http.client.timeoutMs);
+  const timer = new AttemptTimer(http.config.client.timeoutMs);
   const combined = signal ? AbortSignal.any([signal, timer.signal]) : timer.signal;
   let response: Response;
   try {
@@ -232,7 +224,7 @@ function midStreamError(
   timer: AttemptTimer,
 ): ProviderError {
   if (signal?.aborted) return abortedError(http, request, error);
-  const { provider, title } = http;
+  const { provider, title } = http.config;
   const verb = describeOperation(request.operation);
   const after = `after ${receivedBytes} bytes`;
   if (timer.fired) {
@@ -240,7 +232,7 @@ function midStreamError(
       provider,
       kind: 'timeout',
       retryable: false,
-      message: `${title} stopped sending mid-stream while trying to ${verb} (nothing for ${formatSeconds(http.client.timeoutMs)}, ${after}).`,
+      message: `${title} stopped sending mid-stream while trying to ${verb} (nothing for ${formatSeconds(http.config.client.timeoutMs)}, ${after}).`,
       cause: error,
     });
   }
@@ -257,9 +249,9 @@ function midStreamError(
 
 function abortedError(http: ProviderHttpInstance, request: ProviderRequest, cause: unknown): ProviderError {
   return new ProviderError({
-    provider: http.provider,
+    provider: http.config.provider,
     kind: 'aborted',
-    message: `The request to ${http.title} to ${describeOperation(request.operation)} was cancelled by the caller (usually because it ran out of time).`,
+    message: `The request to ${http.config.title} to ${describeOperation(request.operation)} was cancelled by the caller (usually because it ran out of time).`,
     cause,
   });
 }
@@ -270,13 +262,13 @@ function transportError(
   request: ProviderRequest,
   timedOut: boolean,
 ): ProviderError {
-  const { provider, title } = http;
+  const { provider, title } = http.config;
   const verb = describeOperation(request.operation);
   if (timedOut) {
     return new ProviderError({
       provider,
       kind: 'timeout',
-      message: `${title} did not answer within ${formatSeconds(http.client.timeoutMs)} while trying to ${verb}; it may still finish the request.`,
+      message: `${title} did not answer within ${formatSeconds(http.config.client.timeoutMs)} while trying to ${verb}; it may still finish the request.`,
       cause: error,
     });
   }
@@ -309,7 +301,8 @@ async function retrying<T>(
   options: CallOptions,
   once: (apiKey: string, signal?: AbortSignal) => Promise<AttemptOutcome<T>>,
 ): Promise<T> {
-  const { client, config } = http;
+  const { config } = http;
+  const { client } = config;
   const { signal, deadline } = options;
   if (signal?.aborted) throw abortedError(http, request, signal.reason);
   let apiKey = await client.apiKey();
@@ -348,7 +341,7 @@ async function retrying<T>(
     const delayMs = retryDelayMs(failedAttempts, http.backoff, error.retryAfterMs);
     const remainingMs = deadline === undefined ? Number.POSITIVE_INFINITY : deadline - Date.now();
     // Never sleep past the cap or the caller's deadline: the caller (a queue) can wait longer than we can.
-    if (delayMs > http.maxDelayMs || delayMs >= remainingMs) throw error;
+    if (delayMs > http.backoff.maxMs || delayMs >= remainingMs) throw error;
     await sleep(delayMs, signal).catch(() => {
       throw abortedError(http, request, signal?.reason);
     });

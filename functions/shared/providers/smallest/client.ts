@@ -1,5 +1,5 @@
 import type { AudioFormat } from '../../audio/types';
-import { ProviderError } from '../errors';
+import { isMissingRoute, ProviderError } from '../errors';
 import {
   createProviderHttp,
   invalidResponse,
@@ -397,11 +397,6 @@ function speechBody(request: SpeechRequest, outputFormat: SmallestSpeechRequest[
     ...(request.language === undefined ? {} : { language: request.language }),
   };
   return body;
-}
-
-/** A 404 or 410 for a route, as opposed to an unknown voice: the next route may still work. */
-function isMissingRoute(error: unknown): boolean {
-  return error instanceof ProviderError && (error.statusCode === 404 || error.statusCode === 410);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { ProviderError } from '../errors';
+import { isMissingRoute, ProviderError } from '../errors';
 import {
   createProviderHttp,
   invalidResponse,
@@ -123,7 +123,7 @@ function speechRequest(path: string, request: SpeechRequest): ProviderRequest {
     path,
     headers: {
       'Content-Type': 'application/json',
-      Accept: request.format === 'mp3' ? 'audio/mpeg' : 'audio/wav',
+      Accept: MIME_TYPES[request.format],
     },
     body: JSON.stringify(body),
     idempotent: true,
@@ -148,11 +148,6 @@ async function* passThrough(body: AsyncIterable<Uint8Array>): AsyncGenerator<Uin
       message: `${TITLE} ended the speech stream without any audio.`,
     });
   }
-}
-
-/** A 404 or 410 for the streaming route: gone, or an unknown voice (the plain route then tells which). */
-function isMissingRoute(error: unknown): boolean {
-  return error instanceof ProviderError && (error.statusCode === 404 || error.statusCode === 410);
 }
 
 /** One provider instance's connection, and what it has learnt about Typecast's routes. */
@@ -268,7 +263,7 @@ async function synthesizeStream(
   }
   return {
     format: request.format,
-    contentType: request.format === 'mp3' ? 'audio/mpeg' : 'audio/wav',
+    contentType: MIME_TYPES[request.format],
     streamed: true,
     requestId: response.headers.get('x-request-id') ?? undefined,
     chunks: streamedChunks(response.body, passThrough),
@@ -285,7 +280,7 @@ async function synthesize(
   return {
     audio: response.body,
     format: request.format,
-    contentType: request.format === 'mp3' ? 'audio/mpeg' : 'audio/wav',
+    contentType: MIME_TYPES[request.format],
     requestId: response.headers.get('x-request-id') ?? undefined,
   };
 }
