@@ -29,7 +29,7 @@ import { LIST_PARTITION } from '../functions/shared/voices/record';
 import { WEBHOOK_RETRY_BACKOFF, webhookMaxReceiveCount } from '../functions/webhooks/batch';
 import { acknowledge } from './acknowledgements';
 import type { WebhookConfig } from './config';
-import { HouseFunction } from './house-function';
+import { HouseFunction, type HouseFunctionProps } from './house-function';
 
 export interface VoicedropEventsProps {
   readonly table: ITable;
@@ -279,11 +279,7 @@ export class VoicedropEvents extends Construct {
 }
 
 /** What every function here shares: the metrics namespace and its logs' retention and removal. */
-interface FunctionCommon {
-  readonly metricsNamespace: string;
-  readonly logRetention: RetentionDays;
-  readonly logRemovalPolicy: RemovalPolicy;
-}
+type FunctionCommon = Pick<HouseFunctionProps, 'metricsNamespace' | 'logRetention' | 'logRemovalPolicy'>;
 
 /** A webhook endpoint as the webhook function is told it: its id, URL and signing secret. */
 interface WebhookEndpoint {

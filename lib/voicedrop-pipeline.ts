@@ -380,9 +380,12 @@ function providerEnvironment(settings: VoicedropPipelineSettings): Record<string
       speechConcurrency: String(speechConcurrency),
     };
   };
+  const byProvider = Object.fromEntries(
+    PROVIDER_NAMES.map((provider) => [provider, values(provider)]),
+  ) as Record<ProviderName, ReturnType<typeof values>>;
   // Setting by setting, each provider's in turn (the order the template has always had).
   const perProvider = PROVIDER_SETTINGS.flatMap((setting) =>
-    PROVIDER_NAMES.map((provider) => [PROVIDER_ENV[provider][setting], values(provider)[setting]]),
+    PROVIDER_NAMES.map((provider) => [PROVIDER_ENV[provider][setting], byProvider[provider][setting]]),
   );
   return {
     [ENV.defaultProvider]: settings.defaultProvider,

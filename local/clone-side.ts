@@ -25,6 +25,7 @@ import type { LocalPipelineOptions } from './pipeline';
 import { LOCAL_RETRY_BACKOFF, LocalQueue } from './queue';
 import { watchRedrive } from './redrive';
 import {
+  type Closer,
   LOCAL_BUCKET,
   LOCAL_REGION,
   LOCAL_TABLE,
@@ -49,7 +50,7 @@ export interface LocalCloneSideOptions {
   readonly dataDir: string;
   readonly deadLettersFile: string;
   /** Where the queue's and the redrive watcher's close functions go. */
-  readonly closers: (() => Promise<void>)[];
+  readonly closers: Closer[];
 }
 
 /**

@@ -23,6 +23,7 @@ import { configuredProviders, LOCAL_KEY_SOURCE, type ProviderMode, startLocalPro
 import type { LocalQueue } from './queue';
 import { startRetentionSchedule, writeLocalModeState } from './retention';
 import {
+  type Closer,
   dataPaths,
   ensureVoicesTable,
   LOCAL_BUCKET,
@@ -105,9 +106,6 @@ export interface LocalPipeline {
   close(): Promise<void>;
 }
 
-/** A part's close function; the pipeline runs them in reverse start order. */
-type Closer = () => Promise<void>;
-
 /**
  * The whole pipeline on this machine: S3- and DynamoDB-compatible servers, the S3→SQS notification as an
  * in-process queue, the clone handler's own code, and real or simulated providers.
@@ -125,7 +123,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
   };
 
   try {
-    const servers = await startServersAndEvents(options, dataDir, paths, local.webhookSecret.secret, closers);
+    const servers = await startServersAndEvents(options, dataDir, local.webhookSecret.secret, closers);
     const { s3, s3Client, dynamoClient, events } = servers;
     const providers = await startProviders(options, local, dynamoClient, closers);
     const { keyStore, baseUrls, simulatorUrls } = providers;
@@ -155,12 +153,10 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       baseUrls,
     });
     closers.push(() => gateway.close());
-    await startRetentionScheduleAndStateFile(
-      { options, local, dataDir, servers, providers, voices },
-      closers,
-    );
+    closers.push(startLocalRetention(local, s3Client, voices, providers, options.log));
+    closers.push(await writeStateFile(dataDir, servers, providers));
 
-    const info = readyInfo({ options, local, dataDir, paths, servers, providers, apiEndpoint: gateway.url });
+    const info = readyInfo({ options, local, dataDir, servers, providers, apiEndpoint: gateway.url });
     return { info, queue, voices, events, simulatorUrls, close: closeAll };
   } catch (error) {
     await closeAll();
@@ -179,10 +175,10 @@ type LocalProviders = Awaited<ReturnType<typeof startProviders>>;
 async function startServersAndEvents(
   options: LocalPipelineOptions,
   dataDir: string,
-  paths: ReturnType<typeof dataPaths>,
   webhookSecret: string,
   closers: Closer[],
 ) {
+  const paths = dataPaths(dataDir);
   const dynamo = await startLocalDynamo({ port: options.dynamodbPort, directory: paths.dynamodb });
   closers.push(dynamo.close);
   const s3 = await startLocalS3({ port: options.s3Port, directory: paths.s3, bucket: LOCAL_BUCKET });
@@ -227,50 +223,46 @@ async function startProviders(
   return { modes, keyStore, baseUrls, simulatorUrls };
 }
 
-/**
- * The retention schedule, swept at start and daily; `npm run retention -- --local` finds these servers
- * and simulators through the state file.
- */
-async function startRetentionScheduleAndStateFile(
-  started: {
-    readonly options: LocalPipelineOptions;
-    readonly local: LocalSettings;
-    readonly dataDir: string;
-    readonly servers: LocalServersAndEvents;
-    readonly providers: LocalProviders;
-    readonly voices: VoiceRepository;
-  },
-  closers: Closer[],
-): Promise<void> {
-  const { options, local, servers, providers } = started;
-  closers.push(
-    startRetentionSchedule({
-      settings: local.retention,
-      dependencies: {
-        s3: servers.s3Client,
-        bucket: LOCAL_BUCKET,
-        voices: started.voices,
-        providers: createProviders(providers.keyStore, {
-          baseUrls: providers.baseUrls,
-          timeoutMs: local.settings.timeoutMs,
-        }),
-        logger: options.log,
-        metrics: noMetrics,
-        now: () => new Date(),
-      },
-      log: options.log,
-    }),
-  );
-  closers.push(
-    await writeLocalModeState(started.dataDir, {
-      pid: process.pid,
-      dynamodbEndpoint: servers.dynamo.endpoint,
-      s3Endpoint: servers.s3.endpoint,
+/** The retention schedule, swept at start and daily, as the retention function's schedule is in AWS. */
+function startLocalRetention(
+  local: LocalSettings,
+  s3Client: ReturnType<typeof localS3Client>,
+  voices: VoiceRepository,
+  providers: LocalProviders,
+  log: Log,
+): Closer {
+  return startRetentionSchedule({
+    settings: local.retention,
+    dependencies: {
+      s3: s3Client,
       bucket: LOCAL_BUCKET,
-      table: LOCAL_TABLE,
-      simulatorUrls: providers.simulatorUrls,
-    }),
-  );
+      voices,
+      providers: createProviders(providers.keyStore, {
+        baseUrls: providers.baseUrls,
+        timeoutMs: local.settings.timeoutMs,
+      }),
+      logger: log,
+      metrics: noMetrics,
+      now: () => new Date(),
+    },
+    log,
+  });
+}
+
+/** The state file through which `npm run retention -- --local` finds these servers and simulators. */
+function writeStateFile(
+  dataDir: string,
+  servers: LocalServersAndEvents,
+  providers: LocalProviders,
+): Promise<Closer> {
+  return writeLocalModeState(dataDir, {
+    pid: process.pid,
+    dynamodbEndpoint: servers.dynamo.endpoint,
+    s3Endpoint: servers.s3.endpoint,
+    bucket: LOCAL_BUCKET,
+    table: LOCAL_TABLE,
+    simulatorUrls: providers.simulatorUrls,
+  });
 }
 
 /** The READY line's contents, from the parts that have started. */
@@ -278,12 +270,12 @@ function readyInfo(started: {
   readonly options: LocalPipelineOptions;
   readonly local: LocalSettings;
   readonly dataDir: string;
-  readonly paths: ReturnType<typeof dataPaths>;
   readonly servers: LocalServersAndEvents;
   readonly providers: LocalProviders;
   readonly apiEndpoint: string | null;
 }): ReadyInfo {
-  const { options, local, paths, servers } = started;
+  const { options, local, servers } = started;
+  const paths = dataPaths(started.dataDir);
   const { webhookSecret } = local;
   return {
     s3Endpoint: servers.s3.endpoint,

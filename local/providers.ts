@@ -16,7 +16,7 @@ import {
   TYPECAST_MODELS,
 } from '../simulators';
 import type { SpeechLatencyOptions } from '../simulators/latency';
-import type { localDynamoClient } from './servers';
+import type { Closer, localDynamoClient } from './servers';
 
 export type ProviderMode = 'live' | 'sim';
 
@@ -66,7 +66,7 @@ export interface LocalProviderOptions {
   readonly simulatorLatency: SpeechLatencyOptions;
   readonly settings: ReturnType<typeof readProviderSettings>;
   /** Where the simulators' close functions go. */
-  readonly closers: (() => Promise<void>)[];
+  readonly closers: Closer[];
 }
 
 export async function startLocalProviders(options: LocalProviderOptions) {

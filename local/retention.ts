@@ -20,6 +20,7 @@ import { VoiceRepository } from '../functions/shared/voices/repository';
 import { speechLatencyFromEnvironment } from '../simulators/latency';
 import { configuredProviders, LOCAL_KEY_SOURCE, SIMULATOR_KEYS, startLocalProviders } from './providers';
 import {
+  type Closer,
   dataPaths,
   ensureVoicesTable,
   localDynamoClient,
@@ -90,7 +91,7 @@ export async function runLocalRetention(options: {
   const simulatorLatency = reader.parsed(speechLatencyFromEnvironment, {});
   const configured = configuredProviders(options.environment);
   reader.done();
-  const closers: (() => Promise<void>)[] = [];
+  const closers: Closer[] = [];
   try {
     const running = await runningLocalMode(options.dataDir);
     let endpoints: { dynamodb: string; s3: string };

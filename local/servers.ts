@@ -17,6 +17,9 @@ import { VOICES_TABLE, VOICES_TABLE_INDEXES, voicesTableKeyAttributes } from '..
 import { sleep } from '../functions/shared/retry';
 import { createDynaliteWithStore, type DynaliteStore } from './table-stream';
 
+/** A started part's close function; whoever started the parts runs them in reverse start order. */
+export type Closer = () => Promise<void>;
+
 /** s3rver accepts only its own key pair; dynalite accepts any. */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
 export const LOCAL_REGION = 'us-east-1';
