@@ -73,14 +73,14 @@ interface CallerEvent {
 
 type Environment = { Bindings: { lambdaContext?: Context; event?: CallerEvent } };
 
-/** The dependencies with their defaults filled in, as every group of routes uses them. */
-interface ApiServices {
-  readonly dependencies: ApiDependencies;
+/** The dependencies with their defaults filled in once, as every route hands them on. */
+type ApiServices = Omit<ApiDependencies, 'now' | 'metrics' | 'consents' | 'recentPieces'> & {
   readonly now: () => Date;
   readonly metrics: MetricsRecorder;
   readonly consents: ConsentRepository;
-  readonly recentPieces: RecentPieces | false;
-}
+  /** Undefined when the memory tier is off (`recentPieces: false`). */
+  readonly recentPieces: RecentPieces | undefined;
+};
 
 /**
  * The HTTPS API as one Hono app. The Lambda handler adapts API Gateway events at the edge
@@ -99,12 +99,13 @@ export function createApiApp(dependencies: ApiDependencies): Hono<Environment> {
 }
 
 function withDefaults(dependencies: ApiDependencies): ApiServices {
+  const { recentPieces } = dependencies;
   return {
-    dependencies,
+    ...dependencies,
     now: dependencies.now ?? (() => new Date()),
     metrics: dependencies.metrics ?? noMetrics,
     consents: dependencies.consents ?? ConsentRepository.beside(dependencies.voices),
-    recentPieces: dependencies.recentPieces ?? new RecentPieces(RECENT_PIECES),
+    recentPieces: recentPieces === false ? undefined : (recentPieces ?? new RecentPieces(RECENT_PIECES)),
   };
 }
 
@@ -116,7 +117,7 @@ function useRequestDeadline(app: Hono<Environment>): void {
 }
 
 /** GET /voices, GET /voices/:voiceId and DELETE /voices/:voiceId. */
-function registerVoiceRoutes(app: Hono<Environment>, { dependencies, metrics, now }: ApiServices): void {
+function registerVoiceRoutes(app: Hono<Environment>, services: ApiServices): void {
   app.get('/voices', async (c) => {
     const query = parse(listVoicesQuerySchema, Object.fromEntries(new URL(c.req.url).searchParams));
     const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
@@ -127,7 +128,7 @@ function registerVoiceRoutes(app: Hono<Environment>, { dependencies, metrics, no
         'cursor is not one this API returned; start again without it.',
       );
     }
-    const page = await dependencies.voices.list({
+    const page = await services.voices.list({
       limit: query.limit,
       status: query.status,
       provider: query.provider,
@@ -141,7 +142,7 @@ function registerVoiceRoutes(app: Hono<Environment>, { dependencies, metrics, no
 
   app.get('/voices/:voiceId', async (c) => {
     const voiceId = pathVoiceId(c.req.param('voiceId'));
-    const record = await dependencies.voices.get(voiceId);
+    const record = await services.voices.get(voiceId);
     if (!record) throw new ApiError(404, 'voice_not_found', `No voice ${voiceId}.`);
     if (record.status === 'deleted') {
       // Gone, but its receipt is the proof of deletion: the answer carries the record with it.
@@ -157,44 +158,31 @@ function registerVoiceRoutes(app: Hono<Environment>, { dependencies, metrics, no
   app.delete('/voices/:voiceId', async (c) => {
     const voiceId = pathVoiceId(c.req.param('voiceId'));
     const by = principalOf(c.env?.event);
-    const record = await deleteVoice(voiceId, { reason: 'requested', by }, { ...dependencies, metrics, now });
+    const record = await deleteVoice(voiceId, { reason: 'requested', by }, services);
     return c.json(toVoiceJson(record));
   });
 }
 
 /** POST /consents, GET /consents/:consentId and DELETE /consents/:consentId. */
-function registerConsentRoutes(
-  app: Hono<Environment>,
-  { dependencies, consents, metrics, now }: ApiServices,
-): void {
+function registerConsentRoutes(app: Hono<Environment>, services: ApiServices): void {
   app.post('/consents', async (c) => {
     const request = parse(consentRequestSchema, await jsonBody(c.req.raw));
-    const consent = await createConsent(request, principalOf(c.env?.event), {
-      ...dependencies,
-      consents,
-      metrics,
-      now,
-    });
+    const consent = await createConsent(request, principalOf(c.env?.event), services);
     return c.json(consent, 201);
   });
 
   app.get('/consents/:consentId', async (c) => {
-    return c.json(await readConsent(pathConsentId(c.req.param('consentId')), { consents }));
+    return c.json(await readConsent(pathConsentId(c.req.param('consentId')), services));
   });
 
   app.delete('/consents/:consentId', async (c) => {
     const consentId = pathConsentId(c.req.param('consentId'));
-    return c.json(
-      await revokeConsent(consentId, principalOf(c.env?.event), { ...dependencies, consents, metrics, now }),
-    );
+    return c.json(await revokeConsent(consentId, principalOf(c.env?.event), services));
   });
 }
 
 /** POST /voices/:voiceId/speech. */
-function registerSpeechRoute(
-  app: Hono<Environment>,
-  { dependencies, recentPieces, metrics, now }: ApiServices,
-): void {
+function registerSpeechRoute(app: Hono<Environment>, services: ApiServices): void {
   app.post('/voices/:voiceId/speech', async (c) => {
     const voiceId = pathVoiceId(c.req.param('voiceId'));
     const request = parse(speechRequestSchema, await jsonBody(c.req.raw));
@@ -204,12 +192,7 @@ function registerSpeechRoute(
       c.req.raw.signal,
       AbortSignal.timeout(Math.max(1_000, streamDeadlineOf(c.env?.lambdaContext) - Date.now())),
     ]);
-    const answer = await speak(voiceId, request, signal, {
-      ...dependencies,
-      recentPieces: recentPieces || undefined,
-      metrics,
-      now,
-    });
+    const answer = await speak(voiceId, request, signal, services);
     afterResponse(c, answer.finished);
     const headers: Record<string, string> = {
       'X-Cache': answer.cache,
@@ -222,16 +205,17 @@ function registerSpeechRoute(
 }
 
 /** POST /uploads. */
-function registerUploadRoute(app: Hono<Environment>, { dependencies, consents, now }: ApiServices): void {
+function registerUploadRoute(app: Hono<Environment>, services: ApiServices): void {
   app.post('/uploads', async (c) => {
     const request = parse(uploadRequestSchema, await jsonBody(c.req.raw));
-    await checkUploadConsent(request.consentId, dependencies.consentRequired === true, consents, now());
-    return c.json(await createUpload(request, { ...dependencies, now }), 201);
+    const { consents, now } = services;
+    await checkUploadConsent(request.consentId, services.consentRequired === true, consents, now());
+    return c.json(await createUpload(request, services), 201);
   });
 }
 
 /** The answers for an unknown route and for any error a route throws (logged, then mapped). */
-function registerFallbacks(app: Hono<Environment>, { dependencies }: ApiServices): void {
+function registerFallbacks(app: Hono<Environment>, { logger }: ApiServices): void {
   app.notFound((c) =>
     c.json(
       { error: { code: 'not_found', message: `No route ${c.req.method} ${c.req.path}.`, retryable: false } },
@@ -248,12 +232,12 @@ function registerFallbacks(app: Hono<Environment>, { dependencies }: ApiServices
       code: answer.body.error.code,
     };
     if (answer.unexpected) {
-      dependencies.logger.error('request failed', {
+      logger.error('request failed', {
         ...details,
         error: error instanceof Error ? error.message : String(error),
       });
     } else {
-      dependencies.logger.info('request refused', details);
+      logger.info('request refused', details);
     }
     return c.json(answer.body, answer.statusCode as ContentfulStatusCode, { ...answer.headers });
   });
