@@ -68,9 +68,7 @@ class PhaseRecorder {
   /** Back to the start, so that the warm-up event's figures do not count. */
   reset(): void {
     this.phase = 'beforeProvider';
-    this.peakRssByPhase.beforeProvider = 0;
-    this.peakRssByPhase.provider = 0;
-    this.peakRssByPhase.afterProvider = 0;
+    for (const phase of Object.keys(this.peakRssByPhase) as Phase[]) this.peakRssByPhase[phase] = 0;
   }
 }
 

@@ -61,8 +61,8 @@ export function smallestSpeechModel(model: string): string {
 interface SmallestClient {
   readonly http: ProviderHttp;
   // Which route answered last time, per client instance: the provider is mid-migration on both.
-  speechRoute: SpeechRoute | undefined;
-  deleteRoute: DeleteRoute | undefined;
+  speechRoute?: SpeechRoute;
+  deleteRoute?: DeleteRoute;
   /** False once the live (SSE) route answered 404 or 410 and the plain route worked instead. */
   liveRoute: boolean;
 }
@@ -75,7 +75,7 @@ export function createSmallestProvider(options: ProviderClientOptions): VoicePro
     authorize: (apiKey) => ({ Authorization: `Bearer ${apiKey}` }),
     mapError: mapSmallestError,
   });
-  const client: SmallestClient = { http, speechRoute: undefined, deleteRoute: undefined, liveRoute: true };
+  const client: SmallestClient = { http, liveRoute: true };
 
   // Not `this`: a caller may hand the methods around on their own.
   return {
@@ -124,6 +124,7 @@ async function listClones(
   return parsed.data.data;
 }
 
+/** One speech request on `route`: the unified route names the model in the body, the per-model one in the path. */
 async function speakOn(
   client: SmallestClient,
   route: SpeechRoute,
@@ -131,26 +132,11 @@ async function speakOn(
   callOptions?: CallOptions,
 ) {
   const body = speechBody(request, request.format);
-  if (route === 'unified') {
-    return sendJson(
-      client,
-      'speech',
-      'POST',
-      '/waves/v1/tts',
-      { ...body, model: smallestSpeechModel(request.model) },
-      callOptions,
-      { Accept: 'audio/wav' },
-    );
-  }
-  return sendJson(
-    client,
-    'speech',
-    'POST',
-    `/waves/v1/${encodeURIComponent(request.model)}/get_speech`,
-    body,
-    callOptions,
-    { Accept: 'audio/wav' },
-  );
+  const [path, payload] =
+    route === 'unified'
+      ? ['/waves/v1/tts', { ...body, model: smallestSpeechModel(request.model) }]
+      : [`/waves/v1/${encodeURIComponent(request.model)}/get_speech`, body];
+  return sendJson(client, 'speech', 'POST', path, payload, callOptions, { Accept: 'audio/wav' });
 }
 
 async function speak(
