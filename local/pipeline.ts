@@ -311,7 +311,7 @@ function readLocalSettings(options: LocalPipelineOptions) {
   const simulatorLatency = reader.parsed(speechLatencyFromEnvironment, {});
   // RETENTION_UNUSED_DAYS, RETENTION_MAX_AGE_DAYS, RETENTION_REJECTED_DAYS, as the retention function reads them.
   const retention = readRetentionSettings(reader);
-  const configured = configuredProviders(environment);
+  const configured = configuredProviders(reader);
   const webhookSecret = readWebhookSecret(reader);
   reader.done();
   return { settings, validation, simulatorLatency, retention, configured, webhookSecret };

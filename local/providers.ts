@@ -3,6 +3,7 @@
  * seeded with the clones the data folder remembers (local mode and `npm run retention -- --local` alike).
  */
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import type { EnvironmentReader } from '../functions/shared/config';
 import { PROVIDER_ENV } from '../functions/shared/contract';
 import type { readProviderSettings } from '../functions/shared/providers/settings';
 import { PROVIDER_NAMES, type ProviderName } from '../functions/shared/providers/types';
@@ -41,10 +42,8 @@ export interface ConfiguredProvider {
  * provider is live when either is set (a base URL without a key then fails every clone with a clear
  * provider_key_missing), simulated otherwise or with --sim.
  */
-export function configuredProviders(
-  environment: Readonly<Record<string, string | undefined>>,
-): Record<ProviderName, ConfiguredProvider> {
-  const value = (name: string) => environment[name]?.trim() || undefined;
+export function configuredProviders(reader: EnvironmentReader): Record<ProviderName, ConfiguredProvider> {
+  const value = (name: string) => reader.optional(name, '') || undefined;
   return Object.fromEntries(
     PROVIDER_NAMES.map((provider) => [
       provider,

@@ -89,7 +89,7 @@ export async function runLocalRetention(options: {
   const settings = readRetentionSettings(reader);
   const providerSettings = readProviderSettings(reader);
   const simulatorLatency = reader.parsed(speechLatencyFromEnvironment, {});
-  const configured = configuredProviders(options.environment);
+  const configured = configuredProviders(reader);
   reader.done();
   const closers: Closer[] = [];
   try {
